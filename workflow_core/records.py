@@ -1,0 +1,91 @@
+"""What a run leaves behind: one record per node and one per run. These are what reports, the store,
+the app and the comparison all read."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+NodeStatus = Literal["pending", "running", "ok", "failed", "skipped", "cancelled"]
+
+
+class Passage(BaseModel):
+    """A retrieved chunk of company knowledge."""
+
+    doc: str
+    chunk: int
+    text: str
+    score: float
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Image(BaseModel):
+    """One generated image, referenced by its visual element's label."""
+
+    label: str
+    description: str = ""
+    mime: str = "image/svg+xml"
+    data: str  # the SVG text, or base64 for raster images
+    backend: str = "vector"
+    cost_usd: float = 0.0
+
+
+class NodeRecord(BaseModel):
+    id: str
+    kind: str
+    model: str | None = None
+    status: NodeStatus = "pending"
+    messages: list[dict[str, str]] = Field(default_factory=list)
+    output_text: str = ""
+    output_data: Any = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    ttft_s: float | None = None
+    latency_s: float = 0.0
+    compute_s: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    cost_usd: float = 0.0
+    # What the node cost when it was actually computed; equals cost_usd unless the result came from the cache.
+    cost_if_uncached_usd: float = 0.0
+    estimated_cost_usd: float = 0.0
+    cached: bool = False
+    attempts: int = 0
+    error: str | None = None
+    passages: list[Passage] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list)
+    cache_key: str | None = None
+
+
+class QAFinding(BaseModel):
+    check: str  # e.g. "accessibility.alt_text"
+    category: str  # parse | sections | accessibility | assets | guidelines | personalisation | llm
+    passed: bool
+    message: str
+    weight: float = 1.0
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    workflow: str
+    profile: str | None = None
+    started_at: float
+    finished_at: float | None = None
+    wall_s: float = 0.0
+    critical_path_s: float = 0.0
+    total_cost_usd: float = 0.0
+    estimated_cost_usd: float = 0.0
+    status: Literal["ok", "failed", "cancelled", "running"] = "running"
+    agent_count: int = 0
+    nodes: list[NodeRecord] = Field(default_factory=list)
+    page_html: str | None = None
+    qa_score: float | None = None
+    qa_findings: list[QAFinding] = Field(default_factory=list)
+
+    def node(self, node_id: str) -> NodeRecord:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)

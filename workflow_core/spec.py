@@ -1,0 +1,182 @@
+"""The workflow spec: pydantic models for nodes and edges, and the YAML round trip.
+
+A workflow is a DAG of nodes. Agent prompts are Jinja2 templates that name an upstream node's output by its
+id (`{{ personalizer }}` is its text, `{{ personalizer.visual_elements }}` a field of its structured output)
+and the run's inputs by name (`{{ profile }}`, `{{ company }}`, ...; see `workflow_core.inputs`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workflow_core.errors import Problem, WorkflowError
+
+NodeKind = Literal["agent", "profile", "retrieve", "image", "assemble", "qa"]
+NODE_KINDS: tuple[str, ...] = ("agent", "profile", "retrieve", "image", "assemble", "qa")
+# Node kinds whose work is done by a model call (the "k" of a decomposition counts these).
+LLM_KINDS: frozenset[str] = frozenset({"agent"})
+
+OutputFormat = Literal["text", "json", "tagged", "html", "page_spec"]
+NODE_ID_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float = 0.0
+    y: float = 0.0
+
+
+class Params(BaseModel):
+    """Sampling and call parameters. Unknown keys are rejected so a typo is caught before a run."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(512, ge=1, le=32768)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    seed: int | None = None
+    timeout_s: float = Field(300.0, gt=0)
+    retries: int = Field(2, ge=0, le=10)
+
+
+class Node(BaseModel):
+    """One step of a workflow. `config` holds kind-specific settings (e.g. `top_k` for `retrieve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    kind: NodeKind = "agent"
+    persona: str = ""
+    model: str | None = None
+    system: str = ""
+    prompt: str = ""
+    params: Params = Field(default_factory=Params)
+    output_format: OutputFormat = "text"
+    output_schema: dict[str, Any] | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    position: Position = Field(default_factory=Position)
+
+    @property
+    def is_llm(self) -> bool:
+        return self.kind in LLM_KINDS or (self.kind in {"image", "qa"} and self.model is not None)
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    target: str
+
+
+class Workflow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "untitled"
+    description: str = ""
+    nodes: list[Node] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def parents(self, node_id: str) -> list[str]:
+        return [e.source for e in self.edges if e.target == node_id]
+
+    @property
+    def agent_count(self) -> int:
+        """k: how many nodes call a language model."""
+        return sum(1 for n in self.nodes if n.is_llm)
+
+    def with_models(self, overrides: dict[str, str] | None = None, all_models: str | None = None) -> Workflow:
+        """A copy with node models replaced: `all_models` for every model-backed node, then per-node overrides."""
+        copy = self.model_copy(deep=True)
+        for n in copy.nodes:
+            if all_models and n.model is not None:
+                n.model = all_models
+            if overrides and n.id in overrides:
+                n.model = overrides[n.id]
+        return copy
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML value at a pydantic error location, when it can be found."""
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    best = node
+    for key in loc:
+        if node is None:
+            break
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if nxt is None:
+                best = next((k for k, _ in node.value if getattr(k, "value", None) == key), best)
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        best = node
+    return best.start_mark.line + 1 if best is not None else None
+
+
+def _node_id_at(data: Any, loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int) and isinstance(data, dict):
+        nodes = data.get("nodes")
+        if isinstance(nodes, list) and loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict):
+            value = nodes[loc[1]].get("id")
+            return str(value) if value is not None else None
+    return None
+
+
+def parse_workflow(text: str, source: str = "<text>") -> Workflow:
+    """Parse workflow YAML, reporting every schema problem with its line number (and node id when known)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise WorkflowError(
+            [Problem(f"{source} is not valid YAML: {reason}. Check the indentation and quoting there.", line=line)]
+        ) from exc
+    if data is None:
+        raise WorkflowError([Problem(f"{source} is empty: a workflow needs `nodes:` and `edges:`.")])
+    if not isinstance(data, dict):
+        raise WorkflowError([Problem(f"{source} must be a mapping with `nodes:` and `edges:` at the top level.")])
+    try:
+        return Workflow.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            field = ".".join(str(p) for p in loc)
+            problems.append(
+                Problem(err["msg"], node_id=_node_id_at(data, loc), field=field, line=_line_of(text, loc))
+            )
+        raise WorkflowError(problems) from exc
+
+
+def load_workflow_file(path: str | Path) -> Workflow:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkflowError([Problem(f"cannot read workflow file {p}: {exc.strerror}.")]) from exc
+    return parse_workflow(text, source=str(p))
+
+
+def dump_workflow(workflow: Workflow) -> str:
+    """YAML for a workflow, omitting defaults so files stay short and readable."""
+    data = workflow.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("nodes", [])
+    data.setdefault("edges", [])
+    for node in data["nodes"]:
+        node.setdefault("kind", "agent")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
