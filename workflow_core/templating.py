@@ -1,0 +1,74 @@
+"""Prompt templates: Jinja2's sandbox with StrictUndefined, so a prompt can neither reach Python internals
+nor silently render a missing variable as an empty string."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from workflow_core.errors import DecomposeError
+
+
+class TemplateError(DecomposeError):
+    """A prompt that cannot be rendered (bad syntax, or a variable or field that does not exist)."""
+
+
+class NodeOutput(dict[str, Any]):
+    """An upstream node's output as prompts see it: `{{ node }}` renders the text, `{{ node.field }}` a field
+    of its structured output (a dict subclass so Jinja's attribute lookup falls through to the fields)."""
+
+    def __init__(self, text: str, data: Any = None) -> None:
+        super().__init__(data if isinstance(data, dict) else {})
+        self.text = text
+        self.data = data
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:
+        return self.text
+
+
+def _to_json(value: Any, indent: int | None = 2) -> str:
+    if isinstance(value, NodeOutput):
+        value = value.data if value.data is not None else value.text
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+
+def _bullets(value: Any) -> str:
+    if isinstance(value, dict):
+        return "\n".join(f"- {k}: {v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "\n".join(f"- {_to_json(v, None) if isinstance(v, dict) else v}" for v in value)
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters["tojson"] = _to_json
+    env.filters["bullets"] = _bullets
+    return env
+
+
+def variables_of(template: str) -> set[str]:
+    """The top-level names a template uses (raises TemplateError on a syntax error)."""
+    try:
+        ast = environment().parse(template)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
+    return set(meta.find_undeclared_variables(ast))
+
+
+def render(template: str, variables: dict[str, Any]) -> str:
+    """Render a prompt; a missing variable or field raises TemplateError naming it."""
+    try:
+        return environment().from_string(template).render(**variables)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
+    except UndefinedError as exc:
+        raise TemplateError(f"{exc.message}. Check the variable name against the upstream node ids and inputs.") from exc
