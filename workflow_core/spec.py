@@ -61,7 +61,14 @@ class Node(BaseModel):
 
     @property
     def is_llm(self) -> bool:
+        """Whether running this node calls a language model."""
         return self.kind in LLM_KINDS or (self.kind in {"image", "qa"} and self.model is not None)
+
+    @property
+    def is_agent(self) -> bool:
+        """Whether this node is one of the decomposition's persona agents (the artist counts even when its
+        backend is the built-in vector artist: it is a separate role with its own hand-off)."""
+        return self.kind in {"agent", "image"} or (self.kind == "qa" and self.model is not None)
 
 
 class Edge(BaseModel):
@@ -88,8 +95,8 @@ class Workflow(BaseModel):
 
     @property
     def agent_count(self) -> int:
-        """k: how many nodes call a language model."""
-        return sum(1 for n in self.nodes if n.is_llm)
+        """k: how many persona agents the job is decomposed into."""
+        return sum(1 for n in self.nodes if n.is_agent)
 
     def with_models(self, overrides: dict[str, str] | None = None, all_models: str | None = None) -> Workflow:
         """A copy with node models replaced: `all_models` for every model-backed node, then per-node overrides."""
@@ -172,6 +179,18 @@ def load_workflow_file(path: str | Path) -> Workflow:
     return parse_workflow(text, source=str(p))
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (prompts) as literal blocks so saved workflows read like the templates."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_BlockDumper.add_representer(str, _represent_str)
+
+
 def dump_workflow(workflow: Workflow) -> str:
     """YAML for a workflow, omitting defaults so files stay short and readable."""
     data = workflow.model_dump(mode="json", exclude_defaults=True)
@@ -179,4 +198,4 @@ def dump_workflow(workflow: Workflow) -> str:
     data.setdefault("edges", [])
     for node in data["nodes"]:
         node.setdefault("kind", "agent")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=110)
