@@ -1,0 +1,245 @@
+"""Turn a model's page output into a usable site: pull the HTML out, inline generated images, bundle a ZIP,
+and wrap a page for a sandboxed preview.
+
+Generated pages are untrusted: the preview runs them in an iframe with `sandbox="allow-scripts"` and without
+`allow-same-origin`, so a page's script cannot reach the app.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import html as html_lib
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable
+from urllib.parse import unquote, urlsplit
+
+import html5lib
+from lxml import etree
+
+from workflow_core.errors import OutputParseError
+
+DOCTYPE = "<!DOCTYPE html>"
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_DOC_START = re.compile(r"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+_DOC_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_HTML_TAG = re.compile(
+    r"<(?:html|head|body|header|nav|main|section|article|aside|footer|div|span|h[1-6]|p|ul|ol|li|a|img|"
+    r"button|form|input|label|style|script|table|figure|blockquote|meta|title|link|svg)\b[^>]*>",
+    re.IGNORECASE,
+)
+_IMAGE_EXT = re.compile(r"\.(svg|png|jpe?g|gif|webp|avif)$", re.IGNORECASE)
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)", re.IGNORECASE)
+
+
+def slugify(label: str) -> str:
+    """A filename- and match-safe form of a label: ASCII lower case words joined by '-' ("image" if empty)."""
+    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text or "image"
+
+
+def data_uri(mime: str, data: str | bytes) -> str:
+    """A base64 `data:` URI; text is encoded as UTF-8."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+def decode_data_uri(uri: str) -> tuple[str, bytes] | None:
+    """(mime, bytes) of a `data:` URI, or None when it is not one."""
+    if not uri.startswith("data:") or "," not in uri:
+        return None
+    head, payload = uri[5:].split(",", 1)
+    parts = head.split(";")
+    mime = parts[0] or "text/plain"
+    try:
+        data = base64.b64decode(payload) if "base64" in parts[1:] else unquote(payload).encode("utf-8")
+    except ValueError:
+        return None
+    return mime, data
+
+
+def _reference_slug(ref: str) -> str:
+    """The slug a src/href names: its last path part without query and image extension."""
+    path = urlsplit(ref.strip()).path if "://" in ref else ref.split("?", 1)[0].split("#", 1)[0]
+    name = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    return slugify(_IMAGE_EXT.sub("", name))
+
+
+def match_label(ref: str, labels: Iterable[str]) -> str | None:
+    """The label a reference means: exact slug, then containment, then the closest slug; else None.
+
+    `ref` may be a label ("Fleet map"), a filename ("fleet-map.png"), or a path ("images/fleet_map.svg").
+    """
+    labels = list(labels)
+    if not labels:
+        return None
+    target = _reference_slug(ref)
+    by_slug = {slugify(label): label for label in labels}
+    if target in by_slug:
+        return by_slug[target]
+    contained = [s for s in by_slug if len(s) >= 3 and (s in target or target in s)]
+    if contained:
+        return by_slug[max(contained, key=len)]
+    close = difflib.get_close_matches(target, list(by_slug), n=1, cutoff=0.6)
+    return by_slug[close[0]] if close else None
+
+
+def _wrap_fragment(fragment: str) -> str:
+    title_match = re.search(r"<h1[^>]*>(.*?)</h1>", fragment, re.IGNORECASE | re.DOTALL)
+    title = re.sub(r"<[^>]+>", "", title_match.group(1)).strip() if title_match else "Page"
+    return (
+        f'{DOCTYPE}\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html_lib.escape(html_lib.unescape(title))}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
+    )
+
+
+def extract_html(text: str) -> str:
+    """The HTML document in a model's output.
+
+    Takes the contents of a ```html fence when there is one, drops chatter before `<!DOCTYPE`/`<html>`
+    and after `</html>`, and wraps a bare fragment into a complete document. Raises OutputParseError when
+    there is no HTML at all.
+    """
+    candidates = [body for lang, body in _FENCE.findall(text) if lang.lower() in {"html", "htm", ""}]
+    source = next((c for c in candidates if _HTML_TAG.search(c)), text)
+    start = _DOC_START.search(source)
+    if start:
+        doc = source[start.start() :]
+        end = _DOC_END.search(doc)
+        doc = doc[: end.end()] if end else doc
+        if not doc.lower().startswith("<!doctype"):
+            doc = f"{DOCTYPE}\n{doc}"
+        return doc.strip() + "\n"
+    first = _HTML_TAG.search(source)
+    if not first:
+        preview = text.strip()[:80].replace("\n", " ")
+        raise OutputParseError(
+            f"The model's output contains no HTML (it starts with: {preview!r}). Ask the front-end node "
+            "for a complete HTML document, or switch its output format to 'page_spec'."
+        )
+    fragment = source[first.start() : source.rfind(">") + 1]
+    return _wrap_fragment(fragment)
+
+
+def _parse(html: str) -> etree._ElementTree:
+    return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+
+
+def _serialize(tree: etree._ElementTree) -> str:
+    return etree.tostring(tree, method="html", encoding="unicode", doctype=DOCTYPE) + "\n"
+
+
+def _replace_css_urls(css: str, lookup: Callable[[str], str | None]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        new = lookup(m.group(2))
+        return f'url("{new}")' if new else m.group(0)
+
+    return _CSS_URL.sub(sub, css)
+
+
+def _rewrite_references(
+    tree: etree._ElementTree, lookup: Callable[[str], str | None], *, try_alt: bool
+) -> None:
+    """Point every `<img src>` and CSS `url()` that `lookup` resolves at its new target, in place."""
+    for img in tree.iter("img"):
+        src = img.get("src") or ""
+        new = lookup(src)
+        if new is None and try_alt and not src.startswith("data:") and img.get("alt"):
+            new = lookup(img.get("alt") or "")
+        if new:
+            img.set("src", new)
+            img.attrib.pop("srcset", None)
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        style = el.get("style")
+        if style and "url(" in style:
+            el.set("style", _replace_css_urls(style, lookup))
+        if el.tag == "style" and el.text and "url(" in el.text:
+            el.text = _replace_css_urls(el.text, lookup)
+
+
+def inline_images(html: str, images: dict[str, str], logo_data_uri: str | None = None) -> str:
+    """Replace image references with data URIs.
+
+    `images` maps a visual element's label to its data URI. An `<img src>` (or CSS `url()`) that names a
+    label, a "label.svg"/"label.png" file, "images/<label>..." or the logo is replaced; data URIs and
+    unmatched external references are left alone. When an `<img>`'s src does not match, its alt is tried.
+    """
+    tree = _parse(html)
+
+    def lookup(ref: str) -> str | None:
+        if not ref or ref.startswith("data:"):
+            return None
+        slug = _reference_slug(ref)
+        if logo_data_uri and (slug == "logo" or slug.startswith("logo-") or slug.endswith("-logo")):
+            return logo_data_uri
+        label = match_label(ref, images)
+        return images[label] if label else None
+
+    _rewrite_references(tree, lookup, try_alt=True)
+    return _serialize(tree)
+
+
+_EXT_BY_MIME = {
+    "image/svg+xml": "svg",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+
+
+def image_filename(label: str, mime: str) -> str:
+    """The file name an image gets in a bundle: the slug of its label plus the extension of its type."""
+    return f"{slugify(label)}.{_EXT_BY_MIME.get(mime, 'bin')}"
+
+
+def bundle_zip(html: str, images: dict[str, tuple[str, bytes]]) -> bytes:
+    """A ZIP with `index.html` and `images/<filename>` for each image (filename -> (mime, bytes)).
+
+    Image references in the page (data URIs with the same bytes, labels, filenames, "images/..." paths) are
+    rewritten to `images/<filename>`, so the unpacked folder works offline. Other data URIs stay inline.
+    """
+    by_bytes = {data: name for name, (_, data) in images.items()}
+    stems = {_IMAGE_EXT.sub("", name): name for name in images}
+
+    def lookup(ref: str) -> str | None:
+        decoded = decode_data_uri(ref)
+        if decoded is not None:
+            name = by_bytes.get(decoded[1])
+        else:
+            stem = match_label(ref, stems) if ref and "://" not in ref else None
+            name = stems[stem] if stem else None
+        return f"images/{name}" if name else None
+
+    tree = _parse(html)
+    _rewrite_references(tree, lookup, try_alt=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("index.html", _serialize(tree))
+        for name, (_, data) in sorted(images.items()):
+            zf.writestr(f"images/{name}", data)
+    return buffer.getvalue()
+
+
+def sandboxed_preview(html: str, width: int, height: int) -> str:
+    """A small HTML document that shows `html` in an `<iframe sandbox="allow-scripts">` of the given size.
+
+    There is deliberately no `allow-same-origin`: the page's scripts run, but in an opaque origin that cannot
+    read the app's cookies, storage or DOM.
+    """
+    width, height = max(int(width), 1), max(int(height), 1)
+    return (
+        f'{DOCTYPE}\n<html lang="en"><head><meta charset="utf-8"><title>Preview</title>'
+        "<style>html,body{margin:0;padding:0;background:#f1f3f5}"
+        "iframe{display:block;border:0;background:#fff;margin:0 auto}</style></head><body>"
+        f'<iframe title="Generated page preview" sandbox="allow-scripts" width="{width}" height="{height}" '
+        f'style="width:{width}px;height:{height}px" srcdoc="{html_lib.escape(html, quote=True)}"></iframe>'
+        "</body></html>\n"
+    )
