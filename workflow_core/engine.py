@@ -20,11 +20,12 @@ from typing import Any, Literal
 import networkx as nx
 
 from workflow_core.errors import DecomposeError, ProviderError
+from workflow_core.estimate import estimate_run
 from workflow_core.graph import critical_path, ensure_valid, to_digraph
 from workflow_core.pricing import PriceBook
 from workflow_core.providers.base import ChatRequest, ChatResult
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, QAFinding, RunRecord
 from workflow_core.spec import Node, Workflow
 from workflow_core.store import Store
 from workflow_core.templating import NodeOutput
@@ -192,6 +193,10 @@ class Engine:
             agent_count=workflow.agent_count,
             nodes=[NodeRecord(id=n.id, kind=n.kind, model=n.model) for n in workflow.nodes],
         )
+        estimate = estimate_run(workflow, inputs, self.prices, self.store)
+        for rec in run.nodes:
+            if rec.id in estimate.nodes:
+                rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         g = to_digraph(workflow)
@@ -258,6 +263,12 @@ class Engine:
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         self._collect_page(workflow, run)
+        if run.page_html and run.qa_score is None:
+            from workflow_core.nodes import automatic_qa
+
+            report = automatic_qa(run.page_html, inputs, [p for r in run.nodes for p in r.passages])
+            run.qa_score = report.score
+            run.qa_findings = list(report.findings)
         if self.store is not None:
             self.store.save_run(run)
         emit(RunEvent("run_finished", run.run_id, run=run))
@@ -271,15 +282,13 @@ class Engine:
             rec = run.node(node_id)
             if rec.status == "ok" and isinstance(rec.output_data, dict) and rec.output_data.get("page_html"):
                 run.page_html = rec.output_data["page_html"]
-                if rec.output_data.get("qa_score") is not None:
-                    run.qa_score = rec.output_data["qa_score"]
-                    run.qa_findings = rec.output_data.get("qa_findings_parsed", [])
                 break
-        if run.qa_score is None:
-            for rec in run.nodes:
-                if rec.status == "ok" and isinstance(rec.output_data, dict) and "qa_score" in rec.output_data:
-                    run.qa_score = rec.output_data["qa_score"]
-                    run.qa_findings = rec.output_data.get("qa_findings_parsed", [])
+        for node_id in reversed(order):
+            rec = run.node(node_id)
+            if rec.status == "ok" and isinstance(rec.output_data, dict) and "qa_score" in rec.output_data:
+                run.qa_score = rec.output_data["qa_score"]
+                run.qa_findings = [QAFinding.model_validate(f) for f in rec.output_data.get("qa_findings", [])]
+                break
 
     async def _run_node(self, ctx: NodeContext, rec: NodeRecord) -> None:
         rec.status = "running"

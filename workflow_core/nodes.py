@@ -15,7 +15,7 @@ from workflow_core.engine import NodeContext, Prepared
 from workflow_core.errors import DecomposeError, OutputParseError
 from workflow_core.knowledge import index_for_scenario
 from workflow_core.providers.base import ChatRequest, ImageProvider
-from workflow_core.quality import check_page
+from workflow_core.quality import QAReport, check_page
 from workflow_core.records import Image, NodeRecord, Passage
 from workflow_core.scenario import profile_to_prose
 from workflow_core.site import data_uri, extract_html, fill_missing_images, inline_images
@@ -357,15 +357,20 @@ def _passages(ctx: NodeContext) -> list[Passage]:
     return [p for rec in ctx.upstream.values() for p in rec.passages]
 
 
-def _qa_report(ctx: NodeContext, html: str) -> Any:
+def automatic_qa(html: str, inputs: dict[str, Any], passages: list[Passage]) -> QAReport:
+    """The automatic checks every run's page gets, with or without a QA node."""
     return check_page(
         html,
-        design_steps=ctx.inputs.get("design_steps"),
-        guidelines=ctx.inputs.get("guidelines") or "",
-        profile=ctx.inputs.get("profile"),
-        passages=_passages(ctx),
-        company=ctx.inputs.get("company"),
+        design_steps=inputs.get("design_steps"),
+        guidelines=inputs.get("guidelines") or "",
+        profile=inputs.get("profile"),
+        passages=passages,
+        company=inputs.get("company"),
     )
+
+
+def _qa_report(ctx: NodeContext, html: str) -> QAReport:
+    return automatic_qa(html, ctx.inputs, _passages(ctx))
 
 
 def _developer(ctx: NodeContext) -> Node | None:
@@ -409,7 +414,7 @@ async def qa(ctx: NodeContext) -> Prepared:
             "page_html": final_page,
             "qa_score": final_report.score,
             "category_scores": final_report.category_scores,
-            "qa_findings_parsed": [f.model_dump() for f in final_report.findings],
+            "qa_findings": [f.model_dump() for f in final_report.findings],
             "feedback": feedback,
             "sent_back": final_page is not page,
         }
