@@ -82,7 +82,7 @@ def _services(no_cache: bool = False) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from workflow_core.estimate import estimate_run
     from workflow_core.report import run_report
-    from workflow_core.site import bundle_run_zip
+    from workflow_core.page_assets import run_zip
     from workflow_core.templates import resolve_workflow
 
     workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     if run.page_html:
         (out / "index.html").write_text(run.page_html, encoding="utf-8")
-        (out / "site.zip").write_bytes(bundle_run_zip(run))
+        (out / "site.zip").write_bytes(run_zip(run))
     print(
         f"{run.status}: wall {run.wall_s:.1f} s (critical path {run.critical_path_s:.1f} s), "
         f"cost ${run.total_cost_usd:.6f} (estimated ${run.estimated_cost_usd:.6f})"

@@ -18,7 +18,8 @@ from workflow_core.providers.base import ChatRequest, ImageProvider
 from workflow_core.quality import QAReport, check_page
 from workflow_core.records import Image, NodeRecord, Passage
 from workflow_core.scenario import profile_to_prose
-from workflow_core.site import data_uri, extract_html, fill_missing_images, inline_images
+from workflow_core.page_assets import fill_missing_images
+from workflow_core.site import data_uri, extract_html, inline_images
 from workflow_core.spec import Node
 from workflow_core.templating import render
 
