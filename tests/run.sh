@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian machine, then runs lint, types and the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  # The browser tests drive the real app in Debian's Chromium (Playwright's own browser download needs network).
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+python3 -m pip install -q -e '.[test]'
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy workflow_core
+python3 -m pytest -q "$@"

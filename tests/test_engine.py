@@ -1,0 +1,191 @@
+"""The engine against a real HTTP server (the scripted fake on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fake_openai import FakeReply
+from workflow_core.engine import Engine, RetryPolicy
+from workflow_core.errors import WorkflowError
+from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.spec import parse_workflow
+from workflow_core.store import Store
+
+DIAMOND = """
+name: diamond
+nodes:
+  - {id: a, model: fake/small, prompt: "start"}
+  - {id: b, model: fake/small, prompt: "left of {{ a }}"}
+  - {id: c, model: fake/small, prompt: "right of {{ a }}"}
+  - {id: d, model: fake/small, prompt: "join {{ b }} and {{ c }}"}
+edges:
+  - {source: a, target: b}
+  - {source: a, target: c}
+  - {source: b, target: d}
+  - {source: c, target: d}
+"""
+
+PRICES = PriceBook(overrides={"fake/small": ModelPrice(input_per_mtok=1.0, output_per_mtok=2.0, source="test")})
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "runs.sqlite3")
+    yield s
+    s.close()
+
+
+def engine_for(registry, store=None, **kw) -> Engine:
+    return Engine(registry, prices=PRICES, store=store, retry=RetryPolicy(base_delay_s=0.05), **kw)
+
+
+async def test_diamond_branches_overlap(fake_openai, fake_registry, store):
+    fake_openai.latency_s = 0.3
+    run = await engine_for(fake_registry, store).run(parse_workflow(DIAMOND))
+    assert run.status == "ok"
+    b, c = run.node("b"), run.node("c")
+    assert b.started_at < c.finished_at and c.started_at < b.finished_at, "B and C must run concurrently"
+    assert run.node("d").started_at >= max(b.finished_at, c.finished_at)
+    # Three layers of 300 ms, not four calls in series.
+    assert run.wall_s < 4 * 0.3
+    assert run.critical_path_s == pytest.approx(sum(run.node(n).latency_s for n in "abd"), rel=0.2)
+
+
+async def test_prompts_see_upstream_outputs_and_costs_add_up(fake_openai, fake_registry, store):
+    run = await engine_for(fake_registry, store).run(parse_workflow(DIAMOND))
+    d = run.node("d")
+    assert run.node("b").output_text in d.messages[-1]["content"]
+    assert all(n.input_tokens > 0 and n.output_tokens > 0 for n in run.nodes)
+    for n in run.nodes:
+        assert n.cost_usd == pytest.approx((n.input_tokens * 1.0 + n.output_tokens * 2.0) / 1e6)
+    assert run.total_cost_usd == pytest.approx(sum(n.cost_usd for n in run.nodes))
+    assert run.estimated_cost_usd > 0
+
+
+async def test_second_run_is_served_from_cache(fake_openai, fake_registry, store):
+    wf = parse_workflow(DIAMOND)
+    first = await engine_for(fake_registry, store).run(wf)
+    calls = len(fake_openai.requests)
+    second = await engine_for(fake_registry, store).run(wf)
+    assert len(fake_openai.requests) == calls, "a cached run must not call the model"
+    assert all(n.cached for n in second.nodes)
+    assert second.total_cost_usd == 0
+    assert [n.output_text for n in second.nodes] == [n.output_text for n in first.nodes]
+    assert [n.cost_if_uncached_usd for n in second.nodes] == [n.cost_usd for n in first.nodes]
+
+
+async def test_changed_prompt_misses_cache_only_downstream(fake_openai, fake_registry, store):
+    await engine_for(fake_registry, store).run(parse_workflow(DIAMOND))
+    changed = parse_workflow(DIAMOND.replace("right of", "to the right of"))
+    run = await engine_for(fake_registry, store).run(changed)
+    assert {n.id: n.cached for n in run.nodes} == {"a": True, "b": True, "c": False, "d": False}
+
+
+async def test_failed_node_skips_descendants_and_unrelated_branch_finishes(fake_openai, fake_registry, store):
+    def responder(body):
+        if "left of" in body["messages"][-1]["content"]:
+            return FakeReply(status=400, error_body={"error": {"message": "bad request for left"}})
+        return None
+
+    fake_openai.set_responder(responder)
+    with_side_branch = DIAMOND.replace(
+        "edges:", '  - {id: e, model: fake/small, prompt: "side {{ c }}"}\nedges:\n  - {source: c, target: e}'
+    )
+    wf = parse_workflow(with_side_branch)
+    run = await engine_for(fake_registry, store).run(wf)
+    status = {n.id: n.status for n in run.nodes}
+    assert status == {"a": "ok", "b": "failed", "c": "ok", "d": "skipped", "e": "ok"}
+    assert "bad request for left" in run.node("b").error
+    assert run.node("b").attempts == 1, "a 400 is not retried"
+    assert run.status == "failed"
+
+
+async def test_retries_honour_retry_after(fake_openai, fake_registry):
+    fake_openai.enqueue(FakeReply(status=429, headers={"Retry-After": "0.4"}))
+    fake_openai.enqueue(FakeReply(status=503))
+    wf = parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi}\n")
+    t0 = time.perf_counter()
+    run = await engine_for(fake_registry).run(wf)
+    assert run.node("a").status == "ok"
+    assert run.node("a").attempts == 3
+    assert time.perf_counter() - t0 >= 0.4, "the engine must wait as long as Retry-After says"
+
+
+async def test_retries_give_up_after_the_limit(fake_openai, fake_registry):
+    for _ in range(3):
+        fake_openai.enqueue(FakeReply(status=500))
+    wf = parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi, params: {retries: 1}}\n")
+    run = await engine_for(fake_registry).run(wf)
+    assert run.node("a").status == "failed"
+    assert run.node("a").attempts == 2
+
+
+async def test_node_timeout(fake_openai, fake_registry):
+    fake_openai.latency_s = 2.0
+    wf = parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi, params: {timeout_s: 0.3, retries: 0}}\n")
+    run = await engine_for(fake_registry).run(wf)
+    assert run.node("a").status == "failed"
+    assert "timeout" in run.node("a").error
+
+
+async def test_cancellation_stops_running_and_pending_nodes(fake_openai, fake_registry):
+    fake_openai.latency_s = 1.5
+    cancel = asyncio.Event()
+    engine = engine_for(fake_registry)
+
+    async def cancel_soon():
+        await asyncio.sleep(0.3)
+        cancel.set()
+
+    t0 = time.perf_counter()
+    run, _ = await asyncio.gather(engine.run(parse_workflow(DIAMOND), cancel=cancel), cancel_soon())
+    assert time.perf_counter() - t0 < 1.4
+    assert run.status == "cancelled"
+    assert {n.status for n in run.nodes} == {"cancelled"}
+
+
+async def test_events_stream_tokens_and_node_lifecycle(fake_openai, fake_registry):
+    events = []
+    await engine_for(fake_registry).run(parse_workflow(DIAMOND), on_event=events.append)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("node_started") == 4 and kinds.count("node_finished") == 4
+    assert any(e.kind == "token" and e.node_id == "a" for e in events)
+
+
+async def test_structured_output_fields_reach_downstream_prompts(fake_openai, fake_registry):
+    def responder(body):
+        if body.get("response_format"):
+            return FakeReply(content='{"headline": "Hello Dana", "items": ["x", "y"]}')
+        return None
+
+    fake_openai.set_responder(responder)
+    wf = parse_workflow(
+        """
+nodes:
+  - id: plan
+    model: fake/small
+    prompt: plan it
+    output_format: json
+    output_schema: {type: object, properties: {headline: {type: string}, items: {type: array, items: {type: string}}},
+                    required: [headline, items], additionalProperties: false}
+  - {id: write, model: fake/small, prompt: "Use {{ plan.headline }} with {{ plan.items | join(',') }}"}
+edges: [{source: plan, target: write}]
+"""
+    )
+    run = await engine_for(fake_registry).run(wf)
+    assert run.node("plan").output_data == {"headline": "Hello Dana", "items": ["x", "y"]}
+    assert "Use Hello Dana with x,y" in run.node("write").messages[-1]["content"]
+    body = next(r for r in fake_openai.requests if r.get("response_format"))
+    assert body["response_format"]["json_schema"]["schema"]["required"] == ["headline", "items"]
+
+
+async def test_invalid_workflow_makes_no_call(fake_openai, fake_registry):
+    wf = parse_workflow(DIAMOND.replace("join {{ b }}", "join {{ missing }}"))
+    with pytest.raises(WorkflowError) as err:
+        await engine_for(fake_registry).run(wf)
+    assert any(p.node_id == "d" for p in err.value.problems)
+    assert fake_openai.requests == []
