@@ -1,0 +1,124 @@
+"""The `decompose` command as a user runs it: a real subprocess, real HTTP to the scripted server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workflow_core.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "assets" / "example_scenario"
+
+
+@pytest.fixture
+def cli_env(tmp_path, fake_openai):
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(
+        "providers:\n"
+        "  fake:\n"
+        "    type: openai\n"
+        f"    base_url: {fake_openai.base_url}\n"
+        "    models: [small, large]\n"
+        "    prices:\n"
+        "      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
+        "      large: {input_per_mtok: 2.0, output_per_mtok: 8.0}\n"
+    )
+    env = dict(os.environ)
+    env.update(
+        DECOMPOSE_PROVIDERS=str(providers),
+        DECOMPOSE_DB=str(tmp_path / "runs.sqlite3"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def decompose(env, *args, check=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "workflow_core.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("template", ["single", "seed"])
+def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, template):
+    profile = next(iter(load_scenario(EXAMPLE).profiles))
+    out = tmp_path / "out"
+    proc = decompose(
+        cli_env, "run", template, "--scenario", str(EXAMPLE), "--profile", profile, "--out", str(out),
+        "--all-models", "fake/small",
+    )
+    assert "started" in proc.stderr, "progress is shown while it runs"
+    report = json.loads((out / "report.json").read_text())
+    assert report["workflow"] == template and report["profile"] == profile
+    for key in ("total_cost_usd", "estimated_cost_usd", "wall_s", "qa_score", "qa_findings"):
+        assert key in report
+    node_keys = {"id", "kind", "model", "status", "input_tokens", "output_tokens", "cost_usd", "started_at",
+                 "finished_at", "cached", "error"}
+    assert all(node_keys <= set(n) for n in report["nodes"])
+    assert all(n["status"] == "ok" for n in report["nodes"])
+    assert report["total_cost_usd"] > 0
+    assert sum(n["cost_usd"] for n in report["nodes"]) == pytest.approx(report["total_cost_usd"])
+    agent = next(n for n in report["nodes"] if n["kind"] == "agent")
+    assert agent["cost_usd"] == pytest.approx((agent["input_tokens"] * 0.4 + agent["output_tokens"] * 1.6) / 1e6)
+    page = (out / "index.html").read_text()
+    assert "<html" in page and "data:image" in page
+    assert (out / "site.zip").stat().st_size > 0
+    retrieve = next(n for n in report["nodes"] if n["kind"] == "retrieve")
+    assert retrieve["passages"], "retrieved passages are part of the report"
+
+
+def test_second_run_is_all_cached(cli_env, tmp_path, fake_openai):
+    args = ["run", "seed", "--scenario", str(EXAMPLE), "--out", str(tmp_path / "o"), "--all-models", "fake/small"]
+    decompose(cli_env, *args)
+    calls = len(fake_openai.requests)
+    decompose(cli_env, *args)
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert all(n["cached"] for n in report["nodes"])
+    assert len(fake_openai.requests) == calls
+    assert report["total_cost_usd"] == 0
+
+
+def test_validate_names_cycle_and_unknown_variable(cli_env, tmp_path):
+    wf = tmp_path / "bad.yaml"
+    wf.write_text(
+        "nodes:\n"
+        "  - {id: writer, model: local/qwen2.5-coder-0.5b, prompt: '{{ editor }}'}\n"
+        "  - {id: editor, model: local/qwen2.5-coder-0.5b, prompt: '{{ writer }}'}\n"
+        "  - {id: coder, model: local/qwen2.5-coder-0.5b, prompt: 'use {{ no_such_thing }}'}\n"
+        "edges: [{source: writer, target: editor}, {source: editor, target: writer}]\n"
+    )
+    proc = decompose(cli_env, "validate", str(wf), check=False)
+    assert proc.returncode == 1
+    assert "node 'writer'" in proc.stderr and "node 'editor'" in proc.stderr and "cycle" in proc.stderr
+    assert "node 'coder'" in proc.stderr and "no_such_thing" in proc.stderr
+
+
+def test_validate_accepts_templates_and_reports_yaml_line(cli_env, tmp_path):
+    assert "valid" in decompose(cli_env, "validate", "seed").stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("nodes:\n  - id: a\n    prompt: [oops\n")
+    proc = decompose(cli_env, "validate", str(broken), check=False)
+    assert proc.returncode == 1 and "line" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_templates_and_models_list(cli_env):
+    out = decompose(cli_env, "templates").stdout
+    for name in ("single", "duo", "seed", "seed-qa", "deep"):
+        assert name in out
+    models = decompose(cli_env, "models").stdout
+    assert "local/qwen2.5-coder-0.5b" in models and "fake/small" in models
+
+
+def test_unknown_profile_is_a_clear_error(cli_env, tmp_path):
+    proc = decompose(cli_env, "run", "seed", "--scenario", str(EXAMPLE), "--profile", "nobody",
+                     "--out", str(tmp_path), check=False)
+    assert proc.returncode == 1
+    assert "profile 'nobody'" in proc.stderr and "Traceback" not in proc.stderr
