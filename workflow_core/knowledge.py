@@ -1,5 +1,5 @@
 """Company knowledge: chunk documents into passages and retrieve them with BM25, optionally fused with
-embeddings. Retrieval prefers passages whose metadata matches the visitor (e.g. their industry's notes first)."""
+embeddings. Retrieval prefers passages whose metadata matches the visitor (their industry's notes first)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ _CACHE_SIZE = 8
 
 
 def light_stem(word: str) -> str:
-    """A small English suffix stripper (plurals, -ing, -ed), so "roads" finds "road" without extra packages."""
+    """A small English suffix stripper (plurals, -ing, -ed), "roads" finds "road", no extra package."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + keep
@@ -140,7 +140,7 @@ class KnowledgeIndex:
     async def aretrieve(
         self, query: str, top_k: int = 4, filters: dict[str, str] | None = None, boost_filters: bool = True
     ) -> list[Passage]:
-        """Like `retrieve`, fusing BM25 and embedding ranks (reciprocal rank fusion) when there is an embedder."""
+        """Like `retrieve`, fusing BM25 and embedding ranks (reciprocal rank fusion) given an embedder."""
         if self.embedder is None or top_k <= 0 or not self.passages:
             return self.retrieve(query, top_k, filters, boost_filters)
         if self._vectors is None:
@@ -162,7 +162,7 @@ _INDEX_CACHE: dict[tuple[Any, ...], KnowledgeIndex] = {}
 
 def index_for_scenario(scenario: Scenario) -> KnowledgeIndex:
     """The BM25 index of a scenario's documents, reused while the scenario's documents are unchanged.
-    Keyed by the scenario root and the documents' content, so edits made in the app (saved or not) rebuild it."""
+    Keyed by the scenario root and the documents' content, so edits in the app (saved or not) rebuild it."""
     key = (
         str(scenario.root),
         tuple(
