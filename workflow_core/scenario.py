@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflow_core.errors import Problem, ScenarioError
 
@@ -45,6 +45,9 @@ INPUT_NAMES: dict[str, str] = {
 }
 
 
+_HEX_PATTERN = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
 class Contact(BaseModel):
     model_config = ConfigDict(extra="allow")
     email: str = ""
@@ -59,6 +62,13 @@ class Palette(BaseModel):
     accent: str = "#f2a541"
     background: str = "#ffffff"
     text: str = "#1b1b1b"
+
+    @field_validator("primary", "secondary", "accent", "background", "text")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a hex colour; write one like #1f3a5f")
+        return value
 
 
 class Fonts(BaseModel):
@@ -107,9 +117,6 @@ class Scenario(BaseModel):
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-_HEX_PATTERN = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-
-
 # ---------------------------------------------------------------- parsing single files
 
 
@@ -145,10 +152,11 @@ def _validation_problems(exc: ValidationError, rel: str, prefix: str = "") -> li
     out = []
     for err in exc.errors():
         field = prefix + ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
         if err["type"] == "missing":
-            msg = f"{field} is required in {rel}; add it"
-        out.append(Problem(f"{msg} ({rel})", field=field or None))
+            msg = f"{field} is required in {rel}; add it."
+        else:
+            msg = f"{field} in {rel}: {err['msg'].removeprefix('Value error, ')}."
+        out.append(Problem(msg, field=field or None))
     return out
 
 
@@ -167,15 +175,7 @@ def parse_company(text: str, rel: str = "company.json") -> tuple[Company | None,
         company = Company.model_validate(data)
     except ValidationError as exc:
         return None, _validation_problems(exc, rel)
-    for key, value in company.palette.model_dump().items():
-        if not isinstance(value, str) or not _HEX_PATTERN.match(value):
-            problems.append(
-                Problem(
-                    f"palette.{key} in {rel} is {value!r}; write a hex colour like #1f3a5f.",
-                    field=f"palette.{key}",
-                )
-            )
-    return (None if problems else company), problems
+    return company, []
 
 
 def _bedrock_value(value: Any) -> Any:
@@ -834,8 +834,9 @@ def profile_to_prose(profile: dict[str, Any]) -> str:
         if company:
             s += f" at {company}"
             if industry:
-                article = "an" if industry[:1].lower() in "aeiou" else "a"
-                s += f", {article} {industry} company"
+                sector = industry.lower()
+                article = "an" if sector[:1] in "aeio" else "a"
+                s += f", {article} {sector} company"
             if location:
                 s += f" in {location}"
         sentences.append(_sentence(s))
@@ -853,7 +854,9 @@ def profile_to_prose(profile: dict[str, Any]) -> str:
     if size:
         who = company or "Their company"
         sentences.append(
-            _sentence(f"{who} has {size} employees" if size.isdigit() else f"Company size: {size}")
+            _sentence(
+                f"{who} has {size} employees" if size.replace(",", "").isdigit() else f"Company size: {size}"
+            )
         )
     for key_name, label in _LISTED:
         key = by_lower.get(key_name)
