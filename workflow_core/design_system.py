@@ -191,6 +191,10 @@ def coerce_page_spec(data: Any) -> dict[str, Any]:
         item["image"] = item["image"] or item["title"]
     spec["headline"] = spec["headline"] or spec["closing_headline"] or "Built around the way you work"
     spec["cta_text"] = spec["cta_text"] or "Get in touch"
+    spec["subheadline"] = (
+        spec["subheadline"] or spec["intro"][:160] or "Practical help, built around your day."
+    )
+    spec["intro"] = spec["intro"] or spec["subheadline"]
     spec["closing_headline"] = spec["closing_headline"] or "Let's talk about your next step"
     spec["closing_text"] = (
         spec["closing_text"] or "Tell us what you need and we will get back to you within a day."
@@ -248,7 +252,7 @@ def page_colours(palette: dict[str, Any]) -> dict[str, str]:
     text = ensure_contrast(_hex(palette, "text", "#14181f"), bg)
     hero_bg = _mix(bg, primary, 0.08)
     alt_bg = _mix(bg, secondary, 0.07)
-    deep = _mix(primary, "#000000", 0.45)
+    deep = ensure_contrast(_mix(primary, "#000000", 0.45), "#ffffff", 7.0)
     footer_bg = _mix(text, "#000000", 0.2) if parse_color(text) and text != "#ffffff" else "#111418"
     on_deep = readable_on(deep, ["#ffffff", bg])
     on_footer = readable_on(footer_bg, ["#ffffff", bg])
@@ -338,7 +342,7 @@ letter-spacing:.06em;text-transform:uppercase;padding:.35rem .8rem;border-radius
 .hero .lede{font-size:1.2rem;color:var(--hero-muted);max-width:36ch}
 .hero-actions{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1.8rem}
 .hero-media img{width:100%%;border-radius:calc(var(--radius) + 6px);box-shadow:var(--shadow);
-aspect-ratio:16/10;object-fit:cover}
+aspect-ratio:16/9;object-fit:cover}
 .intro{padding:clamp(3rem,6vw,5rem) 0 1rem}
 .intro p{font-size:clamp(1.2rem,2.1vw,1.5rem);line-height:1.5;max-width:52ch;margin:0 auto;text-align:center;
 color:var(--text)}

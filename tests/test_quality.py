@@ -1,0 +1,151 @@
+import pytest
+from test_design_system import COMPANY, realistic_page
+
+from workflow_core.quality import check_page, contrast_ratio, parse_css_rules, parse_guideline_rules
+from workflow_core.records import Passage
+
+DESIGN_STEPS = [
+    "Header with logo and navigation",
+    "Hero section with headline, image and call to action",
+    "Pain points the visitor has",
+    "Offerings grid with images",
+    "Testimonials slider",
+    "Call to action with contact details",
+    "Footer with contact",
+]
+PROFILE = {
+    "name": "Maria Lopez",
+    "company": "Green Acre Farms",
+    "industry": "agriculture",
+    "location": "Yorkshire",
+    "interests": ["cold chain", "route planning"],
+}
+PASSAGES = [
+    Passage(
+        doc="research.md",
+        chunk=0,
+        score=1.0,
+        text="Soft fruit growers lose money when fruit spoils in transit.",
+    ),
+    Passage(
+        doc="research.md", chunk=3, score=0.8, text="Fuel costs and empty return trips squeeze farm margins."
+    ),
+]
+GUIDELINES = (
+    "Tone: warm.\nBanned words: cheap, guarantee\nAlways include a call to action\nMention the company name"
+)
+
+BAD_PAGE = """<html><head><style>
+body { background: #ffffff; }
+p { color: #aaaaaa; }
+</style></head><body>
+<h1>Welcome</h1><h3>Skipped a level</h3>
+<img src="data:image/png;base64,AA==">
+<p>Grey text on white, cheap and cheerful.</p>
+<form><input name="email"></form>
+<img src="https://cdn.example.com/x.png" alt="remote">
+</body></html>"""
+
+
+def test_contrast_ratio_known_values():
+    assert contrast_ratio("#000", "#fff") == pytest.approx(21.0)
+    assert contrast_ratio("white", "white") == pytest.approx(1.0)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast_ratio("rgb(0, 0, 0)", "rgba(255,255,255,1)") == pytest.approx(21.0)
+    with pytest.raises(ValueError):
+        contrast_ratio("nope", "#fff")
+
+
+def test_rendered_page_scores_high():
+    report = check_page(
+        realistic_page(),
+        design_steps=DESIGN_STEPS,
+        guidelines=GUIDELINES,
+        profile=PROFILE,
+        passages=PASSAGES,
+        company=COMPANY,
+    )
+    failures = [f.message for f in report.failures]
+    assert report.category_scores["accessibility"] >= 0.9, failures
+    assert report.category_scores["parse"] == 1.0, failures
+    assert report.category_scores["sections"] == 1.0, failures
+    assert report.category_scores["guidelines"] == 1.0, failures
+    assert report.score >= 0.8, failures
+    assert 0.0 <= report.score <= 1.0
+
+
+def test_bad_page_gets_specific_findings():
+    report = check_page(BAD_PAGE, design_steps=["Testimonials"], guidelines=GUIDELINES, company=COMPANY)
+    messages = "\n".join(f.message for f in report.failures)
+    assert "<html> element has no lang attribute" in messages
+    assert "no (or an empty) <title>" in messages
+    assert "img #1 (src=data:image/png;base64,…) has no alt text" in messages
+    assert "<h3> 'Skipped a level' follows an <h1>" in messages
+    assert "text #aaaaaa on #ffffff is 2.32:1" in messages
+    assert "Form field input (name='email') has no label" in messages
+    assert "No <main> landmark" in messages
+    assert "loads https://cdn.example.com/x.png from the network" in messages
+    assert "banned word 'cheap'" in messages
+    assert "company name 'Fieldline Logistics'" in messages
+    assert "Design step 'Testimonials' has no matching section" in messages
+    assert "Expected DOCTYPE" in messages
+    assert report.category_scores["accessibility"] < 0.5
+    assert report.score < 0.5
+    assert {f.category for f in report.failures} >= {
+        "parse",
+        "accessibility",
+        "assets",
+        "guidelines",
+        "sections",
+    }
+
+
+def test_personalisation_measures_profile_and_passages():
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><title>x</title></head><body><main><h1>Hi Maria Lopez</h1>"
+        "<p>Fruit spoils in transit; we fix that in Yorkshire.</p></main></body></html>"
+    )
+    report = check_page(page, profile=PROFILE, passages=PASSAGES)
+    found = {f.message for f in report.findings if f.category == "personalisation"}
+    assert "Profile name 'Maria Lopez' is reflected in the page." in found
+    assert any("Profile industry 'agriculture' does not appear" in m for m in found)
+    assert any(m.startswith("Retrieved passage research.md#0 is addressed") for m in found)
+    assert any(m.startswith("Retrieved passage research.md#3 (key terms") for m in found)
+    assert report.category_scores["personalisation"] < 0.7
+
+
+def test_contrast_uses_css_variables_and_context_backgrounds():
+    page = """<!DOCTYPE html><html lang="en"><head><title>t</title><style>
+    :root { --dark: #102030; --soft: #c0c8d0; }
+    .band { background: var(--dark); color: #ffffff; }
+    .band p { color: var(--soft); }
+    .band small { color: #203040; }
+    </style></head><body><main><h1>x</h1></main></body></html>"""
+    report = check_page(page)
+    contrast = [f for f in report.findings if f.check == "accessibility.contrast"]
+    bad = [f.message for f in contrast if not f.passed]
+    assert len(bad) == 1 and "'.band small'" in bad[0] and "on #102030" in bad[0]
+
+
+def test_assets_resolve_against_available_files():
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><img src="images/a.svg" alt="a">'
+        '<img src="./images/b.svg" alt="b"></body></html>'
+    )
+    report = check_page(page, available_files={"images/a.svg"})
+    bad = [f.message for f in report.failures if f.category == "assets"]
+    assert len(bad) == 1 and "'./images/b.svg'" in bad[0]
+    assert report.category_scores["assets"] == 0.5
+
+
+def test_css_and_guideline_parsers():
+    rules = parse_css_rules(
+        "/* c */ @media (max-width:9px){ .a{color:red} } .b, .c { background: #fff; color:#000 }"
+    )
+    assert [(r.selector, r.declarations.get("color")) for r in rules] == [
+        (".a", "red"),
+        (".b", "#000"),
+        (".c", "#000"),
+    ]
+    kinds = [r.kind for r in parse_guideline_rules(GUIDELINES + "\n- Required words: harvest")]
+    assert kinds == ["banned_words", "call_to_action", "company_name", "required_words"]

@@ -1,0 +1,113 @@
+import io
+import zipfile
+
+import pytest
+from lxml import etree
+
+from workflow_core.errors import OutputParseError
+from workflow_core.site import (
+    bundle_zip,
+    data_uri,
+    decode_data_uri,
+    extract_html,
+    inline_images,
+    match_label,
+    sandboxed_preview,
+    slugify,
+)
+
+
+def test_slugify_and_data_uri_round_trip():
+    assert slugify("Fleet Route Map!") == "fleet-route-map"
+    assert slugify("Café  crème") == "cafe-creme"
+    assert slugify("!!!") == "image"
+    uri = data_uri("image/svg+xml", "<svg/>")
+    assert uri.startswith("data:image/svg+xml;base64,")
+    assert decode_data_uri(uri) == ("image/svg+xml", b"<svg/>")
+
+
+def test_extract_html_from_fence_with_chatter():
+    text = (
+        "Sure! Here is your page:\n```html\n"
+        "<!DOCTYPE html><html lang='en'><body><h1>Hi</h1></body></html>\n```\nEnjoy"
+    )
+    out = extract_html(text)
+    assert out.startswith("<!DOCTYPE html>")
+    assert "Enjoy" not in out and "Sure" not in out and "<h1>Hi</h1>" in out
+
+
+def test_extract_html_drops_leading_chatter_and_adds_doctype():
+    out = extract_html("Here you go: <html><body><p>x</p></body></html> hope that helps")
+    assert out.startswith("<!DOCTYPE html>\n<html>")
+    assert out.rstrip().endswith("</html>")
+
+
+def test_extract_html_wraps_fragment():
+    out = extract_html("<h1>Fresh &amp; fast</h1><p>Body</p>")
+    assert '<html lang="en">' in out and "<title>Fresh &amp; fast</title>" in out
+    assert "<body>\n<h1>Fresh &amp; fast</h1><p>Body</p>" in out
+
+
+def test_extract_html_without_html_raises():
+    with pytest.raises(OutputParseError, match="contains no HTML"):
+        extract_html("I am sorry, I cannot build that page.")
+
+
+def test_match_label_variants():
+    labels = ["Fleet route map", "Cold chain sensors"]
+    assert match_label("fleet-route-map.png", labels) == "Fleet route map"
+    assert match_label("images/Cold_Chain_Sensors.svg", labels) == "Cold chain sensors"
+    assert match_label("FLEET ROUTE MAP", labels) == "Fleet route map"
+    assert match_label("fleet route", labels) == "Fleet route map"
+    assert match_label("completely different", labels) is None
+
+
+def test_inline_images_replaces_labels_files_and_logo():
+    html = (
+        "<!DOCTYPE html><html><head><style>.h{background:url('images/fleet-route-map.png')}</style></head>"
+        '<body><img src="logo.png" alt="logo"><img src="fleet_route_map.svg" alt="map">'
+        '<img src="https://example.com/x.png" alt="Cold chain sensors">'
+        '<img src="unknown.png" alt="zzz"></body></html>'
+    )
+    images = {
+        "Fleet route map": "data:image/svg+xml;base64,QQ==",
+        "Cold chain sensors": "data:image/png;base64,Qg==",
+    }
+    out = inline_images(html, images, "data:image/svg+xml;base64,TE9HTw==")
+    tree = etree.HTML(out)
+    srcs = [img.get("src") for img in tree.iter("img")]
+    assert srcs == [
+        "data:image/svg+xml;base64,TE9HTw==",
+        "data:image/svg+xml;base64,QQ==",
+        "data:image/png;base64,Qg==",  # matched through its alt text
+        "unknown.png",
+    ]
+    assert 'url("data:image/svg+xml;base64,QQ==")' in out
+
+
+def test_bundle_zip_writes_images_and_rewrites_references():
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+    html = (
+        f'<!DOCTYPE html><html><body><img src="{data_uri("image/svg+xml", svg)}" alt="a">'
+        '<img src="Crop Field" alt="b"></body></html>'
+    )
+    blob = bundle_zip(
+        html, {"fleet-map.svg": ("image/svg+xml", svg), "crop-field.png": ("image/png", b"PNG")}
+    )
+    zf = zipfile.ZipFile(io.BytesIO(blob))
+    assert sorted(zf.namelist()) == ["images/crop-field.png", "images/fleet-map.svg", "index.html"]
+    index = zf.read("index.html").decode()
+    assert 'src="images/fleet-map.svg"' in index and 'src="images/crop-field.png"' in index
+    assert "base64" not in index
+    assert zf.read("images/crop-field.png") == b"PNG"
+
+
+def test_sandboxed_preview_is_sandboxed_without_same_origin():
+    page = '<html><body><script>alert("x")</script><p class="a">Hi & bye</p></body></html>'
+    out = sandboxed_preview(page, 390, 700)
+    tree = etree.HTML(out)
+    (iframe,) = tree.iter("iframe")
+    assert iframe.get("sandbox") == "allow-scripts"
+    assert "allow-same-origin" not in out
+    assert iframe.get("srcdoc") == page  # escaped in the attribute, intact once parsed
+    assert "width:390px" in iframe.get("style") and "height:700px" in iframe.get("style")
