@@ -20,7 +20,7 @@ from workflow_core.artist import vector_svg
 from workflow_core.quality import ensure_contrast, parse_color, readable_on, to_hex
 from workflow_core.site import data_uri, match_label
 
-_ITEM_OFFERING = {
+_ITEM_OFFERING: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["title", "text", "image"],
@@ -30,7 +30,7 @@ _ITEM_OFFERING = {
         "image": {"type": "string", "description": "label of one visual element"},
     },
 }
-_ITEM_PAIN = {
+_ITEM_PAIN: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["title", "text"],

@@ -115,8 +115,8 @@ def parse_color_rgba(value: str) -> RGBA | None:
                 alpha = float(parts[3][:-1]) / 100 if parts[3].endswith("%") else float(parts[3])
         except ValueError:
             return None
-        r, g, b = (max(0.0, min(255.0, c)) for c in rgb)
-        return (r, g, b, max(0.0, min(1.0, alpha)))
+        red, green, blue = (max(0.0, min(255.0, c)) for c in rgb)
+        return (red, green, blue, max(0.0, min(1.0, alpha)))
     return None
 
 
