@@ -70,9 +70,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert any("farming" in p.message for p in problems)
     assert any("author" in p.message for p in problems)
     bad_json = next(p for p in problems if p.field == "profiles/p1.json")
-    assert (
-        "not valid JSON" in bad_json.message and bad_json.line == 4
-    )  # the "}" after "role":
+    assert "not valid JSON" in bad_json.message and bad_json.line == 4  # the "}" after "role":
     assert any(p.field == "profiles/p2.json" and "object" in p.message for p in problems)
     assert any(p.field == "logo.svg" for p in problems)
     assert len(problems) >= 10
