@@ -1,0 +1,441 @@
+"""A scripted OpenAI-compatible (and Anthropic Messages) server on 127.0.0.1 for tests and benchmarks.
+
+It is a real HTTP server in a background thread, so providers are exercised over real sockets: scripted
+replies (FIFO), per-request routing, latency, error statuses with headers, and dropped connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class FakeReply:
+    """One scripted reply. `content=None` means the default reply derived from the request."""
+
+    content: str | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    latency_s: float | None = None
+    usage: dict[str, int] | None = None
+    error_body: dict[str, Any] | None = None
+    drop_connection: bool = False
+
+
+class ReceivedRequest(dict):  # type: ignore[type-arg]
+    """A parsed JSON body as received, with the request's `path` (also under the key "path") and headers."""
+
+    def __init__(self, body: dict[str, Any], path: str, headers: dict[str, str]) -> None:
+        super().__init__(body)
+        self["path"] = path
+        self.path = path
+        self.headers = headers
+
+
+Responder = Callable[[dict[str, Any]], "FakeReply | None"]
+
+
+def _tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\x80\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+TINY_PNG = _tiny_png()
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    content = message.get("content", "")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def example_for_schema(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A minimal value that satisfies a JSON schema: strings "x", one-item arrays, every property set."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        defs = root.get("$defs") or root.get("definitions") or {}
+        return example_for_schema(defs.get(name, {}), root)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            return example_for_schema(schema[key][0], root)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: example_for_schema(sub, root) for name, sub in props.items()}
+    if kind == "array":
+        count = max(1, int(schema.get("minItems", 1)))
+        return [example_for_schema(schema.get("items", {}), root) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "x" * max(1, int(schema.get("minLength", 1)))
+
+
+def default_content(body: dict[str, Any]) -> str:
+    """The reply produced when nothing is scripted: JSON for a requested schema, else an echo."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema") or {}
+        return json.dumps(example_for_schema(schema))
+    if fmt.get("type") == "json_object":
+        return "{}"
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    last = _message_text(users[-1]) if users else ""
+    return f"echo: {last[:40]}"
+
+
+def _prompt_words(body: dict[str, Any]) -> int:
+    total = sum(_words(_message_text(m)) for m in body.get("messages", []))
+    system = body.get("system")
+    if isinstance(system, str):
+        total += _words(system)
+    return total
+
+
+def _embedding(text: str, dim: int = 16) -> list[float]:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return [round(b / 127.5 - 1.0, 6) for b in digest[:dim]]
+
+
+class FakeOpenAIServer:
+    """A real HTTP server speaking the OpenAI chat/models/embeddings/images API and Anthropic Messages."""
+
+    def __init__(self, models: list[str] | None = None, api_key: str | None = None) -> None:
+        self.models = list(models or ["small", "large"])
+        self.api_key = api_key  # when set, requests without "Bearer <key>" or x-api-key get 401
+        self.latency_s = 0.0
+        self.requests: list[ReceivedRequest] = []
+        self._queue: deque[FakeReply] = deque()
+        self._responder: Responder | None = None
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAIServer is not started; call start() first.")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        handler = type("_BoundHandler", (_Handler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def enqueue(self, reply: FakeReply) -> None:
+        """Script the next reply (FIFO); used before the responder and the default reply."""
+        with self._lock:
+            self._queue.append(reply)
+
+    def set_responder(self, fn: Responder | None) -> None:
+        """Route each request whose queue is empty: fn(body) returns a reply, or None for the default."""
+        self._responder = fn
+
+    def _next_reply(self, body: dict[str, Any]) -> FakeReply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        if self._responder is not None:
+            reply = self._responder(body)
+            if reply is not None:
+                return reply
+        return FakeReply()
+
+    def _record(self, body: dict[str, Any], path: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests.append(ReceivedRequest(body, path, headers))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeOpenAIServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read `requests`, not the log."""
+
+    # ---- plumbing
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_sse(self, headers: dict[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+
+    def _chunk(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end_chunks(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _authorised(self) -> bool:
+        key = self.fake.api_key
+        if key is None:
+            return True
+        return self.headers.get("Authorization") == f"Bearer {key}" or self.headers.get("x-api-key") == key
+
+    # ---- verbs
+    def do_GET(self) -> None:
+        self.fake._record({}, self.path, dict(self.headers))
+        if not self._authorised():
+            self._send_json(401, {"error": {"message": "Invalid API key", "type": "invalid_request_error"}})
+            return
+        if self.path.rstrip("/") == "/v1/models":
+            data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.fake.models]
+            self._send_json(200, {"object": "list", "data": data})
+        else:
+            self._send_json(404, {"error": {"message": f"no route GET {self.path}", "type": "not_found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            self._send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
+            return
+        path = self.path.split("?", 1)[0].rstrip("/")
+        self.fake._record(body, path, dict(self.headers))
+        anthropic = path == "/v1/messages"
+        if not self._authorised():
+            self._send_json(
+                401,
+                self._error_payload(401, "invalid x-api-key" if anthropic else "Invalid API key", anthropic),
+            )
+            return
+        reply = self.fake._next_reply(body)
+        delay = reply.latency_s if reply.latency_s is not None else self.fake.latency_s
+        if delay:
+            time.sleep(delay)
+        if reply.drop_connection:
+            self._drop()
+            return
+        if reply.status != 200:
+            payload = reply.error_body or self._error_payload(
+                reply.status, f"fake error {reply.status}", anthropic
+            )
+            self._send_json(reply.status, payload, reply.headers)
+            return
+        if path == "/v1/chat/completions":
+            self._chat(body, reply)
+        elif anthropic:
+            self._messages(body, reply)
+        elif path == "/v1/embeddings":
+            self._embeddings(body, reply)
+        elif path == "/v1/images/generations":
+            n = int(body.get("n", 1))
+            data = [{"b64_json": base64.b64encode(TINY_PNG).decode("ascii")} for _ in range(n)]
+            self._send_json(200, {"created": int(time.time()), "data": data}, reply.headers)
+        else:
+            self._send_json(404, {"error": {"message": f"no route POST {path}", "type": "not_found"}})
+
+    @staticmethod
+    def _error_payload(status: int, message: str, anthropic: bool) -> dict[str, Any]:
+        kind = (
+            "rate_limit_error" if status == 429 else "api_error" if status >= 500 else "invalid_request_error"
+        )
+        if anthropic:
+            return {"type": "error", "error": {"type": kind, "message": message}}
+        return {"error": {"message": message, "type": kind, "code": status}}
+
+    # ---- endpoints
+    def _chat(self, body: dict[str, Any], reply: FakeReply) -> None:
+        content = reply.content if reply.content is not None else default_content(body)
+        model = body.get("model", "fake")
+        usage = reply.usage or {
+            "prompt_tokens": _prompt_words(body),
+            "completion_tokens": _words(content),
+        }
+        usage = {**usage, "total_tokens": usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)}
+        created = int(time.time())
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": content}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            payload = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+                "usage": usage,
+            }
+            self._send_json(200, payload, reply.headers)
+            return
+        self._start_sse(reply.headers)
+
+        def event(delta: dict[str, Any], finish: str | None = None) -> None:
+            chunk = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            self._chunk(f"data: {json.dumps(chunk)}\n\n")
+
+        event({"role": "assistant", "content": ""})
+        pieces = content.split(" ")
+        for i, word in enumerate(pieces):
+            event({"content": word if i == 0 else " " + word})
+        event({}, "stop")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            final = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": usage,
+            }
+            self._chunk(f"data: {json.dumps(final)}\n\n")
+        self._chunk("data: [DONE]\n\n")
+        self._end_chunks()
+
+    def _messages(self, body: dict[str, Any], reply: FakeReply) -> None:
+        content = reply.content if reply.content is not None else default_content(body)
+        model = body.get("model", "fake")
+        usage = reply.usage or {"input_tokens": _prompt_words(body), "output_tokens": _words(content)}
+        if not body.get("stream"):
+            payload = {
+                "id": "msg_fake",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": content}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": usage,
+            }
+            self._send_json(200, payload, reply.headers)
+            return
+        self._start_sse(reply.headers)
+
+        def event(name: str, data: dict[str, Any]) -> None:
+            self._chunk(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n")
+
+        start_usage = {"input_tokens": usage.get("input_tokens", 0), "output_tokens": 1}
+        event(
+            "message_start",
+            {
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "usage": start_usage,
+                }
+            },
+        )
+        event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+        event("ping", {})
+        for i, word in enumerate(content.split(" ")):
+            text = word if i == 0 else " " + word
+            event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": text}})
+        event("content_block_stop", {"index": 0})
+        event(
+            "message_delta",
+            {
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": usage.get("output_tokens", 0)},
+            },
+        )
+        event("message_stop", {})
+        self._end_chunks()
+
+    def _embeddings(self, body: dict[str, Any], reply: FakeReply) -> None:
+        texts = body.get("input", [])
+        if isinstance(texts, str):
+            texts = [texts]
+        data = [
+            {"object": "embedding", "index": i, "embedding": _embedding(str(t))} for i, t in enumerate(texts)
+        ]
+        tokens = sum(_words(str(t)) for t in texts)
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "fake"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        self._send_json(200, payload, reply.headers)
