@@ -1,0 +1,293 @@
+"""The decomposition lab's analysis on hand-made run records: summaries, what-if pricing, the
+coordination fit, TCO, charts and export (no engine, no network)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from workflow_core.charts import against_k, cost_quality, node_cost_stacks, tco_chart, timeline
+from workflow_core.coordination import M_EXPLANATION, CostPoint, fit_coordination, fit_experiment
+from workflow_core.experiment import (
+    Experiment,
+    ExperimentSpec,
+    Trial,
+    Variant,
+    dissimilarity,
+    distinctiveness,
+    load_experiment,
+    node_breakdown,
+    pareto_front,
+    save_experiment,
+    visible_text,
+    with_repeat_seed,
+)
+from workflow_core.export_html import report_html, results_csv, results_json, write_exports
+from workflow_core.pricing import PriceBook
+from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.store import Store
+from workflow_core.tco import TcoInputs, TcoVariant, tco, tco_variants
+from workflow_core.templates import load_template
+from workflow_core.whatif import headline, reprice
+
+PAGES = {
+    "ana": "<html><body><h1>Hello Ana</h1><p>Bakery tools for small shops in Lisbon.</p>"
+    "<script>var x = 'ignored words here';</script></body></html>",
+    "bo": "<html><body><h1>Hello Bo</h1><p>Fleet software for logistics teams in Oslo.</p></body></html>",
+}
+
+
+def _node(
+    node_id: str, kind: str, model: str | None, tin: int, tout: int, cost: float, t0: float, dur: float
+):
+    return NodeRecord(
+        id=node_id,
+        kind=kind,
+        model=model,
+        status="ok",
+        input_tokens=tin,
+        output_tokens=tout,
+        calls=1 if tin else 0,
+        cost_usd=cost,
+        cost_if_uncached_usd=cost,
+        latency_s=dur,
+        started_at=t0,
+        finished_at=t0 + dur,
+    )
+
+
+def _run(
+    workflow: str, profile: str, k: int, agents: list[tuple[str, int, int, float]], qa: float
+) -> RunRecord:
+    nodes = [_node("visitor", "profile", None, 0, 0, 0.0, 100.0, 0.01)]
+    t = 100.01
+    for node_id, tin, tout, cost in agents:
+        nodes.append(_node(node_id, "agent", "local/qwen2.5-coder-0.5b", tin, tout, cost, t, 2.0))
+        t += 2.0
+    nodes.append(_node("site", "assemble", None, 0, 0, 0.0, t, 0.05))
+    return RunRecord(
+        run_id=f"{workflow}-{profile}",
+        workflow=workflow,
+        profile=profile,
+        started_at=100.0,
+        finished_at=t + 0.05,
+        wall_s=t - 100 + 0.05,
+        critical_path_s=t - 100 + 0.05,
+        status="ok",
+        agent_count=k,
+        nodes=nodes,
+        page_html=PAGES[profile].replace("Hello", f"Hello from {workflow}"),
+        qa_score=qa,
+    )
+
+
+def _experiment() -> Experiment:
+    shapes = {
+        "single": (1, [("web", 3000, 1500, 0.0040)], 0.70),
+        "seed": (3, [("personalizer", 2500, 600, 0.0015), ("developer", 1800, 900, 0.0016)], 0.80),
+        "deep": (
+            6,
+            [
+                ("a", 2500, 400, 0.0012),
+                ("b", 2000, 400, 0.0011),
+                ("c", 2200, 500, 0.0013),
+                ("d", 2000, 800, 0.002),
+            ],
+            0.75,
+        ),
+    }
+    trials = []
+    for name, (k, agents, qa) in shapes.items():
+        for i, profile in enumerate(["ana", "bo"]):
+            scaled = [(n, tin, tout + 50 * i, cost * (1 + 0.05 * i)) for n, tin, tout, cost in agents]
+            run = _run(name, profile, k, scaled, qa + 0.02 * i)
+            trials.append(
+                Trial(
+                    variant=name,
+                    profile=profile,
+                    run=run,
+                    latencies={n.id: n.latency_s for n in run.nodes},
+                    critical_path_s=run.critical_path_s,
+                    wall_s=run.wall_s,
+                )
+            )
+    spec = ExperimentSpec(
+        name="unit", variants=[Variant(name=n, workflow=n) for n in shapes], profiles=["ana", "bo"], repeats=1
+    )
+    return Experiment(
+        experiment_id="exp1",
+        spec=spec,
+        scenario="example",
+        k={n: s[0] for n, s in shapes.items()},
+        workflows={n: n for n in shapes},
+        trials=trials,
+    )
+
+
+def test_summaries_per_variant() -> None:
+    exp = _experiment()
+    by = {s.variant: s for s in exp.summaries()}
+    seed = by["seed"]
+    assert seed.k == 3 and seed.runs == 2 and seed.failures == 0
+    assert seed.calls == 2
+    assert seed.input_tokens == 4300
+    assert seed.output_tokens == pytest.approx((1500 + 1600) / 2)
+    assert seed.cost_usd == pytest.approx((0.0031 + 0.0031 * 1.05) / 2)
+    assert seed.qa_mean == pytest.approx(0.81)
+    assert seed.qa_std == pytest.approx(0.01)
+    assert seed.critical_path_s == pytest.approx(4.06)
+    assert 0.5 < (seed.distinctiveness or 0) <= 1.0
+    rows = node_breakdown(exp)
+    dev = next(r for r in rows if r["variant"] == "seed" and r["node"] == "developer")
+    assert dev["input_tokens"] == 1800 and dev["output_tokens"] == 925
+
+
+def test_distinctiveness_reads_visible_text_only() -> None:
+    assert "ignored" not in visible_text(PAGES["ana"])
+    assert visible_text(PAGES["ana"]).startswith("Hello Ana")
+    same = "<p>one two three four five</p>"
+    assert dissimilarity(visible_text(same), visible_text(same)) == 0.0
+    assert distinctiveness({"a": [same], "b": [same]}) == 0.0
+    assert distinctiveness({"a": [PAGES["ana"]], "b": [PAGES["bo"]]}) == pytest.approx(1.0)
+    assert distinctiveness({"a": [PAGES["ana"]]}) is None
+
+
+def test_pareto_front() -> None:
+    front = pareto_front(
+        [("cheap-bad", 1.0, 0.5), ("dear-good", 3.0, 0.9), ("dominated", 3.5, 0.6), ("x", 2, None)]
+    )
+    assert sorted(front) == ["cheap-bad", "dear-good"]
+
+
+def test_repeat_seed_changes_only_later_repeats() -> None:
+    wf = load_template("seed")
+    assert with_repeat_seed(wf, 0) is wf
+    again = with_repeat_seed(wf, 2)
+    seeds = {n.id: n.params.seed for n in again.nodes if n.kind == "agent"}
+    assert seeds and all(s == 2 for s in seeds.values())
+    assert all(n.params.seed is None for n in wf.nodes if n.kind == "agent")
+
+
+def test_reprice_matches_hand_calculation_to_the_cent() -> None:
+    exp = _experiment()
+    book = PriceBook()
+    big, small = book.unit_prices("openai/gpt-4.1"), book.unit_prices("openai/gpt-4.1-mini")
+    assert big is not None and small is not None
+    # The genai-prices catalogue: gpt-4.1 $2 / $8, gpt-4.1-mini $0.40 / $1.60 per million tokens.
+    assert (big.input_per_mtok, big.output_per_mtok) == (2.0, 8.0)
+    assert (small.input_per_mtok, small.output_per_mtok) == (0.4, 1.6)
+    single_run = exp.trials[0].run
+    assert single_run is not None
+    r = reprice(single_run, {"*": "openai/gpt-4.1"}, book)
+    hand = 3000 * 2.0 / 1e6 + 1500 * 8.0 / 1e6  # 0.018
+    assert round(r.cost_usd, 2) == round(hand, 2)
+    assert r.cost_usd == pytest.approx(hand, abs=1e-9)
+    assert r.estimate is True
+    assert r.measured_cost_usd == pytest.approx(0.004)
+
+    # Personalizer on the frontier model, the rest on its smaller sibling, over the whole experiment.
+    rp = reprice(exp, {"personalizer": "openai/gpt-4.1", "*": "openai/gpt-4.1-mini"}, book)
+    seed = next(s for s in rp.summaries if s.variant == "seed")
+    hand_seed = [
+        (2500 * 2.0 + (600 + 50 * i) * 8.0) / 1e6 + (1800 * 0.4 + (900 + 50 * i) * 1.6) / 1e6 for i in (0, 1)
+    ]
+    assert round(seed.cost_usd, 4) == round(sum(hand_seed) / 2, 4)
+    assert round(seed.cost_total_usd, 2) == round(sum(hand_seed), 2)
+    assert rp.estimate
+    # Mapping a node onto the model it ran on is not an estimate and keeps the measured cost.
+    same = reprice(single_run, {"web": "local/qwen2.5-coder-0.5b"}, book)
+    assert not same.estimate and same.cost_usd == pytest.approx(0.004)
+
+
+def test_headline() -> None:
+    exp = _experiment()
+    text = headline(exp)
+    # seed is the cheapest variant with more agents than single.
+    s = {v.variant: v for v in exp.summaries()}
+    pct = (s["single"].cost_usd - s["seed"].cost_usd) / s["single"].cost_usd * 100
+    assert text.startswith("decomposed (seed, k=3) vs single (single, k=1)")
+    assert f"{pct:.0f}% cheaper" in text
+    assert "quality 0.81 vs 0.71" in text
+
+
+def test_coordination_fit_recovers_m() -> None:
+    pts = []
+    for k in (1, 2, 3, 4, 6, 8):
+        for n in (500.0, 1200.0, 2000.0):
+            pts.append(CostPoint(k=k, n=n + 37 * k, cost=0.001 + 2e-6 * (n + 37 * k) + 0.0004 * k**1.5))
+    fit = fit_coordination(pts)
+    assert fit.m == pytest.approx(1.5, abs=0.01)
+    assert fit.c == pytest.approx(0.0004, rel=0.05)
+    assert fit.r2 > 0.999
+    assert not fit.warnings
+    assert "m = 1.50" in fit.explanation()
+    assert "k^m" in M_EXPLANATION or "k" in M_EXPLANATION
+
+
+def test_coordination_fit_warns_with_few_points() -> None:
+    fit = fit_experiment(_experiment())  # 6 runs, 3 distinct k: just enough runs
+    assert 1 < fit.m <= 2 and not math.isnan(fit.r2)
+    few = fit_coordination(fit.points[:3])
+    assert any("Only 3 runs" in w for w in few.warnings)
+
+
+def test_tco_break_even_moves_later_with_engineering_cost() -> None:
+    variants = [TcoVariant("single", 1, 0.004), TcoVariant("seed", 3, 0.001)]
+    cheap = tco(variants, TcoInputs(engineering_cost_per_agent=300, requests_per_month=100_000, months=36))
+    dear = tco(variants, TcoInputs(engineering_cost_per_agent=3000, requests_per_month=100_000, months=36))
+    b1, b2 = cheap.break_evens[0], dear.break_evens[0]
+    # 2 extra agents × $300 / $0.003 saved per request = 200,000 requests: month 2.
+    assert b1.volume == pytest.approx(200_000) and b1.month == 2
+    assert b2.volume == pytest.approx(2_000_000) and b2.month == 20
+    assert b2.month > b1.month
+    grown = tco(variants, TcoInputs(3000, 100_000, monthly_growth=0.2, months=36))
+    assert grown.break_evens[0].month is not None and grown.break_evens[0].month < 20
+    never = tco([TcoVariant("single", 1, 0.001), TcoVariant("deep", 6, 0.002)], TcoInputs())
+    assert never.break_evens[0].month is None and never.break_evens[0].volume is None
+    assert cheap.cumulative["seed"][0] == pytest.approx(900 + 100)
+    assert len(cheap.table()) == 72
+    assert [v.name for v in tco_variants(_experiment())] == ["single", "seed", "deep"]
+    assert tco_chart(cheap).data
+
+
+def test_charts_are_figures() -> None:
+    exp = _experiment()
+    fig = cost_quality(exp)
+    names = {t.name for t in fig.data}
+    assert "Pareto front" in names
+    labels = [x for t in fig.data if t.name == "Pareto front" for x in t.text]
+    assert any(lbl.startswith("seed") for lbl in labels)
+    assert len(against_k(exp).data) == 4
+    assert {t.name for t in node_cost_stacks(exp).data} >= {"web", "personalizer", "developer"}
+    run = exp.trials[2].run
+    assert run is not None
+    gantt = timeline(run)
+    assert len(gantt.data) == len(run.nodes)
+
+
+def test_store_round_trip(tmp_path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    exp = _experiment()
+    save_experiment(exp, store)
+    again = load_experiment("exp1", store)
+    assert again.summaries() == exp.summaries()
+    assert store.list_experiments()[0]["experiment_id"] == "exp1"
+
+
+def test_exports(tmp_path) -> None:
+    exp = _experiment()
+    html = report_html(exp, model_map={"*": "openai/gpt-4.1-mini"}, tco_inputs=TcoInputs())
+    assert html.count("<script") >= 5
+    assert "Content-Security-Policy" in html and "cdn.plot.ly" not in html.split("</style>")[0]
+    assert "decomposed (seed, k=3)" in html
+    csv_text = results_csv(exp)
+    assert csv_text.splitlines()[0].startswith("variant,workflow,k,")
+    assert len(csv_text.splitlines()) == 4
+    data = results_json(exp, model_map={"*": "openai/gpt-4.1-mini"}, tco_inputs=TcoInputs())
+    json.dumps(data)
+    assert data["whatif"]["estimate"] is True and data["tco"]["break_even"]
+    paths = write_exports(exp, tmp_path / "out", tco_inputs=TcoInputs())
+    assert all(p.exists() for p in paths.values())
+    assert len(list((tmp_path / "out" / "pages").glob("*.html"))) == 6
