@@ -156,22 +156,46 @@ def with_repeat_seed(workflow: Workflow, repeat: int) -> Workflow:
     return copy
 
 
-def _timed_records(run: RunRecord, store: Store | None) -> dict[str, NodeRecord]:
-    """Node records with the latency each node had when computed (cached ones from the cache entry)."""
-    out: dict[str, NodeRecord] = {}
-    for rec in run.nodes:
-        if rec.cached and rec.cache_key and store is not None:
-            hit = store.cache_get(rec.cache_key)
-            if hit is not None:
-                rec = rec.model_copy(update={"latency_s": hit.latency_s})
-        out[rec.id] = rec
-    return out
+class _Latencies:
+    """The latency each cached node had when it was computed, by cache key: from uncached nodes seen in
+    this experiment, else the cache entry, else earlier runs in the store (searched once per workflow)."""
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+        self.by_key: dict[str, float] = {}
+        self.scanned: set[str] = set()
+
+    def learn(self, run: RunRecord) -> None:
+        for n in run.nodes:
+            if n.cache_key and not n.cached and n.status == "ok" and n.latency_s > 0:
+                self.by_key.setdefault(n.cache_key, n.latency_s)
+
+    def _scan(self, workflow: str) -> None:
+        if self.store is None or workflow in self.scanned:
+            return
+        self.scanned.add(workflow)
+        for row in self.store.list_runs(workflow=workflow, limit=200):
+            old = self.store.get_run(str(row["run_id"]))
+            if old is not None:
+                self.learn(old)
+
+    def latency(self, rec: NodeRecord, workflow: str) -> float:
+        if not rec.cached or not rec.cache_key:
+            return rec.latency_s
+        if rec.cache_key not in self.by_key and self.store is not None:
+            hit = self.store.cache_get(rec.cache_key)
+            if hit is not None and hit.latency_s > 0:
+                self.by_key[rec.cache_key] = hit.latency_s
+            else:
+                self._scan(workflow)
+        return self.by_key.get(rec.cache_key, rec.latency_s)
 
 
 def _make_trial(
-    variant: str, profile: str | None, repeat: int, run: RunRecord, wf: Workflow, store: Store | None
+    variant: str, profile: str | None, repeat: int, run: RunRecord, wf: Workflow, known: _Latencies
 ) -> Trial:
-    timed = _timed_records(run, store)
+    known.learn(run)
+    timed = {n.id: n.model_copy(update={"latency_s": known.latency(n, run.workflow)}) for n in run.nodes}
     _, cp = critical_path(wf, timed)
     any_cached = any(n.cached for n in run.nodes)
     slim = run.model_copy(deep=True)
@@ -240,6 +264,7 @@ async def run_experiment(
     total = len(jobs)
     done = 0
     sem = asyncio.Semaphore(max(1, concurrency))
+    known = _Latencies(engine.store)
     slots: list[Trial | None] = [None] * total
 
     async def one(index: int, variant: Variant, profile: str | None, repeat: int) -> None:
@@ -270,7 +295,7 @@ async def run_experiment(
                         cancel=cancel,
                         extras={"scenario": scenario},
                     )
-                    trial = _make_trial(variant.name, profile, repeat, run, wf_r, engine.store)
+                    trial = _make_trial(variant.name, profile, repeat, run, wf_r, known)
                 except DecomposeError as exc:
                     trial = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
             slots[index] = trial
