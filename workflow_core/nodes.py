@@ -186,7 +186,12 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     default_query = "{{ profile | tojson }}" if "profile" in variables else "company overview"
     query = render(str(cfg.get("query", default_query)), variables)
     profile_data = ctx.inputs.get("profile") or {}
-    filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
+    segment = ctx.inputs.get("segment")
+    if segment:
+        # The scenario already matched the profile to one of its segments (whatever the profile calls it).
+        filters = {str(cfg.get("segment_key", "industry")): str(segment)}
+    else:
+        filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
     index = index_for_scenario(scenario)
     fingerprint = [(d.name, len(d.text), hash(d.text)) for d in scenario.documents]
 
