@@ -19,6 +19,7 @@ from workflow_core.experiment import (
     distinctiveness,
     load_experiment,
     node_breakdown,
+    pages,
     pareto_front,
     save_experiment,
     visible_text,
@@ -142,6 +143,9 @@ def test_summaries_per_variant() -> None:
     rows = node_breakdown(exp)
     dev = next(r for r in rows if r["variant"] == "seed" and r["node"] == "developer")
     assert dev["input_tokens"] == 1800 and dev["output_tokens"] == 925
+    side = pages(exp, "bo")
+    assert [r["variant"] for r in side] == ["single", "seed", "deep"]
+    assert all("Hello from" in (r["page_html"] or "") for r in side)
 
 
 def test_distinctiveness_reads_visible_text_only() -> None:

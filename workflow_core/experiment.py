@@ -478,6 +478,27 @@ def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
     return rows
 
 
+def pages(experiment: Experiment, profile: str | None = None, repeat: int = 0) -> list[dict[str, Any]]:
+    """The generated pages side by side: one row per variant (for `profile`, default the first profile)."""
+    profile = profile or next((t.profile for t in experiment.trials if t.profile), None)
+    rows = []
+    for v in experiment.spec.variants:
+        t = next(
+            (t for t in experiment.trials_of(v.name) if t.profile == profile and t.repeat == repeat), None
+        )
+        rows.append(
+            {
+                "variant": v.name,
+                "k": experiment.k.get(v.name, 0),
+                "profile": profile,
+                "page_html": t.run.page_html if t and t.run else None,
+                "qa_score": t.run.qa_score if t and t.run else None,
+                "error": t.error if t else "not run",
+            }
+        )
+    return rows
+
+
 def pareto_front(points: list[tuple[str, float, float | None]]) -> list[str]:
     """Names of the points no other point beats on both cost (lower) and quality (higher).
     `points` are (name, cost, quality); points without a quality are left out."""

@@ -39,7 +39,7 @@ th { background: #f4f4f4; } td.t, th.t { text-align: left; }
 .pages { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1rem; }
 .thumb { border: 1px solid #ccc; height: 240px; overflow: hidden; position: relative; background: #fff; }
 .thumb iframe { width: 1200px; height: 1000px; border: 0; transform: scale(.22); transform-origin: 0 0; }
-.warn { color: #8a5300; }
+.warn { color: #8a5300; } .scroll { overflow-x: auto; }
 """
 
 
@@ -49,6 +49,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 1:
+            return f"{value:,.0f}"
         if value != 0 and abs(value) < 0.01:
             return f"{value:.6f}"
         return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -68,7 +70,7 @@ def html_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> 
             cls = " class='t'" if isinstance(v, str) or v is None else ""
             cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
