@@ -70,7 +70,8 @@ def html_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> 
             cls = " class='t'" if isinstance(v, str) or v is None else ""
             cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='scroll'>{table}</div>"
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
