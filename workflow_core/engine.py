@@ -307,6 +307,7 @@ class Engine:
                 await prepared.work(ctx, rec)
                 rec.cost_if_uncached_usd = rec.cost_usd
                 rec.status = "ok"
+                rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 if key and self.store is not None:
                     self.store.cache_put(key, rec)
             rec.status = "ok"
@@ -329,6 +330,7 @@ class Engine:
         for name in ("output_text", "output_data", "input_tokens", "output_tokens", "calls", "passages", "images"):
             setattr(rec, name, getattr(hit, name))
         rec.cost_if_uncached_usd = hit.cost_if_uncached_usd
+        rec.latency_if_uncached_s = hit.latency_if_uncached_s
         rec.cost_usd = 0.0
         rec.cached = True
         rec.ttft_s = None

@@ -258,6 +258,7 @@ async def image(ctx: NodeContext) -> Prepared:
             result = await ctx.chat(node.model or "", _request(node, messages, None), rec)
             return Image(label=el["label"], description=el["description"], data=svg_from_model_text(result.text),
                          backend=f"svg by {node.model}")
+        provider: Any
         provider, model_name = ctx.registry.resolve(node.model or "")
         if not isinstance(provider, ImageProvider):
             raise DecomposeError(f"{node.model} cannot generate images; pick an OpenAI-compatible image model.")

@@ -50,6 +50,7 @@ class NodeRecord(BaseModel):
     cost_usd: float = 0.0
     # What the node cost when it was actually computed; equals cost_usd unless the result came from the cache.
     cost_if_uncached_usd: float = 0.0
+    latency_if_uncached_s: float = 0.0
     estimated_cost_usd: float = 0.0
     cached: bool = False
     attempts: int = 0
