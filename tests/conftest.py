@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_openai import FakeOpenAIServer
+
+from workflow_core.providers.openai_compat import OpenAICompatProvider
+from workflow_core.providers.registry import ProviderRegistry
 
 
 @pytest.fixture
@@ -21,3 +24,12 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def fake_registry(fake_openai: FakeOpenAIServer) -> AsyncIterator[ProviderRegistry]:
+    """A registry with one OpenAI-compatible provider "fake" (models small, large) on the scripted server."""
+    registry = ProviderRegistry()
+    registry.add(OpenAICompatProvider("fake", fake_openai.base_url, None), models=["small", "large"])
+    yield registry
+    await registry.aclose()

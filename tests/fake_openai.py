@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import html
 import json
 import socket
 import struct
@@ -111,7 +112,8 @@ def example_for_schema(schema: dict[str, Any], root: dict[str, Any] | None = Non
 
 
 def default_content(body: dict[str, Any]) -> str:
-    """The reply produced when nothing is scripted: JSON for a requested schema, else an echo."""
+    """The reply produced when nothing is scripted: JSON for a requested schema, a minimal HTML page when
+    the messages mention HTML, else "echo: " and the start of the last user message."""
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {}
@@ -120,7 +122,15 @@ def default_content(body: dict[str, Any]) -> str:
         return "{}"
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     last = _message_text(users[-1]) if users else ""
-    return f"echo: {last[:40]}"
+    echo = f"echo: {last[:40]}"
+    # A request that mentions HTML (a front-end node) gets a minimal page, so pipelines run end to end.
+    if any("html" in _message_text(m).lower() for m in body.get("messages", [])):
+        text = html.escape(echo)
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Echo</title></head>'
+            f"<body><main><h1>Echo</h1><p>{text}</p></main></body></html>"
+        )
+    return echo
 
 
 def _prompt_words(body: dict[str, Any]) -> int:

@@ -1,0 +1,440 @@
+"""Which providers and models this installation can call, and how "provider/model" refs resolve to them.
+
+Providers come from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, ANTHROPIC_API_KEY), from a
+providers.yaml file, and always include the embedded `local` models. API keys are read from the environment
+variable a provider names, at call time: nothing here stores or writes a key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workflow_core.errors import DecomposeError, ProviderError
+from workflow_core.pricing import ModelPrice
+from workflow_core.providers.anthropic import AnthropicProvider
+from workflow_core.providers.base import ChatProvider
+from workflow_core.providers.local import LOCAL_PROVIDER_NAME, LocalProvider
+from workflow_core.providers.openai_compat import OpenAICompatProvider
+
+CONFIG_ENV = "DECOMPOSE_PROVIDERS"
+OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
+ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
+# Providers whose model names genai-prices can vouch for when no list is declared.
+_PRICED_PROVIDERS = frozenset({"openai", "anthropic"})
+_OPENAI_IMAGE_MODELS = frozenset({"dall-e-2", "dall-e-3"})
+# The built-in vector artist is not a provider to call; image nodes name it as "vector/...".
+_BUILTIN_PROVIDERS = frozenset({"vector"})
+
+ProviderKind = Literal["hosted", "local"]
+
+
+class ModelPriceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    per_image: float | None = Field(None, ge=0)
+
+
+class ProviderEntry(BaseModel):
+    """One provider in providers.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["openai", "anthropic"] = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    models: list[str] | None = None
+    usd_per_hour: float | None = Field(None, ge=0)
+    prices: dict[str, ModelPriceConfig] = Field(default_factory=dict)
+
+
+class LocalEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    models: dict[str, Path] = Field(default_factory=dict)
+
+
+class ProvidersFile(BaseModel):
+    """The whole providers.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    providers: dict[str, ProviderEntry] = Field(default_factory=dict)
+    local: LocalEntry = Field(default_factory=LocalEntry)
+
+
+@dataclass
+class ModelInfo:
+    ref: str
+    provider: str
+    model: str
+    local: bool
+    status: str
+
+
+@dataclass
+class ProviderSettings:
+    """How a provider was configured, without secrets (the key's variable name only)."""
+
+    name: str
+    type: str  # openai | anthropic | local | custom
+    base_url: str | None = None
+    api_key_env: str | None = None
+    models: list[str] | None = None
+    usd_per_hour: float | None = None
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom_base_url: bool = True
+    source: str = "code"
+
+
+def default_config_path() -> Path:
+    """providers.yaml: $DECOMPOSE_PROVIDERS, else in the user config dir."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("decompose-studio")) / "providers.yaml"
+
+
+def load_providers_file(path: Path) -> ProvidersFile:
+    """Parse and validate providers.yaml; every problem is reported with how to fix it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DecomposeError(f"cannot read the providers file {path}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise DecomposeError(
+            f"the providers file {path} is not valid YAML: {exc}. Fix its indentation."
+        ) from exc
+    if data is None:
+        return ProvidersFile()
+    if not isinstance(data, dict):
+        raise DecomposeError(
+            f"the providers file {path} must be a mapping with a top-level `providers:` key."
+        )
+    try:
+        config = ProvidersFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise DecomposeError(
+            f"the providers file {path} has problems: {problems}. Each provider needs `type` (openai or "
+            "anthropic), `base_url`, optionally `api_key_env` (the NAME of an environment variable, not "
+            "the key) and `models`."
+        ) from exc
+    for name, entry in config.providers.items():
+        if "/" in name or not name:
+            raise DecomposeError(f"provider name '{name}' in {path} must be non-empty and contain no '/'.")
+        if name == LOCAL_PROVIDER_NAME:
+            raise DecomposeError(
+                f"'{LOCAL_PROVIDER_NAME}' is reserved for the embedded models in {path}; add GGUF files "
+                "under `local: models:` instead."
+            )
+        if entry.type == "openai" and not entry.base_url and name != "openai":
+            raise DecomposeError(
+                f"provider '{name}' in {path} needs a base_url, e.g. http://localhost:11434/v1 for Ollama."
+            )
+    return config
+
+
+def _known_to_genai_prices(provider: str, model: str) -> bool:
+    from genai_prices.data_snapshot import get_snapshot
+
+    try:
+        get_snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return provider == "openai" and model in _OPENAI_IMAGE_MODELS
+    return True
+
+
+class ProviderRegistry:
+    """Providers by name, and the models each one declares."""
+
+    def __init__(self) -> None:
+        self._providers: dict[str, ChatProvider] = {}
+        self._models: dict[str, list[str] | None] = {}
+        self._kinds: dict[str, ProviderKind] = {}
+        self._settings: dict[str, ProviderSettings] = {}
+        self.config_path: Path | None = None
+
+    # ---- building
+    def add(
+        self,
+        provider: ChatProvider,
+        models: list[str] | None = None,
+        kind: str = "hosted",
+        *,
+        settings: ProviderSettings | None = None,
+    ) -> None:
+        """Register (or replace) a provider. `models=None` accepts any model name (see `check_model`)."""
+        if kind not in ("hosted", "local"):
+            raise ValueError(f"kind must be 'hosted' or 'local', not {kind!r}")
+        name = provider.name
+        self._providers[name] = provider
+        self._models[name] = list(models) if models is not None else None
+        self._kinds[name] = "local" if kind == "local" else "hosted"
+        self._settings[name] = settings or ProviderSettings(
+            name=name,
+            type="local" if kind == "local" else "custom",
+            base_url=getattr(provider, "base_url", None),
+            models=self._models[name],
+        )
+
+    @classmethod
+    def from_environment(cls, config_path: str | Path | None = None) -> ProviderRegistry:
+        """local always; openai / anthropic from their environment variables; more from providers.yaml."""
+        registry = cls()
+        explicit = config_path is not None or bool(os.environ.get(CONFIG_ENV))
+        path = Path(config_path).expanduser() if config_path is not None else default_config_path()
+        config = ProvidersFile()
+        if path.is_file():
+            config = load_providers_file(path)
+            registry.config_path = path
+        elif explicit:
+            raise DecomposeError(
+                f"the providers file {path} does not exist. Create it (see README, 'Providers') or unset "
+                f"{CONFIG_ENV}."
+            )
+
+        local = LocalProvider(extra_models=config.local.models)
+        registry.add(
+            local,
+            models=local.model_names(),
+            kind="local",
+            settings=ProviderSettings(
+                name=LOCAL_PROVIDER_NAME,
+                type="local",
+                models=local.model_names(),
+                custom_base_url=False,
+                source="built-in",
+            ),
+        )
+        if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+            base = os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE
+            registry.add(
+                OpenAICompatProvider("openai", base, None, api_key_env="OPENAI_API_KEY"),
+                settings=ProviderSettings(
+                    name="openai",
+                    type="openai",
+                    base_url=base,
+                    api_key_env="OPENAI_API_KEY",
+                    custom_base_url=bool(os.environ.get("OPENAI_BASE_URL")),
+                    source="environment",
+                ),
+            )
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            registry.add(
+                AnthropicProvider("anthropic", None, api_key_env="ANTHROPIC_API_KEY"),
+                settings=ProviderSettings(
+                    name="anthropic",
+                    type="anthropic",
+                    base_url=ANTHROPIC_DEFAULT_BASE,
+                    api_key_env="ANTHROPIC_API_KEY",
+                    custom_base_url=False,
+                    source="environment",
+                ),
+            )
+        for name, entry in config.providers.items():
+            registry.add_configured(name, entry, source=str(path))
+        return registry
+
+    def add_configured(self, name: str, entry: ProviderEntry, source: str = "code") -> None:
+        """Add a provider described like a providers.yaml entry."""
+        custom = entry.base_url is not None
+        provider: ChatProvider
+        if entry.type == "anthropic":
+            base = entry.base_url or ANTHROPIC_DEFAULT_BASE
+            provider = AnthropicProvider(
+                name, None, base_url=base, api_key_env=entry.api_key_env or "ANTHROPIC_API_KEY"
+            )
+            key_env = entry.api_key_env or "ANTHROPIC_API_KEY"
+        else:
+            base = entry.base_url or OPENAI_DEFAULT_BASE
+            key_env = entry.api_key_env or ("OPENAI_API_KEY" if name == "openai" else None)
+            provider = OpenAICompatProvider(name, base, None, api_key_env=key_env)
+        settings = ProviderSettings(
+            name=name,
+            type=entry.type,
+            base_url=base,
+            api_key_env=key_env,
+            models=entry.models,
+            usd_per_hour=entry.usd_per_hour,
+            prices={m: p.model_dump(exclude_none=True) for m, p in entry.prices.items()},
+            custom_base_url=custom,
+            source=source,
+        )
+        self.add(provider, models=entry.models, settings=settings)
+
+    # ---- lookups
+    @property
+    def names(self) -> list[str]:
+        return list(self._providers)
+
+    def get(self, name: str) -> ChatProvider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise DecomposeError(self._unknown_provider_message(name, f"{name}/...")) from None
+
+    def _unknown_provider_message(self, name: str, ref: str) -> str:
+        configured = ", ".join(self._providers) or "none"
+        hint = ""
+        if name == "openai":
+            hint = " Set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server) to enable it."
+        elif name == "anthropic":
+            hint = " Set ANTHROPIC_API_KEY to enable it."
+        return (
+            f"unknown provider '{name}' in '{ref}'. Configured providers: {configured}.{hint} To add one, "
+            f"set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add it under `providers:` in "
+            f"{default_config_path()} (type: openai, base_url, api_key_env, models)."
+        )
+
+    @staticmethod
+    def split(ref: str) -> tuple[str, str]:
+        """("provider", "model") of a ref; raises DecomposeError for anything not shaped "provider/model"."""
+        provider, sep, model = ref.partition("/")
+        if not sep or not provider or not model:
+            raise DecomposeError(
+                f"model reference '{ref}' must be 'provider/model', e.g. local/qwen2.5-coder-0.5b or "
+                "openai/gpt-4.1-mini."
+            )
+        return provider, model
+
+    def check_model(self, ref: str) -> str | None:
+        """What is wrong with a model ref (malformed, unknown provider or model, weights missing), or None."""
+        try:
+            provider_name, model = self.split(ref)
+        except DecomposeError as exc:
+            return str(exc)
+        if provider_name in _BUILTIN_PROVIDERS:
+            return None
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            return self._unknown_provider_message(provider_name, ref)
+        if isinstance(provider, LocalProvider):
+            problem = provider.model_problem(model)
+            return f"{ref}: {problem}" if problem else None
+        declared = self._models.get(provider_name)
+        if declared is not None:
+            if model in declared:
+                return None
+            return (
+                f"unknown model '{model}' for provider '{provider_name}'. Its models: "
+                f"{', '.join(declared) or 'none'}. Add it to `models:` of '{provider_name}' in "
+                "the providers file."
+            )
+        settings = self._settings.get(provider_name)
+        if provider_name in _PRICED_PROVIDERS and settings is not None and not settings.custom_base_url:
+            if _known_to_genai_prices(provider_name, model):
+                return None
+            return (
+                f"unknown model '{model}' for provider '{provider_name}': genai-prices does not know it. "
+                f"Check the spelling, or declare it under `models:` of '{provider_name}' in the providers "
+                "file."
+            )
+        return None
+
+    def resolve(self, ref: str) -> tuple[ChatProvider, str]:
+        """The provider and its own model name for "provider/model"; raises DecomposeError if unusable."""
+        provider_name, model = self.split(ref)
+        if provider_name not in self._providers:
+            raise DecomposeError(self._unknown_provider_message(provider_name, ref))
+        provider = self._providers[provider_name]
+        if not isinstance(provider, LocalProvider):
+            problem = self.check_model(ref)
+            if problem:
+                raise DecomposeError(problem)
+        elif model not in provider.model_names():
+            raise DecomposeError(provider.model_problem(model) or f"unknown local model '{model}'")
+        return provider, model
+
+    def is_local(self, ref: str) -> bool:
+        provider, _, _ = ref.partition("/")
+        return self._kinds.get(provider) == "local"
+
+    def models(self) -> list[ModelInfo]:
+        """Every model a ref can name here, with a status line (weights, configuration)."""
+        out: list[ModelInfo] = []
+        for name, provider in self._providers.items():
+            local = self._kinds[name] == "local"
+            if isinstance(provider, LocalProvider):
+                for m in provider.model_names():
+                    out.append(ModelInfo(f"{name}/{m}", name, m, True, provider.model_status(m)))
+                continue
+            declared = self._models.get(name)
+            settings = self._settings[name]
+            if declared is not None:
+                out.extend(ModelInfo(f"{name}/{m}", name, m, local, "configured") for m in declared)
+            elif name in _PRICED_PROVIDERS and not settings.custom_base_url:
+                from workflow_core.pricing import catalogue
+
+                out.extend(
+                    ModelInfo(ref, name, ref.partition("/")[2], local, "configured (priced by genai-prices)")
+                    for ref in catalogue(name)
+                )
+            else:
+                out.append(
+                    ModelInfo(f"{name}/*", name, "*", local, "configured; any model the server serves")
+                )
+        return out
+
+    def provider_configs(self) -> list[dict[str, Any]]:
+        """Provider settings for a settings page: names, types, URLs, the key's variable name; no secrets."""
+        out = []
+        for name in self._providers:
+            s = self._settings[name]
+            out.append(
+                {
+                    "name": s.name,
+                    "type": s.type,
+                    "base_url": s.base_url,
+                    "api_key_env": s.api_key_env,
+                    "api_key_set": bool(s.api_key_env and os.environ.get(s.api_key_env)),
+                    "models": list(s.models) if s.models is not None else None,
+                    "usd_per_hour": s.usd_per_hour,
+                    "prices": dict(s.prices),
+                    "source": s.source,
+                }
+            )
+        return out
+
+    def price_overrides(self) -> dict[str, ModelPrice]:
+        """Per-model prices declared in the providers file, by ref: pass to `PriceBook(overrides=...)`."""
+        return {
+            f"{name}/{m}": ModelPrice(
+                input_per_mtok=float(p["input_per_mtok"]),
+                output_per_mtok=float(p["output_per_mtok"]),
+                per_image=p.get("per_image"),
+                source=f"{s.source} (providers file)",
+            )
+            for name, s in self._settings.items()
+            for m, p in s.prices.items()
+        }
+
+    async def check_connectivity(self, provider_name: str) -> tuple[bool, str]:
+        """Whether a provider answers (GET /models), or for local whether the weights are in place."""
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            return False, self._unknown_provider_message(provider_name, f"{provider_name}/...")
+        if isinstance(provider, LocalProvider):
+            return await provider.check()
+        list_models = getattr(provider, "list_models", None)
+        if list_models is None:
+            return True, "no connectivity check for this provider type"
+        try:
+            served = await list_models()
+        except ProviderError as exc:
+            return False, str(exc)
+        declared = self._models.get(provider_name) or []
+        missing = [m for m in declared if served and m not in served]
+        message = f"{len(served)} model(s) listed at {getattr(provider, 'base_url', provider_name)}"
+        if missing:
+            message += f"; not listed there: {', '.join(missing)}"
+        return True, message
+
+    async def aclose(self) -> None:
+        """Close every provider's HTTP clients (local model servers stay up for the process)."""
+        for provider in self._providers.values():
+            await provider.aclose()
