@@ -1,0 +1,134 @@
+"""Local-model benchmarks: generation speed through our provider versus xllamacpp called directly, and peak
+memory with both embedded models loaded. Both load real weights: seconds to minutes on a small CPU."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from workflow_core.providers.base import ChatRequest
+from workflow_core.providers.local import LocalProvider
+from workflow_core.providers.weights import LOCAL_MODELS
+
+DEFAULT_PROMPT = (
+    "Write the HTML for a landing page of a bakery called Crumb & Co: a header with navigation, a hero "
+    "section with a headline and a call to action, three product cards, testimonials and a footer."
+)
+
+
+def _memory_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM) in MB; 0.0 where unavailable."""
+    try:
+        text = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0  # reported in kB
+    return 0.0
+
+
+def _peak_rss_mb() -> float:
+    peak = _memory_mb("VmHWM")
+    if peak:
+        return peak
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}]
+
+
+async def _throughput(
+    model: str, prompt: str, max_tokens: int, rounds: int, threads: int | None
+) -> dict[str, Any]:
+    provider = LocalProvider(threads=threads)
+    running = await asyncio.to_thread(provider._ensure_server_sync, model)
+    body: dict[str, Any] = {
+        "messages": _messages(prompt),
+        "max_tokens": max_tokens,
+        "temperature": 0.0,
+        "seed": 1,
+    }
+
+    async def through_provider() -> tuple[int, float]:
+        request = ChatRequest(
+            model=model,
+            messages=_messages(prompt),
+            max_tokens=max_tokens,
+            temperature=0.0,
+            seed=1,
+            stream=True,
+        )
+        t0 = time.perf_counter()
+        result = await provider.chat(request)
+        return result.output_tokens, time.perf_counter() - t0
+
+    async def direct() -> tuple[int, float]:
+        # xllamacpp's in-process API: the same server and slots, no HTTP and no client code of ours.
+        t0 = time.perf_counter()
+        reply = await asyncio.to_thread(running.server.handle_chat_completions, dict(body))
+        elapsed = time.perf_counter() - t0
+        return int(reply["usage"]["completion_tokens"]), elapsed
+
+    try:
+        await through_provider()  # warm-up: first-call allocations and the prompt cache, for both paths alike
+        provider_tps: list[float] = []
+        direct_tps: list[float] = []
+        for _ in range(rounds):
+            n, s = await direct()
+            direct_tps.append(n / s)
+            n, s = await through_provider()
+            provider_tps.append(n / s)
+    finally:
+        await provider.aclose()
+    p, d = statistics.median(provider_tps), statistics.median(direct_tps)
+    return {
+        "model": model,
+        "threads": running.threads,
+        "max_tokens": max_tokens,
+        "rounds": rounds,
+        "provider_tps": p,
+        "direct_tps": d,
+        "ratio": p / d if d else 0.0,
+    }
+
+
+def measure_local_throughput(
+    model: str = "qwen2.5-coder-0.5b",
+    prompt: str = DEFAULT_PROMPT,
+    max_tokens: int = 128,
+    threads: int | None = None,
+    rounds: int = 3,
+) -> dict[str, Any]:
+    """Generated tokens/s through `LocalProvider.chat` (the engine's path, streaming) versus xllamacpp's
+    `handle_chat_completions` on the same server (same model, threads, prompt, greedy sampling); medians of
+    `rounds` alternating calls after one warm-up. Returns provider_tps, direct_tps and their ratio."""
+    return asyncio.run(_throughput(model, prompt, max_tokens, rounds, threads))
+
+
+def measure_peak_memory_both_models(threads: int | None = None) -> dict[str, Any]:
+    """Peak resident memory (MB) of this process with both embedded models loaded and each having answered
+    one short prompt (so compute buffers are allocated too)."""
+    baseline = _memory_mb("VmRSS")
+    provider = LocalProvider(threads=threads)
+
+    async def load_both() -> None:
+        try:
+            for model in LOCAL_MODELS:
+                await provider.chat(ChatRequest(model=model, messages=_messages("Say hi."), max_tokens=8))
+        finally:
+            await provider.aclose()
+
+    asyncio.run(load_both())
+    return {
+        "models": list(LOCAL_MODELS),
+        "baseline_mb": baseline,
+        "rss_mb": _memory_mb("VmRSS"),
+        "peak_mb": _peak_rss_mb(),
+    }
