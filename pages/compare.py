@@ -1,0 +1,5 @@
+"""Compare page."""
+
+from studio import ui
+
+ui.header("Compare", "Coming in the next commit.")

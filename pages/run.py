@@ -1,0 +1,5 @@
+"""Run page."""
+
+from studio import ui
+
+ui.header("Run", "Coming in the next commit.")

@@ -1,0 +1,186 @@
+"""Workflow <-> StreamlitFlowState: what the canvas draws, and what the user's drags, connections and
+deletions mean for the workflow."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+from streamlit_flow import streamlit_flow
+from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
+from streamlit_flow.state import StreamlitFlowState
+
+from workflow_core.errors import Problem
+from workflow_core.spec import Edge, Position, Workflow
+
+KIND_ICONS: dict[str, str] = {
+    "profile": "👤",
+    "retrieve": "📚",
+    "agent": "🤖",
+    "image": "🎨",
+    "assemble": "🧩",
+    "qa": "✅",
+}
+KIND_COLOURS: dict[str, str] = {
+    "profile": "#e7f5ff",
+    "retrieve": "#f3f0ff",
+    "agent": "#fff9db",
+    "image": "#fff0f6",
+    "assemble": "#ebfbee",
+    "qa": "#e6fcf5",
+}
+STATUS_BORDERS: dict[str, str] = {
+    "running": "#f59f00",
+    "ok": "#2f9e44",
+    "failed": "#e03131",
+    "skipped": "#868e96",
+    "cancelled": "#495057",
+}
+PROBLEM_BORDER = "#e03131"
+
+
+def node_label(workflow: Workflow, node_id: str, problems: list[Problem]) -> str:
+    """Markdown shown inside a node: icon, id, kind and model, then its first problem."""
+    node = workflow.node(node_id)
+    kind_line = node.kind + (f" · {node.model}" if node.model else "")
+    lines = [f"{KIND_ICONS.get(node.kind, '')} **{node.id}**", kind_line]
+    if node.persona:
+        lines.insert(1, f"_{node.persona}_")
+    if problems:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        lines.append(f"⚠️ {problems[0].message[:90]}{more}")
+    return "\n\n".join(lines)
+
+
+def _style(kind: str, border: str | None) -> dict[str, str]:
+    # A fresh dict per node: streamlit-flow mutates the style it is given.
+    return {
+        "background": KIND_COLOURS.get(kind, "#ffffff"),
+        "border": f"{3 if border else 1}px solid {border or '#adb5bd'}",
+        "borderRadius": "8px",
+        "fontSize": "12px",
+        "width": "210px",
+        "textAlign": "left",
+        "padding": "6px 8px",
+    }
+
+
+def to_flow_state(
+    workflow: Workflow,
+    problems: list[Problem],
+    *,
+    editable: bool = True,
+    statuses: dict[str, str] | None = None,
+) -> StreamlitFlowState:
+    """The canvas state for a workflow: nodes coloured by kind, a red border and message where validation
+    found a problem (or the border of the node's run status), edges as arrows."""
+    by_node: dict[str, list[Problem]] = {}
+    for p in problems:
+        if p.node_id:
+            by_node.setdefault(p.node_id, []).append(p)
+    known = {n.id for n in workflow.nodes}
+    nodes = []
+    for n in workflow.nodes:
+        node_problems = by_node.get(n.id, [])
+        status = (statuses or {}).get(n.id)
+        border = PROBLEM_BORDER if node_problems else STATUS_BORDERS.get(status or "")
+        nodes.append(
+            StreamlitFlowNode(
+                id=n.id,
+                pos=(n.position.x, n.position.y),
+                data={"content": node_label(workflow, n.id, node_problems)},
+                node_type="default",
+                source_position="right",
+                target_position="left",
+                selected=False,
+                draggable=editable,
+                selectable=True,
+                connectable=editable,
+                deletable=editable,
+                style=_style(n.kind, border),
+            )
+        )
+    edges = [
+        StreamlitFlowEdge(
+            id=f"{e.source}->{e.target}",
+            source=e.source,
+            target=e.target,
+            edge_type="default",
+            marker_end={"type": "arrowclosed"},
+            animated=(statuses or {}).get(e.source) == "running",
+            deletable=editable,
+            focusable=editable,
+        )
+        for e in workflow.edges
+        if e.source in known and e.target in known
+    ]
+    return StreamlitFlowState(nodes=nodes, edges=edges)
+
+
+def from_flow_state(workflow: Workflow, state: StreamlitFlowState) -> tuple[Workflow, bool]:
+    """The workflow after the user's canvas edits, and whether its structure changed (nodes deleted, edges
+    added or removed). Positions follow the canvas without counting as a change."""
+    on_canvas = {n.id: n for n in state.nodes}
+    copy = workflow.model_copy(deep=True)
+    copy.nodes = [n for n in copy.nodes if n.id in on_canvas]
+    for n in copy.nodes:
+        pos = on_canvas[n.id].position
+        n.position = Position(x=float(pos.get("x", 0.0)), y=float(pos.get("y", 0.0)))
+    ids = {n.id for n in copy.nodes}
+    seen: set[tuple[str, str]] = set()
+    edges: list[Edge] = []
+    for e in state.edges:
+        pair = (e.source, e.target)
+        if e.source in ids and e.target in ids and e.source != e.target and pair not in seen:
+            seen.add(pair)
+            edges.append(Edge(source=e.source, target=e.target))
+    copy.edges = edges
+    old_edges = {(e.source, e.target) for e in workflow.edges}
+    changed = len(copy.nodes) != len(workflow.nodes) or seen != old_edges
+    return copy, changed
+
+
+def structure_signature(workflow: Workflow, problems: list[Problem], revision: int) -> str:
+    """What the canvas shows apart from positions: rebuilding the canvas only when this changes keeps the
+    user's drags and viewport between unrelated reruns."""
+    data = workflow.model_dump(mode="json", exclude={"nodes": {"__all__": {"position"}}})
+    return json.dumps([data, [str(p) for p in problems], revision], sort_keys=True)
+
+
+@dataclass
+class CanvasEvent:
+    """What the user did on the canvas since the last rerun (None when nothing new arrived)."""
+
+    workflow: Workflow
+    structural: bool
+    selected: str | None
+
+
+def canvas(
+    key: str, workflow: Workflow, problems: list[Problem], revision: int, **options: Any
+) -> CanvasEvent | None:
+    """Draw the workflow with streamlit-flow and return the user's new edit, if any.
+
+    The component echoes its last value on every rerun, including values older than a state we rebuilt from
+    Python; each value is therefore processed once (by its timestamp) and a stale echo is ignored. A rebuilt
+    state gets a timestamp newer than anything the browser sent, so the component adopts it even when the
+    browser's clock runs ahead of the server's.
+    """
+    ss = st.session_state
+    state_key, sig_key, seen_key = f"{key}:state", f"{key}:signature", f"{key}:seen"
+    signature = structure_signature(workflow, problems, revision)
+    if ss.get(sig_key) != signature or state_key not in ss:
+        rebuilt = to_flow_state(workflow, problems)
+        rebuilt.timestamp = max(int(time.time() * 1000), int(ss.get(seen_key) or 0) + 1)
+        ss[state_key], ss[sig_key] = rebuilt, signature
+    current: StreamlitFlowState = ss[state_key]
+    returned = streamlit_flow(key, current, **options)
+    if returned is current or returned.timestamp == ss.get(seen_key):
+        return None
+    ss[seen_key] = returned.timestamp
+    ss[state_key] = returned
+    updated, structural = from_flow_state(workflow, returned)
+    return CanvasEvent(updated, structural, returned.selected_id)

@@ -1,0 +1,125 @@
+"""The core services a page needs, built from workflow_core. Read-only resources (templates, scenarios,
+the provider registry's configuration) are cached across sessions by path and mtime; everything a user
+changes lives in their own session state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from workflow_core.engine import Engine
+from workflow_core.errors import DecomposeError
+from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.providers.registry import ProviderRegistry, default_config_path
+from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
+from workflow_core.spec import Workflow
+from workflow_core.store import Store
+from workflow_core.templates import TEMPLATE_NAMES, load_template
+from workflow_core.workspace import EXAMPLE_SCENARIO, Settings, load_settings
+
+
+def _tree_mtime(root: Path) -> float:
+    """The newest mtime under a folder: the cache key that notices any edit to a scenario."""
+    newest = root.stat().st_mtime if root.exists() else 0.0
+    for path in root.rglob("*"):
+        newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+@st.cache_resource(show_spinner=False)
+def _template(name: str) -> Workflow:
+    return load_template(name)
+
+
+def template(name: str) -> Workflow:
+    """A built-in template (a private copy: the cached one is never edited)."""
+    return _template(name).model_copy(deep=True)
+
+
+def template_names() -> tuple[str, ...]:
+    return TEMPLATE_NAMES
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _scenario(path: str, mtime: float) -> Scenario:
+    return load_scenario(path)
+
+
+def scenario(path: str | Path) -> Scenario:
+    """The scenario at `path`, reloaded whenever a file in it changes. Raises ScenarioError."""
+    root = Path(path)
+    return _scenario(str(root.resolve()), _tree_mtime(root))
+
+
+def scenario_path() -> Path:
+    return Path(st.session_state.get("scenario_path") or EXAMPLE_SCENARIO)
+
+
+def input_names() -> list[str]:
+    return list(INPUT_NAMES)
+
+
+def _config_key() -> tuple[str, float]:
+    path = default_config_path()
+    return str(path), (path.stat().st_mtime if path.is_file() else 0.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _registry_for_listing(path: str, mtime: float, env_key: str) -> ProviderRegistry:
+    return ProviderRegistry.from_environment()
+
+
+def registry() -> ProviderRegistry:
+    """The configured providers, for listing models and checking refs (runs get their own, see `engine`)."""
+    env_key = "|".join(f"{k}={bool(v)}" for k, v in sorted(os.environ.items()) if k.endswith("API_KEY"))
+    return _registry_for_listing(*_config_key(), env_key)
+
+
+def model_refs() -> list[str]:
+    """Every concrete model ref the registry knows (wildcards left out: the user types those)."""
+    try:
+        return [m.ref for m in registry().models() if not m.ref.endswith("/*")]
+    except DecomposeError:
+        return []
+
+
+def settings() -> Settings:
+    """This session's settings: read once from the settings file, then edited on the Settings page."""
+    if "settings" not in st.session_state:
+        try:
+            st.session_state["settings"] = load_settings()
+        except DecomposeError as exc:
+            st.session_state["settings"] = Settings()
+            st.session_state["settings_error"] = str(exc)
+    value: Settings = st.session_state["settings"]
+    return value
+
+
+def price_book() -> PriceBook:
+    """Prices: the providers file's declared prices, then the user's overrides on top."""
+    overrides: dict[str, ModelPrice] = {}
+    for ref, price in registry().price_overrides().items():
+        overrides[ref] = ModelPrice(
+            input_per_mtok=float(price["input_per_mtok"]),
+            output_per_mtok=float(price["output_per_mtok"]),
+            per_image=price.get("per_image"),
+            source="providers.yaml",
+        )
+    overrides.update(settings().price_overrides)
+    return PriceBook(local_usd_per_hour=settings().local_usd_per_hour, overrides=overrides)
+
+
+def store() -> Store:
+    return Store()
+
+
+def engine() -> Engine:
+    """A fresh engine for one run: its own registry (HTTP clients belong to the run's event loop)."""
+    return Engine(ProviderRegistry.from_environment(), prices=price_book(), store=store())
+
+
+def validation_inputs(extra: dict[str, Any] | None = None) -> list[str]:
+    return sorted(set(INPUT_NAMES) | set(extra or {}))

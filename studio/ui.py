@@ -1,0 +1,42 @@
+"""Page furniture shared by every page: the header, errors shown as messages, problem lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
+
+
+def header(title: str, subtitle: str) -> None:
+    st.title(title)
+    st.caption(subtitle)
+
+
+def problems_of(exc: DecomposeError) -> list[Problem]:
+    if isinstance(exc, WorkflowError | ScenarioError):
+        return list(exc.problems)
+    return [Problem(str(exc))]
+
+
+def show_error(exc: DecomposeError, what: str = "That did not work") -> None:
+    """A DecomposeError as a message, one bullet per problem: never a traceback."""
+    problems = problems_of(exc)
+    if len(problems) == 1:
+        st.error(f"{what}: {problems[0]}", icon="⚠️")
+    else:
+        st.error(f"{what}:\n" + "\n".join(f"- {p}" for p in problems), icon="⚠️")
+
+
+def show_problems(problems: Iterable[Problem], *, prefix: str = "") -> None:
+    for p in problems:
+        st.error(f"{prefix}{p.message}", icon="⚠️")
+
+
+def money(usd: float | None) -> str:
+    if usd is None:
+        return "–"
+    if usd == 0:
+        return "$0"
+    return f"${usd:.6f}" if usd < 0.01 else f"${usd:.4f}"

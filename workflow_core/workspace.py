@@ -1,0 +1,106 @@
+"""The user's own files: saved workflows, imported scenarios and app settings (price overrides, local $/hour),
+under the user data dir (or DECOMPOSE_HOME, which tests point at a temporary folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, Field, ValidationError
+
+from workflow_core.errors import DecomposeError, Problem, WorkflowError
+from workflow_core.pricing import ModelPrice
+from workflow_core.spec import Workflow, dump_workflow, load_workflow_file
+
+HOME_ENV = "DECOMPOSE_HOME"
+EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
+
+
+def home() -> Path:
+    override = os.environ.get(HOME_ENV)
+    return Path(override) if override else Path(platformdirs.user_data_dir("decompose-studio"))
+
+
+def workflows_dir() -> Path:
+    return home() / "workflows"
+
+
+def scenarios_dir() -> Path:
+    return home() / "scenarios"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "workflow"
+
+
+def save_workflow(workflow: Workflow, path: str | Path | None = None) -> Path:
+    """Write a workflow as YAML: to `path`, else to the workflows folder under its name."""
+    target = Path(path) if path else workflows_dir() / f"{_slug(workflow.name)}.yaml"
+    if target.suffix not in {".yaml", ".yml"}:
+        raise WorkflowError([Problem(f"{target} must end in .yaml or .yml.")])
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump_workflow(workflow), encoding="utf-8")
+    except OSError as exc:
+        raise WorkflowError([Problem(f"cannot write {target}: {exc.strerror}.")]) from exc
+    return target
+
+
+def saved_workflows() -> list[Path]:
+    folder = workflows_dir()
+    return sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+
+
+def load_saved_workflow(path: str | Path) -> Workflow:
+    return load_workflow_file(path)
+
+
+def scenario_folders() -> list[Path]:
+    """The example scenario, then every imported scenario (newest first)."""
+    folder = scenarios_dir()
+    imported = []
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                roots = [p.parent for p in entry.rglob("company.*") if "__MACOSX" not in p.parts]
+                if roots:
+                    imported.append(min(roots, key=lambda p: len(p.parts)))
+    imported.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return [EXAMPLE_SCENARIO, *imported]
+
+
+def new_scenario_folder(name: str) -> Path:
+    """A fresh, not yet existing folder for an imported scenario."""
+    return scenarios_dir() / f"{_slug(Path(name).stem)}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class Settings(BaseModel):
+    """What the Settings page changes, kept in settings.json next to the saved workflows."""
+
+    local_usd_per_hour: float | None = Field(None, ge=0)
+    price_overrides: dict[str, ModelPrice] = Field(default_factory=dict)
+
+
+def settings_path() -> Path:
+    return home() / "settings.json"
+
+
+def load_settings() -> Settings:
+    path = settings_path()
+    if not path.is_file():
+        return Settings()
+    try:
+        return Settings.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, OSError) as exc:
+        raise DecomposeError(f"{path} could not be read ({exc}); fix or delete it.") from exc
+
+
+def save_settings(settings: Settings) -> Path:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings.model_dump(mode="json"), indent=2), encoding="utf-8")
+    return path
