@@ -146,6 +146,17 @@ def _embedding(text: str, dim: int = 16) -> list[float]:
     return [round(b / 127.5 - 1.0, 6) for b in digest[:dim]]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that time out or hang up mid-reply are part of the tests, not server errors."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeOpenAIServer:
     """A real HTTP server speaking the OpenAI chat/models/embeddings/images API and Anthropic Messages."""
 
@@ -157,7 +168,7 @@ class FakeOpenAIServer:
         self._queue: deque[FakeReply] = deque()
         self._responder: Responder | None = None
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -172,8 +183,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         # A short poll interval keeps stop() (and so every test teardown) fast.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True

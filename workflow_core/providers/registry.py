@@ -244,12 +244,11 @@ class ProviderRegistry:
         """Add a provider described like a providers.yaml entry."""
         custom = entry.base_url is not None
         provider: ChatProvider
+        key_env: str | None
         if entry.type == "anthropic":
             base = entry.base_url or ANTHROPIC_DEFAULT_BASE
-            provider = AnthropicProvider(
-                name, None, base_url=base, api_key_env=entry.api_key_env or "ANTHROPIC_API_KEY"
-            )
             key_env = entry.api_key_env or "ANTHROPIC_API_KEY"
+            provider = AnthropicProvider(name, None, base_url=base, api_key_env=key_env)
         else:
             base = entry.base_url or OPENAI_DEFAULT_BASE
             key_env = entry.api_key_env or ("OPENAI_API_KEY" if name == "openai" else None)
