@@ -1,5 +1,230 @@
-"""Run page."""
+"""Run: pick a workflow and profiles, see the estimate, run with live progress, inspect the results."""
 
-from studio import ui
+from __future__ import annotations
 
-ui.header("Run", "Coming in the next commit.")
+import time
+import uuid
+
+import streamlit as st
+
+from studio import services, state, ui
+from studio.run_panel import RunHandle, finished, live_progress
+from workflow_core.errors import DecomposeError, WorkflowError
+from workflow_core.estimate import estimate_run
+from workflow_core.graph import validate
+from workflow_core.runner import BackgroundRun
+from workflow_core.scenario import Scenario, scenario_inputs
+from workflow_core.spec import Node, Workflow
+from workflow_core.templates import TEMPLATE_NAMES
+
+DESIGNER = "Designer workflow"
+POLL_S = 1.0
+
+
+def _handles() -> dict[str, RunHandle]:
+    handles: dict[str, RunHandle] = st.session_state.setdefault("run_handles", {})
+    return handles
+
+
+def _chosen_workflow(source: str, all_models: str | None) -> Workflow:
+    base = state.workflow() if source == DESIGNER else services.template(source)
+    return base.with_models(all_models=all_models or None)
+
+
+def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
+    """One BackgroundRun (with its own engine) per profile; the newest becomes the one shown."""
+    handles = _handles()
+    for profile in profiles:
+        key = uuid.uuid4().hex[:8]
+        try:
+            inputs = scenario_inputs(scenario, profile)
+            background = BackgroundRun(
+                services.engine(), workflow, inputs, profile_id=profile, extras={"scenario": scenario}
+            )
+        except DecomposeError as exc:
+            handles[key] = RunHandle(key, f"{workflow.name} · {profile}", workflow, profile, error=str(exc))
+        else:
+            handles[key] = RunHandle(
+                key, f"{workflow.name} · {profile}", workflow, profile, background=background
+            )
+        st.session_state["run_shown"] = key
+
+
+def _workflow_for_record(name: str) -> Workflow:
+    """The graph of a reopened run: the designer's workflow or a template of that name, else bare nodes."""
+    if state.workflow().name == name:
+        return state.workflow()
+    if name in TEMPLATE_NAMES:
+        return services.template(name)
+    return Workflow(name=name)
+
+
+def _reopen(run_id: str) -> None:
+    record = services.store().get_run(run_id)
+    if record is None:
+        st.error(f"Run {run_id} is no longer in the store.")
+        return
+    workflow = _workflow_for_record(record.workflow)
+    known = {n.id for n in workflow.nodes}
+    if any(n.id not in known for n in record.nodes):
+        workflow = Workflow(name=record.workflow, nodes=[Node(id=n.id, kind=n.kind) for n in record.nodes])  # type: ignore[arg-type]
+    key = f"stored-{run_id}"
+    _handles()[key] = RunHandle(
+        key, f"{record.workflow} · {record.profile or '–'} (saved)", workflow, record.profile, run=record
+    )
+    st.session_state["run_shown"] = key
+
+
+def _describe(summary: dict[str, object]) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(str(summary["started_at"]))))
+    cost = ui.money(float(str(summary["total_cost_usd"])))
+    return f"{summary['workflow']} · {summary['profile'] or '–'} · {summary['status']} · {cost} · {when}"
+
+
+# ---------------------------------------------------------------- page
+
+ui.header("Run", "Estimate, run on one or more profiles, and watch each node's output, cost and latency.")
+
+try:
+    scenario = services.scenario(services.scenario_path())
+except DecomposeError as exc:
+    ui.show_error(exc, "The active scenario cannot be loaded; fix it on the Scenario page")
+    st.stop()
+
+profile_ids = list(scenario.profiles)
+request = st.session_state.pop("run_request", None)
+
+with st.container(border=True):
+    c1, c2, c3 = st.columns([1.2, 1.6, 1.2])
+    with c1:
+        sources = [DESIGNER, *TEMPLATE_NAMES]
+        source = st.selectbox(
+            "Workflow",
+            sources,
+            key="run_source",
+            format_func=lambda s: (
+                f"{DESIGNER} ({state.workflow().name})" if s == DESIGNER else f"template: {s}"
+            ),
+        )
+    with c2:
+        profiles = st.multiselect(
+            "Profiles", profile_ids, default=profile_ids[:1], key="run_profiles", help="One run per profile"
+        )
+    with c3:
+        all_models = st.selectbox(
+            "Run every model on",
+            ["", *services.model_refs()],
+            key="run_all_models",
+            accept_new_options=True,
+            format_func=lambda r: r or "(each node's own model)",
+        )
+
+workflow = _chosen_workflow(source, all_models)
+first_inputs = scenario_inputs(scenario, profiles[0]) if profiles else scenario_inputs(scenario, None)
+problems = validate(workflow, inputs=first_inputs.keys(), check_model=services.registry().check_model)
+
+est_col, action_col = st.columns([3, 1], vertical_alignment="center")
+with est_col:
+    if problems:
+        ui.show_error(WorkflowError(problems), f"{workflow.name} cannot run yet")
+    else:
+        estimate = estimate_run(workflow, first_inputs, services.price_book(), services.store())
+        e = st.columns(4)
+        e[0].metric("Estimated cost per run", ui.money(estimate.cost_usd))
+        e[1].metric("Critical-path latency", f"≈{estimate.critical_path_s:.0f} s")
+        e[2].metric("Runs", len(profiles))
+        e[3].metric("Agents (k)", workflow.agent_count)
+        with st.expander("Estimate per node"):
+            st.dataframe(
+                [
+                    {
+                        "node": n.node_id,
+                        "model": n.model,
+                        "in tokens": n.input_tokens,
+                        "out tokens": n.output_tokens,
+                        "out tokens from": "past runs"
+                        if n.output_from_history
+                        else "max_tokens (upper bound)",
+                        "cost USD": n.cost_usd,
+                        "latency s": round(n.latency_s, 1),
+                    }
+                    for n in estimate.nodes.values()
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+with action_col:
+    running = [h for h in _handles().values() if h.running]
+    start = st.button(
+        "Run",
+        type="primary",
+        width="stretch",
+        disabled=bool(problems) or not profiles,
+        key="run_start",
+        icon="▶️",
+    )
+    if running and st.button("Cancel", width="stretch", key="run_cancel", icon="⏹️"):
+        for h in running:
+            assert h.background is not None
+            h.background.cancel()
+
+if (start or (request and not problems)) and profiles:
+    _start(workflow, scenario, profiles)
+
+
+@st.fragment(run_every=POLL_S if any(h.running for h in _handles().values()) else None)
+def results() -> None:
+    handles = _handles()
+    if not handles:
+        st.info("Nothing has run in this session yet. Pick a workflow and profiles above, then Run.")
+        return
+    keys = list(handles)[::-1]
+    shown = st.session_state.get("run_shown")
+    shown = shown if shown in handles else keys[0]
+    if len(keys) > 1:
+        shown = st.radio(
+            "Runs",
+            keys,
+            index=keys.index(shown),
+            format_func=lambda k: ("⏳ " if handles[k].running else "") + handles[k].label,
+            horizontal=True,
+            key="run_radio",
+        )
+    st.session_state["run_shown"] = shown
+    was_running = any(h.running for h in handles.values())
+    for h in handles.values():
+        h.refresh()
+    handle = handles[shown]
+    if handle.error:
+        st.error(f"{handle.label}: {handle.error}", icon="⚠️")
+    elif handle.run is not None:
+        finished(handle)
+    elif handle.background is not None:
+        progress = handle.background.poll()
+        live_progress(handle, progress)
+    if was_running and not any(h.running for h in handles.values()):
+        time.sleep(0.05)
+        st.rerun()  # a full rerun stops the polling and hides Cancel
+
+
+st.divider()
+results()
+
+st.divider()
+st.subheader("Recent runs")
+recent = services.store().list_runs(limit=20)
+if not recent:
+    st.caption("Runs you finish are kept and can be reopened here.")
+else:
+    r1, r2 = st.columns([4, 1], vertical_alignment="bottom")
+    with r1:
+        picked = st.selectbox(
+            "Saved run",
+            [str(r["run_id"]) for r in recent],
+            format_func=lambda rid: _describe(next(r for r in recent if r["run_id"] == rid)),
+            key="run_recent",
+        )
+    with r2:
+        if st.button("Open", width="stretch", key="run_reopen"):
+            _reopen(picked)
+            st.rerun()

@@ -100,14 +100,7 @@ def settings() -> Settings:
 
 def price_book() -> PriceBook:
     """Prices: the providers file's declared prices, then the user's overrides on top."""
-    overrides: dict[str, ModelPrice] = {}
-    for ref, price in registry().price_overrides().items():
-        overrides[ref] = ModelPrice(
-            input_per_mtok=float(price["input_per_mtok"]),
-            output_per_mtok=float(price["output_per_mtok"]),
-            per_image=price.get("per_image"),
-            source="providers.yaml",
-        )
+    overrides: dict[str, ModelPrice] = dict(registry().price_overrides())
     overrides.update(settings().price_overrides)
     return PriceBook(local_usd_per_hour=settings().local_usd_per_hour, overrides=overrides)
 

@@ -1,0 +1,222 @@
+"""How a run looks on screen, live or finished: shared by the Run and Compare pages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from studio import ui
+from workflow_core.page_assets import run_zip
+from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.report import run_report
+from workflow_core.run_view import critical_nodes, dag_figure, node_rows, timeline_figure
+from workflow_core.runner import BackgroundRun, Progress
+from workflow_core.site import sandboxed_preview
+from workflow_core.spec import Workflow
+
+DESKTOP = (1280, 760)
+MOBILE = (390, 720)
+
+
+@dataclass
+class RunHandle:
+    """One run this session started (or reopened from the store)."""
+
+    key: str
+    label: str
+    workflow: Workflow
+    profile: str | None
+    background: BackgroundRun | None = None
+    run: RunRecord | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.background is not None and self.run is None and self.error is None
+
+    def refresh(self) -> Progress | None:
+        """Poll the background run; remember its record or error once it ends."""
+        if self.background is None:
+            return None
+        progress = self.background.poll()
+        if progress.state == "finished" and progress.run is not None:
+            self.run = progress.run
+        elif progress.state == "error":
+            self.error = progress.error or "the run failed"
+        return progress
+
+
+def _table(
+    workflow: Workflow, records: dict[str, NodeRecord], streamed: dict[str, str] | None = None
+) -> None:
+    st.dataframe(
+        node_rows(workflow, records, streamed),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "cost USD": st.column_config.NumberColumn("cost USD", format="$%.6f"),
+            "latency s": st.column_config.NumberColumn("latency s", format="%.2f"),
+            "cached": st.column_config.CheckboxColumn("cached"),
+        },
+    )
+
+
+def live_progress(handle: RunHandle, progress: Progress) -> None:
+    """A running run: node states on the graph, tokens as they stream, the per-node table."""
+    records = progress.records
+    done = sum(1 for r in records.values() if r.status not in {"pending", "running"})
+    st.progress(
+        done / max(len(handle.workflow.nodes), 1),
+        text=f"{handle.label}: {done}/{len(handle.workflow.nodes)} nodes done, {progress.elapsed_s:.0f} s",
+    )
+    st.plotly_chart(
+        dag_figure(handle.workflow, records, height=260), key=f"dag:{handle.key}", width="stretch"
+    )
+    for node_id, rec in records.items():
+        if rec.status == "running" and progress.streamed.get(node_id):
+            with st.container(border=True):
+                st.caption(f"✍️ {node_id} is writing…")
+                st.code(progress.streamed[node_id][-1200:], language=None, wrap_lines=True)
+    _table(handle.workflow, records, progress.streamed)
+
+
+def _inspector(handle: RunHandle, run: RunRecord) -> None:
+    ids = [n.id for n in run.nodes]
+    failed = [n.id for n in run.nodes if n.status == "failed"]
+    chosen = st.selectbox(
+        "Inspect node", ids, index=ids.index(failed[0]) if failed else 0, key=f"inspect:{handle.key}"
+    )
+    rec = run.node(chosen)
+    cols = st.columns(6)
+    cols[0].metric("Status", rec.status)
+    cols[1].metric("Tokens in/out", f"{rec.input_tokens}/{rec.output_tokens}")
+    cols[2].metric("Latency", f"{rec.latency_s:.2f} s")
+    cols[3].metric("Cost", ui.money(rec.cost_usd))
+    cols[4].metric("Cache hit", "yes" if rec.cached else "no")
+    cols[5].metric("Model", (rec.model or "–").split("/")[-1])
+    if rec.error:
+        st.error(f"{rec.id}: {rec.error}", icon="⚠️")
+    if rec.messages:
+        with st.expander("Rendered messages", expanded=False):
+            for m in rec.messages:
+                st.caption(m.get("role", ""))
+                st.code(m.get("content", ""), language=None, wrap_lines=True)
+    if rec.passages:
+        with st.expander(f"Retrieved passages ({len(rec.passages)})", expanded=False):
+            for p in rec.passages:
+                st.markdown(f"**{p.doc}** #{p.chunk} · score {p.score:.2f}")
+                st.caption(p.text[:600])
+    if rec.images:
+        st.caption("Images: " + ", ".join(f"{i.label} ({i.backend})" for i in rec.images))
+    if isinstance(rec.output_data, dict | list):
+        shown = (
+            {k: v for k, v in rec.output_data.items() if k != "page_html"}
+            if isinstance(rec.output_data, dict)
+            else rec.output_data
+        )
+        st.json(shown, expanded=1)
+    if rec.output_text:
+        with st.expander("Output text", expanded=not isinstance(rec.output_data, dict | list)):
+            st.code(rec.output_text[:8000], language=None, wrap_lines=True)
+
+
+def preview(run: RunRecord, key: str) -> None:
+    """The generated page inside an iframe sandboxed with allow-scripts only (no allow-same-origin)."""
+    if not run.page_html:
+        st.info("This run produced no page.")
+        return
+    desktop, mobile = st.tabs(["Desktop", "Mobile"])
+    with desktop:
+        st.iframe(sandboxed_preview(run.page_html, *DESKTOP), height=DESKTOP[1] + 20)
+    with mobile:
+        st.iframe(sandboxed_preview(run.page_html, *MOBILE), height=MOBILE[1] + 20)
+
+
+def qa(run: RunRecord) -> None:
+    if run.qa_score is None:
+        st.caption("No QA score for this run.")
+        return
+    failed = [f for f in run.qa_findings if not f.passed]
+    st.metric("QA score", f"{run.qa_score:.2f}", help="Share of automatic page checks passed, weighted")
+    rows = [
+        {"passed": f.passed, "category": f.category, "check": f.check, "finding": f.message}
+        for f in sorted(run.qa_findings, key=lambda f: (f.passed, f.category))
+    ]
+    st.caption(f"{len(failed)} of {len(run.qa_findings)} checks failed")
+    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 420))
+
+
+def downloads(run: RunRecord, key: str) -> None:
+    cols = st.columns(3)
+    with cols[0]:
+        st.download_button(
+            "index.html",
+            run.page_html or "",
+            file_name="index.html",
+            mime="text/html",
+            disabled=not run.page_html,
+            key=f"dl-html:{key}",
+            icon="📄",
+        )
+    with cols[1]:
+        st.download_button(
+            "site.zip",
+            run_zip(run) if run.page_html else b"",
+            file_name="site.zip",
+            mime="application/zip",
+            disabled=not run.page_html,
+            key=f"dl-zip:{key}",
+            icon="🗜️",
+        )
+    with cols[2]:
+        st.download_button(
+            "report.json",
+            json.dumps(run_report(run), indent=2, ensure_ascii=False),
+            file_name="report.json",
+            mime="application/json",
+            key=f"dl-report:{key}",
+            icon="🧾",
+        )
+
+
+def finished(handle: RunHandle) -> None:
+    """A finished run: headline numbers, graph, node table, timeline, inspector, preview, QA, downloads."""
+    run = handle.run
+    assert run is not None
+    records = {n.id: n for n in run.nodes}
+    status_icon = {"ok": "✅", "failed": "⚠️", "cancelled": "■"}.get(run.status, "")
+    st.markdown(f"#### {status_icon} {run.workflow} on {run.profile or '–'} · {run.status}")
+    for node in run.nodes:
+        if node.status == "failed":
+            st.error(f"Node **{node.id}** failed: {node.error}", icon="⚠️")
+    m = st.columns(5)
+    m[0].metric("Cost", ui.money(run.total_cost_usd), help=f"estimated {ui.money(run.estimated_cost_usd)}")
+    m[1].metric("Wall time", f"{run.wall_s:.1f} s")
+    m[2].metric(
+        "Critical path",
+        f"{run.critical_path_s:.1f} s",
+        help=" → ".join(critical_nodes(handle.workflow, records)),
+    )
+    m[3].metric("Agents (k)", run.agent_count)
+    m[4].metric("QA score", f"{run.qa_score:.2f}" if run.qa_score is not None else "–")
+    overview, timeline_tab, inspect_tab, page_tab, qa_tab = st.tabs(
+        ["Nodes", "Timeline", "Inspector", "Page preview", "QA findings"]
+    )
+    with overview:
+        st.plotly_chart(
+            dag_figure(handle.workflow, records, height=260), key=f"dagf:{handle.key}", width="stretch"
+        )
+        _table(handle.workflow, records)
+    with timeline_tab:
+        st.plotly_chart(timeline_figure(handle.workflow, records), key=f"tl:{handle.key}", width="stretch")
+    with inspect_tab:
+        _inspector(handle, run)
+    with page_tab:
+        preview(run, handle.key)
+    with qa_tab:
+        qa(run)
+    st.markdown("**Downloads**")
+    downloads(run, handle.key)
