@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from workflow_core.fake_server import FakeReply
 from workflow_core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +48,18 @@ def decompose(env, *args, check=True):
     return proc
 
 
+PAGE_WITH_IMAGES = (
+    '<!DOCTYPE html><html lang="en"><head><title>Hi</title></head><body><header><img src="logo" alt="logo">'
+    '</header><main><h1>Hello</h1><img src="hero.svg" alt="A haul truck at dawn"></main></body></html>'
+)
+
+
 @pytest.mark.parametrize("template", ["single", "seed"])
-def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, template):
+def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, template, fake_openai):
+    fake_openai.set_responder(
+        lambda body: FakeReply(content=PAGE_WITH_IMAGES) if "whole page" in str(body) or "landing page for this" in
+        str(body) and not body.get("response_format") else None
+    )
     profile = next(iter(load_scenario(EXAMPLE).profiles))
     out = tmp_path / "out"
     proc = decompose(
@@ -69,7 +80,9 @@ def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, templa
     agent = next(n for n in report["nodes"] if n["kind"] == "agent")
     assert agent["cost_usd"] == pytest.approx((agent["input_tokens"] * 0.4 + agent["output_tokens"] * 1.6) / 1e6)
     page = (out / "index.html").read_text()
-    assert "<html" in page and "data:image" in page
+    assert "<html" in page
+    # The logo is the scenario's, and every other image resolves (drawn by the artist or the vector fallback).
+    assert 'src="data:image/svg+xml' in page and 'src="hero.svg"' not in page and 'src="logo"' not in page
     assert (out / "site.zip").stat().st_size > 0
     retrieve = next(n for n in report["nodes"] if n["kind"] == "retrieve")
     assert retrieve["passages"], "retrieved passages are part of the report"

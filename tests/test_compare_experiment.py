@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import FakeReply
+from workflow_core.fake_server import FakeReply
 
 from workflow_core.compare import compare_cli
 from workflow_core.engine import Engine

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fake_openai import FakeReply
+from workflow_core.fake_server import FakeReply
 from workflow_core.engine import Engine, RetryPolicy
 from workflow_core.errors import WorkflowError
 from workflow_core.pricing import ModelPrice, PriceBook

@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from fake_openai import FakeReply
+from workflow_core.fake_server import FakeReply
 
 from workflow_core.errors import ProviderError
 from workflow_core.providers.anthropic import AnthropicProvider

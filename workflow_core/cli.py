@@ -76,7 +76,8 @@ def _services(no_cache: bool = False) -> Any:
     from workflow_core.store import Store
 
     registry = ProviderRegistry.from_environment()
-    return Engine(registry, prices=PriceBook(), store=Store(), use_cache=not no_cache)
+    prices = PriceBook(overrides=registry.price_overrides())
+    return Engine(registry, prices=prices, store=Store(), use_cache=not no_cache)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

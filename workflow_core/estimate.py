@@ -43,11 +43,13 @@ class _FillerOutput(NodeOutput):
         super().__init__("word " * max(tokens, 1))
         self._filler = _Filler(tokens)
 
-    def __getitem__(self, key: Any) -> Any:
-        return self._filler[key]
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._filler
 
-    def __missing__(self, key: Any) -> Any:
-        return self._filler[key]
+    def __getitem__(self, key: Any) -> Any:
+        return self._filler
 
 
 @dataclass

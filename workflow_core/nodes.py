@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -193,7 +194,8 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     else:
         filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
     index = index_for_scenario(scenario)
-    fingerprint = [(d.name, len(d.text), hash(d.text)) for d in scenario.documents]
+    # hashlib, not hash(): the cache outlives the process and str hashes are salted per process.
+    fingerprint = [(d.name, hashlib.sha256(d.text.encode("utf-8")).hexdigest()) for d in scenario.documents]
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         passages: list[Passage] = index.retrieve(query, top_k=top_k, filters=filters or None)

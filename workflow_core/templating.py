@@ -17,25 +17,40 @@ class TemplateError(DecomposeError):
     """A prompt that cannot be rendered (bad syntax, or a variable or field that does not exist)."""
 
 
-class NodeOutput(dict[str, Any]):
+class NodeOutput:
     """An upstream node's output as prompts see it: `{{ node }}` renders the text, `{{ node.field }}` a field
-    of its structured output (a dict subclass so Jinja's attribute lookup falls through to the fields)."""
+    of its structured output. Internal names start with an underscore, which the sandbox hides from templates,
+    so no method or attribute can shadow a field (a field called `items` is the field)."""
 
     def __init__(self, text: str, data: Any = None) -> None:
-        super().__init__(data if isinstance(data, dict) else {})
-        self.text = text
-        self.data = data
+        self._text = text
+        self._data = data
+
+    @property
+    def _fields(self) -> dict[str, Any]:
+        return self._data if isinstance(self._data, dict) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields[key]
 
     def __str__(self) -> str:
-        return self.text
+        return self._text
 
     def __html__(self) -> str:
-        return self.text
+        return self._text
 
 
 def _to_json(value: Any, indent: int | None = 2) -> str:
     if isinstance(value, NodeOutput):
-        value = value.data if value.data is not None else value.text
+        value = value._data if value._data is not None else value._text
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
