@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workflow_core.fake_server import FakeOpenAIServer
-
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.registry import ProviderRegistry
 

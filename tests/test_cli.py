@@ -41,7 +41,11 @@ def cli_env(tmp_path, fake_openai):
 
 def decompose(env, *args, check=True):
     proc = subprocess.run(
-        [sys.executable, "-m", "workflow_core.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "workflow_core.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -57,28 +61,55 @@ PAGE_WITH_IMAGES = (
 @pytest.mark.parametrize("template", ["single", "seed"])
 def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, template, fake_openai):
     fake_openai.set_responder(
-        lambda body: FakeReply(content=PAGE_WITH_IMAGES) if "whole page" in str(body) or "landing page for this" in
-        str(body) and not body.get("response_format") else None
+        lambda body: (
+            FakeReply(content=PAGE_WITH_IMAGES)
+            if "whole page" in str(body)
+            or ("landing page for this" in str(body)
+            and not body.get("response_format"))
+            else None
+        )
     )
     profile = next(iter(load_scenario(EXAMPLE).profiles))
     out = tmp_path / "out"
     proc = decompose(
-        cli_env, "run", template, "--scenario", str(EXAMPLE), "--profile", profile, "--out", str(out),
-        "--all-models", "fake/small",
+        cli_env,
+        "run",
+        template,
+        "--scenario",
+        str(EXAMPLE),
+        "--profile",
+        profile,
+        "--out",
+        str(out),
+        "--all-models",
+        "fake/small",
     )
     assert "started" in proc.stderr, "progress is shown while it runs"
     report = json.loads((out / "report.json").read_text())
     assert report["workflow"] == template and report["profile"] == profile
     for key in ("total_cost_usd", "estimated_cost_usd", "wall_s", "qa_score", "qa_findings"):
         assert key in report
-    node_keys = {"id", "kind", "model", "status", "input_tokens", "output_tokens", "cost_usd", "started_at",
-                 "finished_at", "cached", "error"}
+    node_keys = {
+        "id",
+        "kind",
+        "model",
+        "status",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "started_at",
+        "finished_at",
+        "cached",
+        "error",
+    }
     assert all(node_keys <= set(n) for n in report["nodes"])
     assert all(n["status"] == "ok" for n in report["nodes"])
     assert report["total_cost_usd"] > 0
     assert sum(n["cost_usd"] for n in report["nodes"]) == pytest.approx(report["total_cost_usd"])
     agent = next(n for n in report["nodes"] if n["kind"] == "agent")
-    assert agent["cost_usd"] == pytest.approx((agent["input_tokens"] * 0.4 + agent["output_tokens"] * 1.6) / 1e6)
+    assert agent["cost_usd"] == pytest.approx(
+        (agent["input_tokens"] * 0.4 + agent["output_tokens"] * 1.6) / 1e6
+    )
     page = (out / "index.html").read_text()
     assert "<html" in page
     # The logo is the scenario's, and every other image resolves (drawn by the artist or the vector fallback).
@@ -89,7 +120,16 @@ def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, templa
 
 
 def test_second_run_is_all_cached(cli_env, tmp_path, fake_openai):
-    args = ["run", "seed", "--scenario", str(EXAMPLE), "--out", str(tmp_path / "o"), "--all-models", "fake/small"]
+    args = [
+        "run",
+        "seed",
+        "--scenario",
+        str(EXAMPLE),
+        "--out",
+        str(tmp_path / "o"),
+        "--all-models",
+        "fake/small",
+    ]
     decompose(cli_env, *args)
     calls = len(fake_openai.requests)
     decompose(cli_env, *args)
@@ -131,7 +171,17 @@ def test_templates_and_models_list(cli_env):
 
 
 def test_unknown_profile_is_a_clear_error(cli_env, tmp_path):
-    proc = decompose(cli_env, "run", "seed", "--scenario", str(EXAMPLE), "--profile", "nobody",
-                     "--out", str(tmp_path), check=False)
+    proc = decompose(
+        cli_env,
+        "run",
+        "seed",
+        "--scenario",
+        str(EXAMPLE),
+        "--profile",
+        "nobody",
+        "--out",
+        str(tmp_path),
+        check=False,
+    )
     assert proc.returncode == 1
     assert "profile 'nobody'" in proc.stderr and "Traceback" not in proc.stderr

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workflow_core.fake_server import FakeReply
 
 from workflow_core.compare import compare_cli
 from workflow_core.engine import Engine
 from workflow_core.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
+from workflow_core.fake_server import FakeReply
 from workflow_core.pricing import ModelPrice, PriceBook
 from workflow_core.scenario import load_scenario
 from workflow_core.store import Store

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from workflow_core.fake_server import FakeReply
 from workflow_core.engine import Engine, RetryPolicy
 from workflow_core.errors import WorkflowError
+from workflow_core.fake_server import FakeReply
 from workflow_core.pricing import ModelPrice, PriceBook
 from workflow_core.spec import parse_workflow
 from workflow_core.store import Store
@@ -28,7 +28,9 @@ edges:
   - {source: c, target: d}
 """
 
-PRICES = PriceBook(overrides={"fake/small": ModelPrice(input_per_mtok=1.0, output_per_mtok=2.0, source="test")})
+PRICES = PriceBook(
+    overrides={"fake/small": ModelPrice(input_per_mtok=1.0, output_per_mtok=2.0, source="test")}
+)
 
 
 @pytest.fixture
@@ -125,7 +127,9 @@ async def test_retries_give_up_after_the_limit(fake_openai, fake_registry):
 
 async def test_node_timeout(fake_openai, fake_registry):
     fake_openai.latency_s = 2.0
-    wf = parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi, params: {timeout_s: 0.3, retries: 0}}\n")
+    wf = parse_workflow(
+        "nodes:\n  - {id: a, model: fake/small, prompt: hi, params: {timeout_s: 0.3, retries: 0}}\n"
+    )
     run = await engine_for(fake_registry).run(wf)
     assert run.node("a").status == "failed"
     assert "timeout" in run.node("a").error

@@ -50,7 +50,9 @@ def test_dangling_duplicate_and_bad_ids():
 
 def test_unknown_model_is_reported_through_the_check():
     wf = parse_workflow("nodes:\n  - {id: a, model: nowhere/model, prompt: hi}\n")
-    problems = validate(wf, check_model=lambda ref: "unknown provider 'nowhere'" if ref.startswith("nowhere") else None)
+    problems = validate(
+        wf, check_model=lambda ref: "unknown provider 'nowhere'" if ref.startswith("nowhere") else None
+    )
     assert [(p.node_id, p.field) for p in problems] == [("a", "model")]
 
 

@@ -26,7 +26,9 @@ from workflow_core.store import Store
 
 def _chain(n: int) -> Workflow:
     nodes = [Node(id="n0", model="bench/m", prompt="go")]
-    nodes += [Node(id=f"n{i}", model="bench/m", prompt=f"step {i} after {{{{ n{i - 1} }}}}") for i in range(1, n)]
+    nodes += [
+        Node(id=f"n{i}", model="bench/m", prompt=f"step {i} after {{{{ n{i - 1} }}}}") for i in range(1, n)
+    ]
     edges = [Edge(source=f"n{i - 1}", target=f"n{i}") for i in range(1, n)]
     return Workflow(name="bench-chain", nodes=nodes, edges=edges)
 
@@ -47,8 +49,12 @@ async def _engine_overhead(n_nodes: int, rounds: int) -> dict[str, float]:
                 for i in range(n_nodes):
                     prompt = "go" if i == 0 else f"step {i} after {previous}"
                     result = await provider.chat(
-                        ChatRequest(model="m", messages=[{"role": "user", "content": prompt}], max_tokens=512,
-                                    temperature=0.7)
+                        ChatRequest(
+                            model="m",
+                            messages=[{"role": "user", "content": prompt}],
+                            max_tokens=512,
+                            temperature=0.7,
+                        )
                     )
                     previous = result.text
                 direct_times.append(time.perf_counter() - t0)

@@ -82,8 +82,8 @@ def _services(no_cache: bool = False) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from workflow_core.estimate import estimate_run
-    from workflow_core.report import run_report
     from workflow_core.page_assets import run_zip
+    from workflow_core.report import run_report
     from workflow_core.templates import resolve_workflow
 
     workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
@@ -118,7 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (f", QA {run.qa_score:.2f}" if run.qa_score is not None else ""),
         file=sys.stderr,
     )
-    print(f"wrote {out / 'report.json'}" + (f" and {out / 'index.html'}" if run.page_html else ""), file=sys.stderr)
+    print(
+        f"wrote {out / 'report.json'}" + (f" and {out / 'index.html'}" if run.page_html else ""),
+        file=sys.stderr,
+    )
     return 0 if run.status == "ok" else 1
 
 
@@ -188,7 +191,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="decompose", description="Design, run, price and compare agent workflows.")
+    p = argparse.ArgumentParser(
+        prog="decompose", description="Design, run, price and compare agent workflows."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a workflow on one profile and write the page and a report")
@@ -217,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
     b.set_defaults(func=cmd_bench)
 
-    c = sub.add_parser("compare", help="run variants × profiles and write report.html, results.csv, results.json")
+    c = sub.add_parser(
+        "compare", help="run variants × profiles and write report.html, results.csv, results.json"
+    )
     c.add_argument("--variants", required=True, help="comma-separated templates or YAML paths")
     c.add_argument("--scenario", required=True)
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")

@@ -249,7 +249,9 @@ class Engine:
                     for nid, t in tasks.items():
                         if nid not in done and not t.done():
                             t.cancel()
-                    await asyncio.gather(*(t for nid, t in tasks.items() if nid not in done), return_exceptions=True)
+                    await asyncio.gather(
+                        *(t for nid, t in tasks.items() if nid not in done), return_exceptions=True
+                    )
                 for nid, t in tasks.items():
                     if nid not in done and t.done():
                         done.add(nid)
@@ -287,7 +289,9 @@ class Engine:
             rec = run.node(node_id)
             if rec.status == "ok" and isinstance(rec.output_data, dict) and "qa_score" in rec.output_data:
                 run.qa_score = rec.output_data["qa_score"]
-                run.qa_findings = [QAFinding.model_validate(f) for f in rec.output_data.get("qa_findings", [])]
+                run.qa_findings = [
+                    QAFinding.model_validate(f) for f in rec.output_data.get("qa_findings", [])
+                ]
                 break
 
     async def _run_node(self, ctx: NodeContext, rec: NodeRecord) -> None:
@@ -327,7 +331,15 @@ class Engine:
 
     @staticmethod
     def _fill_from_cache(rec: NodeRecord, hit: NodeRecord) -> None:
-        for name in ("output_text", "output_data", "input_tokens", "output_tokens", "calls", "passages", "images"):
+        for name in (
+            "output_text",
+            "output_data",
+            "input_tokens",
+            "output_tokens",
+            "calls",
+            "passages",
+            "images",
+        ):
             setattr(rec, name, getattr(hit, name))
         rec.cost_if_uncached_usd = hit.cost_if_uncached_usd
         rec.latency_if_uncached_s = hit.latency_if_uncached_s
@@ -336,6 +348,8 @@ class Engine:
         rec.ttft_s = None
 
 
-def run_sync(engine: Engine, workflow: Workflow, inputs: dict[str, Any] | None = None, **kwargs: Any) -> RunRecord:
+def run_sync(
+    engine: Engine, workflow: Workflow, inputs: dict[str, Any] | None = None, **kwargs: Any
+) -> RunRecord:
     """Run a workflow from synchronous code (the CLI and scripts): one async core, one sync wrapper."""
     return asyncio.run(engine.run(workflow, inputs, **kwargs))

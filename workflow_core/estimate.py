@@ -70,7 +70,9 @@ class RunEstimate:
     critical_path_s: float  # the latency floor: longest chain of estimated node latencies
 
 
-def _upstream_tokens(workflow: Workflow, node_id: str, out_tokens: dict[str, int], inputs: dict[str, Any]) -> int:
+def _upstream_tokens(
+    workflow: Workflow, node_id: str, out_tokens: dict[str, int], inputs: dict[str, Any]
+) -> int:
     node = workflow.node(node_id)
     if node.kind == "profile":
         return estimate_tokens(json.dumps(inputs.get("profile", {}), default=str)) * 2
@@ -94,7 +96,9 @@ def estimate_run(
             for a in upstream:
                 variables[a] = _FillerOutput(_upstream_tokens(workflow, a, out_tokens, inputs))
             try:
-                text = (render(node.system, variables) if node.system else "") + render(node.prompt, variables)
+                text = (render(node.system, variables) if node.system else "") + render(
+                    node.prompt, variables
+                )
             except TemplateError:
                 text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
             in_tok = estimate_tokens(text) + 8

@@ -36,7 +36,7 @@ class FakeReply:
     drop_connection: bool = False
 
 
-class ReceivedRequest(dict):  # type: ignore[type-arg]
+class ReceivedRequest(dict[str, Any]):
     """A parsed JSON body as received, with the request's `path` (also under the key "path") and headers."""
 
     def __init__(self, body: dict[str, Any], path: str, headers: dict[str, str]) -> None:

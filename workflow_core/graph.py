@@ -96,7 +96,9 @@ def validate(
         if n.kind == "agent":
             if not n.model:
                 problems.append(
-                    Problem("an agent needs a model, e.g. local/qwen2.5-coder-0.5b.", node_id=n.id, field="model")
+                    Problem(
+                        "an agent needs a model, e.g. local/qwen2.5-coder-0.5b.", node_id=n.id, field="model"
+                    )
                 )
             if not n.prompt.strip():
                 problems.append(Problem("an agent needs a prompt.", node_id=n.id, field="prompt"))
@@ -129,7 +131,9 @@ def validate(
     return problems
 
 
-def ensure_valid(workflow: Workflow, *, inputs: Iterable[str] = (), check_model: ModelCheck | None = None) -> None:
+def ensure_valid(
+    workflow: Workflow, *, inputs: Iterable[str] = (), check_model: ModelCheck | None = None
+) -> None:
     problems = validate(workflow, inputs=inputs, check_model=check_model)
     if problems:
         raise WorkflowError(problems)

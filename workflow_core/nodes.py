@@ -15,11 +15,11 @@ from workflow_core.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec, rend
 from workflow_core.engine import NodeContext, Prepared
 from workflow_core.errors import DecomposeError, OutputParseError
 from workflow_core.knowledge import index_for_scenario
+from workflow_core.page_assets import fill_missing_images
 from workflow_core.providers.base import ChatRequest, ImageProvider
 from workflow_core.quality import QAReport, check_page
 from workflow_core.records import Image, NodeRecord, Passage
 from workflow_core.scenario import profile_to_prose
-from workflow_core.page_assets import fill_missing_images
 from workflow_core.site import data_uri, extract_html, inline_images
 from workflow_core.spec import Node
 from workflow_core.templating import render
@@ -180,7 +180,9 @@ def _filters_from_profile(profile_data: dict[str, Any], keys: list[str]) -> dict
 async def retrieve(ctx: NodeContext) -> Prepared:
     scenario = ctx.extras.get("scenario")
     if scenario is None:
-        raise DecomposeError("a retrieve node needs a scenario with knowledge documents: pass --scenario DIR.")
+        raise DecomposeError(
+            "a retrieve node needs a scenario with knowledge documents: pass --scenario DIR."
+        )
     cfg = ctx.node.config
     top_k = int(cfg.get("top_k", 4))
     variables = ctx.variables()
@@ -232,7 +234,9 @@ def _visual_elements(ctx: NodeContext) -> list[dict[str, str]]:
 def _elements_from_spec(spec: dict[str, Any]) -> list[dict[str, str]]:
     elements = [{"label": spec.get("hero_image", "hero"), "description": spec.get("headline", "")}]
     for o in spec.get("offerings", []):
-        elements.append({"label": o.get("image") or o.get("title", "offering"), "description": o.get("text", "")})
+        elements.append(
+            {"label": o.get("image") or o.get("title", "offering"), "description": o.get("text", "")}
+        )
     return elements
 
 
@@ -250,28 +254,46 @@ async def image(ctx: NodeContext) -> Prepared:
 
     async def one(el: dict[str, str], rec: NodeRecord) -> Image:
         if backend == "vector":
-            return Image(label=el["label"], description=el["description"], data=vector_svg(
-                el["label"], el["description"], palette), backend="vector (built-in, offline)")
-        if backend == "svg":
-            prompt = render(
-                node.prompt or _SVG_PROMPT, {**variables, "element": el, "palette": palette}
+            return Image(
+                label=el["label"],
+                description=el["description"],
+                data=vector_svg(el["label"], el["description"], palette),
+                backend="vector (built-in, offline)",
             )
-            messages = [{"role": "system", "content": node.system or _SVG_SYSTEM}, {"role": "user", "content": prompt}]
+        if backend == "svg":
+            prompt = render(node.prompt or _SVG_PROMPT, {**variables, "element": el, "palette": palette})
+            messages = [
+                {"role": "system", "content": node.system or _SVG_SYSTEM},
+                {"role": "user", "content": prompt},
+            ]
             result = await ctx.chat(node.model or "", _request(node, messages, None), rec)
-            return Image(label=el["label"], description=el["description"], data=svg_from_model_text(result.text),
-                         backend=f"svg by {node.model}")
+            return Image(
+                label=el["label"],
+                description=el["description"],
+                data=svg_from_model_text(result.text),
+                backend=f"svg by {node.model}",
+            )
         provider: Any
         provider, model_name = ctx.registry.resolve(node.model or "")
         if not isinstance(provider, ImageProvider):
-            raise DecomposeError(f"{node.model} cannot generate images; pick an OpenAI-compatible image model.")
-        prompt = f"{el['label']}: {el['description']}. Flat illustration in colours {', '.join(palette.values())}."
-        result = await provider.generate_image(model_name, prompt, size)
+            raise DecomposeError(
+                f"{node.model} cannot generate images; pick an OpenAI-compatible image model."
+            )
+        prompt = (
+            f"{el['label']}: {el['description']}. Flat illustration in colours {', '.join(palette.values())}."
+        )
+        generated = await provider.generate_image(model_name, prompt, size)
         cost = ctx.prices.image_cost(node.model or "", 1, size)
         rec.cost_usd += cost
         rec.calls += 1
-        return Image(label=el["label"], description=el["description"], mime=result.mime,
-                     data=base64.b64encode(result.data).decode("ascii"), backend=f"images by {node.model}",
-                     cost_usd=cost)
+        return Image(
+            label=el["label"],
+            description=el["description"],
+            mime=generated.mime,
+            data=base64.b64encode(generated.data).decode("ascii"),
+            backend=f"images by {node.model}",
+            cost_usd=cost,
+        )
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         images = await asyncio.gather(*(one(el, rec) for el in elements))
@@ -279,14 +301,22 @@ async def image(ctx: NodeContext) -> Prepared:
         rec.output_text = "\n".join(f"{i.label}: {i.description} [{i.backend}]" for i in images)
         rec.output_data = {"image_count": len(images), "labels": [i.label for i in images]}
 
-    material = {"kind": "image", "backend": backend, "model": node.model, "elements": elements,
-                "palette": palette, "size": size, "prompt": node.prompt, "params": _call_params(node)}
+    material = {
+        "kind": "image",
+        "backend": backend,
+        "model": node.model,
+        "elements": elements,
+        "palette": palette,
+        "size": size,
+        "prompt": node.prompt,
+        "params": _call_params(node),
+    }
     return Prepared(material, work)
 
 
 _SVG_SYSTEM = "You are an illustrator who draws with SVG. Answer with one <svg> element and nothing else."
 _SVG_PROMPT = (
-    "Draw a simple flat illustration for a website, 800x450, viewBox=\"0 0 800 450\", using only these colours: "
+    'Draw a simple flat illustration for a website, 800x450, viewBox="0 0 800 450", using only these colours: '
     "{{ palette.values() | join(', ') }}.\nSubject ({{ element.label }}): {{ element.description }}"
 )
 
@@ -403,7 +433,11 @@ async def qa(ctx: NodeContext) -> Prepared:
         final_page, final_report, feedback = page, report, ""
         if node.model:
             failed = [f.message for f in report.findings if not f.passed]
-            variables = {**ctx.variables(), "qa": {"score": round(report.score, 2), "failed": failed}, "page": page}
+            variables = {
+                **ctx.variables(),
+                "qa": {"score": round(report.score, 2), "failed": failed},
+                "page": page,
+            }
             messages = [
                 {"role": "system", "content": render(node.system or _QA_SYSTEM, variables)},
                 {"role": "user", "content": render(node.prompt or _QA_PROMPT, variables)},
@@ -428,8 +462,15 @@ async def qa(ctx: NodeContext) -> Prepared:
             "sent_back": final_page is not page,
         }
 
-    material = {"kind": "qa", "page": page, "model": node.model, "params": _call_params(node),
-                "prompt": node.prompt, "system": node.system, "config": node.config}
+    material = {
+        "kind": "qa",
+        "page": page,
+        "model": node.model,
+        "params": _call_params(node),
+        "prompt": node.prompt,
+        "system": node.system,
+        "config": node.config,
+    }
     return Prepared(material, work)
 
 
@@ -438,12 +479,15 @@ async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedbac
     The extra call's tokens and cost are the QA node's (it caused them)."""
     variables = {k: v for k, v in ctx.variables().items()}
     revised = developer.model_copy(
-        update={"prompt": developer.prompt + "\n\nA reviewer asked for these changes; apply them:\n" + feedback}
+        update={
+            "prompt": developer.prompt + "\n\nA reviewer asked for these changes; apply them:\n" + feedback
+        }
     )
     messages = render_messages(revised, variables)
     result = await ctx.chat(developer.model or "", _request(revised, messages, output_schema(revised)), rec)
-    revised_rec = NodeRecord(id=developer.id, kind="agent", output_text=result.text,
-                             output_data=parse_output(revised, result.text))
+    revised_rec = NodeRecord(
+        id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)
+    )
     return build_page(ctx, revised_rec)
 
 

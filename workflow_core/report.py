@@ -33,7 +33,9 @@ def run_report(run: RunRecord) -> dict[str, Any]:
             item["passages"] = [p.model_dump() for p in n.passages]
         if n.kind == "image":
             item["image_count"] = len(n.images)
-            item["images"] = [{"label": i.label, "backend": i.backend, "cost_usd": i.cost_usd} for i in n.images]
+            item["images"] = [
+                {"label": i.label, "backend": i.backend, "cost_usd": i.cost_usd} for i in n.images
+            ]
         nodes.append(item)
     return {
         "run_id": run.run_id,

@@ -151,12 +151,19 @@ def parse_workflow(text: str, source: str = "<text>") -> Workflow:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise WorkflowError(
-            [Problem(f"{source} is not valid YAML: {reason}. Check the indentation and quoting there.", line=line)]
+            [
+                Problem(
+                    f"{source} is not valid YAML: {reason}. Check the indentation and quoting there.",
+                    line=line,
+                )
+            ]
         ) from exc
     if data is None:
         raise WorkflowError([Problem(f"{source} is empty: a workflow needs `nodes:` and `edges:`.")])
     if not isinstance(data, dict):
-        raise WorkflowError([Problem(f"{source} must be a mapping with `nodes:` and `edges:` at the top level.")])
+        raise WorkflowError(
+            [Problem(f"{source} must be a mapping with `nodes:` and `edges:` at the top level.")]
+        )
     try:
         return Workflow.model_validate(data)
     except ValidationError as exc:

@@ -86,4 +86,6 @@ def render(template: str, variables: dict[str, Any]) -> str:
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     except UndefinedError as exc:
-        raise TemplateError(f"{exc.message}. Check the variable name against the upstream node ids and inputs.") from exc
+        raise TemplateError(
+            f"{exc.message}. Check the variable name against the upstream node ids and inputs."
+        ) from exc

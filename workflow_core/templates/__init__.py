@@ -15,7 +15,11 @@ TEMPLATE_NAMES: tuple[str, ...] = ("single", "duo", "seed", "seed-qa", "deep")
 def template_text(name: str) -> str:
     if name not in TEMPLATE_NAMES:
         raise WorkflowError(
-            [Problem(f"no built-in template '{name}'. Built-ins: {', '.join(TEMPLATE_NAMES)}; or give a YAML path.")]
+            [
+                Problem(
+                    f"no built-in template '{name}'. Built-ins: {', '.join(TEMPLATE_NAMES)}; or give a YAML path."
+                )
+            ]
         )
     return resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
 
@@ -36,5 +40,9 @@ def resolve_workflow(name_or_path: str) -> Workflow:
     if path.suffix in {".yaml", ".yml"} or path.exists():
         return load_workflow_file(path)
     raise WorkflowError(
-        [Problem(f"'{name_or_path}' is neither a built-in template ({', '.join(TEMPLATE_NAMES)}) nor a YAML file.")]
+        [
+            Problem(
+                f"'{name_or_path}' is neither a built-in template ({', '.join(TEMPLATE_NAMES)}) nor a YAML file."
+            )
+        ]
     )
