@@ -1,5 +1,151 @@
-"""Scenario page."""
+"""Scenario: the company's documents, guidelines, offerings, testimonials and profiles; edit, import, pick."""
 
-from studio import ui
+from __future__ import annotations
 
-ui.header("Scenario", "Coming in the next commit.")
+import contextlib
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from studio import services, ui
+from workflow_core.errors import DecomposeError, Problem, ScenarioError
+from workflow_core.scenario import import_scenario_zip, save_scenario_file
+from workflow_core.workspace import EXAMPLE_SCENARIO, new_scenario_folder, scenario_folders
+
+FILES = {
+    "Company": "company.json",
+    "Guidelines": "guidelines.md",
+    "Design steps": "design_steps.md",
+    "Testimonials": "testimonials.json",
+    "Offerings": "offerings.json",
+}
+
+
+def _save(root: Path, relpath: str, text: str) -> bool:
+    """Write one file through the core's checks; on a problem, say so and keep the user's text."""
+    try:
+        save_scenario_file(root, relpath, text)
+    except DecomposeError as exc:
+        ui.show_error(exc, f"{relpath} was not saved")
+        return False
+    st.toast(f"Saved {relpath}", icon="✅")
+    return True
+
+
+def _editor(root: Path, relpath: str, height: int = 380) -> None:
+    path = root / relpath
+    original = path.read_text(encoding="utf-8") if path.is_file() else ""
+    key = f"scn:{root}:{relpath}"
+    text = st.text_area(relpath, value=original, height=height, key=key)
+    saved = st.button(f"Save {relpath}", key=f"save:{key}", disabled=text == original)
+    if saved and _save(root, relpath, text):
+        st.rerun()
+
+
+ui.header("Scenario", "The company and its visitors: what every prompt reads. Saving writes to disk.")
+
+folders = scenario_folders()
+current = services.scenario_path()
+if current not in folders:
+    folders.append(current)
+top = st.columns([3, 2], vertical_alignment="bottom")
+with top[0]:
+    chosen = st.selectbox(
+        "Active scenario",
+        folders,
+        index=folders.index(current),
+        format_func=lambda p: "Example: Ridgeline Fieldworks (assets/)" if p == EXAMPLE_SCENARIO else str(p),
+        key="scenario_choice",
+    )
+    if chosen != current:
+        st.session_state["scenario_path"] = str(chosen)
+        st.rerun()
+with top[1], st.popover("Import a scenario (.zip)", width="stretch"):
+    upload = st.file_uploader("Zipped scenario folder", type=["zip"], key="scenario_zip")
+    if upload is not None and st.button("Import and use it", key="scenario_import"):
+        try:
+            root = import_scenario_zip(upload.getvalue(), new_scenario_folder(upload.name))
+            services.scenario(root)
+        except DecomposeError as exc:
+            ui.show_error(exc, f"{upload.name} could not be imported")
+        else:
+            st.session_state["scenario_path"] = str(root)
+            st.rerun()
+
+root = services.scenario_path()
+try:
+    scenario = services.scenario(root)
+except ScenarioError as exc:
+    ui.show_error(exc, "This scenario has problems; fix the files below")
+    scenario = None
+
+if scenario is not None:
+    m = st.columns(4)
+    m[0].metric("Company", scenario.company.name)
+    m[1].metric("Knowledge documents", len(scenario.documents))
+    m[2].metric("Profiles", len(scenario.profiles))
+    m[3].metric("Offering segments", len(scenario.offerings))
+
+tabs = st.tabs([*FILES, "Knowledge", "Profiles"])
+for tab, relpath in zip(tabs, FILES.values(), strict=False):
+    with tab:
+        _editor(root, relpath)
+
+with tabs[len(FILES)]:
+    docs = sorted(p.relative_to(root).as_posix() for p in (root / "knowledge").rglob("*") if p.is_file())
+    if not docs:
+        st.caption("No knowledge documents yet: add .md or .txt files under knowledge/.")
+    else:
+        doc = st.selectbox("Document", docs, key="scenario_doc")
+        _editor(root, doc, height=320)
+    with st.expander("Add a document"):
+        new_name = st.text_input(
+            "Path inside knowledge/", placeholder="mining/new-notes.md", key="scenario_newdoc"
+        )
+        create = st.button("Create", key="scenario_newdoc_create", disabled=not new_name)
+        if create and _save(root, f"knowledge/{new_name}", f"# {Path(new_name).stem}\n"):
+            st.rerun()
+
+with tabs[len(FILES) + 1]:
+    profile_files = sorted((root / "profiles").glob("*.json")) if (root / "profiles").is_dir() else []
+    rows: list[dict[str, str]] = []
+    for p in profile_files:
+        raw = p.read_text(encoding="utf-8")
+        with contextlib.suppress(json.JSONDecodeError):  # else shown as on disk, for the user to fix
+            raw = json.dumps(json.loads(raw), ensure_ascii=False)
+        rows.append({"id": p.stem, "profile JSON": raw})
+    st.caption("One row per profile: its id (the file name) and the profile as JSON, any keys.")
+    edited = st.data_editor(
+        rows,
+        num_rows="dynamic",
+        width="stretch",
+        key=f"scenario_profiles:{root}",
+        column_config={
+            "id": st.column_config.TextColumn("id", required=True, width="small"),
+            "profile JSON": st.column_config.TextColumn("profile JSON", required=True, width="large"),
+        },
+    )
+    problems: list[Problem] = []
+    parsed: dict[str, str] = {}
+    for row in edited:
+        pid = str(row.get("id") or "").strip()
+        raw = str(row.get("profile JSON") or "").strip()
+        if not pid:
+            continue
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("a profile must be a JSON object {...}")
+        except (json.JSONDecodeError, ValueError) as exc:
+            problems.append(Problem(f"profile '{pid}': {exc}", field="profiles"))
+            continue
+        parsed[pid] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    ui.show_problems(problems)
+    if st.button("Save profiles", key="scenario_profiles_save", disabled=bool(problems)):
+        ok = all(_save(root, f"profiles/{pid}.json", text) for pid, text in parsed.items())
+        for p in profile_files:
+            if ok and p.stem not in parsed:
+                p.unlink()
+        if ok:
+            st.rerun()
