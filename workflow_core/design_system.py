@@ -25,9 +25,9 @@ _ITEM_OFFERING: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["title", "text", "image"],
     "properties": {
-        "title": {"type": "string", "description": "2-5 words"},
-        "text": {"type": "string", "description": "one or two sentences"},
-        "image": {"type": "string", "description": "label of one visual element"},
+        "title": {"type": "string", "maxLength": 60, "description": "2-5 words"},
+        "text": {"type": "string", "maxLength": 220, "description": "one or two sentences"},
+        "image": {"type": "string", "maxLength": 40, "description": "label of one visual element"},
     },
 }
 _ITEM_PAIN: dict[str, Any] = {
@@ -35,8 +35,8 @@ _ITEM_PAIN: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["title", "text"],
     "properties": {
-        "title": {"type": "string", "description": "2-6 words"},
-        "text": {"type": "string", "description": "one sentence"},
+        "title": {"type": "string", "maxLength": 60, "description": "2-6 words"},
+        "text": {"type": "string", "maxLength": 200, "description": "one sentence"},
     },
 }
 PAGE_SPEC_SCHEMA: dict[str, Any] = {
@@ -56,16 +56,36 @@ PAGE_SPEC_SCHEMA: dict[str, Any] = {
         "closing_text",
     ],
     "properties": {
-        "headline": {"type": "string", "description": "main headline, under 10 words"},
-        "subheadline": {"type": "string", "description": "one sentence under the headline"},
-        "hero_image": {"type": "string", "description": "label of the visual element for the hero"},
-        "cta_text": {"type": "string", "description": "button text, 2-4 words"},
-        "intro": {"type": "string", "description": "two or three sentences introducing the offer"},
-        "offerings": {"type": "array", "minItems": 1, "maxItems": 4, "items": _ITEM_OFFERING},
-        "pain_points": {"type": "array", "minItems": 1, "maxItems": 4, "items": _ITEM_PAIN},
-        "testimonial_intro": {"type": "string", "description": "one sentence before the testimonials"},
-        "closing_headline": {"type": "string", "description": "closing call to action headline"},
-        "closing_text": {"type": "string", "description": "one or two sentences inviting contact"},
+        "headline": {"type": "string", "maxLength": 80, "description": "main headline, under 10 words"},
+        "subheadline": {"type": "string", "maxLength": 160, "description": "one sentence under the headline"},
+        "hero_image": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "label of the visual element for the hero",
+        },
+        "cta_text": {"type": "string", "maxLength": 40, "description": "button text, 2-4 words"},
+        "intro": {
+            "type": "string",
+            "maxLength": 360,
+            "description": "two or three sentences introducing the offer",
+        },
+        "offerings": {"type": "array", "minItems": 1, "maxItems": 3, "items": _ITEM_OFFERING},
+        "pain_points": {"type": "array", "minItems": 1, "maxItems": 3, "items": _ITEM_PAIN},
+        "testimonial_intro": {
+            "type": "string",
+            "maxLength": 160,
+            "description": "one sentence before the testimonials",
+        },
+        "closing_headline": {
+            "type": "string",
+            "maxLength": 80,
+            "description": "closing call to action headline",
+        },
+        "closing_text": {
+            "type": "string",
+            "maxLength": 240,
+            "description": "one or two sentences inviting contact",
+        },
     },
 }
 STRING_FIELDS: tuple[str, ...] = tuple(

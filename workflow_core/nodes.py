@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import copy
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 from workflow_core.artist import svg_from_model_text, vector_svg
 from workflow_core.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec, render_page
@@ -93,12 +95,39 @@ def parse_output(node: Node, text: str) -> Any:
     return {"page_spec": coerce_page_spec(data)}
 
 
-def output_schema(node: Node) -> dict[str, Any] | None:
-    if node.output_format == "page_spec":
-        return PAGE_SPEC_SCHEMA
+def output_schema(node: Node, labels: list[str] | None = None) -> dict[str, Any] | None:
+    """The JSON schema a node's answer must follow. For a page spec, when the artist's labels are known, the
+    image fields may only name those labels (constrained decoding then cannot invent an image URL)."""
     if node.output_format == "json":
         return node.output_schema
-    return None
+    if node.output_format != "page_spec":
+        return None
+    if not labels:
+        return PAGE_SPEC_SCHEMA
+    schema = copy.deepcopy(PAGE_SPEC_SCHEMA)
+    props = schema["properties"]
+    props["hero_image"]["enum"] = labels
+    props["offerings"]["items"]["properties"]["image"]["enum"] = labels
+    return schema
+
+
+_LENGTH_KEYWORDS = ("maxLength", "minLength")
+
+
+def for_provider(schema: dict[str, Any] | None, local: bool) -> dict[str, Any] | None:
+    """Length bounds keep a small local model's answers short (llama.cpp turns them into its grammar); hosted
+    strict modes reject some of these keywords, so they are dropped there and the descriptions guide instead."""
+    if schema is None or local:
+        return schema
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _LENGTH_KEYWORDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return cast(dict[str, Any], strip(schema))
 
 
 def _call_params(node: Node) -> dict[str, Any]:
@@ -131,8 +160,12 @@ def render_messages(node: Node, variables: dict[str, Any]) -> list[dict[str, str
 async def agent(ctx: NodeContext) -> Prepared:
     node = ctx.node
     messages = render_messages(node, ctx.variables())
-    schema = output_schema(node)
     assert node.model is not None
+    labels = None
+    if node.output_format == "page_spec":
+        with contextlib.suppress(DecomposeError):
+            labels = [e["label"] for e in _visual_elements(ctx)]
+    schema = for_provider(output_schema(node, labels), ctx.registry.is_local(node.model))
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         result = await ctx.chat(node.model or "", _request(node, messages, schema), rec)
@@ -484,7 +517,11 @@ async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedbac
         }
     )
     messages = render_messages(revised, variables)
-    result = await ctx.chat(developer.model or "", _request(revised, messages, output_schema(revised)), rec)
+    labels = None
+    with contextlib.suppress(DecomposeError):
+        labels = [e["label"] for e in _visual_elements(ctx)]
+    schema = for_provider(output_schema(revised, labels), ctx.registry.is_local(developer.model or ""))
+    result = await ctx.chat(developer.model or "", _request(revised, messages, schema), rec)
     revised_rec = NodeRecord(
         id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)
     )
