@@ -52,6 +52,9 @@ def _start_server(model_path: Path, threads: int) -> _RunningServer:
     params.cpuparams_batch.n_threads = threads
     params.use_jinja = True
     params.api_keys = [_API_KEY]
+    # llama.cpp logs every slot and request to stderr, which buries the CLI's progress; failures still reach
+    # us as HTTP errors. DECOMPOSE_LLAMA_VERBOSE=1 brings the logs back for debugging.
+    params.verbosity = 3 if os.environ.get("DECOMPOSE_LLAMA_VERBOSE") else -1
     try:
         server = xllamacpp.Server(params)
     except Exception as exc:  # the native loader reports any bad file as a plain exception
