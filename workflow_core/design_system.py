@@ -662,11 +662,14 @@ def render_page(
         if _is_image_uri(logo_data_uri)
         else data_uri("image/svg+xml", vector_svg(company_name, "logo", palette, width=160, height=160))
     )
-    phone = _text(company.get("phone"))
+    # Scenarios nest contact details under `contact` (company.json); flat keys are accepted too.
+    contact = company.get("contact") if isinstance(company.get("contact"), dict) else {}
+    details = {k: _text(company.get(k) or contact.get(k)) for k in ("email", "phone", "address", "tagline")}
+    phone = details["phone"]
     html = _TEMPLATE.render(
         lang=re.sub(r"[^A-Za-z-]", "", str(company.get("lang") or "en")) or "en",
         spec=page,
-        company={k: _text(company.get(k)) for k in ("email", "phone", "address", "tagline")},
+        company=details,
         company_name=company_name,
         css=Markup(css),
         logo=logo,

@@ -9,6 +9,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
 from typing import Any, cast
 
@@ -16,9 +17,9 @@ from workflow_core.artist import svg_from_model_text, vector_svg
 from workflow_core.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec, render_page
 from workflow_core.engine import NodeContext, Prepared
 from workflow_core.errors import DecomposeError, OutputParseError
-from workflow_core.knowledge import index_for_scenario
+from workflow_core.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.page_assets import fill_missing_images
-from workflow_core.providers.base import ChatRequest, ImageProvider
+from workflow_core.providers.base import ChatRequest, EmbeddingProvider, ImageProvider
 from workflow_core.quality import QAReport, check_page
 from workflow_core.records import Image, NodeRecord, Passage
 from workflow_core.scenario import profile_to_prose
@@ -228,18 +229,41 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         filters = {str(cfg.get("segment_key", "industry")): str(segment)}
     else:
         filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
-    index = index_for_scenario(scenario)
+    embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
+    index = (
+        _hybrid_index(ctx, scenario, str(embeddings_ref)) if embeddings_ref else index_for_scenario(scenario)
+    )
     # hashlib, not hash(): the cache outlives the process and str hashes are salted per process.
     fingerprint = [(d.name, hashlib.sha256(d.text.encode("utf-8")).hexdigest()) for d in scenario.documents]
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
-        passages: list[Passage] = index.retrieve(query, top_k=top_k, filters=filters or None)
+        passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
         rec.passages = passages
         rec.output_text = "\n\n".join(f"[{p.doc}] {p.text}" for p in passages)
         rec.output_data = {"passages": [p.model_dump() for p in passages], "query": query, "filters": filters}
 
-    material = {"kind": "retrieve", "query": query, "filters": filters, "top_k": top_k, "docs": fingerprint}
+    material = {
+        "kind": "retrieve",
+        "query": query,
+        "filters": filters,
+        "top_k": top_k,
+        "docs": fingerprint,
+        "embeddings": embeddings_ref,
+    }
     return Prepared(material, work)
+
+
+def _hybrid_index(ctx: NodeContext, scenario: Any, ref: str) -> KnowledgeIndex:
+    """BM25 fused with embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (`provider/model`)."""
+    provider: Any
+    provider, model_name = ctx.registry.resolve(ref)
+    if not isinstance(provider, EmbeddingProvider):
+        raise DecomposeError(f"{ref} cannot embed text: pick a model on an OpenAI-compatible provider.")
+
+    async def embed(texts: list[str]) -> list[list[float]]:
+        return await provider.embed(model_name, texts)
+
+    return KnowledgeIndex(scenario.documents, embedder=embed)
 
 
 # ---------------------------------------------------------------- image (artist)
