@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from workflow_core.errors import DecomposeError
@@ -79,10 +79,16 @@ def variables_of(template: str) -> set[str]:
     return set(meta.find_undeclared_variables(ast))
 
 
+@lru_cache(maxsize=512)
+def _compiled(template: str) -> Template:
+    # Compiling is most of a render's cost, and the same prompts render on every run and estimate.
+    return environment().from_string(template)
+
+
 def render(template: str, variables: dict[str, Any]) -> str:
     """Render a prompt; a missing variable or field raises TemplateError naming it."""
     try:
-        return environment().from_string(template).render(**variables)
+        return _compiled(template).render(**variables)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     except UndefinedError as exc:
