@@ -159,6 +159,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = ProviderRegistry.from_environment()
     for info in registry.models():
         print(f"{info.ref:<40} {'local ' if info.local else 'hosted'}  {info.status}")
+    configured = {c["name"] for c in registry.provider_configs()}
+    hints = {
+        "openai": "set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)",
+        "anthropic": "set ANTHROPIC_API_KEY",
+    }
+    for name, hint in hints.items():
+        if name not in configured:
+            print(f"{name + '/…':<40} hosted  not configured: {hint}")
     if args.check:
 
         async def check() -> None:
