@@ -20,7 +20,7 @@ edges: [{source: a, target: b}]
 PRICES = PriceBook(overrides={"fake/small": ModelPrice(1.0, 2.0, source="test")})
 
 
-def test_store_migrates_and_lists_runs_newest_first(tmp_path):
+def test_store_migrates_once_and_reopens(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = Store(path)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
