@@ -126,7 +126,7 @@ def progress_and_results() -> None:
     done = [h for h in queue if h.run is not None]
     for h in queue:
         if h.error:
-            st.error(f"{h.label}: {h.error}", icon="⚠️")
+            st.error(f"{h.label}: {h.error}", icon=":material/error:")
     if done:
         runs = [h.run for h in done if h.run is not None]
         st.plotly_chart(_charts(runs), width="stretch", key="compare_bars")

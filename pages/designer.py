@@ -141,10 +141,10 @@ def _problems(wf: Workflow) -> list[Problem]:
 def _field_problems(problems: list[Problem], node_id: str, field: str) -> None:
     for p in problems:
         if p.node_id == node_id and (p.field or "") == field:
-            st.error(p.message, icon="⚠️")
+            st.error(p.message, icon=":material/error:")
     pending = st.session_state.get("designer_field_error")
     if pending and pending[0] == node_id and pending[1] == field:
-        st.error(pending[2], icon="⚠️")
+        st.error(pending[2], icon=":material/error:")
 
 
 # ---------------------------------------------------------------- page
@@ -157,7 +157,7 @@ ui.header(
 wf = state.workflow()
 problems = _problems(wf)
 
-toolbar = st.columns([2.2, 1, 1, 1, 2.5], vertical_alignment="bottom")
+toolbar = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
 with toolbar[0]:
     template_name = st.selectbox("Template", services.template_names(), index=2, key="designer_template")
 with toolbar[1]:
@@ -174,20 +174,24 @@ with toolbar[3]:
     if st.button("Auto-layout", width="stretch", help="Arrange the nodes in layers, left to right"):
         _replace(auto_layout(wf))
         st.rerun()
-with toolbar[4]:
-    if problems:
-        st.error(f"**{wf.name}**: {len(problems)} problem(s) — see the red nodes", icon="⚠️")
-    else:
-        st.success(f"**{wf.name}** is valid: {len(wf.nodes)} nodes, k = {wf.agent_count} agents", icon="✅")
+if problems:
+    st.error(f"**{wf.name}**: {len(problems)} problem(s) — see the red nodes", icon=":material/error:")
+else:
+    st.success(
+        f"**{wf.name}** is valid: {len(wf.nodes)} nodes, k = {wf.agent_count} agents",
+        icon=":material/check_circle:",
+    )
 
-canvas_col, editor_col = st.columns([3, 2], gap="medium")
+canvas_col = st.container()
+editor_col = st.container(border=True)
 
 with canvas_col:
     palette = st.columns(len(NODE_KINDS))
     for col, kind in zip(palette, NODE_KINDS, strict=True):
         with col:
             if st.button(
-                f"{flow.KIND_ICONS[kind]} {kind}",
+                kind,
+                icon=flow.KIND_ICONS[kind],
                 key=f"add_{kind}",
                 width="stretch",
                 help=f"Add a {kind} node",
@@ -200,7 +204,8 @@ with canvas_col:
         wf,
         problems,
         _revision(),
-        height=560,
+        height=460,
+        min_zoom=0.3,
         fit_view=True,
         show_controls=True,
         allow_new_edges=True,
@@ -241,138 +246,145 @@ with editor_col:
         )
         st.info("Select a node on the canvas to edit its persona, model, prompts and parameters.")
     else:
-        st.subheader(f"{flow.KIND_ICONS.get(node.kind, '')} {node.id}")
-        nid = node.id
-        a, b = st.columns(2)
-        with a:
-            st.text_input("Node id", value=nid, key=_key(nid, "id"), on_change=_rename, args=(nid,))
-        with b:
+        st.subheader(f"{flow.KIND_ICONS.get(node.kind, '')} {node.id}", anchor=False)
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            nid = node.id
+            a, b = st.columns(2)
+            with a:
+                st.text_input("Node id", value=nid, key=_key(nid, "id"), on_change=_rename, args=(nid,))
+            with b:
+                st.selectbox(
+                    "Kind",
+                    NODE_KINDS,
+                    index=NODE_KINDS.index(node.kind),
+                    key=_key(nid, "kind"),
+                    on_change=_on_text,
+                    args=(nid, "kind"),
+                )
+            _field_problems(problems, nid, "id")
+            st.text_input(
+                "Persona",
+                value=node.persona,
+                key=_key(nid, "persona"),
+                on_change=_on_text,
+                args=(nid, "persona"),
+            )
+            refs = services.model_refs()
+            options = ["", *sorted(set(refs) | ({node.model} if node.model else set()))]
             st.selectbox(
-                "Kind",
-                NODE_KINDS,
-                index=NODE_KINDS.index(node.kind),
-                key=_key(nid, "kind"),
-                on_change=_on_text,
-                args=(nid, "kind"),
+                "Model",
+                options,
+                index=options.index(node.model or ""),
+                key=_key(nid, "model"),
+                on_change=_on_model,
+                args=(nid,),
+                accept_new_options=True,
+                help="A configured model, or type any provider/model ref",
             )
-        _field_problems(problems, nid, "id")
-        st.text_input(
-            "Persona", value=node.persona, key=_key(nid, "persona"), on_change=_on_text, args=(nid, "persona")
-        )
-        refs = services.model_refs()
-        options = ["", *sorted(set(refs) | ({node.model} if node.model else set()))]
-        st.selectbox(
-            "Model",
-            options,
-            index=options.index(node.model or ""),
-            key=_key(nid, "model"),
-            on_change=_on_model,
-            args=(nid,),
-            accept_new_options=True,
-            help="A configured model, or type any provider/model ref",
-        )
-        _field_problems(problems, nid, "model")
-        if node.kind in {"agent", "qa", "image"}:
-            st.text_area(
-                "System prompt",
-                value=node.system,
-                key=_key(nid, "system"),
-                height=110,
+            _field_problems(problems, nid, "model")
+            if node.kind in {"agent", "qa", "image"}:
+                st.text_area(
+                    "System prompt",
+                    value=node.system,
+                    key=_key(nid, "system"),
+                    height=110,
+                    on_change=_on_text,
+                    args=(nid, "system"),
+                )
+                _field_problems(problems, nid, "system")
+                st.text_area(
+                    "Prompt template",
+                    value=node.prompt,
+                    key=_key(nid, "prompt"),
+                    height=220,
+                    on_change=_on_text,
+                    args=(nid, "prompt"),
+                )
+                variables = available_variables(wf, nid, services.input_names())
+                st.caption("Variables here: " + " ".join(f"`{{{{ {v} }}}}`" for v in variables))
+                _field_problems(problems, nid, "prompt")
+        with right:
+            with st.expander("Parameters", expanded=node.kind == "agent"):
+                p1, p2 = st.columns(2)
+                with p1:
+                    st.slider(
+                        "Temperature",
+                        0.0,
+                        2.0,
+                        float(node.params.temperature),
+                        0.05,
+                        key=_key(nid, "params.temperature"),
+                        on_change=_on_params,
+                        args=(nid,),
+                    )
+                    st.number_input(
+                        "Timeout (s)",
+                        1.0,
+                        3600.0,
+                        float(node.params.timeout_s),
+                        key=_key(nid, "params.timeout_s"),
+                        on_change=_on_params,
+                        args=(nid,),
+                    )
+                with p2:
+                    st.number_input(
+                        "Max tokens",
+                        1,
+                        32768,
+                        int(node.params.max_tokens),
+                        key=_key(nid, "params.max_tokens"),
+                        on_change=_on_params,
+                        args=(nid,),
+                    )
+                    st.number_input(
+                        "Retries",
+                        0,
+                        10,
+                        int(node.params.retries),
+                        key=_key(nid, "params.retries"),
+                        on_change=_on_params,
+                        args=(nid,),
+                    )
+                _field_problems(problems, nid, "params")
+            st.selectbox(
+                "Output format",
+                OUTPUT_FORMATS,
+                index=OUTPUT_FORMATS.index(node.output_format),
+                key=_key(nid, "output_format"),
                 on_change=_on_text,
-                args=(nid, "system"),
+                args=(nid, "output_format"),
             )
-            _field_problems(problems, nid, "system")
+            if node.output_format == "json":
+                st.text_area(
+                    "JSON schema of the output",
+                    value=json.dumps(node.output_schema, indent=2) if node.output_schema else "",
+                    key=_key(nid, "output_schema"),
+                    height=180,
+                    on_change=_on_json_field,
+                    args=(nid, "output_schema"),
+                )
+                _field_problems(problems, nid, "output_schema")
             st.text_area(
-                "Prompt template",
-                value=node.prompt,
-                key=_key(nid, "prompt"),
-                height=220,
-                on_change=_on_text,
-                args=(nid, "prompt"),
-            )
-            variables = available_variables(wf, nid, services.input_names())
-            st.caption("Variables here: " + " ".join(f"`{{{{ {v} }}}}`" for v in variables))
-            _field_problems(problems, nid, "prompt")
-        with st.expander("Parameters", expanded=node.kind == "agent"):
-            p1, p2 = st.columns(2)
-            with p1:
-                st.slider(
-                    "Temperature",
-                    0.0,
-                    2.0,
-                    float(node.params.temperature),
-                    0.05,
-                    key=_key(nid, "params.temperature"),
-                    on_change=_on_params,
-                    args=(nid,),
-                )
-                st.number_input(
-                    "Timeout (s)",
-                    1.0,
-                    3600.0,
-                    float(node.params.timeout_s),
-                    key=_key(nid, "params.timeout_s"),
-                    on_change=_on_params,
-                    args=(nid,),
-                )
-            with p2:
-                st.number_input(
-                    "Max tokens",
-                    1,
-                    32768,
-                    int(node.params.max_tokens),
-                    key=_key(nid, "params.max_tokens"),
-                    on_change=_on_params,
-                    args=(nid,),
-                )
-                st.number_input(
-                    "Retries",
-                    0,
-                    10,
-                    int(node.params.retries),
-                    key=_key(nid, "params.retries"),
-                    on_change=_on_params,
-                    args=(nid,),
-                )
-            _field_problems(problems, nid, "params")
-        st.selectbox(
-            "Output format",
-            OUTPUT_FORMATS,
-            index=OUTPUT_FORMATS.index(node.output_format),
-            key=_key(nid, "output_format"),
-            on_change=_on_text,
-            args=(nid, "output_format"),
-        )
-        if node.output_format == "json":
-            st.text_area(
-                "JSON schema of the output",
-                value=json.dumps(node.output_schema, indent=2) if node.output_schema else "",
-                key=_key(nid, "output_schema"),
-                height=180,
+                "Node settings (JSON)",
+                value=json.dumps(node.config, indent=2) if node.config else "{}",
+                key=_key(nid, "config"),
+                height=90,
                 on_change=_on_json_field,
-                args=(nid, "output_schema"),
+                args=(nid, "config"),
             )
-            _field_problems(problems, nid, "output_schema")
-        st.text_area(
-            f"Settings for a {node.kind} node (JSON)",
-            value=json.dumps(node.config, indent=2) if node.config else "{}",
-            key=_key(nid, "config"),
-            height=90,
-            on_change=_on_json_field,
-            args=(nid, "config"),
-        )
-        _field_problems(problems, nid, "config")
-        other = [
-            p
-            for p in problems
-            if p.node_id == nid
-            and (p.field or "")
-            not in {"id", "model", "system", "prompt", "params", "output_schema", "config"}
-        ]
-        ui.show_problems(other)
-        if st.button("Delete node", key=f"delete:{nid}", icon="🗑️"):
-            _delete(nid)
-            st.rerun()
+            _field_problems(problems, nid, "config")
+            other = [
+                p
+                for p in problems
+                if p.node_id == nid
+                and (p.field or "")
+                not in {"id", "model", "system", "prompt", "params", "output_schema", "config"}
+            ]
+            ui.show_problems(other)
+            if st.button("Delete node", key=f"delete:{nid}", icon=":material/delete:"):
+                _delete(nid)
+                st.rerun()
 
 if problems:
     with st.expander(f"Problems ({len(problems)})", expanded=False):

@@ -161,9 +161,9 @@ with action_col:
         width="stretch",
         disabled=bool(problems) or not profiles,
         key="run_start",
-        icon="▶️",
+        icon=":material/play_arrow:",
     )
-    if running and st.button("Cancel", width="stretch", key="run_cancel", icon="⏹️"):
+    if running and st.button("Cancel", width="stretch", key="run_cancel", icon=":material/stop:"):
         for h in running:
             assert h.background is not None
             h.background.cancel()
@@ -186,7 +186,9 @@ def results() -> None:
             "Runs",
             keys,
             index=keys.index(shown),
-            format_func=lambda k: ("⏳ " if handles[k].running else "") + handles[k].label,
+            format_func=lambda k: (
+                (":material/hourglass_top: " if handles[k].running else "") + handles[k].label
+            ),
             horizontal=True,
             key="run_radio",
         )
@@ -196,7 +198,7 @@ def results() -> None:
         h.refresh()
     handle = handles[shown]
     if handle.error:
-        st.error(f"{handle.label}: {handle.error}", icon="⚠️")
+        st.error(f"{handle.label}: {handle.error}", icon=":material/error:")
     elif handle.run is not None:
         finished(handle)
     elif handle.background is not None:

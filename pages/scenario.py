@@ -29,7 +29,7 @@ def _save(root: Path, relpath: str, text: str) -> bool:
     except DecomposeError as exc:
         ui.show_error(exc, f"{relpath} was not saved")
         return False
-    st.toast(f"Saved {relpath}", icon="✅")
+    st.toast(f"Saved {relpath}", icon=":material/check_circle:")
     return True
 
 

@@ -16,13 +16,14 @@ from streamlit_flow.state import StreamlitFlowState
 from workflow_core.errors import Problem
 from workflow_core.spec import Edge, Position, Workflow
 
+# Material icons for Streamlit widgets (the canvas iframe shows text only).
 KIND_ICONS: dict[str, str] = {
-    "profile": "👤",
-    "retrieve": "📚",
-    "agent": "🤖",
-    "image": "🎨",
-    "assemble": "🧩",
-    "qa": "✅",
+    "profile": ":material/person:",
+    "retrieve": ":material/menu_book:",
+    "agent": ":material/smart_toy:",
+    "image": ":material/palette:",
+    "assemble": ":material/web:",
+    "qa": ":material/fact_check:",
 }
 KIND_COLOURS: dict[str, str] = {
     "profile": "#e7f5ff",
@@ -46,12 +47,12 @@ def node_label(workflow: Workflow, node_id: str, problems: list[Problem]) -> str
     """Markdown shown inside a node: icon, id, kind and model, then its first problem."""
     node = workflow.node(node_id)
     kind_line = node.kind + (f" · {node.model}" if node.model else "")
-    lines = [f"{KIND_ICONS.get(node.kind, '')} **{node.id}**", kind_line]
+    lines = [f"**{node.id}**", kind_line]
     if node.persona:
         lines.insert(1, f"_{node.persona}_")
     if problems:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        lines.append(f"⚠️ {problems[0].message[:90]}{more}")
+        lines.append(f"**Problem:** {problems[0].message[:90]}{more}")
     return "\n\n".join(lines)
 
 
@@ -74,6 +75,7 @@ def to_flow_state(
     *,
     editable: bool = True,
     statuses: dict[str, str] | None = None,
+    generation: int = 0,
 ) -> StreamlitFlowState:
     """The canvas state for a workflow: nodes coloured by kind, a red border and message where validation
     found a problem (or the border of the node's run status), edges as arrows."""
@@ -91,7 +93,7 @@ def to_flow_state(
             StreamlitFlowNode(
                 id=n.id,
                 pos=(n.position.x, n.position.y),
-                data={"content": node_label(workflow, n.id, node_problems)},
+                data={"content": node_label(workflow, n.id, node_problems), "generation": generation},
                 node_type="default",
                 source_position="right",
                 target_position="left",
@@ -164,16 +166,19 @@ def canvas(
 ) -> CanvasEvent | None:
     """Draw the workflow with streamlit-flow and return the user's new edit, if any.
 
-    The component echoes its last value on every rerun, including values older than a state we rebuilt from
-    Python; each value is therefore processed once (by its timestamp) and a stale echo is ignored. A rebuilt
-    state gets a timestamp newer than anything the browser sent, so the component adopts it even when the
-    browser's clock runs ahead of the server's.
+    The component returns its last value on every rerun, and values it sent before adopting a state rebuilt
+    here may still arrive afterwards. So each value is processed once (by its timestamp), and only when its
+    nodes carry the generation of the state now shown. A rebuilt state gets a timestamp newer than anything
+    the browser sent, so the component adopts it even when the browser's clock runs ahead of the server's.
     """
     ss = st.session_state
-    state_key, sig_key, seen_key = f"{key}:state", f"{key}:signature", f"{key}:seen"
+    state_key, sig_key, seen_key, gen_key = (
+        f"{key}:{part}" for part in ("state", "signature", "seen", "gen")
+    )
     signature = structure_signature(workflow, problems, revision)
     if ss.get(sig_key) != signature or state_key not in ss:
-        rebuilt = to_flow_state(workflow, problems)
+        ss[gen_key] = int(ss.get(gen_key, 0)) + 1
+        rebuilt = to_flow_state(workflow, problems, generation=ss[gen_key])
         rebuilt.timestamp = max(int(time.time() * 1000), int(ss.get(seen_key) or 0) + 1)
         ss[state_key], ss[sig_key] = rebuilt, signature
     current: StreamlitFlowState = ss[state_key]
@@ -181,6 +186,8 @@ def canvas(
     if returned is current or returned.timestamp == ss.get(seen_key):
         return None
     ss[seen_key] = returned.timestamp
+    if any(n.data.get("generation") != ss[gen_key] for n in returned.nodes):
+        return None  # drawn from a state we have since replaced: applying it would undo the replacement
     ss[state_key] = returned
     updated, structural = from_flow_state(workflow, returned)
     return CanvasEvent(updated, structural, returned.selected_id)

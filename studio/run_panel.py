@@ -52,16 +52,14 @@ class RunHandle:
 def _table(
     workflow: Workflow, records: dict[str, NodeRecord], streamed: dict[str, str] | None = None
 ) -> None:
-    st.dataframe(
-        node_rows(workflow, records, streamed),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "cost USD": st.column_config.NumberColumn("cost USD", format="$%.6f"),
-            "latency s": st.column_config.NumberColumn("latency s", format="%.2f"),
-            "cached": st.column_config.CheckboxColumn("cached"),
-        },
-    )
+    """The per-node table as plain HTML (a handful of rows: readable, selectable and easy to test)."""
+    rows = node_rows(workflow, records, streamed)
+    for row in rows:
+        row["cost USD"] = ui.money(row["cost USD"])
+        row["latency s"] = f"{row['latency s']:.2f}"
+        row["cached"] = "yes" if row["cached"] else ""
+        row["error"] = (row["error"] or "")[:80]
+    st.table(rows, border="horizontal", hide_index=True)
 
 
 def live_progress(handle: RunHandle, progress: Progress) -> None:
@@ -78,7 +76,7 @@ def live_progress(handle: RunHandle, progress: Progress) -> None:
     for node_id, rec in records.items():
         if rec.status == "running" and progress.streamed.get(node_id):
             with st.container(border=True):
-                st.caption(f"✍️ {node_id} is writing…")
+                st.caption(f":material/edit_note: {node_id} is writing…")
                 st.code(progress.streamed[node_id][-1200:], language=None, wrap_lines=True)
     _table(handle.workflow, records, progress.streamed)
 
@@ -98,7 +96,7 @@ def _inspector(handle: RunHandle, run: RunRecord) -> None:
     cols[4].metric("Cache hit", "yes" if rec.cached else "no")
     cols[5].metric("Model", (rec.model or "–").split("/")[-1])
     if rec.error:
-        st.error(f"{rec.id}: {rec.error}", icon="⚠️")
+        st.error(f"{rec.id}: {rec.error}", icon=":material/error:")
     if rec.messages:
         with st.expander("Rendered messages", expanded=False):
             for m in rec.messages:
@@ -159,7 +157,7 @@ def downloads(run: RunRecord, key: str) -> None:
             mime="text/html",
             disabled=not run.page_html,
             key=f"dl-html:{key}",
-            icon="📄",
+            icon=":material/html:",
         )
     with cols[1]:
         st.download_button(
@@ -169,7 +167,7 @@ def downloads(run: RunRecord, key: str) -> None:
             mime="application/zip",
             disabled=not run.page_html,
             key=f"dl-zip:{key}",
-            icon="🗜️",
+            icon=":material/folder_zip:",
         )
     with cols[2]:
         st.download_button(
@@ -178,7 +176,7 @@ def downloads(run: RunRecord, key: str) -> None:
             file_name="report.json",
             mime="application/json",
             key=f"dl-report:{key}",
-            icon="🧾",
+            icon=":material/data_object:",
         )
 
 
@@ -187,11 +185,15 @@ def finished(handle: RunHandle) -> None:
     run = handle.run
     assert run is not None
     records = {n.id: n for n in run.nodes}
-    status_icon = {"ok": "✅", "failed": "⚠️", "cancelled": "■"}.get(run.status, "")
+    status_icon = {
+        "ok": ":material/check_circle:",
+        "failed": ":material/error:",
+        "cancelled": ":material/stop_circle:",
+    }.get(run.status, "")
     st.markdown(f"#### {status_icon} {run.workflow} on {run.profile or '–'} · {run.status}")
     for node in run.nodes:
         if node.status == "failed":
-            st.error(f"Node **{node.id}** failed: {node.error}", icon="⚠️")
+            st.error(f"Node **{node.id}** failed: {node.error}", icon=":material/error:")
     m = st.columns(5)
     m[0].metric("Cost", ui.money(run.total_cost_usd), help=f"estimated {ui.money(run.estimated_cost_usd)}")
     m[1].metric("Wall time", f"{run.wall_s:.1f} s")

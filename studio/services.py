@@ -54,8 +54,13 @@ def scenario(path: str | Path) -> Scenario:
     return _scenario(str(root.resolve()), _tree_mtime(root))
 
 
+SCENARIO_ENV = "DECOMPOSE_SCENARIO"
+
+
 def scenario_path() -> Path:
-    return Path(st.session_state.get("scenario_path") or EXAMPLE_SCENARIO)
+    """This session's active scenario: the one picked on the Scenario page, else $DECOMPOSE_SCENARIO, else
+    the example in assets/."""
+    return Path(st.session_state.get("scenario_path") or os.environ.get(SCENARIO_ENV) or EXAMPLE_SCENARIO)
 
 
 def input_names() -> list[str]:

@@ -24,14 +24,14 @@ def show_error(exc: DecomposeError, what: str = "That did not work") -> None:
     """A DecomposeError as a message, one bullet per problem: never a traceback."""
     problems = problems_of(exc)
     if len(problems) == 1:
-        st.error(f"{what}: {problems[0]}", icon="⚠️")
+        st.error(f"{what}: {problems[0]}", icon=":material/error:")
     else:
-        st.error(f"{what}:\n" + "\n".join(f"- {p}" for p in problems), icon="⚠️")
+        st.error(f"{what}:\n" + "\n".join(f"- {p}" for p in problems), icon=":material/error:")
 
 
 def show_problems(problems: Iterable[Problem], *, prefix: str = "") -> None:
     for p in problems:
-        st.error(f"{prefix}{p.message}", icon="⚠️")
+        st.error(f"{prefix}{p.message}", icon=":material/error:")
 
 
 def money(usd: float | None) -> str:
@@ -39,4 +39,6 @@ def money(usd: float | None) -> str:
         return "–"
     if usd == 0:
         return "$0"
-    return f"${usd:.6f}" if usd < 0.01 else f"${usd:.4f}"
+    if usd < 0.01:
+        return "$" + f"{usd:.6f}".rstrip("0")
+    return f"${usd:.4f}"

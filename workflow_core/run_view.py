@@ -71,7 +71,14 @@ def dag_figure(workflow: Workflow, records: dict[str, NodeRecord], height: int =
             xs += [pos[u][0], pos[v][0], None]
             ys += [pos[u][1], pos[v][1], None]
     fig.add_trace(
-        go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#ced4da", "width": 2}, hoverinfo="skip")
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": "#ced4da", "width": 2},
+            hoverinfo="skip",
+            showlegend=False,
+        )
     )
     for status, colour in STATUS_COLOURS.items():
         ids = [

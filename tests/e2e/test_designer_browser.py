@@ -1,0 +1,71 @@
+"""The Designer in the browser: palette, connecting on the canvas, problems shown on the node."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import flow, goto_page, shot, wait_idle
+
+
+def _load_template(page: Page, name: str) -> None:
+    goto_page(page, "Designer")
+    box = page.locator(".st-key-designer_template input")
+    box.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Load template").click()
+    wait_idle(page)
+    flow(page).locator(".react-flow__node").first.wait_for()
+
+
+def _drag(page: Page, source_handle: object, target_handle: object) -> None:
+    a = source_handle.bounding_box()  # type: ignore[attr-defined]
+    b = target_handle.bounding_box()  # type: ignore[attr-defined]
+    assert a and b, "handles must be on screen"
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2, steps=8)
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    page.mouse.up()
+
+
+def test_add_a_node_from_the_palette_and_connect_it_on_the_canvas(page: Page) -> None:
+    _load_template(page, "duo")
+    canvas = flow(page)
+    before = canvas.locator(".react-flow__node").count()
+    page.locator(".st-key-add_agent button").first.click()
+    wait_idle(page)
+    new_node = canvas.locator(".react-flow__node[data-id='agent']")
+    expect(new_node).to_be_visible()
+    assert canvas.locator(".react-flow__node").count() == before + 1
+
+    _drag(
+        page,
+        canvas.locator(".react-flow__node[data-id='visitor'] .react-flow__handle.source"),
+        new_node.locator(".react-flow__handle.target"),
+    )
+    wait_idle(page)
+    expect(
+        canvas.locator(".react-flow__edge[data-testid='rf__edge-visitor->agent'], .react-flow__edge")
+    ).not_to_have_count(0)
+    page.get_by_role("tab", name="Export").click()
+    expect(page.locator("[data-testid='stCode']").last).to_contain_text("target: agent")
+    shot(page, "designer-added-node")
+    shot(page, "designer-added-node", width=800)
+
+
+def test_an_unknown_prompt_variable_shows_an_error_on_that_node(page: Page) -> None:
+    _load_template(page, "seed")
+    flow(page).locator(".react-flow__node[data-id='developer']").click()
+    wait_idle(page)
+    prompt = page.get_by_label("Prompt template")
+    expect(prompt).to_be_visible()
+    prompt.fill(prompt.input_value() + "\nAlso mention {{ nonexistent_thing }}.")
+    page.get_by_label("Persona").click()  # leaving the field commits it
+    wait_idle(page)
+    expect(page.get_by_text("unknown prompt variable '{{ nonexistent_thing }}'").first).to_be_visible()
+    node = flow(page).locator(".react-flow__node[data-id='developer']")
+    expect(node).to_contain_text("Problem:")
+    expect(node).to_contain_text("nonexistent_thing")
+    expect(flow(page).locator(".react-flow__node[data-id='personalizer']")).not_to_contain_text("Problem:")
+    shot(page, "designer-invalid-variable")

@@ -1,0 +1,61 @@
+"""Running workflows in the browser: against the scripted server, and once on the embedded local model."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import goto_page, preview_frame, shot, wait_idle
+
+
+def _pick(page: Page, key: str, value: str) -> None:
+    """Choose `value` in the selectbox with widget key `key` (typing filters the options)."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()
+    wait_idle(page)
+
+
+def _wait_finished(page: Page, timeout_ms: int) -> None:
+    page.get_by_text("Downloads", exact=True).wait_for(timeout=timeout_ms)
+    wait_idle(page)
+
+
+def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> None:
+    goto_page(page, "Run")
+    _pick(page, "run_source", "template: seed")
+    _pick(page, "run_all_models", "fake/small")
+    expect(page.get_by_text("Estimated cost per run")).to_be_visible()
+    page.locator(".st-key-run_start button").click()
+    _wait_finished(page, 60_000)
+
+    table = page.locator("[data-testid='stTable']").first
+    expect(table).to_contain_text("personalizer")
+    expect(table).to_contain_text("$0.0")
+    shot(page, "run-fake-nodes")
+
+    page.get_by_role("tab", name="Timeline").click()
+    expect(page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").last).to_be_visible()
+    expect(page.get_by_text("critical path in magenta")).to_be_visible()
+    shot(page, "run-fake-timeline")
+
+    page.get_by_role("tab", name="QA findings").click()
+    expect(page.get_by_text("QA score").last).to_be_visible()
+    expect(page.get_by_text("checks failed")).to_be_visible()
+    shot(page, "run-fake-qa")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="report.json").click()
+    report = json.loads(info.value.path().read_text(encoding="utf-8"))
+    assert report["status"] == "ok" and report["workflow"] == "seed"
+    assert {n["id"] for n in report["nodes"]} >= {"personalizer", "developer", "site"}
+    expect(page.get_by_role("button", name="site.zip")).to_be_enabled()
+    expect(page.get_by_role("button", name="index.html")).to_be_enabled()
+
+    page.get_by_role("tab", name="Page preview").click()
+    inner = preview_frame(page)
+    assert inner.locator("body").inner_text(timeout=10_000).strip()
+    shot(page, "run-fake-preview")
+    shot(page, "run-fake-preview", width=800)
