@@ -64,8 +64,7 @@ def test_run_writes_page_and_report_whose_costs_add_up(cli_env, tmp_path, templa
         lambda body: (
             FakeReply(content=PAGE_WITH_IMAGES)
             if "whole page" in str(body)
-            or ("landing page for this" in str(body)
-            and not body.get("response_format"))
+            or ("landing page for this" in str(body) and not body.get("response_format"))
             else None
         )
     )

@@ -193,3 +193,46 @@ async def test_invalid_workflow_makes_no_call(fake_openai, fake_registry):
         await engine_for(fake_registry).run(wf)
     assert any(p.node_id == "d" for p in err.value.problems)
     assert fake_openai.requests == []
+
+
+async def test_retry_after_longer_than_the_timeout_fails_at_once(fake_openai, fake_registry):
+    fake_openai.enqueue(FakeReply(status=429, headers={"Retry-After": "120"}))
+    wf = parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi, params: {timeout_s: 5}}\n")
+    t0 = time.perf_counter()
+    run = await engine_for(fake_registry).run(wf)
+    assert time.perf_counter() - t0 < 3
+    assert run.node("a").status == "failed" and "retry after 120 s" in run.node("a").error
+
+
+async def test_a_prompt_expression_the_estimate_cannot_satisfy_does_not_break_the_run(
+    fake_openai, fake_registry
+):
+    fake_openai.set_responder(
+        lambda body: FakeReply(content='{"score": 5}') if body.get("response_format") else None
+    )
+    wf = parse_workflow(
+        """
+nodes:
+  - {id: a, model: fake/small, prompt: rate, output_format: json,
+     output_schema: {type: object, properties: {score: {type: integer}}, required: [score]}}
+  - {id: b, model: fake/small, prompt: "{% if a.score > 3 %}good{% else %}bad{% endif %}"}
+edges: [{source: a, target: b}]
+"""
+    )
+    run = await engine_for(fake_registry).run(wf)
+    assert run.status == "ok" and run.node("b").messages[-1]["content"] == "good"
+
+
+async def test_a_cut_off_answer_carries_a_warning(fake_openai, fake_registry):
+    fake_openai.enqueue(FakeReply(content="a b c", finish_reason="length"))
+    run = await engine_for(fake_registry).run(
+        parse_workflow("nodes:\n  - {id: a, model: fake/small, prompt: hi}\n")
+    )
+    assert any("max_tokens" in w for w in run.node("a").warnings)
+
+
+def test_overriding_the_model_of_a_node_that_does_not_exist_is_an_error():
+    from workflow_core.templates import load_template
+
+    with pytest.raises(WorkflowError, match="node 'writer'"):
+        load_template("seed").with_models({"writer": "local/qwen2.5-coder-1.5b"})

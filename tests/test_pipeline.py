@@ -252,3 +252,45 @@ async def test_a_scenario_the_code_has_never_seen_runs_unchanged(tmp_path, fake_
     assert "Harbour Lane Bakery Supply" in page and "orders@harbourlane.example" in page
     assert "Our buffet never runs dry." in page
     assert "#7a2e1f" in page.lower()
+
+
+async def test_reviewer_feedback_is_text_not_template_code(fake_openai, fake_registry, tmp_path):
+    scenario = load_scenario(EXAMPLE)
+
+    def responder(body):
+        props = _schema_props(body)
+        if "approve" in props:
+            return FakeReply(
+                content='{"approve": false, "feedback": "Replace {{ company_name }} and {% raw %}"}'
+            )
+        if "website_description" in props:
+            return FakeReply(content=json.dumps(ELEMENTS))
+        return None
+
+    fake_openai.set_responder(responder)
+    wf = load_template("seed-qa").with_models(all_models="fake/small")
+    result = await run(
+        wf, fake_registry, scenario_inputs(scenario, "dana-mining"), scenario, tmp_path=tmp_path
+    )
+    assert result.node("qa").status == "ok", result.node("qa").error
+    resent = [r for r in fake_openai.requests if "A reviewer asked" in str(r.get("messages"))]
+    assert (
+        len(resent) == 1
+        and "Replace {{ company_name }} and {% raw %}" in resent[0]["messages"][-1]["content"]
+    )
+
+
+async def test_qa_and_retrieval_miss_the_cache_when_what_they_read_changes(
+    fake_openai, fake_registry, tmp_path
+):
+    scenario = load_scenario(EXAMPLE)
+    inputs = scenario_inputs(scenario, "dana-mining")
+    wf = load_template("seed-qa").with_models(all_models="fake/small")
+    await run(wf, fake_registry, inputs, scenario, tmp_path=tmp_path)
+    fewer_steps = {**inputs, "design_steps": inputs["design_steps"][:2]}
+    again = await run(wf, fake_registry, fewer_steps, scenario, tmp_path=tmp_path)
+    assert again.node("developer").cached and not again.node("qa").cached
+    relabelled = scenario.model_copy(deep=True)
+    relabelled.documents[0].metadata["industry"] = "aviation"
+    third = await run(wf, fake_registry, inputs, relabelled, tmp_path=tmp_path)
+    assert not third.node("research").cached

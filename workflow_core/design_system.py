@@ -663,7 +663,8 @@ def render_page(
         else data_uri("image/svg+xml", vector_svg(company_name, "logo", palette, width=160, height=160))
     )
     # Scenarios nest contact details under `contact` (company.json); flat keys are accepted too.
-    contact = company.get("contact") if isinstance(company.get("contact"), dict) else {}
+    raw_contact = company.get("contact")
+    contact: dict[str, Any] = raw_contact if isinstance(raw_contact, dict) else {}
     details = {k: _text(company.get(k) or contact.get(k)) for k in ("email", "phone", "address", "tagline")}
     phone = details["phone"]
     html = _TEMPLATE.render(

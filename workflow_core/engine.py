@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
@@ -30,6 +30,7 @@ from workflow_core.spec import Node, Workflow
 from workflow_core.store import Store
 from workflow_core.templating import NodeOutput
 
+T = TypeVar("T")
 EventKind = Literal["run_started", "node_started", "token", "node_finished", "run_finished"]
 
 
@@ -53,7 +54,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after_s: float | None) -> float:
         if retry_after_s is not None:
-            return min(max(retry_after_s, 0.0), self.max_delay_s)
+            # The server said when: retrying earlier only earns another 429.
+            return max(retry_after_s, 0.0)
         # Exponential backoff with a little jitter so parallel nodes don't retry in lock step.
         return min(self.base_delay_s * (2**attempt), self.max_delay_s) * (1 + random.random() * 0.1)
 
@@ -94,47 +96,62 @@ class NodeContext:
     def parent_records(self) -> list[NodeRecord]:
         return [self.upstream[p] for p in self.workflow.parents(self.node.id) if p in self.upstream]
 
-    async def chat(self, ref: str, request: ChatRequest, record: NodeRecord) -> ChatResult:
-        """Call a model with retries (exponential backoff, honouring Retry-After) and the node's timeout,
-        streaming tokens as events, and add the usage, latency and cost to the record."""
-        provider, model_name = self.registry.resolve(ref)
-        request.model = model_name
+    async def with_retries(self, ref: str, call: Callable[[], Awaitable[T]], record: NodeRecord) -> T:
+        """Await `call()` under the node's timeout, retrying retryable failures with exponential backoff that
+        honours Retry-After. Every model call of a node (chat, images) goes through here."""
+        timeout = self.node.params.timeout_s
         attempts = self.node.params.retries + 1
         last: ProviderError | None = None
         for attempt in range(attempts):
             record.attempts += 1
-
-            def on_token(text: str) -> None:
-                self.emit(RunEvent("token", self.run_id, node_id=self.node.id, text=text))
-
             try:
-                result = await asyncio.wait_for(
-                    provider.chat(request, on_token=on_token), timeout=self.node.params.timeout_s
-                )
+                return await asyncio.wait_for(call(), timeout=timeout)
             except TimeoutError:
                 last = ProviderError(
-                    f"{ref} did not answer within the node's timeout of {self.node.params.timeout_s:g} s; "
+                    f"{ref} did not answer within the node's timeout of {timeout:g} s (per attempt); "
                     "raise params.timeout_s or lower max_tokens.",
                     retryable=True,
                 )
             except ProviderError as exc:
                 last = exc
-            else:
-                record.calls += 1
-                record.input_tokens += result.input_tokens
-                record.output_tokens += result.output_tokens
-                record.compute_s += result.latency_s
-                if record.ttft_s is None:
-                    record.ttft_s = result.ttft_s
-                record.cost_usd += self.prices.chat_cost(
-                    ref, result.input_tokens, result.output_tokens, compute_s=result.latency_s
-                )
-                return result
             if not last.retryable or attempt == attempts - 1:
                 break
-            await asyncio.sleep(self.retry.delay(attempt, last.retry_after_s))
+            wait = self.retry.delay(attempt, last.retry_after_s)
+            if wait > timeout:
+                raise ProviderError(
+                    f"{ref} is rate limited and asks to retry after {wait:g} s, longer than the node's "
+                    f"timeout of {timeout:g} s: run again later or raise params.timeout_s. ({last})"
+                )
+            await asyncio.sleep(wait)
         assert last is not None
         raise last
+
+    async def chat(self, ref: str, request: ChatRequest, record: NodeRecord) -> ChatResult:
+        """Call a chat model through `with_retries`, streaming tokens as events, and add the usage, compute
+        time and cost to the record."""
+        provider, model_name = self.registry.resolve(ref)
+        request.model = model_name
+
+        def on_token(text: str) -> None:
+            self.emit(RunEvent("token", self.run_id, node_id=self.node.id, text=text))
+
+        result = await self.with_retries(ref, lambda: provider.chat(request, on_token=on_token), record)
+        # Local servers report the share of the machine this request used (parallel requests share it).
+        compute_s = result.compute_s if result.compute_s is not None else result.latency_s
+        record.calls += 1
+        record.input_tokens += result.input_tokens
+        record.output_tokens += result.output_tokens
+        record.compute_s += compute_s
+        if record.ttft_s is None:
+            record.ttft_s = result.ttft_s
+        record.cost_usd += self.prices.chat_cost(
+            ref, result.input_tokens, result.output_tokens, compute_s=compute_s
+        )
+        if result.raw.get("finish_reason") in ("length", "max_tokens"):
+            record.warnings.append(
+                f"the answer was cut off at max_tokens ({request.max_tokens}); raise params.max_tokens."
+            )
+        return result
 
 
 Executor = Callable[[NodeContext], Awaitable[Prepared]]
@@ -217,21 +234,27 @@ class Engine:
                     bad = [p for p in parents if records[p].status != "ok"]
                     if bad:
                         rec = records[node_id]
-                        rec.status = "cancelled" if cancel.is_set() else "skipped"
-                        rec.error = f"skipped because upstream node '{bad[0]}' did not finish"
+                        if cancel.is_set():
+                            rec.status, rec.error = "cancelled", "cancelled by the user"
+                        else:
+                            rec.status = "skipped"
+                            rec.error = f"skipped because upstream node '{bad[0]}' did not finish"
                         done.add(node_id)
                         emit(RunEvent("node_finished", run.run_id, node_id=node_id, record=rec))
                         continue
                     if cancel.is_set():
-                        records[node_id].status = "cancelled"
+                        rec = records[node_id]
+                        rec.status, rec.error = "cancelled", "cancelled by the user"
                         done.add(node_id)
+                        emit(RunEvent("node_finished", run.run_id, node_id=node_id, record=rec))
                         continue
                     ancestors = nx.ancestors(g, node_id)
+                    ancestors_in_order = [a for a in order if a in ancestors]
                     ctx = NodeContext(
                         node=workflow.node(node_id),
                         workflow=workflow,
                         inputs=inputs,
-                        upstream={a: records[a] for a in ancestors},
+                        upstream={a: records[a] for a in ancestors_in_order},
                         registry=self.registry,
                         prices=self.prices,
                         emit=emit,
@@ -257,6 +280,12 @@ class Engine:
                         done.add(nid)
         finally:
             cancel_wait.cancel()
+            # If run() itself is cancelled from outside, no node task may outlive it.
+            unfinished = [t for t in tasks.values() if not t.done()]
+            for t in unfinished:
+                t.cancel()
+            if unfinished:
+                await asyncio.gather(*unfinished, return_exceptions=True)
         run.finished_at = time.time()
         run.wall_s = time.perf_counter() - t0
         _, run.critical_path_s = critical_path(workflow, records)
@@ -325,6 +354,8 @@ class Engine:
             rec.status = "failed"
             rec.error = f"internal error in {ctx.node.kind} node: {type(exc).__name__}: {exc}"
         finally:
+            if not rec.cached:  # a failed node's calls cost money too
+                rec.cost_if_uncached_usd = rec.cost_usd
             rec.finished_at = time.time()
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))

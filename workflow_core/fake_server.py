@@ -34,6 +34,7 @@ class FakeReply:
     usage: dict[str, int] | None = None
     error_body: dict[str, Any] | None = None
     drop_connection: bool = False
+    finish_reason: str = "stop"
 
 
 class ReceivedRequest(dict[str, Any]):
@@ -353,7 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         if not body.get("stream"):
             message = {"role": "assistant", "content": content}
-            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            choice = {"index": 0, "message": message, "finish_reason": reply.finish_reason}
             payload = {
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
@@ -380,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
         pieces = content.split(" ")
         for i, word in enumerate(pieces):
             event({"content": word if i == 0 else " " + word})
-        event({}, "stop")
+        event({}, reply.finish_reason)
         if (body.get("stream_options") or {}).get("include_usage"):
             final = {
                 "id": "chatcmpl-fake",

@@ -14,6 +14,12 @@ from workflow_core.templating import TemplateError, environment, variables_of
 
 ModelCheck = Callable[[str], str | None]
 
+# Names some node kinds add to their own prompts (documented in the README).
+KIND_VARIABLES: dict[str, frozenset[str]] = {
+    "image": frozenset({"element", "palette"}),
+    "qa": frozenset({"qa", "page"}),
+}
+
 # Kinds that need an upstream node to work from, and what they need it for.
 _NEEDS_UPSTREAM = {
     "image": "an upstream node whose output lists `visual_elements`",
@@ -116,7 +122,7 @@ def validate(
             except TemplateError as exc:
                 problems.append(Problem(str(exc), node_id=n.id, field=field))
                 continue
-            for name in sorted(names - env_globals):
+            for name in sorted(names - env_globals - KIND_VARIABLES.get(n.kind, frozenset())):
                 if name in upstream or name in available_inputs:
                     continue
                 if name in known:
@@ -143,7 +149,8 @@ def available_variables(workflow: Workflow, node_id: str, inputs: Iterable[str] 
     """The names a node's prompt may use: its upstream node ids, then the run's inputs."""
     g = to_digraph(workflow)
     upstream = sorted(nx.ancestors(g, node_id)) if nx.is_directed_acyclic_graph(g) else []
-    return upstream + sorted(set(inputs) - set(upstream))
+    own = sorted(KIND_VARIABLES.get(workflow.node(node_id).kind, frozenset()))
+    return upstream + sorted(set(inputs) - set(upstream)) + own
 
 
 def topological_layers(workflow: Workflow) -> list[list[str]]:

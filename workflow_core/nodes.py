@@ -36,6 +36,10 @@ DEFAULT_PALETTE = {
 }
 
 
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # ---------------------------------------------------------------- output parsing
 def _json_from_text(text: str) -> Any:
     """The JSON value in a model's answer: the whole text, a ```json fence, or the outermost {...}."""
@@ -175,7 +179,7 @@ async def agent(ctx: NodeContext) -> Prepared:
 
     material = {
         "kind": "agent",
-        "model": node.model,
+        "model": ctx.registry.identity(node.model),
         "params": _call_params(node),
         "messages": messages,
         "schema": schema,
@@ -234,7 +238,10 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         _hybrid_index(ctx, scenario, str(embeddings_ref)) if embeddings_ref else index_for_scenario(scenario)
     )
     # hashlib, not hash(): the cache outlives the process and str hashes are salted per process.
-    fingerprint = [(d.name, hashlib.sha256(d.text.encode("utf-8")).hexdigest()) for d in scenario.documents]
+    fingerprint = [
+        (d.name, _sha(d.text), _sha(json.dumps(d.metadata, sort_keys=True, default=str)))
+        for d in scenario.documents
+    ]
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
@@ -308,6 +315,23 @@ async def image(ctx: NodeContext) -> Prepared:
         raise DecomposeError(f"the `{backend}` artist backend needs a model on node '{node.id}'.")
     size = str(node.config.get("size", "1024x1024"))
     variables = ctx.variables()
+    # Rendered before any call so the cache key holds exactly what each drawing is asked for.
+    svg_messages = (
+        {
+            el["label"]: [
+                {"role": "system", "content": render(node.system or _SVG_SYSTEM, variables)},
+                {
+                    "role": "user",
+                    "content": render(
+                        node.prompt or _SVG_PROMPT, {**variables, "element": el, "palette": palette}
+                    ),
+                },
+            ]
+            for el in elements
+        }
+        if backend == "svg"
+        else {}
+    )
 
     async def one(el: dict[str, str], rec: NodeRecord) -> Image:
         if backend == "vector":
@@ -318,11 +342,7 @@ async def image(ctx: NodeContext) -> Prepared:
                 backend="vector (built-in, offline)",
             )
         if backend == "svg":
-            prompt = render(node.prompt or _SVG_PROMPT, {**variables, "element": el, "palette": palette})
-            messages = [
-                {"role": "system", "content": node.system or _SVG_SYSTEM},
-                {"role": "user", "content": prompt},
-            ]
+            messages = svg_messages[el["label"]]
             result = await ctx.chat(node.model or "", _request(node, messages, None), rec)
             return Image(
                 label=el["label"],
@@ -339,7 +359,9 @@ async def image(ctx: NodeContext) -> Prepared:
         prompt = (
             f"{el['label']}: {el['description']}. Flat illustration in colours {', '.join(palette.values())}."
         )
-        generated = await provider.generate_image(model_name, prompt, size)
+        generated = await ctx.with_retries(
+            node.model or "", lambda: provider.generate_image(model_name, prompt, size), rec
+        )
         cost = ctx.prices.image_cost(node.model or "", 1, size)
         rec.cost_usd += cost
         rec.calls += 1
@@ -361,11 +383,11 @@ async def image(ctx: NodeContext) -> Prepared:
     material = {
         "kind": "image",
         "backend": backend,
-        "model": node.model,
+        "model": ctx.registry.identity(node.model) if node.model and backend != "vector" else None,
         "elements": elements,
         "palette": palette,
         "size": size,
-        "prompt": node.prompt,
+        "messages": svg_messages,
         "params": _call_params(node),
     }
     return Prepared(material, work)
@@ -485,26 +507,27 @@ async def qa(ctx: NodeContext) -> Prepared:
     page = source.output_data.get("page_html") or build_page(ctx, source)
     node = ctx.node
     report = _qa_report(ctx, page)
+    messages: list[dict[str, str]] = []
+    developer = _developer(ctx) if node.model else None
+    if node.model:
+        failed = [f.message for f in report.findings if not f.passed]
+        variables = {
+            **ctx.variables(),
+            "qa": {"score": round(report.score, 2), "failed": failed},
+            "page": page,
+        }
+        messages = [
+            {"role": "system", "content": render(node.system or _QA_SYSTEM, variables)},
+            {"role": "user", "content": render(node.prompt or _QA_PROMPT, variables)},
+        ]
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         final_page, final_report, feedback = page, report, ""
         if node.model:
-            failed = [f.message for f in report.findings if not f.passed]
-            variables = {
-                **ctx.variables(),
-                "qa": {"score": round(report.score, 2), "failed": failed},
-                "page": page,
-            }
-            messages = [
-                {"role": "system", "content": render(node.system or _QA_SYSTEM, variables)},
-                {"role": "user", "content": render(node.prompt or _QA_PROMPT, variables)},
-            ]
-            rec.messages = messages
             result = await ctx.chat(node.model, _request(node, messages, QA_REVIEW_SCHEMA), rec)
             review = _json_from_text(result.text)
             approve = bool(review.get("approve", True)) if isinstance(review, dict) else True
             feedback = str(review.get("feedback", "")) if isinstance(review, dict) else ""
-            developer = _developer(ctx)
             rounds = int(node.config.get("max_rounds", 1))
             if not approve and feedback.strip() and developer is not None and rounds > 0:
                 final_page = await _send_back(ctx, rec, developer, feedback)
@@ -519,28 +542,29 @@ async def qa(ctx: NodeContext) -> Prepared:
             "sent_back": final_page is not page,
         }
 
+    # Everything the verdict depends on: the page, what the automatic checks read, the review prompt, and
+    # the developer a rejected page goes back to.
     material = {
         "kind": "qa",
         "page": page,
-        "model": node.model,
+        "checks": {k: ctx.inputs.get(k) for k in ("design_steps", "guidelines", "profile", "company")},
+        "passages": [p.model_dump() for p in _passages(ctx)],
+        "model": ctx.registry.identity(node.model) if node.model else None,
         "params": _call_params(node),
-        "prompt": node.prompt,
-        "system": node.system,
+        "messages": messages,
         "config": node.config,
+        "developer": developer.model_dump(exclude={"position"}) if developer else None,
     }
-    return Prepared(material, work)
+    return Prepared(material, work, messages)
 
 
 async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedback: str) -> str:
     """One bounded revision: the developer re-answers with the reviewer's feedback, and the page is rebuilt.
     The extra call's tokens and cost are the QA node's (it caused them)."""
-    variables = {k: v for k, v in ctx.variables().items()}
-    revised = developer.model_copy(
-        update={
-            "prompt": developer.prompt + "\n\nA reviewer asked for these changes; apply them:\n" + feedback
-        }
-    )
-    messages = render_messages(revised, variables)
+    messages = render_messages(developer, ctx.variables())
+    # Appended after rendering: the reviewer's words are model output, never template code.
+    messages[-1]["content"] += "\n\nA reviewer asked for these changes; apply them:\n" + feedback
+    revised = developer
     labels = None
     with contextlib.suppress(DecomposeError):
         labels = [e["label"] for e in _visual_elements(ctx)]

@@ -55,6 +55,7 @@ class NodeRecord(BaseModel):
     cached: bool = False
     attempts: int = 0
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)
     cache_key: str | None = None

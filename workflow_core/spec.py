@@ -100,6 +100,17 @@ class Workflow(BaseModel):
 
     def with_models(self, overrides: dict[str, str] | None = None, all_models: str | None = None) -> Workflow:
         """A copy with node models replaced: `all_models` for every model-backed node, then per-node overrides."""
+        unknown = sorted(set(overrides or {}) - {n.id for n in self.nodes})
+        if unknown:
+            raise WorkflowError(
+                [
+                    Problem(
+                        f"a model override names node '{node_id}', which is not in workflow '{self.name}'. "
+                        f"Its nodes: {', '.join(n.id for n in self.nodes)}."
+                    )
+                    for node_id in unknown
+                ]
+            )
         copy = self.model_copy(deep=True)
         for n in copy.nodes:
             if all_models and n.model is not None:

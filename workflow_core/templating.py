@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from workflow_core.errors import DecomposeError
 
@@ -63,8 +63,11 @@ def _bullets(value: Any) -> str:
 
 
 @lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+def environment() -> ImmutableSandboxedEnvironment:
+    # Immutable: nodes run concurrently on shared inputs, so a prompt must not be able to mutate them.
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
     env.filters["tojson"] = _to_json
     env.filters["bullets"] = _bullets
     return env
@@ -95,3 +98,7 @@ def render(template: str, variables: dict[str, Any]) -> str:
         raise TemplateError(
             f"{exc.message}. Check the variable name against the upstream node ids and inputs."
         ) from exc
+    except SecurityError as exc:
+        raise TemplateError(f"the prompt tried something the sandbox forbids: {exc}") from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"the prompt failed while rendering: {type(exc).__name__}: {exc}") from exc

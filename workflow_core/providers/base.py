@@ -30,6 +30,9 @@ class ChatResult:
     ttft_s: float | None  # time to first token, when streamed
     latency_s: float
     usage_reported: bool = True
+    # Seconds of the machine this request used, when the server shares it between parallel requests
+    # (local models); None means the latency is the compute time.
+    compute_s: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 

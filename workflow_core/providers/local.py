@@ -12,6 +12,7 @@ import gc
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,42 @@ def stop_all_servers() -> None:
     gc.collect()  # xllamacpp stops a server when the object is freed
 
 
+class ShareClock:
+    """Splits the machine's wall time between the local requests in flight: a second with n requests running
+    counts 1/n s for each. Billing every request its full latency would charge a parallel decomposition twice
+    for the same CPU; with this, the compute billed adds up to the time the machine was busy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[int, float] = {}
+        self._last = time.perf_counter()
+        self._next = 0
+
+    def _advance(self) -> None:
+        now = time.perf_counter()
+        if self._active:
+            share = (now - self._last) / len(self._active)
+            for token in self._active:
+                self._active[token] += share
+        self._last = now
+
+    def start(self) -> int:
+        with self._lock:
+            self._advance()
+            token, self._next = self._next, self._next + 1
+            self._active[token] = 0.0
+            return token
+
+    def stop(self, token: int) -> float:
+        with self._lock:
+            self._advance()
+            return self._active.pop(token)
+
+
+# One clock for every local server of the process: they all share the same cores.
+_machine_clock = ShareClock()
+
+
 class LocalProvider:
     """Serves the embedded models (see `weights.LOCAL_MODELS`) plus user GGUF files by name."""
 
@@ -121,6 +158,14 @@ class LocalProvider:
             path = self.extra_models[model]
             return f"GGUF file {path}" if path.is_file() else f"GGUF file missing: {path}"
         return weights_status(model).text
+
+    def identity(self, model: str) -> str:
+        if model in self.extra_models:
+            path = self.extra_models[model]
+            st = path.stat() if path.is_file() else None
+            return f"local/{model}@{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
+        spec = LOCAL_MODELS.get(model)
+        return f"local/{model}@sha256:{spec.sha256}" if spec else f"local/{model}"
 
     def _model_path(self, model: str) -> Path:
         if model in self.extra_models:
@@ -173,7 +218,13 @@ class LocalProvider:
             address = await self.ensure_server(request.model)
         except ModelNotInstalledError as exc:
             raise ProviderError(str(exc), retryable=False) from exc
-        return await self._client_for(address).chat(request, on_token)
+        token = _machine_clock.start()
+        try:
+            result = await self._client_for(address).chat(request, on_token)
+        finally:
+            share = _machine_clock.stop(token)
+        result.compute_s = share
+        return result
 
     async def check(self) -> tuple[bool, str]:
         """Whether the embedded weights are usable, without loading any model."""

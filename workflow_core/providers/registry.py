@@ -349,6 +349,15 @@ class ProviderRegistry:
             raise DecomposeError(provider.model_problem(model) or f"unknown local model '{model}'")
         return provider, model
 
+    def identity(self, ref: str) -> str:
+        """What actually answers a ref, for cache keys: the weights' sha256 or GGUF file (path, size, mtime)
+        for local models, the base URL for HTTP providers. Changing the server or the weights misses the cache."""
+        provider_name, model = self.split(ref)
+        provider = self._providers.get(provider_name)
+        if isinstance(provider, LocalProvider):
+            return provider.identity(model)
+        return f"{ref}@{getattr(provider, 'base_url', '')}"
+
     def is_local(self, ref: str) -> bool:
         provider, _, _ = ref.partition("/")
         return self._kinds.get(provider) == "local"
