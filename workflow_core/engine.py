@@ -147,6 +147,12 @@ class NodeContext:
         record.cost_usd += self.prices.chat_cost(
             ref, result.input_tokens, result.output_tokens, compute_s=compute_s
         )
+        unpriced = (
+            f"no price is known for {ref}: its cost counts as $0. Add a price override in Settings "
+            "or `prices:` in providers.yaml."
+        )
+        if not self.prices.has_price(ref) and unpriced not in record.warnings:
+            record.warnings.append(unpriced)
         if result.raw.get("finish_reason") in ("length", "max_tokens"):
             record.warnings.append(
                 f"the answer was cut off at max_tokens ({request.max_tokens}); raise params.max_tokens."

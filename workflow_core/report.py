@@ -28,6 +28,7 @@ def run_report(run: RunRecord) -> dict[str, Any]:
             "cached": n.cached,
             "attempts": n.attempts,
             "error": n.error,
+            "warnings": n.warnings,
         }
         if n.kind == "retrieve":
             item["passages"] = [p.model_dump() for p in n.passages]
