@@ -170,6 +170,7 @@ with action_col:
 
 if (start or (request and not problems)) and profiles:
     _start(workflow, scenario, profiles)
+    st.rerun()  # redraw with Cancel and the polling results
 
 
 @st.fragment(run_every=POLL_S if any(h.running for h in _handles().values()) else None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto_page, preview_frame, shot, wait_idle
+from tests.e2e.conftest import flow, goto_page, preview_frame, shot, wait_idle
 
 
 def _pick(page: Page, key: str, value: str) -> None:
@@ -59,3 +60,39 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     assert inner.locator("body").inner_text(timeout=10_000).strip()
     shot(page, "run-fake-preview")
     shot(page, "run-fake-preview", width=800)
+
+
+@pytest.mark.local_model
+def test_edit_a_prompt_and_run_seed_on_the_embedded_local_model(page: Page) -> None:
+    goto_page(page, "Designer")
+    box = page.locator(".st-key-designer_template input")
+    box.click()
+    page.get_by_role("option", name="seed", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Load template").click()
+    wait_idle(page)
+    flow(page).locator(".react-flow__node[data-id='developer']").click()
+    wait_idle(page)
+    prompt = page.get_by_label("Prompt template")
+    prompt.fill(prompt.input_value() + "\nKeep every sentence short.")
+    page.get_by_label("Persona").click()
+    wait_idle(page)
+    expect(page.get_by_text("seed is valid")).to_be_visible()
+
+    goto_page(page, "Run")
+    expect(page.get_by_text("Estimated cost per run")).to_be_visible()
+    page.locator(".st-key-run_start button").click()
+    page.get_by_text("nodes done").first.wait_for(timeout=30_000)
+    shot(page, "run-local-live")
+    _wait_finished(page, 300_000)  # ~60 s on two idle cores; minutes when they are busy
+
+    table = page.locator("[data-testid='stTable']").first
+    expect(table).to_contain_text("local/qwen2.5-coder-0.5b")
+    row = table.locator("tr", has_text="personalizer")
+    expect(row).to_contain_text("$0.0")
+    shot(page, "run-local-nodes")
+
+    page.get_by_role("tab", name="Page preview").click()
+    inner = preview_frame(page)
+    assert len(inner.locator("body").inner_text(timeout=10_000).strip()) > 20
+    shot(page, "run-local-preview")

@@ -1,0 +1,116 @@
+"""Page logic through Streamlit's AppTest (the canvas component cannot run here: its state is seeded)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workflow_core.fake_server import FakeOpenAIServer
+from workflow_core.spec import parse_workflow
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["home", "designer", "scenario", "run", "compare", "settings"]
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -> Iterator[Path]:
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(
+        "providers:\n  fake:\n    type: openai\n"
+        f"    base_url: {fake_openai.base_url}\n    models: [small, large]\n"
+        "    prices:\n      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
+    )
+    scenario = tmp_path / "scenario"
+    shutil.copytree(ROOT / "assets" / "example_scenario", scenario)
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "runs.sqlite3"))
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DECOMPOSE_SCENARIO", str(scenario))
+    monkeypatch.chdir(ROOT)
+    yield scenario
+
+
+def _app(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_loads_without_error(app_env: Path, page: str) -> None:
+    at = _app(page)
+    assert not at.exception
+    assert at.title[0].value
+
+
+def test_designer_shows_an_unknown_variable_on_its_node_and_undo_restores(app_env: Path) -> None:
+    at = _app("designer")
+    wf = at.session_state["workflow"].model_copy(deep=True)
+    wf.node("developer").prompt += "\n{{ no_such_thing }}"
+    at.session_state["workflow"] = wf
+    at.session_state["undo"] = []
+    at.session_state["selected_node"] = "developer"
+    at.run()
+    assert not at.exception
+    label = next(n for n in at.session_state["designer_flow:state"].nodes if n.id == "developer").data[
+        "content"
+    ]
+    assert "Problem:" in label and "no_such_thing" in label
+    assert any("no_such_thing" in e.value for e in at.error)
+    at.button(key="add_agent").click().run()
+    assert "agent" in {n.id for n in at.session_state["workflow"].nodes}
+    undo = next(b for b in at.button if b.label == "Undo")
+    undo.click().run()
+    assert "agent" not in {n.id for n in at.session_state["workflow"].nodes}
+
+
+def test_editing_a_prompt_in_the_node_editor_updates_the_workflow(app_env: Path) -> None:
+    at = _app("designer")
+    at.session_state["selected_node"] = "personalizer"
+    at.run()
+    area = next(t for t in at.text_area if t.label == "Prompt template")
+    area.set_value("Hello {{ visitor }}").run()
+    assert at.session_state["workflow"].node("personalizer").prompt == "Hello {{ visitor }}"
+    assert not at.exception
+
+
+def test_run_page_runs_seed_on_the_fake_server(app_env: Path) -> None:
+    at = _app("run")
+    at.selectbox(key="run_all_models").set_value("fake/small").run()
+    assert any(m.label == "Estimated cost per run" for m in at.metric)
+    at.button(key="run_start").click().run()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(h.running for h in at.session_state["run_handles"].values()):
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    handle = next(iter(at.session_state["run_handles"].values()))
+    assert handle.run is not None and handle.run.status == "ok"
+    assert any(m.label == "QA score" for m in at.metric)
+    assert not at.exception
+
+
+def test_an_invalid_company_file_is_not_saved_and_the_text_is_kept(app_env: Path) -> None:
+    at = _app("scenario")
+    before = (app_env / "company.json").read_text()
+    key = f"scn:{app_env}:company.json"
+    at.text_area(key=key).set_value("{ not json").run()
+    at.button(key=f"save:{key}").click().run()
+    assert any("not saved" in e.value for e in at.error)
+    assert (app_env / "company.json").read_text() == before
+    assert at.text_area(key=key).value == "{ not json"
+
+
+def test_a_saved_workflow_round_trips(app_env: Path, tmp_path: Path) -> None:
+    at = _app("designer")
+    target = tmp_path / "mine.yaml"
+    at.text_input(key="designer_save_path").set_value(str(target)).run()
+    at.button(key="designer_save").click().run()
+    assert parse_workflow(target.read_text()).name == "seed"
