@@ -32,12 +32,12 @@ def _drag(page: Page, source_handle: object, target_handle: object) -> None:
 def test_add_a_node_from_the_palette_and_connect_it_on_the_canvas(page: Page) -> None:
     _load_template(page, "duo")
     canvas = flow(page)
-    before = canvas.locator(".react-flow__node").count()
+    expect(canvas.locator(".react-flow__node")).to_have_count(5)  # duo's nodes, not the previous canvas
     page.locator(".st-key-add_agent button").first.click()
     wait_idle(page)
     new_node = canvas.locator(".react-flow__node[data-id='agent']")
     expect(new_node).to_be_visible()
-    assert canvas.locator(".react-flow__node").count() == before + 1
+    expect(canvas.locator(".react-flow__node")).to_have_count(6)
 
     _drag(
         page,
