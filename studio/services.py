@@ -10,9 +10,10 @@ from typing import Any
 
 import streamlit as st
 
+from workflow_core import workspace
 from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError
-from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.pricing import PriceBook
 from workflow_core.providers.registry import ProviderRegistry, default_config_path
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
 from workflow_core.spec import Workflow
@@ -105,9 +106,7 @@ def settings() -> Settings:
 
 def price_book() -> PriceBook:
     """Prices: the providers file's declared prices, then the user's overrides on top."""
-    overrides: dict[str, ModelPrice] = dict(registry().price_overrides())
-    overrides.update(settings().price_overrides)
-    return PriceBook(local_usd_per_hour=settings().local_usd_per_hour, overrides=overrides)
+    return workspace.price_book(settings(), registry())
 
 
 def store() -> Store:
@@ -116,7 +115,7 @@ def store() -> Store:
 
 def engine() -> Engine:
     """A fresh engine for one run: its own registry (HTTP clients belong to the run's event loop)."""
-    return Engine(ProviderRegistry.from_environment(), prices=price_book(), store=store())
+    return workspace.new_engine(settings=settings())
 
 
 def validation_inputs(extra: dict[str, Any] | None = None) -> list[str]:

@@ -70,14 +70,9 @@ def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> tuple[Any,
 
 
 def _services(no_cache: bool = False) -> Any:
-    from workflow_core.engine import Engine
-    from workflow_core.pricing import PriceBook
-    from workflow_core.providers.registry import ProviderRegistry
-    from workflow_core.store import Store
+    from workflow_core.workspace import new_engine
 
-    registry = ProviderRegistry.from_environment()
-    prices = PriceBook(overrides=registry.price_overrides())
-    return Engine(registry, prices=prices, store=Store(), use_cache=not no_cache)
+    return new_engine(use_cache=not no_cache)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

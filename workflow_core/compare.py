@@ -186,13 +186,10 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
         )
     own_registry = engine_factory is None
     if engine_factory is None:
-        from workflow_core.engine import Engine
-        from workflow_core.pricing import PriceBook
-        from workflow_core.providers.registry import ProviderRegistry
-        from workflow_core.store import Store
+        from workflow_core.workspace import new_engine
 
         def engine_factory() -> Engine:
-            return Engine(ProviderRegistry.from_environment(), prices=PriceBook(), store=Store())
+            return new_engine()
 
     engines: list[Engine] = []
 

@@ -26,7 +26,7 @@ from workflow_core.pricing import PriceBook
 from workflow_core.providers.base import ChatRequest, ChatResult
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord, QAFinding, RunRecord
-from workflow_core.spec import Node, Workflow
+from workflow_core.spec import Node, Workflow, dump_workflow
 from workflow_core.store import Store
 from workflow_core.templating import NodeOutput
 
@@ -214,6 +214,7 @@ class Engine:
             profile=profile_id,
             started_at=time.time(),
             agent_count=workflow.agent_count,
+            workflow_yaml=dump_workflow(workflow),
             nodes=[NodeRecord(id=n.id, kind=n.kind, model=n.model) for n in workflow.nodes],
         )
         estimate = estimate_run(workflow, inputs, self.prices, self.store)

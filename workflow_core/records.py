@@ -81,6 +81,8 @@ class RunRecord(BaseModel):
     estimated_cost_usd: float = 0.0
     status: Literal["ok", "failed", "cancelled", "running"] = "running"
     agent_count: int = 0
+    # The workflow exactly as it ran (YAML), so a reopened run shows its graph and can be re-run.
+    workflow_yaml: str | None = None
     nodes: list[NodeRecord] = Field(default_factory=list)
     page_html: str | None = None
     qa_score: float | None = None

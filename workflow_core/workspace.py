@@ -12,9 +12,12 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
+from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
-from workflow_core.pricing import ModelPrice
+from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.spec import Workflow, dump_workflow, load_workflow_file
+from workflow_core.store import Store
 
 HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
@@ -104,3 +107,20 @@ def save_settings(settings: Settings) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings.model_dump(mode="json"), indent=2), encoding="utf-8")
     return path
+
+
+def price_book(settings: Settings | None = None, registry: ProviderRegistry | None = None) -> PriceBook:
+    """Prices as the user set them: catalogue prices, then the providers file's `prices:`, then the overrides
+    and local $/hour saved from the Settings page. The CLI, the compare lab and the app all price this way."""
+    settings = settings if settings is not None else load_settings()
+    registry = registry if registry is not None else ProviderRegistry.from_environment()
+    overrides: dict[str, ModelPrice] = dict(registry.price_overrides())
+    overrides.update(settings.price_overrides)
+    return PriceBook(local_usd_per_hour=settings.local_usd_per_hour, overrides=overrides)
+
+
+def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> Engine:
+    """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
+    event loop that runs it."""
+    registry = ProviderRegistry.from_environment()
+    return Engine(registry, prices=price_book(settings, registry), store=Store(), use_cache=use_cache)
