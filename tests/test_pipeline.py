@@ -294,3 +294,26 @@ async def test_qa_and_retrieval_miss_the_cache_when_what_they_read_changes(
     relabelled.documents[0].metadata["industry"] = "aviation"
     third = await run(wf, fake_registry, inputs, relabelled, tmp_path=tmp_path)
     assert not third.node("research").cached
+
+
+async def test_a_revision_that_cannot_be_parsed_keeps_the_reviewed_page(fake_openai, fake_registry, tmp_path):
+    scenario = load_scenario(EXAMPLE)
+
+    def responder(body):
+        props = _schema_props(body)
+        if "approve" in props:
+            return FakeReply(content='{"approve": false, "feedback": "Shorter headline."}')
+        if "A reviewer asked" in str(body.get("messages")):
+            return FakeReply(content="I cannot do that.")
+        if "website_description" in props:
+            return FakeReply(content=json.dumps(ELEMENTS))
+        return None
+
+    fake_openai.set_responder(responder)
+    wf = load_template("seed-qa").with_models(all_models="fake/small")
+    result = await run(
+        wf, fake_registry, scenario_inputs(scenario, "dana-mining"), scenario, tmp_path=tmp_path
+    )
+    qa = result.node("qa")
+    assert qa.status == "ok" and any("kept the reviewed page" in w for w in qa.warnings)
+    assert result.page_html == result.node("site").output_text

@@ -465,7 +465,7 @@ _QA_PROMPT = (
 )
 QA_REVIEW_SCHEMA = {
     "type": "object",
-    "properties": {"approve": {"type": "boolean"}, "feedback": {"type": "string"}},
+    "properties": {"approve": {"type": "boolean"}, "feedback": {"type": "string", "maxLength": 400}},
     "required": ["approve", "feedback"],
     "additionalProperties": False,
 }
@@ -524,14 +524,22 @@ async def qa(ctx: NodeContext) -> Prepared:
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         final_page, final_report, feedback = page, report, ""
         if node.model:
-            result = await ctx.chat(node.model, _request(node, messages, QA_REVIEW_SCHEMA), rec)
-            review = _json_from_text(result.text)
+            schema = for_provider(QA_REVIEW_SCHEMA, ctx.registry.is_local(node.model))
+            result = await ctx.chat(node.model, _request(node, messages, schema), rec)
+            try:
+                review = _json_from_text(result.text)
+            except OutputParseError as exc:
+                raise OutputParseError(f"the QA review is not valid JSON: {exc}") from exc
             approve = bool(review.get("approve", True)) if isinstance(review, dict) else True
             feedback = str(review.get("feedback", "")) if isinstance(review, dict) else ""
             rounds = int(node.config.get("max_rounds", 1))
             if not approve and feedback.strip() and developer is not None and rounds > 0:
-                final_page = await _send_back(ctx, rec, developer, feedback)
-                final_report = _qa_report(ctx, final_page)
+                try:
+                    final_page = await _send_back(ctx, rec, developer, feedback)
+                    final_report = _qa_report(ctx, final_page)
+                except OutputParseError as exc:
+                    # The reviewed page stands; a revision that cannot be parsed must not lose it.
+                    rec.warnings.append(f"the revision after review failed ({exc}); kept the reviewed page.")
         rec.output_text = final_page
         rec.output_data = {
             "page_html": final_page,
