@@ -295,3 +295,17 @@ def test_exports(tmp_path) -> None:
     paths = write_exports(exp, tmp_path / "out", tco_inputs=TcoInputs())
     assert all(p.exists() for p in paths.values())
     assert len(list((tmp_path / "out" / "pages").glob("*.html"))) == 6
+
+
+def test_a_poor_fit_at_the_edge_of_the_range_says_so():
+    from workflow_core.coordination import CostPoint, fit_coordination
+
+    # Cost falls as k grows: nothing like a + b·n + c·k^m with c > 0.
+    points = [
+        CostPoint(k=k, n=100.0 + i, cost=1.0 / k + (i % 3) * 0.3)
+        for i, k in enumerate([1, 1, 2, 2, 3, 3, 6, 6])
+    ]
+    fit = fit_coordination(points)
+    assert fit.c < 0 and fit.m == pytest.approx(1.005)
+    text = " ".join(fit.warnings)
+    assert "edge of its allowed range" in text and "came out negative" in text

@@ -129,12 +129,27 @@ def fit_coordination(points: list[CostPoint], m_grid: int = 200) -> Coordination
     assert best is not None
     _, m_best, coef = best
     pred = np.column_stack([np.ones_like(k), n, k**m_best]) @ coef
+    r2 = _r2(y, pred)
+    if r2 < 0.5:
+        warnings.append(
+            f"The model explains little of the variation (R² = {r2:.2f}): cost here depends on more than k "
+            "and n (for local models, machine load changes the measured compute time)."
+        )
+    if m_best >= 2.0 - 1e-9 or m_best <= 1.0 + 2.0 / m_grid:
+        warnings.append(
+            f"m = {m_best:.2f} sits at the edge of its allowed range (1, 2]: the data do not follow this "
+            "model closely; read m as a bound, not an estimate."
+        )
+    if coef[2] <= 0:
+        warnings.append(
+            "The coordination term came out negative: adding agents did not cost more in these runs."
+        )
     return CoordinationFit(
         m=m_best,
         a=float(coef[0]),
         b=float(coef[1]),
         c=float(coef[2]),
-        r2=_r2(y, pred),
+        r2=r2,
         points=list(points),
         warnings=warnings,
     )
