@@ -13,6 +13,7 @@ import pytest
 
 from workflow_core.compare import compare_cli
 from workflow_core.engine import Engine
+from workflow_core.errors import DecomposeError
 from workflow_core.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
 from workflow_core.fake_server import FakeReply
 from workflow_core.pricing import ModelPrice, PriceBook
@@ -145,3 +146,43 @@ def test_compare_cli_writes_report_csv_and_json(
         from test_compare_export_browser import assert_renders_offline
 
         assert_renders_offline(out / "report.html")
+
+
+def test_compare_cli_reprices_what_if_and_takes_tco_inputs(
+    fake_openai, fake_registry, lab_store, tmp_path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    fake_openai.set_responder(_page_responder)
+    out = tmp_path / "out"
+    args = argparse.Namespace(
+        variants="single,seed",
+        scenario=str(SCENARIO),
+        profiles=_profiles(1)[0],
+        repeats=1,
+        all_models="fake/small",
+        out=str(out),
+        what_if=["*=openai/gpt-4.1-mini", "personalizer=openai/gpt-4.1"],
+        engineering_cost=50.0,
+        requests_per_month=1_000_000.0,
+        growth=0.1,
+    )
+    code = compare_cli(args, engine_factory=lambda: Engine(fake_registry, prices=PRICES, store=lab_store))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "what-if *=openai/gpt-4.1-mini, personalizer=openai/gpt-4.1: decomposed (" in captured.out
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "openai/gpt-4.1-mini" in html and "$50 per agent" in html
+
+
+def test_compare_cli_rejects_a_malformed_what_if(fake_registry, lab_store, tmp_path) -> None:
+    args = argparse.Namespace(
+        variants="single",
+        scenario=str(SCENARIO),
+        profiles=_profiles(1)[0],
+        repeats=1,
+        all_models="fake/small",
+        out=str(tmp_path),
+        what_if=["personalizer:gpt"],
+    )
+    with pytest.raises(DecomposeError, match="NODE=PROVIDER/MODEL"):
+        compare_cli(args, engine_factory=lambda: Engine(fake_registry, prices=PRICES, store=lab_store))

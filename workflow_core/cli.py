@@ -233,6 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
     c.add_argument("--repeats", type=int, default=1)
     c.add_argument("--all-models", metavar="REF")
+    c.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        metavar="NODE=REF",
+        help="also re-price the measured tokens under this model (NODE may be * for all); repeatable",
+    )
+    c.add_argument(
+        "--engineering-cost", type=float, help="TCO: one-off engineering USD per agent (default 2000)"
+    )
+    c.add_argument("--requests-per-month", type=float, help="TCO: requests per month (default 10000)")
+    c.add_argument("--growth", type=float, help="TCO: monthly growth as a fraction, e.g. 0.05")
     c.add_argument("--out", required=True)
     c.set_defaults(func=cmd_compare)
 

@@ -170,6 +170,17 @@ def _variant_name(name_or_path: str) -> str:
     return Path(name_or_path).stem if name_or_path.endswith((".yaml", ".yml")) else name_or_path
 
 
+def _what_if_map(pairs: list[str]) -> dict[str, str]:
+    """`--what-if NODE=REF` pairs (NODE may be `*` for every model-backed node) as a model map."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        node, sep, ref = pair.partition("=")
+        if not sep or not node.strip() or "/" not in ref:
+            raise DecomposeError(f"--what-if expects NODE=PROVIDER/MODEL (NODE may be *), got '{pair}'.")
+        out[node.strip()] = ref.strip()
+    return out
+
+
 def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] | None = None) -> int:
     """`decompose compare`: run the experiment, print progress (stderr) and the summary table (stdout), and
     write OUT/report.html, OUT/results.csv, OUT/results.json (plus runs.csv, nodes.csv, pages/). Returns 0
@@ -177,6 +188,7 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     from workflow_core.scenario import load_scenario
 
     spec = spec_from_args(args)
+    model_map = _what_if_map(getattr(args, "what_if", None) or [])
     scenario = load_scenario(args.scenario)
     unknown = [p for p in spec.profiles if p not in scenario.profiles]
     if unknown:
@@ -216,7 +228,23 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     summaries = experiment.summaries()
     print(format_table(summaries))
     print(headline(summaries))
-    paths = write_exports(experiment, args.out, tco_inputs=TcoInputs())
+    if model_map:
+        from workflow_core.workspace import price_book
+
+        repriced = reprice_experiment(experiment, model_map, price_book())
+        print(
+            "what-if "
+            + ", ".join(f"{k}={v}" for k, v in model_map.items())
+            + ": "
+            + headline(repriced.summaries, estimate=True)
+        )
+    tco_inputs = TcoInputs(
+        engineering_cost_per_agent=getattr(args, "engineering_cost", None)
+        or TcoInputs.engineering_cost_per_agent,
+        requests_per_month=getattr(args, "requests_per_month", None) or TcoInputs.requests_per_month,
+        monthly_growth=getattr(args, "growth", None) or TcoInputs.monthly_growth,
+    )
+    paths = write_exports(experiment, args.out, model_map=model_map or None, tco_inputs=tco_inputs)
     print(
         f"experiment {experiment.experiment_id}; wrote " + ", ".join(str(p) for p in paths.values()),
         file=sys.stderr,
