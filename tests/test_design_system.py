@@ -210,3 +210,16 @@ def test_render_tolerates_partial_spec_and_bad_inputs():
         logo_data_uri="javascript:alert(1)",
     )
     assert "Only a headline" in html and "javascript:" not in html
+
+
+def test_text_cut_at_its_max_length_ends_at_a_word_or_sentence() -> None:
+    from workflow_core.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
+
+    limit = PAGE_SPEC_SCHEMA["properties"]["headline"]["maxLength"]
+    cut = ("Pivot irrigation stalls and silo levels improve farming " * 3)[:limit]
+    assert coerce_page_spec({"headline": cut})["headline"].endswith("…")
+    assert not coerce_page_spec({"headline": cut})["headline"].endswith(cut[-3:] + "…")
+    intro_limit = PAGE_SPEC_SCHEMA["properties"]["intro"]["maxLength"]
+    intro = ("We fix pumps before they fail. " * 20)[:intro_limit]
+    assert coerce_page_spec({"intro": intro})["intro"].endswith("fail.")
+    assert coerce_page_spec({"headline": "Short and whole"})["headline"] == "Short and whole"

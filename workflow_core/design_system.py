@@ -189,6 +189,23 @@ def _coerce_items(value: Any, fields: tuple[str, ...]) -> list[dict[str, str]]:
     return items[:MAX_ITEMS]
 
 
+def _tidy_cut(text: str, limit: int | None) -> str:
+    """Text that reached its schema's maxLength was most likely cut mid-word by constrained decoding: end it
+    at the last full sentence (when that keeps most of it) or word, with an ellipsis."""
+    if not limit or len(text) < limit - 2:
+        return text
+    sentence_end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    if sentence_end >= len(text) * 0.6:
+        return text[: sentence_end + 1]
+    head = text[: text.rfind(" ")] if " " in text else text
+    return head.rstrip(" ,;:-–—") + "…"
+
+
+def _limit(schema: dict[str, Any], key: str) -> int | None:
+    value = schema.get("properties", {}).get(key, {}).get("maxLength")
+    return int(value) if value else None
+
+
 def coerce_page_spec(data: Any) -> dict[str, Any]:
     """A complete page spec from whatever a model produced: JSON text or a dict, with aliased, missing or
     wrongly typed fields filled from the rest and lists cut to 4 items, so a partly wrong answer still
@@ -227,6 +244,12 @@ def coerce_page_spec(data: Any) -> dict[str, Any]:
     if not spec["pain_points"]:
         spec["pain_points"] = [{"title": "Less time lost", "text": spec["subheadline"] or spec["intro"]}]
     spec["hero_image"] = spec["hero_image"] or spec["offerings"][0]["image"] or "hero"
+    for key in STRING_FIELDS:
+        spec[key] = _tidy_cut(spec[key], _limit(PAGE_SPEC_SCHEMA, key))
+    for list_key, item_schema in (("offerings", _ITEM_OFFERING), ("pain_points", _ITEM_PAIN)):
+        for item in spec[list_key]:
+            for field in ("title", "text"):
+                item[field] = _tidy_cut(item[field], _limit(item_schema, field))
     return spec
 
 
@@ -426,7 +449,8 @@ align-items:center}
 .site-nav{display:none}
 .header-cta{margin-left:auto}
 }
-@media (max-width:480px){.header-cta{display:none}.hero-actions .btn{width:100%%}}
+@media (max-width:480px){.header-cta{display:none}.hero-actions .btn{width:100%%}
+.brand span{display:none}}
 @media (prefers-reduced-motion:reduce){html{scroll-behavior:auto}.btn{transition:none}}
 """
 
