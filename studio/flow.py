@@ -158,7 +158,7 @@ class CanvasEvent:
 
     workflow: Workflow
     structural: bool
-    selected: str | None
+    selected: str | None  # a node the user clicked; never an edge
 
 
 def canvas(
@@ -190,4 +190,8 @@ def canvas(
         return None  # drawn from a state we have since replaced: applying it would undo the replacement
     ss[state_key] = returned
     updated, structural = from_flow_state(workflow, returned)
-    return CanvasEvent(updated, structural, returned.selected_id)
+    # The component also reports a new edge's id as `selectedId` when an edge is dragged out: only a node
+    # id is a selection, else the editor would look for a node named after the edge and show none.
+    on_canvas = {n.id for n in returned.nodes}
+    selected = returned.selected_id if returned.selected_id in on_canvas else None
+    return CanvasEvent(updated, structural, selected)
