@@ -12,9 +12,10 @@ from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core.errors import DecomposeError, WorkflowError
 from workflow_core.estimate import estimate_run
 from workflow_core.graph import validate
+from workflow_core.records import RunRecord
 from workflow_core.runner import BackgroundRun
 from workflow_core.scenario import Scenario, scenario_inputs
-from workflow_core.spec import Node, Workflow
+from workflow_core.spec import Node, Workflow, parse_workflow
 from workflow_core.templates import TEMPLATE_NAMES
 
 DESIGNER = "Designer workflow"
@@ -50,8 +51,15 @@ def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
         st.session_state["run_shown"] = key
 
 
-def _workflow_for_record(name: str) -> Workflow:
-    """The graph of a reopened run: the designer's workflow or a template of that name, else bare nodes."""
+def _workflow_for_record(record: RunRecord) -> Workflow:
+    """The graph of a reopened run: the workflow exactly as it ran when the record keeps it; for older records
+    the designer's workflow or a template of that name, else bare nodes."""
+    if record.workflow_yaml:
+        try:
+            return parse_workflow(record.workflow_yaml, source=f"run {record.run_id}")
+        except WorkflowError:
+            pass  # a record written by an older schema: fall back to a workflow by name
+    name = record.workflow
     if state.workflow().name == name:
         return state.workflow()
     if name in TEMPLATE_NAMES:
@@ -64,7 +72,7 @@ def _reopen(run_id: str) -> None:
     if record is None:
         st.error(f"Run {run_id} is no longer in the store.")
         return
-    workflow = _workflow_for_record(record.workflow)
+    workflow = _workflow_for_record(record)
     known = {n.id for n in workflow.nodes}
     if any(n.id not in known for n in record.nodes):
         workflow = Workflow(name=record.workflow, nodes=[Node(id=n.id, kind=n.kind) for n in record.nodes])  # type: ignore[arg-type]

@@ -11,7 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from workflow_core.fake_server import FakeOpenAIServer
-from workflow_core.spec import parse_workflow
+from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.spec import dump_workflow, parse_workflow
+from workflow_core.store import Store
+from workflow_core.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["home", "designer", "scenario", "run", "compare", "settings"]
@@ -114,3 +117,49 @@ def test_a_saved_workflow_round_trips(app_env: Path, tmp_path: Path) -> None:
     at.text_input(key="designer_save_path").set_value(str(target)).run()
     at.button(key="designer_save").click().run()
     assert parse_workflow(target.read_text()).name == "seed"
+
+
+def _stored_run(workflow_name: str, node_ids: list[tuple[str, str]], workflow_yaml: str | None) -> str:
+    """A finished run written straight to the store (as an earlier session or an older version left it)."""
+    start = time.time() - 60
+    nodes = [
+        NodeRecord(
+            id=nid, kind=kind, status="ok", latency_s=1.0, started_at=start + i, finished_at=start + i + 1
+        )
+        for i, (nid, kind) in enumerate(node_ids)
+    ]
+    run = RunRecord(
+        run_id=f"r-{workflow_name}",
+        workflow=workflow_name,
+        started_at=start,
+        finished_at=start + len(nodes),
+        status="ok",
+        workflow_yaml=workflow_yaml,
+        nodes=nodes,
+    )
+    store = Store()
+    store.save_run(run)
+    store.close()
+    return run.run_id
+
+
+def test_a_reopened_run_shows_the_workflow_as_it_ran(app_env: Path) -> None:
+    wf = load_template("seed").model_copy(deep=True)
+    wf.name = "renamed-since"  # neither a template nor the designer's workflow: only the record knows it
+    _stored_run(wf.name, [(n.id, n.kind) for n in wf.nodes], dump_workflow(wf))
+    at = _app("run")
+    at.button(key="run_reopen").click().run()
+    assert not at.exception
+    handle = at.session_state["run_handles"]["stored-r-renamed-since"]
+    assert [(e.source, e.target) for e in handle.workflow.edges] == [(e.source, e.target) for e in wf.edges]
+    critical = next(m for m in at.metric if m.label == "Critical path")
+    assert "→" in (critical.help or "")  # the critical path follows the recorded edges
+
+
+def test_an_old_record_without_its_workflow_still_reopens(app_env: Path) -> None:
+    _stored_run("gone", [("a", "agent"), ("b", "agent")], None)
+    at = _app("run")
+    at.button(key="run_reopen").click().run()
+    assert not at.exception
+    handle = at.session_state["run_handles"]["stored-r-gone"]
+    assert [n.id for n in handle.workflow.nodes] == ["a", "b"] and not handle.workflow.edges
