@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.services import secrets_to_environment
+
 st.set_page_config(page_title="Decompose Studio", page_icon=":material/account_tree:", layout="wide")
+# Before any page builds a provider: keys may live in .streamlit/secrets.toml instead of the environment.
+secrets_to_environment()
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

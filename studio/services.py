@@ -14,7 +14,7 @@ from workflow_core import workspace
 from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing import PriceBook
-from workflow_core.providers.registry import ProviderRegistry, default_config_path
+from workflow_core.providers.registry import ProviderRegistry, default_config_path, load_providers_file
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
 from workflow_core.spec import Workflow
 from workflow_core.store import Store
@@ -66,6 +66,40 @@ def scenario_path() -> Path:
 
 def input_names() -> list[str]:
     return list(INPUT_NAMES)
+
+
+# Variables the providers read; a providers file may name more through `api_key_env`.
+SECRET_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY")
+
+
+def _declared_key_names() -> list[str]:
+    path = default_config_path()
+    if not path.is_file():
+        return []
+    try:
+        config = load_providers_file(path)
+    except DecomposeError:
+        return []  # the Settings page says what is wrong with the file
+    return [entry.api_key_env for entry in config.providers.values() if entry.api_key_env]
+
+
+def secrets_to_environment() -> list[str]:
+    """Copy the provider variables found in Streamlit secrets into the environment, where the providers read
+    them. A variable already in the environment wins; values go nowhere else. Returns the names copied."""
+    try:
+        secrets = st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets file: keys come from the environment alone
+        return []
+    if not secrets:
+        return []
+    copied = []
+    for name in dict.fromkeys([*SECRET_NAMES, *_declared_key_names()]):
+        value = secrets.get(name)
+        if name in os.environ or not isinstance(value, str | int | float) or str(value) == "":
+            continue
+        os.environ.setdefault(name, str(value))
+        copied.append(name)
+    return copied
 
 
 def _config_key() -> tuple[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -163,3 +164,30 @@ def test_an_old_record_without_its_workflow_still_reopens(app_env: Path) -> None
     assert not at.exception
     handle = at.session_state["run_handles"]["stored-r-gone"]
     assert [n.id for n in handle.workflow.nodes] == ["a", "b"] and not handle.workflow.edges
+
+
+def test_keys_in_streamlit_secrets_reach_the_environment_without_overriding_it(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    providers = Path(os.environ["DECOMPOSE_PROVIDERS"])
+    providers.write_text(providers.read_text() + "    api_key_env: FAKE_TOKEN\n")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FAKE_TOKEN", "db_password"):
+        monkeypatch.setenv(name, "")  # remembered, so the test's environment is restored afterwards
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "from-the-environment")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["OPENAI_API_KEY"] = "sk-from-secrets"
+    at.secrets["ANTHROPIC_API_KEY"] = "from-secrets"
+    at.secrets["FAKE_TOKEN"] = "declared-in-providers-file"
+    at.secrets["db_password"] = "not-a-provider-key"
+    at.run()
+    assert not at.exception
+    assert os.environ["OPENAI_API_KEY"] == "sk-from-secrets"
+    assert os.environ["FAKE_TOKEN"] == "declared-in-providers-file"
+    assert os.environ["ANTHROPIC_API_KEY"] == "from-the-environment"  # the environment wins
+    assert "OPENAI_BASE_URL" not in os.environ and "db_password" not in os.environ
+
+
+def test_no_secrets_file_is_quiet(app_env: Path) -> None:
+    at = _app("settings")
+    assert not at.exception and not at.warning and not at.error
