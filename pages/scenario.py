@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import streamlit as st
 
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
-from workflow_core.scenario import import_scenario_zip, save_scenario_file
+from workflow_core.scenario import check_scenario_file, import_scenario_zip, save_scenario_file
 from workflow_core.workspace import EXAMPLE_SCENARIO, new_scenario_folder, scenario_folders
 
 FILES = {
@@ -22,10 +23,30 @@ FILES = {
 }
 
 
+def _writable(root: Path) -> Path:
+    """Where an edit to `root` is saved: the scenario itself, unless it ships with the app under assets/. Then
+    a copy in the user's scenarios folder becomes the active scenario (the installed files stay as shipped)."""
+    if not root.resolve().is_relative_to(EXAMPLE_SCENARIO.parent.resolve()):
+        return root
+    copy = new_scenario_folder(root.name)
+    try:
+        shutil.copytree(root, copy)
+    except OSError as exc:
+        raise ScenarioError([Problem(f"cannot copy the example to {copy}: {exc.strerror}.")]) from exc
+    st.session_state["scenario_path"] = str(copy)
+    st.session_state.pop("scenario_choice", None)  # the picker follows the new active scenario
+    st.session_state["scenario_notice"] = (
+        f"The example scenario ships with the app, so your edits go to a copy: {copy}. "
+        "It is now the active scenario; the example stays as it was."
+    )
+    return copy
+
+
 def _save(root: Path, relpath: str, text: str) -> bool:
     """Write one file through the core's checks; on a problem, say so and keep the user's text."""
     try:
-        save_scenario_file(root, relpath, text)
+        check_scenario_file(relpath, text)  # before any copy of the example: a rejected edit changes nothing
+        save_scenario_file(_writable(root), relpath, text)
     except DecomposeError as exc:
         ui.show_error(exc, f"{relpath} was not saved")
         return False
@@ -44,6 +65,8 @@ def _editor(root: Path, relpath: str, height: int = 380) -> None:
 
 
 ui.header("Scenario", "The company and its visitors: what every prompt reads. Saving writes to disk.")
+if "scenario_notice" in st.session_state:
+    st.info(st.session_state.pop("scenario_notice"), icon=":material/content_copy:")
 
 folders = scenario_folders()
 current = services.scenario_path()
@@ -143,9 +166,16 @@ with tabs[len(FILES) + 1]:
         parsed[pid] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     ui.show_problems(problems)
     if st.button("Save profiles", key="scenario_profiles_save", disabled=bool(problems)):
-        ok = all(_save(root, f"profiles/{pid}.json", text) for pid, text in parsed.items())
-        for p in profile_files:
-            if ok and p.stem not in parsed:
-                p.unlink()
-        if ok:
-            st.rerun()
+        try:
+            for pid, text in parsed.items():
+                check_scenario_file(f"profiles/{pid}.json", text)
+            target = _writable(root)
+        except DecomposeError as exc:
+            ui.show_error(exc, "Profiles were not saved")
+        else:
+            ok = all(_save(target, f"profiles/{pid}.json", text) for pid, text in parsed.items())
+            for p in profile_files:
+                if ok and p.stem not in parsed:
+                    (target / "profiles" / p.name).unlink(missing_ok=True)
+            if ok:
+                st.rerun()

@@ -16,6 +16,7 @@ from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.spec import dump_workflow, parse_workflow
 from workflow_core.store import Store
 from workflow_core.templates import load_template
+from workflow_core.workspace import EXAMPLE_SCENARIO, scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["home", "designer", "scenario", "run", "compare", "settings"]
@@ -191,3 +192,37 @@ def test_keys_in_streamlit_secrets_reach_the_environment_without_overriding_it(
 def test_no_secrets_file_is_quiet(app_env: Path) -> None:
     at = _app("settings")
     assert not at.exception and not at.warning and not at.error
+
+
+def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DECOMPOSE_SCENARIO")  # the shipped example is the active scenario
+    example = EXAMPLE_SCENARIO / "guidelines.md"
+    before = example.read_bytes()
+    at = _app("scenario")
+    key = f"scn:{EXAMPLE_SCENARIO}:guidelines.md"
+
+    at.text_area(key=f"scn:{EXAMPLE_SCENARIO}:company.json").set_value("{ not json").run()
+    at.button(key=f"save:scn:{EXAMPLE_SCENARIO}:company.json").click().run()
+    assert any("not saved" in e.value for e in at.error)
+    assert not scenarios_dir().exists()  # a rejected edit copies nothing
+
+    at.text_area(key=key).set_value("# Guidelines\n\nAlways short.\n").run()
+    at.button(key=f"save:{key}").click().run()
+    assert not at.exception
+    assert example.read_bytes() == before
+    copy = Path(at.session_state["scenario_path"])
+    assert (
+        copy.parent == scenarios_dir()
+        and (copy / "guidelines.md").read_text() == "# Guidelines\n\nAlways short.\n"
+    )
+    assert any(str(copy) in i.value for i in at.info)
+    assert at.selectbox(key="scenario_choice").value == copy
+
+    again = f"scn:{copy}:guidelines.md"
+    at.text_area(key=again).set_value("# Guidelines\n\nShorter.\n").run()
+    at.button(key=f"save:{again}").click().run()
+    assert Path(at.session_state["scenario_path"]) == copy and len(list(scenarios_dir().iterdir())) == 1
+    assert (copy / "guidelines.md").read_text() == "# Guidelines\n\nShorter.\n"
+    assert example.read_bytes() == before

@@ -600,13 +600,20 @@ def _file_problems(rel: PurePosixPath, text: str) -> list[Problem]:
     return []
 
 
-def save_scenario_file(scenario_root: str | Path, relpath: str, text: str) -> Path:
-    """Write one scenario file after checking its content the way `load_scenario` will read it.
-    Raises ScenarioError (and writes nothing) when the content is invalid."""
+def check_scenario_file(relpath: str, text: str) -> PurePosixPath:
+    """Check `text` as the content of scenario file `relpath` the way `load_scenario` will read it, and return
+    the safe relative path. Raises ScenarioError when the path or the content is invalid."""
     rel = _safe_relpath(relpath)
     problems = _file_problems(rel, text)
     if problems:
         raise ScenarioError(_located(problems, rel.as_posix()))
+    return rel
+
+
+def save_scenario_file(scenario_root: str | Path, relpath: str, text: str) -> Path:
+    """Write one scenario file after checking it (`check_scenario_file`).
+    Raises ScenarioError (and writes nothing) when the content is invalid."""
+    rel = check_scenario_file(relpath, text)
     root = Path(scenario_root)
     target = root.joinpath(*rel.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
