@@ -134,8 +134,11 @@ def _set_meta(field: str) -> None:
 
 
 def _problems(wf: Workflow) -> list[Problem]:
-    registry = services.registry()
-    return validate(wf, inputs=services.input_names(), check_model=registry.check_model)
+    try:
+        check_model = services.registry().check_model
+    except DecomposeError:
+        check_model = None  # the page says once why models go unchecked
+    return validate(wf, inputs=services.input_names(), check_model=check_model)
 
 
 def _field_problems(problems: list[Problem], node_id: str, field: str) -> None:
@@ -156,6 +159,10 @@ ui.header(
 
 wf = state.workflow()
 problems = _problems(wf)
+try:
+    services.registry()
+except DecomposeError as exc:
+    ui.show_error(exc, "Models cannot be checked until the providers file is fixed (see Settings)")
 
 toolbar = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
 with toolbar[0]:

@@ -99,6 +99,12 @@ except DecomposeError as exc:
     ui.show_error(exc, "The active scenario cannot be loaded; fix it on the Scenario page")
     st.stop()
 
+try:
+    registry = services.registry()
+except DecomposeError as exc:
+    ui.show_error(exc, "Nothing can run until the providers file is fixed (see Settings)")
+    st.stop()
+
 profile_ids = list(scenario.profiles)
 request = st.session_state.pop("run_request", None)
 
@@ -129,19 +135,29 @@ with st.container(border=True):
 
 workflow = _chosen_workflow(source, all_models)
 first_inputs = scenario_inputs(scenario, profiles[0]) if profiles else scenario_inputs(scenario, None)
-problems = validate(workflow, inputs=first_inputs.keys(), check_model=services.registry().check_model)
+problems = validate(workflow, inputs=first_inputs.keys(), check_model=registry.check_model)
 
 est_col, action_col = st.columns([3, 1], vertical_alignment="center")
 with est_col:
     if problems:
         ui.show_error(WorkflowError(problems), f"{workflow.name} cannot run yet")
     else:
-        estimate = estimate_run(workflow, first_inputs, services.price_book(), services.store())
+        prices = services.price_book()
+        estimate = estimate_run(workflow, first_inputs, prices, services.store())
         e = st.columns(4)
         e[0].metric("Estimated cost per run", ui.money(estimate.cost_usd))
         e[1].metric("Critical-path latency", f"≈{estimate.critical_path_s:.0f} s")
         e[2].metric("Runs", len(profiles))
         e[3].metric("Agents (k)", workflow.agent_count)
+        unpriced = sorted(
+            {n.model for n in estimate.nodes.values() if n.model and not prices.has_price(n.model)}
+        )
+        if unpriced:
+            st.warning(
+                f"No price is known for {', '.join(unpriced)}: the estimate counts it as $0. Add a price "
+                "override on the Settings page, or `prices:` in providers.yaml.",
+                icon=":material/price_change:",
+            )
         with st.expander("Estimate per node"):
             st.dataframe(
                 [

@@ -194,6 +194,12 @@ def finished(handle: RunHandle) -> None:
     for node in run.nodes:
         if node.status == "failed":
             st.error(f"Node **{node.id}** failed: {node.error}", icon=":material/error:")
+    warned: dict[str, list[str]] = {}
+    for node in run.nodes:
+        for warning in node.warnings:
+            warned.setdefault(warning, []).append(node.id)
+    for warning, ids in warned.items():
+        st.warning(f"{', '.join(f'**{i}**' for i in ids)}: {warning}", icon=":material/warning:")
     m = st.columns(5)
     m[0].metric("Cost", ui.money(run.total_cost_usd), help=f"estimated {ui.money(run.estimated_cost_usd)}")
     m[1].metric("Wall time", f"{run.wall_s:.1f} s")

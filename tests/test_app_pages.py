@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from workflow_core.fake_server import FakeOpenAIServer
 from workflow_core.records import NodeRecord, RunRecord
-from workflow_core.spec import dump_workflow, parse_workflow
+from workflow_core.spec import Edge, dump_workflow, parse_workflow
 from workflow_core.store import Store
 from workflow_core.templates import load_template
 from workflow_core.workspace import EXAMPLE_SCENARIO, scenarios_dir
@@ -226,3 +227,77 @@ def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
     assert Path(at.session_state["scenario_path"]) == copy and len(list(scenarios_dir().iterdir())) == 1
     assert (copy / "guidelines.md").read_text() == "# Guidelines\n\nShorter.\n"
     assert example.read_bytes() == before
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_to_the_end(at: AppTest) -> None:
+    at.button(key="run_start").click().run()
+    deadline = time.time() + 60
+    while time.time() < deadline and any(h.running for h in at.session_state["run_handles"].values()):
+        time.sleep(0.3)
+        at.run()
+    at.run()
+
+
+def test_a_cycle_is_reported_on_the_designer_and_blocks_the_run(app_env: Path) -> None:
+    at = _app("designer")
+    wf = at.session_state["workflow"].model_copy(deep=True)
+    wf.edges.append(Edge(source="site", target="visitor"))
+    at.session_state["workflow"] = wf
+    at.run()
+    next(b for b in at.button if b.label == "Auto-layout").click().run()
+    assert not at.exception
+    assert any("problem(s)" in e.value for e in at.error)
+    labels = {n.id: n.data["content"] for n in at.session_state["designer_flow:state"].nodes}
+    assert "part of a cycle" in labels["visitor"] and "part of a cycle" in labels["site"]
+    at.switch_page("pages/run.py").run()
+    assert not at.exception
+    assert any("cannot run yet" in e.value and "cycle" in e.value for e in at.error)
+    assert at.button(key="run_start").disabled
+
+
+def test_an_unreachable_provider_is_named_in_settings_and_on_the_failed_node(
+    app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    providers = tmp_path / "dead.yaml"
+    providers.write_text(
+        f"providers:\n  dead:\n    type: openai\n    base_url: http://127.0.0.1:{_closed_port()}/v1\n"
+        "    models: [m]\n    prices:\n      m: {input_per_mtok: 1, output_per_mtok: 1}\n"
+    )
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))
+    at = _app("settings")
+    at.selectbox(key="settings_check_target").set_value("dead").run()
+    at.button(key="settings_check").click().run()
+    assert any("cannot connect" in e.value for e in at.error)
+    at.switch_page("pages/run.py").run()
+    at.selectbox(key="run_all_models").set_value("dead/m").run()
+    _run_to_the_end(at)
+    assert not at.exception
+    assert any("personalizer" in e.value and "cannot connect" in e.value for e in at.error)
+
+
+def test_a_model_without_a_price_is_flagged_in_the_estimate_and_the_run(app_env: Path) -> None:
+    at = _app("run")
+    at.selectbox(key="run_all_models").set_value("fake/large").run()  # the providers file prices only small
+    assert any("No price is known for fake/large" in w.value for w in at.warning)
+    _run_to_the_end(at)
+    assert not at.exception
+    assert any("personalizer" in w.value and "no price is known" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_broken_providers_file_is_a_message_on_every_page(
+    app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("providers:\n  x: [\n")
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(broken))
+    at = _app(page)
+    assert not at.exception
+    if page in {"designer", "run", "settings"}:
+        assert any("providers file" in e.value and "not valid YAML" in e.value for e in at.error)
