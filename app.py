@@ -19,9 +19,13 @@ PAGES = [
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
-# Metric values at a size that fits four or five to a row at 800 px without truncating costs.
+# Metric values at a size that fits four or five to a row without truncating costs. Below 1100 px the open
+# sidebar leaves the main area about 500 px: columns then wrap onto a new line instead of squeezing metrics,
+# buttons and labels into slivers (Streamlit itself stacks them only below 640 px).
 st.html(
     "<style>[data-testid='stMetricValue']{font-size:1.55rem}"
-    "[data-testid='stMetricValue'] > div{overflow:visible}</style>"
+    "[data-testid='stMetricValue'] > div{overflow:visible}"
+    "@media (max-width:1100px){[data-testid='stHorizontalBlock']{flex-wrap:wrap}"
+    "[data-testid='stColumn']{min-width:8.5rem}}</style>"
 )
 st.navigation(PAGES).run()
