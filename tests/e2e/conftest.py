@@ -157,9 +157,18 @@ def preview_frame(page: Page) -> Frame:
 
 
 def shot(page: Page, name: str, width: int = 1280) -> Path:
+    """A screenshot of the whole page at `width`: Streamlit scrolls inside its main area, not the document,
+    so the viewport grows to the main area's height for the picture and is set back afterwards."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": width, "height": 900})
-    page.wait_for_timeout(400)
+    wait_idle(page)
+    height = page.evaluate(
+        "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+        " return m ? m.scrollHeight : 900; }"
+    )
+    page.set_viewport_size({"width": width, "height": max(900, min(int(height), 6000))})
+    page.wait_for_timeout(250)  # let charts and the canvas re-measure at the new size
     path = ARTIFACTS / f"{name}-{width}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": width, "height": 900})
     return path

@@ -36,6 +36,8 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     expect(table).to_contain_text("personalizer")
     expect(table).to_contain_text("$0.0")
     shot(page, "run-fake-nodes")
+    shot(page, "run-fake-nodes", width=800)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("tab", name="Timeline").click()
     expect(page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").last).to_be_visible()
