@@ -14,4 +14,10 @@ python3 -m pip install -q -e '.[test]'
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy workflow_core
-python3 -m pytest -q "$@"
+if [ "$#" -gt 0 ]; then
+  exec python3 -m pytest -q "$@"
+fi
+# Two runs: Playwright's sync API keeps an event loop running in the main thread for the whole browser session,
+# which the asyncio tests cannot share.
+python3 -m pytest -q --ignore=tests/e2e
+python3 -m pytest -q tests/e2e
