@@ -1,67 +1,141 @@
-"""Compare (first cut): run several templates on one profile and put their pages, costs, latencies and QA
-scores side by side. The decomposition lab (workflow_core.compare / experiment / charts) plugs in at
-`_charts`: it takes the finished runs, so experiments over profiles and repeats can replace this page's
-sequential queue without changing the layout."""
+"""Compare: the decomposition lab. Run variants × profiles × repeats in the background, then compare cost,
+latency and quality per variant, re-price under other models, fit the coordination overhead, find the TCO
+break-even and export the lot."""
 
 from __future__ import annotations
 
-import uuid
+import time
 
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from studio import services, ui
-from studio.run_panel import MOBILE, RunHandle, live_progress
+from studio import lab, services, ui
+from studio.run_panel import MOBILE
+from workflow_core import charts, workspace
+from workflow_core.compare import M_EXPLANATION, TcoInputs, headline, pages
+from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError
-from workflow_core.records import RunRecord
-from workflow_core.runner import BackgroundRun
-from workflow_core.scenario import scenario_inputs
+from workflow_core.experiment_runner import BackgroundExperiment, ExperimentStatus
 from workflow_core.site import sandboxed_preview
-from workflow_core.templates import TEMPLATE_NAMES
 
 POLL_S = 1.0
+STATUS_ICON = {
+    "ok": ":material/check_circle:",
+    "running": ":material/progress_activity:",
+    "failed": ":material/error:",
+    "skipped": ":material/block:",
+    "cancelled": ":material/stop_circle:",
+    "pending": ":material/radio_button_unchecked:",
+}
 
 
-def _queue() -> list[RunHandle]:
-    queue: list[RunHandle] = st.session_state.setdefault("compare_queue", [])
-    return queue
+def _background() -> BackgroundExperiment | None:
+    value: BackgroundExperiment | None = st.session_state.get("lab_background")
+    return value
 
 
-def _advance() -> None:
-    """Start the next queued run once the previous one ended: one at a time, so local models don't compete."""
-    queue = _queue()
-    for h in queue:
-        h.refresh()
-    if any(h.running for h in queue):
-        return
-    nxt = next((h for h in queue if h.background is None and h.run is None and h.error is None), None)
-    if nxt is None:
-        return
+def _running() -> bool:
+    bg = _background()
+    return bg is not None and bg.poll().state == "running"
+
+
+def _start(spec_args: dict[str, object]) -> None:
     try:
-        scenario = services.scenario(services.scenario_path())
-        inputs = scenario_inputs(scenario, nxt.profile)
-        nxt.background = BackgroundRun(
-            services.engine(), nxt.workflow, inputs, profile_id=nxt.profile, extras={"scenario": scenario}
-        )
+        spec = lab.build_spec(**spec_args)  # type: ignore[arg-type]
+        for variant in spec.variants:
+            variant.resolve()  # a broken saved workflow is a message now, not a failed trial later
+        settings = services.settings()  # read here: the experiment's thread has no session
+
+        def engine_factory() -> Engine:
+            return workspace.new_engine(settings=settings)
+
+        st.session_state["lab_background"] = BackgroundExperiment(spec, scenario, engine_factory)
+        st.session_state.pop("lab_start_error", None)
     except DecomposeError as exc:
-        nxt.error = str(exc)
+        st.session_state["lab_start_error"] = exc
 
 
-def _charts(runs: list[RunRecord]) -> go.Figure:
-    """Cost, critical-path latency and QA score per variant."""
-    names = [r.workflow for r in runs]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("Cost (USD)", "Critical path (s)", "QA score"))
-    fig.add_trace(go.Bar(x=names, y=[r.total_cost_usd for r in runs], marker_color="#1c7ed6"), row=1, col=1)
-    fig.add_trace(go.Bar(x=names, y=[r.critical_path_s for r in runs], marker_color="#f59f00"), row=1, col=2)
-    fig.add_trace(go.Bar(x=names, y=[r.qa_score or 0.0 for r in runs], marker_color="#2f9e44"), row=1, col=3)
-    fig.update_layout(
-        template="plotly_white", showlegend=False, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 30}
-    )
-    return fig
+def _usd(value: float) -> str:
+    """A fitted coefficient: signed, and readable when tiny."""
+    sign = "−" if value < 0 else ""
+    size = abs(value)
+    return f"{sign}${size:.2e}" if 0 < size < 1e-4 else f"{sign}{ui.money(size)}"
 
 
-ui.header("Compare", "Run two or more templates on the same profile and see what decomposition buys.")
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def _describe(row: dict[str, object]) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(str(row["created_at"]))))
+    return f"{row['name']} · {when}"
+
+
+def _progress(status: ExperimentStatus) -> None:
+    """Trial i/N, what runs now, node by node, and the trials finished so far."""
+    total = status.total or 1
+    if status.state == "running" and status.variant is not None:
+        now = f"trial {min(status.done + 1, total)}/{total}: {status.variant} on {status.profile or '–'}"
+        now += f", repeat {status.repeat + 1}" if status.repeat else ""
+    else:
+        now = f"{status.done}/{total} trials" if status.total else "starting…"
+    bg = _background()
+    if bg is not None and bg.cancel_requested and status.state == "running":
+        now += " · cancelling"
+    st.progress(status.done / total, text=f"{now} · {status.elapsed_s:.0f} s")
+    if status.nodes:
+        st.markdown(
+            " &nbsp; ".join(f"{STATUS_ICON.get(s, '')} {node}" for node, s in status.nodes.items()),
+            help="Nodes of the trial under way",
+        )
+    if status.trials:
+        st.table(
+            [
+                {
+                    "variant": t.variant,
+                    "profile": t.profile or "–",
+                    "repeat": t.repeat + 1,
+                    "status": "ok" if t.ok else (t.error or "failed")[:70],
+                    "cost": ui.money(t.cost_usd),
+                    "critical path": f"{t.critical_path_s:.1f} s",
+                    "QA": "–" if t.run is None or t.run.qa_score is None else f"{t.run.qa_score:.2f}",
+                }
+                for t in status.trials[-8:]
+            ],
+            hide_index=True,
+            border="horizontal",
+        )
+
+
+@st.fragment(run_every=POLL_S if _running() else None)
+def progress_panel() -> None:
+    bg = _background()
+    if bg is None:
+        return
+    status = bg.poll()
+    if status.state == "running":
+        with st.container(border=True):
+            st.markdown(f"**Running {bg.spec.name}**")
+            _progress(status)
+        return
+    # Finished (or failed): show it below and stop polling with a full rerun.
+    st.session_state.pop("lab_background", None)
+    if status.error:
+        st.session_state["lab_run_error"] = status.error
+    elif status.experiment is not None:
+        st.session_state["lab_shown"] = status.experiment.experiment_id
+        lab.view(status.experiment)
+        if status.state == "cancelled":
+            st.session_state["lab_run_error"] = "Cancelled: the trials that had not started are marked so."
+    st.rerun()
+
+
+# ---------------------------------------------------------------- page: setup
+
+ui.header(
+    "Compare",
+    "The decomposition lab: run variants × profiles, then compare cost, latency and quality, "
+    "re-price on other models, fit the coordination overhead and find when decomposing pays off.",
+)
 
 try:
     scenario = services.scenario(services.scenario_path())
@@ -69,83 +143,420 @@ except DecomposeError as exc:
     ui.show_error(exc, "The active scenario cannot be loaded; fix it on the Scenario page")
     st.stop()
 
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([2, 1.2, 1.2, 0.8], vertical_alignment="bottom")
+profile_ids = list(scenario.profiles)
+model_choices = ["", *services.model_refs()]
+running = _running()
+
+new_tab, saved_tab = st.tabs([":material/science: New experiment", ":material/history: Saved experiments"])
+with new_tab:
+    c1, c2 = st.columns([3, 2])
     with c1:
-        variants = st.multiselect(
-            "Templates", TEMPLATE_NAMES, default=["single", "seed"], key="compare_variants"
+        chosen = st.multiselect(
+            "Variants",
+            lab.variant_options(),
+            default=["single", "seed"],
+            format_func=lab.variant_label,
+            key="lab_variants",
+            help="Templates (k = number of agents) and the workflows you saved in the Designer",
         )
     with c2:
-        profile = st.selectbox("Profile", list(scenario.profiles), key="compare_profile")
-    with c3:
         all_models = st.selectbox(
             "Run every model on",
-            ["", *services.model_refs()],
-            key="compare_all_models",
+            model_choices,
+            key="lab_all_models",
             accept_new_options=True,
             format_func=lambda r: r or "(each node's own model)",
+            help="Override per variant below",
+        )
+    c3, c4, c5 = st.columns([3, 1, 2])
+    with c3:
+        profiles = st.multiselect(
+            "Profiles",
+            profile_ids,
+            default=profile_ids[:2],
+            key="lab_profiles",
+            help="Every variant runs on each",
         )
     with c4:
-        busy = any(
-            h.running or (h.background is None and h.run is None and h.error is None) for h in _queue()
+        repeats = int(
+            st.number_input("Repeats", min_value=1, max_value=10, value=1, step=1, key="lab_repeats")
         )
-        go_clicked = st.button(
-            "Compare",
+    with c5:
+        name = st.text_input("Name", key="lab_name", placeholder="e.g. depth on small models")
+    per_variant: dict[str, str] = {}
+    if chosen:
+        with st.expander("Models per variant"):
+            cols = st.columns(min(len(chosen), 3))
+            for i, option in enumerate(chosen):
+                with cols[i % len(cols)]:
+                    per_variant[option] = st.selectbox(
+                        lab.variant_label(option),
+                        ["(as above)", *model_choices],
+                        key=f"lab_model:{option}",
+                        accept_new_options=True,
+                        format_func=lambda r: r or "(each node's own model)",
+                    )
+    models = {
+        o: all_models if per_variant.get(o, "(as above)") == "(as above)" else per_variant[o] for o in chosen
+    }
+    trials = len(chosen) * len(profiles) * repeats
+    b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="center")
+    with b1:
+        start = st.button(
+            "Run experiment",
             type="primary",
+            icon=":material/play_arrow:",
+            disabled=running or not chosen or not profiles,
+            key="lab_start",
             width="stretch",
-            disabled=len(variants) < 2 or busy,
-            key="compare_start",
         )
-    if len(variants) < 2:
-        st.caption("Pick at least two templates.")
+    with b2:
+        if running and st.button("Cancel", icon=":material/stop:", key="lab_cancel", width="stretch"):
+            bg = _background()
+            if bg is not None:
+                bg.cancel()
+    with b3:
+        if not chosen or not profiles:
+            st.caption("Pick at least one variant and one profile.")
+        else:
+            st.caption(f"{trials} run(s), one at a time. Nodes already computed come from the cache.")
 
-if go_clicked:
-    st.session_state["compare_queue"] = [
-        RunHandle(
-            uuid.uuid4().hex[:8],
-            name,
-            services.template(name).with_models(all_models=all_models or None),
-            profile,
-        )
-        for name in variants
+with saved_tab:
+    saved = services.store().list_experiments()
+    if not saved:
+        st.caption("Experiments you run are kept here and can be reopened.")
+    else:
+        s1, s2 = st.columns([4, 1], vertical_alignment="bottom")
+        with s1:
+            picked = st.selectbox(
+                "Saved experiment",
+                [str(r["experiment_id"]) for r in saved],
+                format_func=lambda eid: _describe(next(r for r in saved if r["experiment_id"] == eid)),
+                key="lab_saved",
+            )
+        with s2:
+            if st.button("Open", key="lab_open", width="stretch", icon=":material/folder_open:"):
+                st.session_state["lab_shown"] = picked
+                st.session_state.pop("lab_run_error", None)
+
+if start:
+    _start({"name": name, "options": chosen, "models": models, "profiles": profiles, "repeats": repeats})
+    st.session_state.pop("lab_run_error", None)
+    st.rerun()  # redraw with Cancel and the polling progress
+
+start_error = st.session_state.get("lab_start_error")
+if isinstance(start_error, DecomposeError):
+    ui.show_error(start_error, "The experiment cannot start")
+progress_panel()
+run_error = st.session_state.get("lab_run_error")
+if run_error:
+    st.warning(run_error, icon=":material/warning:")
+
+# ---------------------------------------------------------------- page: results
+
+shown = st.session_state.get("lab_shown")
+if not shown:
+    st.info(
+        "Pick variants and profiles, then **Run experiment**; or open a saved one. The results, what-if "
+        "pricing, coordination fit, TCO and exports appear here.",
+        icon=":material/science:",
+    )
+    st.stop()
+try:
+    view = lab.open_experiment(str(shown))
+except DecomposeError as exc:
+    ui.show_error(exc, "That experiment cannot be opened")
+    st.stop()
+
+exp = view.experiment
+st.divider()
+st.subheader(exp.spec.name)
+when = time.strftime("%Y-%m-%d %H:%M", time.localtime(exp.created_at))
+st.caption(
+    f"Experiment {exp.experiment_id} · {when} · {len(exp.spec.variants)} variant(s) × "
+    f"{len(exp.spec.profiles) or 'all'} profile(s) × {exp.spec.repeats} repeat(s) · {len(exp.trials)} runs"
+)
+failed = [t for t in exp.trials if not t.ok]
+if failed:
+    st.warning(
+        f"{len(failed)} of {len(exp.trials)} runs failed; their variants' means leave them out. First: "
+        f"{failed[0].variant} on {failed[0].profile or '–'}: {failed[0].error}",
+        icon=":material/warning:",
+    )
+with st.container(border=True):
+    st.markdown(f"#### :material/insights: {view.headline}")
+    cheapest = min(view.summaries, key=lambda s: s.cost_usd if s.runs > s.failures else float("inf"))
+    with_qa = [s for s in view.summaries if s.qa_mean is not None]
+    best = max(with_qa, key=lambda s: s.qa_mean or 0.0) if with_qa else None
+    fastest = min(view.summaries, key=lambda s: s.critical_path_s if s.runs > s.failures else float("inf"))
+    m = st.columns(4)
+    m[0].metric("Cheapest per run", ui.money(cheapest.cost_usd), cheapest.variant, delta_color="off")
+    m[1].metric(
+        "Best QA",
+        "–" if best is None else f"{best.qa_mean:.2f}",
+        None if best is None else best.variant,
+        delta_color="off",
+    )
+    m[2].metric(
+        "Fastest critical path", _seconds(fastest.critical_path_s), fastest.variant, delta_color="off"
+    )
+    m[3].metric("Runs", len(exp.trials), f"{len(failed)} failed" if failed else "all ok", delta_color="off")
+
+results_tab, pages_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
+    [
+        ":material/table_chart: Results",
+        ":material/web: Pages",
+        ":material/price_change: What-if pricing",
+        ":material/hub: Coordination overhead",
+        ":material/savings: TCO",
+        ":material/download: Export",
     ]
-    _advance()
+)
 
+with results_tab:
+    st.dataframe(
+        lab.summary_rows(view.summaries),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calls": st.column_config.NumberColumn(format="%.1f"),
+            "input tokens": st.column_config.NumberColumn(format="%.0f"),
+            "output tokens": st.column_config.NumberColumn(format="%.0f"),
+            "cost / run": st.column_config.NumberColumn(
+                format="$%.6f", help="Mean USD per run, cached nodes at their original cost"
+            ),
+            "wall s": st.column_config.NumberColumn(format="%.2f"),
+            "critical path s": st.column_config.NumberColumn(
+                format="%.2f", help="Longest chain of dependent nodes"
+            ),
+            "distinctiveness": st.column_config.NumberColumn(
+                format="%.2f", help="How different the pages for different profiles are (0: the same words)"
+            ),
+        },
+        key="lab_summary",
+    )
+    cq, ak, nc, tl = st.tabs(["Cost vs quality", "Against k", "Cost by node", "Latency timelines"])
+    with cq:
+        st.plotly_chart(view.figures["cost_quality"], width="stretch", key="lab_fig_cq")
+        st.caption("Stars are on the Pareto front: no other variant is both cheaper and better.")
+    with ak:
+        st.plotly_chart(view.figures["against_k"], width="stretch", key="lab_fig_k")
+    with nc:
+        st.plotly_chart(view.figures["node_costs"], width="stretch", key="lab_fig_nodes")
+    with tl:
+        for i, fig in enumerate(view.timelines):
+            st.plotly_chart(fig, width="stretch", key=f"lab_fig_tl{i}")
+        if not view.timelines:
+            st.caption("No run finished, so there is no timeline.")
+    st.markdown("**Per node** (means per run)")
+    st.dataframe(
+        view.nodes,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calls": st.column_config.NumberColumn(format="%.1f"),
+            "input_tokens": st.column_config.NumberColumn("input tokens", format="%.0f"),
+            "output_tokens": st.column_config.NumberColumn("output tokens", format="%.0f"),
+            "cost_usd": st.column_config.NumberColumn("cost / run", format="$%.6f"),
+            "latency_s": st.column_config.NumberColumn("latency s", format="%.2f"),
+            "cached_share": st.column_config.ProgressColumn(
+                "cached", format="percent", min_value=0, max_value=1
+            ),
+        },
+        key="lab_nodes",
+    )
+    with st.expander(f"All {len(view.trials)} runs"):
+        st.dataframe(view.trials, hide_index=True, width="stretch", key="lab_trials")
 
-@st.fragment(run_every=POLL_S if any(h.running for h in _queue()) else None)
-def progress_and_results() -> None:
-    queue = _queue()
-    if not queue:
-        st.info("Pick templates and a profile, then Compare. Runs go one after another.")
-        return
-    was_busy = any(h.running for h in queue)
-    _advance()
-    for h in queue:
-        if h.running and h.background is not None:
-            live_progress(h, h.background.poll())
-    done = [h for h in queue if h.run is not None]
-    for h in queue:
-        if h.error:
-            st.error(f"{h.label}: {h.error}", icon=":material/error:")
-    if done:
-        runs = [h.run for h in done if h.run is not None]
-        st.plotly_chart(_charts(runs), width="stretch", key="compare_bars")
-        cols = st.columns(len(done))
-        for col, h in zip(cols, done, strict=True):
-            run = h.run
-            assert run is not None
+with pages_tab:
+    run_profiles = sorted({t.profile for t in exp.trials if t.profile}) or [None]
+    p1, p2 = st.columns([3, 1])
+    with p1:
+        page_profile = st.selectbox(
+            "Profile", run_profiles, key="lab_page_profile", format_func=lambda p: p or "–"
+        )
+    with p2:
+        page_repeat = int(
+            st.number_input(
+                "Repeat", 1, exp.spec.repeats, 1, key="lab_page_repeat", disabled=exp.spec.repeats == 1
+            )
+        )
+    rows = pages(exp, page_profile, page_repeat - 1)
+    for start_at in range(0, len(rows), 3):
+        cols = st.columns(3)
+        for col, row in zip(cols, rows[start_at : start_at + 3], strict=False):
             with col, st.container(border=True):
-                st.markdown(f"**{run.workflow}** · k = {run.agent_count} · {run.status}")
-                m = st.columns(3)
-                m[0].metric("Cost", ui.money(run.total_cost_usd))
-                m[1].metric("Critical path", f"{run.critical_path_s:.1f} s")
-                m[2].metric("QA", f"{run.qa_score:.2f}" if run.qa_score is not None else "–")
-                if run.page_html:
-                    st.iframe(sandboxed_preview(run.page_html, *MOBILE), height=MOBILE[1] + 20)
+                qa = "–" if row["qa_score"] is None else f"{row['qa_score']:.2f}"
+                st.markdown(f"**{row['variant']}** · k = {row['k']} · QA {qa}")
+                if row["page_html"]:
+                    st.iframe(sandboxed_preview(row["page_html"], *MOBILE), height=MOBILE[1] + 20)
                 else:
-                    st.caption("No page.")
-    if was_busy and not any(h.running for h in queue):
-        st.rerun()
+                    st.caption(row["error"] or "No page.")
+    st.caption("Pages run with scripts but in a sandbox without the app's origin.")
 
+with whatif_tab:
+    st.markdown(
+        "Re-price the measured runs on other models: the token counts stay as measured, the prices change. "
+        "Pick a model for every node (`*`) and, if you like, a different one for some nodes."
+    )
+    choices = lab.whatif_choices()
+    w1, w2 = st.columns([2, 3])
+    with w1:
+        star = st.selectbox(
+            "Every model-backed node (*)",
+            choices,
+            key="lab_whatif:*",
+            accept_new_options=True,
+            format_func=lambda r: r or "(as measured)",
+        )
+    node_ids = lab.model_nodes(view)
+    with w2, st.expander(f"Per node ({len(node_ids)})"):
+        picks = {}
+        cols = st.columns(2)
+        for i, node_id in enumerate(node_ids):
+            with cols[i % 2]:
+                picks[node_id] = st.selectbox(
+                    node_id,
+                    choices,
+                    key=f"lab_whatif:{node_id}",
+                    accept_new_options=True,
+                    format_func=lambda r: r or "(as *)",
+                )
+    model_map = {k: v for k, v in {"*": star, **picks}.items() if v}
+    if not model_map:
+        st.info("Pick a model above to see what these runs would cost on it.", icon=":material/price_change:")
+    else:
+        try:
+            rp = lab.whatif(view, model_map)
+        except DecomposeError as exc:
+            ui.show_error(exc, "The what-if cannot be priced")
+        else:
+            if rp.estimate:
+                st.warning(
+                    "**Estimate**: tokens measured on another model. A different model would have written a "
+                    "different number of tokens.",
+                    icon=":material/info:",
+                )
+            if rp.unpriced:
+                st.error(
+                    f"No price is known for {', '.join(rp.unpriced)}: counted as $0. Add a price on the "
+                    "Settings page.",
+                    icon=":material/error:",
+                )
+            with st.container(border=True):
+                st.markdown(f"#### {headline(rp.summaries, estimate=rp.estimate)}")
+            st.table(lab.repriced_rows(view.summaries, rp.summaries), hide_index=True, border="horizontal")
+            st.plotly_chart(
+                view.cached(
+                    ("whatif_fig", lab.model_map_key(model_map)),
+                    lambda: charts.cost_quality(rp.summaries, title="Cost vs quality (what-if prices)"),
+                ),
+                width="stretch",
+                key="lab_fig_whatif",
+            )
 
-progress_and_results()
+priced = "what-if prices (estimate)" if model_map else "measured costs"
+
+with fit_tab:
+    fit = lab.fit(view, model_map)
+    st.markdown(
+        f"The seed's cost model, fitted to each run's {priced}: **cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
+    )
+    f = st.columns(5)
+    f[0].metric("m", "–" if fit.m != fit.m else f"{fit.m:.2f}", help="How fast coordination grows with k")
+    f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
+    f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
+    f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
+    f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
+    for warning in fit.warnings:
+        st.warning(warning, icon=":material/warning:")
+    st.info(
+        fit.explanation() if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:"
+    )
+    with st.expander("What m means", expanded=False):
+        st.write(M_EXPLANATION)
+    st.plotly_chart(
+        view.cached(("fit_fig", lab.model_map_key(model_map)), lambda: charts.coordination_fit(fit)),
+        width="stretch",
+        key="lab_fig_fit",
+    )
+
+with tco_tab:
+    st.markdown(
+        f"Each agent costs engineering once; then every request costs its variant's {priced}. "
+        "When does decomposing pay for itself?"
+    )
+    t = st.columns(4)
+    with t[0]:
+        engineering = st.number_input(
+            "Engineering per agent (USD)", min_value=0.0, value=2000.0, step=500.0, key="lab_tco_eng"
+        )
+    with t[1]:
+        requests = st.number_input(
+            "Requests per month", min_value=0.0, value=10_000.0, step=1000.0, key="lab_tco_req"
+        )
+    with t[2]:
+        growth = st.number_input(
+            "Monthly growth (%)", min_value=-50.0, max_value=200.0, value=0.0, step=5.0, key="lab_tco_growth"
+        )
+    with t[3]:
+        months = int(
+            st.number_input("Months", min_value=1, max_value=120, value=24, step=6, key="lab_tco_months")
+        )
+    inputs = TcoInputs(
+        engineering_cost_per_agent=float(engineering),
+        requests_per_month=float(requests),
+        monthly_growth=float(growth) / 100,
+        months=months,
+    )
+    result = lab.tco_result(view, model_map, inputs)
+    if result is None:
+        st.info("No variant finished a run: there is nothing to cost.")
+    else:
+        if result.break_evens:
+            st.table(lab.break_even_rows(result), hide_index=True, border="horizontal")
+        else:
+            st.caption("Only one variant: nothing to break even against.")
+        st.plotly_chart(charts.tco_chart(result), width="stretch", key="lab_fig_tco")
+
+with export_tab:
+    html_report, csv_rows, json_doc = lab.exports(view, model_map, inputs)
+    st.markdown(
+        "The report is one HTML file with its charts, the what-if and TCO above, and thumbnails of the pages; "
+        "it opens offline."
+    )
+    slug = exp.experiment_id
+    d = st.columns(3)
+    with d[0]:
+        st.download_button(
+            "report.html",
+            html_report,
+            file_name=f"report-{slug}.html",
+            mime="text/html",
+            icon=":material/description:",
+            key="lab_dl_html",
+            on_click="ignore",
+            width="stretch",
+        )
+    with d[1]:
+        st.download_button(
+            "results.csv",
+            csv_rows,
+            file_name=f"results-{slug}.csv",
+            mime="text/csv",
+            icon=":material/table:",
+            key="lab_dl_csv",
+            on_click="ignore",
+            width="stretch",
+        )
+    with d[2]:
+        st.download_button(
+            "results.json",
+            json_doc,
+            file_name=f"results-{slug}.json",
+            mime="application/json",
+            icon=":material/data_object:",
+            key="lab_dl_json",
+            on_click="ignore",
+            width="stretch",
+        )

@@ -1,0 +1,168 @@
+"""The Compare page (the decomposition lab) through Streamlit's AppTest, on the scripted fake server."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workflow_core.compare import Experiment, ExperimentSpec, Variant
+from workflow_core.experiment_runner import BackgroundExperiment
+from workflow_core.fake_server import FakeOpenAIServer
+from workflow_core.scenario import load_scenario
+from workflow_core.workspace import new_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def lab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -> Iterator[Path]:
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(
+        "providers:\n  fake:\n    type: openai\n"
+        f"    base_url: {fake_openai.base_url}\n    models: [small, large]\n"
+        "    prices:\n      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
+        "      large: {input_per_mtok: 2.0, output_per_mtok: 8.0}\n"
+    )
+    scenario = tmp_path / "scenario"
+    shutil.copytree(ROOT / "assets" / "example_scenario", scenario)
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "runs.sqlite3"))
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DECOMPOSE_SCENARIO", str(scenario))
+    monkeypatch.chdir(ROOT)
+    yield scenario
+
+
+@pytest.fixture
+def experiment(lab_env: Path) -> Experiment:
+    """single on the large model vs seed and deep on the small one, two profiles: stored like the page does."""
+    scenario = load_scenario(lab_env)
+    spec = ExperimentSpec(
+        name="depths",
+        variants=[
+            Variant(name="single", workflow="single", all_models="fake/large"),
+            Variant(name="seed", workflow="seed", all_models="fake/small"),
+            Variant(name="deep", workflow="deep", all_models="fake/small"),
+        ],
+        profiles=sorted(scenario.profiles)[:2],
+    )
+    status = BackgroundExperiment(spec, scenario, new_engine).wait(60)
+    assert status.state == "finished", status.error
+    assert status.experiment is not None
+    return status.experiment
+
+
+def _compare(shown: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/compare.py")
+    if shown:
+        at.session_state["lab_shown"] = shown
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [w.value for w in at.warning] + [e.value for e in at.error]
+    parts += [i.value for i in at.info] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+def _table_cells(at: AppTest) -> str:
+    return "\n".join(t.value.to_string() for t in at.table)
+
+
+def test_a_stored_experiment_shows_its_table_headline_fit_and_exports(experiment: Experiment) -> None:
+    at = _compare(experiment.experiment_id)
+    text = _texts(at)
+    assert "decomposed (seed, k=3) vs single (single, k=1)" in text and "cheaper" in text
+    summary = at.dataframe[0].value
+    assert list(summary["variant"]) == ["single", "seed", "deep"]
+    assert list(summary["k"]) == [1, 3, 6]
+    assert "QA (mean ± sd)" in summary.columns and " ± " in summary["QA (mean ± sd)"][0]
+    assert {m.label for m in at.metric} >= {"Cheapest per run", "Best QA", "m", "R²"}
+    assert "Fitted m =" in text and "m says how fast coordination grows" in text
+    assert {b.label for b in at.get("download_button")} == {"report.html", "results.csv", "results.json"}
+
+
+def test_a_what_if_model_reprices_and_is_marked_as_an_estimate(experiment: Experiment) -> None:
+    at = _compare(experiment.experiment_id)
+    assert "Pick a model above" in _texts(at)
+    at.selectbox(key="lab_whatif:*").set_value("openai/gpt-4.1").run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Estimate" in text and "tokens measured on another model" in text
+    assert "(estimated prices)" in text
+    cells = _table_cells(at)
+    assert "what-if / run" in cells and "+" in cells  # gpt-4.1 costs more than the fake small/large prices
+    # The node a user names keeps its own model: re-price the personalizer only, the rest stays measured.
+    at.selectbox(key="lab_whatif:*").set_value("").run()
+    at.selectbox(key="lab_whatif:personalizer").set_value("openai/gpt-4.1-mini").run()
+    assert not at.exception
+    assert "Estimate" in _texts(at)
+
+
+def test_a_higher_engineering_cost_moves_the_break_even_later(experiment: Experiment) -> None:
+    at = _compare(experiment.experiment_id)
+    at.number_input(key="lab_tco_req").set_value(1000.0).run()
+    at.number_input(key="lab_tco_eng").set_value(0.01).run()
+    cheap = at.table[-1].value
+    at.number_input(key="lab_tco_eng").set_value(1.0).run()
+    dear = at.table[-1].value
+    assert not at.exception
+    seed_cheap = cheap[cheap["variant"] == "seed"].iloc[0]
+    seed_dear = dear[dear["variant"] == "seed"].iloc[0]
+    volume = {
+        name: float(str(row["pays off after (requests)"]).replace(",", ""))
+        for name, row in (("cheap", seed_cheap), ("dear", seed_dear))
+    }
+    assert volume["dear"] == pytest.approx(volume["cheap"] * 100, rel=0.02)
+
+
+def test_running_an_experiment_from_the_page_shows_its_results(lab_env: Path) -> None:
+    at = _compare()
+    assert "Pick variants and profiles" in _texts(at)
+    at.multiselect(key="lab_variants").set_value(["single", "seed"])
+    at.multiselect(key="lab_profiles").set_value(["arjun-utilities"])
+    at.selectbox(key="lab_all_models").set_value("fake/small")
+    at.text_input(key="lab_name").set_value("from the page")
+    at.button(key="lab_start").click().run()
+    assert not at.exception
+    deadline = time.time() + 30
+    while "lab_shown" not in at.session_state and time.time() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    assert at.subheader[0].value == "from the page"
+    summary = at.dataframe[0].value
+    assert list(summary["variant"]) == ["single", "seed"] and list(summary["failures"]) == [0, 0]
+    # Saved: it can be reopened from the list.
+    assert at.selectbox(key="lab_saved").value == at.session_state["lab_shown"]
+
+
+def test_reopening_a_saved_experiment_and_a_missing_one(experiment: Experiment) -> None:
+    at = _compare()
+    at.selectbox(key="lab_saved").set_value(experiment.experiment_id)
+    at.button(key="lab_open").click().run()
+    assert not at.exception and at.subheader[0].value == "depths"
+    at.session_state["lab_shown"] = "no-such-id"
+    at.run()
+    assert not at.exception
+    assert any("cannot be opened" in e.value for e in at.error)
+
+
+def test_a_broken_saved_workflow_is_a_message_not_a_traceback(lab_env: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "home" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "broken.yaml").write_text("name: broken\nnodes: [ {id: a, kind: nope} ]\n")
+    at = _compare()
+    at.multiselect(key="lab_variants").set_value(["single", f"saved:{folder / 'broken.yaml'}"])
+    at.button(key="lab_start").click().run()
+    assert not at.exception
+    assert any("cannot start" in e.value for e in at.error)

@@ -1,0 +1,163 @@
+"""Runs an experiment on a background thread with its own event loop, so a UI can poll its progress (trial
+i/N, the variant, profile and node at work) and cancel it without blocking. Like `runner.BackgroundRun` for a
+single run; one per browser session, nothing shared between sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from workflow_core.engine import Engine
+from workflow_core.errors import DecomposeError
+from workflow_core.experiment import Experiment, ExperimentSpec, Progress, Trial, run_experiment
+from workflow_core.scenario import Scenario
+from workflow_core.store import Store
+
+
+@dataclass
+class ExperimentStatus:
+    """A consistent copy of a background experiment's state at one moment."""
+
+    state: str  # "running" | "finished" | "cancelled" | "error"
+    done: int
+    total: int
+    variant: str | None
+    profile: str | None
+    repeat: int
+    nodes: dict[str, str]  # node id -> status, for the trial under way
+    trials: list[Trial]  # finished trials, in the order they finished
+    experiment: Experiment | None
+    error: str | None
+    elapsed_s: float
+    running_nodes: list[str] = field(default_factory=list)
+
+
+class BackgroundExperiment:
+    """One experiment on a daemon thread. `poll()` is cheap and thread-safe; `cancel()` stops it after the
+    nodes under way (the trials not yet started are recorded as cancelled, and the experiment is saved)."""
+
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        scenario: Scenario,
+        engine_factory: Callable[[], Engine],
+        *,
+        store: Store | None = None,
+    ) -> None:
+        self.spec = spec
+        self._scenario = scenario
+        self._factory = engine_factory
+        self._store = store
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total = 0
+        self._variant: str | None = None
+        self._profile: str | None = None
+        self._repeat = 0
+        self._nodes: dict[str, str] = {}
+        self._trials: list[Trial] = []
+        self._experiment: Experiment | None = None
+        self._error: str | None = None
+        self._state = "running"
+        self._cancel_requested = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cancel: asyncio.Event | None = None
+        self._started = time.perf_counter()
+        self._ended: float | None = None
+        self._thread = threading.Thread(target=self._main, name=f"experiment-{spec.name}", daemon=True)
+        self._thread.start()
+
+    def _on_progress(self, p: Progress) -> None:
+        with self._lock:
+            self._done, self._total = p.done, p.total
+            if p.phase == "trial_started":
+                self._variant, self._profile, self._repeat = p.variant, p.profile, p.repeat
+                self._nodes = {}
+            elif p.phase == "node" and p.event is not None:
+                event = p.event
+                if event.kind == "run_started" and event.run is not None:
+                    self._nodes = {n.id: n.status for n in event.run.nodes}
+                elif event.record is not None and event.kind in {"node_started", "node_finished"}:
+                    self._nodes[event.record.id] = event.record.status
+            elif p.phase == "trial_finished" and p.trial is not None:
+                self._trials.append(p.trial)
+
+    def _main(self) -> None:
+        engines: list[Engine] = []
+
+        def factory() -> Engine:
+            engine = self._factory()
+            engines.append(engine)
+            return engine
+
+        async def go() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._cancel = asyncio.Event()
+            if self._cancel_requested:
+                self._cancel.set()
+            try:
+                experiment = await run_experiment(
+                    self.spec,
+                    self._scenario,
+                    factory,
+                    self._on_progress,
+                    store=self._store,
+                    cancel=self._cancel,
+                )
+                with self._lock:
+                    self._experiment = experiment
+                    self._state = "cancelled" if self._cancel.is_set() else "finished"
+            finally:
+                for engine in engines:  # run_experiment leaves the registry to its caller
+                    await engine.registry.aclose()
+
+        try:
+            asyncio.run(go())
+        except DecomposeError as exc:
+            with self._lock:
+                self._error, self._state = str(exc), "error"
+        except Exception as exc:  # shown as a message in the UI, never as a traceback
+            with self._lock:
+                self._error, self._state = f"unexpected error: {type(exc).__name__}: {exc}", "error"
+        finally:
+            self._ended = time.perf_counter()
+
+    def cancel(self) -> None:
+        """Ask the experiment to stop: nodes under way finish or are cancelled, no new trial starts."""
+        with self._lock:
+            self._cancel_requested = True
+        if self._loop is not None and self._cancel is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._cancel.set)
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    def poll(self) -> ExperimentStatus:
+        with self._lock:
+            end = self._ended or time.perf_counter()
+            return ExperimentStatus(
+                state=self._state,
+                done=self._done,
+                total=self._total,
+                variant=self._variant,
+                profile=self._profile,
+                repeat=self._repeat,
+                nodes=dict(self._nodes),
+                trials=list(self._trials),
+                experiment=self._experiment,
+                error=self._error,
+                elapsed_s=end - self._started,
+                running_nodes=[n for n, s in self._nodes.items() if s == "running"],
+            )
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> ExperimentStatus:
+        self._thread.join(timeout)
+        return self.poll()
