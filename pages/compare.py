@@ -4,12 +4,12 @@ break-even and export the lot."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import streamlit as st
 
 from studio import lab, services, ui
-from studio.run_panel import MOBILE
 from workflow_core import charts, workspace
 from workflow_core.compare import M_EXPLANATION, TcoInputs, headline, pages
 from workflow_core.engine import Engine
@@ -18,6 +18,8 @@ from workflow_core.experiment_runner import BackgroundExperiment, ExperimentStat
 from workflow_core.site import sandboxed_preview
 
 POLL_S = 1.0
+PAGES_PER_ROW = 2
+PAGE_SIZE = (360, 640)  # a phone-sized page: two fit side by side at 1280 px
 STATUS_ICON = {
     "ok": ":material/check_circle:",
     "running": ":material/progress_activity:",
@@ -192,7 +194,7 @@ with new_tab:
                     per_variant[option] = st.selectbox(
                         lab.variant_label(option),
                         ["(as above)", *model_choices],
-                        key=f"lab_model:{option}",
+                        key="lab_model_" + re.sub(r"\W+", "_", option),
                         accept_new_options=True,
                         format_func=lambda r: r or "(each node's own model)",
                     )
@@ -255,6 +257,8 @@ if run_error:
 # ---------------------------------------------------------------- page: results
 
 shown = st.session_state.get("lab_shown")
+if not shown and _running():
+    st.stop()  # the progress above says what is happening
 if not shown:
     st.info(
         "Pick variants and profiles, then **Run experiment**; or open a saved one. The results, what-if "
@@ -290,24 +294,41 @@ with st.container(border=True):
     best = max(with_qa, key=lambda s: s.qa_mean or 0.0) if with_qa else None
     fastest = min(view.summaries, key=lambda s: s.critical_path_s if s.runs > s.failures else float("inf"))
     m = st.columns(4)
-    m[0].metric("Cheapest per run", ui.money(cheapest.cost_usd), cheapest.variant, delta_color="off")
+    m[0].metric(
+        "Cheapest per run",
+        ui.money(cheapest.cost_usd),
+        cheapest.variant,
+        delta_color="off",
+        delta_arrow="off",
+    )
     m[1].metric(
         "Best QA",
         "–" if best is None else f"{best.qa_mean:.2f}",
         None if best is None else best.variant,
         delta_color="off",
+        delta_arrow="off",
     )
     m[2].metric(
-        "Fastest critical path", _seconds(fastest.critical_path_s), fastest.variant, delta_color="off"
+        "Fastest critical path",
+        _seconds(fastest.critical_path_s),
+        fastest.variant,
+        delta_color="off",
+        delta_arrow="off",
     )
-    m[3].metric("Runs", len(exp.trials), f"{len(failed)} failed" if failed else "all ok", delta_color="off")
+    m[3].metric(
+        "Runs",
+        len(exp.trials),
+        f"{len(failed)} failed" if failed else "all ok",
+        delta_color="off",
+        delta_arrow="off",
+    )
 
 results_tab, pages_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
     [
         ":material/table_chart: Results",
         ":material/web: Pages",
         ":material/price_change: What-if pricing",
-        ":material/hub: Coordination overhead",
+        ":material/hub: Coordination",
         ":material/savings: TCO",
         ":material/download: Export",
     ]
@@ -320,16 +341,19 @@ with results_tab:
         width="stretch",
         column_config={
             "calls": st.column_config.NumberColumn(format="%.1f"),
-            "input tokens": st.column_config.NumberColumn(format="%.0f"),
-            "output tokens": st.column_config.NumberColumn(format="%.0f"),
+            "in tokens": st.column_config.NumberColumn(format="%.0f", help="Mean input tokens per run"),
+            "out tokens": st.column_config.NumberColumn(format="%.0f", help="Mean output tokens per run"),
             "cost / run": st.column_config.NumberColumn(
                 format="$%.6f", help="Mean USD per run, cached nodes at their original cost"
             ),
             "wall s": st.column_config.NumberColumn(format="%.2f"),
-            "critical path s": st.column_config.NumberColumn(
+            "crit. path s": st.column_config.NumberColumn(
                 format="%.2f", help="Longest chain of dependent nodes"
             ),
-            "distinctiveness": st.column_config.NumberColumn(
+            "QA ± sd": st.column_config.TextColumn(
+                help="Automatic page score: mean ± std over profiles and repeats"
+            ),
+            "distinct": st.column_config.NumberColumn(
                 format="%.2f", help="How different the pages for different profiles are (0: the same words)"
             ),
         },
@@ -355,12 +379,13 @@ with results_tab:
         width="stretch",
         column_config={
             "calls": st.column_config.NumberColumn(format="%.1f"),
-            "input_tokens": st.column_config.NumberColumn("input tokens", format="%.0f"),
-            "output_tokens": st.column_config.NumberColumn("output tokens", format="%.0f"),
+            "model": st.column_config.TextColumn(width="medium"),
+            "input_tokens": st.column_config.NumberColumn("in tokens", format="%.0f"),
+            "output_tokens": st.column_config.NumberColumn("out tokens", format="%.0f"),
             "cost_usd": st.column_config.NumberColumn("cost / run", format="$%.6f"),
             "latency_s": st.column_config.NumberColumn("latency s", format="%.2f"),
             "cached_share": st.column_config.ProgressColumn(
-                "cached", format="percent", min_value=0, max_value=1
+                "cached", format="percent", min_value=0, max_value=1, width="small"
             ),
         },
         key="lab_nodes",
@@ -382,14 +407,14 @@ with pages_tab:
             )
         )
     rows = pages(exp, page_profile, page_repeat - 1)
-    for start_at in range(0, len(rows), 3):
-        cols = st.columns(3)
-        for col, row in zip(cols, rows[start_at : start_at + 3], strict=False):
+    for start_at in range(0, len(rows), PAGES_PER_ROW):
+        cols = st.columns(PAGES_PER_ROW)
+        for col, row in zip(cols, rows[start_at : start_at + PAGES_PER_ROW], strict=False):
             with col, st.container(border=True):
                 qa = "–" if row["qa_score"] is None else f"{row['qa_score']:.2f}"
                 st.markdown(f"**{row['variant']}** · k = {row['k']} · QA {qa}")
                 if row["page_html"]:
-                    st.iframe(sandboxed_preview(row["page_html"], *MOBILE), height=MOBILE[1] + 20)
+                    st.iframe(sandboxed_preview(row["page_html"], *PAGE_SIZE), height=PAGE_SIZE[1] + 20)
                 else:
                     st.caption(row["error"] or "No page.")
     st.caption("Pages run with scripts but in a sandbox without the app's origin.")
@@ -405,7 +430,7 @@ with whatif_tab:
         star = st.selectbox(
             "Every model-backed node (*)",
             choices,
-            key="lab_whatif:*",
+            key="lab_whatif_all",
             accept_new_options=True,
             format_func=lambda r: r or "(as measured)",
         )
@@ -418,7 +443,7 @@ with whatif_tab:
                 picks[node_id] = st.selectbox(
                     node_id,
                     choices,
-                    key=f"lab_whatif:{node_id}",
+                    key=f"lab_whatif_node_{node_id}",
                     accept_new_options=True,
                     format_func=lambda r: r or "(as *)",
                 )
@@ -445,7 +470,10 @@ with whatif_tab:
                 )
             with st.container(border=True):
                 st.markdown(f"#### {headline(rp.summaries, estimate=rp.estimate)}")
-            st.table(lab.repriced_rows(view.summaries, rp.summaries), hide_index=True, border="horizontal")
+            with st.container(key="lab_whatif_table"):
+                st.table(
+                    lab.repriced_rows(view.summaries, rp.summaries), hide_index=True, border="horizontal"
+                )
             st.plotly_chart(
                 view.cached(
                     ("whatif_fig", lab.model_map_key(model_map)),
@@ -489,15 +517,26 @@ with tco_tab:
     t = st.columns(4)
     with t[0]:
         engineering = st.number_input(
-            "Engineering per agent (USD)", min_value=0.0, value=2000.0, step=500.0, key="lab_tco_eng"
+            "Engineering per agent (USD)",
+            min_value=0.0,
+            value=2000.0,
+            step=500.0,
+            format="%.0f",
+            key="lab_tco_eng",
         )
     with t[1]:
         requests = st.number_input(
-            "Requests per month", min_value=0.0, value=10_000.0, step=1000.0, key="lab_tco_req"
+            "Requests per month", min_value=0.0, value=10_000.0, step=1000.0, format="%.0f", key="lab_tco_req"
         )
     with t[2]:
         growth = st.number_input(
-            "Monthly growth (%)", min_value=-50.0, max_value=200.0, value=0.0, step=5.0, key="lab_tco_growth"
+            "Monthly growth (%)",
+            min_value=-50.0,
+            max_value=200.0,
+            value=0.0,
+            step=5.0,
+            format="%.1f",
+            key="lab_tco_growth",
         )
     with t[3]:
         months = int(

@@ -194,15 +194,15 @@ def summary_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
                 "variant": s.variant,
                 "k": s.k,
                 "runs": s.runs,
-                "failures": s.failures,
+                "failed": s.failures,
                 "calls": s.calls,
-                "input tokens": s.input_tokens,
-                "output tokens": s.output_tokens,
+                "in tokens": s.input_tokens,
+                "out tokens": s.output_tokens,
                 "cost / run": s.cost_usd,
                 "wall s": s.wall_s,
-                "critical path s": s.critical_path_s,
-                "QA (mean ± sd)": qa,
-                "distinctiveness": s.distinctiveness,
+                "crit. path s": s.critical_path_s,
+                "QA ± sd": qa,
+                "distinct": s.distinctiveness,
             }
         )
     return rows

@@ -1,0 +1,83 @@
+"""The decomposition lab in the browser: run an experiment on the fake server, read its table and charts,
+re-price it under another model and download the HTML report."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import goto_page, shot, wait_idle
+from workflow_core.fake_server import FakeOpenAIServer
+
+
+def _pick(page: Page, key: str, value: str) -> None:
+    """Choose `value` in the selectbox with widget key `key` (typing filters the options)."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()
+    wait_idle(page)
+
+
+def _remove(page: Page, key: str, value: str) -> None:
+    """Remove `value` from the multiselect with widget key `key`."""
+    page.locator(f".st-key-{key}").get_by_role("button", name=f"Remove {value}").click()
+    wait_idle(page)
+
+
+def test_run_an_experiment_reprice_it_and_download_the_report(
+    page: Page, fake_server: FakeOpenAIServer
+) -> None:
+    goto_page(page, "Compare")
+    _remove(page, "lab_profiles", "dana-mining")
+    _pick(page, "lab_all_models", "fake/small")
+    page.locator(".st-key-lab_name input").fill("browser depths")
+    page.locator(".st-key-lab_name input").press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("2 run(s), one at a time")).to_be_visible()
+    fake_server.latency_s = 1.5  # slow enough to watch the progress
+    try:
+        page.locator(".st-key-lab_start button").click()
+        expect(page.get_by_text("trial 1/2: single on arjun-utilities")).to_be_visible(timeout=15_000)
+        expect(page.locator(".st-key-lab_cancel button")).to_be_visible()
+        shot(page, "compare-running")
+        expect(page.get_by_role("heading", name="browser depths")).to_be_visible(timeout=60_000)
+    finally:
+        fake_server.latency_s = 0.05
+    wait_idle(page)
+    expect(page.get_by_text("decomposed (seed, k=3) vs single (single, k=1)")).to_be_visible()
+    table = page.locator("[data-testid='stDataFrame']").first
+    expect(table).to_be_visible()
+    chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    expect(chart).to_be_visible()
+    expect(chart.locator(".scatterlayer .point").first).to_be_attached()
+    shot(page, "compare-results")
+    shot(page, "compare-results", width=800)
+
+    page.get_by_role("tab", name="What-if pricing").click()
+    expect(page.get_by_text("Pick a model above")).to_be_visible()
+    _pick(page, "lab_whatif_all", "openai/gpt-4.1")
+    expect(page.get_by_text("tokens measured on another model")).to_be_visible()
+    repriced = page.locator(".st-key-lab_whatif_table [data-testid='stTable']")
+    expect(repriced).to_contain_text("what-if / run")
+    first = repriced.inner_text()
+    _pick(page, "lab_whatif_all", "openai/gpt-4.1-mini")
+    expect(repriced).not_to_have_text(first)
+    assert "(estimated prices)" in page.locator("[data-testid='stMain']").inner_text()
+    shot(page, "compare-whatif")
+
+    page.get_by_role("tab", name="Coordination").click()
+    expect(page.get_by_text("What m means")).to_be_visible()
+    page.get_by_role("tab", name="TCO").click()
+    expect(page.get_by_text("Engineering per agent (USD)")).to_be_visible()
+    shot(page, "compare-tco")
+
+    page.get_by_role("tab", name="Pages").click()
+    expect(page.locator("iframe").first).to_be_visible()
+    shot(page, "compare-pages")
+
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="report.html").click()
+    report = info.value.path().read_text(encoding="utf-8")
+    assert "browser depths" in report and "What-if pricing" in report and "openai/gpt-4.1-mini" in report
+    assert "Plotly" in report and "Total cost of ownership" in report
