@@ -166,3 +166,39 @@ def test_a_broken_saved_workflow_is_a_message_not_a_traceback(lab_env: Path, tmp
     at.button(key="lab_start").click().run()
     assert not at.exception
     assert any("cannot start" in e.value for e in at.error)
+
+
+def test_cancel_stops_the_experiment_and_keeps_what_finished(
+    lab_env: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.latency_s = 0.5
+    at = _compare()
+    at.multiselect(key="lab_variants").set_value(["single", "seed", "deep"])
+    at.selectbox(key="lab_all_models").set_value("fake/small")
+    at.button(key="lab_start").click().run()
+    assert at.button(key="lab_cancel")
+    at.button(key="lab_cancel").click().run()
+    deadline = time.time() + 30
+    while "lab_shown" not in at.session_state and time.time() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception
+    assert any("Cancelled" in w.value for w in at.warning)
+    trials = at.dataframe[-1].value
+    assert "cancelled" in set(trials["error"].fillna(""))
+
+
+def test_an_experiment_whose_runs_all_failed_still_shows_without_a_traceback(
+    lab_env: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    at = _compare()
+    at.selectbox(key="lab_all_models").set_value("fake/small")
+    fake_openai.stop()  # every model call now fails
+    at.button(key="lab_start").click().run()
+    deadline = time.time() + 30
+    while "lab_shown" not in at.session_state and time.time() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception
+    assert any("runs failed" in w.value for w in at.warning)
+    assert "No run finished" in _texts(at)

@@ -52,6 +52,12 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
     expect(chart.locator(".scatterlayer .point").first).to_be_attached()
     shot(page, "compare-results")
     shot(page, "compare-results", width=800)
+    sideways = page.evaluate(
+        "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+        " return m.scrollWidth - m.clientWidth; }"
+    )
+    assert sideways <= 1, f"the results scroll sideways by {sideways} px at 800 px"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("tab", name="What-if pricing").click()
     expect(page.get_by_text("Pick a model above")).to_be_visible()
