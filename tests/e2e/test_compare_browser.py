@@ -59,6 +59,10 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
     assert sideways <= 1, f"the results scroll sideways by {sideways} px at 800 px"
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    page.get_by_role("tab", name="Against k").click()
+    expect(page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").nth(1)).to_be_visible()
+    shot(page, "compare-against-k")
+
     page.get_by_role("tab", name="What-if pricing").click()
     expect(page.get_by_text("Pick a model above")).to_be_visible()
     _pick(page, "lab_whatif_all", "openai/gpt-4.1")
@@ -73,6 +77,7 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
 
     page.get_by_role("tab", name="Coordination").click()
     expect(page.get_by_text("What m means")).to_be_visible()
+    shot(page, "compare-fit")
     page.get_by_role("tab", name="TCO").click()
     expect(page.get_by_text("Engineering per agent (USD)")).to_be_visible()
     shot(page, "compare-tco")
