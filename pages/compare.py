@@ -40,9 +40,10 @@ def _running() -> bool:
     return bg is not None and bg.poll().state == "running"
 
 
-def _start(spec_args: dict[str, object]) -> None:
+def _start(name: str, options: list[str], models: dict[str, str], profiles: list[str], repeats: int) -> None:
+    """Start the experiment the form describes on a background thread; a problem is kept to show."""
     try:
-        spec = lab.build_spec(**spec_args)  # type: ignore[arg-type]
+        spec = lab.build_spec(name, options, models, profiles, repeats)
         for variant in spec.variants:
             variant.resolve()  # a broken saved workflow is a message now, not a failed trial later
         settings = services.settings()  # read here: the experiment's thread has no session
@@ -242,7 +243,7 @@ with saved_tab:
                 st.session_state.pop("lab_run_error", None)
 
 if start:
-    _start({"name": name, "options": chosen, "models": models, "profiles": profiles, "repeats": repeats})
+    _start(name, chosen, models, profiles, repeats)
     st.session_state.pop("lab_run_error", None)
     st.rerun()  # redraw with Cancel and the polling progress
 
