@@ -478,9 +478,7 @@ with whatif_tab:
             st.plotly_chart(
                 view.cached(
                     ("whatif_fig", lab.model_map_key(model_map)),
-                    lambda: lab.usd_axis(
-                        charts.cost_quality(rp.summaries, title="Cost vs quality (what-if prices)"), "x"
-                    ),
+                    lambda: charts.cost_quality(rp.summaries, title="Cost vs quality (what-if prices)"),
                 ),
                 width="stretch",
                 key="lab_fig_whatif",
@@ -499,15 +497,14 @@ with fit_tab:
     f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
     f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
     f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
-    # explanation() ends with the warnings: they are shown once each, as warnings, below the plain words.
-    explanation = fit.explanation().replace(" ".join(fit.warnings), "").strip()
+    explanation = fit.explanation()
     st.info(explanation if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:")
     for warning in fit.warnings:
         st.warning(warning, icon=":material/warning:")
     with st.expander("What m means", expanded=False):
         st.write(M_EXPLANATION)
     st.plotly_chart(
-        view.cached(("fit_fig", lab.model_map_key(model_map)), lambda: lab.fit_figure(fit)),
+        view.cached(("fit_fig", lab.model_map_key(model_map)), lambda: charts.coordination_fit(fit)),
         width="stretch",
         key="lab_fig_fit",
     )
@@ -561,9 +558,7 @@ with tco_tab:
             st.table(lab.break_even_rows(result), hide_index=True, border="horizontal")
         else:
             st.caption("Only one variant: nothing to break even against.")
-        st.plotly_chart(
-            lab.usd_axis(charts.tco_chart(result), "y", fmt=",.0f"), width="stretch", key="lab_fig_tco"
-        )
+        st.plotly_chart(charts.tco_chart(result), width="stretch", key="lab_fig_tco")
 
 with export_tab:
     html_report, csv_rows, json_doc = lab.exports(view, model_map, inputs)

@@ -110,16 +110,6 @@ class LabView:
         return value
 
 
-def usd_axis(fig: go.Figure, axis: str, col: int | None = None, fmt: str = ".2~g") -> go.Figure:
-    """Dollar ticks on a cost axis (plotly's SI default writes $0.0003 as "300μ")."""
-    ticks = {"tickprefix": "$", "tickformat": fmt}
-    if axis == "x":
-        fig.update_xaxes(**ticks, col=col)
-    else:
-        fig.update_yaxes(**ticks, col=col)
-    return fig
-
-
 def _views() -> dict[str, LabView]:
     views: dict[str, LabView] = st.session_state.setdefault("lab_views", {})
     return views
@@ -139,9 +129,9 @@ def view(experiment: Experiment) -> LabView:
         nodes=node_breakdown(experiment),
         trials=trial_table(experiment),
         figures={
-            "cost_quality": usd_axis(charts.cost_quality(summaries), "x"),
-            "against_k": usd_axis(charts.against_k(summaries), "y", col=1),
-            "node_costs": usd_axis(charts.node_cost_stacks(experiment), "y"),
+            "cost_quality": charts.cost_quality(summaries),
+            "against_k": charts.against_k(summaries),
+            "node_costs": charts.node_cost_stacks(experiment),
         },
         timelines=charts.timelines(experiment),
     )
@@ -270,23 +260,6 @@ def monthly_rows(result: TcoResult) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def fit_figure(fit: CoordinationFit) -> go.Figure:
-    """The fit chart, with the model's value at each run's own task size: the curve is drawn at the mean
-    size, so runs with more or fewer output tokens sit above or below it even when the fit is exact."""
-    fig = usd_axis(charts.coordination_fit(fit), "y")
-    if fit.points:
-        fig.add_trace(
-            go.Scatter(
-                x=[p.k for p in fit.points],
-                y=[fit.predict(p.k, p.n) for p in fit.points],
-                mode="markers",
-                marker={"symbol": "circle-open", "size": 16, "line": {"width": 2}},
-                name="fit at each run's n",
-            )
-        )
-    return fig
 
 
 def model_nodes(lab: LabView) -> list[str]:

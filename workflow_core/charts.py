@@ -14,6 +14,16 @@ from workflow_core.tco import TcoResult
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 420}
 
 
+def usd_axis(fig: go.Figure, axis: str, col: int | None = None, fmt: str = ".2~g") -> go.Figure:
+    """Dollar ticks on a cost axis (plotly's SI default writes $0.0003 as "300μ")."""
+    ticks = {"tickprefix": "$", "tickformat": fmt}
+    if axis == "x":
+        fig.update_xaxes(**ticks, col=col)
+    else:
+        fig.update_yaxes(**ticks, col=col)
+    return fig
+
+
 def _summaries(source: Experiment | list[VariantSummary]) -> list[VariantSummary]:
     return source.summaries() if isinstance(source, Experiment) else source
 
@@ -53,7 +63,7 @@ def cost_quality(source: Experiment | list[VariantSummary], title: str = "Cost v
             )
         )
     fig.update_layout(title=title, xaxis_title="cost per run (USD)", yaxis_title="QA score", **_LAYOUT)
-    return fig
+    return usd_axis(fig, "x")
 
 
 def against_k(source: Experiment | list[VariantSummary]) -> go.Figure:
@@ -99,7 +109,7 @@ def against_k(source: Experiment | list[VariantSummary]) -> go.Figure:
     for col in (1, 2, 3):
         fig.update_xaxes(title_text="k (agents)", dtick=1, row=1, col=col)
     fig.update_layout(title="Cost, latency and quality against k", **_LAYOUT)
-    return fig
+    return usd_axis(fig, "y", col=1)
 
 
 def node_cost_stacks(experiment: Experiment) -> go.Figure:
@@ -119,7 +129,7 @@ def node_cost_stacks(experiment: Experiment) -> go.Figure:
     fig.update_layout(
         barmode="stack", title="Cost per run by node", xaxis_title="variant", yaxis_title="USD", **_LAYOUT
     )
-    return fig
+    return usd_axis(fig, "y")
 
 
 def timeline(run: RunRecord, title: str | None = None) -> go.Figure:
@@ -198,7 +208,17 @@ def coordination_fit(fit: CoordinationFit) -> go.Figure:
         yaxis_title="cost per run (USD)",
         **_LAYOUT,
     )
-    return fig
+    # The curve is drawn at the mean task size; each run's own prediction shows how well the fit does for it.
+    fig.add_trace(
+        go.Scatter(
+            x=[p.k for p in fit.points],
+            y=[fit.predict(p.k, p.n) for p in fit.points],
+            mode="markers",
+            marker={"symbol": "circle-open", "size": 16, "line": {"width": 2}},
+            name="fit at each run's n",
+        )
+    )
+    return usd_axis(fig, "y")
 
 
 def tco_chart(result: TcoResult) -> go.Figure:
@@ -229,4 +249,4 @@ def tco_chart(result: TcoResult) -> go.Figure:
         yaxis_title="cumulative USD",
         **_LAYOUT,
     )
-    return fig
+    return usd_axis(fig, "y", fmt=",.0f")

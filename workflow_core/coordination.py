@@ -73,7 +73,7 @@ class CoordinationFit:
         )
         if self.c <= 0:
             text += " The fitted coordination term is not positive: these runs show no measurable overhead."
-        return text + " " + " ".join(self.warnings)
+        return text
 
 
 def coordination_points(experiment: Experiment, costs: dict[int, float] | None = None) -> list[CostPoint]:

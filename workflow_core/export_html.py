@@ -31,7 +31,7 @@ CSP = (
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222;
   padding: 0 1rem; }
-h1 { margin-bottom: .2rem; } .muted { color: #666; }
+h1 { margin-bottom: .2rem; } .muted { color: #666; } .warning { color: #8a4b00; background: #fff4e0; padding: .4rem .7rem; border-radius: 6px; }
 .headline { font-size: 1.3rem; font-weight: 600; margin: 1rem 0; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: .85rem; }
 th, td { border: 1px solid #ddd; padding: .3rem .5rem; text-align: right; }
@@ -211,8 +211,9 @@ def report_html(
     parts += [
         "<h2>Coordination overhead</h2>",
         f"<p>{html.escape(fit.explanation())}</p>",
+        *(f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in fit.warnings),
         f"<p class='muted'>{html.escape(M_EXPLANATION)}</p>",
-        html_table([fit.summary() | {"warnings": "; ".join(fit.warnings)}]),
+        html_table([fit.summary() | {"warnings": len(fit.warnings)}]),
         fig(charts.coordination_fit(fit)),
     ]
     if tco_inputs is not None and tco_variants(tco_source):
