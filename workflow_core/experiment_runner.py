@@ -5,14 +5,12 @@ single run; one per browser session, nothing shared between sessions."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from workflow_core.engine import Engine
-from workflow_core.errors import DecomposeError
 from workflow_core.experiment import Experiment, ExperimentSpec, Progress, Trial, run_experiment
+from workflow_core.runner import BackgroundJob
 from workflow_core.scenario import Scenario
 from workflow_core.store import Store
 
@@ -35,7 +33,7 @@ class ExperimentStatus:
     running_nodes: list[str] = field(default_factory=list)
 
 
-class BackgroundExperiment:
+class BackgroundExperiment(BackgroundJob):
     """One experiment on a daemon thread. `poll()` is cheap and thread-safe; `cancel()` stops it after the
     nodes under way (the trials not yet started are recorded as cancelled, and the experiment is saved)."""
 
@@ -47,11 +45,11 @@ class BackgroundExperiment:
         *,
         store: Store | None = None,
     ) -> None:
+        super().__init__(f"experiment-{spec.name}")
         self.spec = spec
         self._scenario = scenario
         self._factory = engine_factory
         self._store = store
-        self._lock = threading.Lock()
         self._done = 0
         self._total = 0
         self._variant: str | None = None
@@ -60,15 +58,7 @@ class BackgroundExperiment:
         self._nodes: dict[str, str] = {}
         self._trials: list[Trial] = []
         self._experiment: Experiment | None = None
-        self._error: str | None = None
-        self._state = "running"
-        self._cancel_requested = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._cancel: asyncio.Event | None = None
-        self._started = time.perf_counter()
-        self._ended: float | None = None
-        self._thread = threading.Thread(target=self._main, name=f"experiment-{spec.name}", daemon=True)
-        self._thread.start()
+        self._start()
 
     def _on_progress(self, p: Progress) -> None:
         with self._lock:
@@ -85,7 +75,7 @@ class BackgroundExperiment:
             elif p.phase == "trial_finished" and p.trial is not None:
                 self._trials.append(p.trial)
 
-    def _main(self) -> None:
+    async def _work(self, cancel: asyncio.Event) -> None:
         engines: list[Engine] = []
 
         def factory() -> Engine:
@@ -93,52 +83,19 @@ class BackgroundExperiment:
             engines.append(engine)
             return engine
 
-        async def go() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._cancel = asyncio.Event()
-            if self._cancel_requested:
-                self._cancel.set()
-            try:
-                experiment = await run_experiment(
-                    self.spec,
-                    self._scenario,
-                    factory,
-                    self._on_progress,
-                    store=self._store,
-                    cancel=self._cancel,
-                )
-                with self._lock:
-                    self._experiment = experiment
-                    self._state = "cancelled" if self._cancel.is_set() else "finished"
-            finally:
-                for engine in engines:  # run_experiment leaves the registry to its caller
-                    await engine.registry.aclose()
-
         try:
-            asyncio.run(go())
-        except DecomposeError as exc:
+            experiment = await run_experiment(
+                self.spec, self._scenario, factory, self._on_progress, store=self._store, cancel=cancel
+            )
             with self._lock:
-                self._error, self._state = str(exc), "error"
-        except Exception as exc:  # shown as a message in the UI, never as a traceback
-            with self._lock:
-                self._error, self._state = f"unexpected error: {type(exc).__name__}: {exc}", "error"
+                self._experiment = experiment
+                self._state = "cancelled" if cancel.is_set() else "finished"
         finally:
-            self._ended = time.perf_counter()
-
-    def cancel(self) -> None:
-        """Ask the experiment to stop: nodes under way finish or are cancelled, no new trial starts."""
-        with self._lock:
-            self._cancel_requested = True
-        if self._loop is not None and self._cancel is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._cancel.set)
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel_requested
+            for engine in engines:  # run_experiment leaves the registry to its caller
+                await engine.registry.aclose()
 
     def poll(self) -> ExperimentStatus:
         with self._lock:
-            end = self._ended or time.perf_counter()
             return ExperimentStatus(
                 state=self._state,
                 done=self._done,
@@ -150,13 +107,9 @@ class BackgroundExperiment:
                 trials=list(self._trials),
                 experiment=self._experiment,
                 error=self._error,
-                elapsed_s=end - self._started,
+                elapsed_s=self._elapsed(),
                 running_nodes=[n for n, s in self._nodes.items() if s == "running"],
             )
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
 
     def wait(self, timeout: float | None = None) -> ExperimentStatus:
         self._thread.join(timeout)

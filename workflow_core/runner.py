@@ -29,7 +29,66 @@ class Progress:
     finished_order: list[str] = field(default_factory=list)
 
 
-class BackgroundRun:
+class BackgroundJob:
+    """Async work on a daemon thread with its own event loop. State lives under `_lock`; `cancel()` sets an
+    asyncio event the work watches; a failure becomes a message in `_error`, never an exception in the UI.
+    Subclasses set their own fields, then call `_start()`, and implement `_work`."""
+
+    def __init__(self, name: str) -> None:
+        self._lock = threading.Lock()
+        self._state = "running"
+        self._error: str | None = None
+        self._cancel_requested = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cancel: asyncio.Event | None = None
+        self._started = time.perf_counter()
+        self._ended: float | None = None
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    def _start(self) -> None:
+        self._thread.start()
+
+    async def _work(self, cancel: asyncio.Event) -> None:
+        raise NotImplementedError
+
+    def _main(self) -> None:
+        async def go() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._cancel = asyncio.Event()
+            if self._cancel_requested:
+                self._cancel.set()
+            await self._work(self._cancel)
+
+        try:
+            asyncio.run(go())
+        except DecomposeError as exc:
+            with self._lock:
+                self._error, self._state = str(exc), "error"
+        except Exception as exc:  # shown as a message in the UI, never as a traceback
+            with self._lock:
+                self._error, self._state = f"unexpected error: {type(exc).__name__}: {exc}", "error"
+        finally:
+            self._ended = time.perf_counter()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancel_requested = True
+        if self._loop is not None and self._cancel is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._cancel.set)
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
+
+    def _elapsed(self) -> float:
+        return (self._ended or time.perf_counter()) - self._started
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+
+class BackgroundRun(BackgroundJob):
     """One workflow run on a daemon thread. `poll()` is cheap and thread-safe; `cancel()` stops it."""
 
     def __init__(
@@ -41,25 +100,18 @@ class BackgroundRun:
         profile_id: str | None = None,
         extras: dict[str, Any] | None = None,
     ) -> None:
+        super().__init__(f"run-{workflow.name}")
         self._engine = engine
         self._workflow = workflow
         self._inputs = inputs
         self._profile_id = profile_id
         self._extras = extras or {}
-        self._lock = threading.Lock()
         self._records: dict[str, NodeRecord] = {}
         self._streamed: dict[str, str] = {}
         self._finished_order: list[str] = []
         self._events = 0
         self._run: RunRecord | None = None
-        self._error: str | None = None
-        self._state = "running"
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._cancel: asyncio.Event | None = None
-        self._started = time.perf_counter()
-        self._ended: float | None = None
-        self._thread = threading.Thread(target=self._main, name=f"run-{workflow.name}", daemon=True)
-        self._thread.start()
+        self._start()
 
     def _on_event(self, event: RunEvent) -> None:
         with self._lock:
@@ -74,57 +126,34 @@ class BackgroundRun:
                 for rec in event.run.nodes:
                     self._records[rec.id] = rec.model_copy(deep=True)
 
-    def _main(self) -> None:
-        async def go() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._cancel = asyncio.Event()
-            try:
-                run = await self._engine.run(
-                    self._workflow,
-                    self._inputs,
-                    profile_id=self._profile_id,
-                    on_event=self._on_event,
-                    cancel=self._cancel,
-                    extras=self._extras,
-                )
-                with self._lock:
-                    self._run = run
-                    self._state = "finished"
-            finally:
-                await self._engine.registry.aclose()
-
+    async def _work(self, cancel: asyncio.Event) -> None:
         try:
-            asyncio.run(go())
-        except DecomposeError as exc:
+            run = await self._engine.run(
+                self._workflow,
+                self._inputs,
+                profile_id=self._profile_id,
+                on_event=self._on_event,
+                cancel=cancel,
+                extras=self._extras,
+            )
             with self._lock:
-                self._error, self._state = str(exc), "error"
-        except Exception as exc:  # shown as a message in the UI, never as a traceback
-            with self._lock:
-                self._error, self._state = f"unexpected error: {type(exc).__name__}: {exc}", "error"
+                self._run = run
+                self._state = "finished"
         finally:
-            self._ended = time.perf_counter()
-
-    def cancel(self) -> None:
-        if self._loop is not None and self._cancel is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._cancel.set)
+            await self._engine.registry.aclose()
 
     def poll(self) -> Progress:
         with self._lock:
-            end = self._ended or time.perf_counter()
             return Progress(
                 state=self._state,
                 records={k: v.model_copy() for k, v in self._records.items()},
                 streamed=dict(self._streamed),
                 run=self._run,
                 error=self._error,
-                elapsed_s=end - self._started,
+                elapsed_s=self._elapsed(),
                 events=self._events,
                 finished_order=list(self._finished_order),
             )
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
 
     def wait(self, timeout: float | None = None) -> Progress:
         self._thread.join(timeout)

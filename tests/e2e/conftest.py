@@ -172,3 +172,18 @@ def shot(page: Page, name: str, width: int = 1280) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": width, "height": 900})
     return path
+
+
+def pick(page: Page, key: str, value: str) -> None:
+    """Choose `value` in the selectbox (or add it to the multiselect) with widget key `key`."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(value)
+    page.get_by_role("option", name=value, exact=True).click()
+    wait_idle(page)
+
+
+def remove(page: Page, key: str, value: str) -> None:
+    """Remove `value` from the multiselect with widget key `key`."""
+    page.locator(f".st-key-{key}").get_by_role("button", name=f"Remove {value}").click()
+    wait_idle(page)

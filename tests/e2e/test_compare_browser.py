@@ -5,31 +5,16 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto_page, shot, wait_idle
+from tests.e2e.conftest import goto_page, pick, remove, shot, wait_idle
 from workflow_core.fake_server import FakeOpenAIServer
-
-
-def _pick(page: Page, key: str, value: str) -> None:
-    """Choose `value` in the selectbox with widget key `key` (typing filters the options)."""
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(value)
-    page.get_by_role("option", name=value, exact=True).click()
-    wait_idle(page)
-
-
-def _remove(page: Page, key: str, value: str) -> None:
-    """Remove `value` from the multiselect with widget key `key`."""
-    page.locator(f".st-key-{key}").get_by_role("button", name=f"Remove {value}").click()
-    wait_idle(page)
 
 
 def test_run_an_experiment_reprice_it_and_download_the_report(
     page: Page, fake_server: FakeOpenAIServer
 ) -> None:
     goto_page(page, "Compare")
-    _remove(page, "lab_profiles", "dana-mining")
-    _pick(page, "lab_all_models", "fake/small")
+    remove(page, "lab_profiles", "dana-mining")
+    pick(page, "lab_all_models", "fake/small")
     page.locator(".st-key-lab_name input").fill("browser depths")
     page.locator(".st-key-lab_name input").press("Enter")
     wait_idle(page)
@@ -65,12 +50,12 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
 
     page.get_by_role("tab", name="What-if pricing").click()
     expect(page.get_by_text("Pick a model above")).to_be_visible()
-    _pick(page, "lab_whatif_all", "openai/gpt-4.1")
+    pick(page, "lab_whatif_all", "openai/gpt-4.1")
     expect(page.get_by_text("tokens measured on another model")).to_be_visible()
     repriced = page.locator(".st-key-lab_whatif_table [data-testid='stTable']")
     expect(repriced).to_contain_text("what-if / run")
     first = repriced.inner_text()
-    _pick(page, "lab_whatif_all", "openai/gpt-4.1-mini")
+    pick(page, "lab_whatif_all", "openai/gpt-4.1-mini")
     expect(repriced).not_to_have_text(first)
     assert "(estimated prices)" in page.locator("[data-testid='stMain']").inner_text()
     shot(page, "compare-whatif")

@@ -7,16 +7,7 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import flow, goto_page, preview_frame, shot, wait_idle
-
-
-def _pick(page: Page, key: str, value: str) -> None:
-    """Choose `value` in the selectbox with widget key `key` (typing filters the options)."""
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(value)
-    page.get_by_role("option", name=value, exact=True).click()
-    wait_idle(page)
+from tests.e2e.conftest import flow, goto_page, pick, preview_frame, remove, shot, wait_idle
 
 
 def _wait_finished(page: Page, timeout_ms: int) -> None:
@@ -26,8 +17,11 @@ def _wait_finished(page: Page, timeout_ms: int) -> None:
 
 def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> None:
     goto_page(page, "Run")
-    _pick(page, "run_source", "template: seed")
-    _pick(page, "run_all_models", "fake/small")
+    pick(page, "run_source", "template: seed")
+    # A profile no other browser test runs: this test must see computed costs, not cache hits.
+    remove(page, "run_profiles", "arjun-utilities")
+    pick(page, "run_profiles", "sofia-logistics")
+    pick(page, "run_all_models", "fake/small")
     expect(page.get_by_text("Estimated cost per run")).to_be_visible()
     page.locator(".st-key-run_start button").click()
     _wait_finished(page, 60_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import goto_page, wait_idle
+from tests.e2e.conftest import goto_page, pick, wait_idle
 
 
 def _session(browser: Browser, app_url: str) -> Page:
@@ -15,18 +15,10 @@ def _session(browser: Browser, app_url: str) -> Page:
     return page
 
 
-def _pick(page: Page, key: str, value: str) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(value)
-    page.get_by_role("option", name=value, exact=True).click()
-    wait_idle(page)
-
-
 def _start(page: Page, template: str) -> None:
     goto_page(page, "Run")
-    _pick(page, "run_source", f"template: {template}")
-    _pick(page, "run_all_models", "fake/small")
+    pick(page, "run_source", f"template: {template}")
+    pick(page, "run_all_models", "fake/small")
     page.locator(".st-key-run_start button").click()
 
 
