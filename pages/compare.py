@@ -225,22 +225,17 @@ with new_tab:
             st.caption(f"{trials} run(s), one at a time. Nodes already computed come from the cache.")
 
 with saved_tab:
-    saved = services.store().list_experiments()
-    if not saved:
-        st.caption("Experiments you run are kept here and can be reopened.")
-    else:
-        s1, s2 = st.columns([4, 1], vertical_alignment="bottom")
-        with s1:
-            picked = st.selectbox(
-                "Saved experiment",
-                [str(r["experiment_id"]) for r in saved],
-                format_func=lambda eid: _describe(next(r for r in saved if r["experiment_id"] == eid)),
-                key="lab_saved",
-            )
-        with s2:
-            if st.button("Open", key="lab_open", width="stretch", icon=":material/folder_open:"):
-                st.session_state["lab_shown"] = picked
-                st.session_state.pop("lab_run_error", None)
+    opened = ui.reopen_picker(
+        "Saved experiment",
+        services.store().list_experiments(),
+        "experiment_id",
+        _describe,
+        key="lab_saved",
+        empty="Experiments you run are kept here and can be reopened.",
+    )
+    if opened:
+        st.session_state["lab_shown"] = opened
+        st.session_state.pop("lab_run_error", None)
 
 if start:
     _start(name, chosen, models, profiles, repeats)

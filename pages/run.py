@@ -239,19 +239,14 @@ results()
 
 st.divider()
 st.subheader("Recent runs")
-recent = services.store().list_runs(limit=20)
-if not recent:
-    st.caption("Runs you finish are kept and can be reopened here.")
-else:
-    r1, r2 = st.columns([4, 1], vertical_alignment="bottom")
-    with r1:
-        picked = st.selectbox(
-            "Saved run",
-            [str(r["run_id"]) for r in recent],
-            format_func=lambda rid: _describe(next(r for r in recent if r["run_id"] == rid)),
-            key="run_recent",
-        )
-    with r2:
-        if st.button("Open", width="stretch", key="run_reopen"):
-            _reopen(picked)
-            st.rerun()
+opened = ui.reopen_picker(
+    "Saved run",
+    services.store().list_runs(limit=20),
+    "run_id",
+    _describe,
+    key="run_recent",
+    empty="Runs you finish are kept and can be reopened here.",
+)
+if opened:
+    _reopen(opened)
+    st.rerun()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
@@ -42,3 +42,25 @@ def money(usd: float | None) -> str:
     if usd < 0.01:
         return "$" + f"{usd:.6f}".rstrip("0")
     return f"${usd:.4f}"
+
+
+def reopen_picker(
+    label: str,
+    records: list[dict[str, object]],
+    id_key: str,
+    describe: Callable[[dict[str, object]], str],
+    *,
+    key: str,
+    empty: str,
+) -> str | None:
+    """A picker of stored records (runs, experiments) with an Open button; the id opened, or None."""
+    if not records:
+        st.caption(empty)
+        return None
+    by_id = {str(r[id_key]): r for r in records}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    with left:
+        picked = st.selectbox(label, list(by_id), format_func=lambda i: describe(by_id[i]), key=key)
+    with right:
+        opened = st.button("Open", key=f"{key}_open", width="stretch", icon=":material/folder_open:")
+    return picked if opened else None

@@ -149,7 +149,7 @@ def test_running_an_experiment_from_the_page_shows_its_results(lab_env: Path) ->
 def test_reopening_a_saved_experiment_and_a_missing_one(experiment: Experiment) -> None:
     at = _compare()
     at.selectbox(key="lab_saved").set_value(experiment.experiment_id)
-    at.button(key="lab_open").click().run()
+    at.button(key="lab_saved_open").click().run()
     assert not at.exception and at.subheader[0].value == "depths"
     at.session_state["lab_shown"] = "no-such-id"
     at.run()

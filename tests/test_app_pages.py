@@ -151,7 +151,7 @@ def test_a_reopened_run_shows_the_workflow_as_it_ran(app_env: Path) -> None:
     wf.name = "renamed-since"  # neither a template nor the designer's workflow: only the record knows it
     _stored_run(wf.name, [(n.id, n.kind) for n in wf.nodes], dump_workflow(wf))
     at = _app("run")
-    at.button(key="run_reopen").click().run()
+    at.button(key="run_recent_open").click().run()
     assert not at.exception
     handle = at.session_state["run_handles"]["stored-r-renamed-since"]
     assert [(e.source, e.target) for e in handle.workflow.edges] == [(e.source, e.target) for e in wf.edges]
@@ -162,7 +162,7 @@ def test_a_reopened_run_shows_the_workflow_as_it_ran(app_env: Path) -> None:
 def test_an_old_record_without_its_workflow_still_reopens(app_env: Path) -> None:
     _stored_run("gone", [("a", "agent"), ("b", "agent")], None)
     at = _app("run")
-    at.button(key="run_reopen").click().run()
+    at.button(key="run_recent_open").click().run()
     assert not at.exception
     handle = at.session_state["run_handles"]["stored-r-gone"]
     assert [n.id for n in handle.workflow.nodes] == ["a", "b"] and not handle.workflow.edges
