@@ -235,11 +235,23 @@ def sandboxed_preview(html: str, width: int, height: int) -> str:
     read the app's cookies, storage or DOM.
     """
     width, height = max(int(width), 1), max(int(height), 1)
+    # The page is laid out at the requested width (a desktop page at 1280 px) and scaled down to fit the
+    # space the preview gets, so a narrow column shows the desktop layout, not a squeezed one. This script
+    # belongs to the wrapper; the untrusted page stays inside the sandboxed frame.
+    fit = (
+        "<script>(function(){var f=document.getElementById('fit');function go(){"
+        f"var s=Math.min(1,document.documentElement.clientWidth/{width});"
+        "f.style.transform='scale('+s+')';"
+        f"document.body.style.height=Math.ceil({height}*s)+'px';}}"
+        "go();addEventListener('resize',go);})();</script>"
+    )
     return (
         f'{DOCTYPE}\n<html lang="en"><head><meta charset="utf-8"><title>Preview</title>'
-        "<style>html,body{margin:0;padding:0;background:#f1f3f5}"
-        "iframe{display:block;border:0;background:#fff;margin:0 auto}</style></head><body>"
+        "<style>html,body{margin:0;padding:0;background:#f1f3f5;overflow:hidden}"
+        "#fit{transform-origin:0 0;margin:0 auto}"
+        "iframe{display:block;border:0;background:#fff}</style></head><body>"
+        f'<div id="fit" style="width:{width}px;height:{height}px">'
         f'<iframe title="Generated page preview" sandbox="allow-scripts" width="{width}" height="{height}" '
         f'style="width:{width}px;height:{height}px" srcdoc="{html_lib.escape(html, quote=True)}"></iframe>'
-        "</body></html>\n"
+        f"</div>{fit}</body></html>\n"
     )
