@@ -36,10 +36,13 @@ class LocalSpeed:
     gen_tps: float
 
 
-# Generation speeds measured with 2 threads (see DESIGN.md); prompt processing speeds are cautious guesses.
+# Fitted to node records of the built-in templates on the 2-core machine (xllamacpp, 2 threads, prompts of
+# 600-1,400 tokens): the 0.5B's personalizer (1,389 in, 391 out) took 17.7 s, its developer (640 in, 551 out)
+# 20.0 s; the 1.5B's single page (about 1,220 in, 850 out) about 47 s. DESIGN.md's 21 and 12.6 tok/s were
+# short-prompt generation speeds and made estimates about twice too slow.
 LOCAL_SPEEDS: dict[str, LocalSpeed] = {
-    "qwen2.5-coder-0.5b": LocalSpeed(prompt_tps=150.0, gen_tps=21.0),
-    "qwen2.5-coder-1.5b": LocalSpeed(prompt_tps=60.0, gen_tps=12.6),
+    "qwen2.5-coder-0.5b": LocalSpeed(prompt_tps=300.0, gen_tps=30.0),
+    "qwen2.5-coder-1.5b": LocalSpeed(prompt_tps=120.0, gen_tps=20.0),
 }
 _LOCAL_ALIASES = {"local-small": "qwen2.5-coder-0.5b", "local-large": "qwen2.5-coder-1.5b"}
 # An unknown local model (any GGUF file) is assumed as slow as the larger measured one.
