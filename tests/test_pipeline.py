@@ -153,6 +153,8 @@ async def test_hybrid_retrieval_uses_the_embeddings_endpoint(fake_openai, fake_r
     assert len(passages) == 3
     assert all(p.metadata.get("industry") == "agriculture" for p in passages)
     assert any(r.path.endswith("/embeddings") for r in fake_openai.requests)
+    research = result.node("research")
+    assert research.calls == 2 and research.input_tokens > 0, "passages and query are embedded and counted"
 
 
 async def test_retrieval_puts_the_profiles_segment_first(fake_registry):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -158,6 +159,7 @@ class KnowledgeIndex:
 
 
 _INDEX_CACHE: dict[tuple[Any, ...], KnowledgeIndex] = {}
+_INDEX_LOCK = threading.Lock()
 
 
 def index_for_scenario(scenario: Scenario) -> KnowledgeIndex:
@@ -169,9 +171,11 @@ def index_for_scenario(scenario: Scenario) -> KnowledgeIndex:
             (d.name, d.text, json.dumps(d.metadata, sort_keys=True, default=str)) for d in scenario.documents
         ),
     )
-    index = _INDEX_CACHE.get(key)
-    if index is None:
-        if len(_INDEX_CACHE) >= _CACHE_SIZE:
-            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-        index = _INDEX_CACHE[key] = KnowledgeIndex(scenario.documents)
+    # The app runs workflows on several threads at once; one lock keeps the cache and its eviction consistent.
+    with _INDEX_LOCK:
+        index = _INDEX_CACHE.get(key)
+        if index is None:
+            if len(_INDEX_CACHE) >= _CACHE_SIZE:
+                _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+            index = _INDEX_CACHE[key] = KnowledgeIndex(scenario.documents)
     return index

@@ -19,6 +19,7 @@ from workflow_core.engine import NodeContext, Prepared
 from workflow_core.errors import DecomposeError, OutputParseError
 from workflow_core.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.page_assets import fill_missing_images
+from workflow_core.pricing import estimate_tokens
 from workflow_core.providers.base import ChatRequest, EmbeddingProvider, ImageProvider
 from workflow_core.quality import QAReport, check_page
 from workflow_core.records import Image, NodeRecord, Passage
@@ -234,9 +235,8 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     else:
         filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
     embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
-    index = (
-        _hybrid_index(ctx, scenario, str(embeddings_ref)) if embeddings_ref else index_for_scenario(scenario)
-    )
+    if embeddings_ref:
+        ctx.registry.resolve(str(embeddings_ref))  # an unusable model fails here, before any work
     # hashlib, not hash(): the cache outlives the process and str hashes are salted per process.
     fingerprint = [
         (d.name, _sha(d.text), _sha(json.dumps(d.metadata, sort_keys=True, default=str)))
@@ -244,6 +244,11 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     ]
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        index = (
+            _hybrid_index(ctx, scenario, str(embeddings_ref), rec)
+            if embeddings_ref
+            else index_for_scenario(scenario)
+        )
         passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
         rec.passages = passages
         rec.output_text = "\n\n".join(f"[{p.doc}] {p.text}" for p in passages)
@@ -260,15 +265,24 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     return Prepared(material, work)
 
 
-def _hybrid_index(ctx: NodeContext, scenario: Any, ref: str) -> KnowledgeIndex:
-    """BM25 fused with embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (`provider/model`)."""
+def _hybrid_index(ctx: NodeContext, scenario: Any, ref: str, rec: NodeRecord) -> KnowledgeIndex:
+    """BM25 fused with embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (`provider/model`).
+    Embedding calls retry like every model call and are counted and priced on the retrieve node."""
     provider: Any
     provider, model_name = ctx.registry.resolve(ref)
     if not isinstance(provider, EmbeddingProvider):
         raise DecomposeError(f"{ref} cannot embed text: pick a model on an OpenAI-compatible provider.")
 
     async def embed(texts: list[str]) -> list[list[float]]:
-        return await provider.embed(model_name, texts)
+        vectors: list[list[float]] = await ctx.with_retries(
+            ref, lambda: provider.embed(model_name, texts), rec
+        )
+        # The provider interface returns vectors only, so input tokens are estimated from the text.
+        tokens = sum(estimate_tokens(t) for t in texts)
+        rec.calls += 1
+        rec.input_tokens += tokens
+        rec.cost_usd += ctx.prices.chat_cost(ref, tokens, 0)
+        return vectors
 
     return KnowledgeIndex(scenario.documents, embedder=embed)
 
