@@ -184,3 +184,21 @@ def test_unknown_profile_is_a_clear_error(cli_env, tmp_path):
     )
     assert proc.returncode == 1
     assert "profile 'nobody'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_workflow_that_reads_a_scenario_asks_for_one(cli_env, tmp_path):
+    proc = decompose(cli_env, "run", "seed", "--out", str(tmp_path), check=False)
+    assert proc.returncode == 1
+    assert "pass --scenario DIR" in proc.stderr and "offerings" in proc.stderr
+    assert proc.stderr.count("unknown prompt variable") == 0
+
+
+def test_a_workflow_without_scenario_inputs_runs_without_one(cli_env, tmp_path, fake_openai):
+    wf = tmp_path / "plain.yaml"
+    wf.write_text(
+        "name: plain\nnodes:\n  - {id: a, model: fake/small, prompt: hello}\n"
+        "  - {id: b, model: fake/small, prompt: 'Improve: {{ a }}'}\nedges: [{source: a, target: b}]\n"
+    )
+    decompose(cli_env, "run", str(wf), "--out", str(tmp_path / "o"))
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["profile"] is None and [n["status"] for n in report["nodes"]] == ["ok", "ok"]

@@ -69,6 +69,27 @@ def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> tuple[Any,
     return scenario, scenario_inputs(scenario, profile_id), profile_id
 
 
+def _require_scenario_if_used(workflow: Workflow) -> None:
+    """Say in one line that a workflow needs --scenario, instead of a problem per prompt variable."""
+    from workflow_core.scenario import INPUT_NAMES
+    from workflow_core.templating import TemplateError, variables_of
+
+    used: set[str] = set()
+    for node in workflow.nodes:
+        if node.kind in {"profile", "retrieve"}:
+            used.add(f"{node.kind} node '{node.id}'")
+        for template in (node.system, node.prompt):
+            try:
+                used |= variables_of(template) & set(INPUT_NAMES)
+            except TemplateError:
+                continue  # validation reports it with its node
+    if used:
+        raise DecomposeError(
+            f"workflow '{workflow.name}' reads a scenario ({', '.join(sorted(used))}): pass --scenario DIR "
+            "(e.g. assets/example_scenario) and --profile ID."
+        )
+
+
 def _services(no_cache: bool = False) -> Any:
     from workflow_core.workspace import new_engine
 
@@ -83,6 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
     scenario, inputs, profile_id = _load_inputs(args.scenario, args.profile)
+    if scenario is None:
+        _require_scenario_if_used(workflow)
     engine = _services(args.no_cache)
     estimate = estimate_run(workflow, inputs, engine.prices, engine.store)
     print(
