@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import html5lib
 from lxml import etree
 
 from workflow_core.artist import vector_svg
 from workflow_core.records import RunRecord
 from workflow_core.site import (
-    _reference_slug,
     bundle_zip,
     data_uri,
     decode_data_uri,
     image_filename,
+    parse_html,
+    reference_slug,
+    serialize_html,
 )
 
 
 def _images(html: str) -> tuple[etree._ElementTree, list[etree._Element]]:
-    tree = html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+    tree = parse_html(html)
     return tree, list(tree.iter("img"))
 
 
@@ -30,7 +31,7 @@ def fill_missing_images(html: str, palette: dict[str, str]) -> str:
         src = (img.get("src") or "").strip()
         if src.startswith(("data:", "http://", "https://", "//")):
             continue
-        label = _reference_slug(src) or "image"
+        label = reference_slug(src) or "image"
         description = img.get("alt") or label.replace("-", " ")
         img.set("src", data_uri("image/svg+xml", vector_svg(label, description, palette)))
         if not img.get("alt"):
@@ -38,7 +39,7 @@ def fill_missing_images(html: str, palette: dict[str, str]) -> str:
         changed = True
     if not changed:
         return html
-    return etree.tostring(tree, method="html", encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
+    return serialize_html(tree)
 
 
 def run_zip(run: RunRecord) -> bytes:

@@ -19,6 +19,7 @@ from lxml import etree
 from pydantic import BaseModel, Field
 
 from workflow_core.records import Passage, QAFinding
+from workflow_core.site import parse_html
 
 # How much each category counts towards the overall score.
 CATEGORY_WEIGHTS: dict[str, float] = {
@@ -308,7 +309,7 @@ def _visible_text(root: Any) -> str:
 
 
 def _load(html: str) -> _Page:
-    tree = html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+    tree = parse_html(html)
     root = tree.getroot()
     rules: list[CssRule] = []
     for style in root.iter("style"):
@@ -345,27 +346,17 @@ class _Check:
     findings: list[QAFinding] = field(default_factory=list)
     score: float = 1.0
 
-    def ok(self, message: str) -> None:
+    def _record(self, passed: bool, message: str) -> None:
+        check = f"{self.category}.{self.name}"
         self.findings.append(
-            QAFinding(
-                check=f"{self.category}.{self.name}",
-                category=self.category,
-                passed=True,
-                message=message,
-                weight=self.weight,
-            )
+            QAFinding(check=check, category=self.category, passed=passed, message=message, weight=self.weight)
         )
 
+    def ok(self, message: str) -> None:
+        self._record(True, message)
+
     def fail(self, message: str) -> None:
-        self.findings.append(
-            QAFinding(
-                check=f"{self.category}.{self.name}",
-                category=self.category,
-                passed=False,
-                message=message,
-                weight=self.weight,
-            )
-        )
+        self._record(False, message)
 
 
 def _check_parse(html: str) -> list[_Check]:

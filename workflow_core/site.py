@@ -62,7 +62,7 @@ def decode_data_uri(uri: str) -> tuple[str, bytes] | None:
     return mime, data
 
 
-def _reference_slug(ref: str) -> str:
+def reference_slug(ref: str) -> str:
     """The slug a src/href names: its last path part without query and image extension."""
     path = urlsplit(ref.strip()).path if "://" in ref else ref.split("?", 1)[0].split("#", 1)[0]
     name = unquote(path.rstrip("/").rsplit("/", 1)[-1])
@@ -77,7 +77,7 @@ def match_label(ref: str, labels: Iterable[str]) -> str | None:
     labels = list(labels)
     if not labels:
         return None
-    target = _reference_slug(ref)
+    target = reference_slug(ref)
     by_slug = {slugify(label): label for label in labels}
     if target in by_slug:
         return by_slug[target]
@@ -126,11 +126,11 @@ def extract_html(text: str) -> str:
     return _wrap_fragment(fragment)
 
 
-def _parse(html: str) -> etree._ElementTree:
+def parse_html(html: str) -> etree._ElementTree:
     return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
 
 
-def _serialize(tree: etree._ElementTree) -> str:
+def serialize_html(tree: etree._ElementTree) -> str:
     return etree.tostring(tree, method="html", encoding="unicode", doctype=DOCTYPE) + "\n"
 
 
@@ -171,19 +171,19 @@ def inline_images(html: str, images: dict[str, str], logo_data_uri: str | None =
     label, a "label.svg"/"label.png" file, "images/<label>..." or the logo is replaced; data URIs and
     unmatched external references are left alone. When an `<img>`'s src does not match, its alt is tried.
     """
-    tree = _parse(html)
+    tree = parse_html(html)
 
     def lookup(ref: str) -> str | None:
         if not ref or ref.startswith("data:"):
             return None
-        slug = _reference_slug(ref)
+        slug = reference_slug(ref)
         if logo_data_uri and (slug == "logo" or slug.startswith("logo-") or slug.endswith("-logo")):
             return logo_data_uri
         label = match_label(ref, images)
         return images[label] if label else None
 
     _rewrite_references(tree, lookup, try_alt=True)
-    return _serialize(tree)
+    return serialize_html(tree)
 
 
 _EXT_BY_MIME = {
@@ -218,11 +218,11 @@ def bundle_zip(html: str, images: dict[str, tuple[str, bytes]]) -> bytes:
             name = stems[stem] if stem else None
         return f"images/{name}" if name else None
 
-    tree = _parse(html)
+    tree = parse_html(html)
     _rewrite_references(tree, lookup, try_alt=False)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("index.html", _serialize(tree))
+        zf.writestr("index.html", serialize_html(tree))
         for name, (_, data) in sorted(images.items()):
             zf.writestr(f"images/{name}", data)
     return buffer.getvalue()
