@@ -22,12 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def lab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -> Iterator[Path]:
     providers = tmp_path / "providers.yaml"
-    providers.write_text(
-        "providers:\n  fake:\n    type: openai\n"
-        f"    base_url: {fake_openai.base_url}\n    models: [small, large]\n"
-        "    prices:\n      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
-        "      large: {input_per_mtok: 2.0, output_per_mtok: 8.0}\n"
-    )
+    providers.write_text(fake_openai.providers_yaml())
     scenario = tmp_path / "scenario"
     shutil.copytree(ROOT / "assets" / "example_scenario", scenario)
     monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))

@@ -26,11 +26,8 @@ PAGES = ["home", "designer", "scenario", "run", "compare", "settings"]
 @pytest.fixture
 def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAIServer) -> Iterator[Path]:
     providers = tmp_path / "providers.yaml"
-    providers.write_text(
-        "providers:\n  fake:\n    type: openai\n"
-        f"    base_url: {fake_openai.base_url}\n    models: [small, large]\n"
-        "    prices:\n      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
-    )
+    # fake/large has no price: the tests of the missing-price warning use it.
+    providers.write_text(fake_openai.providers_yaml(prices={"small": (0.4, 1.6)}))
     scenario = tmp_path / "scenario"
     shutil.copytree(ROOT / "assets" / "example_scenario", scenario)
     monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))

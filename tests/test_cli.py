@@ -20,16 +20,7 @@ EXAMPLE = ROOT / "assets" / "example_scenario"
 @pytest.fixture
 def cli_env(tmp_path, fake_openai):
     providers = tmp_path / "providers.yaml"
-    providers.write_text(
-        "providers:\n"
-        "  fake:\n"
-        "    type: openai\n"
-        f"    base_url: {fake_openai.base_url}\n"
-        "    models: [small, large]\n"
-        "    prices:\n"
-        "      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
-        "      large: {input_per_mtok: 2.0, output_per_mtok: 8.0}\n"
-    )
+    providers.write_text(fake_openai.providers_yaml())
     env = dict(os.environ)
     env.update(
         DECOMPOSE_PROVIDERS=str(providers),

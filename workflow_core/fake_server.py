@@ -182,6 +182,19 @@ class FakeOpenAIServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def providers_yaml(self, prices: dict[str, tuple[float, float]] | None = None) -> str:
+        """A providers.yaml that configures this server as provider `fake`, with per-million-token
+        (input, output) prices; the prices block comes last so a caller may append provider keys."""
+        prices = {"small": (0.4, 1.6), "large": (2.0, 8.0)} if prices is None else prices
+        lines = ["providers:", "  fake:", "    type: openai", f"    base_url: {self.base_url}"]
+        lines.append(f"    models: [{', '.join(self.models)}]")
+        if prices:
+            lines.append("    prices:")
+            lines += [
+                f"      {m}: {{input_per_mtok: {i}, output_per_mtok: {o}}}" for m, (i, o) in prices.items()
+            ]
+        return "\n".join(lines) + "\n"
+
     def start(self) -> FakeOpenAIServer:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)

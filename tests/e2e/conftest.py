@@ -46,16 +46,7 @@ def fake_server() -> Iterator[FakeOpenAIServer]:
 def app_url(fake_server: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("studio")
     providers = tmp / "providers.yaml"
-    providers.write_text(
-        "providers:\n"
-        "  fake:\n"
-        "    type: openai\n"
-        f"    base_url: {fake_server.base_url}\n"
-        "    models: [small, large]\n"
-        "    prices:\n"
-        "      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
-        "      large: {input_per_mtok: 2.0, output_per_mtok: 8.0}\n"
-    )
+    providers.write_text(fake_server.providers_yaml())
     # Scenario edits must not touch the repository's example: the app gets a copy as its active scenario.
     scenario = tmp / "scenario"
     shutil.copytree(ROOT / "assets" / "example_scenario", scenario)
