@@ -10,12 +10,13 @@ import time
 import streamlit as st
 
 from studio import lab, services, ui
-from workflow_core import charts, workspace
-from workflow_core.compare import M_EXPLANATION, TcoInputs, headline, pages
-from workflow_core.engine import Engine
+from workflow_core import workspace
+from workflow_core.cli.compare import M_EXPLANATION, TcoInputs, headline, pages
 from workflow_core.errors import DecomposeError
-from workflow_core.experiment_runner import BackgroundExperiment, ExperimentStatus
-from workflow_core.site import sandboxed_preview
+from workflow_core.lab import charts
+from workflow_core.lab.runner import BackgroundExperiment, ExperimentStatus
+from workflow_core.page.site import sandboxed_preview
+from workflow_core.run.engine import Engine
 
 POLL_S = 1.0
 PAGES_PER_ROW = 2

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from studio import flow, services, state, ui
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
-from workflow_core.graph import available_variables, validate
-from workflow_core.layout import auto_layout, next_free_position
-from workflow_core.spec import NODE_KINDS, Node, Params, Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.graph import available_variables, validate
+from workflow_core.workflow.layout import auto_layout, next_free_position
+from workflow_core.workflow.spec import NODE_KINDS, Node, Params, Workflow, dump_workflow, parse_workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")

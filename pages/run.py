@@ -10,13 +10,13 @@ import streamlit as st
 from studio import services, state, ui
 from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core.errors import DecomposeError, WorkflowError
-from workflow_core.estimate import estimate_run
-from workflow_core.graph import validate
-from workflow_core.records import RunRecord
-from workflow_core.runner import BackgroundRun
+from workflow_core.run.background import BackgroundRun
+from workflow_core.run.estimate import estimate_run
+from workflow_core.run.records import RunRecord
 from workflow_core.scenario import Scenario, scenario_inputs
-from workflow_core.spec import Node, Workflow, parse_workflow
-from workflow_core.templates import TEMPLATE_NAMES
+from workflow_core.workflow.graph import validate
+from workflow_core.workflow.spec import Node, Workflow, parse_workflow
+from workflow_core.workflow.templates import TEMPLATE_NAMES
 
 DESIGNER = "Designer workflow"
 POLL_S = 1.0

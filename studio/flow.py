@@ -14,7 +14,7 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from workflow_core.errors import Problem
-from workflow_core.spec import Edge, Position, Workflow
+from workflow_core.workflow.spec import Edge, Position, Workflow
 
 # Material icons for Streamlit widgets (the canvas iframe shows text only).
 KIND_ICONS: dict[str, str] = {

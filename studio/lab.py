@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from studio import services, ui
-from workflow_core import charts, workspace
-from workflow_core.compare import (
+from workflow_core import workspace
+from workflow_core.cli.compare import (
     CoordinationFit,
     Experiment,
     ExperimentSpec,
@@ -34,9 +34,10 @@ from workflow_core.compare import (
     tco_variants,
     trial_table,
 )
-from workflow_core.pricing import catalogue
-from workflow_core.templates import TEMPLATE_NAMES
-from workflow_core.whatif import ExperimentReprice
+from workflow_core.lab import charts
+from workflow_core.lab.whatif import ExperimentReprice
+from workflow_core.pricing.book import catalogue
+from workflow_core.workflow.templates import TEMPLATE_NAMES
 
 SAVED = "saved:"  # prefix of a saved workflow's option (its path follows)
 KEEP = ""  # what-if option: keep the measured model

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from studio import ui
-from workflow_core.page_assets import run_zip
-from workflow_core.records import NodeRecord, RunRecord
-from workflow_core.report import run_report
-from workflow_core.run_view import critical_nodes, dag_figure, node_rows, timeline_figure
-from workflow_core.runner import BackgroundRun, Progress
-from workflow_core.site import sandboxed_preview
-from workflow_core.spec import Workflow
+from workflow_core.page.assets import run_zip
+from workflow_core.page.site import sandboxed_preview
+from workflow_core.run.background import BackgroundRun, Progress
+from workflow_core.run.charts import critical_nodes, dag_figure, node_rows, timeline_figure
+from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.run.report import run_report
+from workflow_core.workflow.spec import Workflow
 
 DESKTOP = (1280, 760)
 MOBILE = (390, 720)

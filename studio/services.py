@@ -11,14 +11,14 @@ from typing import Any
 import streamlit as st
 
 from workflow_core import workspace
-from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError
-from workflow_core.pricing import PriceBook
+from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry, default_config_path, load_providers_file
+from workflow_core.run.engine import Engine
+from workflow_core.run.store import Store
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
-from workflow_core.spec import Workflow
-from workflow_core.store import Store
-from workflow_core.templates import TEMPLATE_NAMES, load_template
+from workflow_core.workflow.spec import Workflow
+from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
 from workflow_core.workspace import EXAMPLE_SCENARIO, Settings, load_settings
 
 

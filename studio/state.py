@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from studio import services
-from workflow_core.spec import Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow, dump_workflow, parse_workflow
 
 UNDO_DEPTH = 30
 

@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workflow_core.fake_server import FakeOpenAIServer
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.testing.fake_server import FakeOpenAIServer
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workflow_core.compare import Experiment, ExperimentSpec, Variant
-from workflow_core.experiment_runner import BackgroundExperiment
-from workflow_core.fake_server import FakeOpenAIServer
+from workflow_core.cli.compare import Experiment, ExperimentSpec, Variant
+from workflow_core.lab.runner import BackgroundExperiment
 from workflow_core.scenario import load_scenario
+from workflow_core.testing.fake_server import FakeOpenAIServer
 from workflow_core.workspace import new_engine
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workflow_core.fake_server import FakeOpenAIServer
-from workflow_core.records import NodeRecord, RunRecord
-from workflow_core.spec import Edge, dump_workflow, parse_workflow
-from workflow_core.store import Store
-from workflow_core.templates import load_template
+from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.run.store import Store
+from workflow_core.testing.fake_server import FakeOpenAIServer
+from workflow_core.workflow.spec import Edge, dump_workflow, parse_workflow
+from workflow_core.workflow.templates import load_template
 from workflow_core.workspace import EXAMPLE_SCENARIO, scenarios_dir
 
 ROOT = Path(__file__).resolve().parents[1]

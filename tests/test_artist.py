@@ -1,8 +1,8 @@
 import pytest
 from lxml import etree
 
-from workflow_core.artist import choose_motifs, svg_from_model_text, vector_svg
 from workflow_core.errors import OutputParseError
+from workflow_core.page.artist import choose_motifs, svg_from_model_text, vector_svg
 
 PALETTE = {
     "primary": "#0b6e4f",

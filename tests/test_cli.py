@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from workflow_core.fake_server import FakeReply
 from workflow_core.scenario import load_scenario
+from workflow_core.testing.fake_server import FakeReply
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "assets" / "example_scenario"
@@ -32,7 +32,7 @@ def cli_env(tmp_path, fake_openai):
 
 def decompose(env, *args, check=True):
     proc = subprocess.run(
-        [sys.executable, "-m", "workflow_core.cli", *args],
+        [sys.executable, "-m", "workflow_core.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -8,9 +8,9 @@ import math
 
 import pytest
 
-from workflow_core.charts import against_k, cost_quality, node_cost_stacks, tco_chart, timeline
-from workflow_core.coordination import M_EXPLANATION, CostPoint, fit_coordination, fit_experiment
-from workflow_core.experiment import (
+from workflow_core.lab.charts import against_k, cost_quality, node_cost_stacks, tco_chart, timeline
+from workflow_core.lab.coordination import M_EXPLANATION, CostPoint, fit_coordination, fit_experiment
+from workflow_core.lab.experiment import (
     Experiment,
     ExperimentSpec,
     Trial,
@@ -25,13 +25,13 @@ from workflow_core.experiment import (
     visible_text,
     with_repeat_seed,
 )
-from workflow_core.export_html import report_html, results_csv, results_json, write_exports
-from workflow_core.pricing import PriceBook
-from workflow_core.records import NodeRecord, RunRecord
-from workflow_core.store import Store
-from workflow_core.tco import TcoInputs, TcoVariant, tco, tco_variants
-from workflow_core.templates import load_template
-from workflow_core.whatif import headline, reprice
+from workflow_core.lab.export import report_html, results_csv, results_json, write_exports
+from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
+from workflow_core.lab.whatif import headline, reprice
+from workflow_core.pricing.book import PriceBook
+from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.run.store import Store
+from workflow_core.workflow.templates import load_template
 
 PAGES = {
     "ana": "<html><body><h1>Hello Ana</h1><p>Bakery tools for small shops in Lisbon.</p>"
@@ -298,7 +298,7 @@ def test_exports(tmp_path) -> None:
 
 
 def test_a_poor_fit_at_the_edge_of_the_range_says_so():
-    from workflow_core.coordination import CostPoint, fit_coordination
+    from workflow_core.lab.coordination import CostPoint, fit_coordination
 
     # Cost falls as k grows: nothing like a + b·n + c·k^m with c > 0.
     points = [

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from workflow_core.compare import compare_cli
-from workflow_core.engine import Engine
+from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
-from workflow_core.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
-from workflow_core.fake_server import FakeReply
-from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.lab.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
+from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.run.engine import Engine
+from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario
-from workflow_core.store import Store
+from workflow_core.testing.fake_server import FakeReply
 
 SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 PRICES = PriceBook(

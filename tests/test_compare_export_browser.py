@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_compare_analysis import _experiment
 
-from workflow_core.export_html import write_exports
-from workflow_core.tco import TcoInputs
+from workflow_core.lab.export import write_exports
+from workflow_core.lab.tco import TcoInputs
 
 CHROMIUM = "/usr/bin/chromium"
 

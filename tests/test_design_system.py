@@ -2,16 +2,16 @@ import json
 
 from lxml import etree
 
-from workflow_core.artist import vector_svg
-from workflow_core.design_system import (
+from workflow_core.page.artist import vector_svg
+from workflow_core.page.colour import contrast_ratio
+from workflow_core.page.design_system import (
     PAGE_SPEC_SCHEMA,
     coerce_page_spec,
     page_colours,
     render_page,
     validate_page_spec,
 )
-from workflow_core.quality import contrast_ratio
-from workflow_core.site import data_uri
+from workflow_core.page.site import data_uri
 
 PALETTE = {
     "primary": "#0b6e4f",
@@ -213,7 +213,7 @@ def test_render_tolerates_partial_spec_and_bad_inputs():
 
 
 def test_text_cut_at_its_max_length_ends_at_a_word_or_sentence() -> None:
-    from workflow_core.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
+    from workflow_core.page.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
 
     limit = PAGE_SPEC_SCHEMA["properties"]["headline"]["maxLength"]
     cut = ("Pivot irrigation stalls and silo levels improve farming " * 3)[:limit]

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from workflow_core.engine import Engine, RetryPolicy
 from workflow_core.errors import WorkflowError
-from workflow_core.fake_server import FakeReply
-from workflow_core.pricing import ModelPrice, PriceBook
-from workflow_core.spec import parse_workflow
-from workflow_core.store import Store
+from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.run.engine import Engine, RetryPolicy
+from workflow_core.run.store import Store
+from workflow_core.testing.fake_server import FakeReply
+from workflow_core.workflow.spec import parse_workflow
 
 DIAMOND = """
 name: diamond
@@ -232,7 +232,7 @@ async def test_a_cut_off_answer_carries_a_warning(fake_openai, fake_registry):
 
 
 def test_overriding_the_model_of_a_node_that_does_not_exist_is_an_error():
-    from workflow_core.templates import load_template
+    from workflow_core.workflow.templates import load_template
 
     with pytest.raises(WorkflowError, match="node 'writer'"):
         load_template("seed").with_models({"writer": "local/qwen2.5-coder-1.5b"})

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from workflow_core.graph import available_variables, critical_path, topological_layers, validate
-from workflow_core.records import NodeRecord
+from workflow_core.run.records import NodeRecord
 from workflow_core.scenario import INPUT_NAMES
-from workflow_core.spec import parse_workflow
-from workflow_core.templates import TEMPLATE_NAMES, load_template
+from workflow_core.workflow.graph import available_variables, critical_path, topological_layers, validate
+from workflow_core.workflow.spec import parse_workflow
+from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
 
 CYCLE_AND_UNKNOWN = """
 nodes:

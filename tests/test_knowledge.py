@@ -3,8 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from workflow_core.knowledge import KnowledgeIndex, chunk_document, index_for_scenario, matches_filters
 from workflow_core.scenario import Document, load_scenario, profile_to_prose, scenario_inputs
+from workflow_core.scenario.knowledge import (
+    KnowledgeIndex,
+    chunk_document,
+    index_for_scenario,
+    matches_filters,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from workflow_core.engine import Engine
 from workflow_core.errors import OutputParseError
-from workflow_core.fake_server import FakeReply
 from workflow_core.nodes import parse_tagged
-from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.run.engine import Engine
+from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario, scenario_inputs
-from workflow_core.spec import parse_workflow
-from workflow_core.store import Store
-from workflow_core.templates import load_template
+from workflow_core.testing.fake_server import FakeReply
+from workflow_core.workflow.spec import parse_workflow
+from workflow_core.workflow.templates import load_template
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 ELEMENTS = {

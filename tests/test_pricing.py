@@ -1,7 +1,7 @@
 import pytest
 
 from workflow_core.errors import DecomposeError
-from workflow_core.pricing import (
+from workflow_core.pricing.book import (
     LOCAL_SPEEDS,
     LOCAL_USD_PER_HOUR_DEFAULT,
     ModelPrice,

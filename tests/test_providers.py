@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from workflow_core.errors import ProviderError
-from workflow_core.fake_server import FakeReply
 from workflow_core.providers.anthropic import AnthropicProvider
 from workflow_core.providers.base import ChatProvider, ChatRequest, EmbeddingProvider, ImageProvider
 from workflow_core.providers.openai_compat import OpenAICompatProvider
+from workflow_core.testing.fake_server import FakeReply
 
 SECRET = "sk-test-secret-0123456789"
 SCHEMA = {

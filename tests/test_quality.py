@@ -1,8 +1,9 @@
 import pytest
 from test_design_system import COMPANY, realistic_page
 
-from workflow_core.quality import check_page, contrast_ratio, parse_css_rules, parse_guideline_rules
-from workflow_core.records import Passage
+from workflow_core.page.colour import contrast_ratio
+from workflow_core.page.quality import check_page, parse_css_rules, parse_guideline_rules
+from workflow_core.run.records import Passage
 
 DESIGN_STEPS = [
     "Header with logo and navigation",

@@ -5,7 +5,7 @@ import pytest
 from lxml import etree
 
 from workflow_core.errors import OutputParseError
-from workflow_core.site import (
+from workflow_core.page.site import (
     bundle_zip,
     data_uri,
     decode_data_uri,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from workflow_core.errors import WorkflowError
-from workflow_core.spec import dump_workflow, parse_workflow
-from workflow_core.templates import TEMPLATE_NAMES, load_template, resolve_workflow
+from workflow_core.workflow.spec import dump_workflow, parse_workflow
+from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template, resolve_workflow
 
 
 def test_yaml_round_trip_keeps_every_template_equal():

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from workflow_core.engine import Engine
-from workflow_core.estimate import estimate_run
-from workflow_core.pricing import ModelPrice, PriceBook
-from workflow_core.spec import parse_workflow
-from workflow_core.store import Store
+from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.run.engine import Engine
+from workflow_core.run.estimate import estimate_run
+from workflow_core.run.store import Store
+from workflow_core.workflow.spec import parse_workflow
 
 WF = parse_workflow(
     """

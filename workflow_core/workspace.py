@@ -12,12 +12,12 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
-from workflow_core.engine import Engine
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
-from workflow_core.pricing import ModelPrice, PriceBook
+from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.spec import Workflow, dump_workflow, load_workflow_file
-from workflow_core.store import Store
+from workflow_core.run.engine import Engine
+from workflow_core.run.store import Store
+from workflow_core.workflow.spec import Workflow, dump_workflow, load_workflow_file
 
 HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"

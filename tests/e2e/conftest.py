@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Frame, FrameLocator, Page, sync_playwright
 
-from workflow_core.fake_server import FakeOpenAIServer
+from workflow_core.testing.fake_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

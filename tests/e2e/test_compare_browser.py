@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import goto_page, pick, remove, shot, wait_idle
-from workflow_core.fake_server import FakeOpenAIServer
+from workflow_core.testing.fake_server import FakeOpenAIServer
 
 
 def test_run_an_experiment_reprice_it_and_download_the_report(

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workflow_core.errors import DecomposeError, ProviderError
-from workflow_core.pricing import ModelPrice
+from workflow_core.pricing.book import ModelPrice
 from workflow_core.providers.anthropic import AnthropicProvider
 from workflow_core.providers.base import ChatProvider
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME, LocalProvider
@@ -376,7 +376,7 @@ class ProviderRegistry:
             if declared is not None:
                 out.extend(ModelInfo(f"{name}/{m}", name, m, local, "configured") for m in declared)
             elif name in _PRICED_PROVIDERS and not settings.custom_base_url:
-                from workflow_core.pricing import catalogue
+                from workflow_core.pricing.book import catalogue
 
                 out.extend(
                     ModelInfo(ref, name, ref.partition("/")[2], local, "configured (priced by genai-prices)")

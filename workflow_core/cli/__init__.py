@@ -1,0 +1,1 @@
+"""`decompose`: the command line over the same core as the app."""

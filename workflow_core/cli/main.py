@@ -1,0 +1,292 @@
+"""`decompose`: the command line over the same core as the app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from workflow_core.errors import DecomposeError, WorkflowError
+from workflow_core.workflow.graph import validate
+from workflow_core.workflow.spec import Workflow
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        node, sep, ref = pair.partition("=")
+        if not sep or not node or not ref:
+            raise DecomposeError(f"--model expects NODE=PROVIDER/MODEL, got '{pair}'.")
+        out[node.strip()] = ref.strip()
+    return out
+
+
+class _Progress:
+    """Prints node progress to stderr; a running token count per node when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.tokens: dict[str, int] = {}
+
+    def __call__(self, event: Any) -> None:
+        if event.kind == "node_started":
+            print(f"  ▶ {event.node_id} started", file=sys.stderr, flush=True)
+        elif event.kind == "token" and self.tty:
+            n = self.tokens[event.node_id] = self.tokens.get(event.node_id, 0) + 1
+            print(f"\r    {event.node_id}: {n} chunks streamed", end="", file=sys.stderr, flush=True)
+        elif event.kind == "node_finished" and event.record is not None:
+            r = event.record
+            if self.tty and r.id in self.tokens:
+                print(file=sys.stderr)
+            mark = {"ok": "✓", "failed": "✗", "skipped": "–", "cancelled": "■"}.get(r.status, "?")
+            detail = (
+                f"{r.latency_s:6.2f} s  in {r.input_tokens:5d}  out {r.output_tokens:5d}  ${r.cost_usd:.6f}"
+                + ("  (cached)" if r.cached else "")
+            )
+            print(f"  {mark} {r.id:<16} {r.status:<9} {detail}", file=sys.stderr, flush=True)
+            if r.error:
+                print(f"      {r.error}", file=sys.stderr, flush=True)
+
+
+def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> tuple[Any, dict[str, Any], str | None]:
+    if not scenario_dir:
+        if profile_id:
+            raise DecomposeError("--profile needs --scenario DIR (the folder that holds the profiles).")
+        return None, {}, None
+    from workflow_core.scenario import load_scenario, scenario_inputs
+
+    scenario = load_scenario(scenario_dir)
+    if profile_id is None and scenario.profiles:
+        profile_id = next(iter(scenario.profiles))
+        print(f"no --profile given: using '{profile_id}'", file=sys.stderr)
+    if profile_id is not None and profile_id not in scenario.profiles:
+        raise DecomposeError(
+            f"profile '{profile_id}' is not in {scenario_dir}. Profiles there: {', '.join(scenario.profiles)}."
+        )
+    return scenario, scenario_inputs(scenario, profile_id), profile_id
+
+
+def _require_scenario_if_used(workflow: Workflow) -> None:
+    """Say in one line that a workflow needs --scenario, instead of a problem per prompt variable."""
+    from workflow_core.scenario import INPUT_NAMES
+    from workflow_core.workflow.templating import TemplateError, variables_of
+
+    used: set[str] = set()
+    for node in workflow.nodes:
+        if node.kind in {"profile", "retrieve"}:
+            used.add(f"{node.kind} node '{node.id}'")
+        for template in (node.system, node.prompt):
+            try:
+                used |= variables_of(template) & set(INPUT_NAMES)
+            except TemplateError:
+                continue  # validation reports it with its node
+    if used:
+        raise DecomposeError(
+            f"workflow '{workflow.name}' reads a scenario ({', '.join(sorted(used))}): pass --scenario DIR "
+            "(e.g. assets/example_scenario) and --profile ID."
+        )
+
+
+def _services(no_cache: bool = False) -> Any:
+    from workflow_core.workspace import new_engine
+
+    return new_engine(use_cache=not no_cache)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from workflow_core.page.assets import run_zip
+    from workflow_core.run.estimate import estimate_run
+    from workflow_core.run.report import run_report
+    from workflow_core.workflow.templates import resolve_workflow
+
+    workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
+    scenario, inputs, profile_id = _load_inputs(args.scenario, args.profile)
+    if scenario is None:
+        _require_scenario_if_used(workflow)
+    engine = _services(args.no_cache)
+    estimate = estimate_run(workflow, inputs, engine.prices, engine.store)
+    print(
+        f"{workflow.name}: k={workflow.agent_count}, {len(workflow.nodes)} nodes; estimate "
+        f"${estimate.cost_usd:.6f}, ≥{estimate.critical_path_s:.0f} s on the critical path",
+        file=sys.stderr,
+    )
+
+    async def go() -> Any:
+        try:
+            return await engine.run(
+                workflow, inputs, profile_id=profile_id, on_event=_Progress(), extras={"scenario": scenario}
+            )
+        finally:
+            await engine.registry.aclose()
+
+    run = asyncio.run(go())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = run_report(run)
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    if run.page_html:
+        (out / "index.html").write_text(run.page_html, encoding="utf-8")
+        (out / "site.zip").write_bytes(run_zip(run))
+    print(
+        f"{run.status}: wall {run.wall_s:.1f} s (critical path {run.critical_path_s:.1f} s), "
+        f"cost ${run.total_cost_usd:.6f} (estimated ${run.estimated_cost_usd:.6f})"
+        + (f", QA {run.qa_score:.2f}" if run.qa_score is not None else ""),
+        file=sys.stderr,
+    )
+    print(
+        f"wrote {out / 'report.json'}" + (f" and {out / 'index.html'}" if run.page_html else ""),
+        file=sys.stderr,
+    )
+    return 0 if run.status == "ok" else 1
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from workflow_core.workflow.templates import list_templates
+
+    for w in list_templates():
+        print(f"{w.name:<8} k={w.agent_count}  {w.description}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from workflow_core.providers.registry import ProviderRegistry
+    from workflow_core.workflow.templates import resolve_workflow
+
+    workflow: Workflow = resolve_workflow(args.workflow)
+    _, inputs, _ = _load_inputs(args.scenario, args.profile)
+    if not inputs:
+        from workflow_core.scenario import INPUT_NAMES
+
+        # Without a scenario, accept the names a scenario would provide: validate structure, not data.
+        inputs = dict.fromkeys(INPUT_NAMES)
+    registry = ProviderRegistry.from_environment()
+    problems = validate(workflow, inputs=inputs.keys(), check_model=registry.check_model)
+    if problems:
+        print(str(WorkflowError(problems)), file=sys.stderr)
+        return 1
+    print(f"{workflow.name}: valid ({len(workflow.nodes)} nodes, k={workflow.agent_count})")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from workflow_core.providers.registry import ProviderRegistry
+
+    registry = ProviderRegistry.from_environment()
+    for info in registry.models():
+        print(f"{info.ref:<40} {'local ' if info.local else 'hosted'}  {info.status}")
+    configured = {c["name"] for c in registry.provider_configs()}
+    hints = {
+        "openai": "set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)",
+        "anthropic": "set ANTHROPIC_API_KEY",
+    }
+    for name, hint in hints.items():
+        if name not in configured:
+            print(f"{name + '/…':<40} hosted  not configured: {hint}")
+    if args.check:
+
+        async def check() -> None:
+            for cfg in registry.provider_configs():
+                ok, message = await registry.check_connectivity(cfg["name"])
+                print(f"{cfg['name']:<12} {'reachable' if ok else 'UNREACHABLE'}: {message}")
+            await registry.aclose()
+
+        asyncio.run(check())
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from workflow_core.bench.main import main as bench_main
+
+    return bench_main(quick=args.quick)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from workflow_core.cli.compare import compare_cli
+
+    return compare_cli(args)
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from workflow_core.run.store import Store
+
+    print(f"removed {Store().cache_clear()} cached node results")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="decompose", description="Design, run, price and compare agent workflows."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a workflow on one profile and write the page and a report")
+    r.add_argument("workflow", help="a built-in template name (see `decompose templates`) or a YAML path")
+    r.add_argument("--scenario", help="scenario folder (company, knowledge, profiles)")
+    r.add_argument("--profile", help="profile id inside the scenario")
+    r.add_argument("--out", required=True, help="output folder for index.html, report.json and site.zip")
+    r.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
+    r.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
+    r.add_argument("--no-cache", action="store_true", help="call every model even if a cached result exists")
+    r.set_defaults(func=cmd_run)
+
+    sub.add_parser("templates", help="list the built-in templates").set_defaults(func=cmd_templates)
+
+    v = sub.add_parser("validate", help="check a workflow without calling any model")
+    v.add_argument("workflow")
+    v.add_argument("--scenario")
+    v.add_argument("--profile")
+    v.set_defaults(func=cmd_validate)
+
+    m = sub.add_parser("models", help="list providers and models, installed or reachable")
+    m.add_argument("--check", action="store_true", help="also contact every configured provider")
+    m.set_defaults(func=cmd_models)
+
+    b = sub.add_parser("bench", help="benchmarks: engine overhead, local throughput, peak memory")
+    b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
+    b.set_defaults(func=cmd_bench)
+
+    c = sub.add_parser(
+        "compare", help="run variants × profiles and write report.html, results.csv, results.json"
+    )
+    c.add_argument("--variants", required=True, help="comma-separated templates or YAML paths")
+    c.add_argument("--scenario", required=True)
+    c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
+    c.add_argument("--repeats", type=int, default=1)
+    c.add_argument("--all-models", metavar="REF")
+    c.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        metavar="NODE=REF",
+        help="also re-price the measured tokens under this model (NODE may be * for all); repeatable",
+    )
+    c.add_argument(
+        "--engineering-cost", type=float, help="TCO: one-off engineering USD per agent (default 2000)"
+    )
+    c.add_argument("--requests-per-month", type=float, help="TCO: requests per month (default 10000)")
+    c.add_argument("--growth", type=float, help="TCO: monthly growth as a fraction, e.g. 0.05")
+    c.add_argument("--out", required=True)
+    c.set_defaults(func=cmd_compare)
+
+    cc = sub.add_parser("cache-clear", help="forget every cached node result")
+    cc.set_defaults(func=cmd_cache)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DecomposeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Plotly figures for the decomposition lab. Each function returns a `go.Figure`; the app shows it with
+`st.plotly_chart`, the HTML report inlines it."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from workflow_core.lab.coordination import CoordinationFit
+from workflow_core.lab.experiment import Experiment, VariantSummary, node_breakdown, pareto_front
+from workflow_core.lab.tco import TcoResult
+from workflow_core.run.records import RunRecord
+
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 420}
+
+
+def usd_axis(fig: go.Figure, axis: str, col: int | None = None, fmt: str = ".2~g") -> go.Figure:
+    """Dollar ticks on a cost axis (plotly's SI default writes $0.0003 as "300μ")."""
+    ticks = {"tickprefix": "$", "tickformat": fmt}
+    if axis == "x":
+        fig.update_xaxes(**ticks, col=col)
+    else:
+        fig.update_yaxes(**ticks, col=col)
+    return fig
+
+
+def _summaries(source: Experiment | list[VariantSummary]) -> list[VariantSummary]:
+    return source.summaries() if isinstance(source, Experiment) else source
+
+
+def cost_quality(source: Experiment | list[VariantSummary], title: str = "Cost vs quality") -> go.Figure:
+    """Mean cost per run against mean QA score, one marker per variant;
+    the Pareto front joined and labelled."""
+    rows = _summaries(source)
+    front = set(pareto_front([(s.variant, s.cost_usd, s.qa_mean) for s in rows]))
+    fig = go.Figure()
+    for on_front in (True, False):
+        pts = [s for s in rows if (s.variant in front) == on_front and s.qa_mean is not None]
+        if not pts:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[s.cost_usd for s in pts],
+                y=[s.qa_mean for s in pts],
+                error_y={"type": "data", "array": [s.qa_std or 0.0 for s in pts], "visible": True},
+                mode="markers+text",
+                text=[f"{s.variant} (k={s.k})" for s in pts],
+                textposition="top center",
+                marker={"size": 14, "symbol": "star" if on_front else "circle"},
+                name="Pareto front" if on_front else "dominated",
+            )
+        )
+    line = sorted((s for s in rows if s.variant in front), key=lambda s: s.cost_usd)
+    if len(line) > 1:
+        fig.add_trace(
+            go.Scatter(
+                x=[s.cost_usd for s in line],
+                y=[s.qa_mean for s in line],
+                mode="lines",
+                line={"dash": "dot"},
+                name="Pareto front line",
+                showlegend=False,
+            )
+        )
+    fig.update_layout(title=title, xaxis_title="cost per run (USD)", yaxis_title="QA score", **_LAYOUT)
+    return usd_axis(fig, "x")
+
+
+def against_k(source: Experiment | list[VariantSummary]) -> go.Figure:
+    """Cost, critical-path latency and quality against the number of agents k (three panels)."""
+    rows = sorted(_summaries(source), key=lambda s: (s.k, s.variant))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("cost per run (USD)", "latency (s)", "QA score"))
+    ks = [s.k for s in rows]
+    names = [s.variant for s in rows]
+    fig.add_trace(
+        go.Scatter(x=ks, y=[s.cost_usd for s in rows], mode="lines+markers", text=names, name="cost"), 1, 1
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=ks, y=[s.critical_path_s for s in rows], mode="lines+markers", text=names, name="critical path"
+        ),
+        1,
+        2,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=ks,
+            y=[s.wall_s for s in rows],
+            mode="lines+markers",
+            text=names,
+            name="wall",
+            line={"dash": "dash"},
+        ),
+        1,
+        2,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=ks,
+            y=[s.qa_mean for s in rows],
+            error_y={"type": "data", "array": [s.qa_std or 0.0 for s in rows]},
+            mode="lines+markers",
+            text=names,
+            name="QA",
+        ),
+        1,
+        3,
+    )
+    for col in (1, 2, 3):
+        fig.update_xaxes(title_text="k (agents)", dtick=1, row=1, col=col)
+    fig.update_layout(title="Cost, latency and quality against k", **_LAYOUT)
+    return usd_axis(fig, "y", col=1)
+
+
+def node_cost_stacks(experiment: Experiment) -> go.Figure:
+    """Mean cost per run of each variant, stacked by node."""
+    rows = node_breakdown(experiment)
+    variants = [v.name for v in experiment.spec.variants]
+    nodes: list[str] = []
+    for r in rows:
+        if r["node"] not in nodes:
+            nodes.append(r["node"])
+    fig = go.Figure()
+    for node in nodes:
+        cost = {r["variant"]: r["cost_usd"] for r in rows if r["node"] == node}
+        if not any(cost.values()):
+            continue
+        fig.add_trace(go.Bar(x=variants, y=[cost.get(v, 0.0) for v in variants], name=node))
+    fig.update_layout(
+        barmode="stack", title="Cost per run by node", xaxis_title="variant", yaxis_title="USD", **_LAYOUT
+    )
+    return usd_axis(fig, "y")
+
+
+def timeline(run: RunRecord, title: str | None = None) -> go.Figure:
+    """A Gantt chart of one run: a bar per node from its start to its finish (seconds since the run started).
+    Cached nodes are hatched."""
+    nodes = [n for n in run.nodes if n.started_at is not None and n.finished_at is not None]
+    t0 = min((n.started_at for n in nodes if n.started_at is not None), default=run.started_at)
+    fig = go.Figure()
+    for n in nodes:
+        assert n.started_at is not None and n.finished_at is not None
+        start = n.started_at - t0
+        dur = max(n.finished_at - n.started_at, 0.0)
+        fig.add_trace(
+            go.Bar(
+                y=[n.id],
+                x=[max(dur, 1e-3)],
+                base=[start],
+                orientation="h",
+                name=n.id,
+                showlegend=False,
+                marker={"pattern": {"shape": "/" if n.cached else ""}},
+                hovertext=f"{n.id} ({n.kind}, {n.model or '-'}): {dur:.2f} s{' cached' if n.cached else ''}",
+                hoverinfo="text",
+            )
+        )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=title or f"Timeline: {run.workflow} / {run.profile or '-'}",
+        xaxis_title="seconds since the run started",
+        **{**_LAYOUT, "height": 120 + 40 * len(nodes)},
+    )
+    return fig
+
+
+def timelines(experiment: Experiment, profile: str | None = None) -> list[go.Figure]:
+    """One timeline per variant: its run with the fewest cached nodes (on `profile` when given)."""
+    out = []
+    for v in experiment.spec.variants:
+        trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
+        if profile is not None:
+            trials = [t for t in trials if t.profile == profile] or trials
+        # Prefer a run that computed its nodes: a cached node's bar is only the time to read the cache.
+        trials.sort(key=lambda t: sum(1 for n in t.run.nodes if n.cached) if t.run else 0)
+        if trials and trials[0].run is not None:
+            run = trials[0].run
+            cached = " (cached nodes hatched)" if any(n.cached for n in run.nodes) else ""
+            k = experiment.k.get(v.name, 0)
+            out.append(timeline(run, title=f"Timeline: {v.name} (k={k}), {run.profile or '-'}{cached}"))
+    return out
+
+
+def coordination_fit(fit: CoordinationFit) -> go.Figure:
+    """Measured cost per run against k, with the fitted curve at the mean task size."""
+    fig = go.Figure()
+    if not fit.points:
+        fig.update_layout(title="Coordination overhead: no runs to fit", **_LAYOUT)
+        return fig
+    fig.add_trace(
+        go.Scatter(
+            x=[p.k for p in fit.points],
+            y=[p.cost for p in fit.points],
+            mode="markers",
+            text=[p.label for p in fit.points],
+            name="measured runs",
+        )
+    )
+    n_mean = sum(p.n for p in fit.points) / len(fit.points)
+    kmax = max(p.k for p in fit.points)
+    ks = [1 + i * (max(kmax, 2) - 1) / 50 for i in range(51)]
+    fig.add_trace(
+        go.Scatter(x=ks, y=[fit.predict(k, n_mean) for k in ks], mode="lines", name=f"fit, m = {fit.m:.2f}")
+    )
+    fig.update_layout(
+        title=f"Coordination overhead: m = {fit.m:.2f}, R² = {fit.r2:.2f}",
+        xaxis_title="k (agents)",
+        yaxis_title="cost per run (USD)",
+        **_LAYOUT,
+    )
+    # The curve is drawn at the mean task size; each run's own prediction shows how well the fit does for it.
+    fig.add_trace(
+        go.Scatter(
+            x=[p.k for p in fit.points],
+            y=[fit.predict(p.k, p.n) for p in fit.points],
+            mode="markers",
+            marker={"symbol": "circle-open", "size": 16, "line": {"width": 2}},
+            name="fit at each run's n",
+        )
+    )
+    return usd_axis(fig, "y")
+
+
+def tco_chart(result: TcoResult) -> go.Figure:
+    """Cumulative cost per variant by month, with each break-even month marked."""
+    months = list(range(1, result.inputs.months + 1))
+    fig = go.Figure()
+    for v in result.variants:
+        fig.add_trace(
+            go.Scatter(x=months, y=result.cumulative[v.name], mode="lines", name=f"{v.name} (k={v.k})")
+        )
+    for b in result.break_evens:
+        if b.month is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[b.month],
+                    y=[result.cumulative[b.variant][b.month - 1]],
+                    mode="markers+text",
+                    marker={"size": 12, "symbol": "diamond"},
+                    text=[f"{b.variant} pays off (month {b.month})"],
+                    textposition="bottom right",
+                    name=f"break-even {b.variant}",
+                    showlegend=False,
+                )
+            )
+    fig.update_layout(
+        title=f"Cumulative cost (engineering ${result.inputs.engineering_cost_per_agent:,.0f} per agent)",
+        xaxis_title="month",
+        yaxis_title="cumulative USD",
+        **_LAYOUT,
+    )
+    return usd_axis(fig, "y", fmt=",.0f")

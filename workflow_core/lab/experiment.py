@@ -1,0 +1,514 @@
+"""Experiments: variants (workflows with their model assignment) × profiles × repeats: run, summarise, store.
+
+A variant is a workflow (a built-in template name, a YAML path or YAML text) plus model overrides. Every trial
+is one engine run. The first repeat reuses the engine's cache, so re-running an experiment costs nothing.
+Repeats after the first are real repeats: every model-backed node gets `params.seed = base + r` (base = the
+node's own seed or 0), which changes the cache key and asks the model for a different sample. Those repeats
+are cached too, under their own seed, so re-opening or re-running the same experiment is reproducible.
+
+Costs compare `cost_if_uncached_usd` (a cached node's `cost_usd` is 0). Latencies of cached nodes are the
+latencies measured when they were computed (read back from the cache), so a partly cached run still reports
+the latency it would have had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from workflow_core.errors import DecomposeError
+from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.run.store import Store
+from workflow_core.workflow.graph import critical_path
+from workflow_core.workflow.spec import Workflow, parse_workflow
+
+if TYPE_CHECKING:
+    from workflow_core.run.engine import Engine, RunEvent
+    from workflow_core.scenario import Scenario
+
+
+class Variant(BaseModel):
+    """One way to do the job: a workflow and the models its nodes run on."""
+
+    name: str
+    workflow: str  # built-in template name, YAML path, or YAML text
+    model_overrides: dict[str, str] = Field(default_factory=dict)
+    all_models: str | None = None
+
+    def resolve(self) -> Workflow:
+        """The workflow with this variant's models applied."""
+        from workflow_core.workflow.templates import resolve_workflow
+
+        text = self.workflow
+        if "\n" in text or text.lstrip().startswith(("name:", "nodes:")):
+            wf = parse_workflow(text, source=f"variant {self.name}")
+        else:
+            wf = resolve_workflow(text)
+        return wf.with_models(self.model_overrides or None, self.all_models)
+
+
+class ExperimentSpec(BaseModel):
+    name: str
+    variants: list[Variant]
+    profiles: list[str] = Field(default_factory=list)  # empty: every profile of the scenario
+    repeats: int = Field(1, ge=1, le=100)
+
+
+class Trial(BaseModel):
+    """One run of one variant on one profile. `run` is the run record without its prompts (the full record
+    is in the store under `run.run_id`); `latencies` are per-node latencies as computed (cached ones too)."""
+
+    variant: str
+    profile: str | None = None
+    repeat: int = 0
+    run: RunRecord | None = None
+    error: str | None = None
+    latencies: dict[str, float] = Field(default_factory=dict)
+    critical_path_s: float = 0.0
+    wall_s: float = 0.0
+    wall_estimated: bool = False  # True when cached nodes made the measured wall time meaningless
+
+    @property
+    def ok(self) -> bool:
+        return self.run is not None and self.run.status == "ok" and self.error is None
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(n.cost_if_uncached_usd for n in self.run.nodes) if self.run else 0.0
+
+
+class VariantSummary(BaseModel):
+    """Per-run means of a variant over its profiles and repeats."""
+
+    variant: str
+    workflow: str
+    k: int
+    runs: int
+    failures: int
+    calls: float
+    input_tokens: float
+    output_tokens: float
+    cost_usd: float  # mean per run, from cost_if_uncached_usd
+    cost_total_usd: float
+    wall_s: float
+    critical_path_s: float
+    qa_mean: float | None
+    qa_std: float | None
+    distinctiveness: float | None
+
+    def row(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class Experiment(BaseModel):
+    experiment_id: str
+    spec: ExperimentSpec
+    scenario: str | None = None
+    created_at: float = Field(default_factory=time.time)
+    finished_at: float | None = None
+    k: dict[str, int] = Field(default_factory=dict)  # variant -> agent count
+    workflows: dict[str, str] = Field(default_factory=dict)  # variant -> workflow name
+    trials: list[Trial] = Field(default_factory=list)
+
+    def trials_of(self, variant: str) -> list[Trial]:
+        return [t for t in self.trials if t.variant == variant]
+
+    def summaries(self) -> list[VariantSummary]:
+        return [summarise_variant(self, v.name) for v in self.spec.variants]
+
+
+@dataclass
+class Progress:
+    """What `run_experiment` reports: a trial starting or finishing, or a node event inside one."""
+
+    phase: Literal["trial_started", "node", "trial_finished", "experiment_finished"]
+    done: int
+    total: int
+    variant: str | None = None
+    profile: str | None = None
+    repeat: int = 0
+    trial: Trial | None = None
+    event: RunEvent | None = None
+
+
+ProgressSink = Callable[[Progress], None]
+
+
+def with_repeat_seed(workflow: Workflow, repeat: int) -> Workflow:
+    """The workflow for repeat `repeat`: unchanged for 0, else every model-backed node seeded
+    base + repeat (base: the node's own seed, or 0)."""
+    if repeat == 0:
+        return workflow
+    copy = workflow.model_copy(deep=True)
+    for node in copy.nodes:
+        if node.model is not None or node.is_llm:
+            node.params.seed = (node.params.seed or 0) + repeat
+    return copy
+
+
+class _Latencies:
+    """The latency each cached node had when it was computed, by cache key: from uncached nodes seen in
+    this experiment, else the cache entry, else earlier runs in the store (searched once per workflow)."""
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+        self.by_key: dict[str, float] = {}
+        self.scanned: set[str] = set()
+
+    def learn(self, run: RunRecord) -> None:
+        for n in run.nodes:
+            if n.cache_key and not n.cached and n.status == "ok" and n.latency_s > 0:
+                self.by_key.setdefault(n.cache_key, n.latency_s)
+
+    def _scan(self, workflow: str) -> None:
+        if self.store is None or workflow in self.scanned:
+            return
+        self.scanned.add(workflow)
+        for row in self.store.list_runs(workflow=workflow, limit=200):
+            old = self.store.get_run(str(row["run_id"]))
+            if old is not None:
+                self.learn(old)
+
+    def latency(self, rec: NodeRecord, workflow: str) -> float:
+        if not rec.cached or not rec.cache_key:
+            return rec.latency_s
+        if rec.cache_key not in self.by_key and self.store is not None:
+            hit = self.store.cache_get(rec.cache_key)
+            if hit is not None and hit.latency_s > 0:
+                self.by_key[rec.cache_key] = hit.latency_s
+            else:
+                self._scan(workflow)
+        return self.by_key.get(rec.cache_key, rec.latency_s)
+
+
+def _make_trial(
+    variant: str, profile: str | None, repeat: int, run: RunRecord, wf: Workflow, known: _Latencies
+) -> Trial:
+    known.learn(run)
+    timed = {n.id: n.model_copy(update={"latency_s": known.latency(n, run.workflow)}) for n in run.nodes}
+    _, cp = critical_path(wf, timed)
+    any_cached = any(n.cached for n in run.nodes)
+    slim = run.model_copy(deep=True)
+    for n in slim.nodes:
+        n.messages = []
+        n.passages = []
+    return Trial(
+        variant=variant,
+        profile=profile,
+        repeat=repeat,
+        run=slim,
+        error=None if run.status == "ok" else _first_error(run),
+        latencies={k: v.latency_s for k, v in timed.items()},
+        critical_path_s=cp,
+        wall_s=cp if any_cached else run.wall_s,
+        wall_estimated=any_cached,
+    )
+
+
+def _first_error(run: RunRecord) -> str:
+    for n in run.nodes:
+        if n.status == "failed" and n.error:
+            return f"{n.id}: {n.error}"
+    return f"run {run.status}"
+
+
+async def run_experiment(
+    spec: ExperimentSpec,
+    scenario: Scenario,
+    engine_factory: Callable[[], Engine],
+    on_progress: ProgressSink | None = None,
+    *,
+    store: Store | None = None,
+    concurrency: int = 1,
+    cancel: asyncio.Event | None = None,
+    experiment_id: str | None = None,
+) -> Experiment:
+    """Run every variant × profile × repeat and save the experiment (to `store`, else the engine's store).
+
+    Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
+    run concurrently); raise `concurrency` to overlap trials. A variant that fails validation, or a run that
+    fails, is recorded as a failed trial: the other trials go on. The caller owns the engine's registry."""
+    from workflow_core.scenario import scenario_inputs
+
+    engine = engine_factory()
+    store = store or engine.store
+    emit = on_progress or (lambda _p: None)
+    profiles: list[str | None] = list(spec.profiles) or list(scenario.profiles) or [None]
+    exp = Experiment(
+        experiment_id=experiment_id or uuid.uuid4().hex[:12],
+        spec=spec,
+        scenario=str(scenario.root) if scenario.root else scenario.company.name,
+    )
+    workflows: dict[str, Workflow | None] = {}
+    errors: dict[str, str] = {}
+    for v in spec.variants:
+        try:
+            wf = v.resolve()
+        except DecomposeError as exc:
+            workflows[v.name], errors[v.name] = None, str(exc)
+            continue
+        workflows[v.name] = wf
+        exp.k[v.name] = wf.agent_count
+        exp.workflows[v.name] = wf.name
+    jobs = list(itertools.product(spec.variants, profiles, range(spec.repeats)))
+    total = len(jobs)
+    done = 0
+    sem = asyncio.Semaphore(max(1, concurrency))
+    known = _Latencies(engine.store)
+    slots: list[Trial | None] = [None] * total
+
+    async def one(index: int, variant: Variant, profile: str | None, repeat: int) -> None:
+        nonlocal done
+        async with sem:
+            if cancel is not None and cancel.is_set():
+                slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error="cancelled")
+                done += 1
+                return
+            emit(Progress("trial_started", done, total, variant.name, profile, repeat))
+            wf = workflows[variant.name]
+            if wf is None:
+                trial = Trial(
+                    variant=variant.name, profile=profile, repeat=repeat, error=errors[variant.name]
+                )
+            else:
+                wf_r = with_repeat_seed(wf, repeat)
+
+                def forward(event: RunEvent, v: str = variant.name, p: str | None = profile) -> None:
+                    emit(Progress("node", done, total, v, p, repeat, event=event))
+
+                try:
+                    run = await engine.run(
+                        wf_r,
+                        scenario_inputs(scenario, profile),
+                        profile_id=profile,
+                        on_event=forward,
+                        cancel=cancel,
+                        extras={"scenario": scenario},
+                    )
+                    trial = _make_trial(variant.name, profile, repeat, run, wf_r, known)
+                except DecomposeError as exc:
+                    trial = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
+            slots[index] = trial
+            done += 1
+            emit(Progress("trial_finished", done, total, variant.name, profile, repeat, trial=trial))
+
+    await asyncio.gather(*(one(i, v, p, r) for i, (v, p, r) in enumerate(jobs)))
+    exp.trials = [t for t in slots if t is not None]
+    exp.finished_at = time.time()
+    if store is not None:
+        save_experiment(exp, store)
+    emit(Progress("experiment_finished", done, total))
+    return exp
+
+
+def save_experiment(experiment: Experiment, store: Store) -> None:
+    store.save_experiment(experiment.experiment_id, experiment.spec.name, experiment.model_dump_json())
+
+
+def load_experiment(experiment_id: str, store: Store) -> Experiment:
+    raw = store.get_experiment(experiment_id)
+    if raw is None:
+        raise DecomposeError(
+            f"no experiment '{experiment_id}' in {store.path}; list them with list_experiments()."
+        )
+    return Experiment.model_validate_json(raw)
+
+
+def list_experiments(store: Store) -> list[dict[str, object]]:
+    return store.list_experiments()
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def visible_text(html: str) -> str:
+    """The text a visitor reads on a page: no scripts, styles or markup."""
+    import lxml.html
+
+    if not html or not html.strip():
+        return ""
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, Exception):  # lxml raises ParserError (a ValueError) and XMLSyntaxError
+        return re.sub(r"<[^>]+>", " ", html)
+    for bad in doc.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    return " ".join(doc.text_content().split())
+
+
+def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
+    words = re.findall(r"[\w']+", text.lower())
+    if len(words) < size:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def dissimilarity(a: str, b: str, size: int = 3) -> float:
+    """1 − Jaccard similarity of the word shingles of two texts (0: same words, 1: nothing shared)."""
+    sa, sb = shingles(a, size), shingles(b, size)
+    if not sa and not sb:
+        return 0.0
+    return 1.0 - len(sa & sb) / len(sa | sb)
+
+
+def distinctiveness(pages: dict[str, list[str]]) -> float | None:
+    """Mean pairwise dissimilarity of the visible text of pages made for *different* profiles.
+    `pages` maps a profile to its pages (one per repeat). None when fewer than two profiles have pages."""
+    texts = {p: [visible_text(h) for h in hs if h] for p, hs in pages.items()}
+    texts = {p: ts for p, ts in texts.items() if ts}
+    scores = [
+        dissimilarity(a, b)
+        for p, q in itertools.combinations(sorted(texts), 2)
+        for a in texts[p]
+        for b in texts[q]
+    ]
+    return _mean(scores) if scores else None
+
+
+def summarise_variant(
+    experiment: Experiment, variant: str, costs: dict[int, float] | None = None
+) -> VariantSummary:
+    """A variant's per-run means. `costs` (trial index in `experiment.trials` -> USD) replaces measured costs,
+    e.g. with re-priced ones."""
+    indexed = [(i, t) for i, t in enumerate(experiment.trials) if t.variant == variant]
+    ok = [(i, t) for i, t in indexed if t.run is not None]
+    runs = [t.run for _, t in ok if t.run is not None]
+    cost = [costs[i] if costs is not None and i in costs else t.cost_usd for i, t in ok]
+    qa = [r.qa_score for r in runs if r.qa_score is not None]
+    pages: dict[str, list[str]] = {}
+    for _, t in ok:
+        if t.run is not None and t.run.page_html:
+            pages.setdefault(t.profile or "", []).append(t.run.page_html)
+    return VariantSummary(
+        variant=variant,
+        workflow=experiment.workflows.get(variant, ""),
+        k=experiment.k.get(variant, 0),
+        runs=len(indexed),
+        failures=sum(1 for _, t in indexed if not t.ok),
+        calls=_mean([sum(n.calls for n in r.nodes) for r in runs]),
+        input_tokens=_mean([sum(n.input_tokens for n in r.nodes) for r in runs]),
+        output_tokens=_mean([sum(n.output_tokens for n in r.nodes) for r in runs]),
+        cost_usd=_mean(cost),
+        cost_total_usd=sum(cost),
+        wall_s=_mean([t.wall_s for _, t in ok]),
+        critical_path_s=_mean([t.critical_path_s for _, t in ok]),
+        qa_mean=_mean(qa) if qa else None,
+        qa_std=statistics.pstdev(qa) if len(qa) > 1 else (0.0 if qa else None),
+        distinctiveness=distinctiveness(pages),
+    )
+
+
+def summary_table(experiment: Experiment) -> list[dict[str, Any]]:
+    """One row per variant (what the results table and results.csv show)."""
+    return [s.row() for s in experiment.summaries()]
+
+
+def node_breakdown(experiment: Experiment) -> list[dict[str, Any]]:
+    """Per variant and node: means per run of calls, tokens, cost and latency, and failures."""
+    rows: list[dict[str, Any]] = []
+    for v in experiment.spec.variants:
+        trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
+        order: list[str] = []
+        per: dict[str, list[tuple[NodeRecord, float]]] = {}
+        for t in trials:
+            assert t.run is not None
+            for n in t.run.nodes:
+                if n.id not in per:
+                    order.append(n.id)
+                per.setdefault(n.id, []).append((n, t.latencies.get(n.id, n.latency_s)))
+        for node_id in order:
+            recs = per[node_id]
+            first = recs[0][0]
+            rows.append(
+                {
+                    "variant": v.name,
+                    "node": node_id,
+                    "kind": first.kind,
+                    "model": first.model,
+                    "calls": _mean([n.calls for n, _ in recs]),
+                    "input_tokens": _mean([n.input_tokens for n, _ in recs]),
+                    "output_tokens": _mean([n.output_tokens for n, _ in recs]),
+                    "cost_usd": _mean([n.cost_if_uncached_usd for n, _ in recs]),
+                    "latency_s": _mean([lat for _, lat in recs]),
+                    "cached_share": _mean([1.0 if n.cached else 0.0 for n, _ in recs]),
+                    "failures": sum(1 for n, _ in recs if n.status in {"failed", "skipped", "cancelled"}),
+                }
+            )
+    return rows
+
+
+def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
+    """One row per run (for runs.csv and drill-down)."""
+    rows = []
+    for t in experiment.trials:
+        r = t.run
+        rows.append(
+            {
+                "variant": t.variant,
+                "k": experiment.k.get(t.variant, 0),
+                "profile": t.profile,
+                "repeat": t.repeat,
+                "run_id": r.run_id if r else None,
+                "status": r.status if r else "error",
+                "calls": sum(n.calls for n in r.nodes) if r else 0,
+                "input_tokens": sum(n.input_tokens for n in r.nodes) if r else 0,
+                "output_tokens": sum(n.output_tokens for n in r.nodes) if r else 0,
+                "cost_usd": t.cost_usd,
+                "wall_s": t.wall_s,
+                "wall_estimated": t.wall_estimated,
+                "critical_path_s": t.critical_path_s,
+                "qa_score": r.qa_score if r else None,
+                "error": t.error,
+            }
+        )
+    return rows
+
+
+def pages(experiment: Experiment, profile: str | None = None, repeat: int = 0) -> list[dict[str, Any]]:
+    """The generated pages side by side: one row per variant (for `profile`, default the first profile)."""
+    profile = profile or next((t.profile for t in experiment.trials if t.profile), None)
+    rows = []
+    for v in experiment.spec.variants:
+        t = next(
+            (t for t in experiment.trials_of(v.name) if t.profile == profile and t.repeat == repeat), None
+        )
+        rows.append(
+            {
+                "variant": v.name,
+                "k": experiment.k.get(v.name, 0),
+                "profile": profile,
+                "page_html": t.run.page_html if t and t.run else None,
+                "qa_score": t.run.qa_score if t and t.run else None,
+                "error": t.error if t else "not run",
+            }
+        )
+    return rows
+
+
+def pareto_front(points: list[tuple[str, float, float | None]]) -> list[str]:
+    """Names of the points no other point beats on both cost (lower) and quality (higher).
+    `points` are (name, cost, quality); points without a quality are left out."""
+    valid = [(n, c, q) for n, c, q in points if q is not None and not math.isnan(c)]
+    front = []
+    for n, c, q in valid:
+        assert q is not None
+        dominated = any(
+            (c2 <= c and q2 >= q) and (c2 < c or q2 > q) for n2, c2, q2 in valid if n2 != n and q2 is not None
+        )
+        if not dominated:
+            front.append(n)
+    return front

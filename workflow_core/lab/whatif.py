@@ -1,0 +1,204 @@
+"""What-if pricing: what a measured run (or a whole experiment) would have cost on other models.
+
+The measured token counts are kept and multiplied by the target model's catalogue prices (genai-prices),
+whatever the measured model was: a node that ran on a local model (priced by compute seconds) is re-priced as
+tokens × the hosted model's per-million-token prices. A node re-priced on a model other than the one that
+produced its tokens is an *estimate* (another model would have written a different number of tokens).
+
+A model map names node ids, or "*" for every other model-backed node:
+    {"personalizer": "openai/gpt-4.1", "*": "openai/gpt-4.1-mini"}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from workflow_core.errors import DecomposeError
+from workflow_core.lab.experiment import Experiment, VariantSummary, summarise_variant
+from workflow_core.pricing.book import PriceBook
+from workflow_core.run.records import NodeRecord, RunRecord
+
+ModelMap = dict[str, str]
+
+
+class NodeReprice(BaseModel):
+    node: str
+    kind: str
+    measured_model: str | None
+    target_model: str | None
+    input_tokens: int
+    output_tokens: int
+    measured_cost_usd: float
+    cost_usd: float
+    estimate: bool  # tokens came from a different model
+
+
+class RunReprice(BaseModel):
+    run_id: str
+    workflow: str
+    profile: str | None
+    nodes: list[NodeReprice]
+    measured_cost_usd: float
+    cost_usd: float
+    estimate: bool
+    unpriced: list[str] = Field(default_factory=list)  # target refs with no known price (counted as $0)
+
+
+class ExperimentReprice(BaseModel):
+    model_map: ModelMap
+    runs: list[RunReprice]  # in the order of experiment.trials (failed trials without a run are skipped)
+    trial_costs: dict[int, float]  # trial index -> re-priced USD
+    summaries: list[VariantSummary]
+    estimate: bool
+    unpriced: list[str] = Field(default_factory=list)
+
+    def table(self) -> list[dict[str, Any]]:
+        return [s.row() | {"estimate": self.estimate} for s in self.summaries]
+
+
+def target_for(node: NodeRecord, model_map: ModelMap) -> str | None:
+    """The model a node is re-priced on: its own entry, else "*" for model-backed token-using nodes, else
+    None (keep the measured cost: profile, retrieve, assemble, the vector artist)."""
+    if node.id in model_map:
+        return model_map[node.id]
+    uses_tokens = node.input_tokens + node.output_tokens > 0 and node.model is not None
+    if "*" in model_map and uses_tokens and node.kind != "image":
+        return model_map["*"]
+    return None
+
+
+def reprice_node(node: NodeRecord, target: str | None, prices: PriceBook) -> tuple[float, bool]:
+    """(USD, is-estimate) of one node on `target`."""
+    measured = node.cost_if_uncached_usd
+    if target is None or target == node.model:
+        return measured, False
+    if prices.is_local(target) and target not in prices.overrides:
+        return prices.estimate_chat_cost(target, node.input_tokens, node.output_tokens), True
+    return prices.chat_cost(target, node.input_tokens, node.output_tokens), True
+
+
+def reprice_run(run: RunRecord, model_map: ModelMap, prices: PriceBook) -> RunReprice:
+    rows: list[NodeReprice] = []
+    unpriced: set[str] = set()
+    for n in run.nodes:
+        target = target_for(n, model_map)
+        cost, est = reprice_node(n, target, prices)
+        if target is not None and target != n.model and not prices.has_price(target):
+            unpriced.add(target)
+        rows.append(
+            NodeReprice(
+                node=n.id,
+                kind=n.kind,
+                measured_model=n.model,
+                target_model=target or n.model,
+                input_tokens=n.input_tokens,
+                output_tokens=n.output_tokens,
+                measured_cost_usd=n.cost_if_uncached_usd,
+                cost_usd=cost,
+                estimate=est,
+            )
+        )
+    return RunReprice(
+        run_id=run.run_id,
+        workflow=run.workflow,
+        profile=run.profile,
+        nodes=rows,
+        measured_cost_usd=sum(r.measured_cost_usd for r in rows),
+        cost_usd=sum(r.cost_usd for r in rows),
+        estimate=any(r.estimate for r in rows),
+        unpriced=sorted(unpriced),
+    )
+
+
+def reprice_experiment(
+    experiment: Experiment,
+    model_map: ModelMap,
+    prices: PriceBook,
+    variant_maps: dict[str, ModelMap] | None = None,
+) -> ExperimentReprice:
+    """Re-price every run; `variant_maps` gives some variants their own map (else `model_map`)."""
+    runs: list[RunReprice] = []
+    costs: dict[int, float] = {}
+    for i, t in enumerate(experiment.trials):
+        if t.run is None:
+            continue
+        mm = (variant_maps or {}).get(t.variant, model_map)
+        rr = reprice_run(t.run, mm, prices)
+        runs.append(rr)
+        costs[i] = rr.cost_usd
+    summaries = [summarise_variant(experiment, v.name, costs) for v in experiment.spec.variants]
+    return ExperimentReprice(
+        model_map=model_map,
+        runs=runs,
+        trial_costs=costs,
+        summaries=summaries,
+        estimate=any(r.estimate for r in runs),
+        unpriced=sorted({u for r in runs for u in r.unpriced}),
+    )
+
+
+def reprice(
+    run_or_experiment: RunRecord | Experiment,
+    model_map: ModelMap,
+    prices: PriceBook | None = None,
+    variant_maps: dict[str, ModelMap] | None = None,
+) -> RunReprice | ExperimentReprice:
+    """Re-price a run or an experiment under `model_map` (see the module docstring)."""
+    prices = prices or PriceBook()
+    if not model_map and not variant_maps:
+        raise DecomposeError('a what-if needs a model map, e.g. {"*": "openai/gpt-4.1-mini"}.')
+    if isinstance(run_or_experiment, RunRecord):
+        return reprice_run(run_or_experiment, model_map, prices)
+    return reprice_experiment(run_or_experiment, model_map, prices, variant_maps)
+
+
+# ---------------------------------------------------------------- headline
+
+
+def pick_pair(summaries: list[VariantSummary]) -> tuple[VariantSummary, VariantSummary] | None:
+    """(single, decomposed): the variant with the fewest agents, and the cheapest variant with more agents
+    (ties broken by quality). None when every variant has the same k."""
+    usable = [s for s in summaries if s.runs > s.failures or s.cost_usd > 0]
+    if len(usable) < 2:
+        return None
+    single = min(usable, key=lambda s: (s.k, s.cost_usd))
+    more = [s for s in usable if s.k > single.k]
+    if not more:
+        return None
+    decomposed = min(more, key=lambda s: (s.cost_usd, -(s.qa_mean or 0.0)))
+    return single, decomposed
+
+
+def headline(
+    summaries: list[VariantSummary] | Experiment,
+    decomposed: str | None = None,
+    single: str | None = None,
+    estimate: bool = False,
+) -> str:
+    """ "decomposed (seed, k=3) vs single (single, k=1): 62% cheaper, quality 0.81 vs 0.77"."""
+    if isinstance(summaries, Experiment):
+        summaries = summaries.summaries()
+    by_name = {s.variant: s for s in summaries}
+    pair = pick_pair(summaries)
+    if single is None or decomposed is None:
+        if pair is None:
+            return "need two variants with different numbers of agents to compare decomposed vs single."
+        single = single or pair[0].variant
+        decomposed = decomposed or pair[1].variant
+    s, d = by_name[single], by_name[decomposed]
+    if s.cost_usd > 0:
+        change = (s.cost_usd - d.cost_usd) / s.cost_usd * 100
+        verdict = f"{abs(change):.0f}% {'cheaper' if change >= 0 else 'more expensive'}"
+    else:
+        verdict = "cost not comparable (the single variant cost $0)"
+
+    def q(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}"
+
+    text = (
+        f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, "
+        f"quality {q(d.qa_mean)} vs {q(s.qa_mean)}"
+    )
+    return text + (" (estimated prices)" if estimate else "")

@@ -1,0 +1,1 @@
+"""Prices of model calls: hosted models from genai-prices, local models by compute time."""

@@ -1,0 +1,178 @@
+"""The workflow as a networkx DAG: validation before any model call, layers, critical path and the
+decomposition metrics the comparison reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import networkx as nx
+
+from workflow_core.errors import Problem, WorkflowError
+from workflow_core.run.records import NodeRecord
+from workflow_core.workflow.spec import NODE_ID_PATTERN, Workflow
+from workflow_core.workflow.templating import TemplateError, environment, variables_of
+
+ModelCheck = Callable[[str], str | None]
+
+# Names some node kinds add to their own prompts (documented in the README).
+KIND_VARIABLES: dict[str, frozenset[str]] = {
+    "image": frozenset({"element", "palette"}),
+    "qa": frozenset({"qa", "page"}),
+}
+
+# Kinds that need an upstream node to work from, and what they need it for.
+_NEEDS_UPSTREAM = {
+    "image": "an upstream node whose output lists `visual_elements`",
+    "assemble": "an upstream front-end node that writes the page",
+    "qa": "an upstream node that produces the page",
+}
+
+
+def to_digraph(workflow: Workflow) -> nx.DiGraph:
+    g: nx.DiGraph = nx.DiGraph()
+    for n in workflow.nodes:
+        g.add_node(n.id)
+    for e in workflow.edges:
+        g.add_edge(e.source, e.target)
+    return g
+
+
+def validate(
+    workflow: Workflow,
+    *,
+    inputs: Iterable[str] = (),
+    check_model: ModelCheck | None = None,
+) -> list[Problem]:
+    """Every problem that would stop the workflow from running, each with the node it belongs to."""
+    problems: list[Problem] = []
+    available_inputs = set(inputs)
+    ids = [n.id for n in workflow.nodes]
+    seen: set[str] = set()
+    for n in workflow.nodes:
+        if not NODE_ID_PATTERN.match(n.id):
+            problems.append(
+                Problem(
+                    "node ids must be lowercase letters, digits and underscores, starting with a letter "
+                    "(prompts refer to them as variables).",
+                    node_id=n.id,
+                    field="id",
+                )
+            )
+        if n.id in seen:
+            problems.append(Problem("duplicate node id: rename one of the nodes.", node_id=n.id, field="id"))
+        seen.add(n.id)
+        if n.id in available_inputs:
+            problems.append(
+                Problem(f"node id '{n.id}' hides the input of the same name: rename the node.", node_id=n.id)
+            )
+    if not workflow.nodes:
+        problems.append(Problem("the workflow has no nodes: add at least one agent."))
+
+    known = set(ids)
+    for e in workflow.edges:
+        for end, name in (("source", e.source), ("target", e.target)):
+            if name not in known:
+                problems.append(
+                    Problem(
+                        f"edge {e.source} → {e.target} has {end} '{name}', which is not a node id.",
+                        node_id=e.target if end == "source" else e.source,
+                        field="edges",
+                    )
+                )
+        if e.source == e.target:
+            problems.append(Problem("a node cannot feed itself.", node_id=e.source, field="edges"))
+
+    g = to_digraph(workflow)
+    g.remove_edges_from([(u, v) for u, v in g.edges if u not in known or v not in known])
+    cyclic: set[str] = set()
+    for cycle in nx.simple_cycles(g):
+        if len(cycle) == 1:
+            continue
+        loop = " → ".join([*cycle, cycle[0]])
+        for node_id in cycle:
+            if node_id not in cyclic:
+                cyclic.add(node_id)
+                problems.append(
+                    Problem(f"part of a cycle ({loop}): a workflow must be acyclic.", node_id=node_id)
+                )
+
+    env_globals = set(environment().globals)
+    for n in workflow.nodes:
+        upstream = nx.ancestors(g, n.id) if n.id not in cyclic and n.id in g else set(g.predecessors(n.id))
+        if n.kind == "agent":
+            if not n.model:
+                problems.append(
+                    Problem(
+                        "an agent needs a model, e.g. local/qwen2.5-coder-0.5b.", node_id=n.id, field="model"
+                    )
+                )
+            if not n.prompt.strip():
+                problems.append(Problem("an agent needs a prompt.", node_id=n.id, field="prompt"))
+        if n.kind in _NEEDS_UPSTREAM and not upstream:
+            problems.append(Problem(f"a {n.kind} node needs {_NEEDS_UPSTREAM[n.kind]}.", node_id=n.id))
+        if n.model and check_model is not None:
+            model_problem = check_model(n.model)
+            if model_problem:
+                problems.append(Problem(model_problem, node_id=n.id, field="model"))
+        for field, template in (("system", n.system), ("prompt", n.prompt)):
+            if not template:
+                continue
+            try:
+                names = variables_of(template)
+            except TemplateError as exc:
+                problems.append(Problem(str(exc), node_id=n.id, field=field))
+                continue
+            for name in sorted(names - env_globals - KIND_VARIABLES.get(n.kind, frozenset())):
+                if name in upstream or name in available_inputs:
+                    continue
+                if name in known:
+                    hint = f"node '{name}' is not upstream of '{n.id}': add an edge {name} → {n.id}."
+                else:
+                    offered = sorted(upstream | available_inputs)
+                    hint = (
+                        f"unknown prompt variable '{{{{ {name} }}}}': no upstream node or input has that name. "
+                        f"Available here: {', '.join(offered) if offered else 'nothing (add an edge or a scenario)'}."
+                    )
+                problems.append(Problem(hint, node_id=n.id, field=field))
+    return problems
+
+
+def ensure_valid(
+    workflow: Workflow, *, inputs: Iterable[str] = (), check_model: ModelCheck | None = None
+) -> None:
+    problems = validate(workflow, inputs=inputs, check_model=check_model)
+    if problems:
+        raise WorkflowError(problems)
+
+
+def available_variables(workflow: Workflow, node_id: str, inputs: Iterable[str] = ()) -> list[str]:
+    """The names a node's prompt may use: its upstream node ids, then the run's inputs."""
+    g = to_digraph(workflow)
+    upstream = sorted(nx.ancestors(g, node_id)) if nx.is_directed_acyclic_graph(g) else []
+    own = sorted(KIND_VARIABLES.get(workflow.node(node_id).kind, frozenset()))
+    return upstream + sorted(set(inputs) - set(upstream)) + own
+
+
+def topological_layers(workflow: Workflow) -> list[list[str]]:
+    return [sorted(layer) for layer in nx.topological_generations(to_digraph(workflow))]
+
+
+def critical_path(workflow: Workflow, records: dict[str, NodeRecord]) -> tuple[list[str], float]:
+    """The chain of nodes whose summed latency is longest: the floor on wall time however parallel the engine."""
+    g = to_digraph(workflow)
+    best: dict[str, tuple[float, list[str]]] = {}
+    for node_id in nx.topological_sort(g):
+        own = records[node_id].latency_s if node_id in records else 0.0
+        prev = max((best[p] for p in g.predecessors(node_id)), default=(0.0, []), key=lambda t: t[0])
+        best[node_id] = (prev[0] + own, [*prev[1], node_id])
+    if not best:
+        return [], 0.0
+    total, path = max(best.values(), key=lambda t: t[0])
+    return path, total
+
+
+def coordination_edges(workflow: Workflow) -> int:
+    """Edges out of model-backed nodes: each is a hand-off whose output is re-read as another prompt."""
+    llm = {n.id for n in workflow.nodes if n.is_llm}
+    g = to_digraph(workflow)
+    return sum(1 for u, _ in g.edges if u in llm)
