@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,21 +13,12 @@ from pydantic import ValidationError
 from studio import flow, services, state, ui
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
 from workflow_core.workflow.graph import available_variables, validate
+from workflow_core.workflow.kinds import kind_of, kinds
 from workflow_core.workflow.layout import auto_layout, next_free_position
-from workflow_core.workflow.spec import NODE_KINDS, Node, Params, Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Node, Params, Workflow, dump_workflow, parse_workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")
-DEFAULT_MODEL = "local/qwen2.5-coder-0.5b"
-NEW_NODE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "agent": {
-        "persona": "Analyst",
-        "model": DEFAULT_MODEL,
-        "prompt": "Summarise what matters to this visitor of {{ company.name }}:\n{{ profile }}",
-    },
-    "retrieve": {"config": {"top_k": 4}},
-    "image": {"persona": "Artist", "config": {"backend": "vector"}},
-}
 
 
 def _revision() -> int:
@@ -121,7 +113,12 @@ def _add_node(kind: str) -> None:
         else next(f"{kind}_{i}" for i in range(2, 999) if f"{kind}_{i}" not in taken)
     )
     wf.nodes.append(
-        Node(id=node_id, kind=kind, position=next_free_position(wf), **NEW_NODE_DEFAULTS.get(kind, {}))
+        Node(
+            id=node_id,
+            kind=kind,
+            position=next_free_position(wf),
+            **copy.deepcopy(dict(kind_of(kind).new_node)),
+        )
     )
     state.set_workflow(wf)
     state.select_node(node_id)
@@ -193,15 +190,15 @@ canvas_col = st.container()
 editor_col = st.container(border=True)
 
 with canvas_col:
-    palette = st.columns(len(NODE_KINDS))
-    for col, kind in zip(palette, NODE_KINDS, strict=True):
+    palette = st.columns(len(kinds()))
+    for col, kind in zip(palette, kinds(), strict=True):
         with col:
             if st.button(
                 kind,
-                icon=flow.KIND_ICONS[kind],
+                icon=kind_of(kind).icon,
                 key=f"add_{kind}",
                 width="stretch",
-                help=f"Add a {kind} node",
+                help=f"Add a {kind} node: {kind_of(kind).summary}",
             ):
                 _add_node(kind)
                 st.rerun()
@@ -253,7 +250,7 @@ with editor_col:
         )
         st.info("Select a node on the canvas to edit its persona, model, prompts and parameters.")
     else:
-        st.subheader(f"{flow.KIND_ICONS.get(node.kind, '')} {node.id}", anchor=False)
+        st.subheader(f"{kind_of(node.kind).icon} {node.id}", anchor=False)
         left, right = st.columns([3, 2], gap="large")
         with left:
             nid = node.id
@@ -263,8 +260,8 @@ with editor_col:
             with b:
                 st.selectbox(
                     "Kind",
-                    NODE_KINDS,
-                    index=NODE_KINDS.index(node.kind),
+                    list(kinds()),
+                    index=list(kinds()).index(node.kind),
                     key=_key(nid, "kind"),
                     on_change=_on_text,
                     args=(nid, "kind"),

@@ -12,8 +12,9 @@ from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core.errors import DecomposeError, WorkflowError
 from workflow_core.run.background import BackgroundRun
 from workflow_core.run.estimate import estimate_run
+from workflow_core.run.inputs import RunInputs
 from workflow_core.run.records import RunRecord
-from workflow_core.scenario import Scenario, scenario_inputs
+from workflow_core.scenario import Scenario
 from workflow_core.workflow.graph import validate
 from workflow_core.workflow.spec import Node, Workflow, parse_workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES
@@ -38,10 +39,7 @@ def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
     for profile in profiles:
         key = uuid.uuid4().hex[:8]
         try:
-            inputs = scenario_inputs(scenario, profile)
-            background = BackgroundRun(
-                services.engine(), workflow, inputs, profile_id=profile, extras={"scenario": scenario}
-            )
+            background = BackgroundRun(services.engine(), workflow, RunInputs.for_profile(scenario, profile))
         except DecomposeError as exc:
             handles[key] = RunHandle(key, f"{workflow.name} · {profile}", workflow, profile, error=str(exc))
         else:
@@ -134,8 +132,8 @@ with st.container(border=True):
         )
 
 workflow = _chosen_workflow(source, all_models)
-first_inputs = scenario_inputs(scenario, profiles[0]) if profiles else scenario_inputs(scenario, None)
-problems = validate(workflow, inputs=first_inputs.keys(), check_model=registry.check_model)
+first_inputs = RunInputs.for_profile(scenario, profiles[0] if profiles else None)
+problems = validate(workflow, inputs=first_inputs.variables.keys(), check_model=registry.check_model)
 
 est_col, action_col = st.columns([3, 1], vertical_alignment="center")
 with est_col:

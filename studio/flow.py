@@ -14,25 +14,9 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from workflow_core.errors import Problem
+from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import Edge, Position, Workflow
 
-# Material icons for Streamlit widgets (the canvas iframe shows text only).
-KIND_ICONS: dict[str, str] = {
-    "profile": ":material/person:",
-    "retrieve": ":material/menu_book:",
-    "agent": ":material/smart_toy:",
-    "image": ":material/palette:",
-    "assemble": ":material/web:",
-    "qa": ":material/fact_check:",
-}
-KIND_COLOURS: dict[str, str] = {
-    "profile": "#e7f5ff",
-    "retrieve": "#f3f0ff",
-    "agent": "#fff9db",
-    "image": "#fff0f6",
-    "assemble": "#ebfbee",
-    "qa": "#e6fcf5",
-}
 STATUS_BORDERS: dict[str, str] = {
     "running": "#f59f00",
     "ok": "#2f9e44",
@@ -59,7 +43,7 @@ def node_label(workflow: Workflow, node_id: str, problems: list[Problem]) -> str
 def _style(kind: str, border: str | None) -> dict[str, str]:
     # A fresh dict per node: streamlit-flow mutates the style it is given.
     return {
-        "background": KIND_COLOURS.get(kind, "#ffffff"),
+        "background": kind_of(kind).colour,
         "border": f"{3 if border else 1}px solid {border or '#adb5bd'}",
         "borderRadius": "8px",
         "fontSize": "12px",

@@ -10,7 +10,7 @@ import streamlit as st
 from studio import ui
 from workflow_core.page.assets import run_zip
 from workflow_core.page.site import sandboxed_preview
-from workflow_core.run.background import BackgroundRun, Progress
+from workflow_core.run.background import BackgroundRun, RunProgress
 from workflow_core.run.charts import critical_nodes, dag_figure, node_rows, timeline_figure
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.report import run_report
@@ -37,7 +37,7 @@ class RunHandle:
     def running(self) -> bool:
         return self.background is not None and self.run is None and self.error is None
 
-    def refresh(self) -> Progress | None:
+    def refresh(self) -> RunProgress | None:
         """Poll the background run; remember its record or error once it ends."""
         if self.background is None:
             return None
@@ -62,7 +62,7 @@ def _table(
     st.table(rows, border="horizontal", hide_index=True)
 
 
-def live_progress(handle: RunHandle, progress: Progress) -> None:
+def live_progress(handle: RunHandle, progress: RunProgress) -> None:
     """A running run: node states on the graph, tokens as they stream, the per-node table."""
     records = progress.records
     done = sum(1 for r in records.values() if r.status not in {"pending", "running"})

@@ -14,6 +14,7 @@ import pytest
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
+from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
@@ -59,7 +60,7 @@ async def test_experiment_runs_repeats_and_reuses_the_cache(fake_openai, fake_re
     seen: list[Progress] = []
 
     def factory() -> Engine:
-        return Engine(fake_registry, prices=PRICES, store=lab_store)
+        return Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store))
 
     exp = await run_experiment(spec, scenario, factory, seen.append)
     assert len(exp.trials) == 3 * 2 * 2
@@ -106,7 +107,9 @@ async def test_a_broken_variant_is_a_failed_trial_not_a_crash(fake_openai, fake_
         profiles=_profiles(1),
     )
     exp = await run_experiment(
-        spec, load_scenario(SCENARIO), lambda: Engine(fake_registry, prices=PRICES, store=lab_store)
+        spec,
+        load_scenario(SCENARIO),
+        lambda: Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)),
     )
     by = {s.variant: s for s in exp.summaries()}
     assert by["single"].failures == 0 and by["nope"].failures == 1
@@ -127,7 +130,12 @@ def test_compare_cli_writes_report_csv_and_json(
         all_models="fake/small",
         out=str(out),
     )
-    code = compare_cli(args, engine_factory=lambda: Engine(fake_registry, prices=PRICES, store=lab_store))
+    code = compare_cli(
+        args,
+        engine_factory=lambda: Engine(
+            fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)
+        ),
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "[8/8]" in captured.err
@@ -166,7 +174,12 @@ def test_compare_cli_reprices_what_if_and_takes_tco_inputs(
         requests_per_month=1_000_000.0,
         growth=0.1,
     )
-    code = compare_cli(args, engine_factory=lambda: Engine(fake_registry, prices=PRICES, store=lab_store))
+    code = compare_cli(
+        args,
+        engine_factory=lambda: Engine(
+            fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)
+        ),
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "what-if *=openai/gpt-4.1-mini, personalizer=openai/gpt-4.1: decomposed (" in captured.out
@@ -185,4 +198,9 @@ def test_compare_cli_rejects_a_malformed_what_if(fake_registry, lab_store, tmp_p
         what_if=["personalizer:gpt"],
     )
     with pytest.raises(DecomposeError, match="NODE=PROVIDER/MODEL"):
-        compare_cli(args, engine_factory=lambda: Engine(fake_registry, prices=PRICES, store=lab_store))
+        compare_cli(
+            args,
+            engine_factory=lambda: Engine(
+                fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)
+            ),
+        )

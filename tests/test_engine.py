@@ -8,8 +8,10 @@ import time
 import pytest
 
 from workflow_core.errors import WorkflowError
+from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
-from workflow_core.run.engine import Engine, RetryPolicy
+from workflow_core.run.context import RetryPolicy
+from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.testing.fake_server import FakeReply
 from workflow_core.workflow.spec import parse_workflow
@@ -41,6 +43,7 @@ def store(tmp_path):
 
 
 def engine_for(registry, store=None, **kw) -> Engine:
+    kw.setdefault("hooks", standard_hooks(store))
     return Engine(registry, prices=PRICES, store=store, retry=RetryPolicy(base_delay_s=0.05), **kw)
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from workflow_core.errors import OutputParseError
-from workflow_core.nodes import parse_tagged
+from workflow_core.nodes.hooks import standard_hooks
+from workflow_core.nodes.outputs import parse_tagged
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
+from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario, scenario_inputs
 from workflow_core.testing.fake_server import FakeReply
@@ -35,8 +37,8 @@ def _schema_props(body) -> set[str]:
 
 async def run(workflow, registry, inputs=None, scenario=None, prices=None, tmp_path=None):
     store = Store(tmp_path / "runs.sqlite3") if tmp_path else None
-    engine = Engine(registry, prices=prices or PriceBook(), store=store)
-    return await engine.run(workflow, inputs or {}, extras={"scenario": scenario})
+    engine = Engine(registry, prices=prices or PriceBook(), store=store, hooks=standard_hooks(store))
+    return await engine.run(workflow, RunInputs(inputs or {}, scenario))
 
 
 def test_tagged_output_is_parsed_and_a_bad_one_is_a_clear_error():

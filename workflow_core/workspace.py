@@ -13,6 +13,7 @@ import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
+from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run.engine import Engine
@@ -123,4 +124,11 @@ def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> E
     """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
     event loop that runs it."""
     registry = ProviderRegistry.from_environment()
-    return Engine(registry, prices=price_book(settings, registry), store=Store(), use_cache=use_cache)
+    store = Store()
+    return Engine(
+        registry,
+        prices=price_book(settings, registry),
+        store=store,
+        use_cache=use_cache,
+        hooks=standard_hooks(store),
+    )

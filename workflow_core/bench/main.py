@@ -65,7 +65,7 @@ async def _engine_overhead(n_nodes: int, rounds: int) -> dict[str, float]:
                 store = Store(Path(tmp) / f"bench-{r}.sqlite3")
                 engine = Engine(registry, prices=PriceBook(), store=store, use_cache=True)
                 t0 = time.perf_counter()
-                run = await engine.run(workflow, {})
+                run = await engine.run(workflow)
                 engine_times.append(time.perf_counter() - t0)
                 assert run.status == "ok", [n.error for n in run.nodes if n.error]
                 await registry.aclose()

@@ -6,12 +6,17 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow_core.errors import DecomposeError, WorkflowError
 from workflow_core.workflow.graph import validate
 from workflow_core.workflow.spec import Workflow
+
+if TYPE_CHECKING:
+    from workflow_core.run.inputs import RunInputs
+    from workflow_core.run.records import RunRecord
 
 
 def _parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -24,7 +29,7 @@ def _parse_overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-class _Progress:
+class _RunPrinter:
     """Prints node progress to stderr; a running token count per node when stderr is a terminal."""
 
     def __init__(self) -> None:
@@ -51,12 +56,14 @@ class _Progress:
                 print(f"      {r.error}", file=sys.stderr, flush=True)
 
 
-def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> tuple[Any, dict[str, Any], str | None]:
+def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> RunInputs:
+    from workflow_core.run.inputs import RunInputs
+    from workflow_core.scenario import load_scenario
+
     if not scenario_dir:
         if profile_id:
             raise DecomposeError("--profile needs --scenario DIR (the folder that holds the profiles).")
-        return None, {}, None
-    from workflow_core.scenario import load_scenario, scenario_inputs
+        return RunInputs()
 
     scenario = load_scenario(scenario_dir)
     if profile_id is None and scenario.profiles:
@@ -66,7 +73,7 @@ def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> tuple[Any,
         raise DecomposeError(
             f"profile '{profile_id}' is not in {scenario_dir}. Profiles there: {', '.join(scenario.profiles)}."
         )
-    return scenario, scenario_inputs(scenario, profile_id), profile_id
+    return RunInputs.for_profile(scenario, profile_id)
 
 
 def _require_scenario_if_used(workflow: Workflow) -> None:
@@ -103,24 +110,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workflow_core.workflow.templates import resolve_workflow
 
     workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
-    scenario, inputs, profile_id = _load_inputs(args.scenario, args.profile)
-    if scenario is None:
+    inputs = _load_inputs(args.scenario, args.profile)
+    if inputs.scenario is None:
         _require_scenario_if_used(workflow)
     engine = _services(args.no_cache)
-    estimate = estimate_run(workflow, inputs, engine.prices, engine.store)
+    graph = engine.validate(workflow, inputs)  # every problem at once, before the estimate or any call
+    estimate = estimate_run(workflow, inputs, engine.prices, engine.store, graph=graph)
     print(
         f"{workflow.name}: k={workflow.agent_count}, {len(workflow.nodes)} nodes; estimate "
         f"${estimate.cost_usd:.6f}, ≥{estimate.critical_path_s:.0f} s on the critical path",
         file=sys.stderr,
     )
 
-    async def go() -> Any:
-        try:
-            return await engine.run(
-                workflow, inputs, profile_id=profile_id, on_event=_Progress(), extras={"scenario": scenario}
-            )
-        finally:
-            await engine.registry.aclose()
+    async def go() -> RunRecord:
+        async with engine:
+            return await engine.run(workflow, inputs, on_event=_RunPrinter(), estimate=estimate)
 
     run = asyncio.run(go())
     out = Path(args.out)
@@ -156,14 +160,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from workflow_core.workflow.templates import resolve_workflow
 
     workflow: Workflow = resolve_workflow(args.workflow)
-    _, inputs, _ = _load_inputs(args.scenario, args.profile)
-    if not inputs:
+    names: Iterable[str] = _load_inputs(args.scenario, args.profile).variables.keys()
+    if args.scenario is None:
         from workflow_core.scenario import INPUT_NAMES
 
         # Without a scenario, accept the names a scenario would provide: validate structure, not data.
-        inputs = dict.fromkeys(INPUT_NAMES)
+        names = INPUT_NAMES
     registry = ProviderRegistry.from_environment()
-    problems = validate(workflow, inputs=inputs.keys(), check_model=registry.check_model)
+    problems = validate(workflow, inputs=names, check_model=registry.check_model)
     if problems:
         print(str(WorkflowError(problems)), file=sys.stderr)
         return 1

@@ -33,7 +33,8 @@ from workflow_core.workflow.graph import critical_path
 from workflow_core.workflow.spec import Workflow, parse_workflow
 
 if TYPE_CHECKING:
-    from workflow_core.run.engine import Engine, RunEvent
+    from workflow_core.run.context import RunEvent
+    from workflow_core.run.engine import Engine
     from workflow_core.scenario import Scenario
 
 
@@ -238,7 +239,7 @@ async def run_experiment(
     Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
     run concurrently); raise `concurrency` to overlap trials. A variant that fails validation, or a run that
     fails, is recorded as a failed trial: the other trials go on. The caller owns the engine's registry."""
-    from workflow_core.scenario import scenario_inputs
+    from workflow_core.run.inputs import RunInputs
 
     engine = engine_factory()
     store = store or engine.store
@@ -288,12 +289,7 @@ async def run_experiment(
 
                 try:
                     run = await engine.run(
-                        wf_r,
-                        scenario_inputs(scenario, profile),
-                        profile_id=profile,
-                        on_event=forward,
-                        cancel=cancel,
-                        extras={"scenario": scenario},
+                        wf_r, RunInputs.for_profile(scenario, profile), on_event=forward, cancel=cancel
                     )
                     trial = _make_trial(variant.name, profile, repeat, run, wf_r, known)
                 except DecomposeError as exc:

@@ -7,16 +7,17 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from workflow_core.errors import DecomposeError
-from workflow_core.run.engine import Engine, RunEvent
+from workflow_core.run.context import RunEvent
+from workflow_core.run.engine import Engine
+from workflow_core.run.inputs import RunInputs
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.workflow.spec import Workflow
 
 
 @dataclass
-class Progress:
+class RunProgress:
     """A consistent copy of a background run's state at one moment."""
 
     state: str  # "running" | "finished" | "error"
@@ -95,17 +96,12 @@ class BackgroundRun(BackgroundJob):
         self,
         engine: Engine,
         workflow: Workflow,
-        inputs: dict[str, Any],
-        *,
-        profile_id: str | None = None,
-        extras: dict[str, Any] | None = None,
+        inputs: RunInputs,
     ) -> None:
         super().__init__(f"run-{workflow.name}")
         self._engine = engine
         self._workflow = workflow
         self._inputs = inputs
-        self._profile_id = profile_id
-        self._extras = extras or {}
         self._records: dict[str, NodeRecord] = {}
         self._streamed: dict[str, str] = {}
         self._finished_order: list[str] = []
@@ -127,24 +123,15 @@ class BackgroundRun(BackgroundJob):
                     self._records[rec.id] = rec.model_copy(deep=True)
 
     async def _work(self, cancel: asyncio.Event) -> None:
-        try:
-            run = await self._engine.run(
-                self._workflow,
-                self._inputs,
-                profile_id=self._profile_id,
-                on_event=self._on_event,
-                cancel=cancel,
-                extras=self._extras,
-            )
-            with self._lock:
-                self._run = run
-                self._state = "finished"
-        finally:
-            await self._engine.registry.aclose()
-
-    def poll(self) -> Progress:
+        async with self._engine as engine:
+            run = await engine.run(self._workflow, self._inputs, on_event=self._on_event, cancel=cancel)
         with self._lock:
-            return Progress(
+            self._run = run
+            self._state = "finished"
+
+    def poll(self) -> RunProgress:
+        with self._lock:
+            return RunProgress(
                 state=self._state,
                 records={k: v.model_copy() for k, v in self._records.items()},
                 streamed=dict(self._streamed),
@@ -155,6 +142,6 @@ class BackgroundRun(BackgroundJob):
                 finished_order=list(self._finished_order),
             )
 
-    def wait(self, timeout: float | None = None) -> Progress:
+    def wait(self, timeout: float | None = None) -> RunProgress:
         self._thread.join(timeout)
         return self.poll()

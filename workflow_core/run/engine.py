@@ -3,173 +3,52 @@
 Each node starts as soon as all its parents have finished, so independent branches overlap. A node's result is
 cached under a key of everything that determines it (model, params, rendered messages, upstream outputs), so an
 unchanged node is never called twice. A failed node skips its descendants; unrelated branches finish.
+
+The engine knows node kinds only through the registry (`workflow_core.workflow.kinds`) and knows nothing of
+pages: what happens after a run (collecting the page, checking it, saving the record) is done by hooks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from collections.abc import Sequence
+from types import TracebackType
 
-import networkx as nx
-
-from workflow_core.errors import DecomposeError, ProviderError
+from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
-from workflow_core.providers.base import ChatRequest, ChatResult
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.run.estimate import estimate_run
-from workflow_core.run.records import NodeRecord, QAFinding, RunRecord
+from workflow_core.run.context import EventSink, NodeContext, RetryPolicy, RunEvent, cache_key
+from workflow_core.run.estimate import RunEstimate, estimate_run
+from workflow_core.run.hooks import FinishedRun, RunHook
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.store import Store
-from workflow_core.workflow.graph import critical_path, ensure_valid, to_digraph
-from workflow_core.workflow.spec import Node, Workflow, dump_workflow
-from workflow_core.workflow.templating import NodeOutput
+from workflow_core.workflow.graph import WorkflowGraph, validated_graph
+from workflow_core.workflow.kinds import kind_of
+from workflow_core.workflow.spec import Workflow, dump_workflow
 
-T = TypeVar("T")
-EventKind = Literal["run_started", "node_started", "token", "node_finished", "run_finished"]
-
-
-@dataclass
-class RunEvent:
-    kind: EventKind
-    run_id: str
-    node_id: str | None = None
-    text: str | None = None
-    record: NodeRecord | None = None
-    run: RunRecord | None = None
-
-
-EventSink = Callable[[RunEvent], None]
-
-
-@dataclass
-class RetryPolicy:
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0
-
-    def delay(self, attempt: int, retry_after_s: float | None) -> float:
-        if retry_after_s is not None:
-            # The server said when: retrying earlier only earns another 429.
-            return max(retry_after_s, 0.0)
-        # Exponential backoff with a little jitter so parallel nodes don't retry in lock step.
-        return min(self.base_delay_s * (2**attempt), self.max_delay_s) * (1 + random.random() * 0.1)
-
-
-@dataclass
-class Prepared:
-    """What a node executor decided before doing any work: the cache key material and how to do the work."""
-
-    key_material: dict[str, Any]
-    work: Callable[[NodeContext, NodeRecord], Awaitable[None]]
-    messages: list[dict[str, str]] = field(default_factory=list)
-    cacheable: bool = True
-
-
-@dataclass
-class NodeContext:
-    """What a node executor sees: its node, the run inputs, its ancestors' outputs and the services."""
-
-    node: Node
-    workflow: Workflow
-    inputs: dict[str, Any]
-    upstream: dict[str, NodeRecord]
-    registry: ProviderRegistry
-    prices: PriceBook
-    emit: EventSink
-    run_id: str
-    retry: RetryPolicy
-    engine: Engine
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def variables(self) -> dict[str, Any]:
-        """Template variables: run inputs, then every upstream node's output by id."""
-        out = dict(self.inputs)
-        for node_id, rec in self.upstream.items():
-            out[node_id] = NodeOutput(rec.output_text, rec.output_data)
-        return out
-
-    def parent_records(self) -> list[NodeRecord]:
-        return [self.upstream[p] for p in self.workflow.parents(self.node.id) if p in self.upstream]
-
-    async def with_retries(self, ref: str, call: Callable[[], Awaitable[T]], record: NodeRecord) -> T:
-        """Await `call()` under the node's timeout, retrying retryable failures with exponential backoff that
-        honours Retry-After. Every model call of a node (chat, images) goes through here."""
-        timeout = self.node.params.timeout_s
-        attempts = self.node.params.retries + 1
-        last: ProviderError | None = None
-        for attempt in range(attempts):
-            record.attempts += 1
-            try:
-                return await asyncio.wait_for(call(), timeout=timeout)
-            except TimeoutError:
-                last = ProviderError(
-                    f"{ref} did not answer within the node's timeout of {timeout:g} s (per attempt); "
-                    "raise params.timeout_s or lower max_tokens.",
-                    retryable=True,
-                )
-            except ProviderError as exc:
-                last = exc
-            if not last.retryable or attempt == attempts - 1:
-                break
-            wait = self.retry.delay(attempt, last.retry_after_s)
-            if wait > timeout:
-                raise ProviderError(
-                    f"{ref} is rate limited and asks to retry after {wait:g} s, longer than the node's "
-                    f"timeout of {timeout:g} s: run again later or raise params.timeout_s. ({last})"
-                )
-            await asyncio.sleep(wait)
-        assert last is not None
-        raise last
-
-    async def chat(self, ref: str, request: ChatRequest, record: NodeRecord) -> ChatResult:
-        """Call a chat model through `with_retries`, streaming tokens as events, and add the usage, compute
-        time and cost to the record."""
-        provider, model_name = self.registry.resolve(ref)
-        request.model = model_name
-
-        def on_token(text: str) -> None:
-            self.emit(RunEvent("token", self.run_id, node_id=self.node.id, text=text))
-
-        result = await self.with_retries(ref, lambda: provider.chat(request, on_token=on_token), record)
-        # Local servers report the share of the machine this request used (parallel requests share it).
-        compute_s = result.compute_s if result.compute_s is not None else result.latency_s
-        record.calls += 1
-        record.input_tokens += result.input_tokens
-        record.output_tokens += result.output_tokens
-        record.compute_s += compute_s
-        if record.ttft_s is None:
-            record.ttft_s = result.ttft_s
-        record.cost_usd += self.prices.chat_cost(
-            ref, result.input_tokens, result.output_tokens, compute_s=compute_s
-        )
-        unpriced = (
-            f"no price is known for {ref}: its cost counts as $0. Add a price override in Settings "
-            "or `prices:` in providers.yaml."
-        )
-        if not self.prices.has_price(ref) and unpriced not in record.warnings:
-            record.warnings.append(unpriced)
-        if result.raw.get("finish_reason") in ("length", "max_tokens"):
-            record.warnings.append(
-                f"the answer was cut off at max_tokens ({request.max_tokens}); raise params.max_tokens."
-            )
-        return result
-
-
-Executor = Callable[[NodeContext], Awaitable[Prepared]]
-
-
-def cache_key(material: dict[str, Any]) -> str:
-    blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+# Fields a cache hit copies from the stored record: what the node produced, not how this run went.
+_CACHED_FIELDS = (
+    "output_text",
+    "output_data",
+    "input_tokens",
+    "output_tokens",
+    "calls",
+    "passages",
+    "images",
+    "page_html",
+    "qa",
+)
 
 
 class Engine:
-    """Runs workflows. One engine can run many workflows concurrently (each run has its own state)."""
+    """Runs workflows. One engine can run many workflows concurrently (each run has its own state).
+
+    `store` holds the node cache; `hooks` run after every run (see `workflow_core.nodes.hooks.standard_hooks`
+    for the product's: collect the page and its verdict, save the run). `async with engine:` closes the
+    providers' HTTP clients when done."""
 
     def __init__(
         self,
@@ -179,109 +58,128 @@ class Engine:
         store: Store | None = None,
         use_cache: bool = True,
         retry: RetryPolicy | None = None,
-        executors: dict[str, Executor] | None = None,
+        hooks: Sequence[RunHook] = (),
     ) -> None:
-        from workflow_core.nodes import EXECUTORS
-
         self.registry = registry
         self.prices = prices or PriceBook()
         self.store = store
         self.use_cache = use_cache
         self.retry = retry or RetryPolicy()
-        self.executors = {**EXECUTORS, **(executors or {})}
+        self.hooks = list(hooks)
 
-    def validate(self, workflow: Workflow, inputs: dict[str, Any]) -> None:
-        ensure_valid(workflow, inputs=inputs.keys(), check_model=self.registry.check_model)
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.registry.aclose()
+
+    def validate(self, workflow: Workflow, inputs: RunInputs) -> WorkflowGraph:
+        """The workflow's graph, or a WorkflowError listing every problem, before any model is called."""
+        return validated_graph(
+            workflow, inputs=inputs.variables.keys(), check_model=self.registry.check_model
+        )
 
     async def run(
         self,
         workflow: Workflow,
-        inputs: dict[str, Any] | None = None,
+        inputs: RunInputs | None = None,
         *,
-        profile_id: str | None = None,
         on_event: EventSink | None = None,
         cancel: asyncio.Event | None = None,
-        extras: dict[str, Any] | None = None,
         run_id: str | None = None,
+        estimate: RunEstimate | None = None,
     ) -> RunRecord:
-        """Validate, then run every node. Returns the run record (also saved to the store when there is one)."""
-        inputs = inputs or {}
-        self.validate(workflow, inputs)
+        """Validate, then run every node, then the hooks. `estimate` is the one the caller already showed
+        (computed here when not given), so each node's record carries its estimate beside its actual cost."""
+        inputs = inputs or RunInputs()
+        graph = self.validate(workflow, inputs)
         emit: EventSink = on_event or (lambda _e: None)
         run = RunRecord(
             run_id=run_id or uuid.uuid4().hex[:12],
             workflow=workflow.name,
-            profile=profile_id,
+            profile=inputs.profile_id,
             started_at=time.time(),
             agent_count=workflow.agent_count,
             workflow_yaml=dump_workflow(workflow),
             nodes=[NodeRecord(id=n.id, kind=n.kind, model=n.model) for n in workflow.nodes],
         )
-        estimate = estimate_run(workflow, inputs, self.prices, self.store)
+        estimate = estimate or estimate_run(workflow, inputs, self.prices, self.store, graph=graph)
         for rec in run.nodes:
             if rec.id in estimate.nodes:
                 rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
-        g = to_digraph(workflow)
-        order = list(nx.topological_sort(g))
+        t0 = time.perf_counter()
+        await self._schedule(graph, inputs, records, run.run_id, emit, cancel or asyncio.Event())
+        run.finished_at = time.time()
+        run.wall_s = time.perf_counter() - t0
+        _, run.critical_path_s = graph.critical_path(records)
+        run.total_cost_usd = sum(r.cost_usd for r in run.nodes)
+        run.estimated_cost_usd = sum(r.estimated_cost_usd for r in run.nodes)
+        statuses = {r.status for r in run.nodes}
+        run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
+        finished = FinishedRun(run, graph, inputs)
+        for hook in self.hooks:
+            hook.after_run(finished)
+        emit(RunEvent("run_finished", run.run_id, run=run))
+        return run
+
+    async def _schedule(
+        self,
+        graph: WorkflowGraph,
+        inputs: RunInputs,
+        records: dict[str, NodeRecord],
+        run_id: str,
+        emit: EventSink,
+        cancel: asyncio.Event,
+    ) -> None:
+        """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel."""
         tasks: dict[str, asyncio.Task[None]] = {}
         done: set[str] = set()
-        cancel = cancel or asyncio.Event()
         cancel_wait = asyncio.ensure_future(cancel.wait())
-        t0 = time.perf_counter()
+
+        def close(node_id: str, status: NodeStatus, error: str) -> None:
+            rec = records[node_id]
+            rec.status, rec.error = status, error
+            done.add(node_id)
+            emit(RunEvent("node_finished", run_id, node_id=node_id, record=rec))
+
         try:
-            while len(done) < len(order):
-                for node_id in order:
+            while len(done) < len(graph.order):
+                for node_id in graph.order:
                     if node_id in done or node_id in tasks:
                         continue
-                    parents = list(g.predecessors(node_id))
+                    parents = graph.parents[node_id]
                     if not all(p in done for p in parents):
                         continue
                     bad = [p for p in parents if records[p].status != "ok"]
-                    if bad:
-                        rec = records[node_id]
-                        if cancel.is_set():
-                            rec.status, rec.error = "cancelled", "cancelled by the user"
-                        else:
-                            rec.status = "skipped"
-                            rec.error = f"skipped because upstream node '{bad[0]}' did not finish"
-                        done.add(node_id)
-                        emit(RunEvent("node_finished", run.run_id, node_id=node_id, record=rec))
-                        continue
                     if cancel.is_set():
-                        rec = records[node_id]
-                        rec.status, rec.error = "cancelled", "cancelled by the user"
-                        done.add(node_id)
-                        emit(RunEvent("node_finished", run.run_id, node_id=node_id, record=rec))
-                        continue
-                    ancestors = nx.ancestors(g, node_id)
-                    ancestors_in_order = [a for a in order if a in ancestors]
-                    ctx = NodeContext(
-                        node=workflow.node(node_id),
-                        workflow=workflow,
-                        inputs=inputs,
-                        upstream={a: records[a] for a in ancestors_in_order},
-                        registry=self.registry,
-                        prices=self.prices,
-                        emit=emit,
-                        run_id=run.run_id,
-                        retry=self.retry,
-                        engine=self,
-                        extras=extras or {},
-                    )
-                    tasks[node_id] = asyncio.create_task(self._run_node(ctx, records[node_id]))
+                        close(node_id, "cancelled", "cancelled by the user")
+                    elif bad:
+                        close(node_id, "skipped", f"skipped because upstream node '{bad[0]}' did not finish")
+                    else:
+                        ctx = NodeContext(
+                            node=graph.workflow.node(node_id),
+                            graph=graph,
+                            inputs=inputs,
+                            upstream={a: records[a] for a in graph.ancestors[node_id]},
+                            registry=self.registry,
+                            prices=self.prices,
+                            emit=emit,
+                            run_id=run_id,
+                            retry=self.retry,
+                        )
+                        tasks[node_id] = asyncio.create_task(self._run_node(ctx, records[node_id]))
                 pending = [t for nid, t in tasks.items() if nid not in done]
                 if not pending:
                     continue
                 finished, _ = await asyncio.wait([*pending, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
                 if cancel_wait in finished and cancel.is_set():
-                    for nid, t in tasks.items():
-                        if nid not in done and not t.done():
-                            t.cancel()
-                    await asyncio.gather(
-                        *(t for nid, t in tasks.items() if nid not in done), return_exceptions=True
-                    )
+                    for t in pending:
+                        t.cancel()
+                    await asyncio.gather(*pending, return_exceptions=True)
                 for nid, t in tasks.items():
                     if nid not in done and t.done():
                         done.add(nid)
@@ -293,42 +191,6 @@ class Engine:
                 t.cancel()
             if unfinished:
                 await asyncio.gather(*unfinished, return_exceptions=True)
-        run.finished_at = time.time()
-        run.wall_s = time.perf_counter() - t0
-        _, run.critical_path_s = critical_path(workflow, records)
-        run.total_cost_usd = sum(r.cost_usd for r in run.nodes)
-        run.estimated_cost_usd = sum(r.estimated_cost_usd for r in run.nodes)
-        statuses = {r.status for r in run.nodes}
-        run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
-        self._collect_page(workflow, run)
-        if run.page_html and run.qa_score is None:
-            from workflow_core.nodes import automatic_qa
-
-            report = automatic_qa(run.page_html, inputs, [p for r in run.nodes for p in r.passages])
-            run.qa_score = report.score
-            run.qa_findings = list(report.findings)
-        if self.store is not None:
-            self.store.save_run(run)
-        emit(RunEvent("run_finished", run.run_id, run=run))
-        return run
-
-    @staticmethod
-    def _collect_page(workflow: Workflow, run: RunRecord) -> None:
-        """The run's page is the last (in topological order) finished node that produced one."""
-        order = list(nx.topological_sort(to_digraph(workflow)))
-        for node_id in reversed(order):
-            rec = run.node(node_id)
-            if rec.status == "ok" and isinstance(rec.output_data, dict) and rec.output_data.get("page_html"):
-                run.page_html = rec.output_data["page_html"]
-                break
-        for node_id in reversed(order):
-            rec = run.node(node_id)
-            if rec.status == "ok" and isinstance(rec.output_data, dict) and "qa_score" in rec.output_data:
-                run.qa_score = rec.output_data["qa_score"]
-                run.qa_findings = [
-                    QAFinding.model_validate(f) for f in rec.output_data.get("qa_findings", [])
-                ]
-                break
 
     async def _run_node(self, ctx: NodeContext, rec: NodeRecord) -> None:
         rec.status = "running"
@@ -336,7 +198,7 @@ class Engine:
         ctx.emit(RunEvent("node_started", ctx.run_id, node_id=rec.id, record=rec))
         t0 = time.perf_counter()
         try:
-            prepared = await self.executors[ctx.node.kind](ctx)
+            prepared = await kind_of(ctx.node.kind).executor(ctx)
             rec.messages = prepared.messages
             key = cache_key(prepared.key_material) if prepared.cacheable else None
             rec.cache_key = key
@@ -369,25 +231,10 @@ class Engine:
 
     @staticmethod
     def _fill_from_cache(rec: NodeRecord, hit: NodeRecord) -> None:
-        for name in (
-            "output_text",
-            "output_data",
-            "input_tokens",
-            "output_tokens",
-            "calls",
-            "passages",
-            "images",
-        ):
+        for name in _CACHED_FIELDS:
             setattr(rec, name, getattr(hit, name))
         rec.cost_if_uncached_usd = hit.cost_if_uncached_usd
         rec.latency_if_uncached_s = hit.latency_if_uncached_s
         rec.cost_usd = 0.0
         rec.cached = True
         rec.ttft_s = None
-
-
-def run_sync(
-    engine: Engine, workflow: Workflow, inputs: dict[str, Any] | None = None, **kwargs: Any
-) -> RunRecord:
-    """Run a workflow from synchronous code (the CLI and scripts): one async core, one sync wrapper."""
-    return asyncio.run(engine.run(workflow, inputs, **kwargs))

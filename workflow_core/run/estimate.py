@@ -3,16 +3,16 @@ output tokens from past runs of the same node, else its max_tokens (an upper bou
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
 from workflow_core.pricing.book import PriceBook, estimate_tokens
+from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
-from workflow_core.workflow.graph import to_digraph
-from workflow_core.workflow.spec import Workflow
+from workflow_core.workflow.graph import WorkflowGraph
+from workflow_core.workflow.kinds import kind_of
+from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import NodeOutput, render
 
 
@@ -70,31 +70,35 @@ class RunEstimate:
     critical_path_s: float  # the latency floor: longest chain of estimated node latencies
 
 
-def _upstream_tokens(
-    workflow: Workflow, node_id: str, out_tokens: dict[str, int], inputs: dict[str, Any]
-) -> int:
-    node = workflow.node(node_id)
-    if node.kind == "profile":
-        return estimate_tokens(json.dumps(inputs.get("profile", {}), default=str)) * 2
-    if node.kind == "retrieve":
-        return int(node.config.get("top_k", 4)) * 160
-    return out_tokens.get(node_id, 200)
+def _handoff_tokens(node: Node, out_tokens: dict[str, int], variables: Mapping[str, Any]) -> int:
+    """About how many tokens an upstream node hands to a prompt that names it."""
+    if node.id in out_tokens:
+        return out_tokens[node.id]
+    handoff = kind_of(node.kind).handoff_tokens
+    return handoff(node, variables) if handoff is not None else 200
 
 
 def estimate_run(
-    workflow: Workflow, inputs: dict[str, Any], prices: PriceBook, store: Store | None = None
+    workflow: Workflow,
+    inputs: RunInputs,
+    prices: PriceBook,
+    store: Store | None = None,
+    *,
+    graph: WorkflowGraph | None = None,
 ) -> RunEstimate:
-    g = to_digraph(workflow)
+    """The estimate of a valid workflow (pass its `graph` when it is built already)."""
+    graph = graph or WorkflowGraph(workflow)
+    past_outputs = store.past_output_tokens(workflow.name) if store else {}
     out_tokens: dict[str, int] = {}
     estimates: dict[str, NodeEstimate] = {}
     latency: dict[str, float] = {}
-    for node_id in nx.topological_sort(g):
+    for node_id in graph.order:
         node = workflow.node(node_id)
-        upstream = nx.ancestors(g, node_id)
+        upstream = graph.ancestors[node_id]
         if node.is_llm and node.model:
-            variables: dict[str, Any] = dict(inputs)
+            variables: dict[str, Any] = dict(inputs.variables)
             for a in upstream:
-                variables[a] = _FillerOutput(_upstream_tokens(workflow, a, out_tokens, inputs))
+                variables[a] = _FillerOutput(_handoff_tokens(workflow.node(a), out_tokens, inputs.variables))
             try:
                 text = (render(node.system, variables) if node.system else "") + render(
                     node.prompt, variables
@@ -102,7 +106,7 @@ def estimate_run(
             except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
                 text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
             in_tok = estimate_tokens(text) + 8
-            past = store.past_output_tokens(workflow.name, node_id) if store else None
+            past = past_outputs.get(node_id)
             out_tok = past if past is not None else node.params.max_tokens
             out_tokens[node_id] = out_tok
             estimates[node_id] = NodeEstimate(
@@ -117,7 +121,7 @@ def estimate_run(
             own = estimates[node_id].latency_s
         else:
             own = 0.05
-        latency[node_id] = own + max((latency[p] for p in g.predecessors(node_id)), default=0.0)
+        latency[node_id] = own + max((latency[p] for p in graph.parents[node_id]), default=0.0)
     return RunEstimate(
         nodes=estimates,
         cost_usd=sum(e.cost_usd for e in estimates.values()),

@@ -31,6 +31,25 @@ class Image(BaseModel):
     cost_usd: float = 0.0
 
 
+class QAFinding(BaseModel):
+    check: str  # e.g. "accessibility.alt_text"
+    category: str  # parse | sections | accessibility | assets | guidelines | personalisation | llm
+    passed: bool
+    message: str
+    weight: float = 1.0
+
+
+class QAVerdict(BaseModel):
+    """A quality check of a page: the score in [0, 1], per-category scores and every finding; when a QA
+    agent reviewed it, its feedback and whether the page went back to the developer."""
+
+    score: float
+    category_scores: dict[str, float] = Field(default_factory=dict)
+    findings: list[QAFinding] = Field(default_factory=list)
+    feedback: str = ""
+    sent_back: bool = False
+
+
 class NodeRecord(BaseModel):
     id: str
     kind: str
@@ -58,15 +77,10 @@ class NodeRecord(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)
+    # Typed outputs for the steps after a run: the page this node produced, and its quality verdict.
+    page_html: str | None = None
+    qa: QAVerdict | None = None
     cache_key: str | None = None
-
-
-class QAFinding(BaseModel):
-    check: str  # e.g. "accessibility.alt_text"
-    category: str  # parse | sections | accessibility | assets | guidelines | personalisation | llm
-    passed: bool
-    message: str
-    weight: float = 1.0
 
 
 class RunRecord(BaseModel):

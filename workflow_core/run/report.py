@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflow_core.run.records import RunRecord
+from workflow_core.workflow.kinds import kinds
 
 
 def run_report(run: RunRecord) -> dict[str, Any]:
@@ -30,13 +31,9 @@ def run_report(run: RunRecord) -> dict[str, Any]:
             "error": n.error,
             "warnings": n.warnings,
         }
-        if n.kind == "retrieve":
-            item["passages"] = [p.model_dump() for p in n.passages]
-        if n.kind == "image":
-            item["image_count"] = len(n.images)
-            item["images"] = [
-                {"label": i.label, "backend": i.backend, "cost_usd": i.cost_usd} for i in n.images
-            ]
+        kind = kinds().get(n.kind)  # a stored run may name a kind this install no longer has
+        if kind is not None and kind.report_fields is not None:
+            item.update(kind.report_fields(n))
         nodes.append(item)
     return {
         "run_id": run.run_id,

@@ -3,7 +3,6 @@ keep old databases readable."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -40,6 +39,25 @@ _MIGRATIONS: list[str] = [
         created_at REAL NOT NULL,
         record TEXT NOT NULL
     );
+    """,
+    # Output tokens of each node's successful uncached runs, for estimates: reading them out of the runs'
+    # JSON records cost a scan of the latest records for every model node of every run.
+    """
+    CREATE TABLE node_outputs (
+        run_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        PRIMARY KEY (run_id, node_id)
+    );
+    CREATE INDEX node_outputs_workflow ON node_outputs (workflow, node_id, started_at);
+    INSERT OR REPLACE INTO node_outputs (run_id, workflow, node_id, started_at, output_tokens)
+        SELECT r.run_id, r.workflow, json_extract(n.value, '$.id'), r.started_at,
+               json_extract(n.value, '$.output_tokens')
+        FROM runs AS r, json_each(r.record, '$.nodes') AS n
+        WHERE json_extract(n.value, '$.status') = 'ok' AND NOT json_extract(n.value, '$.cached')
+          AND json_extract(n.value, '$.output_tokens') > 0;
     """,
 ]
 
@@ -115,6 +133,15 @@ class Store:
                     run.model_dump_json(),
                 ),
             )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO node_outputs (run_id, workflow, node_id, started_at, output_tokens)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (run.run_id, run.workflow, n.id, run.started_at, n.output_tokens)
+                    for n in run.nodes
+                    if n.status == "ok" and not n.cached and n.output_tokens
+                ],
+            )
             self._db.commit()
 
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -135,20 +162,18 @@ class Store:
         keys = ("run_id", "workflow", "profile", "started_at", "status", "total_cost_usd")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def past_output_tokens(self, workflow: str, node_id: str, limit: int = 5) -> int | None:
-        """Mean output tokens of a node over its latest successful uncached runs (for estimates)."""
+    def past_output_tokens(self, workflow: str, limit: int = 5) -> dict[str, int]:
+        """Per node id, the mean output tokens of its latest `limit` successful uncached runs (for estimates)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT record FROM runs WHERE workflow = ? ORDER BY started_at DESC LIMIT 20", (workflow,)
+                "SELECT node_id, AVG(output_tokens) FROM ("
+                " SELECT node_id, output_tokens,"
+                " ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
+                " FROM node_outputs WHERE workflow = ?"
+                ") WHERE latest <= ? GROUP BY node_id",
+                (workflow, limit),
             ).fetchall()
-        seen: list[int] = []
-        for (raw,) in rows:
-            for n in json.loads(raw).get("nodes", []):
-                if n["id"] == node_id and n["status"] == "ok" and not n["cached"] and n["output_tokens"]:
-                    seen.append(n["output_tokens"])
-            if len(seen) >= limit:
-                break
-        return round(sum(seen) / len(seen)) if seen else None
+        return {node_id: round(mean) for node_id, mean in rows}
 
     # experiments
     def save_experiment(self, experiment_id: str, name: str, record_json: str) -> None:

@@ -3,29 +3,25 @@ decomposition metrics the comparison reads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 import networkx as nx
 
 from workflow_core.errors import Problem, WorkflowError
-from workflow_core.run.records import NodeRecord
+from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import NODE_ID_PATTERN, Workflow
 from workflow_core.workflow.templating import TemplateError, environment, variables_of
 
 ModelCheck = Callable[[str], str | None]
 
-# Names some node kinds add to their own prompts (documented in the README).
-KIND_VARIABLES: dict[str, frozenset[str]] = {
-    "image": frozenset({"element", "palette"}),
-    "qa": frozenset({"qa", "page"}),
-}
 
-# Kinds that need an upstream node to work from, and what they need it for.
-_NEEDS_UPSTREAM = {
-    "image": "an upstream node whose output lists `visual_elements`",
-    "assemble": "an upstream front-end node that writes the page",
-    "qa": "an upstream node that produces the page",
-}
+class _Timed(Protocol):
+    latency_s: float
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def to_digraph(workflow: Workflow) -> nx.DiGraph:
@@ -42,8 +38,10 @@ def validate(
     *,
     inputs: Iterable[str] = (),
     check_model: ModelCheck | None = None,
+    graph: nx.DiGraph | None = None,
 ) -> list[Problem]:
-    """Every problem that would stop the workflow from running, each with the node it belongs to."""
+    """Every problem that would stop the workflow from running, each with the node it belongs to. `graph` is
+    the workflow's digraph when the caller has already built it."""
     problems: list[Problem] = []
     available_inputs = set(inputs)
     ids = [n.id for n in workflow.nodes]
@@ -82,7 +80,8 @@ def validate(
         if e.source == e.target:
             problems.append(Problem("a node cannot feed itself.", node_id=e.source, field="edges"))
 
-    g = to_digraph(workflow)
+    g = graph if graph is not None else to_digraph(workflow)
+    g = g.copy() if any(u not in known or v not in known for u, v in g.edges) else g
     g.remove_edges_from([(u, v) for u, v in g.edges if u not in known or v not in known])
     cyclic: set[str] = set()
     for cycle in nx.simple_cycles(g):
@@ -99,17 +98,20 @@ def validate(
     env_globals = set(environment().globals)
     for n in workflow.nodes:
         upstream = nx.ancestors(g, n.id) if n.id not in cyclic and n.id in g else set(g.predecessors(n.id))
-        if n.kind == "agent":
+        kind = kind_of(n.kind)
+        if kind.model == "required":
             if not n.model:
                 problems.append(
                     Problem(
-                        "an agent needs a model, e.g. local/qwen2.5-coder-0.5b.", node_id=n.id, field="model"
+                        f"{_a(n.kind)} needs a model, e.g. local/qwen2.5-coder-0.5b.",
+                        node_id=n.id,
+                        field="model",
                     )
                 )
             if not n.prompt.strip():
-                problems.append(Problem("an agent needs a prompt.", node_id=n.id, field="prompt"))
-        if n.kind in _NEEDS_UPSTREAM and not upstream:
-            problems.append(Problem(f"a {n.kind} node needs {_NEEDS_UPSTREAM[n.kind]}.", node_id=n.id))
+                problems.append(Problem(f"{_a(n.kind)} needs a prompt.", node_id=n.id, field="prompt"))
+        if kind.needs_upstream and not upstream:
+            problems.append(Problem(f"a {n.kind} node needs {kind.needs_upstream}.", node_id=n.id))
         if n.model and check_model is not None:
             model_problem = check_model(n.model)
             if model_problem:
@@ -122,7 +124,7 @@ def validate(
             except TemplateError as exc:
                 problems.append(Problem(str(exc), node_id=n.id, field=field))
                 continue
-            for name in sorted(names - env_globals - KIND_VARIABLES.get(n.kind, frozenset())):
+            for name in sorted(names - env_globals - kind.prompt_variables):
                 if name in upstream or name in available_inputs:
                     continue
                 if name in known:
@@ -137,19 +139,11 @@ def validate(
     return problems
 
 
-def ensure_valid(
-    workflow: Workflow, *, inputs: Iterable[str] = (), check_model: ModelCheck | None = None
-) -> None:
-    problems = validate(workflow, inputs=inputs, check_model=check_model)
-    if problems:
-        raise WorkflowError(problems)
-
-
 def available_variables(workflow: Workflow, node_id: str, inputs: Iterable[str] = ()) -> list[str]:
     """The names a node's prompt may use: its upstream node ids, then the run's inputs."""
     g = to_digraph(workflow)
     upstream = sorted(nx.ancestors(g, node_id)) if nx.is_directed_acyclic_graph(g) else []
-    own = sorted(KIND_VARIABLES.get(workflow.node(node_id).kind, frozenset()))
+    own = sorted(kind_of(workflow.node(node_id).kind).prompt_variables)
     return upstream + sorted(set(inputs) - set(upstream)) + own
 
 
@@ -157,22 +151,52 @@ def topological_layers(workflow: Workflow) -> list[list[str]]:
     return [sorted(layer) for layer in nx.topological_generations(to_digraph(workflow))]
 
 
-def critical_path(workflow: Workflow, records: dict[str, NodeRecord]) -> tuple[list[str], float]:
-    """The chain of nodes whose summed latency is longest: the floor on wall time however parallel the engine."""
-    g = to_digraph(workflow)
-    best: dict[str, tuple[float, list[str]]] = {}
-    for node_id in nx.topological_sort(g):
-        own = records[node_id].latency_s if node_id in records else 0.0
-        prev = max((best[p] for p in g.predecessors(node_id)), default=(0.0, []), key=lambda t: t[0])
-        best[node_id] = (prev[0] + own, [*prev[1], node_id])
-    if not best:
-        return [], 0.0
-    total, path = max(best.values(), key=lambda t: t[0])
-    return path, total
+class WorkflowGraph:
+    """A valid workflow as a DAG, built once per run: topological order, each node's parents, and each node's
+    ancestors in topological order. Build it with `validated_graph` (a cyclic workflow has no order)."""
+
+    def __init__(self, workflow: Workflow, digraph: nx.DiGraph | None = None) -> None:
+        self.workflow = workflow
+        self.digraph = digraph if digraph is not None else to_digraph(workflow)
+        self.order: list[str] = list(nx.topological_sort(self.digraph))
+        self.parents: dict[str, list[str]] = {n: list(self.digraph.predecessors(n)) for n in self.order}
+        position = {n: i for i, n in enumerate(self.order)}
+        seen: dict[str, set[str]] = {}
+        self.ancestors: dict[str, list[str]] = {}
+        for n in self.order:
+            # Ancestors are the parents and their ancestors; computed in order, so each is ready when needed.
+            found: set[str] = set()
+            for p in self.parents[n]:
+                found.add(p)
+                found |= seen[p]
+            seen[n] = found
+            self.ancestors[n] = sorted(found, key=position.__getitem__)
+
+    def critical_path(self, records: Mapping[str, _Timed]) -> tuple[list[str], float]:
+        """The chain of nodes whose summed latency is longest: the floor on wall time however parallel the
+        engine."""
+        best: dict[str, tuple[float, list[str]]] = {}
+        for node_id in self.order:
+            own = records[node_id].latency_s if node_id in records else 0.0
+            prev = max((best[p] for p in self.parents[node_id]), default=(0.0, []), key=lambda t: t[0])
+            best[node_id] = (prev[0] + own, [*prev[1], node_id])
+        if not best:
+            return [], 0.0
+        total, path = max(best.values(), key=lambda t: t[0])
+        return path, total
 
 
-def coordination_edges(workflow: Workflow) -> int:
-    """Edges out of model-backed nodes: each is a hand-off whose output is re-read as another prompt."""
-    llm = {n.id for n in workflow.nodes if n.is_llm}
-    g = to_digraph(workflow)
-    return sum(1 for u, _ in g.edges if u in llm)
+def validated_graph(
+    workflow: Workflow, *, inputs: Iterable[str] = (), check_model: ModelCheck | None = None
+) -> WorkflowGraph:
+    """The workflow's graph, after checking that it can run (WorkflowError with every problem otherwise)."""
+    digraph = to_digraph(workflow)
+    problems = validate(workflow, inputs=inputs, check_model=check_model, graph=digraph)
+    if problems:
+        raise WorkflowError(problems)
+    return WorkflowGraph(workflow, digraph)
+
+
+def critical_path(workflow: Workflow, records: Mapping[str, _Timed]) -> tuple[list[str], float]:
+    """`WorkflowGraph.critical_path` for a workflow whose graph the caller has not built."""
+    return WorkflowGraph(workflow).critical_path(records)

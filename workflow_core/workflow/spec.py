@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflow_core.errors import Problem, WorkflowError
-
-NodeKind = Literal["agent", "profile", "retrieve", "image", "assemble", "qa"]
-NODE_KINDS: tuple[str, ...] = ("agent", "profile", "retrieve", "image", "assemble", "qa")
-# Node kinds whose work is done by a model call (the "k" of a decomposition counts these).
-LLM_KINDS: frozenset[str] = frozenset({"agent"})
+from workflow_core.workflow.kinds import kind_of, kinds
 
 OutputFormat = Literal["text", "json", "tagged", "html", "page_spec"]
 NODE_ID_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -48,7 +44,7 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    kind: NodeKind = "agent"
+    kind: str = "agent"  # a name in the node-kind registry (workflow_core.workflow.kinds)
     persona: str = ""
     model: str | None = None
     system: str = ""
@@ -59,16 +55,24 @@ class Node(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     position: Position = Field(default_factory=Position)
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        known = kinds()
+        if value not in known:
+            raise ValueError(f"unknown node kind '{value}': use one of {', '.join(known)}")
+        return value
+
     @property
     def is_llm(self) -> bool:
         """Whether running this node calls a language model."""
-        return self.kind in LLM_KINDS or (self.kind in {"image", "qa"} and self.model is not None)
+        return kind_of(self.kind).is_llm(self)
 
     @property
     def is_agent(self) -> bool:
         """Whether this node is one of the decomposition's persona agents (the artist counts even when its
         backend is the built-in vector artist: it is a separate role with its own hand-off)."""
-        return self.kind in {"agent", "image"} or (self.kind == "qa" and self.model is not None)
+        return kind_of(self.kind).is_agent(self)
 
 
 class Edge(BaseModel):

@@ -73,13 +73,15 @@ def environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
-def variables_of(template: str) -> set[str]:
-    """The top-level names a template uses (raises TemplateError on a syntax error)."""
+@lru_cache(maxsize=1024)
+def variables_of(template: str) -> frozenset[str]:
+    """The top-level names a template uses (raises TemplateError on a syntax error). Cached: validation
+    runs before every run, on prompts that rarely change."""
     try:
         ast = environment().parse(template)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
-    return set(meta.find_undeclared_variables(ast))
+    return frozenset(meta.find_undeclared_variables(ast))
 
 
 @lru_cache(maxsize=512)

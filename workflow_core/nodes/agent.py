@@ -1,0 +1,58 @@
+"""`agent`: an LLM persona. Renders its system and prompt templates, calls its model (with a JSON schema when
+its output format has one) and parses the answer."""
+
+from __future__ import annotations
+
+import contextlib
+
+from workflow_core.errors import DecomposeError
+from workflow_core.nodes.common import call_params, chat_request, render_messages, visual_elements
+from workflow_core.nodes.outputs import for_provider, output_schema, parse_output
+from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.run.records import NodeRecord
+from workflow_core.workflow.kinds import NodeKind, register
+
+
+async def agent(ctx: NodeContext) -> Prepared:
+    node = ctx.node
+    messages = render_messages(node, ctx.variables())
+    assert node.model is not None
+    labels = None
+    if node.output_format == "page_spec":
+        with contextlib.suppress(DecomposeError):
+            labels = [e["label"] for e in visual_elements(ctx)]
+    schema = for_provider(output_schema(node, labels), ctx.registry.is_local(node.model))
+
+    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)
+        rec.output_text = result.text
+        rec.output_data = parse_output(node, result.text)
+
+    material = {
+        "kind": "agent",
+        "model": ctx.registry.identity(node.model),
+        "params": call_params(node),
+        "messages": messages,
+        "schema": schema,
+        "format": node.output_format,
+    }
+    return Prepared(material, work, messages)
+
+
+register(
+    NodeKind(
+        name="agent",
+        executor=agent,
+        summary="an LLM persona: `system` and `prompt` templates, `params`, `output_format` (`text`, `json` + "
+        "`output_schema`, `tagged`, `html`, `page_spec`)",
+        icon=":material/smart_toy:",
+        colour="#fff9db",
+        model="required",
+        agent="always",
+        new_node={
+            "persona": "Analyst",
+            "model": "local/qwen2.5-coder-0.5b",
+            "prompt": "Summarise what matters to this visitor of {{ company.name }}:\n{{ profile }}",
+        },
+    )
+)

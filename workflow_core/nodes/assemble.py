@@ -1,0 +1,33 @@
+"""`assemble`: the final page, from a page spec rendered by the design system or raw HTML with the
+artist's images inlined."""
+
+from __future__ import annotations
+
+from workflow_core.nodes.common import build_page, page_source
+from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.run.records import NodeRecord
+from workflow_core.workflow.kinds import NodeKind, register
+
+
+async def assemble(ctx: NodeContext) -> Prepared:
+    source = page_source(ctx)
+    html = build_page(ctx, source)
+
+    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        rec.output_text = html
+        rec.output_data = {"source": source.id}
+        rec.page_html = html
+
+    return Prepared({"kind": "assemble", "html": html}, work)
+
+
+register(
+    NodeKind(
+        name="assemble",
+        executor=assemble,
+        summary="the final page: renders a page spec with our design system, or inlines images into raw HTML",
+        icon=":material/web:",
+        colour="#ebfbee",
+        needs_upstream="an upstream front-end node that writes the page",
+    )
+)

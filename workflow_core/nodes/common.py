@@ -1,0 +1,123 @@
+"""What several node kinds share: model requests, rendered messages, the artist's visual elements, and building
+the page from a front-end node's output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow_core.errors import DecomposeError
+from workflow_core.page.assets import fill_missing_images
+from workflow_core.page.colour import DEFAULT_PALETTE
+from workflow_core.page.design_system import render_page
+from workflow_core.page.site import data_uri, inline_images
+from workflow_core.providers.base import ChatRequest
+from workflow_core.run.context import NodeContext
+from workflow_core.run.records import NodeRecord, Passage
+from workflow_core.workflow.spec import Node
+from workflow_core.workflow.templating import render
+
+
+def call_params(node: Node) -> dict[str, Any]:
+    return node.params.model_dump(exclude={"timeout_s", "retries"})
+
+
+def chat_request(node: Node, messages: list[dict[str, str]], schema: dict[str, Any] | None) -> ChatRequest:
+    p = node.params
+    return ChatRequest(
+        model="",
+        messages=messages,
+        temperature=p.temperature,
+        max_tokens=p.max_tokens,
+        top_p=p.top_p,
+        seed=p.seed,
+        json_schema=schema,
+        timeout_s=p.timeout_s,
+    )
+
+
+def render_messages(node: Node, variables: dict[str, Any]) -> list[dict[str, str]]:
+    messages = []
+    if node.system:
+        messages.append({"role": "system", "content": render(node.system, variables)})
+    messages.append({"role": "user", "content": render(node.prompt, variables)})
+    return messages
+
+
+def visual_elements(ctx: NodeContext) -> list[dict[str, str]]:
+    ordered = ctx.parent_records() + [r for r in ctx.upstream.values() if r not in ctx.parent_records()]
+    for rec in ordered:
+        data = rec.output_data
+        if isinstance(data, dict):
+            elements = data.get("visual_elements")
+            if elements is None and isinstance(data.get("page_spec"), dict):
+                elements = elements_from_spec(data["page_spec"])
+            if isinstance(elements, list) and elements:
+                out = []
+                for e in elements:
+                    if isinstance(e, dict) and e.get("label"):
+                        out.append({"label": str(e["label"]), "description": str(e.get("description", ""))})
+                if out:
+                    return out
+    raise DecomposeError(
+        f"image node '{ctx.node.id}' found no `visual_elements` in its upstream outputs: connect it to the "
+        "personalizer (whose output must have visual_elements with label and description)."
+    )
+
+
+def elements_from_spec(spec: dict[str, Any]) -> list[dict[str, str]]:
+    elements = [{"label": spec.get("hero_image", "hero"), "description": spec.get("headline", "")}]
+    for o in spec.get("offerings", []):
+        elements.append(
+            {"label": o.get("image") or o.get("title", "offering"), "description": o.get("text", "")}
+        )
+    return elements
+
+
+def image_uris(records: list[NodeRecord]) -> dict[str, str]:
+    uris: dict[str, str] = {}
+    for rec in records:
+        for img in rec.images:
+            uris[img.label] = data_uri(img.mime, img.data)
+    return uris
+
+
+def page_source(ctx: NodeContext) -> NodeRecord:
+    """The nearest upstream record with a page: a finished page, or a front-end agent's HTML or page spec."""
+    for rec in [*ctx.parent_records(), *ctx.upstream.values()]:
+        data = rec.output_data
+        if rec.page_html or (isinstance(data, dict) and ("html" in data or "page_spec" in data)):
+            return rec
+    raise DecomposeError(
+        f"assemble node '{ctx.node.id}' has no upstream page: connect a front-end agent whose output_format "
+        "is `html` or `page_spec`."
+    )
+
+
+def build_page(ctx: NodeContext, source: NodeRecord) -> str:
+    """The page `source` describes, with the artist's images and the logo in place."""
+    if source.page_html:
+        return source.page_html
+    images = image_uris(list(ctx.upstream.values()))
+    palette = ctx.inputs.get("palette") or DEFAULT_PALETTE
+    logo = ctx.inputs.get("logo")
+    data = source.output_data
+    if "page_spec" in data:
+        profile_data = ctx.inputs.profile
+        html = render_page(
+            data["page_spec"],
+            company=ctx.inputs.get("company") or {"name": "Our company"},
+            palette=palette,
+            logo_data_uri=logo or "",
+            images=images,
+            testimonials=ctx.inputs.get("testimonials") or [],
+            profile_name=profile_data.get("name"),
+        )
+    else:
+        html = inline_images(data.get("html", ""), images, logo)
+    # Any image the page still points at but nobody drew gets the built-in vector artist's drawing.
+    return fill_missing_images(html, palette)
+
+
+def passages_of(ctx: NodeContext) -> list[Passage]:
+    """Every passage retrieved upstream of this node (what the page's claims may be grounded in)."""
+    return [p for rec in ctx.upstream.values() for p in rec.passages]

@@ -1,0 +1,33 @@
+"""The hooks every product run gets: the run's page and its quality verdict are collected from the nodes'
+typed outputs (the automatic checks run when no QA node did), then the run is saved."""
+
+from __future__ import annotations
+
+from workflow_core.nodes.qa import automatic_qa
+from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
+from workflow_core.run.store import Store
+
+
+class CollectPage:
+    """The run's page is the last finished node (in topological order) that produced one; its verdict the
+    last QA node's, else the automatic checks of that page."""
+
+    def after_run(self, finished: FinishedRun) -> None:
+        run = finished.run
+        records = [run.node(node_id) for node_id in reversed(finished.graph.order)]
+        ok = [r for r in records if r.status == "ok"]
+        run.page_html = next((r.page_html for r in ok if r.page_html), None)
+        verdict = next((r.qa for r in ok if r.qa is not None), None)
+        if verdict is None and run.page_html:
+            report = automatic_qa(run.page_html, finished.inputs, [p for r in run.nodes for p in r.passages])
+            run.qa_score, run.qa_findings = report.score, list(report.findings)
+        elif verdict is not None:
+            run.qa_score, run.qa_findings = verdict.score, list(verdict.findings)
+
+
+def standard_hooks(store: Store | None) -> list[RunHook]:
+    """Collect the page and its verdict, then save the run (when there is a store)."""
+    hooks: list[RunHook] = [CollectPage()]
+    if store is not None:
+        hooks.append(SaveRun(store))
+    return hooks

@@ -1,0 +1,173 @@
+"""`qa`: automatic checks of the page; with a model, an LLM review that may send the page back to the
+developer once."""
+
+from __future__ import annotations
+
+import contextlib
+
+from workflow_core.errors import DecomposeError, OutputParseError
+from workflow_core.nodes.common import (
+    build_page,
+    call_params,
+    chat_request,
+    page_source,
+    passages_of,
+    render_messages,
+    visual_elements,
+)
+from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
+from workflow_core.page.quality import QAReport, check_page
+from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.records import NodeRecord, Passage, QAVerdict
+from workflow_core.workflow.kinds import NodeKind, register
+from workflow_core.workflow.spec import Node
+from workflow_core.workflow.templating import render
+
+_QA_SYSTEM = (
+    "You are a QA reviewer of personalised landing pages. Reply with JSON: "
+    '{"approve": true|false, "feedback": "concrete changes for the developer, or empty"}.'
+)
+_QA_PROMPT = (
+    "Automatic checks scored the page {{ qa.score }} (1 is best). Failed checks:\n{{ qa.failed | bullets }}\n\n"
+    "Visitor profile:\n{{ profile | tojson }}\n\nPage (truncated):\n{{ page[:3000] }}\n\n"
+    "Approve the page, or list the changes the front-end developer must make."
+)
+QA_REVIEW_SCHEMA = {
+    "type": "object",
+    "properties": {"approve": {"type": "boolean"}, "feedback": {"type": "string", "maxLength": 400}},
+    "required": ["approve", "feedback"],
+    "additionalProperties": False,
+}
+
+
+def automatic_qa(html: str, inputs: RunInputs, passages: list[Passage]) -> QAReport:
+    """The automatic checks every run's page gets, with or without a QA node."""
+    return check_page(
+        html,
+        design_steps=inputs.get("design_steps"),
+        guidelines=inputs.get("guidelines") or "",
+        profile=inputs.get("profile"),
+        passages=passages,
+        company=inputs.get("company"),
+    )
+
+
+def verdict(report: QAReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
+    return QAVerdict(
+        score=report.score,
+        category_scores=report.category_scores,
+        findings=list(report.findings),
+        feedback=feedback,
+        sent_back=sent_back,
+    )
+
+
+def _qa_report(ctx: NodeContext, html: str) -> QAReport:
+    return automatic_qa(html, ctx.inputs, passages_of(ctx))
+
+
+def _developer(ctx: NodeContext) -> Node | None:
+    target = ctx.node.config.get("send_back_to")
+    if target:
+        return ctx.workflow.node(str(target))
+    for rec in ctx.upstream.values():
+        node = ctx.workflow.node(rec.id)
+        if node.kind == "agent" and node.output_format in ("html", "page_spec"):
+            return node
+    return None
+
+
+async def qa(ctx: NodeContext) -> Prepared:
+    source = page_source(ctx)
+    page = build_page(ctx, source)
+    node = ctx.node
+    report = _qa_report(ctx, page)
+    messages: list[dict[str, str]] = []
+    developer = _developer(ctx) if node.model else None
+    if node.model:
+        failed = [f.message for f in report.findings if not f.passed]
+        variables = {
+            **ctx.variables(),
+            "qa": {"score": round(report.score, 2), "failed": failed},
+            "page": page,
+        }
+        messages = [
+            {"role": "system", "content": render(node.system or _QA_SYSTEM, variables)},
+            {"role": "user", "content": render(node.prompt or _QA_PROMPT, variables)},
+        ]
+
+    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        final_page, final_report, feedback = page, report, ""
+        if node.model:
+            schema = for_provider(QA_REVIEW_SCHEMA, ctx.registry.is_local(node.model))
+            result = await ctx.chat(node.model, chat_request(node, messages, schema), rec)
+            try:
+                review = json_from_text(result.text)
+            except OutputParseError as exc:
+                raise OutputParseError(f"the QA review is not valid JSON: {exc}") from exc
+            approve = bool(review.get("approve", True)) if isinstance(review, dict) else True
+            feedback = str(review.get("feedback", "")) if isinstance(review, dict) else ""
+            rounds = int(node.config.get("max_rounds", 1))
+            if not approve and feedback.strip() and developer is not None and rounds > 0:
+                try:
+                    final_page = await _send_back(ctx, rec, developer, feedback)
+                    final_report = _qa_report(ctx, final_page)
+                except OutputParseError as exc:
+                    # The reviewed page stands; a revision that cannot be parsed must not lose it.
+                    rec.warnings.append(f"the revision after review failed ({exc}); kept the reviewed page.")
+        sent_back = final_page is not page
+        rec.output_text = final_page
+        rec.page_html = final_page
+        rec.qa = verdict(final_report, feedback, sent_back)
+        # What a prompt downstream of the reviewer may read (`{{ qa_node.score }}`, `.feedback`).
+        rec.output_data = {"score": final_report.score, "feedback": feedback, "sent_back": sent_back}
+
+    # Everything the verdict depends on: the page, what the automatic checks read, the review prompt, and
+    # the developer a rejected page goes back to.
+    material = {
+        "kind": "qa",
+        "page": page,
+        "checks": {k: ctx.inputs.get(k) for k in ("design_steps", "guidelines", "profile", "company")},
+        "passages": [p.model_dump() for p in passages_of(ctx)],
+        "model": ctx.registry.identity(node.model) if node.model else None,
+        "params": call_params(node),
+        "messages": messages,
+        "config": node.config,
+        "developer": developer.model_dump(exclude={"position"}) if developer else None,
+    }
+    return Prepared(material, work, messages)
+
+
+async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedback: str) -> str:
+    """One bounded revision: the developer re-answers with the reviewer's feedback, and the page is rebuilt.
+    The extra call's tokens and cost are the QA node's (it caused them)."""
+    messages = render_messages(developer, ctx.variables())
+    # Appended after rendering: the reviewer's words are model output, never template code.
+    messages[-1]["content"] += "\n\nA reviewer asked for these changes; apply them:\n" + feedback
+    revised = developer
+    labels = None
+    with contextlib.suppress(DecomposeError):
+        labels = [e["label"] for e in visual_elements(ctx)]
+    schema = for_provider(output_schema(revised, labels), ctx.registry.is_local(developer.model or ""))
+    result = await ctx.chat(developer.model or "", chat_request(revised, messages, schema), rec)
+    revised_rec = NodeRecord(
+        id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)
+    )
+    return build_page(ctx, revised_rec)
+
+
+register(
+    NodeKind(
+        name="qa",
+        executor=qa,
+        summary="automatic checks (score in [0, 1] with findings); with a model, an LLM review that may send the "
+        "page back to the developer once",
+        icon=":material/fact_check:",
+        colour="#e6fcf5",
+        model="optional",
+        agent="with_model",
+        prompt_variables=frozenset({"qa", "page"}),
+        needs_upstream="an upstream node that produces the page",
+    )
+)

@@ -1,0 +1,124 @@
+"""`retrieve`: top-k passages from the company's knowledge (BM25 with bm25s; hybrid with embeddings when a
+model is named), filtered to the visitor's segment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from workflow_core.errors import DecomposeError
+from workflow_core.pricing.book import estimate_tokens
+from workflow_core.providers.base import EmbeddingProvider
+from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.run.records import NodeRecord, Passage
+from workflow_core.scenario import Scenario
+from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
+from workflow_core.workflow.kinds import NodeKind, register
+from workflow_core.workflow.spec import Node
+from workflow_core.workflow.templating import render
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _filters_from_profile(profile_data: dict[str, Any], keys: list[str]) -> dict[str, str]:
+    lowered = {str(k).lower(): v for k, v in profile_data.items()}
+    return {k: str(lowered[k.lower()]) for k in keys if k.lower() in lowered and lowered[k.lower()]}
+
+
+async def retrieve(ctx: NodeContext) -> Prepared:
+    scenario = ctx.inputs.scenario
+    if scenario is None:
+        raise DecomposeError(
+            "a retrieve node needs a scenario with knowledge documents: pass --scenario DIR."
+        )
+    cfg = ctx.node.config
+    top_k = int(cfg.get("top_k", 4))
+    variables = ctx.variables()
+    default_query = "{{ profile | tojson }}" if "profile" in variables else "company overview"
+    query = render(str(cfg.get("query", default_query)), variables)
+    profile_data = ctx.inputs.profile
+    segment = ctx.inputs.get("segment")
+    if segment:
+        # The scenario already matched the profile to one of its segments (whatever the profile calls it).
+        filters = {str(cfg.get("segment_key", "industry")): str(segment)}
+    else:
+        filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
+    embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
+    if embeddings_ref:
+        ctx.registry.resolve(str(embeddings_ref))  # an unusable model fails here, before any work
+    # hashlib, not hash(): the cache outlives the process and str hashes are salted per process.
+    fingerprint = [
+        (d.name, _sha(d.text), _sha(json.dumps(d.metadata, sort_keys=True, default=str)))
+        for d in scenario.documents
+    ]
+
+    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        index = (
+            _hybrid_index(ctx, scenario, str(embeddings_ref), rec)
+            if embeddings_ref
+            else index_for_scenario(scenario)
+        )
+        passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
+        rec.passages = passages
+        rec.output_text = "\n\n".join(f"[{p.doc}] {p.text}" for p in passages)
+        rec.output_data = {"passages": [p.model_dump() for p in passages], "query": query, "filters": filters}
+
+    material = {
+        "kind": "retrieve",
+        "query": query,
+        "filters": filters,
+        "top_k": top_k,
+        "docs": fingerprint,
+        "embeddings": embeddings_ref,
+    }
+    return Prepared(material, work)
+
+
+def _hybrid_index(ctx: NodeContext, scenario: Scenario, ref: str, rec: NodeRecord) -> KnowledgeIndex:
+    """BM25 fused with embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (`provider/model`).
+    Embedding calls retry like every model call and are counted and priced on the retrieve node."""
+    provider: Any
+    provider, model_name = ctx.registry.resolve(ref)
+    if not isinstance(provider, EmbeddingProvider):
+        raise DecomposeError(f"{ref} cannot embed text: pick a model on an OpenAI-compatible provider.")
+
+    async def embed(texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = await ctx.with_retries(
+            ref, lambda: provider.embed(model_name, texts), rec
+        )
+        # The provider interface returns vectors only, so input tokens are estimated from the text.
+        tokens = sum(estimate_tokens(t) for t in texts)
+        rec.calls += 1
+        rec.input_tokens += tokens
+        rec.cost_usd += ctx.prices.chat_cost(ref, tokens, 0)
+        return vectors
+
+    return KnowledgeIndex(scenario.documents, embedder=embed)
+
+
+def _handoff_tokens(node: Node, variables: Mapping[str, Any]) -> int:
+    return int(node.config.get("top_k", 4)) * 160  # passages are chunked to about 160 tokens
+
+
+def _report_fields(record: NodeRecord) -> dict[str, Any]:
+    return {"passages": [p.model_dump() for p in record.passages]}
+
+
+register(
+    NodeKind(
+        name="retrieve",
+        executor=retrieve,
+        summary="top-k passages from the company's knowledge (bm25s; hybrid with embeddings when configured), "
+        "filtered by profile keys (`config.filter_keys`)",
+        icon=":material/menu_book:",
+        colour="#f3f0ff",
+        handoff_tokens=_handoff_tokens,
+        report_fields=_report_fields,
+        new_node={"config": {"top_k": 4}},
+    )
+)

@@ -1,0 +1,37 @@
+"""Steps after a run, plugged into the engine from outside (in the spirit of Burr's lifecycle hooks): the
+engine schedules, retries, caches and emits events; collecting the page, checking it and saving the record
+are hooks, so the executor knows nothing of pages or persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.records import RunRecord
+from workflow_core.run.store import Store
+from workflow_core.workflow.graph import WorkflowGraph
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """What a hook after a run sees: the run's record (which it may complete), its graph and its inputs."""
+
+    run: RunRecord
+    graph: WorkflowGraph
+    inputs: RunInputs
+
+
+class RunHook(Protocol):
+    def after_run(self, finished: FinishedRun) -> None:
+        """Called once every node has finished, in the order the hooks were given, before `run_finished`."""
+
+
+class SaveRun:
+    """Saves every finished run to the store, so it can be listed, reopened and compared later."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def after_run(self, finished: FinishedRun) -> None:
+        self.store.save_run(finished.run)

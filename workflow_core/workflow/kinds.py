@@ -1,0 +1,87 @@
+"""The node-kind registry: everything the rest of the tool needs to know about a kind of node, in one place.
+
+A kind is one module under `workflow_core.nodes` that calls `register(NodeKind(...))`: its executor (what
+the engine runs), how it is drawn in the palette and on the canvas, which model it takes, which prompt
+variables it adds, what it needs upstream, what it feeds downstream for estimates, and the fields it adds to a
+run's report. Validation, the engine, estimates, reports, the CLI and the Designer read this registry and
+name no kind themselves.
+
+The built-in kinds register when `workflow_core.nodes` is imported; `kinds()` imports it on first use (as a
+plugin loader would), so `workflow_core.workflow` never imports the node modules at module level.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from workflow_core.run.context import NodeContext, Prepared
+    from workflow_core.run.records import NodeRecord
+    from workflow_core.workflow.spec import Node
+
+Executor = Callable[["NodeContext"], Awaitable["Prepared"]]
+ModelUse = Literal["required", "optional", "none"]
+BUILTIN_MODULE = "workflow_core.nodes"
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """One kind of node. Only `name`, `executor` and `summary` are required; the rest have neutral defaults."""
+
+    name: str
+    executor: Executor
+    summary: str  # one line: the palette's help text and the README's table
+    icon: str = ":material/circle:"  # a Material icon for Streamlit widgets
+    colour: str = "#ffffff"  # the node's fill on the canvas
+    model: ModelUse = "none"
+    # Whether the node is one of the decomposition's persona agents (counts towards k): "always", only
+    # "with_model", or "never".
+    agent: Literal["always", "with_model", "never"] = "never"
+    # Names the kind adds to its own prompts (documented in the README), beside upstream ids and inputs.
+    prompt_variables: frozenset[str] = frozenset()
+    # When set, the node cannot work without an upstream node; the text says what it needs.
+    needs_upstream: str | None = None
+    # Estimated tokens this node hands downstream when no model writes its output (e.g. retrieved passages).
+    handoff_tokens: Callable[[Node, Mapping[str, Any]], int] | None = None
+    # Extra fields for this node in a run's report.json.
+    report_fields: Callable[[NodeRecord], dict[str, Any]] | None = None
+    # Field values for a node the Designer adds from the palette.
+    new_node: Mapping[str, Any] = field(default_factory=dict)
+
+    def is_llm(self, node: Node) -> bool:
+        """Whether running `node` calls a language model."""
+        return self.model == "required" or (self.model == "optional" and node.model is not None)
+
+    def is_agent(self, node: Node) -> bool:
+        return self.agent == "always" or (self.agent == "with_model" and node.model is not None)
+
+
+_KINDS: dict[str, NodeKind] = {}
+_builtins_loaded = False
+
+
+def register(kind: NodeKind) -> NodeKind:
+    """Add a kind (a later registration of the same name replaces the earlier one, so tests can swap one)."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    _KINDS.pop(name, None)
+
+
+def kinds() -> Mapping[str, NodeKind]:
+    """Every registered kind by name, the built-in ones first, in palette order."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        importlib.import_module(BUILTIN_MODULE)
+    return _KINDS
+
+
+def kind_of(name: str) -> NodeKind:
+    """The kind called `name`; KeyError when there is none (validation reports unknown kinds first)."""
+    return kinds()[name]
