@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflow_core.secrets import redact
+
 
 class DecomposeError(Exception):
-    """Base class of every error the app and the CLI show as a message rather than a traceback."""
+    """Base class of every error the app and the CLI show as a message rather than a traceback. The message
+    is redacted when made, so no key a provider echoes back reaches a record, a log or the screen."""
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(redact(message), *args)
 
 
 @dataclass(frozen=True)

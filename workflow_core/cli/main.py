@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -290,6 +291,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback only when asked for
+        if os.environ.get("DECOMPOSE_DEBUG"):
+            raise
+        from workflow_core.secrets import redact
+
+        print(
+            redact(
+                f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in decompose; run again with "
+                "DECOMPOSE_DEBUG=1 to see where it happened, and report it."
+            ),
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

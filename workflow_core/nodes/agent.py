@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 
-from workflow_core.errors import DecomposeError
+from workflow_core.errors import DecomposeError, OutputParseError
 from workflow_core.nodes.common import call_params, chat_request, render_messages, visual_elements
-from workflow_core.nodes.outputs import for_provider, output_schema, parse_output
+from workflow_core.nodes.outputs import check_schema, for_provider, output_schema, parse_output
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.records import NodeRecord
 from workflow_core.workflow.kinds import NodeKind, register
@@ -24,9 +24,20 @@ async def agent(ctx: NodeContext) -> Prepared:
     schema = for_provider(output_schema(node, labels), ctx.registry.is_local(node.model))
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
-        result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)
-        rec.output_text = result.text
-        rec.output_data = parse_output(node, result.text)
+        answers = node.params.retries + 1
+        for answer in range(1, answers + 1):
+            result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)
+            try:
+                data = parse_output(node, result.text)
+                check_schema(node, data)
+            except OutputParseError as exc:
+                # An answer that cannot be used is never kept (nor cached); asking again often helps.
+                if answer == answers:
+                    raise OutputParseError(f"{exc} ({answers} answer(s) tried; none could be used)") from exc
+                rec.warnings.append(f"answer {answer} could not be used, asked again: {exc}")
+                continue
+            rec.output_text, rec.output_data = result.text, data
+            return
 
     material = {
         "kind": "agent",

@@ -7,6 +7,8 @@ import json
 import re
 from typing import Any, cast
 
+import jsonschema
+
 from workflow_core.errors import OutputParseError
 from workflow_core.page.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
 from workflow_core.page.site import extract_html
@@ -105,3 +107,18 @@ def for_provider(schema: dict[str, Any] | None, local: bool) -> dict[str, Any] |
         return value
 
     return cast(dict[str, Any], strip(schema))
+
+
+def check_schema(node: Node, data: Any) -> None:
+    """Raise OutputParseError when a `json` node's answer breaks its `output_schema` (valid JSON of the wrong
+    shape must not pass as the node's output)."""
+    if node.output_format != "json" or not node.output_schema:
+        return
+    validator = jsonschema.Draft202012Validator(node.output_schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        raise OutputParseError(
+            f"the answer does not follow the node's output_schema at {where}: {error.message}. A model with "
+            "structured output (or a lower temperature) follows a schema more reliably."
+        )

@@ -117,6 +117,12 @@ class AnthropicProvider(OpenAICompatProvider):
         stop_reason: str | None = None
         if not request.stream:
             data = await self._post_json("/messages", body, request.timeout_s, request.model)
+            if not isinstance(data.get("content"), list):
+                raise ProviderError(
+                    f"{self.name}: the answer for model '{request.model}' holds no content "
+                    f"({json.dumps(data)[:200]}); it was not used.",
+                    retryable=True,
+                )
             text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
             usage = data.get("usage") or {}
             input_tokens, output_tokens = usage.get("input_tokens"), usage.get("output_tokens")
@@ -125,11 +131,18 @@ class AnthropicProvider(OpenAICompatProvider):
                 on_token(text)
         else:
             parts: list[str] = []
+            stopped = False
             async with self._stream("/messages", body, request.timeout_s, request.model) as response:
                 async for payload in sse_data(response):
                     try:
                         event = json.loads(payload)
                     except json.JSONDecodeError:
+                        raise ProviderError(
+                            f"{self.name}: the stream for model '{request.model}' sent a line that is not "
+                            f"JSON ({payload[:80]!r}); the answer was not used.",
+                            retryable=True,
+                        ) from None
+                    if not isinstance(event, dict):
                         continue
                     kind = event.get("type")
                     if kind == "message_start":
@@ -155,8 +168,16 @@ class AnthropicProvider(OpenAICompatProvider):
                             in ("overloaded_error", "api_error", "rate_limit_error"),
                         )
                     elif kind == "message_stop":
+                        stopped = True
                         break
             text = "".join(parts)
+            if not stopped and stop_reason is None:
+                raise ProviderError(
+                    f"{self.name}: the stream for model '{request.model}' ended before the answer was "
+                    f"complete (after {len(text)} characters, no stop_reason and no message_stop); it was "
+                    "not used.",
+                    retryable=True,
+                )
         if request.json_schema is not None:
             text = extract_json_object(text)
         reported = input_tokens is not None and output_tokens is not None

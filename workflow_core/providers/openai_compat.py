@@ -21,6 +21,7 @@ import httpx
 
 from workflow_core.errors import ProviderError
 from workflow_core.providers.base import ChatRequest, ChatResult, ImageResult, TokenCallback
+from workflow_core.secrets import register_secret
 
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
@@ -151,6 +152,7 @@ class OpenAICompatProvider:
         self.base_url = base_url.rstrip("/")
         self.api_key_env = api_key_env
         self._api_key = api_key
+        register_secret(api_key)
         self._client = client
         self._owns_client = client is None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -202,6 +204,13 @@ class OpenAICompatProvider:
         try:
             data = response.json()
         except ValueError as exc:
+            if response.text.lstrip()[:1] in ("{", "[", ""):
+                # JSON that stops part-way: the answer was cut off in transit; asking again may work.
+                raise ProviderError(
+                    f"{self.name}: the answer from {url} was cut off ({len(response.content)} bytes of "
+                    "incomplete or no JSON); it was not used.",
+                    retryable=True,
+                ) from exc
             raise ProviderError(
                 f"{self.name}: {url} answered with something that is not JSON: {response.text[:200]!r}. "
                 "Check that the base URL points at an OpenAI-compatible API (usually ending in /v1).",
@@ -252,23 +261,39 @@ class OpenAICompatProvider:
         if not request.stream:
             data = await self._post_json("/chat/completions", body, request.timeout_s, request.model)
             choices = data.get("choices") or []
-            message = (choices[0].get("message") or {}) if choices else {}
-            text = message.get("content") or ""
+            choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+            message = choice.get("message")
+            if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+                raise ProviderError(
+                    f"{self.name}: the answer for model '{request.model}' holds no message text "
+                    f"({json.dumps(data)[:200]}); it was not used.",
+                    retryable=True,
+                )
+            text = message["content"]
             if on_token is not None and text:
                 on_token(text)
-            return self._result(text, data.get("usage"), request, None, time.perf_counter() - t0, data)
+            answer: dict[str, Any] = {**data, "finish_reason": choice.get("finish_reason")}
+            return self._result(text, data.get("usage"), request, None, time.perf_counter() - t0, answer)
 
         parts: list[str] = []
         usage: dict[str, Any] | None = None
         ttft: float | None = None
         finish: str | None = None
+        done = False
         async with self._stream("/chat/completions", body, request.timeout_s, request.model) as response:
             async for payload in sse_data(response):
                 if payload == "[DONE]":
+                    done = True
                     break
                 try:
                     chunk = json.loads(payload)
                 except json.JSONDecodeError:
+                    raise ProviderError(
+                        f"{self.name}: the stream for model '{request.model}' sent a line that is not JSON "
+                        f"({payload[:80]!r}); the answer was not used.",
+                        retryable=True,
+                    ) from None
+                if not isinstance(chunk, dict):
                     continue
                 if chunk.get("error"):
                     raise ProviderError(
@@ -289,6 +314,13 @@ class OpenAICompatProvider:
                             on_token(piece)
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
+        if finish is None and not done:
+            # Neither a finish reason nor [DONE]: the connection ended part-way through the answer.
+            raise ProviderError(
+                f"{self.name}: the stream for model '{request.model}' ended before the answer was complete "
+                f"(after {len(''.join(parts))} characters, no finish_reason and no [DONE]); it was not used.",
+                retryable=True,
+            )
         raw: dict[str, Any] = {"finish_reason": finish, "usage": usage}
         return self._result("".join(parts), usage, request, ttft, time.perf_counter() - t0, raw)
 

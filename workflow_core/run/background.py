@@ -13,6 +13,7 @@ from workflow_core.run.context import RunEvent
 from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.secrets import redact
 from workflow_core.workflow.spec import Workflow
 
 
@@ -67,7 +68,8 @@ class BackgroundJob:
                 self._error, self._state = str(exc), "error"
         except Exception as exc:  # shown as a message in the UI, never as a traceback
             with self._lock:
-                self._error, self._state = f"unexpected error: {type(exc).__name__}: {exc}", "error"
+                self._error = redact(f"unexpected error: {type(exc).__name__}: {exc}")
+                self._state = "error"
         finally:
             self._ended = time.perf_counter()
 

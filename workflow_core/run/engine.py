@@ -25,6 +25,7 @@ from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.store import Store
+from workflow_core.secrets import redact
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph
 from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import Workflow, dump_workflow
@@ -221,7 +222,7 @@ class Engine:
             rec.error = str(exc)
         except Exception as exc:  # a bug in an executor must not take the other branches down
             rec.status = "failed"
-            rec.error = f"internal error in {ctx.node.kind} node: {type(exc).__name__}: {exc}"
+            rec.error = redact(f"internal error in {ctx.node.kind} node: {type(exc).__name__}: {exc}")
         finally:
             if not rec.cached:  # a failed node's calls cost money too
                 rec.cost_if_uncached_usd = rec.cost_usd

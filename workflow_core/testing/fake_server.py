@@ -35,6 +35,13 @@ class FakeReply:
     error_body: dict[str, Any] | None = None
     drop_connection: bool = False
     finish_reason: str = "stop"
+    # Damage, for fault tests. `cut_at`: send only the first N bytes of the body (a JSON body with a
+    # Content-Length that matches, a stream that ends cleanly), as a proxy that gives up would.
+    cut_at: int | None = None
+    # Put a `data:` line that is not JSON in the middle of a stream.
+    junk_line: str | None = None
+    # Answer 401 quoting the request's Authorization header back, as some providers do.
+    echo_auth: bool = False
 
 
 class ReceivedRequest(dict[str, Any]):
@@ -247,6 +254,9 @@ class FakeOpenAIServer:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAIServer
     protocol_version = "HTTP/1.1"
+    # A reply is several small writes; with Nagle's algorithm each kept-alive request would wait for the
+    # client's delayed ACK (about 40 ms), which is the server's latency, not the client's.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `requests`, not the log."""
@@ -271,10 +281,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
 
-    def _chunk(self, text: str) -> None:
-        data = text.encode("utf-8")
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
+    def _raw_chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+    def _send_cut(self, data: bytes, headers: dict[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
 
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
@@ -327,6 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.drop_connection:
             self._drop()
             return
+        if reply.echo_auth:
+            message = f"Incorrect API key provided: {self.headers.get('Authorization', '')}"
+            self._send_json(401, {"error": {"message": message, "type": "invalid_request_error"}})
+            return
         if reply.status != 200:
             payload = reply.error_body or self._error_payload(
                 reply.status, f"fake error {reply.status}", anthropic
@@ -376,9 +399,13 @@ class _Handler(BaseHTTPRequestHandler):
                 "choices": [choice],
                 "usage": usage,
             }
+            if reply.cut_at is not None:
+                self._send_cut(json.dumps(payload).encode("utf-8")[: reply.cut_at], reply.headers)
+                return
             self._send_json(200, payload, reply.headers)
             return
         self._start_sse(reply.headers)
+        lines: list[str] = []
 
         def event(delta: dict[str, Any], finish: str | None = None) -> None:
             chunk = {
@@ -388,12 +415,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "model": model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
-            self._chunk(f"data: {json.dumps(chunk)}\n\n")
+            lines.append(f"data: {json.dumps(chunk)}\n\n")
 
         event({"role": "assistant", "content": ""})
         pieces = content.split(" ")
         for i, word in enumerate(pieces):
             event({"content": word if i == 0 else " " + word})
+            if reply.junk_line is not None and i == len(pieces) // 2:
+                lines.append(f"data: {reply.junk_line}\n\n")
         event({}, reply.finish_reason)
         if (body.get("stream_options") or {}).get("include_usage"):
             final = {
@@ -404,9 +433,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "choices": [],
                 "usage": usage,
             }
-            self._chunk(f"data: {json.dumps(final)}\n\n")
-        self._chunk("data: [DONE]\n\n")
-        self._end_chunks()
+            lines.append(f"data: {json.dumps(final)}\n\n")
+        lines.append("data: [DONE]\n\n")
+        self._send_stream(lines, reply.cut_at)
 
     def _messages(self, body: dict[str, Any], reply: FakeReply) -> None:
         content = reply.content if reply.content is not None else default_content(body)
@@ -426,9 +455,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, payload, reply.headers)
             return
         self._start_sse(reply.headers)
+        lines: list[str] = []
 
         def event(name: str, data: dict[str, Any]) -> None:
-            self._chunk(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n")
+            lines.append(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n")
 
         start_usage = {"input_tokens": usage.get("input_tokens", 0), "output_tokens": 1}
         event(
@@ -459,6 +489,14 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
         event("message_stop", {})
+        self._send_stream(lines, reply.cut_at)
+
+    def _send_stream(self, lines: list[str], cut_at: int | None) -> None:
+        stream = "".join(lines).encode("utf-8")
+        if cut_at is not None:
+            stream = stream[:cut_at]
+        for start in range(0, len(stream), 256):
+            self._raw_chunk(stream[start : start + 256])
         self._end_chunks()
 
     def _embeddings(self, body: dict[str, Any], reply: FakeReply) -> None:

@@ -2,12 +2,14 @@
 
 A workflow is a DAG of nodes. Agent prompts are Jinja2 templates that name an upstream node's output by its
 id (`{{ personalizer }}` is its text, `{{ personalizer.visual_elements }}` a field of its structured output)
-and the run's inputs by name (`{{ profile }}`, `{{ company }}`, ...; see `workflow_core.inputs`).
+and the run's inputs by name (`{{ profile }}`, `{{ company }}`, ...; see `workflow_core.scenario.INPUT_NAMES`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -201,7 +203,11 @@ def load_workflow_file(path: str | Path) -> Workflow:
     return parse_workflow(text, source=str(p))
 
 
-class _BlockDumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it: about six times faster, and a run records its workflow every time.
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _BlockDumper(_SafeDumper):  # type: ignore[valid-type,misc]
     """Writes multi-line strings (prompts) as literal blocks so saved workflows read like the templates."""
 
 
@@ -215,7 +221,13 @@ _BlockDumper.add_representer(str, _represent_str)
 
 def dump_workflow(workflow: Workflow) -> str:
     """YAML for a workflow, omitting defaults so files stay short and readable."""
-    data = workflow.model_dump(mode="json", exclude_defaults=True)
+    return _dump(workflow.model_dump_json(exclude_defaults=True))
+
+
+@lru_cache(maxsize=64)
+def _dump(spec_json: str) -> str:
+    # Keyed on the JSON (cheap to make): re-running an unchanged workflow does not emit its YAML again.
+    data = json.loads(spec_json)
     data.setdefault("nodes", [])
     data.setdefault("edges", [])
     for node in data["nodes"]:
