@@ -9,7 +9,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from workflow_core.errors import Problem, ScenarioError
@@ -79,13 +79,18 @@ def check_scenario_file(relpath: str, text: str) -> PurePosixPath:
     return rel
 
 
-def check_scenario_files(files: Mapping[str, str]) -> None:
-    """`check_scenario_file` for every (relative path, text) in `files`; one ScenarioError lists every
-    problem of every file."""
+def check_scenario_files(files: Mapping[str, str], remove: Collection[str] = ()) -> None:
+    """`check_scenario_file` for every (relative path, text) in `files`, and every path in `remove` must lie
+    inside the scenario; one ScenarioError lists every problem found."""
     problems: list[Problem] = []
     for relpath, text in files.items():
         try:
             check_scenario_file(relpath, text)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    for relpath in remove:
+        try:
+            _safe_relpath(relpath)
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -108,17 +113,23 @@ def save_scenario_file(scenario_root: str | Path, relpath: str, text: str) -> Pa
 
 
 def save_scenario_files(
-    scenario_root: str | Path, files: Mapping[str, str], remove: Iterable[str] = ()
+    scenario_root: str | Path, files: Mapping[str, str], remove: Collection[str] = ()
 ) -> None:
     """Write every (relative path, text) in `files`, then delete the relative paths in `remove` (those that
-    exist). Every file is checked first: when any is invalid, one ScenarioError lists every problem and nothing
-    is written or deleted."""
-    check_scenario_files(files)
-    gone = [_safe_relpath(relpath) for relpath in remove]
-    for relpath, text in files.items():
-        save_scenario_file(scenario_root, relpath, text)
-    for rel in gone:
-        Path(scenario_root).joinpath(*rel.parts).unlink(missing_ok=True)
+    exist). Everything is checked first (`check_scenario_files`): when anything is invalid, one ScenarioError
+    lists every problem and nothing is written or deleted. A disk error is a ScenarioError too."""
+    check_scenario_files(files, remove)
+    root = Path(scenario_root)
+    for relpath in files:
+        try:
+            save_scenario_file(root, relpath, files[relpath])
+        except OSError as exc:
+            raise ScenarioError([Problem(f"cannot write {relpath}: {exc.strerror}.")]) from exc
+    for relpath in remove:
+        try:
+            root.joinpath(*_safe_relpath(relpath).parts).unlink(missing_ok=True)
+        except OSError as exc:
+            raise ScenarioError([Problem(f"cannot delete {relpath}: {exc.strerror}.")]) from exc
 
 
 def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
