@@ -12,6 +12,7 @@ import streamlit as st
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.model import Scenario
 from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
 
 FILES = {
@@ -86,6 +87,7 @@ with top[1], st.popover("Import a scenario (.zip)", width="stretch"):
             st.rerun()
 
 root = services.scenario_path()
+scenario: Scenario | None
 try:
     scenario = services.scenario(root)
 except ScenarioError as exc:
