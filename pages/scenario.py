@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 import streamlit as st
 
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
-from workflow_core.scenario import check_scenario_file, import_scenario_zip, save_scenario_file
-from workflow_core.workspace import EXAMPLE_SCENARIO, new_scenario_folder, scenario_folders
+from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.model import Scenario
+from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
 
 FILES = {
     "Company": "company.json",
@@ -23,34 +24,23 @@ FILES = {
 }
 
 
-def _writable(root: Path) -> Path:
-    """Where an edit to `root` is saved: the scenario itself, unless it ships with the app under assets/. Then
-    a copy in the user's scenarios folder becomes the active scenario (the installed files stay as shipped)."""
-    if not root.resolve().is_relative_to(EXAMPLE_SCENARIO.parent.resolve()):
-        return root
-    copy = new_scenario_folder(root.name)
+def _save(root: Path, files: dict[str, str], failure: str, remove: Collection[str] = ()) -> bool:
+    """Write files through the core's checks; on a problem, say so and keep the user's text. An edit to the
+    example that ships with the app lands in a copy, which becomes the active scenario."""
     try:
-        shutil.copytree(root, copy)
-    except OSError as exc:
-        raise ScenarioError([Problem(f"cannot copy the example to {copy}: {exc.strerror}.")]) from exc
-    st.session_state["scenario_path"] = str(copy)
-    st.session_state.pop("scenario_choice", None)  # the picker follows the new active scenario
-    st.session_state["scenario_notice"] = (
-        f"The example scenario ships with the app, so your edits go to a copy: {copy}. "
-        "It is now the active scenario; the example stays as it was."
-    )
-    return copy
-
-
-def _save(root: Path, relpath: str, text: str) -> bool:
-    """Write one file through the core's checks; on a problem, say so and keep the user's text."""
-    try:
-        check_scenario_file(relpath, text)  # before any copy of the example: a rejected edit changes nothing
-        save_scenario_file(_writable(root), relpath, text)
+        target = edit_scenario(root, files, remove)
     except DecomposeError as exc:
-        ui.show_error(exc, f"{relpath} was not saved")
+        ui.show_error(exc, failure)
         return False
-    st.toast(f"Saved {relpath}", icon=":material/check_circle:")
+    if target != root:
+        st.session_state["scenario_path"] = str(target)
+        st.session_state.pop("scenario_choice", None)  # the picker follows the new active scenario
+        st.session_state["scenario_notice"] = (
+            f"The example scenario ships with the app, so your edits go to a copy: {target}. "
+            "It is now the active scenario; the example stays as it was."
+        )
+    for relpath in files:
+        st.toast(f"Saved {relpath}", icon=":material/check_circle:")
     return True
 
 
@@ -60,7 +50,7 @@ def _editor(root: Path, relpath: str, height: int = 380) -> None:
     key = f"scn:{root}:{relpath}"
     text = st.text_area(relpath, value=original, height=height, key=key)
     saved = st.button(f"Save {relpath}", key=f"save:{key}", disabled=text == original)
-    if saved and _save(root, relpath, text):
+    if saved and _save(root, {relpath: text}, f"{relpath} was not saved"):
         st.rerun()
 
 
@@ -97,6 +87,7 @@ with top[1], st.popover("Import a scenario (.zip)", width="stretch"):
             st.rerun()
 
 root = services.scenario_path()
+scenario: Scenario | None
 try:
     scenario = services.scenario(root)
 except ScenarioError as exc:
@@ -128,7 +119,8 @@ with tabs[len(FILES)]:
             "Path inside knowledge/", placeholder="mining/new-notes.md", key="scenario_newdoc"
         )
         create = st.button("Create", key="scenario_newdoc_create", disabled=not new_name)
-        if create and _save(root, f"knowledge/{new_name}", f"# {Path(new_name).stem}\n"):
+        relpath = f"knowledge/{new_name}"
+        if create and _save(root, {relpath: f"# {Path(new_name).stem}\n"}, f"{relpath} was not saved"):
             st.rerun()
 
 with tabs[len(FILES) + 1]:
@@ -167,16 +159,7 @@ with tabs[len(FILES) + 1]:
         parsed[pid] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     ui.show_problems(problems)
     if st.button("Save profiles", key="scenario_profiles_save", disabled=bool(problems)):
-        try:
-            for pid, text in parsed.items():
-                check_scenario_file(f"profiles/{pid}.json", text)
-            target = _writable(root)
-        except DecomposeError as exc:
-            ui.show_error(exc, "Profiles were not saved")
-        else:
-            ok = all(_save(target, f"profiles/{pid}.json", text) for pid, text in parsed.items())
-            for p in profile_files:
-                if ok and p.stem not in parsed:
-                    (target / "profiles" / p.name).unlink(missing_ok=True)
-            if ok:
-                st.rerun()
+        files = {f"profiles/{pid}.json": text for pid, text in parsed.items()}
+        removed = [f"profiles/{p.name}" for p in profile_files if p.stem not in parsed]
+        if _save(root, files, "Profiles were not saved", removed):
+            st.rerun()

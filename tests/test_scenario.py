@@ -14,8 +14,10 @@ from workflow_core.scenario import (
     profile_segment,
     profile_to_prose,
     save_scenario_file,
+    save_scenario_files,
     scenario_inputs,
 )
+from workflow_core.workspace import EXAMPLE_SCENARIO, HOME_ENV, edit_scenario, scenarios_dir
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 
@@ -208,6 +210,54 @@ def test_save_scenario_file_validates_before_writing(tmp_path: Path) -> None:
     assert not (tmp_path.parent / "evil.txt").exists()
     save_scenario_file(tmp_path, "guidelines.md", "# Rules\nBe kind.")
     assert load_scenario(tmp_path).guidelines == "# Rules\nBe kind."
+
+
+def test_save_scenario_files_checks_every_file_before_writing_any(tmp_path: Path) -> None:
+    write(tmp_path, "company.json", '{"name": "Acme"}')
+    write(tmp_path, "profiles/old.json", '{"name": "Old"}')
+    with pytest.raises(ScenarioError) as info:
+        save_scenario_files(
+            tmp_path,
+            {"guidelines.md": "# Rules", "profiles/a.json": "[]", "company.json": "{"},
+            remove=["profiles/old.json", "../outside.txt"],
+        )
+    assert [p.field for p in info.value.problems] == ["profiles/a.json", "company.json", None]
+    assert not (tmp_path / "guidelines.md").exists() and (tmp_path / "profiles" / "old.json").exists()
+
+    save_scenario_files(tmp_path, {"profiles/new.json": '{"name": "New"}'}, remove=["profiles/old.json"])
+    assert set(load_scenario(tmp_path).profiles) == {"new"}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_editing_the_shipped_example_writes_a_copy_in_the_user_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
+    shipped = _files(EXAMPLE_SCENARIO)
+    profile = next(iter(sorted((EXAMPLE_SCENARIO / "profiles").glob("*.json"))))
+
+    with pytest.raises(ScenarioError, match="not valid JSON"):
+        edit_scenario(EXAMPLE_SCENARIO, {"guidelines.md": "# Short", "company.json": "{ not json"})
+    assert not scenarios_dir().exists()  # a rejected edit copies nothing
+
+    copy = edit_scenario(
+        EXAMPLE_SCENARIO, {"guidelines.md": "# Short\n"}, remove=[f"profiles/{profile.name}"]
+    )
+    assert copy.parent == scenarios_dir() and copy != EXAMPLE_SCENARIO
+    assert _files(EXAMPLE_SCENARIO) == shipped
+    edited = load_scenario(copy)
+    assert edited.guidelines == "# Short"
+    assert set(edited.profiles) == set(load_scenario(EXAMPLE_SCENARIO).profiles) - {profile.stem}
+    assert edited.company == load_scenario(EXAMPLE_SCENARIO).company
+
+    # The copy is the user's own: later edits go to it in place, no second copy.
+    assert edit_scenario(copy, {"guidelines.md": "# Shorter\n"}) == copy
+    assert load_scenario(copy).guidelines == "# Shorter"
+    assert list(scenarios_dir().iterdir()) == [copy]
+    assert _files(EXAMPLE_SCENARIO) == shipped
 
 
 def make_zip(entries: dict[str, str]) -> bytes:

@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
-from workflow_core.errors import DecomposeError, Problem, WorkflowError
+from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
+from workflow_core.scenario.files import check_scenario_files, save_scenario_files
 from workflow_core.workflow.spec import Workflow, dump_workflow, load_workflow_file
 
 HOME_ENV = "DECOMPOSE_HOME"
@@ -80,6 +83,24 @@ def scenario_folders() -> list[Path]:
 def new_scenario_folder(name: str) -> Path:
     """A fresh, not yet existing folder for an imported scenario."""
     return scenarios_dir() / f"{_slug(Path(name).stem)}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def edit_scenario(root: str | Path, files: Mapping[str, str], remove: Collection[str] = ()) -> Path:
+    """Save `files` (path inside the scenario -> text) into scenario `root`, delete the paths in `remove`, and
+    return the scenario that was written. That is `root`, unless `root` ships with the app (under assets/):
+    then a fresh copy of it in the user's scenarios folder, so the installed files stay as shipped. Everything
+    is checked first, so a rejected edit writes, deletes and copies nothing. Raises ScenarioError."""
+    root = Path(root)
+    check_scenario_files(files, remove)
+    target = root
+    if root.resolve().is_relative_to(EXAMPLE_SCENARIO.parent.resolve()):
+        target = new_scenario_folder(root.name)
+        try:
+            shutil.copytree(root, target)
+        except OSError as exc:
+            raise ScenarioError([Problem(f"cannot copy the example to {target}: {exc.strerror}.")]) from exc
+    save_scenario_files(target, files, remove)
+    return target
 
 
 class Settings(BaseModel):

@@ -14,7 +14,7 @@ import bm25s
 from bm25s.stopwords import STOPWORDS_EN
 
 from workflow_core.run.records import Passage
-from workflow_core.scenario import Document, Scenario
+from workflow_core.scenario.model import Document, Scenario
 
 Embedder = Callable[[list[str]], Awaitable[Sequence[Sequence[float]]]]
 Stemmer = Callable[[str], str]

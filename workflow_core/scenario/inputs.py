@@ -1,0 +1,70 @@
+"""The prompt variables a scenario gives a workflow for one visitor profile (`INPUT_NAMES` says what each
+holds)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from workflow_core.errors import Problem, ScenarioError
+from workflow_core.scenario.model import Scenario
+from workflow_core.scenario.segments import profile_segment
+
+INPUT_NAMES: dict[str, str] = {
+    "profile": "the visitor's profile as given (a dict; any keys)",
+    "profile_id": "the profile's id (file stem or its `id` key)",
+    "segment": "the offering key that matches the profile's industry/segment, or None",
+    "company": "the company: name, tagline, description, contact, website, palette, fonts",
+    "palette": "brand colours as hex: primary, secondary, accent, background, text",
+    "offerings": "the offering text for the profile's segment (all segments when none matches)",
+    "all_offerings": "every segment's offering text, keyed by segment",
+    "guidelines": "the brand and design guidelines (guidelines.md)",
+    "design_steps": "the recommended page sections, one per list item (design_steps.md)",
+    "testimonials": "testimonials as dicts (quote, author, role, segment), the segment's first",
+    "logo": "the company logo as a data: URI, ready for an <img src>",
+}
+
+
+def logo_data_uri(scenario: Scenario) -> str:
+    """The logo as a data: URI ("" when the scenario has none)."""
+    if not scenario.logo_data or not scenario.logo_mime:
+        return ""
+    if scenario.logo_mime == "image/svg+xml":
+        encoded = base64.b64encode(scenario.logo_data.encode("utf-8")).decode("ascii")
+    else:
+        encoded = scenario.logo_data
+    return f"data:{scenario.logo_mime};base64,{encoded}"
+
+
+def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any]:
+    """The prompt variables of `INPUT_NAMES` for one profile (an empty profile when `profile_id` is None)."""
+    if profile_id is None:
+        profile: dict[str, Any] = {}
+    elif profile_id in scenario.profiles:
+        profile = scenario.profiles[profile_id]
+    else:
+        known = ", ".join(sorted(scenario.profiles)) or "none"
+        raise ScenarioError([Problem(f"no profile {profile_id!r} in the scenario; known profiles: {known}.")])
+    segment = profile_segment(profile, scenario) if profile else None
+    if segment is not None and segment in scenario.offerings:
+        offerings = scenario.offerings[segment]
+    else:
+        offerings = "\n\n".join(f"## {k}\n{v}" for k, v in scenario.offerings.items())
+    seg = (segment or "").lower()
+    testimonials = sorted(
+        scenario.testimonials, key=lambda t: 0 if seg and (t.segment or "").lower() == seg else 1
+    )
+    company = scenario.company.model_dump()
+    return {
+        "profile": profile,
+        "profile_id": profile_id,
+        "segment": segment,
+        "company": company,
+        "palette": company["palette"],
+        "offerings": offerings,
+        "all_offerings": dict(scenario.offerings),
+        "guidelines": scenario.guidelines,
+        "design_steps": list(scenario.design_steps),
+        "testimonials": [t.model_dump() for t in testimonials],
+        "logo": logo_data_uri(scenario),
+    }

@@ -1,0 +1,210 @@
+"""Loading a scenario folder (the format is in docs/scenario-format.md): every file is read and parsed, and
+every problem found is reported at once in one ScenarioError."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+from workflow_core.errors import Problem, ScenarioError
+from workflow_core.scenario.model import Company, Document, Scenario, Testimonial
+from workflow_core.scenario.parsers import (
+    METADATA_SUFFIX,
+    check_svg,
+    located,
+    parse_company,
+    parse_design_steps,
+    parse_metadata_sidecar,
+    parse_offerings_file,
+    parse_profile,
+    parse_profiles_jsonl,
+    parse_testimonials_json,
+    parse_testimonials_md,
+    split_front_matter,
+)
+
+DOC_SUFFIXES = (".txt", ".md")
+
+
+def _read(path: Path, rel: str, problems: list[Problem]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(f"{rel} is not UTF-8 text; re-save it as UTF-8."))
+    except OSError as exc:
+        problems.append(Problem(f"cannot read {rel}: {exc.strerror}."))
+    return None
+
+
+def _load_documents(root: Path, problems: list[Problem]) -> list[Document]:
+    kdir = root / "knowledge"
+    if not kdir.is_dir():
+        return []
+    docs: list[Document] = []
+    doc_names: set[str] = set()
+    for path in sorted(kdir.rglob("*")):
+        if not path.is_file() or not path.name.lower().endswith(DOC_SUFFIXES):
+            continue
+        rel = path.relative_to(root).as_posix()
+        text = _read(path, rel, problems)
+        if text is None:
+            continue
+        meta: dict[str, Any] = {}
+        if path.suffix.lower() == ".md":
+            meta, text, fm_problems = split_front_matter(text, rel)
+            problems.extend(located(fm_problems, rel))
+        sidecar = path.with_name(path.name + METADATA_SUFFIX)
+        if sidecar.is_file():
+            srel = sidecar.relative_to(root).as_posix()
+            stext = _read(sidecar, srel, problems)
+            if stext is not None:
+                smeta, sproblems = parse_metadata_sidecar(stext, srel)
+                problems.extend(located(sproblems, srel))
+                meta = {**meta, **smeta}
+        name = path.relative_to(kdir).as_posix()
+        doc_names.add(name)
+        docs.append(Document(name=name, text=text.strip(), metadata=meta))
+    for sidecar in sorted(kdir.rglob("*" + METADATA_SUFFIX)):
+        target = sidecar.relative_to(kdir).as_posix()[: -len(METADATA_SUFFIX)]
+        if target not in doc_names:
+            problems.append(
+                Problem(
+                    f"metadata sidecar without a document: {target} does not exist in knowledge/. "
+                    "Name a sidecar after its document plus .metadata.json "
+                    "(notes.md -> notes.md.metadata.json).",
+                    field=sidecar.relative_to(root).as_posix(),
+                )
+            )
+    return docs
+
+
+def _load_offerings(root: Path, problems: list[Problem]) -> dict[str, str]:
+    offerings: dict[str, str] = {}
+    for name in ("offerings.json", "offerings.yaml", "offerings.yml"):
+        path = root / name
+        if path.is_file():
+            text = _read(path, name, problems)
+            if text is not None:
+                parsed, local = parse_offerings_file(text, name)
+                offerings.update(parsed)
+                problems.extend(located(local, name))
+            break
+    odir = root / "offerings"
+    if odir.is_dir():
+        for path in sorted(odir.iterdir()):
+            if path.is_file() and path.suffix.lower() in DOC_SUFFIXES:
+                text = _read(path, path.relative_to(root).as_posix(), problems)
+                if text is not None:
+                    offerings[path.stem] = text.strip()
+    return offerings
+
+
+def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    profiles: dict[str, dict[str, Any]] = {}
+
+    def add(pid: str, data: dict[str, Any], rel: str) -> None:
+        if pid in profiles:
+            problems.append(Problem(f"two profiles have the id {pid!r}; give each a unique `id`.", field=rel))
+        profiles[pid] = data
+
+    pdir = root / "profiles"
+    if pdir.is_dir():
+        for path in sorted(pdir.iterdir()):
+            if not path.is_file() or path.suffix.lower() != ".json":
+                continue
+            rel = path.relative_to(root).as_posix()
+            text = _read(path, rel, problems)
+            if text is None:
+                continue
+            data, local = parse_profile(text, rel)
+            problems.extend(located(local, rel))
+            if data is not None:
+                add(str(data.get("id") or path.stem), data, rel)
+    jsonl = root / "profiles.jsonl"
+    if jsonl.is_file():
+        text = _read(jsonl, "profiles.jsonl", problems)
+        if text is not None:
+            rows, local = parse_profiles_jsonl(text, "profiles.jsonl")
+            problems.extend(located(local, "profiles.jsonl"))
+            for n, data in enumerate(rows, start=1):
+                add(
+                    str(data.get("id") or _slug(str(data.get("name", ""))) or f"profile-{n}"),
+                    data,
+                    "profiles.jsonl",
+                )
+    return profiles
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario folder, raising one ScenarioError that lists every problem found."""
+    root = Path(path)
+    if not root.is_dir():
+        raise ScenarioError([Problem(f"{root} is not a folder; a scenario is a folder with a company.json.")])
+    problems: list[Problem] = []
+
+    company: Company | None = None
+    company_files = [n for n in ("company.json", "company.yaml", "company.yml") if (root / n).is_file()]
+    if not company_files:
+        problems.append(Problem(f'{root} has no company.json: add one with at least {{"name": "..."}}.'))
+    else:
+        rel = company_files[0]
+        text = _read(root / rel, rel, problems)
+        if text is not None:
+            company, local = parse_company(text, rel)
+            problems.extend(located(local, rel))
+
+    documents = _load_documents(root, problems)
+    offerings = _load_offerings(root, problems)
+
+    guidelines = ""
+    if (root / "guidelines.md").is_file():
+        guidelines = (_read(root / "guidelines.md", "guidelines.md", problems) or "").strip()
+    design_steps: list[str] = []
+    if (root / "design_steps.md").is_file():
+        design_steps = parse_design_steps(_read(root / "design_steps.md", "design_steps.md", problems) or "")
+
+    testimonials: list[Testimonial] = []
+    if (root / "testimonials.json").is_file():
+        text = _read(root / "testimonials.json", "testimonials.json", problems)
+        if text is not None:
+            testimonials, local = parse_testimonials_json(text, "testimonials.json")
+            problems.extend(located(local, "testimonials.json"))
+    elif (root / "testimonials.md").is_file():
+        testimonials = parse_testimonials_md(
+            _read(root / "testimonials.md", "testimonials.md", problems) or ""
+        )
+
+    logo_mime: str | None = None
+    logo_data: str | None = None
+    if (root / "logo.svg").is_file():
+        text = _read(root / "logo.svg", "logo.svg", problems)
+        if text is not None:
+            svg_problems = check_svg(text, "logo.svg")
+            problems.extend(located(svg_problems, "logo.svg"))
+            if not svg_problems:
+                logo_mime, logo_data = "image/svg+xml", text
+    elif (root / "logo.png").is_file():
+        logo_mime, logo_data = "image/png", base64.b64encode((root / "logo.png").read_bytes()).decode("ascii")
+
+    profiles = _load_profiles(root, problems)
+
+    if problems or company is None:
+        raise ScenarioError(problems or [Problem("company.json could not be read.")])
+    return Scenario(
+        root=root.resolve(),
+        company=company,
+        documents=documents,
+        offerings=offerings,
+        guidelines=guidelines,
+        design_steps=design_steps,
+        testimonials=testimonials,
+        logo_mime=logo_mime,
+        logo_data=logo_data,
+        profiles=profiles,
+    )

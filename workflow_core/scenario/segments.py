@@ -1,0 +1,61 @@
+"""Which market segment a visitor belongs to: the profile's industry/segment keys (or any of its text) matched
+against the segments the scenario knows (offerings keys, knowledge `industry` metadata, testimonial segments)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from workflow_core.scenario.model import Scenario
+
+# Profile keys that name the visitor's market segment, in order of preference.
+SEGMENT_KEYS = ("segment", "industry", "sector", "vertical", "market")
+
+
+def _segment_candidates(scenario: Scenario) -> list[str]:
+    seen: dict[str, str] = {}
+    for key in scenario.offerings:
+        seen.setdefault(key.lower(), key)
+    for doc in scenario.documents:
+        for k in ("industry", "segment", "sector"):
+            value = doc.metadata.get(k)
+            if isinstance(value, str) and value:
+                seen.setdefault(value.lower(), value)
+    for t in scenario.testimonials:
+        if t.segment:
+            seen.setdefault(t.segment.lower(), t.segment)
+    return list(seen.values())
+
+
+def _match_segment(value: str, candidates: list[str]) -> str | None:
+    low = value.strip().lower()
+    for c in candidates:
+        if c.lower() == low:
+            return c
+    for c in candidates:
+        if re.search(rf"\b{re.escape(c.lower())}\b", low) or (
+            low and re.search(rf"\b{re.escape(low)}\b", c.lower())
+        ):
+            return c
+    return None
+
+
+def profile_segment(profile: dict[str, Any], scenario: Scenario) -> str | None:
+    """The scenario segment (an offerings key, else a knowledge `industry`) this profile belongs to: from keys
+    like industry/segment/sector (case-insensitive), else any profile text that names a segment."""
+    candidates = _segment_candidates(scenario)
+    if not candidates:
+        return None
+    lowered = {str(k).lower(): v for k, v in profile.items()}
+    for key in SEGMENT_KEYS:
+        value = lowered.get(key)
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, str) and (hit := _match_segment(v, candidates)):
+                return hit
+    for value in profile.values():
+        if isinstance(value, str):
+            for c in candidates:
+                if re.search(rf"\b{re.escape(c.lower())}\b", value.lower()):
+                    return c
+    return None
