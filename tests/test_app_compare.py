@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workflow_core.cli.compare import Experiment, ExperimentSpec, Variant
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant
 from workflow_core.lab.runner import BackgroundExperiment
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeOpenAIServer

@@ -13,7 +13,13 @@ import pytest
 
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
-from workflow_core.lab.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
+from workflow_core.lab.experiment import (
+    ExperimentProgress,
+    ExperimentSpec,
+    Variant,
+    load_experiment,
+    run_experiment,
+)
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
@@ -56,7 +62,7 @@ async def test_experiment_runs_repeats_and_reuses_the_cache(fake_openai, fake_re
         profiles=_profiles(2),
         repeats=2,
     )
-    seen: list[Progress] = []
+    seen: list[ExperimentProgress] = []
 
     def factory() -> Engine:
         return Engine(fake_registry, prices=PRICES, store=lab_store)

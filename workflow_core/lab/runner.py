@@ -8,7 +8,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workflow_core.lab.experiment import Experiment, ExperimentSpec, Progress, Trial, run_experiment
+from workflow_core.lab.experiment import (
+    Experiment,
+    ExperimentProgress,
+    ExperimentSpec,
+    Trial,
+    run_experiment,
+)
 from workflow_core.run.background import BackgroundJob
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
@@ -60,7 +66,7 @@ class BackgroundExperiment(BackgroundJob):
         self._experiment: Experiment | None = None
         self._start()
 
-    def _on_progress(self, p: Progress) -> None:
+    def _on_progress(self, p: ExperimentProgress) -> None:
         with self._lock:
             self._done, self._total = p.done, p.total
             if p.phase == "trial_started":
