@@ -379,28 +379,24 @@ with overview:
     with st.container(border=True):
         st.markdown(f"#### :material/insights: {analysis.headline}")
         cheapest, best, fastest = analysis.cheapest, analysis.best_quality, analysis.fastest
+        metrics = [
+            ("Cheapest per run", None if cheapest is None else ui.money(cheapest.cost_usd), cheapest),
+            ("Best QA", None if best is None or best.qa_mean is None else f"{best.qa_mean:.2f}", best),
+            (
+                "Fastest critical path",
+                None if fastest is None else _seconds(fastest.critical_path_s),
+                fastest,
+            ),
+        ]
         m = st.columns(4)
-        m[0].metric(
-            "Cheapest per run",
-            "–" if cheapest is None else ui.money(cheapest.cost_usd),
-            None if cheapest is None else cheapest.variant,
-            delta_color="off",
-            delta_arrow="off",
-        )
-        m[1].metric(
-            "Best QA",
-            "–" if best is None or best.qa_mean is None else f"{best.qa_mean:.2f}",
-            None if best is None else best.variant,
-            delta_color="off",
-            delta_arrow="off",
-        )
-        m[2].metric(
-            "Fastest critical path",
-            "–" if fastest is None else _seconds(fastest.critical_path_s),
-            None if fastest is None else fastest.variant,
-            delta_color="off",
-            delta_arrow="off",
-        )
+        for col, (label, value, variant) in zip(m, metrics, strict=False):
+            col.metric(
+                label,
+                value or "–",
+                None if variant is None else variant.variant,
+                delta_color="off",
+                delta_arrow="off",
+            )
         m[3].metric(
             "Runs",
             len(exp.trials),
