@@ -11,10 +11,12 @@ import streamlit as st
 
 from studio import lab, services, ui
 from workflow_core import workspace
-from workflow_core.cli.compare import M_EXPLANATION, TcoInputs, headline, pages
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
+from workflow_core.lab.coordination import M_EXPLANATION
+from workflow_core.lab.experiment import pages
 from workflow_core.lab.runner import BackgroundExperiment, ExperimentStatus
+from workflow_core.lab.tco import TcoInputs
 from workflow_core.page.site import sandboxed_preview
 from workflow_core.run.engine import Engine
 
@@ -277,48 +279,7 @@ st.caption(
     f"Experiment {exp.experiment_id} · {when} · {len(exp.spec.variants)} variant(s) × "
     f"{len(exp.spec.profiles) or 'all'} profile(s) × {exp.spec.repeats} repeat(s) · {len(exp.trials)} runs"
 )
-failed = [t for t in exp.trials if not t.ok]
-if failed:
-    st.warning(
-        f"{len(failed)} of {len(exp.trials)} runs failed; their variants' means leave them out. First: "
-        f"{failed[0].variant} on {failed[0].profile or '–'}: {failed[0].error}",
-        icon=":material/warning:",
-    )
-with st.container(border=True):
-    st.markdown(f"#### :material/insights: {view.headline}")
-    cheapest = min(view.summaries, key=lambda s: s.cost_usd if s.runs > s.failures else float("inf"))
-    with_qa = [s for s in view.summaries if s.qa_mean is not None]
-    best = max(with_qa, key=lambda s: s.qa_mean or 0.0) if with_qa else None
-    fastest = min(view.summaries, key=lambda s: s.critical_path_s if s.runs > s.failures else float("inf"))
-    m = st.columns(4)
-    m[0].metric(
-        "Cheapest per run",
-        ui.money(cheapest.cost_usd),
-        cheapest.variant,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    m[1].metric(
-        "Best QA",
-        "–" if best is None else f"{best.qa_mean:.2f}",
-        None if best is None else best.variant,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    m[2].metric(
-        "Fastest critical path",
-        _seconds(fastest.critical_path_s),
-        fastest.variant,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    m[3].metric(
-        "Runs",
-        len(exp.trials),
-        f"{len(failed)} failed" if failed else "all ok",
-        delta_color="off",
-        delta_arrow="off",
-    )
+overview = st.container()  # failures and the headline: drawn once the analysis below is computed
 
 results_tab, pages_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
     [
@@ -331,91 +292,7 @@ results_tab, pages_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
     ]
 )
 
-with results_tab:
-    st.dataframe(
-        lab.summary_rows(view.summaries),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "calls": st.column_config.NumberColumn(format="%.1f"),
-            "in tokens": st.column_config.NumberColumn(format="%.0f", help="Mean input tokens per run"),
-            "out tokens": st.column_config.NumberColumn(format="%.0f", help="Mean output tokens per run"),
-            "cost / run": st.column_config.NumberColumn(
-                format="$%.6f", help="Mean USD per run, cached nodes at their original cost"
-            ),
-            "wall s": st.column_config.NumberColumn(format="%.2f"),
-            "crit. path s": st.column_config.NumberColumn(
-                format="%.2f", help="Longest chain of dependent nodes"
-            ),
-            "QA ± sd": st.column_config.TextColumn(
-                help="Automatic page score: mean ± std over profiles and repeats"
-            ),
-            "distinct": st.column_config.NumberColumn(
-                format="%.2f", help="How different the pages for different profiles are (0: the same words)"
-            ),
-        },
-        key="lab_summary",
-    )
-    cq, ak, nc, tl = st.tabs(["Cost vs quality", "Against k", "Cost by node", "Latency timelines"])
-    with cq:
-        st.plotly_chart(view.figures["cost_quality"], width="stretch", key="lab_fig_cq")
-        st.caption("Stars are on the Pareto front: no other variant is both cheaper and better.")
-    with ak:
-        st.plotly_chart(view.figures["against_k"], width="stretch", key="lab_fig_k")
-    with nc:
-        st.plotly_chart(view.figures["node_costs"], width="stretch", key="lab_fig_nodes")
-    with tl:
-        for i, fig in enumerate(view.timelines):
-            st.plotly_chart(fig, width="stretch", key=f"lab_fig_tl{i}")
-        if not view.timelines:
-            st.caption("No run finished, so there is no timeline.")
-    st.markdown("**Per node** (means per run)")
-    st.dataframe(
-        [row | {"model": row["model"] or "–"} for row in view.nodes],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "calls": st.column_config.NumberColumn(format="%.1f"),
-            "model": st.column_config.TextColumn(width="medium"),
-            "input_tokens": st.column_config.NumberColumn("in tokens", format="%.0f"),
-            "output_tokens": st.column_config.NumberColumn("out tokens", format="%.0f"),
-            "cost_usd": st.column_config.NumberColumn("cost / run", format="$%.6f"),
-            "latency_s": st.column_config.NumberColumn("latency s", format="%.2f"),
-            "cached_share": st.column_config.ProgressColumn(
-                "cached", format="percent", min_value=0, max_value=1, width="small"
-            ),
-        },
-        key="lab_nodes",
-    )
-    with st.expander(f"All {len(view.trials)} runs"):
-        st.dataframe(view.trials, hide_index=True, width="stretch", key="lab_trials")
-
-with pages_tab:
-    run_profiles = sorted({t.profile for t in exp.trials if t.profile}) or [None]
-    p1, p2 = st.columns([3, 1])
-    with p1:
-        page_profile = st.selectbox(
-            "Profile", run_profiles, key="lab_page_profile", format_func=lambda p: p or "–"
-        )
-    with p2:
-        page_repeat = int(
-            st.number_input(
-                "Repeat", 1, exp.spec.repeats, 1, key="lab_page_repeat", disabled=exp.spec.repeats == 1
-            )
-        )
-    rows = pages(exp, page_profile, page_repeat - 1)
-    for start_at in range(0, len(rows), PAGES_PER_ROW):
-        cols = st.columns(PAGES_PER_ROW)
-        for col, row in zip(cols, rows[start_at : start_at + PAGES_PER_ROW], strict=False):
-            with col, st.container(border=True):
-                qa = "–" if row["qa_score"] is None else f"{row['qa_score']:.2f}"
-                st.markdown(f"**{row['variant']}** · k = {row['k']} · QA {qa}")
-                if row["page_html"]:
-                    st.iframe(sandboxed_preview(row["page_html"], *PAGE_SIZE), height=PAGE_SIZE[1] + 20)
-                else:
-                    st.caption(row["error"] or "No page.")
-    st.caption("Pages run with scripts but in a sandbox without the app's origin.")
-
+# The what-if and TCO inputs come first: every tab shows the one analysis they select.
 with whatif_tab:
     st.markdown(
         "Re-price the measured runs on other models: the token counts stay as measured, the prices change. "
@@ -434,9 +311,9 @@ with whatif_tab:
     node_ids = lab.model_nodes(view)
     with w2, st.expander(f"Per node ({len(node_ids)})"):
         picks = {}
-        cols = st.columns(2)
+        node_cols = st.columns(2)
         for i, node_id in enumerate(node_ids):
-            with cols[i % 2]:
+            with node_cols[i % 2]:
                 picks[node_id] = st.selectbox(
                     node_id,
                     choices,
@@ -445,71 +322,9 @@ with whatif_tab:
                     format_func=lambda r: r or "(as *)",
                 )
     model_map = {k: v for k, v in {"*": star, **picks}.items() if v}
-    if not model_map:
-        st.info("Pick a model above to see what these runs would cost on it.", icon=":material/price_change:")
-    else:
-        try:
-            rp = lab.whatif(view, model_map)
-        except DecomposeError as exc:
-            ui.show_error(exc, "The what-if cannot be priced")
-        else:
-            if rp.estimate:
-                st.warning(
-                    "**Estimate**: tokens measured on another model. A different model would have written a "
-                    "different number of tokens.",
-                    icon=":material/info:",
-                )
-            if rp.unpriced:
-                st.error(
-                    f"No price is known for {', '.join(rp.unpriced)}: counted as $0. Add a price on the "
-                    "Settings page.",
-                    icon=":material/error:",
-                )
-            with st.container(border=True):
-                st.markdown(f"#### {headline(rp.summaries, estimate=rp.estimate)}")
-            with st.container(key="lab_whatif_table"):
-                st.table(
-                    lab.repriced_rows(view.summaries, rp.summaries), hide_index=True, border="horizontal"
-                )
-            st.plotly_chart(
-                view.cached(
-                    ("whatif_fig", lab.model_map_key(model_map)),
-                    lambda: charts.cost_quality(rp.summaries, title="Cost vs quality (what-if prices)"),
-                ),
-                width="stretch",
-                key="lab_fig_whatif",
-            )
-
-priced = "what-if prices (estimate)" if model_map else "measured costs"
-
-with fit_tab:
-    fit = lab.fit(view, model_map)
-    st.markdown(
-        f"The seed's cost model, fitted to each run's {priced}: **cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
-    )
-    f = st.columns(5)
-    f[0].metric("m", "–" if fit.m != fit.m else f"{fit.m:.2f}", help="How fast coordination grows with k")
-    f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
-    f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
-    f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
-    f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
-    explanation = fit.explanation()
-    st.info(explanation if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:")
-    for warning in fit.warnings:
-        st.warning(warning, icon=":material/warning:")
-    with st.expander("What m means", expanded=False):
-        st.write(M_EXPLANATION)
-    st.plotly_chart(
-        view.cached(("fit_fig", lab.model_map_key(model_map)), lambda: charts.coordination_fit(fit)),
-        width="stretch",
-        key="lab_fig_fit",
-    )
 
 with tco_tab:
-    st.markdown(
-        f"Each agent costs engineering once; then every request costs its variant's {priced}. "
-        "When does decomposing pay for itself?"
-    )
+    tco_intro = st.empty()
     t = st.columns(4)
     with t[0]:
         engineering = st.number_input(
@@ -544,7 +359,195 @@ with tco_tab:
         monthly_growth=float(growth) / 100,
         months=months,
     )
-    result = lab.tco_result(view, model_map, inputs)
+
+whatif_error: DecomposeError | None = None
+try:
+    analysis = lab.analysis(view, model_map, inputs)
+except DecomposeError as exc:  # shown on the what-if tab; the rest stays on measured costs
+    whatif_error, model_map = exc, {}
+    analysis = lab.analysis(view, model_map, inputs)
+priced = analysis.priced.label
+
+with overview:
+    failed = analysis.failed
+    if failed:
+        st.warning(
+            f"{len(failed)} of {len(exp.trials)} runs failed; their variants' means leave them out. First: "
+            f"{failed[0].variant} on {failed[0].profile or '–'}: {failed[0].error}",
+            icon=":material/warning:",
+        )
+    with st.container(border=True):
+        st.markdown(f"#### :material/insights: {analysis.headline}")
+        cheapest, best, fastest = analysis.cheapest, analysis.best_quality, analysis.fastest
+        metrics = [
+            ("Cheapest per run", None if cheapest is None else ui.money(cheapest.cost_usd), cheapest),
+            ("Best QA", None if best is None or best.qa_mean is None else f"{best.qa_mean:.2f}", best),
+            (
+                "Fastest critical path",
+                None if fastest is None else _seconds(fastest.critical_path_s),
+                fastest,
+            ),
+        ]
+        m = st.columns(4)
+        for col, (label, value, variant) in zip(m, metrics, strict=False):
+            col.metric(
+                label,
+                value or "–",
+                None if variant is None else variant.variant,
+                delta_color="off",
+                delta_arrow="off",
+            )
+        m[3].metric(
+            "Runs",
+            len(exp.trials),
+            f"{len(failed)} failed" if failed else "all ok",
+            delta_color="off",
+            delta_arrow="off",
+        )
+
+with results_tab:
+    st.dataframe(
+        lab.summary_rows(analysis.measured.summaries),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calls": st.column_config.NumberColumn(format="%.1f"),
+            "in tokens": st.column_config.NumberColumn(format="%.0f", help="Mean input tokens per run"),
+            "out tokens": st.column_config.NumberColumn(format="%.0f", help="Mean output tokens per run"),
+            "cost / run": st.column_config.NumberColumn(
+                format="$%.6f", help="Mean USD per run, cached nodes at their original cost"
+            ),
+            "wall s": st.column_config.NumberColumn(format="%.2f"),
+            "crit. path s": st.column_config.NumberColumn(
+                format="%.2f", help="Longest chain of dependent nodes"
+            ),
+            "QA ± sd": st.column_config.TextColumn(
+                help="Automatic page score: mean ± std over profiles and repeats"
+            ),
+            "distinct": st.column_config.NumberColumn(
+                format="%.2f", help="How different the pages for different profiles are (0: the same words)"
+            ),
+        },
+        key="lab_summary",
+    )
+    figures = lab.measured_figures(view, analysis)
+    timelines = lab.timeline_figures(view, analysis)
+    cq, ak, nc, tl = st.tabs(["Cost vs quality", "Against k", "Cost by node", "Latency timelines"])
+    with cq:
+        st.plotly_chart(figures["cost_quality"], width="stretch", key="lab_fig_cq")
+        st.caption("Stars are on the Pareto front: no other variant is both cheaper and better.")
+    with ak:
+        st.plotly_chart(figures["against_k"], width="stretch", key="lab_fig_k")
+    with nc:
+        st.plotly_chart(figures["node_costs"], width="stretch", key="lab_fig_nodes")
+    with tl:
+        for i, fig in enumerate(timelines):
+            st.plotly_chart(fig, width="stretch", key=f"lab_fig_tl{i}")
+        if not timelines:
+            st.caption("No run finished, so there is no timeline.")
+    st.markdown("**Per node** (means per run)")
+    st.dataframe(
+        [row.row() | {"model": row.model or "–"} for row in analysis.nodes],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "calls": st.column_config.NumberColumn(format="%.1f"),
+            "model": st.column_config.TextColumn(width="medium"),
+            "input_tokens": st.column_config.NumberColumn("in tokens", format="%.0f"),
+            "output_tokens": st.column_config.NumberColumn("out tokens", format="%.0f"),
+            "cost_usd": st.column_config.NumberColumn("cost / run", format="$%.6f"),
+            "latency_s": st.column_config.NumberColumn("latency s", format="%.2f"),
+            "cached_share": st.column_config.ProgressColumn(
+                "cached", format="percent", min_value=0, max_value=1, width="small"
+            ),
+        },
+        key="lab_nodes",
+    )
+    with st.expander(f"All {len(analysis.runs)} runs"):
+        st.dataframe(analysis.runs, hide_index=True, width="stretch", key="lab_trials")
+
+with pages_tab:
+    p1, p2 = st.columns([3, 1])
+    with p1:
+        page_profile = st.selectbox(
+            "Profile", analysis.profiles, key="lab_page_profile", format_func=lambda p: p or "–"
+        )
+    with p2:
+        page_repeat = int(
+            st.number_input(
+                "Repeat", 1, exp.spec.repeats, 1, key="lab_page_repeat", disabled=exp.spec.repeats == 1
+            )
+        )
+    rows = pages(exp, page_profile, page_repeat - 1)
+    for start_at in range(0, len(rows), PAGES_PER_ROW):
+        cols = st.columns(PAGES_PER_ROW)
+        for col, row in zip(cols, rows[start_at : start_at + PAGES_PER_ROW], strict=False):
+            with col, st.container(border=True):
+                qa = "–" if row["qa_score"] is None else f"{row['qa_score']:.2f}"
+                st.markdown(f"**{row['variant']}** · k = {row['k']} · QA {qa}")
+                if row["page_html"]:
+                    st.iframe(sandboxed_preview(row["page_html"], *PAGE_SIZE), height=PAGE_SIZE[1] + 20)
+                else:
+                    st.caption(row["error"] or "No page.")
+    st.caption("Pages run with scripts but in a sandbox without the app's origin.")
+
+with whatif_tab:
+    whatif = analysis.whatif
+    if whatif_error is not None:
+        ui.show_error(whatif_error, "The what-if cannot be priced")
+    elif whatif is None:
+        st.info("Pick a model above to see what these runs would cost on it.", icon=":material/price_change:")
+    else:
+        if whatif.estimate:
+            st.warning(
+                "**Estimate**: tokens measured on another model. A different model would have written a "
+                "different number of tokens.",
+                icon=":material/info:",
+            )
+        if whatif.unpriced:
+            st.error(
+                f"No price is known for {', '.join(whatif.unpriced)}: counted as $0. Add a price on the "
+                "Settings page.",
+                icon=":material/error:",
+            )
+        with st.container(border=True):
+            st.markdown(f"#### {whatif.headline}")
+        with st.container(key="lab_whatif_table"):
+            st.table(
+                lab.repriced_rows(analysis.measured.summaries, whatif.summaries),
+                hide_index=True,
+                border="horizontal",
+            )
+        whatif_fig = lab.whatif_figure(view, analysis)
+        if whatif_fig is not None:
+            st.plotly_chart(whatif_fig, width="stretch", key="lab_fig_whatif")
+
+with fit_tab:
+    fit = analysis.fit
+    st.markdown(
+        f"The seed's cost model, fitted to each run's {priced}: **cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
+    )
+    f = st.columns(5)
+    f[0].metric("m", "–" if fit.m != fit.m else f"{fit.m:.2f}", help="How fast coordination grows with k")
+    f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
+    f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
+    f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
+    f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
+    st.info(
+        fit.explanation() if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:"
+    )
+    for warning in analysis.fit_warnings:
+        st.warning(warning, icon=":material/warning:")
+    with st.expander("What m means", expanded=False):
+        st.write(M_EXPLANATION)
+    st.plotly_chart(lab.fit_figure(view, analysis), width="stretch", key="lab_fig_fit")
+
+with tco_tab:
+    tco_intro.markdown(
+        f"Each agent costs engineering once; then every request costs its variant's {priced}. "
+        "When does decomposing pay for itself?"
+    )
+    result = analysis.tco
     if result is None:
         st.info("No variant finished a run: there is nothing to cost.")
     else:

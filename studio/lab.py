@@ -1,5 +1,6 @@
-"""The Compare page's helpers: what the experiment form offers, and the tables, figures and exports of an
-experiment, computed once per experiment (and per what-if / TCO input) and kept in this session's state."""
+"""The Compare page's helpers: what the experiment form offers, and an experiment's analysis
+(`workflow_core.lab.analysis`), its figures and exports, computed once per experiment (and per what-if map
+and TCO inputs) and kept in this session's state. Nothing here computes a number the analysis does not."""
 
 from __future__ import annotations
 
@@ -14,28 +15,12 @@ import streamlit as st
 
 from studio import services, ui
 from workflow_core import workspace
-from workflow_core.cli.compare import (
-    CoordinationFit,
-    Experiment,
-    ExperimentSpec,
-    TcoInputs,
-    TcoResult,
-    Variant,
-    VariantSummary,
-    fit_experiment,
-    headline,
-    load_experiment,
-    node_breakdown,
-    report_html,
-    reprice_experiment,
-    results_csv,
-    results_json,
-    tco,
-    tco_variants,
-    trial_table,
-)
 from workflow_core.lab import charts
-from workflow_core.lab.whatif import ExperimentReprice
+from workflow_core.lab.analysis import ExperimentAnalysis, analyse
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary, load_experiment
+from workflow_core.lab.export import report_html, results_csv, results_json
+from workflow_core.lab.tco import TcoInputs, TcoResult
+from workflow_core.lab.whatif import repriceable_nodes
 from workflow_core.pricing.book import catalogue
 from workflow_core.workflow.templates import TEMPLATE_NAMES
 
@@ -65,7 +50,7 @@ def build_spec(
 ) -> ExperimentSpec:
     """The experiment the form describes. `models` maps an option to its "all models on" ref ("" = each
     node's own model). Variant names are unique: a saved workflow named like a template gets "(saved)"."""
-    variants = []
+    variants: list[Variant] = []
     for option in options:
         workflow = option[len(SAVED) :] if option.startswith(SAVED) else option
         label = Path(workflow).stem if option.startswith(SAVED) else option
@@ -92,19 +77,13 @@ def _catalogue() -> list[str]:
 
 @dataclass
 class LabView:
-    """An experiment and everything shown about it that does not depend on the what-if or TCO inputs."""
+    """An experiment and what has been computed about it in this session (analyses, figures, exports)."""
 
     experiment: Experiment
-    summaries: list[VariantSummary]
-    headline: str
-    nodes: list[dict[str, Any]]
-    trials: list[dict[str, Any]]
-    figures: dict[str, go.Figure]
-    timelines: list[go.Figure]
     memo: dict[Any, Any] = field(default_factory=dict)
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
-        """`compute()` once per key for this experiment (what-ifs, fits, TCO, exports)."""
+        """`compute()` once per key for this experiment."""
         if key not in self.memo:
             self.memo[key] = compute()
         value: T = self.memo[key]
@@ -117,25 +96,12 @@ def _views() -> dict[str, LabView]:
 
 
 def view(experiment: Experiment) -> LabView:
-    """The computed view of an experiment, built on first use and kept for the last few experiments."""
+    """The view of an experiment, made on first use and kept for the last few experiments."""
     views = _views()
     found = views.get(experiment.experiment_id)
     if found is not None:
         return found
-    summaries = experiment.summaries()
-    built = LabView(
-        experiment=experiment,
-        summaries=summaries,
-        headline=headline(summaries),
-        nodes=node_breakdown(experiment),
-        trials=trial_table(experiment),
-        figures={
-            "cost_quality": charts.cost_quality(summaries),
-            "against_k": charts.against_k(summaries),
-            "node_costs": charts.node_cost_stacks(experiment),
-        },
-        timelines=charts.timelines(experiment),
-    )
+    built = LabView(experiment=experiment)
     views[experiment.experiment_id] = built
     for old in list(views)[:-KEPT_EXPERIMENTS]:
         del views[old]
@@ -154,32 +120,56 @@ def model_map_key(model_map: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(model_map.items()))
 
 
-def whatif(lab: LabView, model_map: dict[str, str]) -> ExperimentReprice:
+def _key(model_map: dict[str, str], inputs: TcoInputs) -> tuple[Any, ...]:
+    return (model_map_key(model_map), tuple(inputs.__dict__.items()))
+
+
+def analysis(lab: LabView, model_map: dict[str, str], inputs: TcoInputs) -> ExperimentAnalysis:
+    """The experiment's analysis under `model_map` (none when empty) and the TCO `inputs`.
+    Raises DecomposeError when the what-if cannot be priced."""
     return lab.cached(
-        ("whatif", model_map_key(model_map)),
-        lambda: reprice_experiment(lab.experiment, model_map, services.price_book()),
+        ("analysis", _key(model_map, inputs)),
+        lambda: analyse(lab.experiment, services.price_book(), model_map or None, inputs),
     )
 
 
-def costs(lab: LabView, model_map: dict[str, str]) -> tuple[list[VariantSummary], dict[int, float] | None]:
-    """Summaries and per-trial costs under the what-if map (the measured ones when it is empty)."""
-    if not model_map:
-        return lab.summaries, None
-    rp = whatif(lab, model_map)
-    return rp.summaries, rp.trial_costs
+def model_nodes(lab: LabView) -> list[str]:
+    """Node ids a what-if can re-price (they used a model and tokens in some variant)."""
+    return lab.cached("model_nodes", lambda: repriceable_nodes(lab.experiment))
 
 
-def fit(lab: LabView, model_map: dict[str, str]) -> CoordinationFit:
+def measured_figures(lab: LabView, shown: ExperimentAnalysis) -> dict[str, go.Figure]:
+    """The results tab's charts: they draw measured costs, so one set per experiment."""
+    measured = shown.measured
+    variants = [s.variant for s in measured.summaries]
     return lab.cached(
-        ("fit", model_map_key(model_map)), lambda: fit_experiment(lab.experiment, costs(lab, model_map)[1])
+        "measured_figures",
+        lambda: {
+            "cost_quality": charts.cost_quality(measured),
+            "against_k": charts.against_k(measured.summaries),
+            "node_costs": charts.node_cost_stacks(shown.nodes, variants),
+        },
     )
 
 
-def tco_result(lab: LabView, model_map: dict[str, str], inputs: TcoInputs) -> TcoResult | None:
-    """TCO of the variants that ran, or None when none did."""
-    summaries = costs(lab, model_map)[0]
-    variants = tco_variants(summaries)
-    return tco(variants, inputs) if variants else None
+def timeline_figures(lab: LabView, shown: ExperimentAnalysis) -> list[go.Figure]:
+    return lab.cached("timelines", lambda: charts.timelines(shown.timelines))
+
+
+def whatif_figure(lab: LabView, shown: ExperimentAnalysis) -> go.Figure | None:
+    """Cost vs quality at the what-if prices (None without a what-if)."""
+    whatif = shown.whatif
+    if whatif is None:
+        return None
+    return lab.cached(
+        ("whatif_fig", model_map_key(whatif.model_map)),
+        lambda: charts.cost_quality(whatif, title="Cost vs quality (what-if prices)"),
+    )
+
+
+def fit_figure(lab: LabView, shown: ExperimentAnalysis) -> go.Figure:
+    model_map = shown.whatif.model_map if shown.whatif else {}
+    return lab.cached(("fit_fig", model_map_key(model_map)), lambda: charts.coordination_fit(shown.fit))
 
 
 # ---------------------------------------------------------------- tables for the screen
@@ -228,21 +218,8 @@ def repriced_rows(measured: list[VariantSummary], repriced: list[VariantSummary]
     return rows
 
 
-def break_even_rows(result: TcoResult) -> list[dict[str, Any]]:
-    per_request = {v.name: v.cost_per_request for v in result.variants}
-    rows = []
-    for b in result.break_evens:
-        rows.append(
-            {
-                "variant": b.variant,
-                "against": b.baseline,
-                "USD / request": ui.money(per_request[b.variant]),
-                "pays off after (requests)": "never" if b.volume is None else f"{b.volume:,.0f}",
-                "in month": "–" if b.month is None else str(b.month),
-                "note": b.reason,
-            }
-        )
-    return rows
+def break_even_rows(result: TcoResult) -> list[dict[str, str]]:
+    return result.break_even_rows(ui.money)
 
 
 def monthly_rows(result: TcoResult) -> list[dict[str, Any]]:
@@ -263,36 +240,23 @@ def monthly_rows(result: TcoResult) -> list[dict[str, Any]]:
     return rows
 
 
-def model_nodes(lab: LabView) -> list[str]:
-    """Node ids that used a model and tokens in some variant: the ones a what-if can re-price."""
-    seen: list[str] = []
-    for row in lab.nodes:
-        if row["model"] and row["input_tokens"] + row["output_tokens"] > 0 and row["node"] not in seen:
-            seen.append(row["node"])
-    return seen
-
-
 # ---------------------------------------------------------------- exports
 
 
 def exports(
     lab: LabView, model_map: dict[str, str], inputs: TcoInputs
 ) -> tuple[Callable[[], str], Callable[[], str], Callable[[], str]]:
-    """(report.html, results.csv, results.json) as deferred builders: built only when downloaded."""
-    key = (model_map_key(model_map), tuple(inputs.__dict__.items()))
-    kw: dict[str, Any] = {
-        "prices": services.price_book(),
-        "model_map": model_map or None,
-        "tco_inputs": inputs,
-    }
+    """(report.html, results.csv, results.json) of the analysis on screen, as deferred builders: built
+    only when downloaded."""
+    shown = analysis(lab, model_map, inputs)
 
     def html() -> str:
-        return lab.cached(("report", key), lambda: report_html(lab.experiment, **kw))
+        return lab.cached(("report", _key(model_map, inputs)), lambda: report_html(shown))
 
     def csv() -> str:
-        return results_csv(lab.experiment)
+        return results_csv(shown)
 
     def as_json() -> str:
-        return json.dumps(results_json(lab.experiment, **kw), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(results_json(shown), indent=2, ensure_ascii=False, default=str)
 
     return html, csv, as_json

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -10,10 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workflow_core.cli.compare import Experiment, ExperimentSpec, Variant
+from workflow_core.cli.main import main
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant
 from workflow_core.lab.runner import BackgroundExperiment
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeOpenAIServer
+from workflow_core.workflow.spec import dump_workflow
+from workflow_core.workflow.templates import load_template
 from workflow_core.workspace import new_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,3 +203,101 @@ def test_an_experiment_whose_runs_all_failed_still_shows_without_a_traceback(
     assert not at.exception
     assert any("runs failed" in w.value for w in at.warning)
     assert "No run finished" in _texts(at)
+
+
+# ---------------------------------------------------------------- one analysis, three views
+
+
+def _cli_run(lab_env: Path, out: Path, capsys: pytest.CaptureFixture[str], what_if: list[str]) -> str:
+    """`decompose compare` on single (large model) vs seed and deep (small model) on two profiles, with the
+    TCO inputs of `TCO`; returns what it printed. The variants are YAML files because --all-models would
+    put every variant on one model."""
+    variants = []
+    for name, model in (("single", "fake/large"), ("seed", "fake/small"), ("deep", "fake/small")):
+        path = out.parent / f"{name}.yaml"
+        path.write_text(dump_workflow(load_template(name).with_models(None, model)))
+        variants.append(str(path))
+    argv = ["compare", "--variants", ",".join(variants), "--scenario", str(lab_env), "--out", str(out)]
+    argv += ["--profiles", ",".join(sorted(load_scenario(lab_env).profiles)[:2])]
+    argv += ["--engineering-cost", str(TCO["lab_tco_eng"]), "--requests-per-month", str(TCO["lab_tco_req"])]
+    for pair in what_if:
+        argv += ["--what-if", pair]
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+TCO = {"lab_tco_eng": 1.0, "lab_tco_req": 1000.0}
+
+
+def _page(experiment_id: str, what_if: list[str]) -> AppTest:
+    """The Compare page on a stored experiment with the TCO inputs of `TCO` and the what-if NODE=REF pairs."""
+    at = _compare(experiment_id)
+    for key, value in TCO.items():
+        at.number_input(key=key).set_value(value).run()
+    for node, _, ref in (pair.partition("=") for pair in what_if):
+        key = "lab_whatif_all" if node == "*" else f"lab_whatif_node_{node}"
+        at.selectbox(key=key).set_value(ref).run()
+    assert not at.exception
+    return at
+
+
+def _page_break_evens(at: AppTest) -> dict[str, tuple[str, str]]:
+    table = at.table[-1].value
+    return {
+        row["variant"]: (str(row["pays off after (requests)"]), str(row["in month"]))
+        for _, row in table.iterrows()
+    }
+
+
+WHAT_IF = ["web=openai/gpt-4.1", "*=openai/gpt-4.1-mini"]  # single's one agent on the frontier model
+
+
+@pytest.mark.parametrize("what_if", [[], WHAT_IF], ids=["measured", "what-if"])
+def test_the_report_the_cli_and_the_page_show_one_analysis(
+    lab_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], what_if: list[str]
+) -> None:
+    out = tmp_path / "out"
+    printed = _cli_run(lab_env, out, capsys, what_if)
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    report = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+
+    # decompose compare: the headline, the what-if headline, m and the break-evens it printed.
+    m = f"{data['coordination_fit']['m']:.2f}"
+    costs = "what-if prices (estimate)" if what_if else "measured costs"
+    assert data["coordination_fit"]["costs"] == data["tco"]["costs"] == costs
+    assert data["headline"] in printed.splitlines()
+    assert f"coordination: Fitted m = {m} (R² = " in printed and f"at {costs})" in printed
+    break_evens = {
+        b["variant"]: (
+            "never" if b["volume"] is None else f"{b['volume']:,.0f}",
+            "–" if b["month"] is None else str(b["month"]),
+        )
+        for b in data["tco"]["break_even"]
+    }
+    assert any(v != "never" for v, _ in break_evens.values()), "some variant must pay off against single"
+    for variant, (volume, month) in break_evens.items():
+        if volume != "never":
+            assert f"{variant} pays off against single after {volume} requests (month {month})" in printed
+        # report.html: the same break-even table as the page.
+        row = f"<td class='t'>{variant}</td><td class='t'>single</td>"
+        assert re.search(
+            f"{row}<td[^>]*>[^<]*</td><td class='t'>{volume}</td><td class='t'>{month}</td>", report
+        )
+    # report.html: the same headline, m and cost basis.
+    assert f"<p class='headline'>{data['headline']}</p>" in report
+    assert f"Fitted m = {m} (R² = " in report and f"fitted to each run's {costs}" in report
+    # The Compare page, on the experiment the CLI stored, with the same what-if and TCO inputs.
+    at = _page(data["experiment_id"], what_if)
+    text = _texts(at)
+    assert f"#### :material/insights: {data['headline']}" in text
+    assert next(x.value for x in at.metric if x.label == "m") == m
+    assert f"fitted to each run's {costs}" in text and f"Fitted m = {m} (R² = " in text
+    assert _page_break_evens(at) == break_evens
+    if what_if:
+        whatif_headline = data["whatif"]["headline"]
+        assert whatif_headline.endswith("(estimated prices)")
+        assert f"what-if {', '.join(WHAT_IF)}: {whatif_headline}" in printed
+        assert f"<p class='headline'>{whatif_headline}</p>" in report
+        assert f"#### {whatif_headline}" in text
+    else:
+        assert "whatif" not in data and "what-if" not in printed

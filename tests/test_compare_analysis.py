@@ -8,8 +8,17 @@ import math
 
 import pytest
 
-from workflow_core.lab.charts import against_k, cost_quality, node_cost_stacks, tco_chart, timeline
-from workflow_core.lab.coordination import M_EXPLANATION, CostPoint, fit_coordination, fit_experiment
+from workflow_core.lab.analysis import analyse, headline, pareto_front
+from workflow_core.lab.charts import (
+    against_k,
+    coordination_fit,
+    cost_quality,
+    node_cost_stacks,
+    tco_chart,
+    timeline,
+    timelines,
+)
+from workflow_core.lab.coordination import M_EXPLANATION, CostPoint, fit_coordination
 from workflow_core.lab.experiment import (
     Experiment,
     ExperimentSpec,
@@ -20,14 +29,13 @@ from workflow_core.lab.experiment import (
     load_experiment,
     node_breakdown,
     pages,
-    pareto_front,
     save_experiment,
     visible_text,
     with_repeat_seed,
 )
 from workflow_core.lab.export import report_html, results_csv, results_json, write_exports
 from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
-from workflow_core.lab.whatif import headline, reprice
+from workflow_core.lab.whatif import reprice_experiment, reprice_run, repriceable_nodes
 from workflow_core.pricing.book import PriceBook
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
@@ -141,8 +149,8 @@ def test_summaries_per_variant() -> None:
     assert seed.critical_path_s == pytest.approx(4.06)
     assert 0.5 < (seed.distinctiveness or 0) <= 1.0
     rows = node_breakdown(exp)
-    dev = next(r for r in rows if r["variant"] == "seed" and r["node"] == "developer")
-    assert dev["input_tokens"] == 1800 and dev["output_tokens"] == 925
+    dev = next(r for r in rows if r.variant == "seed" and r.node == "developer")
+    assert dev.input_tokens == 1800 and dev.output_tokens == 925
     side = pages(exp, "bo")
     assert [r["variant"] for r in side] == ["single", "seed", "deep"]
     assert all("Hello from" in (r["page_html"] or "") for r in side)
@@ -184,7 +192,7 @@ def test_reprice_matches_hand_calculation_to_the_cent() -> None:
     assert (small.input_per_mtok, small.output_per_mtok) == (0.4, 1.6)
     single_run = exp.trials[0].run
     assert single_run is not None
-    r = reprice(single_run, {"*": "openai/gpt-4.1"}, book)
+    r = reprice_run(single_run, {"*": "openai/gpt-4.1"}, book)
     hand = 3000 * 2.0 / 1e6 + 1500 * 8.0 / 1e6  # 0.018
     assert round(r.cost_usd, 2) == round(hand, 2)
     assert r.cost_usd == pytest.approx(hand, abs=1e-9)
@@ -192,7 +200,7 @@ def test_reprice_matches_hand_calculation_to_the_cent() -> None:
     assert r.measured_cost_usd == pytest.approx(0.004)
 
     # Personalizer on the frontier model, the rest on its smaller sibling, over the whole experiment.
-    rp = reprice(exp, {"personalizer": "openai/gpt-4.1", "*": "openai/gpt-4.1-mini"}, book)
+    rp = reprice_experiment(exp, {"personalizer": "openai/gpt-4.1", "*": "openai/gpt-4.1-mini"}, book)
     seed = next(s for s in rp.summaries if s.variant == "seed")
     hand_seed = [
         (2500 * 2.0 + (600 + 50 * i) * 8.0) / 1e6 + (1800 * 0.4 + (900 + 50 * i) * 1.6) / 1e6 for i in (0, 1)
@@ -201,13 +209,13 @@ def test_reprice_matches_hand_calculation_to_the_cent() -> None:
     assert round(seed.cost_total_usd, 2) == round(sum(hand_seed), 2)
     assert rp.estimate
     # Mapping a node onto the model it ran on is not an estimate and keeps the measured cost.
-    same = reprice(single_run, {"web": "local/qwen2.5-coder-0.5b"}, book)
+    same = reprice_run(single_run, {"web": "local/qwen2.5-coder-0.5b"}, book)
     assert not same.estimate and same.cost_usd == pytest.approx(0.004)
 
 
 def test_headline() -> None:
     exp = _experiment()
-    text = headline(exp)
+    text = headline(exp.summaries())
     # seed is the cheapest variant with more agents than single.
     s = {v.variant: v for v in exp.summaries()}
     pct = (s["single"].cost_usd - s["seed"].cost_usd) / s["single"].cost_usd * 100
@@ -231,7 +239,7 @@ def test_coordination_fit_recovers_m() -> None:
 
 
 def test_coordination_fit_warns_with_few_points() -> None:
-    fit = fit_experiment(_experiment())  # 6 runs, 3 distinct k: just enough runs
+    fit = analyse(_experiment(), PriceBook()).fit  # 6 runs, 3 distinct k: just enough runs
     assert 1 < fit.m <= 2 and not math.isnan(fit.r2)
     few = fit_coordination(fit.points[:3])
     assert any("Only 3 runs" in w for w in few.warnings)
@@ -252,19 +260,24 @@ def test_tco_break_even_moves_later_with_engineering_cost() -> None:
     assert never.break_evens[0].month is None and never.break_evens[0].volume is None
     assert cheap.cumulative["seed"][0] == pytest.approx(900 + 100)
     assert len(cheap.table()) == 72
-    assert [v.name for v in tco_variants(_experiment())] == ["single", "seed", "deep"]
+    assert [v.name for v in tco_variants(_experiment().summaries())] == ["single", "seed", "deep"]
     assert tco_chart(cheap).data
 
 
 def test_charts_are_figures() -> None:
     exp = _experiment()
-    fig = cost_quality(exp)
+    analysis = analyse(exp, PriceBook())
+    fig = cost_quality(analysis.measured)
     names = {t.name for t in fig.data}
     assert "Pareto front" in names
     labels = [x for t in fig.data if t.name == "Pareto front" for x in t.text]
     assert any(lbl.startswith("seed") for lbl in labels)
-    assert len(against_k(exp).data) == 4
-    assert {t.name for t in node_cost_stacks(exp).data} >= {"web", "personalizer", "developer"}
+    assert len(against_k(analysis.measured.summaries).data) == 4
+    stacks = node_cost_stacks(analysis.nodes, ["single", "seed", "deep"])
+    assert {t.name for t in stacks.data} >= {"web", "personalizer", "developer"}
+    titles = [f.layout.title.text for f in timelines(analysis.timelines)]
+    assert len(titles) == 3 and titles[0].startswith("Timeline: single (k=1)")
+    assert "runs at measured costs" in {t.name for t in coordination_fit(analysis.fit).data}
     run = exp.trials[2].run
     assert run is not None
     gantt = timeline(run)
@@ -282,19 +295,49 @@ def test_store_round_trip(tmp_path) -> None:
 
 def test_exports(tmp_path) -> None:
     exp = _experiment()
-    html = report_html(exp, model_map={"*": "openai/gpt-4.1-mini"}, tco_inputs=TcoInputs())
+    analysis = analyse(exp, PriceBook(), {"*": "openai/gpt-4.1-mini"}, TcoInputs())
+    html = report_html(analysis)
     assert html.count("<script") >= 5
     assert "Content-Security-Policy" in html and "cdn.plot.ly" not in html.split("</style>")[0]
     assert "decomposed (seed, k=3)" in html
-    csv_text = results_csv(exp)
+    csv_text = results_csv(analysis)
     assert csv_text.splitlines()[0].startswith("variant,workflow,k,")
     assert len(csv_text.splitlines()) == 4
-    data = results_json(exp, model_map={"*": "openai/gpt-4.1-mini"}, tco_inputs=TcoInputs())
+    data = results_json(analysis)
     json.dumps(data)
     assert data["whatif"]["estimate"] is True and data["tco"]["break_even"]
-    paths = write_exports(exp, tmp_path / "out", tco_inputs=TcoInputs())
+    paths = write_exports(analyse(exp, PriceBook(), tco_inputs=TcoInputs()), tmp_path / "out")
     assert all(p.exists() for p in paths.values())
     assert len(list((tmp_path / "out" / "pages").glob("*.html"))) == 6
+
+
+def test_the_analysis_picks_standouts_and_fits_on_the_costs_it_names() -> None:
+    exp = _experiment()
+    measured = analyse(exp, PriceBook(), tco_inputs=TcoInputs())
+    assert measured.whatif is None and measured.priced is measured.measured
+    assert measured.cheapest is not None and measured.cheapest.variant == "seed"
+    assert measured.best_quality is not None and measured.best_quality.variant == "seed"
+    assert measured.fastest is not None and measured.fastest.variant == "single"
+    assert measured.measured.pareto_front == ["seed"]
+    assert measured.fit.costs == "measured costs" and "at measured costs" in measured.fit.explanation()
+    assert [p.cost for p in measured.fit.points] == [t.cost_usd for t in exp.trials]
+    assert repriceable_nodes(exp)[:2] == ["web", "personalizer"]
+
+    # Under a what-if, the fit and the TCO take the re-priced costs, and say so; the measured part stays.
+    whatif = analyse(exp, PriceBook(), {"*": "openai/gpt-4.1"}, TcoInputs())
+    rp = reprice_experiment(exp, {"*": "openai/gpt-4.1"}, PriceBook())
+    assert whatif.whatif is not None and whatif.priced is whatif.whatif
+    assert whatif.priced.label == "what-if prices (estimate)" == whatif.fit.costs
+    assert [p.cost for p in whatif.fit.points] == [rp.trial_costs[i] for i in range(len(exp.trials))]
+    assert whatif.fit.m != measured.fit.m
+    assert whatif.headline == measured.headline
+    assert whatif.whatif.headline.endswith("(estimated prices)")
+    assert whatif.tco is not None and measured.tco is not None
+    per_request = {v.name: v.cost_per_request for v in whatif.tco.variants}
+    assert per_request == {s.variant: s.cost_usd for s in rp.summaries}
+    data = results_json(whatif)
+    assert data["coordination_fit"]["costs"] == data["tco"]["costs"] == "what-if prices (estimate)"
+    assert data["coordination_fit"]["m"] == whatif.fit.m
 
 
 def test_a_poor_fit_at_the_edge_of_the_range_says_so():

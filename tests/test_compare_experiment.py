@@ -13,7 +13,13 @@ import pytest
 
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
-from workflow_core.lab.experiment import ExperimentSpec, Progress, Variant, load_experiment, run_experiment
+from workflow_core.lab.experiment import (
+    ExperimentProgress,
+    ExperimentSpec,
+    Variant,
+    load_experiment,
+    run_experiment,
+)
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
@@ -57,12 +63,10 @@ async def test_experiment_runs_repeats_and_reuses_the_cache(fake_openai, fake_re
         profiles=_profiles(2),
         repeats=2,
     )
-    seen: list[Progress] = []
+    seen: list[ExperimentProgress] = []
 
-    def factory() -> Engine:
-        return Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store))
-
-    exp = await run_experiment(spec, scenario, factory, seen.append)
+    engine = Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store))
+    exp = await run_experiment(spec, scenario, engine, seen.append)
     assert len(exp.trials) == 3 * 2 * 2
     assert all(t.ok for t in exp.trials), [t.error for t in exp.trials if not t.ok]
     assert exp.k["single"] < exp.k["seed"] < exp.k["deep"]
@@ -85,7 +89,7 @@ async def test_experiment_runs_repeats_and_reuses_the_cache(fake_openai, fake_re
 
     # Re-running the same experiment is served entirely from the cache, at the same (uncached) costs.
     calls = len(fake_openai.requests)
-    again = await run_experiment(spec, scenario, factory)
+    again = await run_experiment(spec, scenario, engine)
     assert len(fake_openai.requests) == calls
     assert all(n.cached for t in again.trials if t.run for n in t.run.nodes if n.kind == "agent")
     for s in again.summaries():
@@ -109,7 +113,7 @@ async def test_a_broken_variant_is_a_failed_trial_not_a_crash(fake_openai, fake_
     exp = await run_experiment(
         spec,
         load_scenario(SCENARIO),
-        lambda: Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)),
+        Engine(fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)),
     )
     by = {s.variant: s for s in exp.summaries()}
     assert by["single"].failures == 0 and by["nope"].failures == 1

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from test_compare_analysis import _experiment
 
+from workflow_core.lab.analysis import analyse
 from workflow_core.lab.export import write_exports
 from workflow_core.lab.tco import TcoInputs
+from workflow_core.pricing.book import PriceBook
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -53,7 +55,6 @@ def assert_renders_offline(report: Path, min_charts: int = 6) -> None:
 
 
 def test_report_renders_offline(tmp_path: Path) -> None:
-    paths = write_exports(
-        _experiment(), tmp_path, model_map={"*": "openai/gpt-4.1-mini"}, tco_inputs=TcoInputs()
-    )
+    analysis = analyse(_experiment(), PriceBook(), {"*": "openai/gpt-4.1-mini"}, TcoInputs())
+    paths = write_exports(analysis, tmp_path)
     assert_renders_offline(paths["report.html"])

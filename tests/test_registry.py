@@ -163,20 +163,17 @@ async def test_check_connectivity(tmp_path, fake_openai):
 
 
 def test_share_clock_splits_overlapping_time_and_adds_up_to_busy_time():
-    import time
-
     from workflow_core.providers.local import ShareClock
 
-    clock = ShareClock()
-    t0 = time.perf_counter()
+    now = [0.0]  # a clock the test moves, so the shares do not depend on how busy the machine is
+    clock = ShareClock(now=lambda: now[0])
     a = clock.start()
-    time.sleep(0.1)
+    now[0] += 0.1
     b = clock.start()  # 0.1 s alone, then 0.2 s shared with b
-    time.sleep(0.2)
+    now[0] += 0.2
     share_a = clock.stop(a)
-    time.sleep(0.1)  # b alone again
+    now[0] += 0.1  # b alone again
     share_b = clock.stop(b)
-    busy = time.perf_counter() - t0
-    assert share_a + share_b == pytest.approx(busy, abs=0.01)
-    assert share_a == pytest.approx(0.1 + 0.1, abs=0.03)
-    assert share_b == pytest.approx(0.1 + 0.1, abs=0.03)
+    assert share_a + share_b == pytest.approx(0.4)
+    assert share_a == pytest.approx(0.1 + 0.1)
+    assert share_b == pytest.approx(0.1 + 0.1)

@@ -1,13 +1,8 @@
-"""The decomposition lab, in one import: experiments, what-if pricing, the coordination fit, TCO, charts and
-export. Also `decompose compare` (`compare_cli`).
+"""`decompose compare`: run an experiment, print its analysis and write the exports.
 
-The pieces live in small modules named for their domain:
-    experiment    ExperimentSpec, Variant, run_experiment, load_experiment, summaries and tables
-    whatif        reprice, headline
-    coordination  fit_coordination / fit_experiment, M_EXPLANATION
-    tco           TcoInputs, tco, tco_variants
-    charts        plotly figures
-    export_html   report_html, results_csv, results_json, write_exports
+What it prints and what it writes are both renderings of one `lab.analysis.analyse(...)`: the table, the
+headline (and the what-if one), the coordination fit and the TCO break-even are the numbers the Compare page
+and report.html show for the same experiment.
 """
 
 from __future__ import annotations
@@ -19,65 +14,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from workflow_core.errors import DecomposeError
-from workflow_core.lab.coordination import M_EXPLANATION, CoordinationFit, fit_coordination, fit_experiment
+from workflow_core.lab.analysis import ExperimentAnalysis, analyse
 from workflow_core.lab.experiment import (
     Experiment,
+    ExperimentProgress,
     ExperimentSpec,
-    Progress,
     Variant,
     VariantSummary,
-    list_experiments,
-    load_experiment,
-    node_breakdown,
-    pages,
-    pareto_front,
     run_experiment,
-    save_experiment,
-    summary_table,
-    trial_table,
 )
-from workflow_core.lab.export import report_html, results_csv, results_json, write_exports
-from workflow_core.lab.tco import TcoInputs, TcoResult, TcoVariant, tco, tco_variants
-from workflow_core.lab.whatif import headline, reprice, reprice_experiment, reprice_run
+from workflow_core.lab.export import write_exports
+from workflow_core.lab.tco import TcoInputs
 
 if TYPE_CHECKING:
     from workflow_core.run.engine import Engine
-
-__all__ = [
-    "M_EXPLANATION",
-    "CoordinationFit",
-    "Experiment",
-    "ExperimentSpec",
-    "Progress",
-    "TcoInputs",
-    "TcoResult",
-    "TcoVariant",
-    "Variant",
-    "VariantSummary",
-    "compare_cli",
-    "fit_coordination",
-    "fit_experiment",
-    "format_table",
-    "headline",
-    "list_experiments",
-    "load_experiment",
-    "node_breakdown",
-    "pages",
-    "pareto_front",
-    "report_html",
-    "reprice",
-    "reprice_experiment",
-    "reprice_run",
-    "results_csv",
-    "results_json",
-    "run_experiment",
-    "save_experiment",
-    "summary_table",
-    "tco",
-    "tco_variants",
-    "trial_table",
-    "write_exports",
-]
 
 _TABLE_COLUMNS = (
     ("variant", "variant", "{}"),
@@ -118,10 +68,10 @@ def format_table(summaries: list[VariantSummary]) -> str:
     return "\n".join(lines)
 
 
-def _progress_printer(stream: Any = None) -> Callable[[Progress], None]:
+def _progress_printer(stream: Any = None) -> Callable[[ExperimentProgress], None]:
     out = stream or sys.stderr
 
-    def show(p: Progress) -> None:
+    def show(p: ExperimentProgress) -> None:
         if p.phase == "trial_started":
             print(
                 f"[{p.done + 1}/{p.total}] {p.variant} · {p.profile or '-'} · repeat {p.repeat}",
@@ -182,10 +132,11 @@ def _what_if_map(pairs: list[str]) -> dict[str, str]:
 
 
 def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] | None = None) -> int:
-    """`decompose compare`: run the experiment, print progress (stderr) and the summary table (stdout), and
+    """`decompose compare`: run the experiment, print progress (stderr) and its analysis (stdout), and
     write OUT/report.html, OUT/results.csv, OUT/results.json (plus runs.csv, nodes.csv, pages/). Returns 0
     when every run succeeded, 1 otherwise (the files are written either way)."""
     from workflow_core.scenario import load_scenario
+    from workflow_core.workspace import price_book
 
     spec = spec_from_args(args)
     model_map = _what_if_map(getattr(args, "what_if", None) or [])
@@ -196,19 +147,10 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
             f"profile(s) {', '.join(unknown)} not in {args.scenario}. "
             f"Profiles there: {', '.join(scenario.profiles)}."
         )
-    own_registry = engine_factory is None
     if engine_factory is None:
         from workflow_core.workspace import new_engine
 
-        def engine_factory() -> Engine:
-            return new_engine()
-
-    engines: list[Engine] = []
-
-    def factory() -> Engine:
-        engine = engine_factory()
-        engines.append(engine)
-        return engine
+        engine_factory = new_engine
 
     n_profiles = len(spec.profiles) or len(scenario.profiles) or 1
     print(
@@ -217,36 +159,36 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     )
 
     async def go() -> Experiment:
-        try:
-            return await run_experiment(spec, scenario, factory, _progress_printer())
-        finally:
-            if own_registry:
-                for e in engines:
-                    await e.registry.aclose()
+        async with engine_factory() as engine:
+            return await run_experiment(spec, scenario, engine, _progress_printer())
 
     experiment = asyncio.run(go())
-    summaries = experiment.summaries()
-    print(format_table(summaries))
-    print(headline(summaries))
-    if model_map:
-        from workflow_core.workspace import price_book
-
-        repriced = reprice_experiment(experiment, model_map, price_book())
-        print(
-            "what-if "
-            + ", ".join(f"{k}={v}" for k, v in model_map.items())
-            + ": "
-            + headline(repriced.summaries, estimate=True)
-        )
     tco_inputs = TcoInputs(
         engineering_cost_per_agent=getattr(args, "engineering_cost", None)
         or TcoInputs.engineering_cost_per_agent,
         requests_per_month=getattr(args, "requests_per_month", None) or TcoInputs.requests_per_month,
         monthly_growth=getattr(args, "growth", None) or TcoInputs.monthly_growth,
     )
-    paths = write_exports(experiment, args.out, model_map=model_map or None, tco_inputs=tco_inputs)
+    analysis = analyse(experiment, price_book(), model_map or None, tco_inputs)
+    print(render_text(analysis))
+    paths = write_exports(analysis, args.out)
     print(
         f"experiment {experiment.experiment_id}; wrote " + ", ".join(str(p) for p in paths.values()),
         file=sys.stderr,
     )
     return 0 if all(t.ok for t in experiment.trials) else 1
+
+
+def render_text(analysis: ExperimentAnalysis) -> str:
+    """What `decompose compare` prints: the summary table, the headline, the what-if headline, the
+    coordination fit and the TCO break-evens, each on the costs it names."""
+    lines = [format_table(analysis.measured.summaries), analysis.headline]
+    if analysis.whatif is not None:
+        pairs = ", ".join(f"{k}={v}" for k, v in analysis.whatif.model_map.items())
+        lines.append(f"what-if {pairs}: {analysis.whatif.headline}")
+    lines.append(f"coordination: {analysis.fit.explanation()}")
+    lines += [f"  ⚠ {w}" for w in analysis.fit_warnings]
+    if analysis.tco is not None:
+        lines.append(f"TCO on {analysis.priced.label}:")
+        lines += [f"  {b.sentence()}" for b in analysis.tco.break_evens]
+    return "\n".join(lines)

@@ -1,13 +1,14 @@
-"""Plotly figures for the decomposition lab. Each function returns a `go.Figure`; the app shows it with
-`st.plotly_chart`, the HTML report inlines it."""
+"""Plotly figures for the decomposition lab. Each function draws one typed part of an `ExperimentAnalysis`
+and returns a `go.Figure`; the app shows it with `st.plotly_chart`, the HTML report inlines it."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workflow_core.lab.analysis import Costing, TimelineRun
 from workflow_core.lab.coordination import CoordinationFit
-from workflow_core.lab.experiment import Experiment, VariantSummary, node_breakdown, pareto_front
+from workflow_core.lab.experiment import NodeSummary, VariantSummary
 from workflow_core.lab.tco import TcoResult
 from workflow_core.run.records import RunRecord
 
@@ -24,15 +25,11 @@ def usd_axis(fig: go.Figure, axis: str, col: int | None = None, fmt: str = ".2~g
     return fig
 
 
-def _summaries(source: Experiment | list[VariantSummary]) -> list[VariantSummary]:
-    return source.summaries() if isinstance(source, Experiment) else source
-
-
-def cost_quality(source: Experiment | list[VariantSummary], title: str = "Cost vs quality") -> go.Figure:
+def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
     """Mean cost per run against mean QA score, one marker per variant;
     the Pareto front joined and labelled."""
-    rows = _summaries(source)
-    front = set(pareto_front([(s.variant, s.cost_usd, s.qa_mean) for s in rows]))
+    rows = costing.summaries
+    front = set(costing.pareto_front)
     fig = go.Figure()
     for on_front in (True, False):
         pts = [s for s in rows if (s.variant in front) == on_front and s.qa_mean is not None]
@@ -66,9 +63,9 @@ def cost_quality(source: Experiment | list[VariantSummary], title: str = "Cost v
     return usd_axis(fig, "x")
 
 
-def against_k(source: Experiment | list[VariantSummary]) -> go.Figure:
+def against_k(summaries: list[VariantSummary]) -> go.Figure:
     """Cost, critical-path latency and quality against the number of agents k (three panels)."""
-    rows = sorted(_summaries(source), key=lambda s: (s.k, s.variant))
+    rows = sorted(summaries, key=lambda s: (s.k, s.variant))
     fig = make_subplots(rows=1, cols=3, subplot_titles=("cost per run (USD)", "latency (s)", "QA score"))
     ks = [s.k for s in rows]
     names = [s.variant for s in rows]
@@ -112,17 +109,15 @@ def against_k(source: Experiment | list[VariantSummary]) -> go.Figure:
     return usd_axis(fig, "y", col=1)
 
 
-def node_cost_stacks(experiment: Experiment) -> go.Figure:
-    """Mean cost per run of each variant, stacked by node."""
-    rows = node_breakdown(experiment)
-    variants = [v.name for v in experiment.spec.variants]
+def node_cost_stacks(rows: list[NodeSummary], variants: list[str]) -> go.Figure:
+    """Mean cost per run of each variant (in the order of `variants`), stacked by node."""
     nodes: list[str] = []
     for r in rows:
-        if r["node"] not in nodes:
-            nodes.append(r["node"])
+        if r.node not in nodes:
+            nodes.append(r.node)
     fig = go.Figure()
     for node in nodes:
-        cost = {r["variant"]: r["cost_usd"] for r in rows if r["node"] == node}
+        cost = {r.variant: r.cost_usd for r in rows if r.node == node}
         if not any(cost.values()):
             continue
         fig.add_trace(go.Bar(x=variants, y=[cost.get(v, 0.0) for v in variants], name=node))
@@ -164,25 +159,18 @@ def timeline(run: RunRecord, title: str | None = None) -> go.Figure:
     return fig
 
 
-def timelines(experiment: Experiment, profile: str | None = None) -> list[go.Figure]:
-    """One timeline per variant: its run with the fewest cached nodes (on `profile` when given)."""
+def timelines(runs: list[TimelineRun]) -> list[go.Figure]:
+    """One timeline per variant's chosen run (`analysis.timeline_runs`)."""
     out = []
-    for v in experiment.spec.variants:
-        trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
-        if profile is not None:
-            trials = [t for t in trials if t.profile == profile] or trials
-        # Prefer a run that computed its nodes: a cached node's bar is only the time to read the cache.
-        trials.sort(key=lambda t: sum(1 for n in t.run.nodes if n.cached) if t.run else 0)
-        if trials and trials[0].run is not None:
-            run = trials[0].run
-            cached = " (cached nodes hatched)" if any(n.cached for n in run.nodes) else ""
-            k = experiment.k.get(v.name, 0)
-            out.append(timeline(run, title=f"Timeline: {v.name} (k={k}), {run.profile or '-'}{cached}"))
+    for t in runs:
+        cached = " (cached nodes hatched)" if any(n.cached for n in t.run.nodes) else ""
+        title = f"Timeline: {t.variant} (k={t.k}), {t.run.profile or '-'}{cached}"
+        out.append(timeline(t.run, title=title))
     return out
 
 
 def coordination_fit(fit: CoordinationFit) -> go.Figure:
-    """Measured cost per run against k, with the fitted curve at the mean task size."""
+    """Each run's cost (the costs the fit used) against k, with the fitted curve at the mean task size."""
     fig = go.Figure()
     if not fit.points:
         fig.update_layout(title="Coordination overhead: no runs to fit", **_LAYOUT)
@@ -193,7 +181,7 @@ def coordination_fit(fit: CoordinationFit) -> go.Figure:
             y=[p.cost for p in fit.points],
             mode="markers",
             text=[p.label for p in fit.points],
-            name="measured runs",
+            name=f"runs at {fit.costs}",
         )
     )
     n_mean = sum(p.n for p in fit.points) / len(fit.points)

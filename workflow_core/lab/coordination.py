@@ -46,6 +46,7 @@ class CoordinationFit:
     r2: float
     points: list[CostPoint]
     warnings: list[str] = field(default_factory=list)
+    costs: str = "measured costs"  # which costs the points carry, in words ("what-if prices", ...)
 
     def predict(self, k: float, n: float) -> float:
         return self.a + self.b * n + self.c * k**self.m
@@ -61,6 +62,7 @@ class CoordinationFit:
             "c": self.c,
             "r2": self.r2,
             "points": len(self.points),
+            "costs": self.costs,
             "warnings": list(self.warnings),
         }
 
@@ -68,7 +70,8 @@ class CoordinationFit:
         """m and the fit in plain words, for the UI."""
         growth = 2**self.m
         text = (
-            f"Fitted m = {self.m:.2f} (R² = {self.r2:.2f} over {len(self.points)} runs): doubling the number "
+            f"Fitted m = {self.m:.2f} (R² = {self.r2:.2f} over {len(self.points)} runs at {self.costs}): "
+            "doubling the number "
             f"of agents multiplies the coordination cost by about {growth:.1f}×."
         )
         if self.c <= 0:
@@ -99,9 +102,12 @@ def _r2(y: np.ndarray, pred: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot
 
 
-def fit_coordination(points: list[CostPoint], m_grid: int = 200) -> CoordinationFit:
+def fit_coordination(
+    points: list[CostPoint], m_grid: int = 200, costs: str = "measured costs"
+) -> CoordinationFit:
     """Least-squares fit of cost ≈ a + b·n + c·k^m with m in (1, 2]. Warns when there are fewer points than
-    parameters + 2, or fewer than three distinct k (then m is barely determined)."""
+    parameters + 2, or fewer than three distinct k (then m is barely determined). `costs` says in words
+    which costs the points carry; the explanation and the chart repeat it."""
     warnings: list[str] = []
     if len(points) < N_PARAMETERS + 2:
         warnings.append(
@@ -115,7 +121,9 @@ def fit_coordination(points: list[CostPoint], m_grid: int = 200) -> Coordination
             "m needs at least three to be meaningful."
         )
     if not points:
-        return CoordinationFit(m=float("nan"), a=0.0, b=0.0, c=0.0, r2=0.0, points=[], warnings=warnings)
+        return CoordinationFit(
+            m=float("nan"), a=0.0, b=0.0, c=0.0, r2=0.0, points=[], warnings=warnings, costs=costs
+        )
     k = np.array([p.k for p in points], dtype=float)
     n = np.array([p.n for p in points], dtype=float)
     y = np.array([p.cost for p in points], dtype=float)
@@ -152,8 +160,5 @@ def fit_coordination(points: list[CostPoint], m_grid: int = 200) -> Coordination
         r2=r2,
         points=list(points),
         warnings=warnings,
+        costs=costs,
     )
-
-
-def fit_experiment(experiment: Experiment, costs: dict[int, float] | None = None) -> CoordinationFit:
-    return fit_coordination(coordination_points(experiment, costs))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import math
 import re
 import statistics
 import time
@@ -111,6 +110,25 @@ class VariantSummary(BaseModel):
         return self.model_dump()
 
 
+class NodeSummary(BaseModel):
+    """Per-run means of one node of one variant (measured costs)."""
+
+    variant: str
+    node: str
+    kind: str
+    model: str | None
+    calls: float
+    input_tokens: float
+    output_tokens: float
+    cost_usd: float  # mean per run, from cost_if_uncached_usd
+    latency_s: float
+    cached_share: float
+    failures: int
+
+    def row(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 class Experiment(BaseModel):
     experiment_id: str
     spec: ExperimentSpec
@@ -129,7 +147,7 @@ class Experiment(BaseModel):
 
 
 @dataclass
-class Progress:
+class ExperimentProgress:
     """What `run_experiment` reports: a trial starting or finishing, or a node event inside one."""
 
     phase: Literal["trial_started", "node", "trial_finished", "experiment_finished"]
@@ -142,7 +160,7 @@ class Progress:
     event: RunEvent | None = None
 
 
-ProgressSink = Callable[[Progress], None]
+ExperimentProgressSink = Callable[[ExperimentProgress], None]
 
 
 def with_repeat_seed(workflow: Workflow, repeat: int) -> Workflow:
@@ -226,8 +244,8 @@ def _first_error(run: RunRecord) -> str:
 async def run_experiment(
     spec: ExperimentSpec,
     scenario: Scenario,
-    engine_factory: Callable[[], Engine],
-    on_progress: ProgressSink | None = None,
+    engine: Engine,
+    on_progress: ExperimentProgressSink | None = None,
     *,
     store: Store | None = None,
     concurrency: int = 1,
@@ -238,10 +256,9 @@ async def run_experiment(
 
     Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
     run concurrently); raise `concurrency` to overlap trials. A variant that fails validation, or a run that
-    fails, is recorded as a failed trial: the other trials go on. The caller owns the engine's registry."""
+    fails, is recorded as a failed trial: the other trials go on. The caller owns the engine (and closes it)."""
     from workflow_core.run.inputs import RunInputs
 
-    engine = engine_factory()
     store = store or engine.store
     emit = on_progress or (lambda _p: None)
     profiles: list[str | None] = list(spec.profiles) or list(scenario.profiles) or [None]
@@ -275,7 +292,7 @@ async def run_experiment(
                 slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error="cancelled")
                 done += 1
                 return
-            emit(Progress("trial_started", done, total, variant.name, profile, repeat))
+            emit(ExperimentProgress("trial_started", done, total, variant.name, profile, repeat))
             wf = workflows[variant.name]
             if wf is None:
                 trial = Trial(
@@ -285,7 +302,7 @@ async def run_experiment(
                 wf_r = with_repeat_seed(wf, repeat)
 
                 def forward(event: RunEvent, v: str = variant.name, p: str | None = profile) -> None:
-                    emit(Progress("node", done, total, v, p, repeat, event=event))
+                    emit(ExperimentProgress("node", done, total, v, p, repeat, event=event))
 
                 try:
                     run = await engine.run(
@@ -296,14 +313,16 @@ async def run_experiment(
                     trial = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
             slots[index] = trial
             done += 1
-            emit(Progress("trial_finished", done, total, variant.name, profile, repeat, trial=trial))
+            emit(
+                ExperimentProgress("trial_finished", done, total, variant.name, profile, repeat, trial=trial)
+            )
 
     await asyncio.gather(*(one(i, v, p, r) for i, (v, p, r) in enumerate(jobs)))
     exp.trials = [t for t in slots if t is not None]
     exp.finished_at = time.time()
     if store is not None:
         save_experiment(exp, store)
-    emit(Progress("experiment_finished", done, total))
+    emit(ExperimentProgress("experiment_finished", done, total))
     return exp
 
 
@@ -408,14 +427,9 @@ def summarise_variant(
     )
 
 
-def summary_table(experiment: Experiment) -> list[dict[str, Any]]:
-    """One row per variant (what the results table and results.csv show)."""
-    return [s.row() for s in experiment.summaries()]
-
-
-def node_breakdown(experiment: Experiment) -> list[dict[str, Any]]:
+def node_breakdown(experiment: Experiment) -> list[NodeSummary]:
     """Per variant and node: means per run of calls, tokens, cost and latency, and failures."""
-    rows: list[dict[str, Any]] = []
+    rows: list[NodeSummary] = []
     for v in experiment.spec.variants:
         trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
         order: list[str] = []
@@ -430,19 +444,19 @@ def node_breakdown(experiment: Experiment) -> list[dict[str, Any]]:
             recs = per[node_id]
             first = recs[0][0]
             rows.append(
-                {
-                    "variant": v.name,
-                    "node": node_id,
-                    "kind": first.kind,
-                    "model": first.model,
-                    "calls": _mean([n.calls for n, _ in recs]),
-                    "input_tokens": _mean([n.input_tokens for n, _ in recs]),
-                    "output_tokens": _mean([n.output_tokens for n, _ in recs]),
-                    "cost_usd": _mean([n.cost_if_uncached_usd for n, _ in recs]),
-                    "latency_s": _mean([lat for _, lat in recs]),
-                    "cached_share": _mean([1.0 if n.cached else 0.0 for n, _ in recs]),
-                    "failures": sum(1 for n, _ in recs if n.status in {"failed", "skipped", "cancelled"}),
-                }
+                NodeSummary(
+                    variant=v.name,
+                    node=node_id,
+                    kind=first.kind,
+                    model=first.model,
+                    calls=_mean([n.calls for n, _ in recs]),
+                    input_tokens=_mean([n.input_tokens for n, _ in recs]),
+                    output_tokens=_mean([n.output_tokens for n, _ in recs]),
+                    cost_usd=_mean([n.cost_if_uncached_usd for n, _ in recs]),
+                    latency_s=_mean([lat for _, lat in recs]),
+                    cached_share=_mean([1.0 if n.cached else 0.0 for n, _ in recs]),
+                    failures=sum(1 for n, _ in recs if n.status in {"failed", "skipped", "cancelled"}),
+                )
             )
     return rows
 
@@ -493,18 +507,3 @@ def pages(experiment: Experiment, profile: str | None = None, repeat: int = 0) -
             }
         )
     return rows
-
-
-def pareto_front(points: list[tuple[str, float, float | None]]) -> list[str]:
-    """Names of the points no other point beats on both cost (lower) and quality (higher).
-    `points` are (name, cost, quality); points without a quality are left out."""
-    valid = [(n, c, q) for n, c, q in points if q is not None and not math.isnan(c)]
-    front = []
-    for n, c, q in valid:
-        assert q is not None
-        dominated = any(
-            (c2 <= c and q2 >= q) and (c2 < c or q2 > q) for n2, c2, q2 in valid if n2 != n and q2 is not None
-        )
-        if not dominated:
-            front.append(n)
-    return front

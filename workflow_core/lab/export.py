@@ -1,4 +1,4 @@
-"""Export an experiment: a self-contained HTML report (plotly.js inlined once, no network), CSV and JSON.
+"""Export an experiment's analysis (`analysis.analyse`): a self-contained HTML report (plotly.js inlined once, no network), CSV and JSON.
 
 The report carries a Content-Security-Policy that allows no network at all, and shows the generated pages as
 thumbnails in iframes sandboxed without scripts, so an untrusted page can neither run code nor fetch anything.
@@ -17,11 +17,9 @@ from typing import Any
 import plotly.graph_objects as go
 
 from workflow_core.lab import charts
-from workflow_core.lab.coordination import M_EXPLANATION, fit_experiment
-from workflow_core.lab.experiment import Experiment, node_breakdown, summary_table, trial_table
-from workflow_core.lab.tco import TcoInputs, tco, tco_variants
-from workflow_core.lab.whatif import ModelMap, headline, reprice_experiment
-from workflow_core.pricing.book import PriceBook
+from workflow_core.lab.analysis import ExperimentAnalysis
+from workflow_core.lab.coordination import M_EXPLANATION
+from workflow_core.lab.experiment import VariantSummary
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -84,47 +82,49 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def results_csv(experiment: Experiment) -> str:
-    """One row per variant (the summary table)."""
-    return to_csv(summary_table(experiment))
+def results_csv(analysis: ExperimentAnalysis) -> str:
+    """One row per variant (the measured summary table)."""
+    return to_csv([s.row() for s in analysis.measured.summaries])
 
 
-def results_json(
-    experiment: Experiment,
-    *,
-    prices: PriceBook | None = None,
-    model_map: ModelMap | None = None,
-    tco_inputs: TcoInputs | None = None,
-) -> dict[str, Any]:
+def _name(summary: VariantSummary | None) -> str | None:
+    return None if summary is None else summary.variant
+
+
+def results_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
     """Everything the report shows, as plain data (pages and prompts left out; they are in the store)."""
-    fit = fit_experiment(experiment)
+    experiment, fit = analysis.experiment, analysis.fit
     out: dict[str, Any] = {
         "experiment_id": experiment.experiment_id,
         "name": experiment.spec.name,
         "spec": experiment.spec.model_dump(),
         "scenario": experiment.scenario,
         "created_at": experiment.created_at,
-        "headline": headline(experiment),
-        "summary": summary_table(experiment),
-        "nodes": node_breakdown(experiment),
-        "runs": trial_table(experiment),
+        "headline": analysis.headline,
+        "cheapest": _name(analysis.cheapest),
+        "best_quality": _name(analysis.best_quality),
+        "fastest": _name(analysis.fastest),
+        "pareto_front": analysis.measured.pareto_front,
+        "summary": [s.row() for s in analysis.measured.summaries],
+        "nodes": [n.row() for n in analysis.nodes],
+        "runs": analysis.runs,
         "coordination_fit": fit.summary() | {"explanation": fit.explanation()},
     }
-    summaries = experiment.summaries()
-    if model_map:
-        rp = reprice_experiment(experiment, model_map, prices or PriceBook())
-        summaries = rp.summaries
+    if analysis.whatif is not None:
+        w = analysis.whatif
         out["whatif"] = {
-            "model_map": model_map,
-            "estimate": rp.estimate,
-            "headline": headline(rp.summaries, estimate=rp.estimate),
-            "summary": rp.table(),
-            "unpriced": rp.unpriced,
+            "model_map": w.model_map,
+            "estimate": w.estimate,
+            "headline": w.headline,
+            "pareto_front": w.pareto_front,
+            "summary": [s.row() | {"estimate": w.estimate} for s in w.summaries],
+            "unpriced": w.unpriced,
         }
-    if tco_inputs is not None and tco_variants(summaries):
-        result = tco(tco_variants(summaries), tco_inputs)
+    if analysis.tco is not None:
+        result = analysis.tco
         out["tco"] = {
-            "inputs": tco_inputs.__dict__,
+            "inputs": result.inputs.__dict__,
+            "costs": analysis.priced.label,
             "baseline": result.baseline,
             "break_even": result.break_even_table(),
         }
@@ -158,19 +158,11 @@ class _Figures:
         return f"<div class='chart'>{out}</div>"
 
 
-def report_html(
-    experiment: Experiment,
-    *,
-    prices: PriceBook | None = None,
-    model_map: ModelMap | None = None,
-    tco_inputs: TcoInputs | None = None,
-    page_links: bool = False,
-    title: str | None = None,
-) -> str:
-    """The self-contained HTML report. With `page_links`, each thumbnail also links to
+def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title: str | None = None) -> str:
+    """The self-contained HTML report of `analysis`. With `page_links`, each thumbnail also links to
     pages/<page_filename(...)> next to the report (what `write_exports` writes)."""
     fig = _Figures()
-    summaries = experiment.summaries()
+    experiment, measured = analysis.experiment, analysis.measured
     title = title or f"Decomposition experiment: {experiment.spec.name}"
     parts = [
         f"<h1>{html.escape(title)}</h1>",
@@ -178,57 +170,59 @@ def report_html(
         f"{html.escape(experiment.scenario or '-')} · profiles "
         f"{html.escape(', '.join(experiment.spec.profiles) or 'all')}"
         f" · repeats {experiment.spec.repeats}</p>",
-        f"<p class='headline'>{html.escape(headline(summaries))}</p>",
+        f"<p class='headline'>{html.escape(analysis.headline)}</p>",
         "<h2>Results per variant</h2>",
         "<p class='muted'>Means per run. Cost is what each node cost when computed (cached results "
         "included at their original cost). QA is the automatic page score (mean ± std over profiles and "
         "repeats); "
         "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
-        html_table([s.row() for s in summaries]),
+        html_table([s.row() for s in measured.summaries]),
         "<h2>Charts</h2>",
-        fig(charts.cost_quality(summaries)),
-        fig(charts.against_k(summaries)),
-        fig(charts.node_cost_stacks(experiment)),
+        fig(charts.cost_quality(measured)),
+        fig(charts.against_k(measured.summaries)),
+        fig(charts.node_cost_stacks(analysis.nodes, [s.variant for s in measured.summaries])),
     ]
-    tco_source = summaries
-    if model_map:
-        rp = reprice_experiment(experiment, model_map, prices or PriceBook())
-        tco_source = rp.summaries
+    if analysis.whatif is not None:
+        w = analysis.whatif
+        unpriced = ", ".join(w.unpriced)
         parts += [
             "<h2>What-if pricing</h2>",
-            f"<p>Model map: <code>{html.escape(json.dumps(model_map))}</code>"
-            + (
-                " <span class='warn'>(estimate: tokens measured on other models)</span>"
-                if rp.estimate
-                else ""
-            )
+            f"<p>Model map: <code>{html.escape(json.dumps(w.model_map))}</code>"
+            + (" <span class='warn'>(estimate: tokens measured on other models)</span>" if w.estimate else "")
             + "</p>",
-            f"<p class='headline'>{html.escape(headline(rp.summaries, estimate=rp.estimate))}</p>",
-            html_table(rp.table()),
-            fig(charts.cost_quality(rp.summaries, title="Cost vs quality (re-priced)")),
+            f"<p class='warning'>⚠ No price is known for {html.escape(unpriced)}: counted as $0.</p>"
+            if unpriced
+            else "",
+            f"<p class='headline'>{html.escape(w.headline)}</p>",
+            html_table([s.row() | {"estimate": w.estimate} for s in w.summaries]),
+            fig(charts.cost_quality(w, title="Cost vs quality (re-priced)")),
         ]
-    fit = fit_experiment(experiment)
+    fit = analysis.fit
     parts += [
         "<h2>Coordination overhead</h2>",
+        f"<p>The seed's cost model, fitted to each run's {html.escape(analysis.priced.label)}: "
+        "<b>cost ≈ a + b·n + c·k^m</b>, 1 &lt; m ≤ 2.</p>",
         f"<p>{html.escape(fit.explanation())}</p>",
-        *(f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in fit.warnings),
+        *(f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in analysis.fit_warnings),
         f"<p class='muted'>{html.escape(M_EXPLANATION)}</p>",
         html_table([fit.summary() | {"warnings": len(fit.warnings)}]),
         fig(charts.coordination_fit(fit)),
     ]
-    if tco_inputs is not None and tco_variants(tco_source):
-        result = tco(tco_variants(tco_source), tco_inputs)
+    if analysis.tco is not None:
+        result = analysis.tco
+        inputs = result.inputs
         parts += [
             "<h2>Total cost of ownership</h2>",
-            f"<p>Engineering ${tco_inputs.engineering_cost_per_agent:,.0f} per agent, "
-            f"{tco_inputs.requests_per_month:,.0f} requests/month growing "
-            f"{tco_inputs.monthly_growth:.0%} a month.</p>",
-            html_table(result.break_even_table()),
+            f"<p>Engineering ${inputs.engineering_cost_per_agent:,.0f} per agent, "
+            f"{inputs.requests_per_month:,.0f} requests/month growing "
+            f"{inputs.monthly_growth:.0%} a month; every request costs its variant's "
+            f"{html.escape(analysis.priced.label)}.</p>",
+            html_table(result.break_even_rows(_fmt)),
             fig(charts.tco_chart(result)),
         ]
     parts.append("<h2>Latency timelines</h2>")
-    parts += [fig(f) for f in charts.timelines(experiment)]
-    parts += ["<h2>Per-node breakdown</h2>", html_table(node_breakdown(experiment))]
+    parts += [fig(f) for f in charts.timelines(analysis.timelines)]
+    parts += ["<h2>Per-node breakdown</h2>", html_table([n.row() for n in analysis.nodes])]
     parts += ["<h2>Pages</h2>", "<div class='pages'>"]
     for t in experiment.trials:
         if t.run is None or not t.run.page_html:
@@ -243,7 +237,7 @@ def report_html(
             f"<figcaption>{html.escape(label)}{link}</figcaption></figure>"
         )
     parts.append("</div>")
-    parts += ["<h2>Runs</h2>", html_table(trial_table(experiment))]
+    parts += ["<h2>Runs</h2>", html_table(analysis.runs)]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
@@ -253,18 +247,11 @@ def report_html(
     )
 
 
-def write_exports(
-    experiment: Experiment,
-    out_dir: str | Path,
-    *,
-    prices: PriceBook | None = None,
-    model_map: ModelMap | None = None,
-    tco_inputs: TcoInputs | None = None,
-) -> dict[str, Path]:
+def write_exports(analysis: ExperimentAnalysis, out_dir: str | Path) -> dict[str, Path]:
     """Write report.html, results.csv (per variant), runs.csv, nodes.csv, results.json and pages/*.html."""
     out = Path(out_dir)
     (out / "pages").mkdir(parents=True, exist_ok=True)
-    for t in experiment.trials:
+    for t in analysis.experiment.trials:
         if t.run is not None and t.run.page_html:
             (out / "pages" / page_filename(t.variant, t.profile, t.repeat)).write_text(
                 t.run.page_html, encoding="utf-8"
@@ -276,13 +263,11 @@ def write_exports(
         "nodes.csv": out / "nodes.csv",
         "results.json": out / "results.json",
     }
-    kw: dict[str, Any] = {"prices": prices, "model_map": model_map, "tco_inputs": tco_inputs}
-    paths["report.html"].write_text(report_html(experiment, page_links=True, **kw), encoding="utf-8")
-    paths["results.csv"].write_text(results_csv(experiment), encoding="utf-8")
-    paths["runs.csv"].write_text(to_csv(trial_table(experiment)), encoding="utf-8")
-    paths["nodes.csv"].write_text(to_csv(node_breakdown(experiment)), encoding="utf-8")
+    paths["report.html"].write_text(report_html(analysis, page_links=True), encoding="utf-8")
+    paths["results.csv"].write_text(results_csv(analysis), encoding="utf-8")
+    paths["runs.csv"].write_text(to_csv(analysis.runs), encoding="utf-8")
+    paths["nodes.csv"].write_text(to_csv([n.row() for n in analysis.nodes]), encoding="utf-8")
     paths["results.json"].write_text(
-        json.dumps(results_json(experiment, **kw), indent=2, ensure_ascii=False, default=str),
-        encoding="utf-8",
+        json.dumps(results_json(analysis), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
     return paths

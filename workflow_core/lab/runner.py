@@ -8,7 +8,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workflow_core.lab.experiment import Experiment, ExperimentSpec, Progress, Trial, run_experiment
+from workflow_core.lab.experiment import (
+    Experiment,
+    ExperimentProgress,
+    ExperimentSpec,
+    Trial,
+    run_experiment,
+)
 from workflow_core.run.background import BackgroundJob
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
@@ -60,7 +66,7 @@ class BackgroundExperiment(BackgroundJob):
         self._experiment: Experiment | None = None
         self._start()
 
-    def _on_progress(self, p: Progress) -> None:
+    def _on_progress(self, p: ExperimentProgress) -> None:
         with self._lock:
             self._done, self._total = p.done, p.total
             if p.phase == "trial_started":
@@ -76,23 +82,13 @@ class BackgroundExperiment(BackgroundJob):
                 self._trials.append(p.trial)
 
     async def _work(self, cancel: asyncio.Event) -> None:
-        engines: list[Engine] = []
-
-        def factory() -> Engine:
-            engine = self._factory()
-            engines.append(engine)
-            return engine
-
-        try:
+        async with self._factory() as engine:
             experiment = await run_experiment(
-                self.spec, self._scenario, factory, self._on_progress, store=self._store, cancel=cancel
+                self.spec, self._scenario, engine, self._on_progress, store=self._store, cancel=cancel
             )
-            with self._lock:
-                self._experiment = experiment
-                self._state = "cancelled" if cancel.is_set() else "finished"
-        finally:
-            for engine in engines:  # run_experiment leaves the registry to its caller
-                await engine.registry.aclose()
+        with self._lock:
+            self._experiment = experiment
+            self._state = "cancelled" if cancel.is_set() else "finished"
 
     def poll(self) -> ExperimentStatus:
         with self._lock:

@@ -12,10 +12,11 @@ requests; the break-even month is the first month whose cumulative requests reac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow_core.lab.experiment import Experiment, VariantSummary
+from workflow_core.lab.experiment import VariantSummary
 
 
 @dataclass
@@ -40,6 +41,22 @@ class BreakEven:
     volume: float | None  # cumulative requests at break-even; None: never
     month: int | None  # 1-based month in which it happens; None: not within the horizon (or never)
     reason: str = ""
+
+    @property
+    def volume_text(self) -> str:
+        """The requests after which it pays off, as every view writes it ("never" or "12,345")."""
+        return "never" if self.volume is None else f"{self.volume:,.0f}"
+
+    @property
+    def month_text(self) -> str:
+        return "–" if self.month is None else str(self.month)
+
+    def sentence(self) -> str:
+        """One line: "seed pays off against single after 12,345 requests (month 3)"."""
+        if self.volume is None:
+            return f"{self.variant} never pays off against {self.baseline}: {self.reason}"
+        when = f"month {self.month}" if self.month is not None else self.reason
+        return f"{self.variant} pays off against {self.baseline} after {self.volume_text} requests ({when})"
 
 
 @dataclass
@@ -72,6 +89,21 @@ class TcoResult:
 
     def break_even_table(self) -> list[dict[str, Any]]:
         return [b.__dict__.copy() for b in self.break_evens]
+
+    def break_even_rows(self, money: Callable[[float], str]) -> list[dict[str, str]]:
+        """The break-even table as the page and the report show it, with `money` writing USD."""
+        per_request = {v.name: v.cost_per_request for v in self.variants}
+        return [
+            {
+                "variant": b.variant,
+                "against": b.baseline,
+                "USD / request": money(per_request[b.variant]),
+                "pays off after (requests)": b.volume_text,
+                "in month": b.month_text,
+                "note": b.reason,
+            }
+            for b in self.break_evens
+        ]
 
 
 def requests_by_month(inputs: TcoInputs) -> list[float]:
@@ -117,9 +149,7 @@ def tco(variants: list[TcoVariant], inputs: TcoInputs, baseline: str | None = No
     return TcoResult(inputs, list(variants), base.name, monthly, cumulative, requests, bes)
 
 
-def tco_variants(summaries: list[VariantSummary] | Experiment) -> list[TcoVariant]:
-    """TCO variants from experiment summaries (per-request cost = mean cost per run; pass re-priced
-    summaries from `whatif.reprice_experiment(...).summaries` for hosted prices)."""
-    if isinstance(summaries, Experiment):
-        summaries = summaries.summaries()
+def tco_variants(summaries: list[VariantSummary]) -> list[TcoVariant]:
+    """TCO variants from the variants that ran (per-request cost = mean cost per run, measured or
+    re-priced: whichever summaries are given)."""
     return [TcoVariant(s.variant, s.k, s.cost_usd) for s in summaries if s.runs > s.failures]

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from workflow_core.errors import DecomposeError
 from workflow_core.lab.experiment import Experiment, VariantSummary, summarise_variant
 from workflow_core.pricing.book import PriceBook
 from workflow_core.run.records import NodeRecord, RunRecord
@@ -116,16 +115,14 @@ def reprice_experiment(
     experiment: Experiment,
     model_map: ModelMap,
     prices: PriceBook,
-    variant_maps: dict[str, ModelMap] | None = None,
 ) -> ExperimentReprice:
-    """Re-price every run; `variant_maps` gives some variants their own map (else `model_map`)."""
+    """Re-price every run of the experiment under `model_map`."""
     runs: list[RunReprice] = []
     costs: dict[int, float] = {}
     for i, t in enumerate(experiment.trials):
         if t.run is None:
             continue
-        mm = (variant_maps or {}).get(t.variant, model_map)
-        rr = reprice_run(t.run, mm, prices)
+        rr = reprice_run(t.run, model_map, prices)
         runs.append(rr)
         costs[i] = rr.cost_usd
     summaries = [summarise_variant(experiment, v.name, costs) for v in experiment.spec.variants]
@@ -139,66 +136,12 @@ def reprice_experiment(
     )
 
 
-def reprice(
-    run_or_experiment: RunRecord | Experiment,
-    model_map: ModelMap,
-    prices: PriceBook | None = None,
-    variant_maps: dict[str, ModelMap] | None = None,
-) -> RunReprice | ExperimentReprice:
-    """Re-price a run or an experiment under `model_map` (see the module docstring)."""
-    prices = prices or PriceBook()
-    if not model_map and not variant_maps:
-        raise DecomposeError('a what-if needs a model map, e.g. {"*": "openai/gpt-4.1-mini"}.')
-    if isinstance(run_or_experiment, RunRecord):
-        return reprice_run(run_or_experiment, model_map, prices)
-    return reprice_experiment(run_or_experiment, model_map, prices, variant_maps)
-
-
-# ---------------------------------------------------------------- headline
-
-
-def pick_pair(summaries: list[VariantSummary]) -> tuple[VariantSummary, VariantSummary] | None:
-    """(single, decomposed): the variant with the fewest agents, and the cheapest variant with more agents
-    (ties broken by quality). None when every variant has the same k."""
-    usable = [s for s in summaries if s.runs > s.failures or s.cost_usd > 0]
-    if len(usable) < 2:
-        return None
-    single = min(usable, key=lambda s: (s.k, s.cost_usd))
-    more = [s for s in usable if s.k > single.k]
-    if not more:
-        return None
-    decomposed = min(more, key=lambda s: (s.cost_usd, -(s.qa_mean or 0.0)))
-    return single, decomposed
-
-
-def headline(
-    summaries: list[VariantSummary] | Experiment,
-    decomposed: str | None = None,
-    single: str | None = None,
-    estimate: bool = False,
-) -> str:
-    """ "decomposed (seed, k=3) vs single (single, k=1): 62% cheaper, quality 0.81 vs 0.77"."""
-    if isinstance(summaries, Experiment):
-        summaries = summaries.summaries()
-    by_name = {s.variant: s for s in summaries}
-    pair = pick_pair(summaries)
-    if single is None or decomposed is None:
-        if pair is None:
-            return "need two variants with different numbers of agents to compare decomposed vs single."
-        single = single or pair[0].variant
-        decomposed = decomposed or pair[1].variant
-    s, d = by_name[single], by_name[decomposed]
-    if s.cost_usd > 0:
-        change = (s.cost_usd - d.cost_usd) / s.cost_usd * 100
-        verdict = f"{abs(change):.0f}% {'cheaper' if change >= 0 else 'more expensive'}"
-    else:
-        verdict = "cost not comparable (the single variant cost $0)"
-
-    def q(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.2f}"
-
-    text = (
-        f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, "
-        f"quality {q(d.qa_mean)} vs {q(s.qa_mean)}"
-    )
-    return text + (" (estimated prices)" if estimate else "")
+def repriceable_nodes(experiment: Experiment) -> list[str]:
+    """Ids of the nodes that used a model and tokens in some run, in the order first seen: the ones a
+    model map can name."""
+    seen: list[str] = []
+    for t in experiment.trials:
+        for n in t.run.nodes if t.run is not None else []:
+            if n.model and n.input_tokens + n.output_tokens > 0 and n.id not in seen:
+                seen.append(n.id)
+    return seen

@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,15 @@ class ShareClock:
     counts 1/n s for each. Billing every request its full latency would charge a parallel decomposition twice
     for the same CPU; with this, the compute billed adds up to the time the machine was busy."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
+        self._now = now
         self._lock = threading.Lock()
         self._active: dict[int, float] = {}
-        self._last = time.perf_counter()
+        self._last = now()
         self._next = 0
 
     def _advance(self) -> None:
-        now = time.perf_counter()
+        now = self._now()
         if self._active:
             share = (now - self._last) / len(self._active)
             for token in self._active:

@@ -1,0 +1,224 @@
+"""One analysis of an experiment: what the Compare page, `decompose compare` and the exported report show.
+
+`analyse(experiment, prices, model_map, tco_inputs)` computes it once; the three only render it, so they
+cannot disagree. It holds the per-variant summaries on measured costs (and re-priced ones under a what-if
+model map), the headline, the cheapest / best-quality / fastest variants, the Pareto front, the coordination
+fit, the TCO result, the per-node breakdown and the runs.
+
+Which costs the fit and the TCO use: the *priced* costs, that is the what-if prices when a model map is
+given, else the measured costs. A what-if answers "what would this cost on those models", and the fit's m
+and the break-even answer the same question for the same runs; the measured summaries, headline and
+standouts stay beside them. `ExperimentAnalysis.priced.label` names those costs in words, and every view
+prints that label next to the fit and the TCO.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from workflow_core.lab.coordination import CoordinationFit, coordination_points, fit_coordination
+from workflow_core.lab.experiment import (
+    Experiment,
+    NodeSummary,
+    Trial,
+    VariantSummary,
+    node_breakdown,
+    trial_table,
+)
+from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
+from workflow_core.lab.whatif import ModelMap, reprice_experiment
+from workflow_core.pricing.book import PriceBook
+from workflow_core.run.records import RunRecord
+
+CostBasis = Literal["measured", "what-if"]
+
+
+@dataclass(frozen=True)
+class Costing:
+    """The variants on one set of costs (measured, or re-priced under a model map) and what follows from
+    those costs alone: the headline and the Pareto front."""
+
+    basis: CostBasis
+    summaries: list[VariantSummary]
+    trial_costs: dict[int, float]  # index in experiment.trials -> USD, for every trial that has a run
+    headline: str
+    pareto_front: list[str]  # variant names no other variant beats on both cost and quality
+    estimate: bool = False  # tokens were measured on other models than the ones priced
+    model_map: ModelMap = field(default_factory=dict)
+    unpriced: list[str] = field(default_factory=list)  # target models with no known price (counted $0)
+
+    @property
+    def label(self) -> str:
+        """These costs in words: "measured costs", "what-if prices" or "what-if prices (estimate)"."""
+        if self.basis == "measured":
+            return "measured costs"
+        return "what-if prices (estimate)" if self.estimate else "what-if prices"
+
+
+@dataclass(frozen=True)
+class TimelineRun:
+    """The run that stands for a variant on a timeline: the one that computed the most of its nodes."""
+
+    variant: str
+    k: int
+    run: RunRecord
+
+
+@dataclass(frozen=True)
+class ExperimentAnalysis:
+    """Everything shown about one experiment under one what-if map and one set of TCO inputs."""
+
+    experiment: Experiment
+    measured: Costing
+    whatif: Costing | None  # None without a model map
+    cheapest: VariantSummary | None  # on measured costs; None when no variant finished a run
+    best_quality: VariantSummary | None
+    fastest: VariantSummary | None  # shortest critical path
+    fit: CoordinationFit  # on `priced` costs
+    tco: TcoResult | None  # on `priced` costs; None without inputs or without a variant that ran
+    nodes: list[NodeSummary]
+    runs: list[dict[str, Any]]  # one row per trial
+    timelines: list[TimelineRun]
+    failed: list[Trial]
+
+    @property
+    def priced(self) -> Costing:
+        """The costs the coordination fit and the TCO use: the what-if's when there is one."""
+        return self.whatif or self.measured
+
+    @property
+    def headline(self) -> str:
+        return self.measured.headline
+
+    @property
+    def fit_warnings(self) -> list[str]:
+        return self.fit.warnings
+
+    @property
+    def profiles(self) -> list[str | None]:
+        """The profiles the trials ran on, sorted ([None] when they ran on none)."""
+        ran: list[str | None] = [*sorted({t.profile for t in self.experiment.trials if t.profile})]
+        return ran or [None]
+
+
+def analyse(
+    experiment: Experiment,
+    prices: PriceBook,
+    model_map: ModelMap | None = None,
+    tco_inputs: TcoInputs | None = None,
+) -> ExperimentAnalysis:
+    """The analysis of `experiment`: measured summaries always; re-priced ones when `model_map` names a
+    model; the fit and (with `tco_inputs`) the TCO on the what-if prices when there are some, else on the
+    measured costs. Pure: reads the experiment and the price book, writes nothing."""
+    measured = _measured(experiment)
+    whatif = _repriced(experiment, model_map, prices) if model_map else None
+    priced = whatif or measured
+    variants = tco_variants(priced.summaries)
+    ran = [s for s in measured.summaries if s.runs > s.failures]
+    with_qa = [s for s in measured.summaries if s.qa_mean is not None]
+    return ExperimentAnalysis(
+        experiment=experiment,
+        measured=measured,
+        whatif=whatif,
+        cheapest=min(ran, key=lambda s: s.cost_usd, default=None),
+        best_quality=max(with_qa, key=lambda s: s.qa_mean or 0.0, default=None),
+        fastest=min(ran, key=lambda s: s.critical_path_s, default=None),
+        fit=fit_coordination(coordination_points(experiment, priced.trial_costs), costs=priced.label),
+        tco=tco(variants, tco_inputs) if tco_inputs is not None and variants else None,
+        nodes=node_breakdown(experiment),
+        runs=trial_table(experiment),
+        timelines=timeline_runs(experiment),
+        failed=[t for t in experiment.trials if not t.ok],
+    )
+
+
+def _measured(experiment: Experiment) -> Costing:
+    summaries = experiment.summaries()
+    return Costing(
+        basis="measured",
+        summaries=summaries,
+        trial_costs={i: t.cost_usd for i, t in enumerate(experiment.trials) if t.run is not None},
+        headline=headline(summaries),
+        pareto_front=pareto_front([(s.variant, s.cost_usd, s.qa_mean) for s in summaries]),
+    )
+
+
+def _repriced(experiment: Experiment, model_map: ModelMap, prices: PriceBook) -> Costing:
+    rp = reprice_experiment(experiment, model_map, prices)
+    return Costing(
+        basis="what-if",
+        summaries=rp.summaries,
+        trial_costs=rp.trial_costs,
+        headline=headline(rp.summaries, estimate=rp.estimate),
+        pareto_front=pareto_front([(s.variant, s.cost_usd, s.qa_mean) for s in rp.summaries]),
+        estimate=rp.estimate,
+        model_map=dict(model_map),
+        unpriced=rp.unpriced,
+    )
+
+
+def timeline_runs(experiment: Experiment, profile: str | None = None) -> list[TimelineRun]:
+    """Per variant, its run with the fewest cached nodes (on `profile` when given and it ran there)."""
+    out = []
+    for v in experiment.spec.variants:
+        trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
+        if profile is not None:
+            trials = [t for t in trials if t.profile == profile] or trials
+        # Prefer a run that computed its nodes: a cached node's bar is only the time to read the cache.
+        trials.sort(key=lambda t: sum(1 for n in t.run.nodes if n.cached) if t.run else 0)
+        if trials and trials[0].run is not None:
+            out.append(TimelineRun(v.name, experiment.k.get(v.name, 0), trials[0].run))
+    return out
+
+
+def pareto_front(points: list[tuple[str, float, float | None]]) -> list[str]:
+    """Names of the points no other point beats on both cost (lower) and quality (higher).
+    `points` are (name, cost, quality); points without a quality are left out."""
+    valid = [(n, c, q) for n, c, q in points if q is not None and not math.isnan(c)]
+    front = []
+    for n, c, q in valid:
+        assert q is not None
+        dominated = any(
+            (c2 <= c and q2 >= q) and (c2 < c or q2 > q) for n2, c2, q2 in valid if n2 != n and q2 is not None
+        )
+        if not dominated:
+            front.append(n)
+    return front
+
+
+def pick_pair(summaries: list[VariantSummary]) -> tuple[VariantSummary, VariantSummary] | None:
+    """(single, decomposed): the variant with the fewest agents, and the cheapest variant with more agents
+    (ties broken by quality). None when every variant has the same k."""
+    usable = [s for s in summaries if s.runs > s.failures or s.cost_usd > 0]
+    if len(usable) < 2:
+        return None
+    single = min(usable, key=lambda s: (s.k, s.cost_usd))
+    more = [s for s in usable if s.k > single.k]
+    if not more:
+        return None
+    decomposed = min(more, key=lambda s: (s.cost_usd, -(s.qa_mean or 0.0)))
+    return single, decomposed
+
+
+def headline(summaries: list[VariantSummary], estimate: bool = False) -> str:
+    """ "decomposed (seed, k=3) vs single (single, k=1): 62% cheaper, quality 0.81 vs 0.77"."""
+    pair = pick_pair(summaries)
+    if pair is None:
+        return "need two variants with different numbers of agents to compare decomposed vs single."
+    s, d = pair
+    if s.cost_usd > 0:
+        change = (s.cost_usd - d.cost_usd) / s.cost_usd * 100
+        verdict = f"{abs(change):.0f}% {'cheaper' if change >= 0 else 'more expensive'}"
+    else:
+        verdict = "cost not comparable (the single variant cost $0)"
+
+    def q(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}"
+
+    text = (
+        f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, "
+        f"quality {q(d.qa_mean)} vs {q(s.qa_mean)}"
+    )
+    return text + (" (estimated prices)" if estimate else "")
