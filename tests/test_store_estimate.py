@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+
+import pytest
 
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.store import Store
+from workflow_core.run.store import Store, StoreError
 from workflow_core.workflow.spec import parse_workflow
 
 WF = parse_workflow(
@@ -69,3 +73,69 @@ async def test_estimate_after_a_run_uses_measured_output_tokens(tmp_path, fake_o
     after = estimate_run(WF, TOPIC, PRICES, store)
     assert after.nodes["a"].output_from_history
     assert after.nodes["a"].output_tokens == run.node("a").output_tokens
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda p: p.write_bytes(b"this is a text file, not a database" * 50), "not a usable"),
+        (lambda p: p.mkdir(), "is a folder"),
+        (
+            lambda p: sqlite3.connect(p).executescript(
+                "CREATE TABLE runs (x INTEGER); INSERT INTO runs VALUES (1);"
+            ),
+            "another program's tables",
+        ),
+    ],
+)
+def test_a_bad_database_file_is_one_clear_message(tmp_path, make, says):
+    path = tmp_path / "db.sqlite3"
+    make(path)
+    with pytest.raises(StoreError) as info:
+        Store(path)
+    assert says in str(info.value) and str(path) in str(info.value) and "DECOMPOSE_DB" in str(info.value)
+
+
+def test_a_truncated_database_is_one_clear_message(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    Store(path).close()
+    data = path.read_bytes()
+    path.write_bytes(data[:100])
+    with pytest.raises(StoreError, match="not a usable"):
+        Store(path)
+
+
+def test_stores_opened_together_on_a_new_file_both_work(tmp_path):
+    """Two processes starting together on a new database: the migration holds the write lock from the moment
+    it reads the version, so neither dies with `table runs already exists`."""
+    path = tmp_path / "new.sqlite3"
+    script = (
+        "import sys; from workflow_core.run.store import Store; "
+        "s = Store(sys.argv[1]); print(len(s.list_runs())); s.close()"
+    )
+    for _ in range(3):
+        path.unlink(missing_ok=True)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(4)
+        ]
+        results = [p.communicate(timeout=60) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, [r[1].decode()[-300:] for r in results]
+
+
+async def test_a_store_that_fails_mid_run_keeps_the_paid_results(tmp_path, fake_registry):
+    """The disk fills (here: triggers make every write fail as a full disk would): the node's answer is kept
+    with a warning, the run is returned, and the failed save is a warning on the run, not a crash."""
+    store = Store(tmp_path / "db.sqlite3")
+    for table in ("cache", "runs"):
+        store._db.execute(
+            f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        )
+    run = await Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)]).run(WF, TOPIC)
+    assert run.status == "ok"
+    assert all(n.output_text for n in run.nodes)
+    assert any("could not be cached" in w for w in run.node("a").warnings)
+    assert any("could not save run" in w for w in run.warnings)

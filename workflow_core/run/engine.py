@@ -123,7 +123,10 @@ class Engine:
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         finished = FinishedRun(run, graph, inputs)
         for hook in self.hooks:
-            hook.after_run(finished)
+            try:
+                hook.after_run(finished)
+            except DecomposeError as exc:  # e.g. the store is full: the run's results are still returned
+                run.warnings.append(f"{type(hook).__name__}: {exc}")
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run
 
@@ -212,7 +215,10 @@ class Engine:
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 if key and self.store is not None:
-                    self.store.cache_put(key, rec)
+                    try:
+                        self.store.cache_put(key, rec)
+                    except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
+                        rec.warnings.append(f"the result could not be cached: {exc}")
             rec.status = "ok"
         except asyncio.CancelledError:
             rec.status = "cancelled"

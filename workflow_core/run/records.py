@@ -101,6 +101,8 @@ class RunRecord(BaseModel):
     page_html: str | None = None
     qa_score: float | None = None
     qa_findings: list[QAFinding] = Field(default_factory=list)
+    # What went wrong after the nodes finished (e.g. the run could not be saved); the results still stand.
+    warnings: list[str] = Field(default_factory=list)
 
     def node(self, node_id: str) -> NodeRecord:
         for n in self.nodes:

@@ -7,10 +7,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
 
+from workflow_core.errors import DecomposeError
 from workflow_core.run.records import NodeRecord, RunRecord
 
 _MIGRATIONS: list[str] = [
@@ -70,32 +73,91 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("decompose-studio")) / "decompose.sqlite3"
 
 
+class StoreError(DecomposeError):
+    """The database cannot be opened, read or written; the message names the file and what to do."""
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script as single statements (so they can run inside one explicit transaction)."""
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
 class Store:
-    """Thread-safe (one connection guarded by a lock): the app runs workflows on worker threads."""
+    """Thread-safe (one connection guarded by a lock): the app runs workflows on worker threads. Opening it
+    checks that the file is our database and writable, so a bad path fails before any model is paid for."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL never corrupts the database; a crash can only lose the last few commits, which
-        # for runs and cache entries is cheaper than an fsync on every node (about 7 ms each here).
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        fix = "Point DECOMPOSE_DB at another file, or move this one out of the way."
+        try:
+            if str(self.path) != ":memory:":
+                if self.path.is_dir():
+                    raise StoreError(f"the database path {self.path} is a folder, not a file. {fix}")
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot create or open the database {self.path}: {exc}. {fix}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts the database; a crash can only lose the last few commits,
+            # which for runs and cache entries is cheaper than an fsync on every node (about 7 ms each here).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            reason = str(exc)
+            if "readonly" in reason or "read-only" in reason:
+                what = "is read-only: runs and the cache could not be saved"
+            elif "already exists" in reason:
+                what = "holds another program's tables, not Decompose Studio's"
+            else:
+                what = f"is not a usable Decompose Studio database ({reason})"
+            raise StoreError(f"the database {self.path} {what}. {fix}") from exc
 
     def _migrate(self) -> None:
+        """Run the pending migrations in one transaction that holds the write lock from the moment it reads
+        the version: two processes opening a new database together cannot both create its tables. The write
+        lock also proves the file writable before anything is paid for."""
         with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-                self._db.executescript(script)
-                self._db.execute(f"PRAGMA user_version = {number}")
-            self._db.commit()
+            self._db.isolation_level = None
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                    for statement in _statements(script):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.isolation_level = "DEFERRED"
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One committed write under the lock; a failure (disk full, read-only) rolls back and becomes a
+        StoreError that says what could not be saved and where."""
+        with self._lock:
+            try:
+                yield
+                self._db.commit()
+            except sqlite3.Error as exc:
+                self._db.rollback()
+                raise StoreError(f"could not save {what} to {self.path}: {exc}.") from exc
 
     # cache
     def cache_get(self, key: str) -> NodeRecord | None:
@@ -104,22 +166,20 @@ class Store:
         return NodeRecord.model_validate_json(row[0]) if row else None
 
     def cache_put(self, key: str, record: NodeRecord) -> None:
-        with self._lock:
+        with self._writing("a cached node result"):
             self._db.execute(
                 "INSERT OR REPLACE INTO cache (key, node_kind, record, created_at) VALUES (?, ?, ?, ?)",
                 (key, record.kind, record.model_dump_json(), time.time()),
             )
-            self._db.commit()
 
     def cache_clear(self) -> int:
-        with self._lock:
+        with self._writing("the cleared cache"):
             n = self._db.execute("DELETE FROM cache").rowcount
-            self._db.commit()
         return n
 
     # runs
     def save_run(self, run: RunRecord) -> None:
-        with self._lock:
+        with self._writing(f"run {run.run_id}"):
             self._db.execute(
                 "INSERT OR REPLACE INTO runs (run_id, workflow, profile, started_at, status, total_cost_usd, record)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -142,7 +202,6 @@ class Store:
                     if n.status == "ok" and not n.cached and n.output_tokens
                 ],
             )
-            self._db.commit()
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
@@ -177,12 +236,11 @@ class Store:
 
     # experiments
     def save_experiment(self, experiment_id: str, name: str, record_json: str) -> None:
-        with self._lock:
+        with self._writing(f"experiment {experiment_id}"):
             self._db.execute(
                 "INSERT OR REPLACE INTO experiments (experiment_id, name, created_at, record) VALUES (?, ?, ?, ?)",
                 (experiment_id, name, time.time(), record_json),
             )
-            self._db.commit()
 
     def get_experiment(self, experiment_id: str) -> str | None:
         with self._lock:
