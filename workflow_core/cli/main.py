@@ -205,7 +205,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from workflow_core.bench.main import main as bench_main
 
-    return bench_main(quick=args.quick)
+    return bench_main(quick=args.quick, as_json=args.json)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="benchmarks: engine overhead, local throughput, peak memory")
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
+    b.add_argument("--json", action="store_true", help="print the results as one JSON document")
     b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser(
