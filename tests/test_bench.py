@@ -21,6 +21,8 @@ def test_overhead_of_the_engine_against_direct_calls_on_a_three_node_chain() -> 
         assert len(result[name]["samples_s"]) == 1
         assert result[name]["median_s"] > 0
     assert isinstance(result["engine"]["overhead_ms_per_node"], float)
+    assert isinstance(result["engine"]["cpu_overhead_ms_per_node"], float)
+    assert result["load_average"] >= 0
 
 
 def test_the_shapes_are_the_diamond_the_seed_template_and_a_chain() -> None:
