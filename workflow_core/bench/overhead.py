@@ -5,8 +5,9 @@ Every contender streams (SSE) through a fresh `OpenAICompatProvider` per round a
 direct calls run a DAG layer by layer with `asyncio.gather` (a chain one call after another). One warm-up
 round, then `rounds` rounds with the contenders' order rotated; a contender's overhead is the median over
 rounds of (its time − direct time in the same round) per node, in wall time and, steadier when other
-processes load the machine, in CPU time. Our engine gets a fresh SQLite store per round, so with the cache
-on every lookup misses and every result is written, as in a first run. LangGraph's graph is compiled before
+processes load the machine, in CPU time. Our engine runs as the app and the CLI run it (its standard hooks:
+the run is saved) on a fresh SQLite store per round, so with the cache on every lookup misses and every
+result is written, as in a first run. LangGraph's graph is compiled before
 its timing starts (its usual use: compile once, invoke many); our engine's per-run validation is timed.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 from workflow_core.bench import langgraph_runner
 from workflow_core.bench.shapes import MODEL_REF, Shape
 from workflow_core.errors import DecomposeError
+from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.base import ChatRequest
 from workflow_core.providers.openai_compat import OpenAICompatProvider
@@ -89,7 +91,9 @@ def _contenders(shape: Shape, base_url: str, store_dir: Path, use_cache: bool) -
         registry.add(OpenAICompatProvider(PROVIDER, base_url, None), models=[MODEL])
         store = Store(store_dir / f"{shape.name}-{round_}.sqlite3")
         try:
-            engine = Engine(registry, prices=PriceBook(), store=store, use_cache=use_cache)
+            engine = Engine(
+                registry, prices=PriceBook(), store=store, use_cache=use_cache, hooks=standard_hooks(store)
+            )
             with _Clock() as clock:
                 run = await engine.run(workflow)
         finally:
