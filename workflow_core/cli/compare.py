@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
 from workflow_core.lab.experiment import (
@@ -120,17 +121,6 @@ def _variant_name(name_or_path: str) -> str:
     return Path(name_or_path).stem if name_or_path.endswith((".yaml", ".yml")) else name_or_path
 
 
-def _what_if_map(pairs: list[str]) -> dict[str, str]:
-    """`--what-if NODE=REF` pairs (NODE may be `*` for every model-backed node) as a model map."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        node, sep, ref = pair.partition("=")
-        if not sep or not node.strip() or "/" not in ref:
-            raise DecomposeError(f"--what-if expects NODE=PROVIDER/MODEL (NODE may be *), got '{pair}'.")
-        out[node.strip()] = ref.strip()
-    return out
-
-
 def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] | None = None) -> int:
     """`decompose compare`: run the experiment, print progress (stderr) and its analysis (stdout), and
     write OUT/report.html, OUT/results.csv, OUT/results.json (plus runs.csv, nodes.csv, pages/). Returns 0
@@ -139,7 +129,7 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     from workflow_core.workspace import price_book
 
     spec = spec_from_args(args)
-    model_map = _what_if_map(getattr(args, "what_if", None) or [])
+    model_map = parse_node_refs(getattr(args, "what_if", None) or [], "--what-if", " (NODE may be *)")
     scenario = load_scenario(args.scenario)
     unknown = [p for p in spec.profiles if p not in scenario.profiles]
     if unknown:

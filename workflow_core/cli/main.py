@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
+# Only argparse, os and sys at module level: `decompose --help` must not pay for pydantic, networkx, Jinja2 or
+# httpx (tests/test_cli_startup.py). Each command imports what it uses.
 import argparse
-import asyncio
-import json
-import os
+import os  # loaded by the interpreter itself: free
 import sys
-from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflow_core.errors import DecomposeError, WorkflowError
-from workflow_core.workflow.graph import validate
-from workflow_core.workflow.spec import Workflow
-
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from workflow_core.run.inputs import RunInputs
     from workflow_core.run.records import RunRecord
-
-
-def _parse_overrides(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        node, sep, ref = pair.partition("=")
-        if not sep or not node or not ref:
-            raise DecomposeError(f"--model expects NODE=PROVIDER/MODEL, got '{pair}'.")
-        out[node.strip()] = ref.strip()
-    return out
+    from workflow_core.workflow.spec import Workflow
 
 
 class _RunPrinter:
@@ -58,6 +45,7 @@ class _RunPrinter:
 
 
 def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> RunInputs:
+    from workflow_core.errors import DecomposeError
     from workflow_core.run.inputs import RunInputs
     from workflow_core.scenario import load_scenario
 
@@ -79,6 +67,7 @@ def _load_inputs(scenario_dir: str | None, profile_id: str | None) -> RunInputs:
 
 def _require_scenario_if_used(workflow: Workflow) -> None:
     """Say in one line that a workflow needs --scenario, instead of a problem per prompt variable."""
+    from workflow_core.errors import DecomposeError
     from workflow_core.scenario import INPUT_NAMES
     from workflow_core.workflow.templating import TemplateError, variables_of
 
@@ -105,12 +94,19 @@ def _services(no_cache: bool = False) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from workflow_core.cli.args import parse_node_refs
     from workflow_core.page.assets import run_zip
     from workflow_core.run.estimate import estimate_run
     from workflow_core.run.report import run_report
     from workflow_core.workflow.templates import resolve_workflow
 
-    workflow = resolve_workflow(args.workflow).with_models(_parse_overrides(args.model), args.all_models)
+    workflow = resolve_workflow(args.workflow).with_models(
+        parse_node_refs(args.model, "--model"), args.all_models
+    )
     inputs = _load_inputs(args.scenario, args.profile)
     if inputs.scenario is None:
         _require_scenario_if_used(workflow)
@@ -157,7 +153,9 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from workflow_core.errors import WorkflowError
     from workflow_core.providers.registry import ProviderRegistry
+    from workflow_core.workflow.graph import validate
     from workflow_core.workflow.templates import resolve_workflow
 
     workflow: Workflow = resolve_workflow(args.workflow)
@@ -177,6 +175,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    import asyncio
+
     from workflow_core.providers.registry import ProviderRegistry
 
     registry = ProviderRegistry.from_environment()
@@ -205,7 +205,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from workflow_core.bench.main import main as bench_main
 
-    return bench_main(quick=args.quick)
+    return bench_main(quick=args.quick, as_json=args.json)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="benchmarks: engine overhead, local throughput, peak memory")
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
+    b.add_argument("--json", action="store_true", help="print the results as one JSON document")
     b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser(
@@ -283,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from workflow_core.errors import DecomposeError
+
     try:
         return int(args.func(args))
     except DecomposeError as exc:
