@@ -193,3 +193,27 @@ def test_a_workflow_without_scenario_inputs_runs_without_one(cli_env, tmp_path, 
     decompose(cli_env, "run", str(wf), "--out", str(tmp_path / "o"))
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["profile"] is None and [n["status"] for n in report["nodes"]] == ["ok", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (
+            "nodes:\n  - {id: a, model: fake/small, prompt: '{{ b }}'}\n  - {id: b, model: fake/small, prompt: '{{ a }}'}\n"
+            "edges: [{source: a, target: b}, {source: b, target: a}]\n",
+            "cycle",
+        ),
+        ("nodes: [{id: a, model: fake/small, prompt: hi}]\nedges: [{source: a, target: ghost}]\n", "ghost"),
+        (b"nodes: [{id: a, model: fake/small, prompt: caf\xe9}]\n", "not UTF-8"),
+    ],
+)
+def test_run_on_a_broken_workflow_is_a_message_not_a_traceback(cli_env, tmp_path, content, says):
+    wf = tmp_path / "bad.yaml"
+    if isinstance(content, bytes):
+        wf.write_bytes(content)
+    else:
+        wf.write_text(content)
+    for command in (["run", str(wf), "--out", str(tmp_path / "out")], ["validate", str(wf)]):
+        proc = decompose(cli_env, *command, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert says in proc.stderr and "Traceback" not in proc.stderr

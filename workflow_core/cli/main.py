@@ -137,6 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (f", QA {run.qa_score:.2f}" if run.qa_score is not None else ""),
         file=sys.stderr,
     )
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"wrote {out / 'report.json'}" + (f" and {out / 'index.html'}" if run.page_html else ""),
         file=sys.stderr,

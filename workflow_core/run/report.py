@@ -49,5 +49,6 @@ def run_report(run: RunRecord) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "qa_score": run.qa_score,
         "qa_findings": [f.model_dump() for f in run.qa_findings],
+        "warnings": run.warnings,
         "nodes": nodes,
     }

@@ -200,6 +200,15 @@ def load_workflow_file(path: str | Path) -> Workflow:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkflowError([Problem(f"cannot read workflow file {p}: {exc.strerror}.")]) from exc
+    except UnicodeDecodeError as exc:
+        raise WorkflowError(
+            [
+                Problem(
+                    f"workflow file {p} is not UTF-8 text (byte {exc.start} cannot be read): save it as UTF-8, "
+                    "or check that it is a workflow YAML file at all."
+                )
+            ]
+        ) from exc
     return parse_workflow(text, source=str(p))
 
 
