@@ -245,3 +245,13 @@ async def test_anthropic_errors_map_like_openai(fake_openai, claude):
     with pytest.raises(ProviderError) as info:
         await claude.chat(req())
     assert not info.value.retryable and "model: bad name" in str(info.value)
+
+
+async def test_streamed_calls_reuse_one_connection(fake_openai):
+    """A stream read to its end goes back to the pool: ten calls, one TCP connection (a hosted provider
+    would otherwise pay a TLS handshake per call)."""
+    p = OpenAICompatProvider("fake", fake_openai.base_url, None)
+    for _ in range(10):
+        assert (await p.chat(req())).text
+    await p.aclose()
+    assert fake_openai.connections == 1

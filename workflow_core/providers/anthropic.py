@@ -134,6 +134,8 @@ class AnthropicProvider(OpenAICompatProvider):
             stopped = False
             async with self._stream("/messages", body, request.timeout_s, request.model) as response:
                 async for payload in sse_data(response):
+                    if stopped:
+                        continue  # read to the end, so the connection goes back to the pool
                     try:
                         event = json.loads(payload)
                     except json.JSONDecodeError:
@@ -169,7 +171,6 @@ class AnthropicProvider(OpenAICompatProvider):
                         )
                     elif kind == "message_stop":
                         stopped = True
-                        break
             text = "".join(parts)
             if not stopped and stop_reason is None:
                 raise ProviderError(

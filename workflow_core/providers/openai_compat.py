@@ -282,9 +282,13 @@ class OpenAICompatProvider:
         done = False
         async with self._stream("/chat/completions", body, request.timeout_s, request.model) as response:
             async for payload in sse_data(response):
+                if done:
+                    # Read to the end of the response: one left unread cannot go back to the pool, and the
+                    # next call would pay a new connection (a TLS handshake with a hosted provider).
+                    continue
                 if payload == "[DONE]":
                     done = True
-                    break
+                    continue
                 try:
                     chunk = json.loads(payload)
                 except json.JSONDecodeError:

@@ -173,6 +173,7 @@ class FakeOpenAIServer:
         self.api_key = api_key  # when set, requests without "Bearer <key>" or x-api-key get 401
         self.latency_s = 0.0
         self.requests: list[ReceivedRequest] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuses one)
         self._queue: deque[FakeReply] = deque()
         self._responder: Responder | None = None
         self._lock = threading.Lock()
@@ -257,6 +258,11 @@ class _Handler(BaseHTTPRequestHandler):
     # A reply is several small writes; with Nagle's algorithm each kept-alive request would wait for the
     # client's delayed ACK (about 40 ms), which is the server's latency, not the client's.
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake.connections += 1
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `requests`, not the log."""

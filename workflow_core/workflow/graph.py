@@ -96,8 +96,21 @@ def validate(
                 )
 
     env_globals = set(environment().globals)
+    # Every node's ancestors in one pass over a topological order (a search per node is quadratic); a node
+    # on a cycle has no order, so it gets its direct parents.
+    looped = cyclic | set(nx.nodes_with_selfloops(g))
+    acyclic = g.subgraph(n for n in g if n not in looped)
+    ancestors: dict[str, set[str]] = {}
+    for node_id in nx.topological_sort(acyclic):
+        found: set[str] = set()
+        for parent in g.predecessors(node_id):
+            found.add(parent)
+            found |= ancestors.get(parent, set())
+        ancestors[node_id] = found
     for n in workflow.nodes:
-        upstream = nx.ancestors(g, n.id) if n.id not in cyclic and n.id in g else set(g.predecessors(n.id))
+        upstream = ancestors.get(n.id) if n.id not in looped else None
+        if upstream is None:
+            upstream = set(g.predecessors(n.id)) if n.id in g else set()
         kind = kind_of(n.kind)
         if kind.model == "required":
             if not n.model:
