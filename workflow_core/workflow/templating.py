@@ -62,12 +62,34 @@ def _bullets(value: Any) -> str:
     return str(value)
 
 
+# A rendered prompt longer than this is a mistake (no model takes it) or an attack on memory.
+MAX_PROMPT_CHARS = 1_000_000
+
+
+class _PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus a size limit on `*` and `**`: `{{ 'a' * 100000000 }}` would build 100 MB before any
+    length check could see it (the sandbox itself caps only `range`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                    if len(seq) * times > MAX_PROMPT_CHARS:
+                        raise SecurityError(
+                            f"a repetition of {len(seq) * times:,} items is over the prompt limit of "
+                            f"{MAX_PROMPT_CHARS:,} characters"
+                        )
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
+            raise SecurityError(f"an exponent of {right} is over the limit of 100")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
     # Immutable: nodes run concurrently on shared inputs, so a prompt must not be able to mutate them.
-    env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = _PromptEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters["tojson"] = _to_json
     env.filters["bullets"] = _bullets
     return env
@@ -91,9 +113,9 @@ def _compiled(template: str) -> Template:
 
 
 def render(template: str, variables: dict[str, Any]) -> str:
-    """Render a prompt; a missing variable or field raises TemplateError naming it."""
+    """Render a prompt; a missing variable or field, or a prompt over MAX_PROMPT_CHARS, raises TemplateError."""
     try:
-        return _compiled(template).render(**variables)
+        text = _compiled(template).render(**variables)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     except UndefinedError as exc:
@@ -104,3 +126,9 @@ def render(template: str, variables: dict[str, Any]) -> str:
         raise TemplateError(f"the prompt tried something the sandbox forbids: {exc}") from exc
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"the prompt failed while rendering: {type(exc).__name__}: {exc}") from exc
+    if len(text) > MAX_PROMPT_CHARS:
+        raise TemplateError(
+            f"the rendered prompt is {len(text):,} characters, over the limit of {MAX_PROMPT_CHARS:,}: a loop or "
+            "an upstream output is much larger than intended. Trim it with a slice, e.g. {{ page[:3000] }}."
+        )
+    return text
