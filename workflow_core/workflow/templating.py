@@ -75,12 +75,12 @@ class _PromptEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                    if len(seq) * times > MAX_PROMPT_CHARS:
-                        raise SecurityError(
-                            f"a repetition of {len(seq) * times:,} items is over the prompt limit of "
-                            f"{MAX_PROMPT_CHARS:,} characters"
-                        )
+                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
+                if sized and len(seq) * times > MAX_PROMPT_CHARS:
+                    raise SecurityError(
+                        f"a repetition of {len(seq) * times:,} items is over the prompt limit of "
+                        f"{MAX_PROMPT_CHARS:,} characters"
+                    )
         if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
             raise SecurityError(f"an exponent of {right} is over the limit of 100")
         return super().call_binop(context, operator, left, right)
