@@ -143,6 +143,10 @@ async def test_small_model_answers_with_usage(local_provider, monkeypatch):
     assert 0 < result.output_tokens <= 16 and result.input_tokens > 5
     assert result.text.strip() and "".join(tokens) == result.text
     assert result.ttft_s is not None
+    # The embedded server listens on loopback only.
+    from workflow_core.providers.local import _servers
+
+    assert _servers and all(s.address.startswith("http://127.0.0.1:") for s in _servers.values())
 
 
 @pytest.mark.local_model

@@ -54,6 +54,9 @@ def _start_server(model_path: Path, threads: int) -> _RunningServer:
     params.cpuparams_batch.n_threads = threads
     params.use_jinja = True
     params.api_keys = [_API_KEY]
+    # Loopback only, said here rather than left to xllamacpp's default: the server must never face the network.
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0  # a free port, read back from listening_address
     # llama.cpp logs every slot and request to stderr, which buries the CLI's progress; failures still reach
     # us as HTTP errors. DECOMPOSE_LLAMA_VERBOSE=1 brings the logs back for debugging.
     params.verbosity = 3 if os.environ.get("DECOMPOSE_LLAMA_VERBOSE") else -1
