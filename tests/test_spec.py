@@ -57,3 +57,12 @@ def test_templates_span_k_one_to_six():
 def test_resolve_unknown_workflow_says_what_exists():
     with pytest.raises(WorkflowError, match="seed"):
         resolve_workflow("nonexistent-template")
+
+
+def test_an_unterminated_quote_is_reported_where_it_opens():
+
+    text = 'nodes:\n  - id: a\n    prompt: "oops\n  - id: b\n    prompt: fine\n'
+    with pytest.raises(WorkflowError) as info:
+        parse_workflow(text)
+    problem = info.value.problems[0]
+    assert problem.line == 3 and "never closed" in problem.message

@@ -165,8 +165,13 @@ def parse_workflow(text: str, source: str = "<text>") -> Workflow:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
+        opened = getattr(exc, "context_mark", None)
+        if "end of stream" in reason and opened is not None:
+            # A quote or bracket left open is found only at the end of the file; say where it opened.
+            mark = opened
+            reason = f"{getattr(exc, 'context', None) or 'a value'} that starts here is never closed"
+        line = mark.line + 1 if mark is not None else None
         raise WorkflowError(
             [
                 Problem(
