@@ -93,6 +93,11 @@ try:
 except ScenarioError as exc:
     ui.show_error(exc, "This scenario has problems; fix the files below")
     scenario = None
+if scenario is not None and scenario.warnings:
+    st.warning(
+        "Some files were skipped:\n" + "\n".join(f"- {w}" for w in scenario.warnings),
+        icon=":material/warning:",
+    )
 
 if scenario is not None:
     # The name as a heading, not a metric: a metric's large type runs into its neighbour at 800 px.

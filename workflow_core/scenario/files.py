@@ -9,8 +9,10 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.parsers import (
@@ -132,6 +134,16 @@ def save_scenario_files(
             raise ScenarioError([Problem(f"cannot delete {relpath}: {exc.strerror}.")]) from exc
 
 
+# What operating systems leave in folders and zips: never part of a scenario.
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+def is_os_junk(path: PurePosixPath | Path | str) -> bool:
+    """Whether a relative path is OS clutter: `__MACOSX/`, AppleDouble `._*` files, `.DS_Store`, `Thumbs.db`."""
+    parts = PurePosixPath(str(path).replace("\\", "/")).parts
+    return any(p == "__MACOSX" or p.startswith("._") or p.lower() in _JUNK_NAMES for p in parts)
+
+
 def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
     """Unpack a zipped scenario into `dest` (which must be empty or absent) and return the scenario root (the
     folder holding company.json, possibly one level down). Rejects entries that would land outside `dest`."""
@@ -143,7 +155,8 @@ def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
         ) from exc
     problems: list[Problem] = []
     total = 0
-    for info in archive.infolist():
+    entries = [info for info in archive.infolist() if not is_os_junk(info.filename)]
+    for info in entries:
         name = info.filename
         if _escapes(name):
             problems.append(
@@ -165,20 +178,65 @@ def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
         raise ScenarioError(
             [Problem(f"{dest_path} is not empty; choose a new folder to import the scenario into.")]
         )
-    dest_path.mkdir(parents=True, exist_ok=True)
-    base = dest_path.resolve()
-    for info in archive.infolist():
-        target = (base / info.filename).resolve()
-        if not target.is_relative_to(base):
-            raise ScenarioError([Problem(f"zip entry {info.filename!r} points outside the scenario folder.")])
-        if info.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as src, target.open("wb") as out:
-            shutil.copyfileobj(src, out)
-    candidates = [p.parent for p in base.rglob("company.*") if p.suffix in {".json", ".yaml", ".yml"}]
-    candidates = [c for c in candidates if "__MACOSX" not in c.parts]
-    if not candidates:
-        raise ScenarioError([Problem("the zip has no company.json; a scenario folder needs one at its top.")])
-    return min(candidates, key=lambda c: len(c.parts))
+    dest_path.parent.mkdir(parents=True, exist_ok=True)
+    # Unpacked beside the destination and moved into place only when every entry read back whole: a damaged
+    # zip leaves nothing half-imported behind.
+    staging = Path(tempfile.mkdtemp(prefix=".importing-", dir=dest_path.parent))
+    try:
+        base = staging.resolve()
+        for info in entries:
+            target = (base / info.filename).resolve()
+            if not target.is_relative_to(base):
+                raise ScenarioError(
+                    [Problem(f"zip entry {info.filename!r} points outside the scenario folder.")]
+                )
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with archive.open(info) as src, target.open("wb") as out:
+                    # Never more than the entry declares: a header that lies about its size stops here.
+                    copied = _copy_at_most(src, out, info.file_size)
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+                raise ScenarioError(
+                    [
+                        Problem(
+                            f"the zip is damaged: {info.filename!r} cannot be read ({exc}). Zip the folder again."
+                        )
+                    ]
+                ) from exc
+            if copied != info.file_size:
+                raise ScenarioError(
+                    [
+                        Problem(
+                            f"the zip is damaged: {info.filename!r} holds {copied} bytes, not the "
+                            f"{info.file_size} its header says. Zip the folder again."
+                        )
+                    ]
+                )
+        candidates = [p.parent for p in base.rglob("company.*") if p.suffix in {".json", ".yaml", ".yml"}]
+        if not candidates:
+            raise ScenarioError(
+                [Problem("the zip has no company.json; a scenario folder needs one at its top.")]
+            )
+        root = min(candidates, key=lambda c: len(c.parts))
+        if dest_path.exists():
+            dest_path.rmdir()  # empty (checked above)
+        staging.rename(dest_path)
+        return dest_path.resolve() / root.relative_to(base)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_at_most(src: io.BufferedIOBase | Any, out: Any, limit: int) -> int:
+    """Copy up to `limit` + 1 bytes (one more than allowed shows a lying header) and return the count."""
+    copied = 0
+    while copied <= limit:
+        block = src.read(min(64 * 1024, limit + 1 - copied))
+        if not block:
+            break
+        out.write(block)
+        copied += len(block)
+    return copied

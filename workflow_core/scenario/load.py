@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import Problem, ScenarioError
+from workflow_core.scenario.files import is_os_junk
 from workflow_core.scenario.model import Company, Document, Scenario, Testimonial
 from workflow_core.scenario.parsers import (
     METADATA_SUFFIX,
@@ -30,7 +31,8 @@ DOC_SUFFIXES = (".txt", ".md")
 
 def _read(path: Path, rel: str, problems: list[Problem]) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        # Exports from Windows (CRLF) and old Mac tools (CR) read the same as LF files.
+        return path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError:
         problems.append(Problem(f"{rel} is not UTF-8 text; re-save it as UTF-8."))
     except OSError as exc:
@@ -38,15 +40,29 @@ def _read(path: Path, rel: str, problems: list[Problem]) -> str | None:
     return None
 
 
-def _load_documents(root: Path, problems: list[Problem]) -> list[Document]:
+def _sidecar_for(path: Path, siblings: list[Path]) -> Path | None:
+    """A document's metadata sidecar: `doc.txt.metadata.json`, else `doc.metadata.json` (as Amazon Bedrock
+    knowledge bases are exported) when no other document in the folder has the stem `doc`."""
+    full = path.with_name(path.name + METADATA_SUFFIX)
+    if full.is_file():
+        return full
+    by_stem = path.with_name(path.stem + METADATA_SUFFIX)
+    same_stem = [p for p in siblings if p.parent == path.parent and p.stem == path.stem]
+    return by_stem if by_stem.is_file() and len(same_stem) == 1 else None
+
+
+def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) -> list[Document]:
     kdir = root / "knowledge"
     if not kdir.is_dir():
         return []
     docs: list[Document] = []
-    doc_names: set[str] = set()
-    for path in sorted(kdir.rglob("*")):
-        if not path.is_file() or not path.name.lower().endswith(DOC_SUFFIXES):
-            continue
+    used_sidecars: set[Path] = set()
+    paths = [
+        p
+        for p in sorted(kdir.rglob("*"))
+        if p.is_file() and not is_os_junk(p.relative_to(kdir)) and p.name.lower().endswith(DOC_SUFFIXES)
+    ]
+    for path in paths:
         rel = path.relative_to(root).as_posix()
         text = _read(path, rel, problems)
         if text is None:
@@ -55,8 +71,9 @@ def _load_documents(root: Path, problems: list[Problem]) -> list[Document]:
         if path.suffix.lower() == ".md":
             meta, text, fm_problems = split_front_matter(text, rel)
             problems.extend(located(fm_problems, rel))
-        sidecar = path.with_name(path.name + METADATA_SUFFIX)
-        if sidecar.is_file():
+        sidecar = _sidecar_for(path, paths)
+        if sidecar is not None:
+            used_sidecars.add(sidecar)
             srel = sidecar.relative_to(root).as_posix()
             stext = _read(sidecar, srel, problems)
             if stext is not None:
@@ -64,19 +81,16 @@ def _load_documents(root: Path, problems: list[Problem]) -> list[Document]:
                 problems.extend(located(sproblems, srel))
                 meta = {**meta, **smeta}
         name = path.relative_to(kdir).as_posix()
-        doc_names.add(name)
         docs.append(Document(name=name, text=text.strip(), metadata=meta))
     for sidecar in sorted(kdir.rglob("*" + METADATA_SUFFIX)):
-        target = sidecar.relative_to(kdir).as_posix()[: -len(METADATA_SUFFIX)]
-        if target not in doc_names:
-            problems.append(
-                Problem(
-                    f"metadata sidecar without a document: {target} does not exist in knowledge/. "
-                    "Name a sidecar after its document plus .metadata.json "
-                    "(notes.md -> notes.md.metadata.json).",
-                    field=sidecar.relative_to(root).as_posix(),
-                )
-            )
+        if sidecar in used_sidecars or is_os_junk(sidecar.relative_to(kdir)):
+            continue
+        # Not fatal: the documents load without it, but the user is told which file was not used and why.
+        warnings.append(
+            f"{sidecar.relative_to(root).as_posix()} was not used: no document matches it. Name a sidecar "
+            "after its document plus .metadata.json (notes.md -> notes.md.metadata.json or "
+            "notes.metadata.json), with no stray spaces."
+        )
     return docs
 
 
@@ -159,7 +173,8 @@ def load_scenario(path: str | Path) -> Scenario:
             company, local = parse_company(text, rel)
             problems.extend(located(local, rel))
 
-    documents = _load_documents(root, problems)
+    warnings: list[str] = []
+    documents = _load_documents(root, problems, warnings)
     offerings = _load_offerings(root, problems)
 
     guidelines = ""
@@ -207,4 +222,5 @@ def load_scenario(path: str | Path) -> Scenario:
         logo_mime=logo_mime,
         logo_data=logo_data,
         profiles=profiles,
+        warnings=warnings,
     )

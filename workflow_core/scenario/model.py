@@ -81,3 +81,5 @@ class Scenario(BaseModel):
     logo_mime: str | None = None
     logo_data: str | None = None  # SVG text, or base64 for raster logos
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Files that were skipped with a reason (e.g. a metadata sidecar that matches no document).
+    warnings: list[str] = Field(default_factory=list)
