@@ -139,3 +139,37 @@ async def test_a_store_that_fails_mid_run_keeps_the_paid_results(tmp_path, fake_
     assert all(n.output_text for n in run.nodes)
     assert any("could not be cached" in w for w in run.node("a").warnings)
     assert any("could not save run" in w for w in run.warnings)
+
+
+def test_a_run_killed_mid_way_is_marked_interrupted_at_the_next_start(tmp_path, fake_openai):
+    """`decompose run` is killed (SIGKILL) while a node waits on a slow model: the record it saved at the
+    start is found by the next start and marked interrupted, with the unfinished node saying why."""
+    import os
+    import signal
+    import time
+
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(fake_openai.providers_yaml())
+    db = tmp_path / "db.sqlite3"
+    env = {**os.environ, "DECOMPOSE_PROVIDERS": str(providers), "DECOMPOSE_DB": str(db)}
+    wf = tmp_path / "wf.yaml"
+    wf.write_text("name: slow\nnodes: [{id: writer, model: fake/small, prompt: Write.}]\n")
+    fake_openai.latency_s = 30.0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workflow_core.cli.main", "run", str(wf), "--out", str(tmp_path / "out")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while not fake_openai.requests and time.time() < deadline:
+        time.sleep(0.05)
+    assert fake_openai.requests, "the run never reached the model"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    store = Store(db)
+    assert [r["status"] for r in store.list_runs()] == ["running"]
+    assert store.mark_interrupted() == 1
+    run = store.get_run(store.list_runs()[0]["run_id"])
+    assert run.status == "interrupted" and "interrupted" in (run.node("writer").error or "")
+    assert store.mark_interrupted() == 0  # a second start finds nothing more

@@ -146,6 +146,7 @@ def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> E
     event loop that runs it."""
     registry = ProviderRegistry.from_environment()
     store = Store()
+    store.mark_interrupted()  # runs a killed process left behind are marked, not shown as running forever
     return Engine(
         registry,
         prices=price_book(settings, registry),

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from workflow_core.nodes.qa import automatic_qa
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
+from workflow_core.run.records import RunRecord
 from workflow_core.run.store import Store
 
 
 class CollectPage:
     """The run's page is the last finished node (in topological order) that produced one; its verdict the
     last QA node's, else the automatic checks of that page."""
+
+    def before_run(self, run: RunRecord) -> None:
+        """Nothing to collect before the nodes run."""
 
     def after_run(self, finished: FinishedRun) -> None:
         run = finished.run

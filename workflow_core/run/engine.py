@@ -11,6 +11,8 @@ pages: what happens after a run (collecting the page, checking it, saving the re
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,6 +32,7 @@ from workflow_core.workflow.graph import WorkflowGraph, validated_graph
 from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import Workflow, dump_workflow
 
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 # Fields a cache hit copies from the stored record: what the node produced, not how this run went.
 _CACHED_FIELDS = (
     "output_text",
@@ -104,12 +107,18 @@ class Engine:
             started_at=time.time(),
             agent_count=workflow.agent_count,
             workflow_yaml=dump_workflow(workflow),
+            process=PROCESS,
             nodes=[NodeRecord(id=n.id, kind=n.kind, model=n.model) for n in workflow.nodes],
         )
         estimate = estimate or estimate_run(workflow, inputs, self.prices, self.store, graph=graph)
         for rec in run.nodes:
             if rec.id in estimate.nodes:
                 rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
+        for hook in self.hooks:
+            try:
+                hook.before_run(run)
+            except DecomposeError as exc:
+                run.warnings.append(f"{type(hook).__name__}: {exc}")
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         t0 = time.perf_counter()

@@ -23,15 +23,22 @@ class FinishedRun:
 
 
 class RunHook(Protocol):
+    def before_run(self, run: RunRecord) -> None:
+        """Called once the run's record exists, before any node starts."""
+
     def after_run(self, finished: FinishedRun) -> None:
         """Called once every node has finished, in the order the hooks were given, before `run_finished`."""
 
 
 class SaveRun:
-    """Saves every finished run to the store, so it can be listed, reopened and compared later."""
+    """Saves every run to the store: as running when it starts (so a process killed mid-run leaves a record
+    that the next start marks interrupted), and in full when it finishes."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def before_run(self, run: RunRecord) -> None:
+        self.store.save_run(run)
 
     def after_run(self, finished: FinishedRun) -> None:
         self.store.save_run(finished.run)

@@ -93,7 +93,10 @@ class RunRecord(BaseModel):
     critical_path_s: float = 0.0
     total_cost_usd: float = 0.0
     estimated_cost_usd: float = 0.0
-    status: Literal["ok", "failed", "cancelled", "running"] = "running"
+    # "interrupted": the process running it stopped (killed, crashed) before it finished.
+    status: Literal["ok", "failed", "cancelled", "running", "interrupted"] = "running"
+    # host:pid of the process running it, so a later start can tell a run in progress from an abandoned one.
+    process: str | None = None
     agent_count: int = 0
     # The workflow exactly as it ran (YAML), so a reopened run shows its graph and can be re-run.
     workflow_yaml: str | None = None

@@ -4,6 +4,7 @@ keep old databases readable."""
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -147,6 +148,26 @@ class Store:
         with self._lock:
             self._db.close()
 
+    def mark_interrupted(self) -> int:
+        """Mark as interrupted every run still recorded as running whose process on this host has stopped
+        (killed or crashed mid-run); its unfinished nodes say so. Returns how many were marked."""
+        host = socket.gethostname()
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM runs WHERE status = 'running'").fetchall()
+        marked = 0
+        for (raw,) in rows:
+            run = RunRecord.model_validate_json(raw)
+            owner, _, pid = (run.process or "").rpartition(":")
+            if owner != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            run.status = "interrupted"
+            for node in run.nodes:
+                if node.status in ("pending", "running"):
+                    node.status, node.error = "cancelled", "interrupted: the process running it stopped"
+            self.save_run(run)
+            marked += 1
+        return marked
+
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:
         """One committed write under the lock; a failure (disk full, read-only) rolls back and becomes a
@@ -255,3 +276,13 @@ class Store:
                 "SELECT experiment_id, name, created_at FROM experiments ORDER BY created_at DESC"
             ).fetchall()
         return [{"experiment_id": r[0], "name": r[1], "created_at": r[2]} for r in rows]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
