@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.site import visible_text
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import critical_path
@@ -348,21 +349,6 @@ def list_experiments(store: Store) -> list[dict[str, object]]:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-
-
-def visible_text(html: str) -> str:
-    """The text a visitor reads on a page: no scripts, styles or markup."""
-    import lxml.html
-
-    if not html or not html.strip():
-        return ""
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, Exception):  # lxml raises ParserError (a ValueError) and XMLSyntaxError
-        return re.sub(r"<[^>]+>", " ", html)
-    for bad in doc.xpath("//script|//style|//noscript|//template"):
-        bad.drop_tree()
-    return " ".join(doc.text_content().split())
 
 
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
