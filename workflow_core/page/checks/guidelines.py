@@ -17,6 +17,23 @@ class GuidelineRule:
     line: str = ""
 
 
+# "banned words: a, b" and "required words: c": what opens the line -> the kind of rule; group 4 is the list.
+_WORD_LIST_SUFFIX = r"( the)?( words?| terms?| phrases?)?\s*:\s*(.+)"
+_WORD_LIST_RULES = (
+    ("banned_words", r"(banned|forbidden|avoid(?:ed)?|never use|do not use|don't use)" + _WORD_LIST_SUFFIX),
+    ("required_words", r"(required|must mention|always mention|must use)" + _WORD_LIST_SUFFIX),
+)
+
+
+def _word_list_rule(line: str) -> GuidelineRule | None:
+    for kind, pattern in _WORD_LIST_RULES:
+        m = re.match(pattern, line.lower())
+        if m:
+            words = [w.strip(" \"'“”.") for w in re.split(r"[,;]", line[m.start(4) :])]
+            return GuidelineRule(kind, [w for w in words if w], line)
+    return None
+
+
 def parse_guideline_rules(guidelines: str) -> list[GuidelineRule]:
     """Machine-checkable rules in free-text guidelines: "banned words: a, b", "required words: ...",
     "always include a call to action", "mention the company name"."""
@@ -24,22 +41,9 @@ def parse_guideline_rules(guidelines: str) -> list[GuidelineRule]:
     for raw in guidelines.splitlines():
         line = raw.strip().lstrip("-*• ").strip()
         low = line.lower()
-        m = re.match(
-            r"(banned|forbidden|avoid(?:ed)?|never use|do not use|don't use)( the)?"
-            r"( words?| terms?| phrases?)?\s*:\s*(.+)",
-            low,
-        )
-        if m:
-            words = [w.strip(" \"'“”.") for w in re.split(r"[,;]", line[m.start(4) :])]
-            rules.append(GuidelineRule("banned_words", [w for w in words if w], line))
-            continue
-        m = re.match(
-            r"(required|must mention|always mention|must use)( the)?( words?| terms?| phrases?)?\s*:\s*(.+)",
-            low,
-        )
-        if m:
-            words = [w.strip(" \"'“”.") for w in re.split(r"[,;]", line[m.start(4) :])]
-            rules.append(GuidelineRule("required_words", [w for w in words if w], line))
+        word_list = _word_list_rule(line)
+        if word_list is not None:
+            rules.append(word_list)
             continue
         if re.search(r"call[ -]to[ -]action|\bcta\b", low) and re.search(
             r"always|must|include|every|end with", low
