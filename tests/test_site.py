@@ -124,6 +124,7 @@ def test_visible_text_reads_what_a_visitor_meets_in_document_order():
         "<template><p>Not shown</p></template></body></html>"
     )
     assert visible_text(html) == "Acme Hello Ana Acme Fleet Services , today A truck on a route Your email"
+    assert visible_text(html, attributes=False) == "Acme Hello Ana Acme Fleet Services , today"
 
 
 def test_visible_text_of_a_deeply_nested_page():

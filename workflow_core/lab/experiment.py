@@ -369,7 +369,8 @@ def dissimilarity(a: str, b: str, size: int = 3) -> float:
 def distinctiveness(pages: dict[str, list[str]]) -> float | None:
     """Mean pairwise dissimilarity of the visible text of pages made for *different* profiles.
     `pages` maps a profile to its pages (one per repeat). None when fewer than two profiles have pages."""
-    texts = {p: [visible_text(h) for h in hs if h] for p, hs in pages.items()}
+    # The copy only: alt text and labels mostly repeat the shared image descriptions, whoever the page is for.
+    texts = {p: [visible_text(h, attributes=False) for h in hs if h] for p, hs in pages.items()}
     texts = {p: ts for p, ts in texts.items() if ts}
     scores = [
         dissimilarity(a, b)

@@ -130,14 +130,16 @@ def serialize_html(tree: etree._ElementTree) -> str:
     return etree.tostring(tree, method="html", encoding="unicode", doctype=DOCTYPE) + "\n"
 
 
-def visible_text(html: str) -> str:
+def visible_text(html: str, *, attributes: bool = True) -> str:
     """The text a visitor meets on a page, in document order (see `visible_text_of`)."""
-    return visible_text_of(parse_html(html).getroot())
+    return visible_text_of(parse_html(html).getroot(), attributes=attributes)
 
 
-def visible_text_of(root: etree._Element) -> str:
-    """The text under an element in document order, whitespace collapsed: element text, the text of
-    alt, aria-label, title and placeholder attributes; nothing inside script, style, template or noscript."""
+def visible_text_of(root: etree._Element, *, attributes: bool = True) -> str:
+    """The text under an element in document order, whitespace collapsed: element text and, unless
+    `attributes` is False, the text of alt, aria-label, title and placeholder attributes (what a screen reader
+    or a form also says); nothing inside script, style, template or noscript."""
+    read_attributes = _READ_ATTRIBUTES if attributes else ()
     parts: list[str] = []
     # Depth first with an explicit stack (a generated page may nest deeper than Python recursion allows);
     # a child's tail is pushed under it, so it comes out after the child's own text.
@@ -149,7 +151,7 @@ def visible_text_of(root: etree._Element) -> str:
             continue
         if not isinstance(item.tag, str) or item.tag in _UNREAD_ELEMENTS:
             continue
-        parts.extend(value for attr in _READ_ATTRIBUTES if (value := item.get(attr)))
+        parts.extend(value for attr in read_attributes if (value := item.get(attr)))
         if item.text:
             parts.append(item.text)
         for child in reversed(item):
