@@ -14,9 +14,10 @@ CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)", re.IGNORECASE)
 
 @dataclass
 class CssRule:
+    """One selector of a style rule and the declarations it sets."""
+
     selector: str
     declarations: dict[str, str]
-    source: str  # "style" or "inline"
 
 
 def _strip_css_comments(css: str) -> str:
@@ -49,7 +50,7 @@ def parse_css_rules(css: str) -> list[CssRule]:
         elif prelude:
             decls = parse_declarations(body)
             for selector in prelude.split(","):
-                rules.append(CssRule(" ".join(selector.split()), dict(decls), "style"))
+                rules.append(CssRule(" ".join(selector.split()), dict(decls)))
         i = j
     return rules
 

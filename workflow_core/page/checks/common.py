@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import etree
-
 from workflow_core.page.css import CssRule, parse_css_rules
 from workflow_core.page.site import parse_html, visible_text_of
 from workflow_core.run.records import QAFinding
@@ -15,22 +13,20 @@ from workflow_core.run.records import QAFinding
 
 @dataclass
 class LoadedPage:
-    """A page parsed once for all checks: its tree, its visible text and the rules of its style sheets."""
+    """A page parsed once for all checks: its root element, its visible text and the rules of its style
+    sheets."""
 
-    html: str
-    tree: etree._ElementTree
     root: Any
     text: str
     rules: list[CssRule] = field(default_factory=list)
 
 
 def load_page(html: str) -> LoadedPage:
-    tree = parse_html(html)
-    root = tree.getroot()
+    root = parse_html(html).getroot()
     rules: list[CssRule] = []
     for style in root.iter("style"):
         rules.extend(parse_css_rules(style.text or ""))
-    return LoadedPage(html=html, tree=tree, root=root, text=visible_text_of(root), rules=rules)
+    return LoadedPage(root=root, text=visible_text_of(root), rules=rules)
 
 
 @dataclass
