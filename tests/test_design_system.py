@@ -3,15 +3,10 @@ import json
 from lxml import etree
 
 from workflow_core.page.artist import vector_svg
-from workflow_core.page.colour import contrast_ratio
-from workflow_core.page.design_system import (
-    PAGE_SPEC_SCHEMA,
-    coerce_page_spec,
-    page_colours,
-    render_page,
-    validate_page_spec,
-)
+from workflow_core.page.colour import DEFAULT_PALETTE, contrast_ratio, palette_hex
+from workflow_core.page.design_system import page_colours, render_page
 from workflow_core.page.site import data_uri
+from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec, validate_page_spec
 
 PALETTE = {
     "primary": "#0b6e4f",
@@ -213,8 +208,6 @@ def test_render_tolerates_partial_spec_and_bad_inputs():
 
 
 def test_text_cut_at_its_max_length_ends_at_a_word_or_sentence() -> None:
-    from workflow_core.page.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
-
     limit = PAGE_SPEC_SCHEMA["properties"]["headline"]["maxLength"]
     cut = ("Pivot irrigation stalls and silo levels improve farming " * 3)[:limit]
     assert coerce_page_spec({"headline": cut})["headline"].endswith("…")
@@ -223,3 +216,10 @@ def test_text_cut_at_its_max_length_ends_at_a_word_or_sentence() -> None:
     intro = ("We fix pumps before they fail. " * 20)[:intro_limit]
     assert coerce_page_spec({"intro": intro})["intro"].endswith("fail.")
     assert coerce_page_spec({"headline": "Short and whole"})["headline"] == "Short and whole"
+
+
+def test_palette_value_or_default_as_hex() -> None:
+    assert palette_hex({"primary": "#ABC"}, "primary") == "#aabbcc"
+    assert palette_hex({"primary": "rgb(255, 0, 0)"}, "primary") == "#ff0000"
+    assert palette_hex({"primary": "not a colour"}, "primary") == DEFAULT_PALETTE["primary"]
+    assert palette_hex({"accent": None}, "accent", "#123456") == "#123456"

@@ -1,8 +1,10 @@
 import pytest
 from test_design_system import COMPANY, realistic_page
 
+from workflow_core.page.checks.guidelines import parse_guideline_rules
 from workflow_core.page.colour import contrast_ratio
-from workflow_core.page.quality import check_page, parse_css_rules, parse_guideline_rules
+from workflow_core.page.css import parse_css_rules
+from workflow_core.page.quality import check_page
 from workflow_core.run.records import Passage
 
 DESIGN_STEPS = [
@@ -150,3 +152,14 @@ def test_css_and_guideline_parsers():
     ]
     kinds = [r.kind for r in parse_guideline_rules(GUIDELINES + "\n- Required words: harvest")]
     assert kinds == ["banned_words", "call_to_action", "company_name", "required_words"]
+
+
+def test_guidelines_read_the_visible_text_in_document_order():
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><title>Acme</title></head><body>'
+        "<p>Try our <strong>best price</strong> promise.</p><noscript>guarantee</noscript></body></html>"
+    )
+    report = check_page(html, guidelines="Banned words: price promise, guarantee")
+    messages = [f.message for f in report.failures]
+    assert any("banned word 'price promise'" in m for m in messages), messages
+    assert not any("'guarantee'" in m for m in messages), messages

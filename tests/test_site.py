@@ -13,14 +13,16 @@ from workflow_core.page.site import (
     inline_images,
     match_label,
     sandboxed_preview,
-    slugify,
+    visible_text,
 )
+from workflow_core.page.words import slugify
 
 
 def test_slugify_and_data_uri_round_trip():
     assert slugify("Fleet Route Map!") == "fleet-route-map"
     assert slugify("Café  crème") == "cafe-creme"
     assert slugify("!!!") == "image"
+    assert slugify("!!!", fallback="workflow") == "workflow"
     uri = data_uri("image/svg+xml", "<svg/>")
     assert uri.startswith("data:image/svg+xml;base64,")
     assert decode_data_uri(uri) == ("image/svg+xml", b"<svg/>")
@@ -111,3 +113,20 @@ def test_sandboxed_preview_is_sandboxed_without_same_origin():
     assert "allow-same-origin" not in out
     assert iframe.get("srcdoc") == page  # escaped in the attribute, intact once parsed
     assert "width:390px" in iframe.get("style") and "height:700px" in iframe.get("style")
+
+
+def test_visible_text_reads_what_a_visitor_meets_in_document_order():
+    html = (
+        "<html><head><title>Acme</title><style>p{color:red}</style></head><body>"
+        "<h1>Hello Ana</h1><p>Acme <b>Fleet</b> Services<!-- note -->, today</p>"
+        '<img src="x.png" alt="A truck on a route"><input placeholder="Your email">'
+        "<script>var hidden = 1;</script><noscript>Enable scripts</noscript>"
+        "<template><p>Not shown</p></template></body></html>"
+    )
+    assert visible_text(html) == "Acme Hello Ana Acme Fleet Services , today A truck on a route Your email"
+    assert visible_text(html, attributes=False) == "Acme Hello Ana Acme Fleet Services , today"
+
+
+def test_visible_text_of_a_deeply_nested_page():
+    html = "<div>" * 5000 + "deep" + "</div>" * 5000
+    assert visible_text(html) == "deep"

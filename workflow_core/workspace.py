@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Collection, Mapping
@@ -16,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
 from workflow_core.nodes.hooks import standard_hooks
+from workflow_core.page.words import slugify
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run.engine import Engine
@@ -40,13 +40,9 @@ def scenarios_dir() -> Path:
     return home() / "scenarios"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "workflow"
-
-
 def save_workflow(workflow: Workflow, path: str | Path | None = None) -> Path:
     """Write a workflow as YAML: to `path`, else to the workflows folder under its name."""
-    target = Path(path) if path else workflows_dir() / f"{_slug(workflow.name)}.yaml"
+    target = Path(path) if path else workflows_dir() / f"{slugify(workflow.name, fallback='workflow')}.yaml"
     if target.suffix not in {".yaml", ".yml"}:
         raise WorkflowError([Problem(f"{target} must end in .yaml or .yml.")])
     try:
@@ -82,7 +78,9 @@ def scenario_folders() -> list[Path]:
 
 def new_scenario_folder(name: str) -> Path:
     """A fresh, not yet existing folder for an imported scenario."""
-    return scenarios_dir() / f"{_slug(Path(name).stem)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return (
+        scenarios_dir() / f"{slugify(Path(name).stem, fallback='workflow')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
 
 
 def edit_scenario(root: str | Path, files: Mapping[str, str], remove: Collection[str] = ()) -> Path:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.site import visible_text
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import critical_path
@@ -350,21 +351,6 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def visible_text(html: str) -> str:
-    """The text a visitor reads on a page: no scripts, styles or markup."""
-    import lxml.html
-
-    if not html or not html.strip():
-        return ""
-    try:
-        doc = lxml.html.document_fromstring(html)
-    except (ValueError, Exception):  # lxml raises ParserError (a ValueError) and XMLSyntaxError
-        return re.sub(r"<[^>]+>", " ", html)
-    for bad in doc.xpath("//script|//style|//noscript|//template"):
-        bad.drop_tree()
-    return " ".join(doc.text_content().split())
-
-
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
     words = re.findall(r"[\w']+", text.lower())
     if len(words) < size:
@@ -383,7 +369,8 @@ def dissimilarity(a: str, b: str, size: int = 3) -> float:
 def distinctiveness(pages: dict[str, list[str]]) -> float | None:
     """Mean pairwise dissimilarity of the visible text of pages made for *different* profiles.
     `pages` maps a profile to its pages (one per repeat). None when fewer than two profiles have pages."""
-    texts = {p: [visible_text(h) for h in hs if h] for p, hs in pages.items()}
+    # The copy only: alt text and labels mostly repeat the shared image descriptions, whoever the page is for.
+    texts = {p: [visible_text(h, attributes=False) for h in hs if h] for p, hs in pages.items()}
     texts = {p: ts for p, ts in texts.items() if ts}
     scores = [
         dissimilarity(a, b)

@@ -10,7 +10,6 @@ import csv
 import html
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis
 from workflow_core.lab.coordination import M_EXPLANATION
 from workflow_core.lab.experiment import VariantSummary
+from workflow_core.page.words import slugify
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -131,12 +131,10 @@ def results_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
     return out
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "page"
-
-
 def page_filename(variant: str, profile: str | None, repeat: int) -> str:
-    return f"{_slug(variant)}--{_slug(profile or 'none')}--r{repeat}.html"
+    return (
+        f"{slugify(variant, fallback='page')}--{slugify(profile or 'none', fallback='page')}--r{repeat}.html"
+    )
 
 
 class _Figures:

@@ -10,8 +10,8 @@ from typing import Any, cast
 import jsonschema
 
 from workflow_core.errors import OutputParseError
-from workflow_core.page.design_system import PAGE_SPEC_SCHEMA, coerce_page_spec
 from workflow_core.page.site import extract_html
+from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec
 from workflow_core.workflow.spec import Node
 
 

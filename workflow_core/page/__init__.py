@@ -1,1 +1,2 @@
-"""The page: the design system, assembling and bundling sites, the artist, and quality checks."""
+"""The page: the page spec a model fills and the design system that renders it, assembling and bundling
+sites, the artist, colours, CSS, and the quality checks (`quality.check_page`, categories in `checks/`)."""

@@ -18,16 +18,11 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from workflow_core.errors import OutputParseError
-from workflow_core.page.colour import DEFAULT_PALETTE, mix, parse_color, readable_on, to_hex
+from workflow_core.page.colour import DEFAULT_PALETTE, mix, palette_hex, parse_color, readable_on
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-
-
-def _colour(palette: dict[str, str], key: str) -> str:
-    rgb = parse_color(str(palette.get(key, "")))
-    return to_hex(rgb) if rgb else DEFAULT_PALETTE[key]
 
 
 # ---------------------------------------------------------------- motifs: each draws in a 240x160 box at 0,0
@@ -234,7 +229,7 @@ def vector_svg(
     the label, a caption, no scripts and no external references.
     """
     width, height = max(int(width), 160), max(int(height), 90)
-    c = {k: _colour(palette, k) for k in DEFAULT_PALETTE}
+    c = {k: palette_hex(palette, k) for k in DEFAULT_PALETTE}
     seed_text = f"{label}\n{description}\n{sorted(c.items())}\n{width}x{height}"
     r = random.Random(int(hashlib.sha256(seed_text.encode("utf-8")).hexdigest(), 16))
     w, h = width, height

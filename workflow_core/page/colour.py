@@ -4,7 +4,8 @@ WCAG 2 contrast, and the one default palette used wherever a scenario gives none
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 AA_NORMAL = 4.5
 AA_LARGE = 3.0
@@ -99,6 +100,15 @@ def parse_color(value: str) -> tuple[int, int, int] | None:
 
 def to_hex(rgb: tuple[float, float, float]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(max(0, min(255, c))) for c in rgb))
+
+
+def palette_hex(palette: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    """`palette[key]` as #rrggbb; when it is missing or not a colour, `default`, else the DEFAULT_PALETTE
+    colour of `key`."""
+    rgb = parse_color(str(palette.get(key) or ""))
+    if rgb is not None:
+        return to_hex(rgb)
+    return default if default is not None else DEFAULT_PALETTE[key]
 
 
 def _blend(top: RGBA, under: tuple[float, float, float]) -> tuple[float, float, float]:

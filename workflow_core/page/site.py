@@ -12,15 +12,17 @@ import difflib
 import html as html_lib
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 import html5lib
 from lxml import etree
 
 from workflow_core.errors import OutputParseError
+from workflow_core.page.css import CSS_URL
+from workflow_core.page.words import slugify
 
 DOCTYPE = "<!DOCTYPE html>"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -32,14 +34,9 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 _IMAGE_EXT = re.compile(r"\.(svg|png|jpe?g|gif|webp|avif)$", re.IGNORECASE)
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)", re.IGNORECASE)
-
-
-def slugify(label: str) -> str:
-    """A filename- and match-safe form of a label: ASCII lower case words joined by '-' ("image" if empty)."""
-    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return text or "image"
+# Elements whose content a visitor never reads, and attributes whose text a visitor (or a screen reader) does.
+_UNREAD_ELEMENTS = frozenset({"script", "style", "template", "noscript"})
+_READ_ATTRIBUTES = ("alt", "aria-label", "title", "placeholder")
 
 
 def data_uri(mime: str, data: str | bytes) -> str:
@@ -134,12 +131,45 @@ def serialize_html(tree: etree._ElementTree) -> str:
     return etree.tostring(tree, method="html", encoding="unicode", doctype=DOCTYPE) + "\n"
 
 
+@lru_cache(maxsize=512)
+def visible_text(html: str, *, attributes: bool = True) -> str:
+    """The text a visitor meets on a page, in document order (see `visible_text_of`). Cached: the lab reads
+    the same pages again on every what-if re-pricing, and parsing one costs milliseconds."""
+    return visible_text_of(parse_html(html).getroot(), attributes=attributes)
+
+
+def visible_text_of(root: etree._Element, *, attributes: bool = True) -> str:
+    """The text under an element in document order, whitespace collapsed: element text and, unless
+    `attributes` is False, the text of alt, aria-label, title and placeholder attributes (what a screen reader
+    or a form also says); nothing inside script, style, template or noscript."""
+    read_attributes = _READ_ATTRIBUTES if attributes else ()
+    parts: list[str] = []
+    # Depth first with an explicit stack (a generated page may nest deeper than Python recursion allows);
+    # a child's tail is pushed under it, so it comes out after the child's own text.
+    stack: list[etree._Element | str] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        if not isinstance(item.tag, str) or item.tag in _UNREAD_ELEMENTS:
+            continue
+        parts.extend(value for attr in read_attributes if (value := item.get(attr)))
+        if item.text:
+            parts.append(item.text)
+        for child in reversed(item):
+            if child.tail:
+                stack.append(child.tail)
+            stack.append(child)
+    return " ".join(" ".join(parts).split())
+
+
 def _replace_css_urls(css: str, lookup: Callable[[str], str | None]) -> str:
     def sub(m: re.Match[str]) -> str:
         new = lookup(m.group(2))
         return f'url("{new}")' if new else m.group(0)
 
-    return _CSS_URL.sub(sub, css)
+    return CSS_URL.sub(sub, css)
 
 
 def _rewrite_references(

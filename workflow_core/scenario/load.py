@@ -4,11 +4,11 @@ every problem found is reported at once in one ScenarioError."""
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import Problem, ScenarioError
+from workflow_core.page.words import slugify
 from workflow_core.scenario.files import is_os_junk
 from workflow_core.scenario.model import Company, Document, Scenario, Testimonial
 from workflow_core.scenario.parsers import (
@@ -144,15 +144,11 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, A
             problems.extend(located(local, "profiles.jsonl"))
             for n, data in enumerate(rows, start=1):
                 add(
-                    str(data.get("id") or _slug(str(data.get("name", ""))) or f"profile-{n}"),
+                    str(data.get("id") or slugify(str(data.get("name", "")), fallback=f"profile-{n}")),
                     data,
                     "profiles.jsonl",
                 )
     return profiles
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,0 +1,1 @@
+"""The automatic checks of a generated page, one module per category; `page.quality.check_page` runs them."""

@@ -1,0 +1,30 @@
+"""Words in names and in copy: the slug a label makes, and the content words of a text (stop words left out).
+
+Only the standard library: the workspace and scenario loading name files with `slugify`, and must not pay
+for an HTML parser to do so.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from importlib.resources import files
+
+# Function words and the vocabulary every page brief uses ("section", "page", "include"), which say
+# nothing about what a step or a passage is about.
+STOPWORDS: frozenset[str] = frozenset(
+    files("workflow_core.page").joinpath("data/stopwords.txt").read_text(encoding="utf-8").split()
+)
+
+
+def slugify(label: str, fallback: str = "image") -> str:
+    """A file-name- and match-safe form of a label: ASCII lower-case words joined by '-' (accents folded,
+    other characters dropped); `fallback` when nothing is left."""
+    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text or fallback
+
+
+def content_words(text: str) -> list[str]:
+    """The lower-case words of three or more characters in `text`, in order, stop words left out."""
+    return [w for w in re.findall(r"[a-z][a-z0-9-]{2,}", text.lower()) if w not in STOPWORDS]
