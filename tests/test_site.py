@@ -14,6 +14,7 @@ from workflow_core.page.site import (
     match_label,
     sandboxed_preview,
     visible_text,
+    with_preview_policy,
 )
 from workflow_core.page.words import slugify
 
@@ -111,7 +112,8 @@ def test_sandboxed_preview_is_sandboxed_without_same_origin():
     (iframe,) = tree.iter("iframe")
     assert iframe.get("sandbox") == "allow-scripts"
     assert "allow-same-origin" not in out
-    assert iframe.get("srcdoc") == page  # escaped in the attribute, intact once parsed
+    assert iframe.get("srcdoc") == with_preview_policy(page)  # escaped in the attribute, intact once parsed
+    assert "Content-Security-Policy" in iframe.get("srcdoc")
     assert "width:390px" in iframe.get("style") and "height:700px" in iframe.get("style")
 
 

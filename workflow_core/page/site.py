@@ -258,12 +258,38 @@ def bundle_zip(html: str, images: dict[str, tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
+# The preview's page may run its own scripts and use inline styles and data: images, but reach no network:
+# no fetch, no image, font or frame from anywhere, no form posts.
+PREVIEW_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+    "font-src data:; media-src data:; connect-src 'none'; frame-src 'none'; form-action 'none'; "
+    "base-uri 'none'"
+)
+_HEAD_OPEN = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_HTML_OPEN = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+
+
+def with_preview_policy(html: str) -> str:
+    """`html` with PREVIEW_POLICY as the first thing in its head (a policy set by a meta tag covers only what
+    comes after it)."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{PREVIEW_POLICY}">'
+    head = _HEAD_OPEN.search(html)
+    if head:
+        return html[: head.end()] + meta + html[head.end() :]
+    opening = _HTML_OPEN.search(html)
+    if opening:
+        return html[: opening.end()] + f"<head>{meta}</head>" + html[opening.end() :]
+    return f"{DOCTYPE}<html><head>{meta}</head><body>{html}</body></html>"
+
+
 def sandboxed_preview(html: str, width: int, height: int) -> str:
     """A small HTML document that shows `html` in an `<iframe sandbox="allow-scripts">` of the given size.
 
     There is deliberately no `allow-same-origin`: the page's scripts run, but in an opaque origin that cannot
-    read the app's cookies, storage or DOM.
+    read the app's cookies, storage or DOM; and the page carries PREVIEW_POLICY, so it cannot reach the
+    network either (no beacon, no fetch, no tracking pixel).
     """
+    html = with_preview_policy(html)
     width, height = max(int(width), 1), max(int(height), 1)
     # The page is laid out at the requested width (a desktop page at 1280 px) and scaled down to fit the
     # space the preview gets, so a narrow column shows the desktop layout, not a squeezed one. This script
