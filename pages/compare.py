@@ -14,8 +14,8 @@ from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
 from workflow_core.lab.coordination import M_EXPLANATION
-from workflow_core.lab.experiment import pages
 from workflow_core.lab.runner import BackgroundExperiment, ExperimentStatus
+from workflow_core.lab.tables import pages
 from workflow_core.lab.tco import TcoInputs
 from workflow_core.page.site import sandboxed_preview
 from workflow_core.run.engine import Engine

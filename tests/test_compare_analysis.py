@@ -24,18 +24,16 @@ from workflow_core.lab.experiment import (
     ExperimentSpec,
     Trial,
     Variant,
-    dissimilarity,
-    distinctiveness,
     load_experiment,
-    node_breakdown,
-    pages,
     save_experiment,
-    visible_text,
     with_repeat_seed,
 )
 from workflow_core.lab.export import report_html, results_csv, results_json, write_exports
+from workflow_core.lab.similarity import dissimilarity, distinctiveness
+from workflow_core.lab.tables import node_breakdown, pages
 from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
 from workflow_core.lab.whatif import reprice_experiment, reprice_run, repriceable_nodes
+from workflow_core.page.site import visible_text
 from workflow_core.pricing.book import PriceBook
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store

@@ -19,14 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from workflow_core.lab.coordination import CoordinationFit, coordination_points, fit_coordination
-from workflow_core.lab.experiment import (
-    Experiment,
-    NodeSummary,
-    Trial,
-    VariantSummary,
-    node_breakdown,
-    trial_table,
-)
+from workflow_core.lab.experiment import Experiment, NodeSummary, Trial, VariantSummary
+from workflow_core.lab.tables import node_breakdown, trial_table
 from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import statistics
 import time
 import uuid
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from workflow_core.errors import DecomposeError
-from workflow_core.page.site import visible_text
+from workflow_core.lab.similarity import distinctiveness
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import critical_path
@@ -347,38 +346,8 @@ def list_experiments(store: Store) -> list[dict[str, object]]:
 # ---------------------------------------------------------------- summaries
 
 
-def _mean(values: list[float]) -> float:
+def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-
-
-def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
-    words = re.findall(r"[\w']+", text.lower())
-    if len(words) < size:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
-
-
-def dissimilarity(a: str, b: str, size: int = 3) -> float:
-    """1 − Jaccard similarity of the word shingles of two texts (0: same words, 1: nothing shared)."""
-    sa, sb = shingles(a, size), shingles(b, size)
-    if not sa and not sb:
-        return 0.0
-    return 1.0 - len(sa & sb) / len(sa | sb)
-
-
-def distinctiveness(pages: dict[str, list[str]]) -> float | None:
-    """Mean pairwise dissimilarity of the visible text of pages made for *different* profiles.
-    `pages` maps a profile to its pages (one per repeat). None when fewer than two profiles have pages."""
-    # The copy only: alt text and labels mostly repeat the shared image descriptions, whoever the page is for.
-    texts = {p: [visible_text(h, attributes=False) for h in hs if h] for p, hs in pages.items()}
-    texts = {p: ts for p, ts in texts.items() if ts}
-    scores = [
-        dissimilarity(a, b)
-        for p, q in itertools.combinations(sorted(texts), 2)
-        for a in texts[p]
-        for b in texts[q]
-    ]
-    return _mean(scores) if scores else None
 
 
 def summarise_variant(
@@ -401,96 +370,14 @@ def summarise_variant(
         k=experiment.k.get(variant, 0),
         runs=len(indexed),
         failures=sum(1 for _, t in indexed if not t.ok),
-        calls=_mean([sum(n.calls for n in r.nodes) for r in runs]),
-        input_tokens=_mean([sum(n.input_tokens for n in r.nodes) for r in runs]),
-        output_tokens=_mean([sum(n.output_tokens for n in r.nodes) for r in runs]),
-        cost_usd=_mean(cost),
+        calls=mean([sum(n.calls for n in r.nodes) for r in runs]),
+        input_tokens=mean([sum(n.input_tokens for n in r.nodes) for r in runs]),
+        output_tokens=mean([sum(n.output_tokens for n in r.nodes) for r in runs]),
+        cost_usd=mean(cost),
         cost_total_usd=sum(cost),
-        wall_s=_mean([t.wall_s for _, t in ok]),
-        critical_path_s=_mean([t.critical_path_s for _, t in ok]),
-        qa_mean=_mean(qa) if qa else None,
+        wall_s=mean([t.wall_s for _, t in ok]),
+        critical_path_s=mean([t.critical_path_s for _, t in ok]),
+        qa_mean=mean(qa) if qa else None,
         qa_std=statistics.pstdev(qa) if len(qa) > 1 else (0.0 if qa else None),
         distinctiveness=distinctiveness(pages),
     )
-
-
-def node_breakdown(experiment: Experiment) -> list[NodeSummary]:
-    """Per variant and node: means per run of calls, tokens, cost and latency, and failures."""
-    rows: list[NodeSummary] = []
-    for v in experiment.spec.variants:
-        trials = [t for t in experiment.trials_of(v.name) if t.run is not None]
-        order: list[str] = []
-        per: dict[str, list[tuple[NodeRecord, float]]] = {}
-        for t in trials:
-            assert t.run is not None
-            for n in t.run.nodes:
-                if n.id not in per:
-                    order.append(n.id)
-                per.setdefault(n.id, []).append((n, t.latencies.get(n.id, n.latency_s)))
-        for node_id in order:
-            recs = per[node_id]
-            first = recs[0][0]
-            rows.append(
-                NodeSummary(
-                    variant=v.name,
-                    node=node_id,
-                    kind=first.kind,
-                    model=first.model,
-                    calls=_mean([n.calls for n, _ in recs]),
-                    input_tokens=_mean([n.input_tokens for n, _ in recs]),
-                    output_tokens=_mean([n.output_tokens for n, _ in recs]),
-                    cost_usd=_mean([n.cost_if_uncached_usd for n, _ in recs]),
-                    latency_s=_mean([lat for _, lat in recs]),
-                    cached_share=_mean([1.0 if n.cached else 0.0 for n, _ in recs]),
-                    failures=sum(1 for n, _ in recs if n.status in {"failed", "skipped", "cancelled"}),
-                )
-            )
-    return rows
-
-
-def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
-    """One row per run (for runs.csv and drill-down)."""
-    rows = []
-    for t in experiment.trials:
-        r = t.run
-        rows.append(
-            {
-                "variant": t.variant,
-                "k": experiment.k.get(t.variant, 0),
-                "profile": t.profile,
-                "repeat": t.repeat,
-                "run_id": r.run_id if r else None,
-                "status": r.status if r else "error",
-                "calls": sum(n.calls for n in r.nodes) if r else 0,
-                "input_tokens": sum(n.input_tokens for n in r.nodes) if r else 0,
-                "output_tokens": sum(n.output_tokens for n in r.nodes) if r else 0,
-                "cost_usd": t.cost_usd,
-                "wall_s": t.wall_s,
-                "wall_estimated": t.wall_estimated,
-                "critical_path_s": t.critical_path_s,
-                "qa_score": r.qa_score if r else None,
-                "error": t.error,
-            }
-        )
-    return rows
-
-
-def pages(experiment: Experiment, profile: str | None = None, repeat: int = 0) -> list[dict[str, Any]]:
-    """The generated pages side by side: one row per variant (for `profile`, default the first profile)."""
-    profile = profile or next((t.profile for t in experiment.trials if t.profile), None)
-    rows = []
-    for v in experiment.spec.variants:
-        t = next(
-            (t for t in experiment.trials_of(v.name) if t.profile == profile and t.repeat == repeat), None
-        )
-        rows.append(
-            {
-                "variant": v.name,
-                "k": experiment.k.get(v.name, 0),
-                "profile": profile,
-                "page_html": t.run.page_html if t and t.run else None,
-                "qa_score": t.run.qa_score if t and t.run else None,
-                "error": t.error if t else "not run",
-            }
-        )
-    return rows

@@ -11,12 +11,8 @@ import httpx
 
 from workflow_core.errors import ProviderError
 from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback
-from workflow_core.providers.openai_compat import (
-    OpenAICompatProvider,
-    error_message_from_body,
-    estimate_tokens,
-    sse_data,
-)
+from workflow_core.providers.http import error_message_from_body, estimate_tokens, sse_data, stream_event
+from workflow_core.providers.openai_compat import OpenAICompatProvider
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -136,15 +132,8 @@ class AnthropicProvider(OpenAICompatProvider):
                 async for payload in sse_data(response):
                     if stopped:
                         continue  # read to the end, so the connection goes back to the pool
-                    try:
-                        event = json.loads(payload)
-                    except json.JSONDecodeError:
-                        raise ProviderError(
-                            f"{self.name}: the stream for model '{request.model}' sent a line that is not "
-                            f"JSON ({payload[:80]!r}); the answer was not used.",
-                            retryable=True,
-                        ) from None
-                    if not isinstance(event, dict):
+                    event = stream_event(self.name, request.model, payload)
+                    if event is None:
                         continue
                     kind = event.get("type")
                     if kind == "message_start":

@@ -12,18 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from workflow_core.errors import DecomposeError, ProviderError
 from workflow_core.pricing.book import ModelPrice
 from workflow_core.providers.anthropic import AnthropicProvider
 from workflow_core.providers.base import ChatProvider
+from workflow_core.providers.config import (
+    CONFIG_ENV,
+    ProviderEntry,
+    ProvidersFile,
+    default_config_path,
+    load_providers_file,
+)
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME, LocalProvider
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 
-CONFIG_ENV = "DECOMPOSE_PROVIDERS"
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
 ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 # Providers whose model names genai-prices can vouch for when no list is declared.
@@ -33,38 +35,6 @@ _OPENAI_IMAGE_MODELS = frozenset({"dall-e-2", "dall-e-3"})
 _BUILTIN_PROVIDERS = frozenset({"vector"})
 
 ProviderKind = Literal["hosted", "local"]
-
-
-class ModelPriceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
-    per_image: float | None = Field(None, ge=0)
-
-
-class ProviderEntry(BaseModel):
-    """One provider in providers.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["openai", "anthropic"] = "openai"
-    base_url: str | None = None
-    api_key_env: str | None = None
-    models: list[str] | None = None
-    usd_per_hour: float | None = Field(None, ge=0)
-    prices: dict[str, ModelPriceConfig] = Field(default_factory=dict)
-
-
-class LocalEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    models: dict[str, Path] = Field(default_factory=dict)
-
-
-class ProvidersFile(BaseModel):
-    """The whole providers.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-    providers: dict[str, ProviderEntry] = Field(default_factory=dict)
-    local: LocalEntry = Field(default_factory=LocalEntry)
 
 
 @dataclass
@@ -89,54 +59,6 @@ class ProviderSettings:
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
     custom_base_url: bool = True
     source: str = "code"
-
-
-def default_config_path() -> Path:
-    """providers.yaml: $DECOMPOSE_PROVIDERS, else in the user config dir."""
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir("decompose-studio")) / "providers.yaml"
-
-
-def load_providers_file(path: Path) -> ProvidersFile:
-    """Parse and validate providers.yaml; every problem is reported with how to fix it."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DecomposeError(f"cannot read the providers file {path}: {exc.strerror}.") from exc
-    except yaml.YAMLError as exc:
-        raise DecomposeError(
-            f"the providers file {path} is not valid YAML: {exc}. Fix its indentation."
-        ) from exc
-    if data is None:
-        return ProvidersFile()
-    if not isinstance(data, dict):
-        raise DecomposeError(
-            f"the providers file {path} must be a mapping with a top-level `providers:` key."
-        )
-    try:
-        config = ProvidersFile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise DecomposeError(
-            f"the providers file {path} has problems: {problems}. Each provider needs `type` (openai or "
-            "anthropic), `base_url`, optionally `api_key_env` (the NAME of an environment variable, not "
-            "the key) and `models`."
-        ) from exc
-    for name, entry in config.providers.items():
-        if "/" in name or not name:
-            raise DecomposeError(f"provider name '{name}' in {path} must be non-empty and contain no '/'.")
-        if name == LOCAL_PROVIDER_NAME:
-            raise DecomposeError(
-                f"'{LOCAL_PROVIDER_NAME}' is reserved for the embedded models in {path}; add GGUF files "
-                "under `local: models:` instead."
-            )
-        if entry.type == "openai" and not entry.base_url and name != "openai":
-            raise DecomposeError(
-                f"provider '{name}' in {path} needs a base_url, e.g. http://localhost:11434/v1 for Ollama."
-            )
-    return config
 
 
 def _known_to_genai_prices(provider: str, model: str) -> bool:

@@ -1,0 +1,97 @@
+"""providers.yaml: its schema and where it lives. Keys never appear in it: a provider names the environment
+variable that holds its key (`api_key_env`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workflow_core.errors import DecomposeError
+from workflow_core.providers.local import LOCAL_PROVIDER_NAME
+
+CONFIG_ENV = "DECOMPOSE_PROVIDERS"
+
+
+class ModelPriceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    per_image: float | None = Field(None, ge=0)
+
+
+class ProviderEntry(BaseModel):
+    """One provider in providers.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["openai", "anthropic"] = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    models: list[str] | None = None
+    usd_per_hour: float | None = Field(None, ge=0)
+    prices: dict[str, ModelPriceConfig] = Field(default_factory=dict)
+
+
+class LocalEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    models: dict[str, Path] = Field(default_factory=dict)
+
+
+class ProvidersFile(BaseModel):
+    """The whole providers.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    providers: dict[str, ProviderEntry] = Field(default_factory=dict)
+    local: LocalEntry = Field(default_factory=LocalEntry)
+
+
+def default_config_path() -> Path:
+    """providers.yaml: $DECOMPOSE_PROVIDERS, else in the user config dir."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("decompose-studio")) / "providers.yaml"
+
+
+def load_providers_file(path: Path) -> ProvidersFile:
+    """Parse and validate providers.yaml; every problem is reported with how to fix it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DecomposeError(f"cannot read the providers file {path}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise DecomposeError(
+            f"the providers file {path} is not valid YAML: {exc}. Fix its indentation."
+        ) from exc
+    if data is None:
+        return ProvidersFile()
+    if not isinstance(data, dict):
+        raise DecomposeError(
+            f"the providers file {path} must be a mapping with a top-level `providers:` key."
+        )
+    try:
+        config = ProvidersFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise DecomposeError(
+            f"the providers file {path} has problems: {problems}. Each provider needs `type` (openai or "
+            "anthropic), `base_url`, optionally `api_key_env` (the NAME of an environment variable, not "
+            "the key) and `models`."
+        ) from exc
+    for name, entry in config.providers.items():
+        if "/" in name or not name:
+            raise DecomposeError(f"provider name '{name}' in {path} must be non-empty and contain no '/'.")
+        if name == LOCAL_PROVIDER_NAME:
+            raise DecomposeError(
+                f"'{LOCAL_PROVIDER_NAME}' is reserved for the embedded models in {path}; add GGUF files "
+                "under `local: models:` instead."
+            )
+        if entry.type == "openai" and not entry.base_url and name != "openai":
+            raise DecomposeError(
+                f"provider '{name}' in {path} needs a base_url, e.g. http://localhost:11434/v1 for Ollama."
+            )
+    return config
