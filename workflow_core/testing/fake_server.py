@@ -1,7 +1,11 @@
 """A scripted OpenAI-compatible (and Anthropic Messages) server on 127.0.0.1 for tests and benchmarks.
 
 It is a real HTTP server in a background thread, so providers are exercised over real sockets: scripted
-replies (FIFO), per-request routing, latency, error statuses with headers, and dropped connections.
+replies (FIFO), per-request routing, latency, error statuses with headers, dropped connections and damage
+(cut bodies and streams, junk stream lines, a 401 that echoes the key).
+
+Over 400 lines on purpose: one server speaks both wire formats through one scripted-reply queue and one set
+of fault switches, which tests read as a whole; split, each half would repeat the plumbing.
 """
 
 from __future__ import annotations
