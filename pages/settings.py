@@ -76,7 +76,6 @@ st.dataframe(
     [{"ref": m.ref, "provider": m.provider, "local": m.local, "status": m.status} for m in registry.models()],
     hide_index=True,
     width="stretch",
-    height=260,
 )
 
 st.subheader("Local models")

@@ -6,10 +6,14 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
+from studio.shell import ensure_app_shell
 from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
 
 
 def header(title: str, subtitle: str) -> None:
+    """The page's title and one-line subtitle. Every page opens with it, so it first makes sure the page runs
+    inside the app's shell (see `studio.shell`): a deep link on a freshly started server runs without it."""
+    ensure_app_shell()
     st.title(title)
     st.caption(subtitle)
 

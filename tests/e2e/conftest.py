@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,10 @@ def fake_server() -> Iterator[FakeOpenAIServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def app_url(fake_server: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("studio")
+@contextmanager
+def serve_app(fake_server: FakeOpenAIServer, tmp: Path) -> Iterator[str]:
+    """A fresh `streamlit run app.py` on a free port, on the scripted server, with its files under `tmp`;
+    yields its URL and stops it afterwards."""
     providers = tmp / "providers.yaml"
     providers.write_text(fake_server.providers_yaml())
     # Scenario edits must not touch the repository's example: the app gets a copy as its active scenario.
@@ -82,24 +84,31 @@ def app_url(fake_server: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFact
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"streamlit did not start; see {tmp / 'streamlit.log'}")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"streamlit did not start; see {tmp / 'streamlit.log'}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(fake_server: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_app(fake_server, tmp_path_factory.mktemp("studio")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

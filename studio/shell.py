@@ -1,0 +1,68 @@
+"""The app's shell around every page: page config, provider keys from secrets, shared CSS and the navigation.
+
+Streamlit chooses how to find pages once per server process. With a `pages/` folder beside app.py it starts
+in its file-name mode: a deep link such as /compare runs pages/compare.py on its own, without app.py (no page
+config, no secrets, a sidebar listing file names), until some run calls `st.navigation`, which switches the
+whole process to the app's own pages. So app.py runs each page inside `run_app`, and a page that finds itself
+running outside it (`ensure_app_shell`, called by every page's header) runs the app there and then, in the same
+run: a rerun would drop the click that started this one, and carrying on outside would give the page's
+widgets other ids than they have under app.py, so the next run would lose what the user typed.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from studio.services import secrets_to_environment
+
+# Set while app.py runs the current page: a page run without it came straight from Streamlit's file-name mode.
+_inside_app: ContextVar[bool] = ContextVar("inside_app", default=False)
+
+# Metric values at a size that fits four or five to a row without truncating costs. Below 1100 px the open
+# sidebar leaves the main area about 500 px: columns then wrap onto a new line instead of squeezing metrics,
+# buttons and labels into slivers (Streamlit itself stacks them only below 640 px).
+_CSS = (
+    "<style>[data-testid='stMetricValue']{font-size:1.55rem}"
+    "[data-testid='stMetricValue'] > div{overflow:visible}"
+    "@media (max-width:1100px){[data-testid='stHorizontalBlock']{flex-wrap:wrap}"
+    "[data-testid='stColumn']{min-width:8.5rem}}</style>"
+)
+
+
+def app_pages() -> list[StreamlitPage]:
+    """The app's pages in navigation order (Home first and default); URLs are the file names (/compare)."""
+    return [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/designer.py", title="Designer", icon=":material/account_tree:"),
+        st.Page("pages/scenario.py", title="Scenario", icon=":material/business:"),
+        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    ]
+
+
+def run_app() -> None:
+    """Run the page the URL names inside the app's shell: page config, provider keys, CSS, navigation."""
+    st.set_page_config(page_title="Decompose Studio", page_icon=":material/account_tree:", layout="wide")
+    # Before any page builds a provider: keys may live in .streamlit/secrets.toml instead of the environment.
+    secrets_to_environment()
+    st.html(_CSS)
+    page = st.navigation(app_pages())
+    token = _inside_app.set(True)
+    try:
+        page.run()
+    finally:
+        _inside_app.reset(token)
+
+
+def ensure_app_shell() -> None:
+    """Return if the page runs inside `run_app`. A page Streamlit started without app.py (before it has drawn
+    anything) runs the app here instead, which draws this same page inside the shell and switches Streamlit to
+    the app's navigation for good; then this run ends."""
+    if _inside_app.get():
+        return
+    run_app()
+    st.stop()
