@@ -73,7 +73,7 @@ def _reopen(run_id: str) -> None:
     workflow = _workflow_for_record(record)
     known = {n.id for n in workflow.nodes}
     if any(n.id not in known for n in record.nodes):
-        workflow = Workflow(name=record.workflow, nodes=[Node(id=n.id, kind=n.kind) for n in record.nodes])  # type: ignore[arg-type]
+        workflow = Workflow(name=record.workflow, nodes=[Node(id=n.id, kind=n.kind) for n in record.nodes])
     key = f"stored-{run_id}"
     _handles()[key] = RunHandle(
         key, f"{record.workflow} · {record.profile or '–'} (saved)", workflow, record.profile, run=record

@@ -147,7 +147,7 @@ if st.button("Save prices", type="primary", key="settings_save"):
         overrides[ref] = ModelPrice(
             input_per_mtok=float(row.get("input $/Mtok") or 0.0),
             output_per_mtok=float(row.get("output $/Mtok") or 0.0),
-            per_image=None if row.get("$ per image") is None else float(row["$ per image"]),
+            per_image=None if (per_image := row.get("$ per image")) is None else float(per_image),
             source="your override",
         )
     settings.local_usd_per_hour = per_hour

@@ -13,7 +13,7 @@ fi
 python3 -m pip install -q -e '.[test]'
 python3 -m ruff check .
 python3 -m ruff format --check .
-python3 -m mypy workflow_core
+python3 -m mypy workflow_core studio pages app.py
 if [ "$#" -gt 0 ]; then
   exec python3 -m pytest -q "$@"
 fi
