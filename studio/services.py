@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -15,7 +14,7 @@ from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry, default_config_path, load_providers_file
 from workflow_core.run.engine import Engine
-from workflow_core.run.store import Store
+from workflow_core.run.store import Store, default_db_path
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
 from workflow_core.workflow.spec import Workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
@@ -143,14 +142,18 @@ def price_book() -> PriceBook:
     return workspace.price_book(settings(), registry())
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(path: str) -> Store:
+    return Store(path)
+
+
 def store() -> Store:
-    return Store()
+    """The run store at $DECOMPOSE_DB (else the user data dir): one connection per database for the whole app
+    process, shared by every session and page (Store serialises access itself). A store dropped from the cache
+    closes its connection when the last page holding it lets go."""
+    return _store(str(default_db_path()))
 
 
 def engine() -> Engine:
     """A fresh engine for one run: its own registry (HTTP clients belong to the run's event loop)."""
     return workspace.new_engine(settings=settings())
-
-
-def validation_inputs(extra: dict[str, Any] | None = None) -> list[str]:
-    return sorted(set(INPUT_NAMES) | set(extra or {}))

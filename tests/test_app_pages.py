@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from studio import services
 from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.testing.fake_server import FakeOpenAIServer
@@ -298,3 +299,13 @@ def test_a_broken_providers_file_is_a_message_on_every_page(
     assert not at.exception
     if page in {"designer", "run", "settings"}:
         assert any("providers file" in e.value and "not valid YAML" in e.value for e in at.error)
+
+
+def test_the_app_keeps_one_store_per_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "a.sqlite3"))
+    first = services.store()
+    assert services.store() is first
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "b.sqlite3"))
+    other = services.store()
+    assert other is not first and other.path == tmp_path / "b.sqlite3"
+    assert other.list_runs() == []
