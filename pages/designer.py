@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,11 @@ from pydantic import ValidationError
 
 from studio import flow, services, state, ui
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
+from workflow_core.workflow.edit import add_node, delete_node, rename_node
 from workflow_core.workflow.graph import available_variables, validate
 from workflow_core.workflow.kinds import kind_of, kinds
-from workflow_core.workflow.layout import auto_layout, next_free_position
-from workflow_core.workflow.spec import Node, Params, Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.layout import auto_layout
+from workflow_core.workflow.spec import Params, Workflow, dump_workflow, parse_workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")
@@ -81,45 +81,23 @@ def _on_json_field(node_id: str, field: str) -> None:
 
 def _rename(node_id: str) -> None:
     new_id = st.session_state[_key(node_id, "id")].strip()
-    wf = state.workflow()
     if not new_id or new_id == node_id:
+        return  # an emptied field is not a rename
+    try:
+        state.set_workflow(rename_node(state.workflow(), node_id, new_id))
+    except WorkflowError as exc:
+        st.session_state["designer_field_error"] = (node_id, "id", exc.problems[0].message)
         return
-    if any(n.id == new_id for n in wf.nodes):
-        st.session_state["designer_field_error"] = (node_id, "id", f"'{new_id}' is already taken.")
-        return
-    copy = wf.model_copy(deep=True)
-    copy.node(node_id).id = new_id
-    for e in copy.edges:
-        e.source = new_id if e.source == node_id else e.source
-        e.target = new_id if e.target == node_id else e.target
-    state.set_workflow(copy)
     state.select_node(new_id)
 
 
 def _delete(node_id: str) -> None:
-    copy = state.workflow().model_copy(deep=True)
-    copy.nodes = [n for n in copy.nodes if n.id != node_id]
-    copy.edges = [e for e in copy.edges if node_id not in (e.source, e.target)]
-    state.set_workflow(copy)
+    state.set_workflow(delete_node(state.workflow(), node_id))
     state.select_node(None)
 
 
 def _add_node(kind: str) -> None:
-    wf = state.workflow().model_copy(deep=True)
-    taken = {n.id for n in wf.nodes}
-    node_id = (
-        kind
-        if kind not in taken
-        else next(f"{kind}_{i}" for i in range(2, 999) if f"{kind}_{i}" not in taken)
-    )
-    wf.nodes.append(
-        Node(
-            id=node_id,
-            kind=kind,
-            position=next_free_position(wf),
-            **copy.deepcopy(dict(kind_of(kind).new_node)),
-        )
-    )
+    wf, node_id = add_node(state.workflow(), kind)
     state.set_workflow(wf)
     state.select_node(node_id)
 

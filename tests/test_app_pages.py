@@ -85,6 +85,26 @@ def test_editing_a_prompt_in_the_node_editor_updates_the_workflow(app_env: Path)
     assert not at.exception
 
 
+def test_renaming_and_deleting_a_node_in_the_editor(app_env: Path) -> None:
+    at = _app("designer")
+    at.session_state["selected_node"] = "personalizer"
+    at.run()
+    next(t for t in at.text_input if t.label == "Node id").set_value("artist").run()
+    assert any("'artist' is already taken." in e.value for e in at.error)
+    assert "personalizer" in {n.id for n in at.session_state["workflow"].nodes}
+    next(t for t in at.text_input if t.label == "Node id").set_value("tailor").run()
+    wf = at.session_state["workflow"]
+    assert at.session_state["selected_node"] == "tailor"
+    assert "tailor" in {e.source for e in wf.edges} | {e.target for e in wf.edges}
+    assert "personalizer" not in {e.source for e in wf.edges} | {e.target for e in wf.edges}
+    at.button(key="delete:tailor").click().run()
+    wf = at.session_state["workflow"]
+    assert "tailor" not in {n.id for n in wf.nodes}
+    assert all("tailor" not in (e.source, e.target) for e in wf.edges)
+    assert at.session_state["selected_node"] is None
+    assert not at.exception
+
+
 def test_run_page_runs_seed_on_the_fake_server(app_env: Path) -> None:
     at = _app("run")
     at.selectbox(key="run_all_models").set_value("fake/small").run()
