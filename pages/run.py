@@ -13,10 +13,10 @@ from workflow_core.errors import DecomposeError, WorkflowError
 from workflow_core.run.background import BackgroundRun
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import RunRecord
+from workflow_core.run.reopen import workflow_of_run
 from workflow_core.scenario import Scenario
 from workflow_core.workflow.graph import validate
-from workflow_core.workflow.spec import Node, Workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES
 
 DESIGNER = "Designer workflow"
@@ -49,31 +49,12 @@ def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
         st.session_state["run_shown"] = key
 
 
-def _workflow_for_record(record: RunRecord) -> Workflow:
-    """The graph of a reopened run: the workflow exactly as it ran when the record keeps it; for older records
-    the designer's workflow or a template of that name, else bare nodes."""
-    if record.workflow_yaml:
-        try:
-            return parse_workflow(record.workflow_yaml, source=f"run {record.run_id}")
-        except WorkflowError:
-            pass  # a record written by an older schema: fall back to a workflow by name
-    name = record.workflow
-    if state.workflow().name == name:
-        return state.workflow()
-    if name in TEMPLATE_NAMES:
-        return services.template(name)
-    return Workflow(name=name)
-
-
 def _reopen(run_id: str) -> None:
     record = services.store().get_run(run_id)
     if record is None:
         st.error(f"Run {run_id} is no longer in the store.")
         return
-    workflow = _workflow_for_record(record)
-    known = {n.id for n in workflow.nodes}
-    if any(n.id not in known for n in record.nodes):
-        workflow = Workflow(name=record.workflow, nodes=[Node(id=n.id, kind=n.kind) for n in record.nodes])
+    workflow = workflow_of_run(record, state.workflow())
     key = f"stored-{run_id}"
     _handles()[key] = RunHandle(
         key, f"{record.workflow} · {record.profile or '–'} (saved)", workflow, record.profile, run=record
