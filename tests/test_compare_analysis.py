@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from tests.helpers import PAGES, hand_made_experiment
 from workflow_core.lab.analysis import analyse, headline, pareto_front
 from workflow_core.lab.charts import (
     against_k,
@@ -20,10 +21,6 @@ from workflow_core.lab.charts import (
 )
 from workflow_core.lab.coordination import M_EXPLANATION, CostPoint, fit_coordination
 from workflow_core.lab.experiment import (
-    Experiment,
-    ExperimentSpec,
-    Trial,
-    Variant,
     load_experiment,
     save_experiment,
     with_repeat_seed,
@@ -35,106 +32,12 @@ from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
 from workflow_core.lab.whatif import reprice_experiment, reprice_run, repriceable_nodes
 from workflow_core.page.site import visible_text
 from workflow_core.pricing.book import PriceBook
-from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.templates import load_template
 
-PAGES = {
-    "ana": "<html><body><h1>Hello Ana</h1><p>Bakery tools for small shops in Lisbon.</p>"
-    "<script>var x = 'ignored words here';</script></body></html>",
-    "bo": "<html><body><h1>Hello Bo</h1><p>Fleet software for logistics teams in Oslo.</p></body></html>",
-}
-
-
-def _node(
-    node_id: str, kind: str, model: str | None, tin: int, tout: int, cost: float, t0: float, dur: float
-):
-    return NodeRecord(
-        id=node_id,
-        kind=kind,
-        model=model,
-        status="ok",
-        input_tokens=tin,
-        output_tokens=tout,
-        calls=1 if tin else 0,
-        cost_usd=cost,
-        cost_if_uncached_usd=cost,
-        latency_s=dur,
-        started_at=t0,
-        finished_at=t0 + dur,
-    )
-
-
-def _run(
-    workflow: str, profile: str, k: int, agents: list[tuple[str, int, int, float]], qa: float
-) -> RunRecord:
-    nodes = [_node("visitor", "profile", None, 0, 0, 0.0, 100.0, 0.01)]
-    t = 100.01
-    for node_id, tin, tout, cost in agents:
-        nodes.append(_node(node_id, "agent", "local/qwen2.5-coder-0.5b", tin, tout, cost, t, 2.0))
-        t += 2.0
-    nodes.append(_node("site", "assemble", None, 0, 0, 0.0, t, 0.05))
-    return RunRecord(
-        run_id=f"{workflow}-{profile}",
-        workflow=workflow,
-        profile=profile,
-        started_at=100.0,
-        finished_at=t + 0.05,
-        wall_s=t - 100 + 0.05,
-        critical_path_s=t - 100 + 0.05,
-        status="ok",
-        agent_count=k,
-        nodes=nodes,
-        page_html=PAGES[profile].replace("Hello", f"Hello from {workflow}"),
-        qa_score=qa,
-    )
-
-
-def _experiment() -> Experiment:
-    shapes = {
-        "single": (1, [("web", 3000, 1500, 0.0040)], 0.70),
-        "seed": (3, [("personalizer", 2500, 600, 0.0015), ("developer", 1800, 900, 0.0016)], 0.80),
-        "deep": (
-            6,
-            [
-                ("a", 2500, 400, 0.0012),
-                ("b", 2000, 400, 0.0011),
-                ("c", 2200, 500, 0.0013),
-                ("d", 2000, 800, 0.002),
-            ],
-            0.75,
-        ),
-    }
-    trials = []
-    for name, (k, agents, qa) in shapes.items():
-        for i, profile in enumerate(["ana", "bo"]):
-            scaled = [(n, tin, tout + 50 * i, cost * (1 + 0.05 * i)) for n, tin, tout, cost in agents]
-            run = _run(name, profile, k, scaled, qa + 0.02 * i)
-            trials.append(
-                Trial(
-                    variant=name,
-                    profile=profile,
-                    run=run,
-                    latencies={n.id: n.latency_s for n in run.nodes},
-                    critical_path_s=run.critical_path_s,
-                    wall_s=run.wall_s,
-                )
-            )
-    spec = ExperimentSpec(
-        name="unit", variants=[Variant(name=n, workflow=n) for n in shapes], profiles=["ana", "bo"], repeats=1
-    )
-    return Experiment(
-        experiment_id="exp1",
-        spec=spec,
-        scenario="example",
-        k={n: s[0] for n, s in shapes.items()},
-        workflows={n: n for n in shapes},
-        trials=trials,
-    )
-
 
 def test_summaries_per_variant() -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     by = {s.variant: s for s in exp.summaries()}
     seed = by["seed"]
     assert seed.k == 3 and seed.runs == 2 and seed.failures == 0
@@ -181,7 +84,7 @@ def test_repeat_seed_changes_only_later_repeats() -> None:
 
 
 def test_reprice_matches_hand_calculation_to_the_cent() -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     book = PriceBook()
     big, small = book.unit_prices("openai/gpt-4.1"), book.unit_prices("openai/gpt-4.1-mini")
     assert big is not None and small is not None
@@ -212,7 +115,7 @@ def test_reprice_matches_hand_calculation_to_the_cent() -> None:
 
 
 def test_headline() -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     text = headline(exp.summaries())
     # seed is the cheapest variant with more agents than single.
     s = {v.variant: v for v in exp.summaries()}
@@ -237,7 +140,7 @@ def test_coordination_fit_recovers_m() -> None:
 
 
 def test_coordination_fit_warns_with_few_points() -> None:
-    fit = analyse(_experiment(), PriceBook()).fit  # 6 runs, 3 distinct k: just enough runs
+    fit = analyse(hand_made_experiment(), PriceBook()).fit  # 6 runs, 3 distinct k: just enough runs
     assert 1 < fit.m <= 2 and not math.isnan(fit.r2)
     few = fit_coordination(fit.points[:3])
     assert any("Only 3 runs" in w for w in few.warnings)
@@ -258,12 +161,12 @@ def test_tco_break_even_moves_later_with_engineering_cost() -> None:
     assert never.break_evens[0].month is None and never.break_evens[0].volume is None
     assert cheap.cumulative["seed"][0] == pytest.approx(900 + 100)
     assert len(cheap.table()) == 72
-    assert [v.name for v in tco_variants(_experiment().summaries())] == ["single", "seed", "deep"]
+    assert [v.name for v in tco_variants(hand_made_experiment().summaries())] == ["single", "seed", "deep"]
     assert tco_chart(cheap).data
 
 
 def test_charts_are_figures() -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     analysis = analyse(exp, PriceBook())
     fig = cost_quality(analysis.measured)
     names = {t.name for t in fig.data}
@@ -284,7 +187,7 @@ def test_charts_are_figures() -> None:
 
 def test_store_round_trip(tmp_path) -> None:
     store = Store(tmp_path / "db.sqlite3")
-    exp = _experiment()
+    exp = hand_made_experiment()
     save_experiment(exp, store)
     again = load_experiment("exp1", store)
     assert again.summaries() == exp.summaries()
@@ -292,7 +195,7 @@ def test_store_round_trip(tmp_path) -> None:
 
 
 def test_exports(tmp_path) -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     analysis = analyse(exp, PriceBook(), {"*": "openai/gpt-4.1-mini"}, TcoInputs())
     html = report_html(analysis)
     assert html.count("<script") >= 5
@@ -310,7 +213,7 @@ def test_exports(tmp_path) -> None:
 
 
 def test_the_analysis_picks_standouts_and_fits_on_the_costs_it_names() -> None:
-    exp = _experiment()
+    exp = hand_made_experiment()
     measured = analyse(exp, PriceBook(), tco_inputs=TcoInputs())
     assert measured.whatif is None and measured.priced is measured.measured
     assert measured.cheapest is not None and measured.cheapest.variant == "seed"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import assert_renders_offline
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.experiment import (
@@ -155,8 +156,6 @@ def test_compare_cli_writes_report_csv_and_json(
     assert "plotly" in html and "<script src=" not in html
     assert len(list((out / "pages").glob("*.html"))) == 8
     if Path("/usr/bin/chromium").exists():
-        from test_compare_export_browser import assert_renders_offline
-
         assert_renders_offline(out / "report.html")
 
 

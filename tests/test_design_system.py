@@ -2,90 +2,10 @@ import json
 
 from lxml import etree
 
-from workflow_core.page.artist import vector_svg
+from tests.helpers import COMPANY, SPEC, VISUALS, images, realistic_page
 from workflow_core.page.colour import DEFAULT_PALETTE, contrast_ratio, palette_hex
-from workflow_core.page.design_system import page_colours, render_page
-from workflow_core.page.site import data_uri
+from workflow_core.page.design_system import page_colours
 from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec, validate_page_spec
-
-PALETTE = {
-    "primary": "#0b6e4f",
-    "secondary": "#3aa27a",
-    "accent": "#f2b134",
-    "background": "#fbfaf6",
-    "text": "#1b2420",
-}
-COMPANY = {
-    "name": "Fieldline Logistics",
-    "tagline": "Farm-to-market freight",
-    "email": "hello@fieldline.example",
-    "phone": "+44 20 7946 0000",
-    "address": "12 Harbour Road, Leeds",
-    "fonts": {"heading": "Inter", "body": "Inter"},
-}
-VISUALS = {
-    "Harvest route map": "A truck following an optimised route between fields and the depot",
-    "Cold chain sensors": "IoT temperature sensors in a refrigerated trailer",
-    "Spoilage dashboard": "A chart dashboard showing delivery times and spoilage",
-}
-SPEC = {
-    "headline": "Get every harvest to market fresh, Maria",
-    "subheadline": "Route planning and cold-chain monitoring for agriculture businesses in Yorkshire.",
-    "hero_image": "harvest route map",
-    "cta_text": "Book a route review",
-    "intro": "Green Acre Farms moves 40 tonnes of soft fruit a week. We plan routes and watch temperatures.",
-    "offerings": [
-        {
-            "title": "Harvest route planning",
-            "text": "Daily routes that cut empty miles.",
-            "image": "Harvest route map",
-        },
-        {
-            "title": "Cold chain monitoring",
-            "text": "Sensors alert you when a load warms.",
-            "image": "cold-chain-sensors",
-        },
-        {"title": "Spoilage analytics", "text": "Spoilage by route and crop.", "image": "Spoilage Dashboard"},
-    ],
-    "pain_points": [
-        {"title": "Fruit spoiling in transit", "text": "Soft fruit loses value with every warm hour."},
-        {"title": "Rising fuel costs", "text": "Empty return trips eat into thin margins."},
-    ],
-    "testimonial_intro": "Growers across the north already trust Fieldline with their harvest.",
-    "closing_headline": "Ready for a fresher harvest season, Maria?",
-    "closing_text": "Tell us about your fields and we will map your first route for free.",
-}
-TESTIMONIALS = [
-    {
-        "quote": "Our spoilage dropped by a third.",
-        "author": "Tom Hughes",
-        "role": "Ops lead",
-        "company": "Dale Berries",
-    },
-    {"quote": "They plan routes better than we did.", "name": "Priya Shah", "company": "Shah Orchards"},
-]
-LOGO = data_uri(
-    "image/svg+xml",
-    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 4'><rect width='4' height='4'/></svg>",
-)
-
-
-def images() -> dict[str, str]:
-    return {label: data_uri("image/svg+xml", vector_svg(label, d, PALETTE)) for label, d in VISUALS.items()}
-
-
-def realistic_page(spec: dict | None = None, **overrides) -> str:
-    kwargs = dict(
-        company=COMPANY,
-        palette=PALETTE,
-        logo_data_uri=LOGO,
-        images=images(),
-        testimonials=TESTIMONIALS,
-        profile_name="Maria Lopez",
-        image_descriptions=VISUALS,
-    )
-    kwargs.update(overrides)
-    return render_page(spec if spec is not None else SPEC, **kwargs)
 
 
 def _walk_schema(node: dict) -> list[dict]:

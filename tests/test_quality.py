@@ -1,6 +1,6 @@
 import pytest
-from test_design_system import COMPANY, realistic_page
 
+from tests.helpers import COMPANY, realistic_page
 from workflow_core.page.checks.guidelines import parse_guideline_rules
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules

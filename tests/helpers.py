@@ -1,0 +1,230 @@
+"""Test data and checks shared by several test modules (import as `tests.helpers`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Trial, Variant
+from workflow_core.page.artist import vector_svg
+from workflow_core.page.design_system import render_page
+from workflow_core.page.site import data_uri
+from workflow_core.run.records import NodeRecord, RunRecord
+
+CHROMIUM = "/usr/bin/chromium"
+
+# ---------------------------------------------------------------- hand-made run records and an experiment
+
+PAGES = {
+    "ana": "<html><body><h1>Hello Ana</h1><p>Bakery tools for small shops in Lisbon.</p>"
+    "<script>var x = 'ignored words here';</script></body></html>",
+    "bo": "<html><body><h1>Hello Bo</h1><p>Fleet software for logistics teams in Oslo.</p></body></html>",
+}
+
+
+def record_node(
+    node_id: str, kind: str, model: str | None, tin: int, tout: int, cost: float, t0: float, dur: float
+) -> NodeRecord:
+    return NodeRecord(
+        id=node_id,
+        kind=kind,
+        model=model,
+        status="ok",
+        input_tokens=tin,
+        output_tokens=tout,
+        calls=1 if tin else 0,
+        cost_usd=cost,
+        cost_if_uncached_usd=cost,
+        latency_s=dur,
+        started_at=t0,
+        finished_at=t0 + dur,
+    )
+
+
+def record_run(
+    workflow: str, profile: str, k: int, agents: list[tuple[str, int, int, float]], qa: float
+) -> RunRecord:
+    nodes = [record_node("visitor", "profile", None, 0, 0, 0.0, 100.0, 0.01)]
+    t = 100.01
+    for node_id, tin, tout, cost in agents:
+        nodes.append(record_node(node_id, "agent", "local/qwen2.5-coder-0.5b", tin, tout, cost, t, 2.0))
+        t += 2.0
+    nodes.append(record_node("site", "assemble", None, 0, 0, 0.0, t, 0.05))
+    return RunRecord(
+        run_id=f"{workflow}-{profile}",
+        workflow=workflow,
+        profile=profile,
+        started_at=100.0,
+        finished_at=t + 0.05,
+        wall_s=t - 100 + 0.05,
+        critical_path_s=t - 100 + 0.05,
+        status="ok",
+        agent_count=k,
+        nodes=nodes,
+        page_html=PAGES[profile].replace("Hello", f"Hello from {workflow}"),
+        qa_score=qa,
+    )
+
+
+def hand_made_experiment() -> Experiment:
+    """Three variants (k = 1, 3, 6) on two profiles, one trial each, from hand-made run records."""
+    shapes = {
+        "single": (1, [("web", 3000, 1500, 0.0040)], 0.70),
+        "seed": (3, [("personalizer", 2500, 600, 0.0015), ("developer", 1800, 900, 0.0016)], 0.80),
+        "deep": (
+            6,
+            [
+                ("a", 2500, 400, 0.0012),
+                ("b", 2000, 400, 0.0011),
+                ("c", 2200, 500, 0.0013),
+                ("d", 2000, 800, 0.002),
+            ],
+            0.75,
+        ),
+    }
+    trials = []
+    for name, (k, agents, qa) in shapes.items():
+        for i, profile in enumerate(["ana", "bo"]):
+            scaled = [(n, tin, tout + 50 * i, cost * (1 + 0.05 * i)) for n, tin, tout, cost in agents]
+            run = record_run(name, profile, k, scaled, qa + 0.02 * i)
+            trials.append(
+                Trial(
+                    variant=name,
+                    profile=profile,
+                    run=run,
+                    latencies={n.id: n.latency_s for n in run.nodes},
+                    critical_path_s=run.critical_path_s,
+                    wall_s=run.wall_s,
+                )
+            )
+    spec = ExperimentSpec(
+        name="unit", variants=[Variant(name=n, workflow=n) for n in shapes], profiles=["ana", "bo"], repeats=1
+    )
+    return Experiment(
+        experiment_id="exp1",
+        spec=spec,
+        scenario="example",
+        k={n: s[0] for n, s in shapes.items()},
+        workflows={n: n for n in shapes},
+        trials=trials,
+    )
+
+
+# ---------------------------------------------------------------- a realistic generated page
+
+PALETTE = {
+    "primary": "#0b6e4f",
+    "secondary": "#3aa27a",
+    "accent": "#f2b134",
+    "background": "#fbfaf6",
+    "text": "#1b2420",
+}
+COMPANY = {
+    "name": "Fieldline Logistics",
+    "tagline": "Farm-to-market freight",
+    "email": "hello@fieldline.example",
+    "phone": "+44 20 7946 0000",
+    "address": "12 Harbour Road, Leeds",
+    "fonts": {"heading": "Inter", "body": "Inter"},
+}
+VISUALS = {
+    "Harvest route map": "A truck following an optimised route between fields and the depot",
+    "Cold chain sensors": "IoT temperature sensors in a refrigerated trailer",
+    "Spoilage dashboard": "A chart dashboard showing delivery times and spoilage",
+}
+SPEC = {
+    "headline": "Get every harvest to market fresh, Maria",
+    "subheadline": "Route planning and cold-chain monitoring for agriculture businesses in Yorkshire.",
+    "hero_image": "harvest route map",
+    "cta_text": "Book a route review",
+    "intro": "Green Acre Farms moves 40 tonnes of soft fruit a week. We plan routes and watch temperatures.",
+    "offerings": [
+        {
+            "title": "Harvest route planning",
+            "text": "Daily routes that cut empty miles.",
+            "image": "Harvest route map",
+        },
+        {
+            "title": "Cold chain monitoring",
+            "text": "Sensors alert you when a load warms.",
+            "image": "cold-chain-sensors",
+        },
+        {"title": "Spoilage analytics", "text": "Spoilage by route and crop.", "image": "Spoilage Dashboard"},
+    ],
+    "pain_points": [
+        {"title": "Fruit spoiling in transit", "text": "Soft fruit loses value with every warm hour."},
+        {"title": "Rising fuel costs", "text": "Empty return trips eat into thin margins."},
+    ],
+    "testimonial_intro": "Growers across the north already trust Fieldline with their harvest.",
+    "closing_headline": "Ready for a fresher harvest season, Maria?",
+    "closing_text": "Tell us about your fields and we will map your first route for free.",
+}
+TESTIMONIALS = [
+    {
+        "quote": "Our spoilage dropped by a third.",
+        "author": "Tom Hughes",
+        "role": "Ops lead",
+        "company": "Dale Berries",
+    },
+    {"quote": "They plan routes better than we did.", "name": "Priya Shah", "company": "Shah Orchards"},
+]
+LOGO = data_uri(
+    "image/svg+xml",
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 4'><rect width='4' height='4'/></svg>",
+)
+
+
+def images() -> dict[str, str]:
+    return {label: data_uri("image/svg+xml", vector_svg(label, d, PALETTE)) for label, d in VISUALS.items()}
+
+
+def realistic_page(spec: dict | None = None, **overrides) -> str:
+    kwargs = dict(
+        company=COMPANY,
+        palette=PALETTE,
+        logo_data_uri=LOGO,
+        images=images(),
+        testimonials=TESTIMONIALS,
+        profile_name="Maria Lopez",
+        image_descriptions=VISUALS,
+    )
+    kwargs.update(overrides)
+    return render_page(spec if spec is not None else SPEC, **kwargs)
+
+
+# ---------------------------------------------------------------- the exported report in a browser
+
+
+def assert_renders_offline(report: Path, min_charts: int = 6) -> None:
+    """Open `report` in headless Chromium (offline): the plotly charts draw, no script fails, and no request
+    leaves the file (or 127.0.0.1)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    requests: list[str] = []
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(offline=True)
+            page = context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report.as_uri())
+            page.wait_for_selector(".plotly svg.main-svg", timeout=20_000)
+            charts = page.locator(".js-plotly-plot").count()
+            svgs = page.locator(".plotly svg.main-svg").count()
+            points = page.locator(".plotly .scatterlayer .point").count()
+            bars = page.locator(".plotly .barlayer .point").count()
+        finally:
+            browser.close()
+    assert charts >= min_charts
+    assert svgs >= charts
+    assert points > 0 and bars > 0
+    assert not errors, errors
+    leaving = [
+        u for u in requests if not u.startswith(("file:", "about:", "data:", "blob:", "http://127.0.0.1"))
+    ]
+    assert not leaving, leaving
