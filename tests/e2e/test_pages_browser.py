@@ -62,6 +62,8 @@ def test_a_deep_link_on_a_fresh_server_shows_the_apps_navigation(
         assert "Decompose Studio" in page.title()
         expect(page.get_by_role("dialog")).to_have_count(0)
         assert page.url.endswith("/compare")
+        for width in WIDTHS:
+            shot(page, "cold-deep-link-compare", width=width)
         # What the user types on that first page survives the next run, which goes through app.py.
         name = page.locator(".st-key-lab_name input")
         name.fill("cold start")
