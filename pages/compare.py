@@ -1,6 +1,10 @@
 """Compare: the decomposition lab. Run variants × profiles × repeats in the background, then compare cost,
 latency and quality per variant, re-price under other models, fit the coordination overhead, find the TCO
-break-even and export the lot."""
+break-even and export the lot.
+
+Over 400 lines because the screen is long, not because it computes: it reads top to bottom as the screen
+(setup form, live progress, eight result tabs). Every number comes from one `workflow_core.lab.analysis`
+computed once per view (cached in `studio/lab.py`); this module only lays it out."""
 
 from __future__ import annotations
 

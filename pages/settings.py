@@ -9,7 +9,8 @@ import streamlit as st
 from studio import services, ui
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import LOCAL_USD_PER_HOUR_DEFAULT, ModelPrice, local_speed
-from workflow_core.providers.registry import ProviderRegistry, default_config_path
+from workflow_core.providers.config import default_config_path
+from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.providers.weights import LOCAL_MODELS, weights_status
 from workflow_core.workspace import save_settings, settings_path
 

@@ -10,9 +10,9 @@ import streamlit as st
 from studio import ui
 from workflow_core.page.assets import run_zip
 from workflow_core.page.site import sandboxed_preview
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.background import BackgroundRun, RunProgress
 from workflow_core.run.charts import critical_nodes, dag_figure, node_rows, timeline_figure
-from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.run.report import run_report
 from workflow_core.workflow.spec import Workflow
 

@@ -12,7 +12,8 @@ import streamlit as st
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
-from workflow_core.providers.registry import ProviderRegistry, default_config_path, load_providers_file
+from workflow_core.providers.config import default_config_path, load_providers_file
+from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store, default_db_path
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario

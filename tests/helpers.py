@@ -10,7 +10,7 @@ from workflow_core.lab.experiment import Experiment, ExperimentSpec, Trial, Vari
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio import services
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.testing.fake_server import FakeOpenAIServer
 from workflow_core.workflow.spec import Edge, dump_workflow, parse_workflow

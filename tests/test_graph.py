@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from workflow_core.run.records import NodeRecord
+from workflow_core.records import NodeRecord
 from workflow_core.scenario import INPUT_NAMES
 from workflow_core.workflow.graph import available_variables, critical_path, topological_layers, validate
 from workflow_core.workflow.spec import parse_workflow

@@ -5,7 +5,7 @@ from workflow_core.page.checks.guidelines import parse_guideline_rules
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules
 from workflow_core.page.quality import check_page
-from workflow_core.run.records import Passage
+from workflow_core.records import Passage
 
 DESIGN_STEPS = [
     "Header with logo and navigation",

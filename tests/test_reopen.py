@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.reopen import workflow_of_run
 from workflow_core.run.store import Store
 from workflow_core.workflow.spec import Workflow, dump_workflow

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from workflow_core.records import RunRecord
     from workflow_core.run.inputs import RunInputs
-    from workflow_core.run.records import RunRecord
     from workflow_core.workflow.spec import Workflow
 
 

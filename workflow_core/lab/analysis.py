@@ -24,7 +24,7 @@ from workflow_core.lab.tables import node_breakdown, trial_table
 from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
-from workflow_core.run.records import RunRecord
+from workflow_core.records import RunRecord
 
 CostBasis = Literal["measured", "what-if"]
 

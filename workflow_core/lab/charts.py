@@ -10,7 +10,7 @@ from workflow_core.lab.analysis import Costing, TimelineRun
 from workflow_core.lab.coordination import CoordinationFit
 from workflow_core.lab.experiment import NodeSummary, VariantSummary
 from workflow_core.lab.tco import TcoResult
-from workflow_core.run.records import RunRecord
+from workflow_core.records import RunRecord
 
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 420}
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.similarity import distinctiveness
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import critical_path
 from workflow_core.workflow.spec import Workflow, parse_workflow

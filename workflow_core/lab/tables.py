@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflow_core.lab.experiment import Experiment, NodeSummary, mean
-from workflow_core.run.records import NodeRecord
+from workflow_core.records import NodeRecord
 
 
 def node_breakdown(experiment: Experiment) -> list[NodeSummary]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from workflow_core.lab.experiment import Experiment, VariantSummary, summarise_variant
 from workflow_core.pricing.book import PriceBook
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 
 ModelMap = dict[str, str]
 

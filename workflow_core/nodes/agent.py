@@ -8,8 +8,8 @@ import contextlib
 from workflow_core.errors import DecomposeError, OutputParseError
 from workflow_core.nodes.common import call_params, chat_request, render_messages, visual_elements
 from workflow_core.nodes.outputs import check_schema, for_provider, output_schema, parse_output
+from workflow_core.records import NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
-from workflow_core.run.records import NodeRecord
 from workflow_core.workflow.kinds import NodeKind, register
 
 

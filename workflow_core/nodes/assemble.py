@@ -4,8 +4,8 @@ artist's images inlined."""
 from __future__ import annotations
 
 from workflow_core.nodes.common import build_page, page_source
+from workflow_core.records import NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
-from workflow_core.run.records import NodeRecord
 from workflow_core.workflow.kinds import NodeKind, register
 
 

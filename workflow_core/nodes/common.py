@@ -11,8 +11,8 @@ from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
+from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext
-from workflow_core.run.records import NodeRecord, Passage
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
 

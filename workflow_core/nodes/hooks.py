@@ -4,8 +4,8 @@ typed outputs (the automatic checks run when no QA node did), then the run is sa
 from __future__ import annotations
 
 from workflow_core.nodes.qa import automatic_qa
+from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
-from workflow_core.run.records import RunRecord
 from workflow_core.run.store import Store
 
 

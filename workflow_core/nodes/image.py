@@ -12,8 +12,8 @@ from workflow_core.nodes.common import call_params, chat_request, visual_element
 from workflow_core.page.artist import svg_from_model_text, vector_svg
 from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.providers.base import ImageProvider
+from workflow_core.records import Image, NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
-from workflow_core.run.records import Image, NodeRecord
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.templating import render
 

@@ -17,9 +17,9 @@ from workflow_core.nodes.common import (
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.page.quality import QAReport, check_page
+from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import NodeRecord, Passage, QAVerdict
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render

@@ -12,8 +12,8 @@ from typing import Any
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import estimate_tokens
 from workflow_core.providers.base import EmbeddingProvider
+from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext, Prepared
-from workflow_core.run.records import NodeRecord, Passage
 from workflow_core.scenario import Scenario
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.workflow.kinds import NodeKind, register

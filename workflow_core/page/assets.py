@@ -14,7 +14,7 @@ from workflow_core.page.site import (
     reference_slug,
     serialize_html,
 )
-from workflow_core.run.records import RunRecord
+from workflow_core.records import RunRecord
 
 
 def _images(html: str) -> tuple[etree._ElementTree, list[etree._Element]]:

@@ -18,7 +18,7 @@ from workflow_core.page.checks.common import Check, load_page
 from workflow_core.page.checks.guidelines import check_guidelines
 from workflow_core.page.checks.personalisation import check_personalisation
 from workflow_core.page.checks.structure import check_parse, check_sections
-from workflow_core.run.records import Passage, QAFinding
+from workflow_core.records import Passage, QAFinding
 
 # How much each category counts towards the overall score.
 CATEGORY_WEIGHTS: dict[str, float] = {

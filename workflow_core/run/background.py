@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass, field
 
 from workflow_core.errors import DecomposeError
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.context import RunEvent
 from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.secrets import redact
 from workflow_core.workflow.spec import Workflow
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from workflow_core.run.records import NodeRecord
+from workflow_core.records import NodeRecord
 from workflow_core.workflow.graph import critical_path, to_digraph
 from workflow_core.workflow.layout import auto_layout
 from workflow_core.workflow.spec import Workflow

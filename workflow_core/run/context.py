@@ -15,8 +15,8 @@ from workflow_core.errors import ProviderError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.base import ChatRequest, ChatResult
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import NodeRecord, RunRecord
 from workflow_core.workflow.graph import WorkflowGraph
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import NodeOutput

@@ -21,11 +21,11 @@ from types import TracebackType
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.context import EventSink, NodeContext, RetryPolicy, RunEvent, cache_key
 from workflow_core.run.estimate import RunEstimate, estimate_run
 from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.secrets import redact
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph

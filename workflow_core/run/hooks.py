@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from workflow_core.records import RunRecord
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.records import RunRecord
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import WorkflowGraph
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflow_core.errors import WorkflowError
-from workflow_core.run.records import RunRecord
+from workflow_core.records import RunRecord
 from workflow_core.workflow.spec import Node, Workflow, parse_workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow_core.run.records import RunRecord
+from workflow_core.records import RunRecord
 from workflow_core.workflow.kinds import kinds
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from workflow_core.errors import DecomposeError
-from workflow_core.run.records import NodeRecord, RunRecord
+from workflow_core.records import NodeRecord, RunRecord
 
 _MIGRATIONS: list[str] = [
     """

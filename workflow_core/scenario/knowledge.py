@@ -13,7 +13,7 @@ from typing import Any
 import bm25s
 from bm25s.stopwords import STOPWORDS_EN
 
-from workflow_core.run.records import Passage
+from workflow_core.records import Passage
 from workflow_core.scenario.model import Document, Scenario
 
 Embedder = Callable[[list[str]], Awaitable[Sequence[Sequence[float]]]]

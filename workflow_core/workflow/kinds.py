@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from workflow_core.records import NodeRecord
     from workflow_core.run.context import NodeContext, Prepared
-    from workflow_core.run.records import NodeRecord
     from workflow_core.workflow.spec import Node
 
 Executor = Callable[["NodeContext"], Awaitable["Prepared"]]

@@ -8,7 +8,7 @@ from typing import Any
 
 from workflow_core.page.css import CssRule, parse_css_rules
 from workflow_core.page.site import parse_html, visible_text_of
-from workflow_core.run.records import QAFinding
+from workflow_core.records import QAFinding
 
 
 @dataclass

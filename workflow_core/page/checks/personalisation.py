@@ -7,7 +7,7 @@ from typing import Any
 
 from workflow_core.page.checks.common import Check, LoadedPage
 from workflow_core.page.words import content_words
-from workflow_core.run.records import Passage
+from workflow_core.records import Passage
 
 PROFILE_FIELDS = (
     "name",
