@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -148,25 +149,33 @@ class Engine:
         emit: EventSink,
         cancel: asyncio.Event,
     ) -> None:
-        """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel."""
+        """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel.
+        Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size."""
         tasks: dict[str, asyncio.Task[None]] = {}
+        running: dict[asyncio.Task[None], str] = {}
         done: set[str] = set()
+        waiting = {n: len(graph.parents[n]) for n in graph.order}
+        ready = deque(n for n in graph.order if waiting[n] == 0)
         cancel_wait = asyncio.ensure_future(cancel.wait())
+
+        def settle(node_id: str) -> None:
+            done.add(node_id)
+            for child in graph.children[node_id]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
 
         def close(node_id: str, status: NodeStatus, error: str) -> None:
             rec = records[node_id]
             rec.status, rec.error = status, error
-            done.add(node_id)
+            settle(node_id)
             emit(RunEvent("node_finished", run_id, node_id=node_id, record=rec))
 
         try:
             while len(done) < len(graph.order):
-                for node_id in graph.order:
-                    if node_id in done or node_id in tasks:
-                        continue
+                while ready:
+                    node_id = ready.popleft()
                     parents = graph.parents[node_id]
-                    if not all(p in done for p in parents):
-                        continue
                     bad = [p for p in parents if records[p].status != "ok"]
                     if cancel.is_set():
                         close(node_id, "cancelled", "cancelled by the user")
@@ -174,7 +183,7 @@ class Engine:
                         close(node_id, "skipped", f"skipped because upstream node '{bad[0]}' did not finish")
                     else:
                         ctx = NodeContext(
-                            node=graph.workflow.node(node_id),
+                            node=graph.nodes[node_id],
                             graph=graph,
                             inputs=inputs,
                             upstream={a: records[a] for a in graph.ancestors[node_id]},
@@ -184,18 +193,18 @@ class Engine:
                             run_id=run_id,
                             retry=self.retry,
                         )
-                        tasks[node_id] = asyncio.create_task(self._run_node(ctx, records[node_id]))
-                pending = [t for nid, t in tasks.items() if nid not in done]
-                if not pending:
+                        task = asyncio.create_task(self._run_node(ctx, records[node_id]))
+                        tasks[node_id] = task
+                        running[task] = node_id
+                if not running:
                     continue
-                finished, _ = await asyncio.wait([*pending, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
+                finished, _ = await asyncio.wait([*running, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
                 if cancel_wait in finished and cancel.is_set():
-                    for t in pending:
+                    for t in running:
                         t.cancel()
-                    await asyncio.gather(*pending, return_exceptions=True)
-                for nid, t in tasks.items():
-                    if nid not in done and t.done():
-                        done.add(nid)
+                    await asyncio.gather(*running, return_exceptions=True)
+                for t in [t for t in running if t.done()]:
+                    settle(running.pop(t))
         finally:
             cancel_wait.cancel()
             # If run() itself is cancelled from outside, no node task may outlive it.

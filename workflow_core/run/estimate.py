@@ -13,7 +13,7 @@ from workflow_core.run.store import Store
 from workflow_core.workflow.graph import WorkflowGraph
 from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import Node, Workflow
-from workflow_core.workflow.templating import NodeOutput, render
+from workflow_core.workflow.templating import NodeOutput, TemplateError, render, variables_of
 
 
 class _Filler:
@@ -78,6 +78,13 @@ def _handoff_tokens(node: Node, out_tokens: dict[str, int], variables: Mapping[s
     return handoff(node, variables) if handoff is not None else 200
 
 
+def _names(template: str) -> frozenset[str]:
+    try:
+        return variables_of(template) if template else frozenset()
+    except TemplateError:
+        return frozenset()
+
+
 def estimate_run(
     workflow: Workflow,
     inputs: RunInputs,
@@ -93,12 +100,18 @@ def estimate_run(
     estimates: dict[str, NodeEstimate] = {}
     latency: dict[str, float] = {}
     for node_id in graph.order:
-        node = workflow.node(node_id)
+        node = graph.nodes[node_id]
         upstream = graph.ancestors[node_id]
         if node.is_llm and node.model:
             variables: dict[str, Any] = dict(inputs.variables)
+            # Stand-ins only for the upstream outputs the prompts name (a stand-in for every ancestor of
+            # every node made a long chain's estimate quadratic).
+            named = _names(node.system) | _names(node.prompt)
             for a in upstream:
-                variables[a] = _FillerOutput(_handoff_tokens(workflow.node(a), out_tokens, inputs.variables))
+                if a in named:
+                    variables[a] = _FillerOutput(
+                        _handoff_tokens(graph.nodes[a], out_tokens, inputs.variables)
+                    )
             try:
                 text = (render(node.system, variables) if node.system else "") + render(
                     node.prompt, variables

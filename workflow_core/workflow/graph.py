@@ -10,7 +10,7 @@ import networkx as nx
 
 from workflow_core.errors import Problem, WorkflowError
 from workflow_core.workflow.kinds import kind_of
-from workflow_core.workflow.spec import NODE_ID_PATTERN, Workflow
+from workflow_core.workflow.spec import NODE_ID_PATTERN, Node, Workflow
 from workflow_core.workflow.templating import TemplateError, environment, variables_of
 
 ModelCheck = Callable[[str], str | None]
@@ -170,9 +170,11 @@ class WorkflowGraph:
 
     def __init__(self, workflow: Workflow, digraph: nx.DiGraph | None = None) -> None:
         self.workflow = workflow
+        self.nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self.digraph = digraph if digraph is not None else to_digraph(workflow)
         self.order: list[str] = list(nx.topological_sort(self.digraph))
         self.parents: dict[str, list[str]] = {n: list(self.digraph.predecessors(n)) for n in self.order}
+        self.children: dict[str, list[str]] = {n: list(self.digraph.successors(n)) for n in self.order}
         position = {n: i for i, n in enumerate(self.order)}
         seen: dict[str, set[str]] = {}
         self.ancestors: dict[str, list[str]] = {}
