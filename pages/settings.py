@@ -19,11 +19,8 @@ def _check(name: str) -> tuple[bool, str]:
     """Contact one provider with a registry of its own (its HTTP clients live and die in this call)."""
 
     async def go() -> tuple[bool, str]:
-        registry = ProviderRegistry.from_environment()
-        try:
+        async with ProviderRegistry.from_environment() as registry:
             return await registry.check_connectivity(name)
-        finally:
-            await registry.aclose()
 
     return asyncio.run(go())
 

@@ -228,3 +228,46 @@ def assert_renders_offline(report: Path, min_charts: int = 6) -> None:
         u for u in requests if not u.startswith(("file:", "about:", "data:", "blob:", "http://127.0.0.1"))
     ]
     assert not leaving, leaving
+
+
+# ---------------------------------------------------------------- a knowledge base as people export it
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def bedrock_knowledge_base(root: Path) -> None:
+    """A knowledge base as people export it from Amazon Bedrock and zip it on a Mac or Windows."""
+    _write(root, "company.json", '{"name": "Acme"}')
+    (root / "knowledge").mkdir(parents=True, exist_ok=True)
+    (root / "knowledge" / "crlf.txt").write_bytes(b"line one\r\nline two\r\n")
+    (root / "knowledge" / "cr.md").write_bytes(b"old mac\rline")
+    _write(root, "knowledge/crlf.txt.metadata.json", '{"metadataAttributes": {"industry": "mining"}}')
+    _write(root, "knowledge/stem.txt", "named by stem")
+    _write(root, "knowledge/stem.metadata.json", '{"metadataAttributes": {"industry": "logistics"}}')
+    _write(root, "knowledge/twin.txt", "a")
+    _write(root, "knowledge/twin.md", "b")
+    _write(root, "knowledge/twin.metadata.json", '{"metadataAttributes": {"industry": "x"}}')  # ambiguous
+    _write(root, "knowledge/space.txt", "c")
+    _write(root, "knowledge/space.txt .metadata.json", '{"metadataAttributes": {"industry": "y"}}')
+    _write(root, "knowledge/.DS_Store", "junk")
+    _write(root, "knowledge/._crlf.txt", "appledouble")
+    _write(root, "knowledge/Thumbs.db", "junk")
+    _write(root, "__MACOSX/knowledge/._stem.txt", "junk")
+
+
+def bedrock_zip(folder: Path) -> bytes:
+    """`bedrock_knowledge_base` written to `folder` and zipped under `kb/`, as a Mac user would send it."""
+    import io
+    import zipfile
+
+    bedrock_knowledge_base(folder)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                z.write(p, "kb/" + p.relative_to(folder).as_posix())
+    return buf.getvalue()

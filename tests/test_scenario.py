@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import bedrock_knowledge_base, bedrock_zip
 from workflow_core.errors import ScenarioError
 from workflow_core.scenario import (
     INPUT_NAMES,
@@ -291,28 +292,8 @@ def test_import_zip_rejects_traversal_and_junk(tmp_path: Path) -> None:
         import_scenario_zip(make_zip({"readme.txt": "hi"}), tmp_path / "d3")
 
 
-def _bedrock_kb(root: Path) -> None:
-    """A knowledge base as people export it from Amazon Bedrock and zip it on a Mac or Windows."""
-    write(root, "company.json", '{"name": "Acme"}')
-    (root / "knowledge").mkdir(parents=True, exist_ok=True)
-    (root / "knowledge" / "crlf.txt").write_bytes(b"line one\r\nline two\r\n")
-    (root / "knowledge" / "cr.md").write_bytes(b"old mac\rline")
-    write(root, "knowledge/crlf.txt.metadata.json", '{"metadataAttributes": {"industry": "mining"}}')
-    write(root, "knowledge/stem.txt", "named by stem")
-    write(root, "knowledge/stem.metadata.json", '{"metadataAttributes": {"industry": "logistics"}}')
-    write(root, "knowledge/twin.txt", "a")
-    write(root, "knowledge/twin.md", "b")
-    write(root, "knowledge/twin.metadata.json", '{"metadataAttributes": {"industry": "x"}}')  # ambiguous
-    write(root, "knowledge/space.txt", "c")
-    write(root, "knowledge/space.txt .metadata.json", '{"metadataAttributes": {"industry": "y"}}')
-    write(root, "knowledge/.DS_Store", "junk")
-    write(root, "knowledge/._crlf.txt", "appledouble")
-    write(root, "knowledge/Thumbs.db", "junk")
-    write(root, "__MACOSX/knowledge/._stem.txt", "junk")
-
-
 def test_a_bedrock_style_knowledge_base_loads_with_warnings_for_what_it_skips(tmp_path: Path) -> None:
-    _bedrock_kb(tmp_path)
+    bedrock_knowledge_base(tmp_path)
     s = load_scenario(tmp_path)
     docs = {d.name: d for d in s.documents}
     assert set(docs) == {"crlf.txt", "cr.md", "stem.txt", "twin.txt", "twin.md", "space.txt"}
@@ -328,14 +309,7 @@ def test_a_bedrock_style_knowledge_base_loads_with_warnings_for_what_it_skips(tm
 
 
 def test_a_zipped_bedrock_knowledge_base_imports_without_the_os_junk(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    _bedrock_kb(src)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for p in sorted(src.rglob("*")):
-            if p.is_file():
-                z.write(p, "kb/" + p.relative_to(src).as_posix())
-    root = import_scenario_zip(buf.getvalue(), tmp_path / "imported")
+    root = import_scenario_zip(bedrock_zip(tmp_path / "src"), tmp_path / "imported")
     assert not list(root.rglob(".DS_Store")) and not (tmp_path / "imported" / "kb" / "__MACOSX").exists()
     assert len(load_scenario(root).documents) == 6
 

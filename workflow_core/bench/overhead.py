@@ -90,14 +90,14 @@ def _contenders(shape: Shape, base_url: str, store_dir: Path, use_cache: bool) -
         registry = ProviderRegistry()
         registry.add(OpenAICompatProvider(PROVIDER, base_url, None), models=[MODEL])
         store = Store(store_dir / f"{shape.name}-{round_}.sqlite3")
+        engine = Engine(
+            registry, prices=PriceBook(), store=store, use_cache=use_cache, hooks=standard_hooks(store)
+        )
         try:
-            engine = Engine(
-                registry, prices=PriceBook(), store=store, use_cache=use_cache, hooks=standard_hooks(store)
-            )
-            with _Clock() as clock:
-                run = await engine.run(workflow)
+            async with engine:
+                with _Clock() as clock:
+                    run = await engine.run(workflow)
         finally:
-            await registry.aclose()
             store.close()
         if run.status != "ok":
             errors = "; ".join(f"{n.id}: {n.error}" for n in run.nodes if n.error)

@@ -195,10 +195,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.check:
 
         async def check() -> None:
-            for cfg in registry.provider_configs():
-                ok, message = await registry.check_connectivity(cfg["name"])
-                print(f"{cfg['name']:<12} {'reachable' if ok else 'UNREACHABLE'}: {message}")
-            await registry.aclose()
+            async with registry:
+                for cfg in registry.provider_configs():
+                    ok, message = await registry.check_connectivity(cfg["name"])
+                    print(f"{cfg['name']:<12} {'reachable' if ok else 'UNREACHABLE'}: {message}")
 
         asyncio.run(check())
     return 0

@@ -368,3 +368,10 @@ class ProviderRegistry:
         """Close every provider's HTTP clients (local model servers stay up for the process)."""
         for provider in self._providers.values():
             await provider.aclose()
+
+    async def __aenter__(self) -> ProviderRegistry:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """`async with` owns the providers' HTTP clients, as an httpx client owns its transports."""
+        await self.aclose()
