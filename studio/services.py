@@ -15,7 +15,7 @@ from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.config import default_config_path, load_providers_file
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run.engine import Engine
-from workflow_core.run.store import Store, default_db_path
+from workflow_core.run.store import Store, StoreError, default_db_path
 from workflow_core.scenario import INPUT_NAMES, Scenario, load_scenario
 from workflow_core.workflow.spec import Workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
@@ -151,8 +151,15 @@ def _store(path: str) -> Store:
 def store() -> Store:
     """The run store at $DECOMPOSE_DB (else the user data dir): one connection per database for the whole app
     process, shared by every session and page (Store serialises access itself). A store dropped from the cache
-    closes its connection when the last page holding it lets go."""
-    return _store(str(default_db_path()))
+    closes its connection when the last page holding it lets go. A database that cannot be used (a folder,
+    another program's file, a truncated one) is a message on the page, and the page stops there."""
+    try:
+        return _store(str(default_db_path()))
+    except StoreError as exc:
+        from studio import ui
+
+        ui.show_error(exc, "The run database cannot be used")
+        st.stop()
 
 
 def engine() -> Engine:

@@ -329,3 +329,15 @@ def test_the_app_keeps_one_store_per_database(tmp_path: Path, monkeypatch: pytes
     other = services.store()
     assert other is not first and other.path == tmp_path / "b.sqlite3"
     assert other.list_runs() == []
+
+
+@pytest.mark.parametrize("page", ["run", "compare"])
+def test_a_database_that_cannot_be_used_is_a_message(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str
+) -> None:
+    folder = tmp_path / "not-a-database"
+    folder.mkdir()
+    monkeypatch.setenv("DECOMPOSE_DB", str(folder))
+    at = _app(page)
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("run database cannot be used" in e.value and "is a folder" in e.value for e in at.error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
@@ -191,6 +192,17 @@ def test_an_echoed_key_reaches_no_file_no_record_and_no_output(fake_openai, tmp_
     assert code == 1
     assert "Incorrect API key provided" in captured.err  # the message survives, the key does not
     assert canary not in captured.out + captured.err
+    # An experiment and its exports (report.html, csv, json) over the same provider.
+    scenario = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
+    cli_main(
+        ["compare", "--variants", str(wf), "--scenario", str(scenario), "--profiles", "dana-mining",
+         "--out", str(tmp_path / "lab")]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert canary not in captured.out + captured.err
+    assert (tmp_path / "lab" / "report.html").exists()
+    lab_files = [p.read_bytes() for p in (tmp_path / "lab").rglob("*") if p.is_file()]
+    assert any(b"Incorrect API key provided" in data for data in lab_files)  # the exports carry the error
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".yaml"]
     assert any(p.name == "report.json" for p in written)
     for path in written:
