@@ -47,19 +47,29 @@ def _update_node(node_id: str, **changes: Any) -> None:
 
 
 def _on_text(node_id: str, field: str) -> None:
-    _update_node(node_id, **{field: st.session_state[_key(node_id, field)]})
+    value = _field(node_id, field)
+    if value is not None:
+        _update_node(node_id, **{field: value})
 
 
 def _on_model(node_id: str) -> None:
-    value = st.session_state[_key(node_id, "model")]
+    if _key(node_id, "model") not in st.session_state:
+        return
+    value = _field(node_id, "model")
     _update_node(node_id, model=(value or "").strip() or None)
 
 
 def _on_params(node_id: str) -> None:
-    node = state.workflow().node(node_id)
+    try:
+        node = state.workflow().node(node_id)
+    except KeyError:
+        return
     values = node.params.model_dump()
     for field in ("temperature", "max_tokens", "timeout_s", "retries"):
-        values[field] = st.session_state[_key(node_id, f"params.{field}")]
+        value = _field(node_id, f"params.{field}")
+        if value is None:
+            return
+        values[field] = value
     try:
         _update_node(node_id, params=Params.model_validate(values))
     except ValidationError as exc:
@@ -67,7 +77,10 @@ def _on_params(node_id: str) -> None:
 
 
 def _on_json_field(node_id: str, field: str) -> None:
-    raw = st.session_state[_key(node_id, field)].strip()
+    value = _field(node_id, field)
+    if value is None:
+        return
+    raw = value.strip()
     try:
         value = json.loads(raw) if raw else ({} if field == "config" else None)
         if value is not None and not isinstance(value, dict):
@@ -79,8 +92,18 @@ def _on_json_field(node_id: str, field: str) -> None:
     _update_node(node_id, **{field: value})
 
 
+def _field(node_id: str, field: str) -> Any:
+    """The value of a node's editor widget, or None when the widget belongs to a workflow that has since been
+    replaced (a Load or a template swap bumps the revision the keys carry, and a late change event from the
+    old editor must not edit the new workflow, nor fail)."""
+    return st.session_state.get(_key(node_id, field))
+
+
 def _rename(node_id: str) -> None:
-    new_id = st.session_state[_key(node_id, "id")].strip()
+    value = _field(node_id, "id")
+    if value is None:
+        return
+    new_id = value.strip()
     if not new_id or new_id == node_id:
         return  # an emptied field is not a rename
     try:

@@ -341,3 +341,21 @@ def test_a_database_that_cannot_be_used_is_a_message(
     at = _app(page)
     assert not at.exception, [e.message for e in at.exception]
     assert any("run database cannot be used" in e.value and "is a folder" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("label", ["Node id", "Persona", "Prompt template"])
+def test_a_late_edit_from_a_replaced_editor_is_ignored_not_a_traceback(app_env: Path, label: str) -> None:
+    """Issue 14: select a node, then Load another workflow; the old editor's change event arrives after the
+    revision its widget keys carry was bumped. It must neither fail (KeyError on the new key) nor edit the
+    new workflow."""
+    at = _app("designer")
+    at.session_state["selected_node"] = "developer"
+    at.run()
+    before = at.session_state["workflow"].model_copy(deep=True)
+    widget = next(w for w in [*at.text_input, *at.text_area] if w.label == label)
+    at.session_state["designer_rev"] = (
+        int(at.session_state["designer_rev"] if "designer_rev" in at.session_state else 0) + 1
+    )
+    widget.set_value("edited late").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["workflow"] == before
