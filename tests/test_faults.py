@@ -211,3 +211,20 @@ def test_an_echoed_key_reaches_no_file_no_record_and_no_output(fake_openai, tmp_
     assert canary not in dump and "Incorrect API key provided" in dump
     report = json.loads((out / "report.json").read_text())
     assert report["nodes"][0]["status"] == "failed"
+
+
+async def test_a_slow_trickle_hits_the_node_timeout_and_keeps_nothing(fake_openai, fake_registry, tmp_path):
+    """Tokens that arrive one every 0.3 s: the node's timeout (per attempt) ends the call; the partial answer
+    is not kept or cached, and the error says what to change."""
+    store = Store(tmp_path / "db.sqlite3")
+    engine = Engine(fake_registry, prices=PriceBook(), store=store, hooks=standard_hooks(store))
+    wf = parse_workflow(
+        "nodes: [{id: writer, model: fake/small, prompt: Write., params: {timeout_s: 0.8, retries: 0}}]"
+    )
+    fake_openai.enqueue(FakeReply(content="one two three four five six seven eight nine ten", trickle_s=0.3))
+    run = await engine.run(wf)
+    writer = run.node("writer")
+    assert writer.status == "failed" and "timeout" in (writer.error or "")
+    assert writer.output_text == "" and writer.output_data is None
+    assert store._db.execute("SELECT COUNT(*) FROM cache").fetchone()[0] == 0
+    store.close()

@@ -173,3 +173,11 @@ def test_a_run_killed_mid_way_is_marked_interrupted_at_the_next_start(tmp_path, 
     run = store.get_run(store.list_runs()[0]["run_id"])
     assert run.status == "interrupted" and "interrupted" in (run.node("writer").error or "")
     assert store.mark_interrupted() == 0  # a second start finds nothing more
+
+
+def test_a_database_path_that_cannot_be_created_is_one_clear_message(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(StoreError, match="cannot create or open the database") as info:
+        Store(blocker / "db.sqlite3")
+    assert "DECOMPOSE_DB" in str(info.value)

@@ -46,6 +46,8 @@ class FakeReply:
     junk_line: str | None = None
     # Answer 401 quoting the request's Authorization header back, as some providers do.
     echo_auth: bool = False
+    # Stream one event at a time with this many seconds between them (a slow trickle).
+    trickle_s: float = 0.0
 
 
 class ReceivedRequest(dict[str, Any]):
@@ -445,7 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             lines.append(f"data: {json.dumps(final)}\n\n")
         lines.append("data: [DONE]\n\n")
-        self._send_stream(lines, reply.cut_at)
+        self._send_stream(lines, reply.cut_at, reply.trickle_s)
 
     def _messages(self, body: dict[str, Any], reply: FakeReply) -> None:
         content = reply.content if reply.content is not None else default_content(body)
@@ -499,9 +501,15 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
         event("message_stop", {})
-        self._send_stream(lines, reply.cut_at)
+        self._send_stream(lines, reply.cut_at, reply.trickle_s)
 
-    def _send_stream(self, lines: list[str], cut_at: int | None) -> None:
+    def _send_stream(self, lines: list[str], cut_at: int | None, trickle_s: float = 0.0) -> None:
+        if trickle_s:
+            for line in lines:
+                time.sleep(trickle_s)
+                self._raw_chunk(line.encode("utf-8"))
+            self._end_chunks()
+            return
         stream = "".join(lines).encode("utf-8")
         if cut_at is not None:
             stream = stream[:cut_at]
