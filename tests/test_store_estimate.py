@@ -181,3 +181,24 @@ def test_a_database_path_that_cannot_be_created_is_one_clear_message(tmp_path):
     with pytest.raises(StoreError, match="cannot create or open the database") as info:
         Store(blocker / "db.sqlite3")
     assert "DECOMPOSE_DB" in str(info.value)
+
+
+def test_a_database_on_a_read_only_file_system_fails_at_open_before_any_call(tmp_path):
+    """A read-only bind mount (root can make one here; where it cannot, the test says so and skips)."""
+    source, mounted = tmp_path / "src", tmp_path / "ro"
+    source.mkdir()
+    mounted.mkdir()
+    Store(source / "db.sqlite3").close()
+    bind = subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True, check=False)
+    if bind.returncode != 0:
+        pytest.skip(f"cannot make a read-only mount here: {bind.stderr.decode().strip()}")
+    try:
+        remount = subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(mounted)], capture_output=True, check=False
+        )
+        if remount.returncode != 0:
+            pytest.skip(f"cannot remount read-only here: {remount.stderr.decode().strip()}")
+        with pytest.raises(StoreError, match="is read-only"):
+            Store(mounted / "db.sqlite3")
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True, check=False)

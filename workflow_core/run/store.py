@@ -115,7 +115,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self._db.close()
             reason = str(exc)
-            if "readonly" in reason or "read-only" in reason:
+            if "readonly" in reason or "read-only" in reason or _read_only(self.path):
                 what = "is read-only: runs and the cache could not be saved"
             elif "already exists" in reason:
                 what = "holds another program's tables, not Decompose Studio's"
@@ -286,3 +286,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+def _read_only(path: Path) -> bool:
+    """Whether `path` (or the folder that would hold it) cannot be written: a read-only file system, or a
+    file without write permission."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(target, os.W_OK)
