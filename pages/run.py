@@ -7,8 +7,9 @@ import uuid
 
 import streamlit as st
 
-from studio import services, state, ui
+from studio import lab, services, state, ui
 from studio.run_panel import RunHandle, finished, live_progress
+from workflow_core import workspace
 from workflow_core.errors import DecomposeError, WorkflowError
 from workflow_core.run.background import BackgroundRun
 from workflow_core.run.estimate import estimate_run
@@ -17,7 +18,6 @@ from workflow_core.run.reopen import workflow_of_run
 from workflow_core.scenario import Scenario
 from workflow_core.workflow.graph import validate
 from workflow_core.workflow.spec import Workflow
-from workflow_core.workflow.templates import TEMPLATE_NAMES
 
 DESIGNER = "Designer workflow"
 POLL_S = 1.0
@@ -29,8 +29,21 @@ def _handles() -> dict[str, RunHandle]:
 
 
 def _chosen_workflow(source: str, all_models: str | None) -> Workflow:
-    base = state.workflow() if source == DESIGNER else services.template(source)
+    """The Designer's workflow, a built-in template, or a saved workflow file (`saved:<path>`)."""
+    if source == DESIGNER:
+        base = state.workflow()
+    elif source.startswith(lab.SAVED):
+        base = workspace.load_saved_workflow(source[len(lab.SAVED) :])
+    else:
+        base = services.template(source)
     return base.with_models(all_models=all_models or None)
+
+
+def _source_label(source: str) -> str:
+    # Short labels: the column is narrow, and "Designer workflow (name)" was cut off mid-name.
+    if source == DESIGNER:
+        return f"Designer: {state.workflow().name}"
+    return lab.variant_label(source) if source.startswith(lab.SAVED) else f"template: {source}"
 
 
 def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
@@ -90,14 +103,13 @@ request = st.session_state.pop("run_request", None)
 with st.container(border=True):
     c1, c2, c3 = st.columns([1.2, 1.6, 1.2])
     with c1:
-        sources = [DESIGNER, *TEMPLATE_NAMES]
+        sources = [DESIGNER, *lab.variant_options()]  # templates, then the user's saved workflows
         source = st.selectbox(
             "Workflow",
             sources,
             key="run_source",
-            format_func=lambda s: (
-                f"{DESIGNER} ({state.workflow().name})" if s == DESIGNER else f"template: {s}"
-            ),
+            format_func=_source_label,
+            help="The workflow open in the Designer, a built-in template, or a workflow you saved",
         )
     with c2:
         profiles = st.multiselect(
@@ -112,7 +124,11 @@ with st.container(border=True):
             format_func=lambda r: r or "(each node's own model)",
         )
 
-workflow = _chosen_workflow(source, all_models)
+try:
+    workflow = _chosen_workflow(source, all_models)
+except DecomposeError as exc:  # a saved file that no longer parses: say so, keep the page
+    ui.show_error(exc, f"{_source_label(source)} cannot be opened")
+    st.stop()
 first_inputs = RunInputs.for_profile(scenario, profiles[0] if profiles else None)
 problems = validate(workflow, inputs=first_inputs.variables.keys(), check_model=registry.check_model)
 

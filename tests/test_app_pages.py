@@ -357,3 +357,24 @@ def test_a_late_edit_from_a_replaced_editor_is_ignored_not_a_traceback(app_env: 
     widget.set_value("edited late").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["workflow"] == before
+
+
+def test_the_run_page_picks_a_saved_workflow_and_says_when_one_is_broken(app_env: Path) -> None:
+    """Issue 14, item 5: the Run page offers the user's saved workflows beside the templates."""
+    from workflow_core import workspace
+    from workflow_core.workflow.templates import load_template
+
+    mine = load_template("duo").model_copy(update={"name": "acme-seed-qa-long-name"})
+    saved = workspace.save_workflow(mine)
+    broken = saved.with_name("broken.yaml")
+    broken.write_text("nodes: [oops\n", encoding="utf-8")
+    at = _app("run")
+    box = at.selectbox(key="run_source")
+    assert "acme-seed-qa-long-name (saved)" in box.options and "template: seed" in box.options
+    box.set_value(f"saved:{saved}").run()
+    at.selectbox(key="run_all_models").set_value("fake/small").run()
+    assert any(m.label == "Agents (k)" and m.value == "2" for m in at.metric)
+    assert not at.exception
+    at.selectbox(key="run_source").set_value(f"saved:{broken}").run()
+    assert any("broken (saved) cannot be opened" in e.value for e in at.error)
+    assert not at.exception
