@@ -61,10 +61,18 @@ def reopen_picker(
     if not records:
         st.caption(empty)
         return None
-    by_id = {str(r[id_key]): r for r in records}
+    # The options are the descriptions themselves: when a record changes (a run recorded as running has
+    # finished), its option changes, so the picker shows the new description instead of the one it showed
+    # when it was first drawn (with ids as options, the browser kept the old label on screen).
+    ids: dict[str, str] = {}
+    for record in records:
+        text = describe(record)
+        while text in ids:  # two records described alike stay two options
+            text += " ·"
+        ids[text] = str(record[id_key])
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
-        picked = st.selectbox(label, list(by_id), format_func=lambda i: describe(by_id[i]), key=key)
+        picked = st.selectbox(label, list(ids), key=key)
     with right:
         opened = st.button("Open", key=f"{key}_open", width="stretch", icon=":material/folder_open:")
-    return picked if opened else None
+    return ids[picked] if opened and picked is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -29,6 +30,8 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     table = page.locator("[data-testid='stTable']").first
     expect(table).to_contain_text("personalizer")
     expect(table).to_contain_text("$0.0")
+    # The run is recorded when it starts; once it ends, Recent runs shows how it ended.
+    expect(page.locator(".st-key-run_recent input")).to_have_value(re.compile("sofia-logistics · ok"))
     shot(page, "run-fake-nodes")
     shot(page, "run-fake-nodes", width=800)
     page.set_viewport_size({"width": 1280, "height": 900})
