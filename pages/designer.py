@@ -199,7 +199,7 @@ with canvas_col:
                 icon=kind_of(kind).icon,
                 key=f"add_{kind}",
                 width="stretch",
-                help=f"Add a {kind} node: {kind_of(kind).summary}",
+                help=f"Add {'an' if kind[:1] in 'aeiou' else 'a'} {kind} node: {kind_of(kind).summary}",
             ):
                 _add_node(kind)
                 st.rerun()

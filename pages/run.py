@@ -90,6 +90,10 @@ try:
 except DecomposeError as exc:
     ui.show_error(exc, "The active scenario cannot be loaded; fix it on the Scenario page")
     st.stop()
+st.caption(
+    f"Scenario: **{scenario.company.name}** ({len(scenario.profiles)} profiles) · change it on the Scenario page",
+    help=str(services.scenario_path()),
+)
 
 try:
     registry = services.registry()
@@ -178,7 +182,8 @@ with action_col:
         "Run",
         type="primary",
         width="stretch",
-        disabled=bool(problems) or not profiles,
+        # One batch at a time per session: a second click while it runs would start the same runs again.
+        disabled=bool(problems) or not profiles or bool(running),
         key="run_start",
         icon=":material/play_arrow:",
     )

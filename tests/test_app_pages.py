@@ -378,3 +378,24 @@ def test_the_run_page_picks_a_saved_workflow_and_says_when_one_is_broken(app_env
     at.selectbox(key="run_source").set_value(f"saved:{broken}").run()
     assert any("broken (saved) cannot be opened" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_the_run_page_names_its_scenario_and_holds_run_while_one_is_running(
+    app_env: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    """Issue 14, item 9: the Run page says which scenario is active, and Run is disabled while a run is on."""
+    fake_openai.latency_s = 0.5
+    at = _app("run")
+    assert any(c.value.startswith("Scenario: **") for c in at.caption)
+    at.selectbox(key="run_all_models").set_value("fake/small").run()
+    assert not at.button(key="run_start").disabled
+    at.button(key="run_start").click().run()
+    assert any(h.running for h in at.session_state["run_handles"].values())
+    assert at.button(key="run_start").disabled
+    deadline = time.time() + 30
+    while time.time() < deadline and any(h.running for h in at.session_state["run_handles"].values()):
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    assert not at.button(key="run_start").disabled
+    assert not at.exception
