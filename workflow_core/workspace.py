@@ -139,12 +139,19 @@ def price_book(settings: Settings | None = None, registry: ProviderRegistry | No
     return PriceBook(local_usd_per_hour=settings.local_usd_per_hour, overrides=overrides)
 
 
+_swept: set[Path] = set()
+
+
 def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> Engine:
     """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
     event loop that runs it."""
     registry = ProviderRegistry.from_environment()
     store = Store()
-    store.mark_interrupted()  # runs a killed process left behind are marked, not shown as running forever
+    if store.path not in _swept:
+        # Once per database and process: runs a killed process left behind are marked, not shown as running
+        # forever. Later engines of this process need not scan again; its own runs are alive.
+        store.mark_interrupted()
+        _swept.add(store.path)
     return Engine(
         registry,
         prices=price_book(settings, registry),

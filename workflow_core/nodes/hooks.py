@@ -18,7 +18,8 @@ class CollectPage:
 
     def after_run(self, finished: FinishedRun) -> None:
         run = finished.run
-        records = [run.node(node_id) for node_id in reversed(finished.graph.order)]
+        by_id = {r.id: r for r in run.nodes}
+        records = [by_id[node_id] for node_id in reversed(finished.graph.order)]
         ok = [r for r in records if r.status == "ok"]
         run.page_html = next((r.page_html for r in ok if r.page_html), None)
         verdict = next((r.qa for r in ok if r.qa is not None), None)

@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from workflow_core.errors import DecomposeError
@@ -115,11 +115,7 @@ class Engine:
         for rec in run.nodes:
             if rec.id in estimate.nodes:
                 rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
-        for hook in self.hooks:
-            try:
-                hook.before_run(run)
-            except DecomposeError as exc:
-                run.warnings.append(f"{type(hook).__name__}: {exc}")
+        self._call_hooks(run, lambda hook: hook.before_run(run))
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         t0 = time.perf_counter()
@@ -132,13 +128,18 @@ class Engine:
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         finished = FinishedRun(run, graph, inputs)
-        for hook in self.hooks:
-            try:
-                hook.after_run(finished)
-            except DecomposeError as exc:  # e.g. the store is full: the run's results are still returned
-                run.warnings.append(f"{type(hook).__name__}: {exc}")
+        self._call_hooks(run, lambda hook: hook.after_run(finished))
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run
+
+    def _call_hooks(self, run: RunRecord, call: Callable[[RunHook], None]) -> None:
+        """Each hook in order; one that fails (e.g. the store is full) is a warning on the run, whose results
+        still stand."""
+        for hook in self.hooks:
+            try:
+                call(hook)
+            except DecomposeError as exc:
+                run.warnings.append(f"{type(hook).__name__}: {exc}")
 
     async def _schedule(
         self,

@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO
 
 from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.parsers import (
@@ -230,7 +230,7 @@ def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _copy_at_most(src: io.BufferedIOBase | Any, out: Any, limit: int) -> int:
+def _copy_at_most(src: IO[bytes], out: IO[bytes], limit: int) -> int:
     """Copy up to `limit` + 1 bytes (one more than allowed shows a lying header) and return the count."""
     copied = 0
     while copied <= limit:

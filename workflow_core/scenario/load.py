@@ -4,6 +4,7 @@ every problem found is reported at once in one ScenarioError."""
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +41,15 @@ def _read(path: Path, rel: str, problems: list[Problem]) -> str | None:
     return None
 
 
-def _sidecar_for(path: Path, siblings: list[Path]) -> Path | None:
+def _sidecar_for(path: Path, stems: Counter[tuple[Path, str]]) -> Path | None:
     """A document's metadata sidecar: `doc.txt.metadata.json`, else `doc.metadata.json` (as Amazon Bedrock
-    knowledge bases are exported) when no other document in the folder has the stem `doc`."""
+    knowledge bases are exported) when no other document in the folder has the stem `doc` (`stems` counts
+    the documents per folder and stem)."""
     full = path.with_name(path.name + METADATA_SUFFIX)
     if full.is_file():
         return full
     by_stem = path.with_name(path.stem + METADATA_SUFFIX)
-    same_stem = [p for p in siblings if p.parent == path.parent and p.stem == path.stem]
-    return by_stem if by_stem.is_file() and len(same_stem) == 1 else None
+    return by_stem if by_stem.is_file() and stems[(path.parent, path.stem)] == 1 else None
 
 
 def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) -> list[Document]:
@@ -62,6 +63,7 @@ def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) ->
         for p in sorted(kdir.rglob("*"))
         if p.is_file() and not is_os_junk(p.relative_to(kdir)) and p.name.lower().endswith(DOC_SUFFIXES)
     ]
+    stems = Counter((p.parent, p.stem) for p in paths)
     for path in paths:
         rel = path.relative_to(root).as_posix()
         text = _read(path, rel, problems)
@@ -71,7 +73,7 @@ def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) ->
         if path.suffix.lower() == ".md":
             meta, text, fm_problems = split_front_matter(text, rel)
             problems.extend(located(fm_problems, rel))
-        sidecar = _sidecar_for(path, paths)
+        sidecar = _sidecar_for(path, stems)
         if sidecar is not None:
             used_sidecars.add(sidecar)
             srel = sidecar.relative_to(root).as_posix()

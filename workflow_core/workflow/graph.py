@@ -24,6 +24,19 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
+def _ancestor_sets(g: nx.DiGraph, order: Iterable[str]) -> dict[str, set[str]]:
+    """Every node's ancestors in one pass over a topological `order` (a search per node is quadratic): a
+    node's ancestors are its parents and theirs. A parent outside `order` counts, its own ancestors do not."""
+    found_by: dict[str, set[str]] = {}
+    for node_id in order:
+        found: set[str] = set()
+        for parent in g.predecessors(node_id):
+            found.add(parent)
+            found |= found_by.get(parent, set())
+        found_by[node_id] = found
+    return found_by
+
+
 def to_digraph(workflow: Workflow) -> nx.DiGraph:
     g: nx.DiGraph = nx.DiGraph()
     for n in workflow.nodes:
@@ -96,17 +109,9 @@ def validate(
                 )
 
     env_globals = set(environment().globals)
-    # Every node's ancestors in one pass over a topological order (a search per node is quadratic); a node
-    # on a cycle has no order, so it gets its direct parents.
+    # A node on a cycle has no topological order, so it gets its direct parents.
     looped = cyclic | set(nx.nodes_with_selfloops(g))
-    acyclic = g.subgraph(n for n in g if n not in looped)
-    ancestors: dict[str, set[str]] = {}
-    for node_id in nx.topological_sort(acyclic):
-        found: set[str] = set()
-        for parent in g.predecessors(node_id):
-            found.add(parent)
-            found |= ancestors.get(parent, set())
-        ancestors[node_id] = found
+    ancestors = _ancestor_sets(g, nx.topological_sort(g.subgraph(n for n in g if n not in looped)))
     for n in workflow.nodes:
         upstream = ancestors.get(n.id) if n.id not in looped else None
         if upstream is None:
@@ -176,16 +181,10 @@ class WorkflowGraph:
         self.parents: dict[str, list[str]] = {n: list(self.digraph.predecessors(n)) for n in self.order}
         self.children: dict[str, list[str]] = {n: list(self.digraph.successors(n)) for n in self.order}
         position = {n: i for i, n in enumerate(self.order)}
-        seen: dict[str, set[str]] = {}
-        self.ancestors: dict[str, list[str]] = {}
-        for n in self.order:
-            # Ancestors are the parents and their ancestors; computed in order, so each is ready when needed.
-            found: set[str] = set()
-            for p in self.parents[n]:
-                found.add(p)
-                found |= seen[p]
-            seen[n] = found
-            self.ancestors[n] = sorted(found, key=position.__getitem__)
+        found = _ancestor_sets(self.digraph, self.order)
+        self.ancestors: dict[str, list[str]] = {
+            n: sorted(found[n], key=position.__getitem__) for n in self.order
+        }
 
     def critical_path(self, records: Mapping[str, _Timed]) -> tuple[list[str], float]:
         """The chain of nodes whose summed latency is longest: the floor on wall time however parallel the
