@@ -233,7 +233,8 @@ def assert_renders_offline(report: Path, min_charts: int = 6) -> None:
 # ---------------------------------------------------------------- a knowledge base as people export it
 
 
-def _write(root: Path, rel: str, text: str) -> None:
+def write(root: Path, rel: str, text: str) -> None:
+    """Write `text` to `root/rel`, making the folders on the way."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -241,22 +242,22 @@ def _write(root: Path, rel: str, text: str) -> None:
 
 def bedrock_knowledge_base(root: Path) -> None:
     """A knowledge base as people export it from Amazon Bedrock and zip it on a Mac or Windows."""
-    _write(root, "company.json", '{"name": "Acme"}')
+    write(root, "company.json", '{"name": "Acme"}')
     (root / "knowledge").mkdir(parents=True, exist_ok=True)
     (root / "knowledge" / "crlf.txt").write_bytes(b"line one\r\nline two\r\n")
     (root / "knowledge" / "cr.md").write_bytes(b"old mac\rline")
-    _write(root, "knowledge/crlf.txt.metadata.json", '{"metadataAttributes": {"industry": "mining"}}')
-    _write(root, "knowledge/stem.txt", "named by stem")
-    _write(root, "knowledge/stem.metadata.json", '{"metadataAttributes": {"industry": "logistics"}}')
-    _write(root, "knowledge/twin.txt", "a")
-    _write(root, "knowledge/twin.md", "b")
-    _write(root, "knowledge/twin.metadata.json", '{"metadataAttributes": {"industry": "x"}}')  # ambiguous
-    _write(root, "knowledge/space.txt", "c")
-    _write(root, "knowledge/space.txt .metadata.json", '{"metadataAttributes": {"industry": "y"}}')
-    _write(root, "knowledge/.DS_Store", "junk")
-    _write(root, "knowledge/._crlf.txt", "appledouble")
-    _write(root, "knowledge/Thumbs.db", "junk")
-    _write(root, "__MACOSX/knowledge/._stem.txt", "junk")
+    write(root, "knowledge/crlf.txt.metadata.json", '{"metadataAttributes": {"industry": "mining"}}')
+    write(root, "knowledge/stem.txt", "named by stem")
+    write(root, "knowledge/stem.metadata.json", '{"metadataAttributes": {"industry": "logistics"}}')
+    write(root, "knowledge/twin.txt", "a")
+    write(root, "knowledge/twin.md", "b")
+    write(root, "knowledge/twin.metadata.json", '{"metadataAttributes": {"industry": "x"}}')  # ambiguous
+    write(root, "knowledge/space.txt", "c")
+    write(root, "knowledge/space.txt .metadata.json", '{"metadataAttributes": {"industry": "y"}}')
+    write(root, "knowledge/.DS_Store", "junk")
+    write(root, "knowledge/._crlf.txt", "appledouble")
+    write(root, "knowledge/Thumbs.db", "junk")
+    write(root, "__MACOSX/knowledge/._stem.txt", "junk")
 
 
 def bedrock_zip(folder: Path) -> bytes:

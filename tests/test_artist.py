@@ -1,16 +1,10 @@
 import pytest
 from lxml import etree
 
+from tests.helpers import PALETTE
 from workflow_core.errors import OutputParseError
 from workflow_core.page.artist import choose_motifs, svg_from_model_text, vector_svg
 
-PALETTE = {
-    "primary": "#0b6e4f",
-    "secondary": "#3aa27a",
-    "accent": "#f2b134",
-    "background": "#fbfaf6",
-    "text": "#1b2420",
-}
 SVG = "{http://www.w3.org/2000/svg}"
 
 

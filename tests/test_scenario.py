@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bedrock_knowledge_base, bedrock_zip
+from tests.helpers import bedrock_knowledge_base, bedrock_zip, write
 from workflow_core.errors import ScenarioError
 from workflow_core.scenario import (
     INPUT_NAMES,
@@ -21,12 +21,6 @@ from workflow_core.scenario import (
 from workflow_core.workspace import EXAMPLE_SCENARIO, HOME_ENV, edit_scenario, scenarios_dir
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def test_example_scenario_loads_completely() -> None:
