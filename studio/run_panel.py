@@ -140,8 +140,8 @@ def qa(run: RunRecord) -> None:
     failed = [f for f in run.qa_findings if not f.passed]
     st.metric("QA score", f"{run.qa_score:.2f}", help="Share of automatic page checks passed, weighted")
     rows = [
-        {"passed": f.passed, "category": f.category, "check": f.check, "finding": f.message}
-        for f in sorted(run.qa_findings, key=lambda f: (f.passed, f.category))
+        {"passed": f.passed, "axis": f.axis, "check": f.check, "finding": f.message, "evidence": f.evidence}
+        for f in sorted(run.qa_findings, key=lambda f: (f.passed, f.axis))
     ]
     st.caption(f"{len(failed)} of {len(run.qa_findings)} checks failed")
     st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 420))

@@ -22,6 +22,7 @@ LAYERS = {
     "testing": 1,
     "scenario": 2,
     "run": 2,
+    "quality": 2,
     "nodes": 3,
     "lab": 4,
     "workspace": 5,

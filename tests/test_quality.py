@@ -4,7 +4,7 @@ from tests.helpers import COMPANY, realistic_page
 from workflow_core.page.checks.guidelines import parse_guideline_rules
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules
-from workflow_core.page.quality import check_page
+from workflow_core.quality import Sources, check_page
 from workflow_core.records import Passage
 
 DESIGN_STEPS = [
@@ -60,25 +60,21 @@ def test_contrast_ratio_known_values():
 
 
 def test_rendered_page_scores_high():
-    report = check_page(
-        realistic_page(),
-        design_steps=DESIGN_STEPS,
-        guidelines=GUIDELINES,
-        profile=PROFILE,
-        passages=PASSAGES,
-        company=COMPANY,
+    sources = Sources(
+        design_steps=DESIGN_STEPS, guidelines=GUIDELINES, profile=PROFILE, passages=PASSAGES, company=COMPANY
     )
+    report = check_page(realistic_page(), sources)
     failures = [f.message for f in report.failures]
-    assert report.category_scores["accessibility"] >= 0.9, failures
-    assert report.category_scores["parse"] == 1.0, failures
-    assert report.category_scores["sections"] == 1.0, failures
-    assert report.category_scores["guidelines"] == 1.0, failures
+    assert report.axis_scores["accessibility"] >= 0.9, failures
+    assert report.axis_scores["brand"] == 1.0, failures
     assert report.score >= 0.8, failures
     assert 0.0 <= report.score <= 1.0
 
 
 def test_bad_page_gets_specific_findings():
-    report = check_page(BAD_PAGE, design_steps=["Testimonials"], guidelines=GUIDELINES, company=COMPANY)
+    report = check_page(
+        BAD_PAGE, Sources(design_steps=["Testimonials"], guidelines=GUIDELINES, company=COMPANY)
+    )
     messages = "\n".join(f.message for f in report.failures)
     assert "<html> element has no lang attribute" in messages
     assert "no (or an empty) <title>" in messages
@@ -92,15 +88,9 @@ def test_bad_page_gets_specific_findings():
     assert "company name 'Fieldline Logistics'" in messages
     assert "Design step 'Testimonials' has no matching section" in messages
     assert "Expected DOCTYPE" in messages
-    assert report.category_scores["accessibility"] < 0.5
+    assert report.axis_scores["accessibility"] < 0.5
     assert report.score < 0.5
-    assert {f.category for f in report.failures} >= {
-        "parse",
-        "accessibility",
-        "assets",
-        "guidelines",
-        "sections",
-    }
+    assert {f.axis for f in report.failures} >= {"accessibility", "responsive", "brand"}
 
 
 def test_personalisation_measures_profile_and_passages():
@@ -108,13 +98,13 @@ def test_personalisation_measures_profile_and_passages():
         "<!DOCTYPE html><html lang='en'><head><title>x</title></head><body><main><h1>Hi Maria Lopez</h1>"
         "<p>Fruit spoils in transit; we fix that in Yorkshire.</p></main></body></html>"
     )
-    report = check_page(page, profile=PROFILE, passages=PASSAGES)
-    found = {f.message for f in report.findings if f.category == "personalisation"}
+    report = check_page(page, Sources(profile=PROFILE, passages=PASSAGES))
+    found = {f.message for f in report.findings if f.axis == "personalisation"}
     assert "Profile name 'Maria Lopez' is reflected in the page." in found
     assert any("Profile industry 'agriculture' does not appear" in m for m in found)
     assert any(m.startswith("Retrieved passage research.md#0 is addressed") for m in found)
     assert any(m.startswith("Retrieved passage research.md#3 (key terms") for m in found)
-    assert report.category_scores["personalisation"] < 0.7
+    assert report.axis_scores["personalisation"] < 0.7
 
 
 def test_contrast_uses_css_variables_and_context_backgrounds():
@@ -136,9 +126,8 @@ def test_assets_resolve_against_available_files():
         '<img src="./images/b.svg" alt="b"></body></html>'
     )
     report = check_page(page, available_files={"images/a.svg"})
-    bad = [f.message for f in report.failures if f.category == "assets"]
+    bad = [f.message for f in report.failures if f.check == "assets.references"]
     assert len(bad) == 1 and "'./images/b.svg'" in bad[0]
-    assert report.category_scores["assets"] == 0.5
 
 
 def test_css_and_guideline_parsers():
@@ -159,7 +148,7 @@ def test_guidelines_read_the_visible_text_in_document_order():
         '<!DOCTYPE html><html lang="en"><head><title>Acme</title></head><body>'
         "<p>Try our <strong>best price</strong> promise.</p><noscript>guarantee</noscript></body></html>"
     )
-    report = check_page(html, guidelines="Banned words: price promise, guarantee")
+    report = check_page(html, Sources(guidelines="Banned words: price promise, guarantee"))
     messages = [f.message for f in report.failures]
     assert any("banned word 'price promise'" in m for m in messages), messages
     assert not any("'guarantee'" in m for m in messages), messages

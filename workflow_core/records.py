@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 NodeStatus = Literal["pending", "running", "ok", "failed", "skipped", "cancelled"]
 
@@ -32,20 +32,37 @@ class Image(BaseModel):
 
 
 class QAFinding(BaseModel):
-    check: str  # e.g. "accessibility.alt_text"
-    category: str  # parse | sections | accessibility | assets | guidelines | personalisation | llm
+    """One thing a quality axis checked: what (`check`, e.g. "grounding.figures"), on which axis, whether it
+    passed, a message that says what to change, and the evidence quoted from the page (the sentence with an
+    unsupported figure, the offending element)."""
+
+    check: str
+    axis: str  # one of workflow_core.quality.AXES
     passed: bool
     message: str
+    evidence: str = ""
     weight: float = 1.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_category(cls, data: Any) -> Any:
+        # Runs stored before the quality axes name the axis "category".
+        if isinstance(data, dict) and "axis" not in data and "category" in data:
+            data = {**data, "axis": data["category"]}
+        return data
 
 
 class QAVerdict(BaseModel):
-    """A quality check of a page: the score in [0, 1], per-category scores and every finding; when a QA
-    agent reviewed it, its feedback and whether the page went back to the developer."""
+    """A quality check of a page: the score in [0, 1] (the weighted mean of the axes measured), one score per
+    axis, the weights used and every finding; notes say what could not be measured and why (e.g. "rendered
+    checks skipped: ..."); when a QA agent reviewed it, its feedback and whether the page went back to the
+    developer."""
 
     score: float
-    category_scores: dict[str, float] = Field(default_factory=dict)
+    axes: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
     findings: list[QAFinding] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     feedback: str = ""
     sent_back: bool = False
 
@@ -103,7 +120,10 @@ class RunRecord(BaseModel):
     nodes: list[NodeRecord] = Field(default_factory=list)
     page_html: str | None = None
     qa_score: float | None = None
+    # One score per quality axis measured (workflow_core.quality.AXES); qa_score is their weighted mean.
+    qa_axes: dict[str, float] = Field(default_factory=dict)
     qa_findings: list[QAFinding] = Field(default_factory=list)
+    qa_notes: list[str] = Field(default_factory=list)
     # What went wrong after the nodes finished (e.g. the run could not be saved); the results still stand.
     warnings: list[str] = Field(default_factory=list)
 

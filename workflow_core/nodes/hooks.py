@@ -4,6 +4,7 @@ typed outputs (the automatic checks run when no QA node did), then the run is sa
 from __future__ import annotations
 
 from workflow_core.nodes.qa import automatic_qa
+from workflow_core.nodes.qa import verdict as verdict_of
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
@@ -24,10 +25,11 @@ class CollectPage:
         run.page_html = next((r.page_html for r in ok if r.page_html), None)
         verdict = next((r.qa for r in ok if r.qa is not None), None)
         if verdict is None and run.page_html:
-            report = automatic_qa(run.page_html, finished.inputs, [p for r in run.nodes for p in r.passages])
-            run.qa_score, run.qa_findings = report.score, list(report.findings)
-        elif verdict is not None:
-            run.qa_score, run.qa_findings = verdict.score, list(verdict.findings)
+            passages = [p for r in run.nodes for p in r.passages]
+            verdict = verdict_of(automatic_qa(run.page_html, finished.inputs, passages))
+        if verdict is not None:
+            run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
+            run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
 
 
 def standard_hooks(store: Store | None) -> list[RunHook]:

@@ -16,7 +16,7 @@ from workflow_core.nodes.common import (
     visual_elements,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
-from workflow_core.page.quality import QAReport, check_page
+from workflow_core.quality import QualityReport, Sources, check_page
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
@@ -41,29 +41,30 @@ QA_REVIEW_SCHEMA = {
 }
 
 
-def automatic_qa(html: str, inputs: RunInputs, passages: list[Passage]) -> QAReport:
+def sources_of(inputs: RunInputs, passages: list[Passage]) -> Sources:
+    """What the quality axes check a run's page against."""
+    documents = [d.text for d in inputs.scenario.documents] if inputs.scenario is not None else []
+    return Sources.from_variables(dict(inputs.variables), passages, documents)
+
+
+def automatic_qa(html: str, inputs: RunInputs, passages: list[Passage]) -> QualityReport:
     """The automatic checks every run's page gets, with or without a QA node."""
-    return check_page(
-        html,
-        design_steps=inputs.get("design_steps"),
-        guidelines=inputs.get("guidelines") or "",
-        profile=inputs.get("profile"),
-        passages=passages,
-        company=inputs.get("company"),
-    )
+    return check_page(html, sources_of(inputs, passages))
 
 
-def verdict(report: QAReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
+def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
     return QAVerdict(
         score=report.score,
-        category_scores=report.category_scores,
+        axes=report.axis_scores,
+        weights=report.weights,
         findings=list(report.findings),
+        notes=report.notes,
         feedback=feedback,
         sent_back=sent_back,
     )
 
 
-def _qa_report(ctx: NodeContext, html: str) -> QAReport:
+def _qa_report(ctx: NodeContext, html: str) -> QualityReport:
     return automatic_qa(html, ctx.inputs, passages_of(ctx))
 
 

@@ -42,7 +42,7 @@ class Check:
     def _record(self, passed: bool, message: str) -> None:
         check = f"{self.category}.{self.name}"
         self.findings.append(
-            QAFinding(check=check, category=self.category, passed=passed, message=message, weight=self.weight)
+            QAFinding(check=check, axis=self.category, passed=passed, message=message, weight=self.weight)
         )
 
     def ok(self, message: str) -> None:

@@ -1,0 +1,93 @@
+"""The quality of a page as named axes: each a score in [0, 1] with findings that quote their evidence, and
+the page's score as the weighted mean of the axes that were measured (weights the user sees and can change)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+from workflow_core.records import QAFinding
+
+# What each axis measures, in the order reports show them.
+AXES: dict[str, str] = {
+    "accessibility": "axe-core in headless Chromium at 1280 and 390 px: violations by impact "
+    "(static checks as a labelled fallback when Chromium is missing)",
+    "responsive": "rendered at 390 px: no sideways overflow, no text under 12 px, tap targets; broken "
+    "resources and console errors at both widths",
+    "grounding": "every factual claim (figures, money, dates, contact details, names, certifications) is "
+    "supported by the run's sources",
+    "integrity": "no leaked instructions or meta-talk, no template residue, no cut-off text, no speaking as "
+    "the visitor's company, no negative claims about the seller",
+    "personalisation": "addresses the visitor's segment and needs without reciting their profile",
+    "brand": "the guidelines' rules: banned words, parseable tone rules, call to action, named sections",
+    "judge": "an LLM judge's answers to a fixed yes/no checklist (optional)",
+    "people": "people's blind pairwise votes (in the lab)",
+}
+
+# Defaults (docs/quality.md says why): what a visitor and the business lose when the axis fails.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "accessibility": 2.0,
+    "responsive": 1.0,
+    "grounding": 2.0,
+    "integrity": 2.0,
+    "personalisation": 1.5,
+    "brand": 1.0,
+    "judge": 1.0,
+    "people": 2.0,
+}
+
+
+class AxisResult(BaseModel):
+    """One axis measured on one page: its score in [0, 1] and its findings. `note` says how it was measured
+    when that is not the standard way (e.g. "rendered checks skipped: Chromium not found; install it with
+    `apt-get install chromium`"): a fallback is never silent."""
+
+    axis: str
+    score: float
+    findings: list[QAFinding] = Field(default_factory=list)
+    note: str = ""
+
+    @property
+    def failures(self) -> list[QAFinding]:
+        return [f for f in self.findings if not f.passed]
+
+
+class QualityReport(BaseModel):
+    """Every axis measured on a page and their weighted mean."""
+
+    score: float
+    axes: dict[str, AxisResult] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[QAFinding]:
+        return [f for a in self.axes.values() for f in a.findings]
+
+    @property
+    def failures(self) -> list[QAFinding]:
+        return [f for f in self.findings if not f.passed]
+
+    @property
+    def axis_scores(self) -> dict[str, float]:
+        return {name: a.score for name, a in self.axes.items()}
+
+    @property
+    def notes(self) -> list[str]:
+        return [f"{name}: {a.note}" for name, a in self.axes.items() if a.note]
+
+
+def weighted_score(axis_scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
+    """The weighted mean of the axes given (missing weights count as the default, unknown axes as 1.0);
+    1.0 when no axis was measured or every weight is 0."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    total = sum(w.get(a, 1.0) for a in axis_scores)
+    if total <= 0:
+        return 1.0
+    return round(sum(s * w.get(a, 1.0) for a, s in axis_scores.items()) / total, 4)
+
+
+def score_of_checks(scores_and_weights: list[tuple[float, float]]) -> float:
+    """An axis's score from its checks' (score, weight) pairs: their weighted mean, 1.0 with none."""
+    total = sum(w for _, w in scores_and_weights)
+    return sum(s * w for s, w in scores_and_weights) / total if total else 1.0

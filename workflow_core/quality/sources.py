@@ -1,0 +1,52 @@
+"""What a page's claims may rest on: the run's sources (company, offerings, testimonials, retrieved research,
+the knowledge base, the profile) and what the brand asks (guidelines, design steps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow_core.records import Passage
+from workflow_core.scenario import Scenario, scenario_inputs
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything the quality axes read besides the page. The seller is `company` (the scenario's company);
+    the visitor is `profile`. `documents` is the whole knowledge base; `passages` what the run retrieved."""
+
+    company: dict[str, Any] = field(default_factory=dict)
+    offerings: dict[str, str] = field(default_factory=dict)
+    testimonials: list[dict[str, Any]] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+    guidelines: str = ""
+    design_steps: list[str] = field(default_factory=list)
+    segment: str | None = None
+
+    @classmethod
+    def of(
+        cls, scenario: Scenario, profile_id: str | None = None, passages: list[Passage] | None = None
+    ) -> Sources:
+        """The sources of one profile of a scenario (no profile: the scenario alone)."""
+        inputs = scenario_inputs(scenario, profile_id)
+        return cls.from_variables(inputs, passages or [], [d.text for d in scenario.documents])
+
+    @classmethod
+    def from_variables(
+        cls, variables: dict[str, Any], passages: list[Passage], documents: list[str] | None = None
+    ) -> Sources:
+        """The sources from a run's prompt variables (`workflow_core.scenario.INPUT_NAMES`)."""
+        profile = variables.get("profile")
+        return cls(
+            company=dict(variables.get("company") or {}),
+            offerings=dict(variables.get("all_offerings") or {}),
+            testimonials=list(variables.get("testimonials") or []),
+            passages=list(passages),
+            documents=list(documents or []),
+            profile=profile if isinstance(profile, dict) and profile else None,
+            guidelines=str(variables.get("guidelines") or ""),
+            design_steps=list(variables.get("design_steps") or []),
+            segment=variables.get("segment"),
+        )
