@@ -22,7 +22,7 @@ LAYERS = {
     "testing": 1,
     "scenario": 2,
     "run": 2,
-    "quality": 2,
+    "quality": 3,
     "nodes": 3,
     "lab": 4,
     "workspace": 5,

@@ -11,13 +11,14 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.page.words import slugify
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.quality.model import check_weights
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.scenario.files import check_scenario_files, save_scenario_files
@@ -106,6 +107,15 @@ class Settings(BaseModel):
 
     local_usd_per_hour: float | None = Field(None, ge=0)
     price_overrides: dict[str, ModelPrice] = Field(default_factory=dict)
+    # The quality axes' weights where they differ from DEFAULT_WEIGHTS (what the Run page and the lab weigh by).
+    quality_weights: dict[str, float] = Field(default_factory=dict)
+    # The model of the optional LLM judge axis ("provider/model"); None: no judge.
+    judge_model: str | None = None
+
+    @field_validator("quality_weights")
+    @classmethod
+    def _known_axes(cls, value: dict[str, float]) -> dict[str, float]:
+        return check_weights(value)
 
 
 def settings_path() -> Path:

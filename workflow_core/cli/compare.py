@@ -25,7 +25,9 @@ from workflow_core.lab.experiment import (
     run_experiment,
 )
 from workflow_core.lab.export import write_exports
+from workflow_core.lab.tables import axis_rows
 from workflow_core.lab.tco import TcoInputs
+from workflow_core.quality.model import weights_text
 
 if TYPE_CHECKING:
     from workflow_core.run.engine import Engine
@@ -54,6 +56,11 @@ def format_table(summaries: list[VariantSummary]) -> str:
     for s in summaries:
         d = s.row()
         rows.append([("–" if d[key] is None else fmt.format(d[key])) for key, _, fmt in _TABLE_COLUMNS])
+    return text_table(header, rows)
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Fixed-width columns, the first left-aligned and the rest right-aligned."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     lines = [
         "  ".join(
@@ -172,7 +179,11 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
 def render_text(analysis: ExperimentAnalysis) -> str:
     """What `decompose compare` prints: the summary table, the headline, the what-if headline, the
     coordination fit and the TCO break-evens, each on the costs it names."""
+    axes = axis_rows(analysis.measured.summaries)
     lines = [format_table(analysis.measured.summaries), analysis.headline]
+    if axes:
+        lines.append(f"quality by axis, mean [95% interval] (weights: {weights_text(analysis.weights)}):")
+        lines.append(text_table(list(axes[0]), [[str(v) for v in r.values()] for r in axes]))
     if analysis.whatif is not None:
         pairs = ", ".join(f"{k}={v}" for k, v in analysis.whatif.model_map.items())
         lines.append(f"what-if {pairs}: {analysis.whatif.headline}")

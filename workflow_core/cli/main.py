@@ -223,6 +223,12 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from workflow_core.cli.check import cmd_check as check
+
+    return check(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="decompose", description="Design, run, price and compare agent workflows."
@@ -278,6 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--growth", type=float, help="TCO: monthly growth as a fraction, e.g. 0.05")
     c.add_argument("--out", required=True)
     c.set_defaults(func=cmd_compare)
+
+    k = sub.add_parser("check", help="measure any page on the quality axes and print the findings")
+    k.add_argument("page", help="the page's HTML file")
+    k.add_argument("--scenario", required=True, help="the scenario the page is for (the seller's facts)")
+    k.add_argument("--profile", help="the visitor's profile id (personalisation and grounding read it)")
+    k.add_argument("--judge", metavar="REF", help="also ask an LLM judge, e.g. local/qwen2.5-coder-1.5b")
+    k.add_argument("--weights", metavar="AXIS=W,...", help="change axis weights, e.g. grounding=3,brand=0")
+    k.add_argument("--all", action="store_true", help="print passed checks too, not only failures")
+    k.add_argument("--json", action="store_true", help="print one JSON document")
+    k.set_defaults(func=cmd_check)
 
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)

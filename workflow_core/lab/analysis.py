@@ -15,15 +15,18 @@ prints that label next to the fit and the TCO.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from workflow_core.lab.coordination import CoordinationFit, coordination_points, fit_coordination
 from workflow_core.lab.experiment import Experiment, NodeSummary, Trial, VariantSummary
+from workflow_core.lab.intervals import Interval, clearly_differ
 from workflow_core.lab.tables import node_breakdown, trial_table
 from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
+from workflow_core.quality.model import effective_weights
 from workflow_core.records import RunRecord
 
 CostBasis = Literal["measured", "what-if"]
@@ -76,6 +79,7 @@ class ExperimentAnalysis:
     runs: list[dict[str, Any]]  # one row per trial
     timelines: list[TimelineRun]
     failed: list[Trial]
+    weights: dict[str, float] = field(default_factory=dict)  # the quality axes' weights used
 
     @property
     def priced(self) -> Costing:
@@ -102,12 +106,13 @@ def analyse(
     prices: PriceBook,
     model_map: ModelMap | None = None,
     tco_inputs: TcoInputs | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> ExperimentAnalysis:
     """The analysis of `experiment`: measured summaries always; re-priced ones when `model_map` names a
     model; the fit and (with `tco_inputs`) the TCO on the what-if prices when there are some, else on the
     measured costs. Pure: reads the experiment and the price book, writes nothing."""
-    measured = _measured(experiment)
-    whatif = _repriced(experiment, model_map, prices) if model_map else None
+    measured = _measured(experiment, weights)
+    whatif = _repriced(experiment, model_map, prices, weights) if model_map else None
     priced = whatif or measured
     variants = tco_variants(priced.summaries)
     ran = [s for s in measured.summaries if s.runs > s.failures]
@@ -125,11 +130,12 @@ def analyse(
         runs=trial_table(experiment),
         timelines=timeline_runs(experiment),
         failed=[t for t in experiment.trials if not t.ok],
+        weights=effective_weights(weights),
     )
 
 
-def _measured(experiment: Experiment) -> Costing:
-    summaries = experiment.summaries()
+def _measured(experiment: Experiment, weights: Mapping[str, float] | None) -> Costing:
+    summaries = experiment.summaries(weights)
     return Costing(
         basis="measured",
         summaries=summaries,
@@ -139,8 +145,10 @@ def _measured(experiment: Experiment) -> Costing:
     )
 
 
-def _repriced(experiment: Experiment, model_map: ModelMap, prices: PriceBook) -> Costing:
-    rp = reprice_experiment(experiment, model_map, prices)
+def _repriced(
+    experiment: Experiment, model_map: ModelMap, prices: PriceBook, weights: Mapping[str, float] | None
+) -> Costing:
+    rp = reprice_experiment(experiment, model_map, prices, weights)
     return Costing(
         basis="what-if",
         summaries=rp.summaries,
@@ -197,7 +205,8 @@ def pick_pair(summaries: list[VariantSummary]) -> tuple[VariantSummary, VariantS
 
 
 def headline(summaries: list[VariantSummary], estimate: bool = False) -> str:
-    """ "decomposed (seed, k=3) vs single (single, k=1): 62% cheaper, quality 0.81 vs 0.77"."""
+    """ "decomposed (seed, k=3) vs single (single, k=1): 62% cheaper, quality 0.81 [0.78–0.84] vs 0.77
+    [0.70–0.84]: no clear difference (the 95% intervals overlap)"."""
     pair = pick_pair(summaries)
     if pair is None:
         return "need two variants with different numbers of agents to compare decomposed vs single."
@@ -208,11 +217,21 @@ def headline(summaries: list[VariantSummary], estimate: bool = False) -> str:
     else:
         verdict = "cost not comparable (the single variant cost $0)"
 
-    def q(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.2f}"
-
-    text = (
-        f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, "
-        f"quality {q(d.qa_mean)} vs {q(s.qa_mean)}"
+    text = f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, " + quality_claim(
+        d.qa_interval, s.qa_interval
     )
     return text + (" (estimated prices)" if estimate else "")
+
+
+def quality_claim(decomposed: Interval | None, single: Interval | None) -> str:
+    """The quality half of the headline, claiming a difference only when the 95% intervals do not overlap:
+    "quality 0.81 [0.78–0.84] vs 0.62 [0.55–0.69]: higher", "… : no clear difference (the intervals
+    overlap)", "… : too few runs to tell (n=1)"."""
+    if decomposed is None or single is None:
+        return "quality n/a"
+    text = f"quality {decomposed.text()} vs {single.text()}"
+    if min(decomposed.n, single.n) < 2:
+        return text + ": too few runs to tell"
+    if clearly_differ(decomposed, single):
+        return text + (": higher" if decomposed.mean > single.mean else ": lower")
+    return text + ": no clear difference (the 95% intervals overlap)"

@@ -18,13 +18,14 @@ import itertools
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from workflow_core.errors import DecomposeError
+from workflow_core.lab.intervals import Interval, axis_intervals, interval, run_quality
 from workflow_core.lab.similarity import distinctiveness
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
@@ -102,12 +103,20 @@ class VariantSummary(BaseModel):
     cost_total_usd: float
     wall_s: float
     critical_path_s: float
-    qa_mean: float | None
+    qa_mean: float | None  # the runs' quality under the analysis's axis weights
     qa_std: float | None
+    qa_interval: Interval | None = None
+    axes: dict[str, Interval] = Field(default_factory=dict)  # each quality axis over the runs
     distinctiveness: float | None
 
     def row(self) -> dict[str, Any]:
-        return self.model_dump()
+        """Flat, for tables and CSV: the quality interval as qa_low/qa_high and each axis's mean as
+        `axis:<name>` (`lab.tables.axis_rows` has the axes' intervals)."""
+        row = self.model_dump(exclude={"qa_interval", "axes"})
+        iv = self.qa_interval
+        row["qa_low"], row["qa_high"] = (iv.low, iv.high) if iv is not None else (None, None)
+        row.update({f"axis:{name}": a.mean for name, a in self.axes.items()})
+        return row
 
 
 class NodeSummary(BaseModel):
@@ -142,8 +151,8 @@ class Experiment(BaseModel):
     def trials_of(self, variant: str) -> list[Trial]:
         return [t for t in self.trials if t.variant == variant]
 
-    def summaries(self) -> list[VariantSummary]:
-        return [summarise_variant(self, v.name) for v in self.spec.variants]
+    def summaries(self, weights: Mapping[str, float] | None = None) -> list[VariantSummary]:
+        return [summarise_variant(self, v.name, weights=weights) for v in self.spec.variants]
 
 
 @dataclass
@@ -351,15 +360,18 @@ def mean(values: list[float]) -> float:
 
 
 def summarise_variant(
-    experiment: Experiment, variant: str, costs: dict[int, float] | None = None
+    experiment: Experiment,
+    variant: str,
+    costs: dict[int, float] | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> VariantSummary:
     """A variant's per-run means. `costs` (trial index in `experiment.trials` -> USD) replaces measured costs,
-    e.g. with re-priced ones."""
+    e.g. with re-priced ones; `weights` are the quality axes' weights (default: DEFAULT_WEIGHTS)."""
     indexed = [(i, t) for i, t in enumerate(experiment.trials) if t.variant == variant]
     ok = [(i, t) for i, t in indexed if t.run is not None]
     runs = [t.run for _, t in ok if t.run is not None]
     cost = [costs[i] if costs is not None and i in costs else t.cost_usd for i, t in ok]
-    qa = [r.qa_score for r in runs if r.qa_score is not None]
+    qa = [q for q in (run_quality(r, weights) for r in runs) if q is not None]
     pages: dict[str, list[str]] = {}
     for _, t in ok:
         if t.run is not None and t.run.page_html:
@@ -379,5 +391,7 @@ def summarise_variant(
         critical_path_s=mean([t.critical_path_s for _, t in ok]),
         qa_mean=mean(qa) if qa else None,
         qa_std=statistics.pstdev(qa) if len(qa) > 1 else (0.0 if qa else None),
+        qa_interval=interval(qa),
+        axes=axis_intervals(runs),
         distinctiveness=distinctiveness(pages),
     )

@@ -19,7 +19,9 @@ from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis
 from workflow_core.lab.coordination import M_EXPLANATION
 from workflow_core.lab.experiment import VariantSummary
+from workflow_core.lab.tables import axis_rows
 from workflow_core.page.words import slugify
+from workflow_core.quality.model import weights_text
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -106,6 +108,10 @@ def results_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "fastest": _name(analysis.fastest),
         "pareto_front": analysis.measured.pareto_front,
         "summary": [s.row() for s in analysis.measured.summaries],
+        "quality_weights": analysis.weights,
+        "quality_axes": {
+            s.variant: {a: iv.model_dump() for a, iv in s.axes.items()} for s in analysis.measured.summaries
+        },
         "nodes": [n.row() for n in analysis.nodes],
         "runs": analysis.runs,
         "coordination_fit": fit.summary() | {"explanation": fit.explanation()},
@@ -175,6 +181,11 @@ def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title
         "repeats); "
         "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
         html_table([s.row() for s in measured.summaries]),
+        "<h2>Quality by axis</h2>",
+        "<p class='muted'>Mean and 95% interval (Student's t) over the runs that measured each axis; "
+        "the headline claims a quality difference only when the intervals do not overlap. Quality is "
+        f"the weighted mean of the axes ({html.escape(weights_text(analysis.weights))}).</p>",
+        html_table(axis_rows(measured.summaries)),
         "<h2>Charts</h2>",
         fig(charts.cost_quality(measured)),
         fig(charts.against_k(measured.summaries)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow_core.lab.experiment import Experiment, NodeSummary, mean
+from workflow_core.lab.experiment import Experiment, NodeSummary, VariantSummary, mean
 from workflow_core.records import NodeRecord
 
 
@@ -43,6 +43,21 @@ def node_breakdown(experiment: Experiment) -> list[NodeSummary]:
     return rows
 
 
+def axis_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
+    """Quality per variant and axis as text, "0.81 [0.78–0.84]" (mean and 95% interval over the runs that
+    measured the axis; "–" where none did), with the overall score first and the number of runs last."""
+    axes = list(dict.fromkeys(a for s in summaries for a in s.axes))
+    rows = []
+    for s in summaries:
+        row: dict[str, Any] = {"variant": s.variant, "k": s.k}
+        row["quality"] = s.qa_interval.text() if s.qa_interval is not None else "–"
+        for axis in axes:
+            row[axis] = s.axes[axis].text() if axis in s.axes else "–"
+        row["n"] = s.qa_interval.n if s.qa_interval is not None else 0
+        rows.append(row)
+    return rows
+
+
 def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
     """One row per run (for runs.csv and drill-down)."""
     rows = []
@@ -64,6 +79,7 @@ def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
                 "wall_estimated": t.wall_estimated,
                 "critical_path_s": t.critical_path_s,
                 "qa_score": r.qa_score if r else None,
+                **({f"axis:{a}": v for a, v in r.qa_axes.items()} if r else {}),
                 "error": t.error,
             }
         )

@@ -11,6 +11,7 @@ A model map names node ids, or "*" for every other model-backed node:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -115,8 +116,9 @@ def reprice_experiment(
     experiment: Experiment,
     model_map: ModelMap,
     prices: PriceBook,
+    weights: Mapping[str, float] | None = None,
 ) -> ExperimentReprice:
-    """Re-price every run of the experiment under `model_map`."""
+    """Re-price every run of the experiment under `model_map` (`weights`: the quality axes' weights)."""
     runs: list[RunReprice] = []
     costs: dict[int, float] = {}
     for i, t in enumerate(experiment.trials):
@@ -125,7 +127,7 @@ def reprice_experiment(
         rr = reprice_run(t.run, model_map, prices)
         runs.append(rr)
         costs[i] = rr.cost_usd
-    summaries = [summarise_variant(experiment, v.name, costs) for v in experiment.spec.variants]
+    summaries = [summarise_variant(experiment, v.name, costs, weights) for v in experiment.spec.variants]
     return ExperimentReprice(
         model_map=model_map,
         runs=runs,

@@ -80,11 +80,48 @@ class QualityReport(BaseModel):
 def weighted_score(axis_scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
     """The weighted mean of the axes given (missing weights count as the default, unknown axes as 1.0);
     1.0 when no axis was measured or every weight is 0."""
-    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    w = effective_weights(weights)
     total = sum(w.get(a, 1.0) for a in axis_scores)
     if total <= 0:
         return 1.0
     return round(sum(s * w.get(a, 1.0) for a, s in axis_scores.items()) / total, 4)
+
+
+def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """`weights` if every axis is known and every weight is a number ≥ 0; else a ValueError that says which."""
+    unknown = sorted(set(weights) - set(AXES))
+    if unknown:
+        raise ValueError(f"unknown quality axis {', '.join(unknown)}; the axes are {', '.join(AXES)}")
+    bad = [a for a, w in weights.items() if not isinstance(w, int | float) or w < 0]
+    if bad:
+        raise ValueError(f"the weight of {', '.join(bad)} must be a number ≥ 0")
+    return {a: float(w) for a, w in weights.items()}
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """ "grounding=3,brand=0" as a weights map; a ValueError that says what was wrong and how to write it."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        axis, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[axis.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"{part!r} is not AXIS=WEIGHT; write e.g. grounding=3,brand=0.5") from None
+    return check_weights(out)
+
+
+def effective_weights(weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """DEFAULT_WEIGHTS with the user's changes applied."""
+    return {**DEFAULT_WEIGHTS, **(weights or {})}
+
+
+def weights_text(weights: Mapping[str, float] | None = None) -> str:
+    """ "accessibility 2, responsive 1, …" (the defaults when `weights` is None)."""
+    return ", ".join(f"{a} {w:g}" for a, w in effective_weights(weights).items())
 
 
 def score_of_checks(scores_and_weights: list[tuple[float, float]]) -> float:

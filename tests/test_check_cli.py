@@ -1,0 +1,113 @@
+"""`decompose check` as a user runs it (a real subprocess; the judge over real HTTP to the scripted server),
+and the judge axis: its checklist, its cache and its cost kept apart."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_cli import EXAMPLE, cli_env, decompose  # noqa: F401  (cli_env is a fixture)
+from workflow_core.errors import DecomposeError
+from workflow_core.pricing.book import PriceBook
+from workflow_core.quality import Sources
+from workflow_core.quality.judge import CHECKLIST, axis_from_answers, judge_page
+from workflow_core.run.store import Store
+from workflow_core.scenario import load_scenario
+from workflow_core.testing.fake_server import FakeReply
+
+PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><title>Ridgeline</title></head><body><main>'
+    "<h1>Haul trucks that stay on the road</h1><p>Talk to Ridgeline Fieldworks about uptime.</p>"
+    "</main></body></html>"
+)
+
+
+def test_check_prints_axes_and_json_parses(cli_env, tmp_path):  # noqa: F811
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    text = decompose(cli_env, "check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining")
+    assert text.stdout.startswith("quality ")
+    assert "accessibility" in text.stdout and "personalisation" in text.stdout
+    out = decompose(cli_env, "check", str(page), "--scenario", str(EXAMPLE), "--json").stdout
+    doc = json.loads(out)
+    assert set(doc) >= {"score", "axes", "findings"}
+    assert 0.0 <= doc["score"] <= 1.0
+    assert all(set(f) >= {"axis", "check", "passed", "message", "evidence"} for f in doc["findings"])
+    assert {f["axis"] for f in doc["findings"]} <= set(doc["axes"])
+
+
+def test_check_weights_change_the_score(cli_env, tmp_path):  # noqa: F811
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    args = ["check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining", "--json"]
+    plain = json.loads(decompose(cli_env, *args).stdout)
+    only_a11y = ",".join(f"{a}=0" for a in plain["axes"] if a != "accessibility")
+    weighted = json.loads(decompose(cli_env, *args, "--weights", only_a11y).stdout)
+    assert weighted["score"] == pytest.approx(plain["axes"]["accessibility"], abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.html"], "is not a file"),
+        (["PAGE", "--profile", "nobody"], "profile 'nobody' is not in"),
+        (["PAGE", "--weights", "grounding"], "is not AXIS=WEIGHT"),
+        (["PAGE", "--weights", "beauty=2"], "unknown quality axis beauty"),
+    ],
+)
+def test_check_bad_input_is_one_clear_line(cli_env, tmp_path, args, message):  # noqa: F811
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    args = [str(page) if a == "PAGE" else a for a in args]
+    proc = decompose(cli_env, "check", *args, "--scenario", str(EXAMPLE), check=False)
+    assert proc.returncode == 1 and message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_with_a_judge_calls_it_once_then_reads_the_cache(cli_env, tmp_path, fake_openai):  # noqa: F811
+    answers = {qid: True for qid, _, _ in CHECKLIST} | {"publishable": False}
+    fake_openai.set_responder(lambda body: FakeReply(json.dumps(answers)))
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    args = [
+        "check",
+        str(page),
+        "--scenario",
+        str(EXAMPLE),
+        "--profile",
+        "dana-mining",
+        "--judge",
+        "fake/large",
+    ]
+    first = json.loads(decompose(cli_env, *args, "--json").stdout)
+    assert first["axes"]["judge"] == pytest.approx(round(8 / 9, 4))
+    assert first["judge"]["model"] == "fake/large" and first["judge"]["cost_usd"] > 0
+    assert not first["judge"]["cached"]
+    calls = len(fake_openai.requests)
+    body = fake_openai.requests[-1]
+    assert body["response_format"]["json_schema"]["schema"]["required"] == [q for q, _, _ in CHECKLIST]
+    second = json.loads(decompose(cli_env, *args, "--json").stdout)
+    assert second["judge"]["cached"] and second["axes"]["judge"] == first["axes"]["judge"]
+    assert len(fake_openai.requests) == calls
+    failed = [f for f in second["findings"] if f["axis"] == "judge" and not f["passed"]]
+    assert [f["check"] for f in failed] == ["judge.publishable"]
+
+
+async def test_judge_answer_that_is_not_json_is_an_error_and_is_not_cached(
+    fake_registry, fake_openai, tmp_path
+):
+    fake_openai.set_responder(lambda body: FakeReply("I think the page is fine."))
+    sources = Sources.of(load_scenario(EXAMPLE), "dana-mining")
+    store = Store(tmp_path / "runs.sqlite3")
+    with pytest.raises(DecomposeError, match="did not answer with the JSON"):
+        await judge_page(PAGE, sources, "fake/large", fake_registry, PriceBook(), store)
+    fake_openai.set_responder(lambda body: FakeReply(json.dumps({q: True for q, _, _ in CHECKLIST})))
+    judged = await judge_page(PAGE, sources, "fake/large", fake_registry, PriceBook(), store)
+    assert not judged.cached and judged.axis.score == 1.0
+
+
+def test_missing_answers_count_as_failed_questions():
+    axis = axis_from_answers({"speaks_to_visitor": True, "publishable": "yes"}, "m")
+    assert axis.score == pytest.approx(1 / len(CHECKLIST), abs=1e-4)
+    assert sum(f.passed for f in axis.findings) == 1
