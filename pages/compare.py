@@ -19,9 +19,10 @@ from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
 from workflow_core.lab.coordination import M_EXPLANATION
 from workflow_core.lab.runner import BackgroundExperiment, ExperimentStatus
-from workflow_core.lab.tables import pages
+from workflow_core.lab.tables import axis_rows, pages
 from workflow_core.lab.tco import TcoInputs
 from workflow_core.page.site import sandboxed_preview
+from workflow_core.quality.model import weights_text
 from workflow_core.run.engine import Engine
 
 POLL_S = 1.0
@@ -425,14 +426,20 @@ with results_tab:
             "crit. path s": st.column_config.NumberColumn(
                 format="%.2f", help="Longest chain of dependent nodes"
             ),
-            "QA ± sd": st.column_config.TextColumn(
-                help="Automatic page score: mean ± std over profiles and repeats"
+            "quality [95%]": st.column_config.TextColumn(
+                help="Weighted mean of the quality axes per run: mean and 95% interval over profiles and repeats"
             ),
             "distinct": st.column_config.NumberColumn(
                 format="%.2f", help="How different the pages for different profiles are (0: the same words)"
             ),
         },
         key="lab_summary",
+    )
+    st.markdown("**Quality by axis**: mean [95% interval] over the runs that measured it")
+    st.dataframe(axis_rows(analysis.measured.summaries), hide_index=True, width="stretch", key="lab_axes")
+    st.caption(
+        "The headline claims a quality difference only when the intervals do not overlap. Weights: "
+        f"{weights_text(analysis.weights)} (change them in Settings → Quality)."
     )
     figures = lab.measured_figures(view, analysis)
     timelines = lab.timeline_figures(view, analysis)

@@ -6,7 +6,7 @@ import asyncio
 
 import streamlit as st
 
-from studio import services, ui
+from studio import quality_view, services, ui
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import LOCAL_USD_PER_HOUR_DEFAULT, ModelPrice, local_speed
 from workflow_core.providers.config import default_config_path
@@ -159,3 +159,6 @@ if st.button("Save prices", type="primary", key="settings_save"):
         )
     else:
         st.success(f"Saved to {written}; estimates and new runs use these prices.")
+
+st.subheader("Quality")
+quality_view.settings_section()

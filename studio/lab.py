@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import plotly.graph_objects as go
 import streamlit as st
 
-from studio import services, ui
+from studio import quality_view, services, ui
 from workflow_core import workspace
 from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
@@ -121,7 +121,8 @@ def model_map_key(model_map: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 def _key(model_map: dict[str, str], inputs: TcoInputs) -> tuple[Any, ...]:
-    return (model_map_key(model_map), tuple(inputs.__dict__.items()))
+    # The axis weights are in every key: changing them in Settings re-weighs the lab at once.
+    return (model_map_key(model_map), tuple(inputs.__dict__.items()), tuple(quality_view.weights().items()))
 
 
 def analysis(lab: LabView, model_map: dict[str, str], inputs: TcoInputs) -> ExperimentAnalysis:
@@ -129,7 +130,9 @@ def analysis(lab: LabView, model_map: dict[str, str], inputs: TcoInputs) -> Expe
     Raises DecomposeError when the what-if cannot be priced."""
     return lab.cached(
         ("analysis", _key(model_map, inputs)),
-        lambda: analyse(lab.experiment, services.price_book(), model_map or None, inputs),
+        lambda: analyse(
+            lab.experiment, services.price_book(), model_map or None, inputs, weights=quality_view.weights()
+        ),
     )
 
 
@@ -143,7 +146,7 @@ def measured_figures(lab: LabView, shown: ExperimentAnalysis) -> dict[str, go.Fi
     measured = shown.measured
     variants = [s.variant for s in measured.summaries]
     return lab.cached(
-        "measured_figures",
+        ("measured_figures", tuple(shown.weights.items())),
         lambda: {
             "cost_quality": charts.cost_quality(measured),
             "against_k": charts.against_k(measured.summaries),
@@ -179,7 +182,7 @@ def summary_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
     """The results table as the page shows it: QA as mean ± std, missing values as blanks."""
     rows = []
     for s in summaries:
-        qa = "–" if s.qa_mean is None else f"{s.qa_mean:.2f} ± {s.qa_std or 0.0:.2f}"
+        qa = "–" if s.qa_interval is None else s.qa_interval.text()
         rows.append(
             {
                 "variant": s.variant,
@@ -192,7 +195,7 @@ def summary_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
                 "cost / run": s.cost_usd,
                 "wall s": s.wall_s,
                 "crit. path s": s.critical_path_s,
-                "QA ± sd": qa,
+                "quality [95%]": qa,
                 "distinct": s.distinctiveness,
             }
         )

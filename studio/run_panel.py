@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from studio import ui
+from studio import quality_view, ui
 from workflow_core.page.assets import run_zip
 from workflow_core.page.site import sandboxed_preview
 from workflow_core.records import NodeRecord, RunRecord
@@ -133,20 +133,6 @@ def preview(run: RunRecord, key: str) -> None:
         st.iframe(sandboxed_preview(run.page_html, *MOBILE), height=MOBILE[1] + 20)
 
 
-def qa(run: RunRecord) -> None:
-    if run.qa_score is None:
-        st.caption("No QA score for this run.")
-        return
-    failed = [f for f in run.qa_findings if not f.passed]
-    st.metric("QA score", f"{run.qa_score:.2f}", help="Share of automatic page checks passed, weighted")
-    rows = [
-        {"passed": f.passed, "axis": f.axis, "check": f.check, "finding": f.message, "evidence": f.evidence}
-        for f in sorted(run.qa_findings, key=lambda f: (f.passed, f.axis))
-    ]
-    st.caption(f"{len(failed)} of {len(run.qa_findings)} checks failed")
-    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 420))
-
-
 def downloads(run: RunRecord, key: str) -> None:
     cols = st.columns(3)
     with cols[0]:
@@ -209,9 +195,10 @@ def finished(handle: RunHandle) -> None:
         help=" → ".join(critical_nodes(handle.workflow, records)),
     )
     m[3].metric("Agents (k)", run.agent_count)
-    m[4].metric("QA score", f"{run.qa_score:.2f}" if run.qa_score is not None else "–")
+    quality = quality_view.score(run)
+    m[4].metric("Quality", f"{quality:.2f}" if quality is not None else "–", help="Weighted mean of the axes")
     overview, timeline_tab, inspect_tab, page_tab, qa_tab = st.tabs(
-        ["Nodes", "Timeline", "Inspector", "Page preview", "QA findings"]
+        ["Nodes", "Timeline", "Inspector", "Page preview", "Quality"]
     )
     with overview:
         st.plotly_chart(
@@ -225,6 +212,6 @@ def finished(handle: RunHandle) -> None:
     with page_tab:
         preview(run, handle.key)
     with qa_tab:
-        qa(run)
+        quality_view.panel(run)
     st.markdown("**Downloads**")
     downloads(run, handle.key)

@@ -164,4 +164,5 @@ def store() -> Store:
 
 def engine() -> Engine:
     """A fresh engine for one run: its own registry (HTTP clients belong to the run's event loop)."""
-    return workspace.new_engine(settings=settings())
+    current = settings()
+    return workspace.new_engine(settings=current, judge=current.judge_model)

@@ -86,7 +86,7 @@ def test_a_stored_experiment_shows_its_table_headline_fit_and_exports(experiment
     summary = at.dataframe[0].value
     assert list(summary["variant"]) == ["single", "seed", "deep"]
     assert list(summary["k"]) == [1, 3, 6]
-    assert " ± " in summary["QA ± sd"][0]
+    assert summary["quality [95%]"][0].startswith("0.") or summary["quality [95%]"][0] == "1.00"
     assert {m.label for m in at.metric} >= {"Cheapest per run", "Best QA", "m", "R²"}
     assert "Fitted m =" in text and "m says how fast coordination grows" in text
     assert {b.label for b in at.get("download_button")} == {"report.html", "results.csv", "results.json"}

@@ -117,7 +117,9 @@ def test_run_page_runs_seed_on_the_fake_server(app_env: Path) -> None:
     at.run()
     handle = next(iter(at.session_state["run_handles"].values()))
     assert handle.run is not None and handle.run.status == "ok"
-    assert any(m.label == "QA score" for m in at.metric)
+    assert any(m.label == "Quality" for m in at.metric)
+    # The quality tab: one metric per axis measured, named by its axis.
+    assert {m.label for m in at.metric} >= set(handle.run.qa_axes)
     assert not at.exception
 
 

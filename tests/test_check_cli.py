@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_cli import EXAMPLE, cli_env, decompose  # noqa: F401  (cli_env is a fixture)
 from workflow_core.errors import DecomposeError
-from workflow_core.pricing.book import PriceBook
+from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.quality import Sources
 from workflow_core.quality.judge import CHECKLIST, axis_from_answers, judge_page
 from workflow_core.run.store import Store
@@ -111,3 +111,62 @@ def test_missing_answers_count_as_failed_questions():
     axis = axis_from_answers({"speaks_to_visitor": True, "publishable": "yes"}, "m")
     assert axis.score == pytest.approx(1 / len(CHECKLIST), abs=1e-4)
     assert sum(f.passed for f in axis.findings) == 1
+
+
+async def test_a_judged_run_keeps_the_judges_cost_apart(fake_openai, fake_registry, tmp_path):
+    from workflow_core.nodes.hooks import standard_hooks
+    from workflow_core.run.engine import Engine
+    from workflow_core.run.inputs import RunInputs
+    from workflow_core.workflow.templates import load_template
+
+    def responder(body):
+        props = set(
+            ((body.get("response_format") or {}).get("json_schema") or {})
+            .get("schema", {})
+            .get("properties", {})
+        )
+        if props == {q for q, _, _ in CHECKLIST}:
+            return FakeReply(json.dumps({q: q != "publishable" for q, _, _ in CHECKLIST}))
+        return None
+
+    fake_openai.set_responder(responder)
+    scenario = load_scenario(EXAMPLE)
+    store = Store(tmp_path / "runs.sqlite3")
+    prices = PriceBook(overrides={"fake/large": ModelPrice(input_per_mtok=2.0, output_per_mtok=8.0)})
+    hooks = standard_hooks(store, judge="fake/large", registry=fake_registry, prices=prices)
+    engine = Engine(fake_registry, prices=prices, store=store, hooks=hooks)
+    wf = load_template("seed").with_models(all_models="fake/small")
+    run = await engine.run(wf, RunInputs.for_profile(scenario, "dana-mining"))
+    assert run.status == "ok" and not run.warnings
+    assert run.qa_axes["judge"] == pytest.approx(round(8 / 9, 4), abs=1e-4)
+    assert run.judge_cost_usd > 0
+    assert run.total_cost_usd == pytest.approx(sum(n.cost_usd for n in run.nodes))
+    assert any(n.startswith("judge: fake/large") for n in run.qa_notes)
+    stored = store.get_run(run.run_id)
+    assert (
+        stored is not None and stored.qa_axes == run.qa_axes and stored.judge_cost_usd == run.judge_cost_usd
+    )
+
+
+async def test_a_judge_that_fails_leaves_a_warning_and_the_run_stands(fake_openai, fake_registry, tmp_path):
+    from workflow_core.nodes.hooks import standard_hooks
+    from workflow_core.run.engine import Engine
+    from workflow_core.run.inputs import RunInputs
+    from workflow_core.workflow.templates import load_template
+
+    def responder(body):
+        if "judge" in str(body.get("messages")) or "true or false" in str(body.get("messages")):
+            return FakeReply("not json at all")
+        return None
+
+    fake_openai.set_responder(responder)
+    store = Store(tmp_path / "runs.sqlite3")
+    prices = PriceBook()
+    hooks = standard_hooks(store, judge="fake/large", registry=fake_registry, prices=prices)
+    engine = Engine(fake_registry, prices=prices, store=store, hooks=hooks)
+    wf = load_template("seed").with_models(all_models="fake/small")
+    run = await engine.run(wf, RunInputs.for_profile(load_scenario(EXAMPLE), "dana-mining"))
+    assert run.status == "ok" and run.page_html
+    assert "judge" not in run.qa_axes
+    assert any(w.startswith("JudgeRun:") and "did not answer with the JSON" in w for w in run.warnings)
+    assert store.get_run(run.run_id) is not None

@@ -124,6 +124,8 @@ class RunRecord(BaseModel):
     qa_axes: dict[str, float] = Field(default_factory=dict)
     qa_findings: list[QAFinding] = Field(default_factory=list)
     qa_notes: list[str] = Field(default_factory=list)
+    # What the optional LLM judge cost: quality measurement, not part of the workflow's total_cost_usd.
+    judge_cost_usd: float = 0.0
     # What went wrong after the nodes finished (e.g. the run could not be saved); the results still stand.
     warnings: list[str] = Field(default_factory=list)
 

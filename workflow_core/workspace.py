@@ -152,9 +152,11 @@ def price_book(settings: Settings | None = None, registry: ProviderRegistry | No
 _swept: set[Path] = set()
 
 
-def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> Engine:
+def new_engine(
+    *, use_cache: bool = True, settings: Settings | None = None, judge: str | None = None
+) -> Engine:
     """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
-    event loop that runs it."""
+    event loop that runs it. `judge` (a model ref) adds the LLM judge axis to every run's quality."""
     registry = ProviderRegistry.from_environment()
     store = Store()
     if store.path not in _swept:
@@ -162,10 +164,11 @@ def new_engine(*, use_cache: bool = True, settings: Settings | None = None) -> E
         # forever. Later engines of this process need not scan again; its own runs are alive.
         store.mark_interrupted()
         _swept.add(store.path)
+    prices = price_book(settings, registry)
     return Engine(
         registry,
-        prices=price_book(settings, registry),
+        prices=prices,
         store=store,
         use_cache=use_cache,
-        hooks=standard_hooks(store),
+        hooks=standard_hooks(store, judge=judge, registry=registry, prices=prices),
     )

@@ -47,9 +47,9 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     expect(page.get_by_text("critical path in magenta")).to_be_visible()
     shot(page, "run-fake-timeline")
 
-    page.get_by_role("tab", name="QA findings").click()
-    expect(page.get_by_text("QA score").last).to_be_visible()
-    expect(page.get_by_text("checks failed")).to_be_visible()
+    page.get_by_role("tab", name="Quality", exact=True).click()
+    expect(page.get_by_text("the weighted mean of").last).to_be_visible()
+    expect(page.get_by_text("checks failed").first).to_be_visible()
     shot(page, "run-fake-qa")
 
     with page.expect_download() as info:

@@ -1,10 +1,15 @@
 """The hooks every product run gets: the run's page and its quality verdict are collected from the nodes'
-typed outputs (the automatic checks run when no QA node did), then the run is saved."""
+typed outputs (the automatic checks run when no QA node did), the optional LLM judge reads the page, then the
+run is saved."""
 
 from __future__ import annotations
 
-from workflow_core.nodes.qa import automatic_qa
+from workflow_core.nodes.qa import automatic_qa, sources_of
 from workflow_core.nodes.qa import verdict as verdict_of
+from workflow_core.pricing.book import PriceBook
+from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.quality import weighted_score
+from workflow_core.quality.judge import judge_page
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
@@ -32,9 +37,44 @@ class CollectPage:
             run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
 
 
-def standard_hooks(store: Store | None) -> list[RunHook]:
-    """Collect the page and its verdict, then save the run (when there is a store)."""
+class JudgeRun:
+    """The optional LLM judge axis of the run's page (after CollectPage): its score joins the run's axes, its
+    cost goes to `judge_cost_usd`, apart from the workflow's."""
+
+    def __init__(self, ref: str, registry: ProviderRegistry, prices: PriceBook, store: Store | None) -> None:
+        self.ref, self.registry, self.prices, self.store = ref, registry, prices, store
+
+    def before_run(self, run: RunRecord) -> None:
+        """Nothing to judge before the page exists."""
+
+    async def after_run(self, finished: FinishedRun) -> None:
+        run = finished.run
+        if not run.page_html:
+            return
+        sources = sources_of(finished.inputs, [p for r in run.nodes for p in r.passages])
+        judged = await judge_page(run.page_html, sources, self.ref, self.registry, self.prices, self.store)
+        run.qa_axes = {**run.qa_axes, "judge": judged.axis.score}
+        run.qa_findings = [f for f in run.qa_findings if f.axis != "judge"] + judged.axis.findings
+        cost = "cached" if judged.cached else f"${judged.cost_usd:.6f}"
+        run.qa_notes = [*run.qa_notes, f"judge: {judged.model} ({cost}, apart from the workflow's cost)"]
+        run.qa_score = weighted_score(run.qa_axes)
+        run.judge_cost_usd = judged.cost_usd
+
+
+def standard_hooks(
+    store: Store | None,
+    *,
+    judge: str | None = None,
+    registry: ProviderRegistry | None = None,
+    prices: PriceBook | None = None,
+) -> list[RunHook]:
+    """Collect the page and its verdict, then (with a `judge` model) judge it, then save the run (when there
+    is a store)."""
     hooks: list[RunHook] = [CollectPage()]
+    if judge:
+        if registry is None or prices is None:
+            raise ValueError("a judge needs the registry and the price book")
+        hooks.append(JudgeRun(judge, registry, prices, store))
     if store is not None:
         hooks.append(SaveRun(store))
     return hooks

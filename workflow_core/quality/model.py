@@ -78,12 +78,14 @@ class QualityReport(BaseModel):
 
 
 def weighted_score(axis_scores: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
-    """The weighted mean of the axes given (missing weights count as the default, unknown axes as 1.0);
-    1.0 when no axis was measured or every weight is 0."""
+    """The weighted mean of the axes given (missing weights count as the default, unknown axes as 1.0); the
+    plain mean when every weight is 0, and 1.0 when no axis was measured."""
+    if not axis_scores:
+        return 1.0
     w = effective_weights(weights)
     total = sum(w.get(a, 1.0) for a in axis_scores)
     if total <= 0:
-        return 1.0
+        return round(sum(axis_scores.values()) / len(axis_scores), 4)
     return round(sum(s * w.get(a, 1.0) for a, s in axis_scores.items()) / total, 4)
 
 

@@ -11,6 +11,7 @@ pages: what happens after a run (collecting the page, checking it, saving the re
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import socket
 import time
@@ -128,7 +129,14 @@ class Engine:
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         finished = FinishedRun(run, graph, inputs)
-        self._call_hooks(run, lambda hook: hook.after_run(finished))
+        for hook in self.hooks:
+            # A hook's after_run may be a coroutine (e.g. one that calls a model about the page).
+            try:
+                done = hook.after_run(finished)
+                if inspect.isawaitable(done):
+                    await done
+            except DecomposeError as exc:
+                run.warnings.append(f"{type(hook).__name__}: {exc}")
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run
 

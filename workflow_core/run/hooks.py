@@ -4,6 +4,7 @@ are hooks, so the executor knows nothing of pages or persistence."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,8 +27,9 @@ class RunHook(Protocol):
     def before_run(self, run: RunRecord) -> None:
         """Called once the run's record exists, before any node starts."""
 
-    def after_run(self, finished: FinishedRun) -> None:
-        """Called once every node has finished, in the order the hooks were given, before `run_finished`."""
+    def after_run(self, finished: FinishedRun) -> Awaitable[None] | None:
+        """Called once every node has finished, in the order the hooks were given, before `run_finished`;
+        a coroutine is awaited before the next hook."""
 
 
 class SaveRun:

@@ -1,0 +1,105 @@
+"""How a run's quality shows in the app: the score under the user's axis weights, one metric per axis, what
+could not be measured (never silently), and each axis's findings with the text they quote."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio import services
+from workflow_core.lab.intervals import run_quality
+from workflow_core.quality import AXES
+from workflow_core.quality.model import effective_weights, weights_text
+from workflow_core.records import RunRecord
+from workflow_core.workspace import save_settings
+
+
+def weights() -> dict[str, float]:
+    """The axis weights the user chose in Settings (the defaults where they chose none)."""
+    return effective_weights(services.settings().quality_weights)
+
+
+def score(run: RunRecord) -> float | None:
+    return run_quality(run, weights())
+
+
+def panel(run: RunRecord) -> None:
+    """The QA tab of a run: the weighted score, the axes, notes and findings."""
+    quality = score(run)
+    if quality is None:
+        st.caption("No quality measured for this run.")
+        return
+    axes = [a for a in AXES if a in run.qa_axes] + sorted(set(run.qa_axes) - set(AXES))
+    used = {a: w for a, w in weights().items() if a in run.qa_axes}
+    st.markdown(f"**Quality {quality:.2f}**, the weighted mean of {len(axes)} axes ({weights_text(used)}).")
+    st.caption(
+        "Change the weights in Settings → Quality. Each axis is a score in [0, 1]; its findings quote the page."
+    )
+    cols = st.columns(max(1, min(len(axes), 6)))
+    for i, axis in enumerate(axes):
+        n_failed = sum(1 for f in run.qa_findings if f.axis == axis and not f.passed)
+        cols[i % len(cols)].metric(
+            axis,
+            f"{run.qa_axes[axis]:.2f}",
+            f"{n_failed} finding(s)" if n_failed else "clean",
+            delta_color="off",
+            delta_arrow="off",
+            help=AXES.get(axis, ""),
+        )
+    for note in run.qa_notes:
+        st.info(note, icon=":material/info:")
+    for axis in axes:
+        findings = [f for f in run.qa_findings if f.axis == axis]
+        failed = [f for f in findings if not f.passed]
+        with st.expander(f"{axis}: {len(failed)} of {len(findings)} checks failed", expanded=bool(failed)):
+            for f in failed:
+                st.markdown(f":red[**✗**] {f.message}")
+                if f.evidence:
+                    st.code(f.evidence, language=None, wrap_lines=True)
+            passed = [f for f in findings if f.passed]
+            if passed:
+                st.caption("Passed: " + " · ".join(f.message for f in passed))
+
+
+def settings_section() -> None:
+    """Settings → Quality: the axes' weights and the judge model, saved with the other settings."""
+    settings = services.settings()
+    st.markdown(
+        "A page's quality is the weighted mean of the axes measured on it. Set an axis to 0 to leave it out; "
+        "the Run page and the lab re-weigh stored runs at once (no run is repeated)."
+    )
+    current = effective_weights(settings.quality_weights)
+    grid = st.columns(4)
+    chosen: dict[str, float] = {}
+    for i, (axis, what) in enumerate(AXES.items()):
+        chosen[axis] = grid[i % 4].number_input(
+            axis,
+            min_value=0.0,
+            max_value=10.0,
+            value=float(current[axis]),
+            step=0.5,
+            help=what,
+            key=f"qw_axis_{axis}",
+        )
+    models = ["", *services.model_refs()]
+    judge = st.selectbox(
+        "LLM judge (optional)",
+        models,
+        index=models.index(settings.judge_model) if settings.judge_model in models else 0,
+        format_func=lambda r: r or "(no judge)",
+        accept_new_options=True,
+        help="A model that answers a fixed yes/no checklist about each page (`decompose check --judge` too). "
+        "Its calls are cached and priced apart from the workflow's cost. docs/quality.md gives its measured "
+        "agreement with the labelled pages.",
+        key="qw_judge_model",
+    )
+    if st.button("Save quality settings", key="qw_save"):
+        defaults = effective_weights()
+        settings.quality_weights = {a: w for a, w in chosen.items() if w != defaults[a]}
+        settings.judge_model = judge or None
+        st.session_state["settings"] = settings
+        try:
+            written = save_settings(settings)
+        except OSError as exc:
+            st.error(f"The weights apply to this session but could not be written: {exc.strerror}.")
+        else:
+            st.success(f"Saved to {written}.")
