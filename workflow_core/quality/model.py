@@ -122,8 +122,9 @@ def effective_weights(weights: Mapping[str, float] | None = None) -> dict[str, f
 
 
 def weights_text(weights: Mapping[str, float] | None = None) -> str:
-    """ "accessibility 2, responsive 1, …" (the defaults when `weights` is None)."""
-    return ", ".join(f"{a} {w:g}" for a, w in effective_weights(weights).items())
+    """ "accessibility 2, responsive 1, …": the weights given, or all the defaults when `weights` is None."""
+    shown = effective_weights() if weights is None else weights
+    return ", ".join(f"{a} {w:g}" for a, w in shown.items())
 
 
 def score_of_checks(scores_and_weights: list[tuple[float, float]]) -> float:
