@@ -11,7 +11,7 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.store import Store, StoreError
+from workflow_core.run.store import _MIGRATIONS, Store, StoreError
 from workflow_core.workflow.spec import parse_workflow
 
 WF = parse_workflow(
@@ -30,7 +30,7 @@ PRICES = PriceBook(overrides={"fake/small": ModelPrice(1.0, 2.0, source="test")}
 def test_store_migrates_once_and_reopens(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = Store(path)
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     store.close()
     Store(path).close()  # reopening an up-to-date database runs no migration twice
 
@@ -202,3 +202,18 @@ def test_a_database_on_a_read_only_file_system_fails_at_open_before_any_call(tmp
             Store(mounted / "db.sqlite3")
     finally:
         subprocess.run(["umount", str(mounted)], capture_output=True, check=False)
+
+
+def test_screenshots_are_kept_by_page_not_by_run(tmp_path) -> None:
+    store = Store(tmp_path / "runs.sqlite3")
+    page = "<!DOCTYPE html><html><body><h1>Hi</h1></body></html>"
+    assert store.screenshots(page) == {}
+    store.save_screenshots(
+        page, {1280: ("image/jpeg", b"\xff\xd8wide"), 390: ("image/jpeg", b"\xff\xd8narrow")}
+    )
+    again = Store(tmp_path / "runs.sqlite3")
+    assert again.screenshots(page) == {
+        1280: ("image/jpeg", b"\xff\xd8wide"),
+        390: ("image/jpeg", b"\xff\xd8narrow"),
+    }
+    assert again.screenshots(page + " ") == {}

@@ -3,6 +3,7 @@ keep old databases readable."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import sqlite3
@@ -63,7 +64,23 @@ _MIGRATIONS: list[str] = [
         WHERE json_extract(n.value, '$.status') = 'ok' AND NOT json_extract(n.value, '$.cached')
           AND json_extract(n.value, '$.output_tokens') > 0;
     """,
+    # Screenshots of a rendered page, keyed by the page's sha256: a cached run shows the same page, so it
+    # shows the same screenshots without rendering again, and run records stay small.
+    """
+    CREATE TABLE IF NOT EXISTS page_screenshots (
+        page_sha TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (page_sha, width)
+    );
+    """,
 ]
+
+
+def page_sha(page_html: str) -> str:
+    return hashlib.sha256(page_html.encode("utf-8")).hexdigest()
 
 
 def default_db_path() -> Path:
@@ -254,6 +271,26 @@ class Store:
                 (workflow, limit),
             ).fetchall()
         return {node_id: round(mean) for node_id, mean in rows}
+
+    # screenshots
+    def save_screenshots(self, page_html: str, shots: dict[int, tuple[str, bytes]]) -> None:
+        """Keep a page's screenshots (width -> (mime, bytes)) under the page's sha256."""
+        sha = page_sha(page_html)
+        with self._writing("the page's screenshots"):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO page_screenshots (page_sha, width, mime, data, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(sha, width, mime, data, time.time()) for width, (mime, data) in shots.items()],
+            )
+
+    def screenshots(self, page_html: str) -> dict[int, tuple[str, bytes]]:
+        """A page's screenshots by width (empty when it was never rendered)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT width, mime, data FROM page_screenshots WHERE page_sha = ? ORDER BY width DESC",
+                (page_sha(page_html),),
+            ).fetchall()
+        return {int(w): (str(m), bytes(d)) for w, m, d in rows}
 
     # experiments
     def save_experiment(self, experiment_id: str, name: str, record_json: str) -> None:
