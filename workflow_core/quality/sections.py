@@ -49,21 +49,24 @@ def _names(text: str, words: tuple[str, ...]) -> int | None:
     return min(hits) if hits else None
 
 
-def step_section(step: str) -> str | None:
-    """The section a design step asks for, or None when it names none or only advises. A step written
-    `Name: what goes there` is read by its name."""
-    low = step.lower()
-    label, colon, _ = low.partition(":")
-    if colon and len(label.split()) <= 4:
-        low = label
-    elif _ADVICE.search(low):
-        return None
+def _first_named(text: str) -> str | None:
     best: tuple[int, str] | None = None
     for key, (step_words, _) in SECTION_SIGNALS.items():
-        pos = _names(low, step_words)
+        pos = _names(text, step_words)
         if pos is not None and (best is None or pos < best[0]):
             best = (pos, key)
     return best[1] if best else None
+
+
+def step_section(step: str) -> str | None:
+    """The section a design step asks for, or None when it names none or only advises. A step written
+    `Name: what goes there` is read by its name first ("Client results: two testimonials" asks for
+    testimonials)."""
+    low = step.lower()
+    label, colon, _ = low.partition(":")
+    if colon and len(label.split()) <= 4 and (key := _first_named(label)):
+        return key
+    return None if _ADVICE.search(low) else _first_named(low)
 
 
 def page_signals(page: LoadedPage) -> str:
