@@ -96,6 +96,6 @@ def test_precision_and_recall_table(results, capsys):
     assert main([str(CASES)]) == 0
     out = capsys.readouterr().out
     assert "| grounding | 8 | 0 | 0 | 1.00 | 1.00 |" in out
-    assert "check_page: median" in out
+    assert "text axes" in out and "x the parse" in out
     assert main([str(ROOT / "docs")]) == 2
     assert "No cases.json in" in capsys.readouterr().out

@@ -35,7 +35,7 @@ _US_SPELLING = re.compile(
 
 
 def _contains_phrase(text: str, phrase: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)", text.lower()) is not None
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _has_call_to_action(page: LoadedPage) -> bool:

@@ -159,6 +159,7 @@ _COMMON_CAPS = frozenset(
         "sun",
     ]
 )
+_DIGIT = re.compile(r"\d")
 _NAME_RUN = re.compile(r"[A-Z][\w'’&-]*(?:\s+(?:(?:of|and|&|the|de|for)\s+)?[A-Z][\w'’&-]*)+")
 
 
@@ -264,7 +265,7 @@ def _link_findings(page: PageText, index: SourceIndex) -> list[QAFinding]:
 
 def _sentence_findings(block: Block, sentence: str, index: SourceIndex, this_year: int) -> list[QAFinding]:
     low = sentence.lower()
-    has_digit = any(ch.isdigit() for ch in sentence)
+    has_digit = _DIGIT.search(sentence) is not None
     out = _contact_findings(sentence, low, has_digit, index)
     rest = without(sentence, EMAIL, URL, PHONE, ADDRESS) if has_digit or "@" in sentence else sentence
     bad_certs = [c for c in CERTIFICATION.findall(rest) if compact(c) not in index.compact]

@@ -67,88 +67,73 @@ def _flat(profile: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _recital(page: PageText, profile: dict[str, Any]) -> list[QAFinding]:
-    flat = _flat(profile)
-    texts = [*strings_of(profile), profile_to_prose(profile)]
-    grams = _grams(texts)
-    private = [
-        (k, str(v).strip()) for k, v in flat.items() if _PRIVATE.search(k.split(".")[-1]) and len(str(v)) >= 4
-    ]
-    goals = [
-        (s, [v for _, v in numbers_in(s)], set(content_words(s)))
-        for k, v in flat.items()
-        if _GOALS.search(k)
-        for s in strings_of(v)
-    ]
-    goals = [g for g in goals if g[1]]
-    labels = {plain(k.split(".")[-1].replace("_", " ")): " ".join(strings_of(v)) for k, v in flat.items()}
-    out: list[QAFinding] = []
-    for _, sentence in page.sentences:
-        low = plain(sentence)
+_MESSAGES = {
+    "recital": f"The page recites the visitor's profile ({RUN}+ words verbatim): speak to their needs instead "
+    "of quoting their record.",
+    "record": "A profile field ({label}) is listed on the page like a CRM record: use it to choose what to say, "
+    "not as copy.",
+    "private": "The page quotes the visitor's private {label}: never show it.",
+    "goal_figures": "The page quotes the visitor's own goal figures back to them: speak to the goal without "
+    "reciting it.",
+}
+
+
+def _values(text: str) -> set[float]:
+    return {v for _, v in numbers_in(text)} if any(ch.isdigit() for ch in text) else set()
+
+
+class _Profile:
+    """What of a profile a page must not quote back, prepared once per check."""
+
+    def __init__(self, profile: dict[str, Any]) -> None:
+        flat = _flat(profile)
+        self.grams = _grams([*strings_of(profile), profile_to_prose(profile)])
+        self.private = [
+            (k, plain(str(v)))
+            for k, v in flat.items()
+            if _PRIVATE.search(k.split(".")[-1]) and len(str(v)) >= 4
+        ]
+        goals = [s for k, v in flat.items() if _GOALS.search(k) for s in strings_of(v)]
+        self.goals = [(_values(s), set(content_words(s))) for s in goals if _values(s)]
+        self.labels = {
+            plain(k.split(".")[-1].replace("_", " ")): " ".join(strings_of(v)) for k, v in flat.items()
+        }
+
+    def recital(self, sentence: str) -> tuple[str, str] | None:
+        """(check, what) when `sentence` quotes the profile back, else None."""
         tokens = _tokens(sentence)
-        if any(tuple(tokens[i : i + RUN]) in grams for i in range(len(tokens) - RUN + 1)):
-            out.append(
-                finding(
-                    AXIS,
-                    "recital",
-                    False,
-                    f"The page recites the visitor's profile ({RUN}+ words "
-                    "verbatim): speak to their needs instead of quoting their record.",
-                    sentence,
-                )
-            )
-            continue
+        if any(tuple(tokens[i : i + RUN]) in self.grams for i in range(len(tokens) - RUN + 1)):
+            return "recital", ""
         m = _RECORD_LABEL.match(sentence)
-        value = labels.get(plain(m.group(1))) if m and not _PRIVATE.search(m.group(1)) else None
-        if (
-            m
-            and value
-            and (
-                set(content_words(m.group(2))) & set(content_words(value))
-                or {v for _, v in numbers_in(m.group(2))} & {v for _, v in numbers_in(value)}
-            )
-        ):
-            out.append(
-                finding(
-                    AXIS,
-                    "record",
-                    False,
-                    f"A profile field ({m.group(1)}) is listed on the page "
-                    "like a CRM record: use it to choose what to say, not as copy.",
-                    sentence,
-                )
-            )
-            continue
-        leaked = [k for k, v in private if plain(v) in low]
+        value = self.labels.get(plain(m.group(1))) if m and not _PRIVATE.search(m.group(1)) else None
+        if m and value:
+            shared = set(content_words(m.group(2))) & set(content_words(value))
+            if shared or _values(m.group(2)) & _values(value):
+                return "record", m.group(1)
+        low = plain(sentence)
+        leaked = [k for k, v in self.private if v in low]
         if leaked:
-            out.append(
-                finding(
-                    AXIS,
-                    "private",
-                    False,
-                    f"The page quotes the visitor's private {', '.join(leaked)}: never show it.",
-                    sentence,
-                )
-            )
-            continue
-        figures = {v for _, v in numbers_in(sentence)}
-        words = set(content_words(sentence))
-        for _, goal_figures, goal_words in goals:
-            shown = [v for v in goal_figures if v in figures]
-            if (len(goal_figures) >= 2 and len(shown) == len(goal_figures)) or (
-                shown and len(words & goal_words) >= 3
-            ):
-                out.append(
-                    finding(
-                        AXIS,
-                        "goal_figures",
-                        False,
-                        "The page quotes the visitor's own goal figures "
-                        "back to them: speak to the goal without reciting it.",
-                        sentence,
-                    )
-                )
-                break
+            return "private", ", ".join(leaked)
+        figures = _values(sentence)
+        if figures and self.goals:
+            words = set(content_words(sentence))
+            for goal_figures, goal_words in self.goals:
+                shown = goal_figures & figures
+                if (len(goal_figures) >= 2 and shown == goal_figures) or (
+                    shown and len(words & goal_words) >= 3
+                ):
+                    return "goal_figures", ""
+        return None
+
+
+def _recital(page: PageText, profile: dict[str, Any]) -> list[QAFinding]:
+    prepared = _Profile(profile)
+    out = []
+    for _, sentence in page.sentences:
+        hit = prepared.recital(sentence)
+        if hit:
+            check, label = hit
+            out.append(finding(AXIS, check, False, _MESSAGES[check].format(label=label), sentence))
     return out
 
 

@@ -43,19 +43,17 @@ _ADVICE = re.compile(
 )
 
 
-def _names(text: str, words: tuple[str, ...]) -> int | None:
-    """Where `text` first names one of `words` as a whole word, or None."""
-    hits = [m.start() for w in words for m in [re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)] if m]
-    return min(hits) if hits else None
+# What names each section in a step, as one whole-word pattern per section.
+_STEP_NAMES = {
+    key: re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    for key, (words, _) in SECTION_SIGNALS.items()
+}
 
 
 def _first_named(text: str) -> str | None:
-    best: tuple[int, str] | None = None
-    for key, (step_words, _) in SECTION_SIGNALS.items():
-        pos = _names(text, step_words)
-        if pos is not None and (best is None or pos < best[0]):
-            best = (pos, key)
-    return best[1] if best else None
+    """The section `text` names first, or None."""
+    hits = [(m.start(), key) for key, pattern in _STEP_NAMES.items() if (m := pattern.search(text))]
+    return min(hits)[1] if hits else None
 
 
 def step_section(step: str) -> str | None:
