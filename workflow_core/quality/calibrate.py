@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No cases.json in {folder}: pass the folder of a labelled set (e.g. tests/quality_cases).")
         return 2
     results = run_cases(load_cases(folder))
-    stats = axis_stats(results)
+    labelled = tuple(sorted({a for r in results for a in r.case.axes} - set(TEXT_AXES)))
+    stats = axis_stats(results, TEXT_AXES + labelled)
     print(f"{len(results)} pages, {sum(1 for r in results if not r.case.axes)} good\n")
     print(table(stats))
     for axis, s in stats.items():
