@@ -77,6 +77,18 @@ def test_grounding_normalises_figures_and_skips_markers():
     assert result.score == 0.0
 
 
+def test_grounding_checks_quotes_against_the_testimonials():
+    sources = Sources(
+        testimonials=[{"quote": "Yard checks went from a walk to a glance.", "author": "Dev Ram"}]
+    )
+    real = _text(
+        "<blockquote><p>Yard checks went from a walk to a glance.</p><cite>Dev Ram</cite></blockquote>"
+    )
+    assert not check_grounding(real, sources).failures
+    invented = _text("<blockquote>Ridgeline halved our spoilage in one season.</blockquote>")
+    assert [c for c, _ in _failures(check_grounding(invented, sources))] == ["testimonials"]
+
+
 def test_grounding_matches_contact_details_however_written():
     text = _text(
         "<p>Write to <a href='mailto:hi@north-beam.example'>hi@north-beam.example</a> or call "

@@ -137,7 +137,7 @@ def page_text(root: Any) -> PageText:
             continue
         if tag == "a" and item.get("href"):
             links.append((item.get("href"), " ".join("".join(item.itertext()).split())))
-        if tag not in _INLINE or (tag in ("a", "label") and not _in_running_text(item)):
+        if tag not in _INLINE or (tag in ("a", "label", "cite") and not _in_running_text(item)):
             flush()
             places = current[-1][1] | ({_PLACES[tag]} if tag in _PLACES else set())
             current.append((tag, frozenset(places)))
