@@ -1,10 +1,10 @@
 import pytest
 
 from tests.helpers import COMPANY, TESTIMONIALS, realistic_page
-from workflow_core.quality.guidelines import parse_guideline_rules
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules
 from workflow_core.quality import Sources, check_page
+from workflow_core.quality.guidelines import parse_guideline_rules
 from workflow_core.records import Passage
 
 DESIGN_STEPS = [

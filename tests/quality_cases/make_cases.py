@@ -199,8 +199,8 @@ DEFECTS: dict[str, dict[str, Any]] = {
             "<h2>Visual elements: testimonials from the visitor's segment</h2>",
         ),
         "profile_recital": (
-            "<h2 id=\"problems\">",
-            "<p>Pain points: pivots stalling overnight, fuel running out during seeding.</p><h2 id=\"problems\">",
+            '<h2 id="problems">',
+            '<p>Pain points: pivots stalling overnight, fuel running out during seeding.</p><h2 id="problems">',
         ),
         "truncated": (
             "Without accurate levels, committing grain to a forward contract is guesswork.",
@@ -243,7 +243,10 @@ DEFECTS: dict[str, dict[str, Any]] = {
             "Most incidents happened in a crew's first two weeks on site.",
             "Most incidents happened in a crew's first two weeks on site, and the",
         ),
-        "template_residue": ("<h2>What clients say</h2>", "<h2>What clients say</h2><p>Lorem ipsum dolor sit amet.</p>"),
+        "template_residue": (
+            "<h2>What clients say</h2>",
+            "<h2>What clients say</h2><p>Lorem ipsum dolor sit amet.</p>",
+        ),
         "banned_word": ("Services for mining operations", "World-class services for mining operations"),
     },
 }
