@@ -1,10 +1,10 @@
 import pytest
 
-from tests.helpers import COMPANY, realistic_page
-from workflow_core.page.checks.guidelines import parse_guideline_rules
+from tests.helpers import COMPANY, TESTIMONIALS, realistic_page
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules
 from workflow_core.quality import Sources, check_page
+from workflow_core.quality.guidelines import parse_guideline_rules
 from workflow_core.records import Passage
 
 DESIGN_STEPS = [
@@ -22,6 +22,7 @@ PROFILE = {
     "industry": "agriculture",
     "location": "Yorkshire",
     "interests": ["cold chain", "route planning"],
+    "weekly_volume": "40 tonnes of soft fruit",
 }
 PASSAGES = [
     Passage(
@@ -61,12 +62,19 @@ def test_contrast_ratio_known_values():
 
 def test_rendered_page_scores_high():
     sources = Sources(
-        design_steps=DESIGN_STEPS, guidelines=GUIDELINES, profile=PROFILE, passages=PASSAGES, company=COMPANY
+        design_steps=DESIGN_STEPS,
+        guidelines=GUIDELINES,
+        profile=PROFILE,
+        passages=PASSAGES,
+        company=COMPANY,
+        testimonials=TESTIMONIALS,
+        segment="agriculture",
     )
     report = check_page(realistic_page(), sources)
     failures = [f.message for f in report.failures]
     assert report.axis_scores["accessibility"] >= 0.9, failures
-    assert report.axis_scores["brand"] == 1.0, failures
+    for axis in ("grounding", "integrity", "personalisation", "brand"):
+        assert report.axis_scores[axis] == 1.0, failures
     assert report.score >= 0.8, failures
     assert 0.0 <= report.score <= 1.0
 
@@ -86,25 +94,28 @@ def test_bad_page_gets_specific_findings():
     assert "loads https://cdn.example.com/x.png from the network" in messages
     assert "banned word 'cheap'" in messages
     assert "company name 'Fieldline Logistics'" in messages
-    assert "Design step 'Testimonials' has no matching section" in messages
+    assert "Design step 'Testimonials' has no testimonials section" in messages
     assert "Expected DOCTYPE" in messages
     assert report.axis_scores["accessibility"] < 0.5
-    assert report.score < 0.5
+    # Its copy claims nothing false, so the text axes stay high: the failures are where they belong.
+    assert report.score < 0.75
     assert {f.axis for f in report.failures} >= {"accessibility", "responsive", "brand"}
 
 
-def test_personalisation_measures_profile_and_passages():
+def test_personalisation_rewards_relevance_not_the_profile_quoted_back():
     page = (
         "<!DOCTYPE html><html lang='en'><head><title>x</title></head><body><main><h1>Hi Maria Lopez</h1>"
-        "<p>Fruit spoils in transit; we fix that in Yorkshire.</p></main></body></html>"
+        "<p>Green Acre Farms, Yorkshire, agriculture, cold chain, route planning.</p>"
+        "<p>Fruit spoils in transit; we fix that.</p></main></body></html>"
     )
     report = check_page(page, Sources(profile=PROFILE, passages=PASSAGES))
-    found = {f.message for f in report.findings if f.axis == "personalisation"}
-    assert "Profile name 'Maria Lopez' is reflected in the page." in found
-    assert any("Profile industry 'agriculture' does not appear" in m for m in found)
+    axis = report.axes["personalisation"]
+    found = {f.message for f in axis.findings}
+    assert not any("Profile" in m for m in found), found  # naming the profile's values earns nothing
     assert any(m.startswith("Retrieved passage research.md#0 is addressed") for m in found)
-    assert any(m.startswith("Retrieved passage research.md#3 (key terms") for m in found)
-    assert report.axis_scores["personalisation"] < 0.7
+    assert any(m.startswith("Retrieved passage research.md#3 is not addressed") for m in found)
+    assert axis.score < 0.9
+    assert check_page(page, Sources()).axes.get("personalisation") is None
 
 
 def test_contrast_uses_css_variables_and_context_backgrounds():

@@ -6,11 +6,8 @@ from __future__ import annotations
 from workflow_core.page.checks.accessibility import check_accessibility
 from workflow_core.page.checks.assets import check_assets
 from workflow_core.page.checks.common import Check, LoadedPage
-from workflow_core.page.checks.guidelines import check_guidelines
-from workflow_core.page.checks.personalisation import check_personalisation
-from workflow_core.page.checks.structure import check_parse, check_sections
+from workflow_core.page.checks.structure import check_parse
 from workflow_core.quality.model import AxisResult, score_of_checks
-from workflow_core.quality.sources import Sources
 
 
 def _axis(axis: str, checks: list[Check], note: str = "") -> AxisResult:
@@ -29,15 +26,3 @@ def static_accessibility(html: str, page: LoadedPage, why: str) -> AxisResult:
 
 def static_responsive(page: LoadedPage, available_files: set[str] | None) -> AxisResult:
     return _axis("responsive", check_assets(page, available_files))
-
-
-def brand(page: LoadedPage, sources: Sources) -> AxisResult | None:
-    checks = check_guidelines(page, sources.guidelines, sources.company) if sources.guidelines else []
-    if sources.design_steps:
-        checks += check_sections(page, sources.design_steps)
-    return _axis("brand", checks) if checks else None
-
-
-def personalisation(page: LoadedPage, sources: Sources) -> AxisResult | None:
-    checks = check_personalisation(page, sources.profile, sources.passages)
-    return _axis("personalisation", checks) if checks else None

@@ -1,0 +1,213 @@
+"""The text axes one rule at a time: grounding, integrity, personalisation and brand."""
+
+import datetime as dt
+
+from workflow_core.page.checks.common import load_page
+from workflow_core.quality import Sources, check_page
+from workflow_core.quality.brand import check_brand
+from workflow_core.quality.grounding import check_grounding
+from workflow_core.quality.guidelines import parse_guideline_rules
+from workflow_core.quality.integrity import check_integrity
+from workflow_core.quality.personalisation import check_personalisation
+from workflow_core.quality.sections import step_section
+from workflow_core.quality.text import page_text, split_sentences
+from workflow_core.records import Passage
+
+COMPANY = {
+    "name": "Northbeam Advisory",
+    "contact": {"email": "hi@north-beam.example", "phone": "+1 303 555 0187", "address": "15 Wynkoop Street"},
+}
+FACTS = Passage(
+    doc="notes.md",
+    chunk=0,
+    score=1.0,
+    text="Overruns cost USD 1,200 per hour. Sites saw 12 percent fewer delays, three times faster permits, "
+    "and shutdown crews idle for 6 to 10 hours. We hold ISO 9001.",
+    metadata={"industry": "mining"},
+)
+
+
+def _text(body: str):
+    return page_text(load_page(f"<!DOCTYPE html><html lang='en'><body>{body}</body></html>").root)
+
+
+def _failures(result):
+    return [(f.check.split(".")[1], f.evidence) for f in result.failures]
+
+
+def test_blocks_sentences_and_hidden_decoration():
+    text = _text(
+        "<nav><a href='#a'>Home</a><a href='#b'>Work</a></nav><p>Call at 2 a.m. if it fails. <b>Dr. Lee</b> "
+        "answers. See <a href='#x'>our notes</a> too.</p><li><span aria-hidden='true'>1</span>Step</li>"
+    )
+    assert [(b.tag, b.text) for b in text.blocks] == [
+        ("a", "Home"),
+        ("a", "Work"),
+        ("p", "Call at 2 a.m. if it fails. Dr. Lee answers. See our notes too."),
+        ("li", "Step"),
+    ]
+    assert split_sentences(text.blocks[2].text) == [
+        "Call at 2 a.m. if it fails.",
+        "Dr. Lee answers.",
+        "See our notes too.",
+    ]
+    assert "nav" in text.blocks[0].places
+
+
+def test_grounding_normalises_figures_and_skips_markers():
+    sources = Sources(company=COMPANY, passages=[FACTS])
+    supported = _text(
+        "<p>Overruns cost $1200 an hour. You could see 12% fewer delays and 3x faster permits.</p>"
+        "<p>Crews wait 6 to 10 hours.</p><ol><li>1</li></ol><p>Step 2: book a call. We answer 24/7.</p>"
+        "<p>We hold ISO 9001.</p><footer><p>© 2019–2026 Northbeam Advisory</p></footer>"
+    )
+    result = check_grounding(supported, sources, today=dt.date(2026, 3, 1))
+    assert result.score == 1.0 and not result.failures, _failures(result)
+    invented = _text(
+        "<p>Overruns cost $1,500 an hour, and crews wait 12 hours.</p><p>We hold ISO 27001.</p>"
+        "<p>Call +1 303 555 0199 or write to sales@north-beam.example.</p><p>Pilbara Iron trusts us.</p>"
+        "<p><a href='tel:+13035550100'>Call us</a></p>"
+    )
+    result = check_grounding(invented, sources)
+    checks = [c for c, _ in _failures(result)]
+    assert checks.count("contact") == 3 and {"figures", "certifications", "names"} <= set(checks)
+    figures = next(f for f in result.failures if f.check == "grounding.figures")
+    assert figures.message.startswith("$1,500, 12: no source gives these figures")
+    assert figures.evidence == "Overruns cost $1,500 an hour, and crews wait 12 hours."
+    assert result.score == 0.0
+
+
+def test_grounding_checks_quotes_against_the_testimonials():
+    sources = Sources(
+        testimonials=[{"quote": "Yard checks went from a walk to a glance.", "author": "Dev Ram"}]
+    )
+    real = _text(
+        "<blockquote><p>Yard checks went from a walk to a glance.</p><cite>Dev Ram</cite></blockquote>"
+    )
+    assert not check_grounding(real, sources).failures
+    invented = _text("<blockquote>Ridgeline halved our spoilage in one season.</blockquote>")
+    assert [c for c, _ in _failures(check_grounding(invented, sources))] == ["testimonials"]
+
+
+def test_grounding_matches_contact_details_however_written():
+    text = _text(
+        "<p>Write to <a href='mailto:hi@north-beam.example'>hi@north-beam.example</a> or call "
+        "<a href='tel:(303) 555-0187'>(303) 555-0187</a>; visit us at 15 Wynkoop Street.</p>"
+    )
+    assert not check_grounding(text, Sources(company=COMPANY)).failures
+
+
+def test_integrity_finds_each_kind_with_its_text():
+    sources = Sources(company=COMPANY, profile={"name": "Priya", "company": "Example Corp Mining"})
+    page = _text(
+        "<h1>Welcome to Northbeam Advisory, where we design landing pages to speak to…</h1>"
+        "<p>Hello [First Name], see {{ offer }}.</p><p>At Example Corp Mining, we plan shutdowns.</p>"
+        "<h3>No proven track record</h3><p>Our scope is fixed. Crews start on the</p>"
+    )
+    found = _failures(check_integrity(page, sources))
+    assert ("meta", "Welcome to Northbeam Advisory, where we design landing pages to speak to…") in found
+    assert (
+        "truncation",
+        "Welcome to Northbeam Advisory, where we design landing pages to speak to…",
+    ) in found
+    assert ("residue", "Hello [First Name], see {{ offer }}.") in found
+    assert ("voice", "At Example Corp Mining, we plan shutdowns.") in found
+    assert ("negative", "No proven track record") in found
+    assert ("truncation", "Our scope is fixed. Crews start on the") in found
+
+
+def test_integrity_leaves_finished_copy_alone():
+    page = _text(
+        "<h1>Shutdowns that finish when you planned them to</h1><p>No more idle crews. No hidden fees.</p>"
+        "<a href='#more'>Read more…</a><p>Redgum Ridge Gold's crews trust our alerts.</p>"
+        "<ul><li>Email: hi@north-beam.example</li></ul>"
+    )
+    sources = Sources(company=COMPANY, profile={"company": "Redgum Ridge Gold"})
+    assert not check_integrity(page, sources).failures
+
+
+def test_personalisation_flags_recital_private_fields_and_goal_figures():
+    profile = {
+        "name": "Dana Whitfield",
+        "company": "Redgum Ridge Gold",
+        "industry": "mining",
+        "email": "dana@redgum.example",
+        "budget": "AUD 90,000",
+        "goals": "Lift haul truck availability from 82% to 88% this year.",
+        "recent_activity": "Downloaded our guide to predictive maintenance for haul fleets.",
+    }
+    page = _text(
+        "<p>You downloaded our guide to predictive maintenance for haul fleets last week.</p>"
+        "<p>We will email dana@redgum.example.</p><p>Budget: AUD 90,000.</p>"
+        "<p>Going from 82% to 88% is within reach.</p><p>Mining fleets lose hours to ramp failures.</p>"
+    )
+    result = check_personalisation(page, Sources(profile=profile, segment="mining"))
+    assert [c for c, _ in _failures(result)] == ["recital", "private", "private", "goal_figures"]
+    assert result.score < 0.1
+    clean = check_personalisation(
+        _text("<p>Mining fleets lose hours to ramp failures.</p>"), Sources(profile=profile)
+    )
+    assert clean.score == 1.0 and not clean.failures
+
+
+def test_personalisation_reads_only_the_visitors_segment_passages():
+    other = Passage(
+        doc="m.md",
+        chunk=0,
+        score=1.0,
+        text="Changeovers take plants 74 minutes.",
+        metadata={"industry": "manufacturing"},
+    )
+    page = _text("<p>Shutdown overruns and idle crews cost mining sites.</p>")
+    result = check_personalisation(page, Sources(profile={"industry": "mining"}, passages=[FACTS, other]))
+    messages = [f.message for f in result.findings]
+    assert not any("m.md" in m for m in messages)
+    assert check_personalisation(page, Sources()) is None
+
+
+def test_guideline_rules_and_tone():
+    rules = parse_guideline_rules(
+        "- Tone: plain. No exclamation marks; avoid superlatives and hype.\n- Use British spelling.\n"
+        '- Short sentences.\n- Address the visitor as "you".\n'
+        '- Always include a call to action: "Book a discovery call".\n- Banned words: leverage\n'
+    )
+    assert [(r.kind, r.words) for r in rules] == [
+        ("no_exclamation", []),
+        ("no_hype", []),
+        ("british_spelling", []),
+        ("short_sentences", []),
+        ("address_you", []),
+        ("call_to_action", ["Book a discovery call"]),
+        ("banned_words", ["leverage"]),
+    ]
+    html = (
+        "<!DOCTYPE html><html lang='en'><body><p>Our world-class team will optimize your color scheme!</p>"
+        "<p>We leverage data.</p><a class='btn' href='#c'>Contact us</a></body></html>"
+    )
+    loaded = load_page(html)
+    guidelines = "\n".join(r.line for r in rules)
+    result = check_brand(loaded, page_text(loaded.root), Sources(guidelines=guidelines))
+    failed = {f.check: f.evidence for f in result.failures}
+    assert failed["brand.no_exclamation"] == "Our world-class team will optimize your color scheme!"
+    assert failed["brand.no_hype"] == failed["brand.british_spelling"] == failed["brand.no_exclamation"]
+    assert failed["brand.banned_words"] == "We leverage data."
+    assert failed["brand.cta_wording"] == "Contact us"
+    assert "brand.address_you" not in failed and "brand.short_sentences" not in failed
+
+
+def test_design_steps_ask_only_for_named_sections():
+    assert step_section("Consider incorporating subtle animations") is None
+    assert step_section("Use plenty of white space") is None
+    assert step_section("Consider adding a FAQ section") is None
+    assert step_section("FAQ: answers to the three questions buyers ask") == "faq"
+    assert step_section("Client results: two testimonials") == "testimonials"
+    assert step_section("Call to action: Book a site assessment with the contact email") == "cta"
+    html = "<!DOCTYPE html><html lang='en'><body><h1>Hi</h1><h2>Services</h2></body></html>"
+    steps = ["Consider incorporating subtle animations", "Services: what we do", "FAQ: common questions"]
+    report = check_page(html, Sources(design_steps=steps))
+    brand = report.axes["brand"]
+    assert [f.message for f in brand.failures] == [
+        "Design step 'FAQ: common questions' has no faq section: add a <section> with an id, class or heading "
+        "naming it (e.g. id='faq')."
+    ]
+    assert any("names no section: advice" in f.message for f in brand.findings if f.passed)

@@ -1,0 +1,212 @@
+"""Measure the measurer: run `check_page` over a labelled set of pages (a folder with a `cases.json`, by default
+`tests/quality_cases`) and report each axis's precision and recall, and the time a check takes.
+
+A case names its page file, its scenario folder and profile, its defect and the axes the defect belongs on
+(none for a good page). An axis "flags" a page when it has a failing finding; a flag on one of the case's axes
+is a true positive, a flag elsewhere a false positive, a missing flag on a labelled axis a false negative.
+
+    python -m workflow_core.quality.calibrate [CASES_DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflow_core.page.checks.common import load_page
+from workflow_core.quality.brand import check_brand
+from workflow_core.quality.check import check_page
+from workflow_core.quality.grounding import check_grounding
+from workflow_core.quality.integrity import check_integrity
+from workflow_core.quality.model import QualityReport
+from workflow_core.quality.personalisation import check_personalisation
+from workflow_core.quality.sources import Sources
+from workflow_core.quality.text import page_text
+from workflow_core.scenario import Scenario, load_scenario, scenario_inputs
+from workflow_core.scenario.knowledge import index_for_scenario
+
+TEXT_AXES = ("grounding", "integrity", "personalisation", "brand")
+TOP_K = 4  # passages, as the retrieve node's default
+
+
+@dataclass
+class Case:
+    name: str
+    html: str
+    sources: Sources
+    defect: str | None
+    axes: list[str]
+    clean: str | None
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    report: QualityReport
+    seconds: float  # the whole check_page
+    parse_seconds: float  # parsing the page once (the baseline)
+    text_seconds: float  # the text axes alone, on the parsed page
+
+    @property
+    def flagged(self) -> set[str]:
+        return {f.axis for f in self.report.failures}
+
+
+@dataclass
+class AxisStats:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    false_positives: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def sources_for(scenario: Scenario, profile_id: str | None) -> Sources:
+    """A run's sources for one profile: what the retrieve node would pass (top 4 by BM25 on the profile's
+    JSON, filtered to its segment)."""
+    inputs = scenario_inputs(scenario, profile_id)
+    filters = {"industry": inputs["segment"]} if inputs["segment"] else None
+    query = json.dumps(inputs["profile"]) if inputs["profile"] else "company overview"
+    passages = index_for_scenario(scenario).retrieve(query, top_k=TOP_K, filters=filters)
+    return Sources.of(scenario, profile_id, passages)
+
+
+def load_cases(folder: Path, root: Path | None = None) -> list[Case]:
+    """The cases of `folder/cases.json`; scenario paths are relative to `root` (default: the working folder)."""
+    manifest = json.loads((folder / "cases.json").read_text(encoding="utf-8"))
+    scenarios: dict[str, Scenario] = {}
+    cases = []
+    for entry in manifest["cases"]:
+        path = str(entry["scenario"])
+        if path not in scenarios:
+            scenarios[path] = load_scenario((root or Path.cwd()) / path)
+        cases.append(
+            Case(
+                name=Path(entry["file"]).stem,
+                html=(folder / entry["file"]).read_text(encoding="utf-8"),
+                sources=sources_for(scenarios[path], entry.get("profile")),
+                defect=entry.get("defect"),
+                axes=list(entry.get("axes") or []),
+                clean=entry.get("clean"),
+            )
+        )
+    return cases
+
+
+def _text_axes_seconds(case: Case, repeats: int = 3) -> tuple[float, float]:
+    """(parse, text axes): the fastest of `repeats` times to parse the page (`load_page`, the baseline every
+    check pays) and to run the four text axes on it; the fastest run is the least disturbed by other work."""
+    parse, text_axes = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        loaded = load_page(case.html)
+        parsed = time.perf_counter()
+        text = page_text(loaded.root)
+        check_grounding(text, case.sources)
+        check_integrity(text, case.sources)
+        check_personalisation(text, case.sources)
+        check_brand(loaded, text, case.sources)
+        parse.append(parsed - start)
+        text_axes.append(time.perf_counter() - parsed)
+    return min(parse), min(text_axes)
+
+
+def run_cases(cases: list[Case]) -> list[CaseResult]:
+    results = []
+    for case in cases:
+        start = time.perf_counter()
+        report = check_page(case.html, case.sources)
+        seconds = time.perf_counter() - start
+        results.append(CaseResult(case, report, seconds, *_text_axes_seconds(case)))
+    return results
+
+
+def axis_stats(results: list[CaseResult], axes: tuple[str, ...] = TEXT_AXES) -> dict[str, AxisStats]:
+    stats = {a: AxisStats() for a in axes}
+    for r in results:
+        for axis in axes:
+            labelled, flagged = axis in r.case.axes, axis in r.flagged
+            s = stats[axis]
+            if labelled and flagged:
+                s.tp += 1
+            elif flagged:
+                s.fp += 1
+                s.false_positives.append(r.case.name)
+            elif labelled:
+                s.fn += 1
+                s.misses.append(r.case.name)
+    return stats
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def table(stats: dict[str, AxisStats]) -> str:
+    """A Markdown table: per axis TP, FP, FN, precision, recall."""
+    lines = ["| axis | TP | FP | FN | precision | recall |", "|---|---|---|---|---|---|"]
+    for axis, s in stats.items():
+        lines.append(f"| {axis} | {s.tp} | {s.fp} | {s.fn} | {_pct(s.precision)} | {_pct(s.recall)} |")
+    return "\n".join(lines)
+
+
+def timing(results: list[CaseResult]) -> str:
+    """Per page: the whole check, the parse every check pays, and the text axes alone, with the text axes'
+    time as a ratio of the parse (machine load moves both alike)."""
+
+    def median_ms(seconds: list[float]) -> float:
+        return sorted(seconds)[len(seconds) // 2] * 1000
+
+    whole = median_ms([r.seconds for r in results])
+    parse = median_ms([r.parse_seconds for r in results])
+    text = median_ms([r.text_seconds for r in results])
+    worst = max(r.text_seconds for r in results) * 1000
+    return (
+        f"median per page over {len(results)} pages: check_page {whole:.1f} ms; parse {parse:.1f} ms; text axes "
+        f"{text:.1f} ms (max {worst:.1f} ms) = {text / parse:.2f}x the parse"
+    )
+
+
+def describe(result: CaseResult) -> dict[str, Any]:
+    """One case's outcome for a report or a failing test's message."""
+    return {
+        "case": result.case.name,
+        "axes": result.report.axis_scores,
+        "failures": [(f.axis, f.message, f.evidence) for f in result.report.failures],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0]) if args else Path("tests/quality_cases")
+    if not (folder / "cases.json").is_file():
+        print(f"No cases.json in {folder}: pass the folder of a labelled set (e.g. tests/quality_cases).")
+        return 2
+    results = run_cases(load_cases(folder))
+    labelled = tuple(sorted({a for r in results for a in r.case.axes} - set(TEXT_AXES)))
+    stats = axis_stats(results, TEXT_AXES + labelled)
+    print(f"{len(results)} pages, {sum(1 for r in results if not r.case.axes)} good\n")
+    print(table(stats))
+    for axis, s in stats.items():
+        for name in s.false_positives:
+            print(f"  {axis} false positive: {name}")
+        for name in s.misses:
+            print(f"  {axis} missed: {name}")
+    print("\n" + timing(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

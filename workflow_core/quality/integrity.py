@@ -1,0 +1,244 @@
+"""Integrity: the page reads as the seller's finished page, not as a model's working notes.
+
+Five checks, each finding quoting the sentence (or block) at fault:
+- `meta`: instruction or prompt text and talk about the page itself: "the visitor", "landing page", "website
+  description", "visual elements", "call to action", "this page will…", "the brief", "design steps",
+  "as an AI", persona names ("UX designer", "front-end developer", "copywriter"), "Here is the HTML…";
+- `residue`: template and placeholder residue: `{{ }}`, `{% %}`, `[Company Name]`, `<Your name>`,
+  Markdown (`**bold**`, `## heading`, `[text](url)`), lorem ipsum, TBD/TODO, "placeholder", `undefined`, a block
+  that only says N/A / none / not specified;
+- `truncation`: text cut mid-sentence: a block ending in "…" or "..." (a short link like "Read more…" aside),
+  in a dangling function word ("to", "the", "and", "where"...), a comma or an open bracket, a quotation
+  left open, or a paragraph whose last sentence lacks the end its others have;
+- `voice`: speaking as the visitor's company (the profile's `company`): "At <visitor company>, we…",
+  "we at/are <visitor company>", "our <visitor company>", "Welcome to <visitor company>", "<visitor company> is
+  a … firm/provider/partner", "Contact <visitor company>";
+- `negative`: claims against the seller: "no proven track record", "we do not have a proven track record",
+  "no industry best practices", "no specific challenges", "we lack experience", "limited experience".
+
+Score: each failing finding takes a quarter of its weight off 1.0 (speaking as the visitor weighs 2, leaked
+instructions and residue 1.5, the rest 1); one finding per block and check.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from workflow_core.quality.model import AxisResult
+from workflow_core.quality.sources import Sources
+from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
+from workflow_core.records import QAFinding
+
+AXIS = "integrity"
+_I = re.IGNORECASE
+
+_META = re.compile(
+    r"\bthe (?:visitor|user)'?s?\b|\blanding[- ]pages?\b|\bwebsite description\b|\bvisual elements?\b"
+    r"|\bcall[- ]to[- ]action\b|\bas an ai\b|\b(?:ai|large) language model\b"
+    r"|\bthis (?:page|website|site|section) (?:will|should|must|is designed|aims|is tailored|has been)\b"
+    r"|\bthe brief\b|\bdesign steps?\b|\b(?:brand|design) guidelines\b|\b(?:ux|ui) designer\b"
+    r"|\bfront[- ]?end developer\b|\bcopywriter\b|\bpersonali[sz]er\b|\bpersona\b|\bsystem prompt\b"
+    r"|\bprofile (?:json|data|prose)\b|\b(?:hero|cta|footer|header) section\b|\bin this section\b"
+    r"|\b(?:here is|here's|below is) (?:the|your|a) (?:html|page|code|website|copy)\b"
+    r"|^(?:sure|certainly|of course)[,!.]|\bi hope this\b|\bi(?: have|'ve) (?:created|written|designed)\b",
+    _I,
+)
+_RESIDUE = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\[(?:your|insert|company|client|customer|first|last|full|product|phone|e-?mail|address"
+    r"|date|number|city|industry|name|title|testimonial|x{2,})\b[^\]]{0,40}\]"
+    r"|<\s*(?:your|insert|company|name)\b[^>]{0,40}>|\blorem ipsum\b|\bdolor sit amet\b|\bplaceholder\b"
+    r"|\[object Object\]|\bundefined\b|\*\*[^*]+\*\*|^#{1,6}\s|```|\[[^\]]+\]\((?:https?://|#|/)[^)]*\)",
+    _I,
+)
+_RESIDUE_CASED = re.compile(r"\b(?:TBD|TBC|TODO|FIXME|XXX|NaN)\b")
+_EMPTY_VALUE = re.compile(
+    r"^(?:n/?a|none|null|nil|unknown|-+|not (?:specified|provided|available|applicable))\.?$", _I
+)
+_NEGATIVE = re.compile(
+    r"\bno (?:proven|established|demonstrated) (?:track record|results|experience|expertise)\b"
+    r"|\bno (?:relevant |prior |previous |real |industry )?(?:track record|experience|expertise|case studies"
+    r"|references|certifications?)\b"
+    r"|\bno (?:specific|particular|known|identified|clear|defined) (?:challenges|goals|pain points|needs"
+    r"|problems|information|details|requirements)\b|\bno industry best practices?\b"
+    r"|\b(?:we|our (?:team|company|firm))\s+(?:do not|don't|does not|doesn't|cannot|can't|have not|haven't"
+    r"|has not|hasn't|lack|lacks)\s+(?:yet\s+)?(?:have\s+|has\s+)?(?:a\s+|any\s+)?(?:proven|track record"
+    r"|experience|expertise|certif\w*|clients|customers|case studies|references|the (?:ability|capacity))"
+    r"|\bwe (?:have|hold) no\b|\bwe are not (?:certified|experienced|qualified|able)\b"
+    r"|\b(?:unproven|inexperienced|untested) (?:team|company|firm|solution|approach|product)\b"
+    r"|\bwithout (?:a |any )?(?:proven )?track record\b|\blimited (?:experience|track record|expertise)\b",
+    _I,
+)
+_DANGLING = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "and",
+        "or",
+        "but",
+        "with",
+        "for",
+        "from",
+        "where",
+        "which",
+        "that",
+        "who",
+        "whose",
+        "our",
+        "your",
+        "their",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "as",
+        "than",
+        "because",
+        "including",
+        "such",
+        "via",
+        "into",
+        "onto",
+    ]
+)
+# "...when you planned them to", "everything you need to": a complete phrase that ends in "to".
+_BEFORE_ELLIPTICAL_TO = frozenset(
+    [
+        "them",
+        "us",
+        "you",
+        "him",
+        "her",
+        "it",
+        "me",
+        "want",
+        "wants",
+        "need",
+        "needs",
+        "have",
+        "has",
+        "used",
+        "ought",
+        "going",
+        "hope",
+        "plan",
+        "planned",
+        "meant",
+        "supposed",
+        "like",
+        "love",
+        "got",
+    ]
+)
+_END_MARKS = (".", "!", "?", "…", ":", ";", '"', "”", "'", "’", ")")
+_PROSE = frozenset({"p", "li", "blockquote", "dd", "figcaption", "td"})
+_WEIGHTS = {"meta": 1.5, "residue": 1.5, "voice": 2.0, "negative": 1.0, "truncation": 1.0}
+_MESSAGES = {
+    "meta": "Instruction or meta text reached the page (it talks about the page or the brief, not to the "
+    "reader): rewrite it as copy for the reader.",
+    "residue": "Template or placeholder residue is on the page: fill it in or remove it.",
+    "voice": "The page speaks as the visitor's company {visitor!r}; the seller is {seller!r}: write as the "
+    "seller, to the visitor.",
+    "negative": "The page makes a negative claim about the seller: remove it or state what the sources "
+    "support.",
+}
+
+
+def _truncated(block: Block) -> str | None:
+    """Why `block` looks cut off mid-sentence, or None."""
+    text = block.text.rstrip()
+    words = text.split()
+    if len(words) < 3 or block.tag in ("title",):
+        return None
+    short_link = block.tag in ("a", "button") and len(words) <= 3
+    if text.endswith(("…", "...")) and not short_link:
+        return "it ends in an ellipsis"
+    last = re.sub(r"[^\w']", "", words[-1]).lower()
+    elliptical = last == "to" and len(words) > 1 and words[-2].lower() in _BEFORE_ELLIPTICAL_TO
+    if (
+        last in _DANGLING
+        and not elliptical
+        and not text.endswith(_END_MARKS)
+        and block.tag not in ("a", "button", "label")
+    ):
+        return f"it ends with {words[-1]!r}"
+    if text.endswith((",", "(", " -", " –")):
+        return "it ends mid-sentence"
+    if text.count("“") > text.count("”"):
+        return "a quotation is left open"
+    if block.tag in _PROSE and len(block.sentences) >= 2:
+        ended = [s.endswith(_END_MARKS) for s in block.sentences]
+        if all(ended[:-1]) and not ended[-1] and len(block.sentences[-1].split()) >= 4:
+            return "its last sentence stops without an end"
+    return None
+
+
+def _visitor_company(profile: dict[str, Any] | None) -> str:
+    for key in ("company", "organisation", "organization", "employer", "company_name"):
+        value = (profile or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _voice_pattern(visitor: str) -> re.Pattern[str]:
+    v = re.escape(visitor)
+    return re.compile(
+        rf"\b(?:at|here at|from)\s+{v}\s*,?\s+(?:we|our|us)\b|\bwe\s*(?:,|at|are|'re)\s*{v}\b|\bour\s+{v}\b"
+        rf"|\bwelcome to {v}\b|\b(?:contact|call|e-?mail|choose|hire)\s+{v}\b"
+        rf"|\b{v}\s+(?:is|are)\s+(?:a|an|the|your)\s+(?:[\w-]+\s+){{0,3}}(?:consult\w*|firm|provider|partner"
+        rf"|agency|supplier|vendor|specialists?|experts?)\b|\b{v}(?:'s)?\s+(?:team\s+)?(?:can help you|helps you"
+        rf"|is here to help)\b",
+        _I,
+    )
+
+
+def check_integrity(page: PageText, sources: Sources) -> AxisResult:
+    """Integrity of the page's text (see the module docstring for the rules)."""
+    findings: list[QAFinding] = []
+    seller = str(sources.company.get("name") or "the company")
+    visitor = _visitor_company(sources.profile)
+    voice = _voice_pattern(visitor) if visitor and visitor.lower() != seller.lower() else None
+
+    def fail(check: str, evidence: str, message: str = "") -> None:
+        text = message or _MESSAGES[check].format(visitor=visitor, seller=seller)
+        findings.append(finding(AXIS, check, False, text, evidence, _WEIGHTS[check]))
+
+    for block in page.blocks:
+        found: set[str] = set()
+        if _EMPTY_VALUE.match(block.text):
+            fail("residue", block.text)
+            found.add("residue")
+        for sentence in block.sentences:
+            checks = (
+                ("meta", _META.search(sentence)),
+                ("residue", _RESIDUE.search(sentence) or _RESIDUE_CASED.search(sentence)),
+                ("voice", voice.search(sentence) if voice else None),
+                ("negative", _NEGATIVE.search(sentence)),
+            )
+            for check, hit in checks:
+                if hit and check not in found:
+                    found.add(check)
+                    fail(check, sentence)
+        why = _truncated(block)
+        if why:
+            fail("truncation", block.text, f"Text is cut off ({why}): finish the sentence or remove it.")
+    if not findings:
+        findings.append(
+            finding(
+                AXIS,
+                "text",
+                True,
+                "No leaked instructions, residue, cut-off text, wrong voice or negative self-claims found.",
+            )
+        )
+    return AxisResult(axis=AXIS, score=score_of_penalties(findings), findings=findings)

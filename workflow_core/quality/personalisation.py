@@ -1,0 +1,227 @@
+"""Personalisation: relevance, not recital. The page addresses the visitor's segment and needs (the pain points
+of the retrieved passages, the offerings for the visitor's segment) and does not paste their profile back.
+
+Relevance (the mean of the parts that apply):
+- `segment`: the page names the visitor's segment (or one of the segment's offerings);
+- `offerings`: the page names the segment's offerings (two are enough; an offering counts when its name, or
+  most of its name's words, appear);
+- `pain_points`: each retrieved passage is addressed (two of its most frequent content words on the page).
+Using the visitor's name, company or role earns nothing: a page is not more personal for quoting a CRM record.
+
+Recital (each a failing finding quoting the sentence; each takes 35% off the relevance):
+- `recital`: a run of 8 or more consecutive words shared with one of the profile's values or with its prose
+  (`profile_to_prose`);
+- `record`: a CRM-style line, "Goals: …", "Interests: …", whose value comes from the profile;
+- `private`: a private field quoted (e-mail, phone, budget, revenue, salary, address, date of birth);
+- `goal_figures`: the figures of a goal quoted with it ("from 82% to 88%": all of a goal's figures in one
+  sentence, or one of them with three of the goal's words).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from workflow_core.page.words import content_words
+from workflow_core.quality.claims import numbers_in, plain, strings_of
+from workflow_core.quality.model import AxisResult
+from workflow_core.quality.sources import Sources
+from workflow_core.quality.text import PageText, finding
+from workflow_core.records import QAFinding
+from workflow_core.scenario.prose import profile_to_prose
+
+AXIS = "personalisation"
+RUN = 8  # consecutive words shared with the profile that make a recital
+RECITAL_COST = 0.35
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,%'][a-z0-9]+)*%?")
+_PRIVATE = re.compile(r"e-?mail|phone|mobile|budget|revenue|salary|income|spend|address|birth|age$", re.I)
+_GOALS = re.compile(r"goal|objective|target|kpi", re.I)
+_RECORD_LABEL = re.compile(r"^\s*([A-Z][\w ]{2,24}):\s*(.+)")
+
+
+def key_terms(text: str, n: int = 12) -> list[str]:
+    """The most frequent content words of a passage (its pain point, roughly)."""
+    return [w for w, _ in Counter(content_words(text)).most_common(n)]
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(plain(text))
+
+
+def _grams(texts: list[str]) -> set[tuple[str, ...]]:
+    grams: set[tuple[str, ...]] = set()
+    for text in texts:
+        tokens = _tokens(text)
+        grams.update(tuple(tokens[i : i + RUN]) for i in range(len(tokens) - RUN + 1))
+    return grams
+
+
+def _flat(profile: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in profile.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+_MESSAGES = {
+    "recital": f"The page recites the visitor's profile ({RUN}+ words verbatim): speak to their needs instead "
+    "of quoting their record.",
+    "record": "A profile field ({label}) is listed on the page like a CRM record: use it to choose what to say, "
+    "not as copy.",
+    "private": "The page quotes the visitor's private {label}: never show it.",
+    "goal_figures": "The page quotes the visitor's own goal figures back to them: speak to the goal without "
+    "reciting it.",
+}
+
+
+def _values(text: str) -> set[float]:
+    return {v for _, v in numbers_in(text)} if any(ch.isdigit() for ch in text) else set()
+
+
+class _Profile:
+    """What of a profile a page must not quote back, prepared once per check."""
+
+    def __init__(self, profile: dict[str, Any]) -> None:
+        flat = _flat(profile)
+        self.grams = _grams([*strings_of(profile), profile_to_prose(profile)])
+        self.private = [
+            (k, plain(str(v)))
+            for k, v in flat.items()
+            if _PRIVATE.search(k.split(".")[-1]) and len(str(v)) >= 4
+        ]
+        goals = [s for k, v in flat.items() if _GOALS.search(k) for s in strings_of(v)]
+        self.goals = [(_values(s), set(content_words(s))) for s in goals if _values(s)]
+        self.labels = {
+            plain(k.split(".")[-1].replace("_", " ")): " ".join(strings_of(v)) for k, v in flat.items()
+        }
+
+    def recital(self, sentence: str) -> tuple[str, str] | None:
+        """(check, what) when `sentence` quotes the profile back, else None."""
+        tokens = _tokens(sentence)
+        if any(tuple(tokens[i : i + RUN]) in self.grams for i in range(len(tokens) - RUN + 1)):
+            return "recital", ""
+        m = _RECORD_LABEL.match(sentence)
+        value = self.labels.get(plain(m.group(1))) if m and not _PRIVATE.search(m.group(1)) else None
+        if m and value:
+            shared = set(content_words(m.group(2))) & set(content_words(value))
+            if shared or _values(m.group(2)) & _values(value):
+                return "record", m.group(1)
+        low = plain(sentence)
+        leaked = [k for k, v in self.private if v in low]
+        if leaked:
+            return "private", ", ".join(leaked)
+        figures = _values(sentence)
+        if figures and self.goals:
+            words = set(content_words(sentence))
+            for goal_figures, goal_words in self.goals:
+                shown = goal_figures & figures
+                if (len(goal_figures) >= 2 and shown == goal_figures) or (
+                    shown and len(words & goal_words) >= 3
+                ):
+                    return "goal_figures", ""
+        return None
+
+
+def _recital(page: PageText, profile: dict[str, Any]) -> list[QAFinding]:
+    prepared = _Profile(profile)
+    out = []
+    for _, sentence in page.sentences:
+        hit = prepared.recital(sentence)
+        if hit:
+            check, label = hit
+            out.append(finding(AXIS, check, False, _MESSAGES[check].format(label=label), sentence))
+    return out
+
+
+def _offering_names(text: str) -> list[str]:
+    names = [m.group(1).strip() for m in re.finditer(r"^\s*[-*]\s*([^:\n]+?)(?::|$)", text, re.M)]
+    return [n for n in names if n]
+
+
+def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFinding]]:
+    text = plain(" ".join(b.text for b in page.blocks))
+    page_words = set(content_words(text))
+    page_words |= {w.rstrip("s") for w in page_words}
+    parts: list[float] = []
+    out: list[QAFinding] = []
+    profile = sources.profile or {}
+    segment = sources.segment or next(
+        (str(profile[k]) for k in ("segment", "industry", "sector") if isinstance(profile.get(k), str)), ""
+    )
+    names = _offering_names(sources.offerings.get(segment, "")) if segment else []
+
+    def named(name: str) -> bool:
+        words = content_words(name)
+        return plain(name) in text or (
+            bool(words) and sum(w in page_words for w in words) >= 0.6 * len(words)
+        )
+
+    if segment:
+        seg = plain(segment)
+        ok = seg in text or seg[:5] in text or any(named(n) for n in names)
+        parts.append(1.0 if ok else 0.0)
+        out.append(
+            finding(
+                AXIS,
+                "segment",
+                ok,
+                f"The page {'speaks to' if ok else 'never names'} the visitor's "
+                f"segment {segment!r}{'' if ok else ' or its offerings: say who the page is for'}.",
+            )
+        )
+    if names:
+        shown = [n for n in names if named(n)]
+        parts.append(min(1.0, len(shown) / min(2, len(names))))
+        ok = len(shown) >= min(2, len(names))
+        out.append(
+            finding(
+                AXIS,
+                "offerings",
+                ok,
+                f"The page names {len(shown)} of the {len(names)} offerings for "
+                f"{segment!r}" + ("." if ok else f" ({', '.join(names)}): show the ones that fit."),
+            )
+        )
+    # Retrieval fills its slots from other segments when the visitor's has too few passages: those are not
+    # the visitor's needs.
+    seg = plain(segment)
+    passages = [p for p in sources.passages if not seg or plain(str(p.metadata.get("industry", seg))) == seg]
+    if passages:
+        covered = 0
+        for p in passages:
+            terms = key_terms(p.text)
+            hits = [t for t in terms if t in page_words]
+            # two shared content words: one alone is too often a generic word of the domain
+            ok = bool(terms) and len(hits) >= min(2, len(terms))
+            covered += ok
+            out.append(
+                finding(
+                    AXIS,
+                    "pain_points",
+                    ok,
+                    f"Retrieved passage {p.doc}#{p.chunk} is "
+                    + (
+                        f"addressed (terms: {', '.join(hits)})."
+                        if ok
+                        else f"not addressed (key terms: {', '.join(terms)}): speak to that pain point."
+                    ),
+                )
+            )
+        parts.append(covered / len(passages))
+    return parts, out
+
+
+def check_personalisation(page: PageText, sources: Sources) -> AxisResult | None:
+    """Relevance to the visitor without recital (see the module docstring); None with neither a profile nor
+    retrieved passages to judge it by."""
+    if not sources.profile and not sources.passages:
+        return None
+    parts, findings = _relevance(page, sources)
+    recital = _recital(page, sources.profile) if sources.profile else []
+    relevance = sum(parts) / len(parts) if parts else 1.0
+    score = relevance * max(0.0, 1.0 - RECITAL_COST * len(recital))
+    return AxisResult(axis=AXIS, score=round(score, 4), findings=recital + findings)

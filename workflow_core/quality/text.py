@@ -1,0 +1,179 @@
+"""The page's text as the text axes read it: blocks (a heading, a paragraph, a list item, a button...) in
+document order, each with the sentences it holds and where it sits (footer, navigation, quote), built once per
+page from the parsed tree that `page.checks.common.load_page` made."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow_core.records import QAFinding
+
+# Elements whose text runs on inside the block around them; every other element starts a block of its own.
+_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "img",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+        "wbr",
+        "label",
+    ]
+)
+_UNREAD = frozenset({"script", "style", "template", "noscript", "head", "svg", "select", "option"})
+# Landmarks and roles that change what a block may say (a footer's copyright year, a testimonial's quote).
+_PLACES = {"footer": "footer", "nav": "nav", "blockquote": "quote", "figure": "figure", "form": "form"}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')]*\s+(?=[\"“‘(]?[A-Z0-9])")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|a\.m|p\.m)\.$", re.IGNORECASE)
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’%$£€.,-]*")
+
+
+@dataclass
+class Block:
+    """One run of text a reader sees as a unit: `tag` is the block element it sits in (h1, p, li, button, a
+    for a link on its own, title), `places` the landmarks around it (footer, nav, quote, figure, form)."""
+
+    tag: str
+    text: str
+    places: frozenset[str] = frozenset()
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def is_heading(self) -> bool:
+        return self.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "title")
+
+
+@dataclass
+class PageText:
+    """The page's blocks in document order, and the `href`s of its links (mailto:, tel:, http...)."""
+
+    blocks: list[Block]
+    links: list[tuple[str, str]] = field(default_factory=list)  # (href, the link's text)
+
+    @property
+    def sentences(self) -> list[tuple[Block, str]]:
+        return [(b, s) for b in self.blocks for s in b.sentences]
+
+
+def split_sentences(text: str) -> list[str]:
+    """`text` cut into sentences at . ! ? … followed by a capital or a digit (not after e.g., Dr., a.m.)."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if _ABBREVIATIONS.search(text[start : m.start()]):
+            continue
+        out.append(text[start : m.start()].strip())
+        start = m.end()
+    out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
+def _in_running_text(el: Any) -> bool:
+    """Whether an inline element sits inside words of its parent (a link in a sentence) rather than standing
+    alone (a button-like link, a form label), which reads as a block of its own."""
+    parent = el.getparent()
+    if parent is None:
+        return False
+    return bool((parent.text or "").strip()) or any((c.tail or "").strip() for c in parent)
+
+
+def page_text(root: Any) -> PageText:
+    """The blocks of the page under `root` (an lxml element, e.g. `LoadedPage.root`)."""
+    blocks: list[Block] = []
+    links: list[tuple[str, str]] = []
+    buffer: list[str] = []
+    current: list[tuple[str, frozenset[str]]] = [("body", frozenset())]
+
+    def flush() -> None:
+        text = " ".join(" ".join(buffer).split())
+        buffer.clear()
+        if text:
+            tag, places = current[-1]
+            blocks.append(Block(tag, text, places, split_sentences(text)))
+
+    title = root.find(".//title")
+    if title is not None and (title.text or "").strip():
+        text = " ".join(title.text.split())
+        blocks.append(Block("title", text, frozenset(), [text]))
+    # An explicit stack (a generated page may nest deeper than recursion allows); ("end", el) closes a block.
+    stack: list[Any] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            buffer.append(item)
+            continue
+        if isinstance(item, tuple):
+            flush()
+            current.pop()
+            continue
+        tag = item.tag if isinstance(item.tag, str) else ""
+        # Decoration hidden from assistive technology (a card's number, an avatar's initials) claims nothing.
+        if not tag or tag in _UNREAD or item.get("aria-hidden") == "true":
+            continue
+        if tag == "a" and item.get("href"):
+            links.append((item.get("href"), " ".join("".join(item.itertext()).split())))
+        if tag not in _INLINE or (tag in ("a", "label", "cite") and not _in_running_text(item)):
+            flush()
+            places = current[-1][1] | ({_PLACES[tag]} if tag in _PLACES else set())
+            current.append((tag, frozenset(places)))
+            stack.append(("end", item))
+        for child in reversed(item):
+            if child.tail:
+                stack.append(child.tail)
+            stack.append(child)
+        if item.text:
+            stack.append(item.text)
+    flush()
+    return PageText(blocks, links)
+
+
+def quote(text: str, limit: int = 200) -> str:
+    """A page's text cut to fit a finding's evidence."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def finding(
+    axis: str, check: str, passed: bool, message: str, evidence: str = "", weight: float = 1.0
+) -> QAFinding:
+    return QAFinding(
+        check=f"{axis}.{check}",
+        axis=axis,
+        passed=passed,
+        message=message,
+        evidence=quote(evidence) if evidence else "",
+        weight=weight,
+    )
+
+
+def score_of_penalties(findings: list[QAFinding], per_weight: float = 0.25) -> float:
+    """An axis whose every failure is a defect a visitor meets: each failing finding takes `per_weight` times
+    its weight off 1.0 (floor 0), so one invented figure (weight 1) scores 0.75 however many claims the page
+    also makes, and four sink the axis."""
+    lost = sum(f.weight for f in findings if not f.passed) * per_weight
+    return round(max(0.0, 1.0 - lost), 4)
