@@ -1,6 +1,6 @@
 // Layout measures of a rendered page, run by workflow_core/quality/render.py after the page has loaded.
-// Argument: {deviceWidth, minFontPx, limit}. Returns plain JSON (see render.py's WidthRender).
-({ deviceWidth, minFontPx, limit }) => {
+// Argument: {minFontPx, limit}. Returns plain JSON (see render.py's WidthRender).
+({ minFontPx, limit }) => {
   const doc = document.documentElement;
   const body = document.body || doc;
 
@@ -86,11 +86,17 @@
     }
   }
 
+  // Without a mobile viewport a phone lays the page out about 980 px wide and shrinks it to fit.
+  const meta = document.querySelector('meta[name="viewport" i]');
+  const viewportMeta = meta ? meta.getAttribute("content") || "" : "";
+  const mobileViewport =
+    /width\s*=\s*device-width/i.test(viewportMeta) || /initial-scale\s*=\s*1(\.0*)?(?![\d.])/i.test(viewportMeta);
+
   return {
+    mobileViewport,
+    viewportMeta: meta ? meta.outerHTML.slice(0, 200) : "",
     layoutWidth,
     scrollWidth,
-    deviceWidth,
-    scale: window.visualViewport ? window.visualViewport.scale : 1,
     overflow: overflow.slice(0, limit),
     smallText,
     smallCount,

@@ -68,12 +68,15 @@ class AxeViolation:
 
 @dataclass(frozen=True)
 class WidthRender:
-    """The page rendered at one viewport width (CSS px). `layout_width` is the width the page was laid out
-    at: larger than `width` on a phone when the page sets no mobile viewport. `small_text_count` counts
-    every element with small text; `small_text` lists the first few."""
+    """The page rendered at one viewport width (CSS px). `layout_width` is the width of the page's layout
+    viewport and `scroll_width` how wide its content reaches; `mobile_viewport` whether its
+    <meta name="viewport"> (quoted in `viewport_meta`) makes a phone lay it out at the phone's width.
+    `small_text_count` counts every element with small text; `small_text` lists the first few."""
 
     width: int
     violations: tuple[AxeViolation, ...] = ()
+    mobile_viewport: bool = True
+    viewport_meta: str = ""
     layout_width: int = 0
     scroll_width: int = 0
     overflow: tuple[Element, ...] = ()
@@ -89,10 +92,6 @@ class WidthRender:
     @property
     def overflows(self) -> bool:
         return self.scroll_width > self.layout_width + 1
-
-    @property
-    def sets_mobile_viewport(self) -> bool:
-        return self.layout_width <= self.width + 1
 
 
 @dataclass(frozen=True)

@@ -60,15 +60,21 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
     if not findings:
         findings.append(_finding("overflow", True, f"No sideways overflow at {at_widths(rendered.widths)}."))
     phone = rendered.narrowest()
-    if not phone.sets_mobile_viewport:
+    if not phone.mobile_viewport:
+        what = (
+            f"its {phone.viewport_meta} does not"
+            if phone.viewport_meta
+            else 'it has no <meta name="viewport">'
+        )
         findings.append(
             _finding(
                 "viewport",
                 False,
-                f"The page sets no mobile viewport: a {phone.width} px phone lays it out {phone.layout_width} px "
-                'wide and shrinks it to fit. Add <meta name="viewport" content="width=device-width, '
-                'initial-scale=1">.',
-                weight=VIEWPORT_COST,
+                f"The page sets no mobile viewport ({what} say width=device-width): a phone lays it out "
+                'about 980 px wide and shrinks it to fit, text and all. Add <meta name="viewport" '
+                'content="width=device-width, initial-scale=1"> to <head>.',
+                phone.viewport_meta,
+                VIEWPORT_COST,
             )
         )
     if phone.small_text_count:
