@@ -39,24 +39,33 @@ def _finding(name: str, passed: bool, message: str, evidence: str = "", weight: 
     )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+def _counted(name: str, n: int, failed: str, evidence: str, base_cost: float, passed: str) -> QAFinding:
+    """A measure that counts offenders: failed (costing `base_cost` scaled by their number) or passed."""
+    if n:
+        return _finding(name, False, failed, evidence, cost(base_cost, n))
+    return _finding(name, True, passed)
+
+
+def _count(n: int, noun: str, verb: str = "") -> str:
+    """ "1 image shows", "2 images show"."""
+    plural = n != 1
+    verb = (verb if plural else verb + "s") if verb else ""
+    return f"{n} {noun}{'s' * plural}" + (f" {verb}" if verb else "")
 
 
 def _layout(rendered: Rendered) -> list[QAFinding]:
-    findings = []
-    for width, r in sorted(rendered.widths.items(), reverse=True):
-        if r.overflows:
-            findings.append(
-                _finding(
-                    "overflow",
-                    False,
-                    f"At {width} px the page is {r.scroll_width} px wide and scrolls sideways: give the "
-                    "elements below a max-width of 100% (or let them wrap or scroll inside a container).",
-                    quote(r.overflow),
-                    OVERFLOW_COST,
-                )
-            )
+    findings = [
+        _finding(
+            "overflow",
+            False,
+            f"At {width} px the page is {r.scroll_width} px wide and scrolls sideways: give the elements "
+            "below a max-width of 100% (or let them wrap, or scroll inside a container).",
+            quote(r.overflow),
+            OVERFLOW_COST,
+        )
+        for width, r in sorted(rendered.widths.items(), reverse=True)
+        if r.overflows
+    ]
     if not findings:
         findings.append(_finding("overflow", True, f"No sideways overflow at {at_widths(rendered.widths)}."))
     phone = rendered.narrowest()
@@ -77,46 +86,31 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
                 VIEWPORT_COST,
             )
         )
-    if phone.small_text_count:
-        n = phone.small_text_count
-        findings.append(
-            _finding(
-                "text_size",
-                False,
-                f"{_count(n, 'element')} at {phone.width} px {'show' if n != 1 else 'shows'} text under "
-                f"{MIN_FONT_PX:g} px: make "
-                f"body text at least 16 px and nothing under {MIN_FONT_PX:g} px.",
-                quote(phone.small_text),
-                cost(SMALL_TEXT_COST, n),
-            )
+    size, target, at = f"{MIN_FONT_PX:g} px", f"{MIN_TARGET_PX}x{MIN_TARGET_PX} px", f"at {phone.width} px"
+    findings.append(
+        _counted(
+            "text_size",
+            phone.small_text_count,
+            f"{_count(phone.small_text_count, 'element', 'show')} text under {size} {at}: make body text "
+            f"at least 16 px and nothing under {size}.",
+            quote(phone.small_text),
+            SMALL_TEXT_COST,
+            f"All visible text {at} is {size} or more.",
         )
-    else:
-        findings.append(
-            _finding(
-                "text_size", True, f"All visible text at {phone.width} px is {MIN_FONT_PX:g} px or more."
-            )
+    )
+    findings.append(
+        _counted(
+            "tap_targets",
+            len(phone.small_targets),
+            f"{_count(len(phone.small_targets), 'tap target')} (links, buttons, fields) {at} "
+            f"{'is' if len(phone.small_targets) == 1 else 'are'} smaller than "
+            f"{target} with too little space around them (WCAG 2.5.8): pad them to at least 24 px (44 px is "
+            "kinder to thumbs).",
+            quote(phone.small_targets),
+            SMALL_TARGET_COST,
+            f"Every tap target {at} is {target} or well spaced.",
         )
-    if phone.small_targets:
-        n = len(phone.small_targets)
-        findings.append(
-            _finding(
-                "tap_targets",
-                False,
-                f"{_count(n, 'tap target')} (links, buttons, fields) at {phone.width} px "
-                f"{'are' if n != 1 else 'is'} smaller than {MIN_TARGET_PX}x{MIN_TARGET_PX} px with too little space around them "
-                "(WCAG 2.5.8): pad them to at least 24 px (44 px is kinder to thumbs).",
-                quote(phone.small_targets),
-                cost(SMALL_TARGET_COST, n),
-            )
-        )
-    else:
-        findings.append(
-            _finding(
-                "tap_targets",
-                True,
-                f"Every tap target at {phone.width} px is {MIN_TARGET_PX}x{MIN_TARGET_PX} px or well spaced.",
-            )
-        )
+    )
     return findings
 
 
@@ -131,9 +125,9 @@ def _resources(rendered: Rendered, available_files: set[str] | None) -> list[QAF
     errors: dict[str, set[int]] = {}
     late: list[int] = []
     for width, r in sorted(rendered.widths.items(), reverse=True):
+        # A file of the site (next to the page) is there when the site is served; the renderer has only
+        # the page.
         for img in r.broken_images:
-            # A file of the site (next to the page) is there when the site is served; the renderer has
-            # only the page.
             if not _is_site_file(img.url, available_files):
                 images.setdefault((img.selector, img.html), img)
         for url, why in r.failed_requests:
@@ -144,7 +138,7 @@ def _resources(rendered: Rendered, available_files: set[str] | None) -> list[QAF
             late.append(width)
     # A blocked image is reported once, as an image.
     image_urls = {e.url for e in images.values()}
-    other_requests = {u: w for u, w in requests.items() if u not in image_urls}
+    other_requests = {u: why for u, why in requests.items() if u not in image_urls}
     widths = at_widths(rendered.widths)
     findings = []
     if late:
@@ -156,47 +150,38 @@ def _resources(rendered: Rendered, available_files: set[str] | None) -> list[QAF
                 weight=TIMEOUT_COST,
             )
         )
-    if images:
-        n = len(images)
-        findings.append(
-            _finding(
-                "images",
-                False,
-                f"{_count(n, 'image')} {'show' if n != 1 else 'shows'} nothing (a broken src, a blocked URL or bad data): inline "
-                "each image as a data: URI that decodes.",
-                quote(images.values()),
-                cost(BROKEN_IMAGE_COST, n),
-            )
+    findings.append(
+        _counted(
+            "images",
+            len(images),
+            f"{_count(len(images), 'image', 'show')} nothing (a broken src, a blocked URL or bad data): "
+            "inline each image as a data: URI that decodes.",
+            quote(images.values()),
+            BROKEN_IMAGE_COST,
+            f"Every image loads at {widths}.",
         )
-    else:
-        findings.append(_finding("images", True, f"Every image loads at {widths}."))
-    if other_requests:
-        n = len(other_requests)
-        findings.append(
-            _finding(
-                "requests",
-                False,
-                f"{_count(n, 'request')} failed: a landing page must carry everything it needs (inline "
-                "styles, scripts and images as data: URIs).",
-                "\n".join(f"{short(u, 120)} ({why})" for u, why in other_requests.items()),
-                cost(FAILED_REQUEST_COST, n),
-            )
+    )
+    findings.append(
+        _counted(
+            "requests",
+            len(other_requests),
+            f"{_count(len(other_requests), 'request')} failed: a landing page must carry everything it "
+            "needs (inline styles, scripts and images as data: URIs).",
+            "\n".join(f"{short(u, 120)} ({why})" for u, why in other_requests.items()),
+            FAILED_REQUEST_COST,
+            f"No request failed at {widths}.",
         )
-    else:
-        findings.append(_finding("requests", True, f"No request failed at {widths}."))
-    if errors:
-        n = len(errors)
-        findings.append(
-            _finding(
-                "console",
-                False,
-                f"{_count(n, 'script error')} in the browser console: fix or remove the failing script.",
-                "\n".join(f"{e} (at {at_widths(w)})" for e, w in errors.items()),
-                cost(CONSOLE_ERROR_COST, n),
-            )
+    )
+    findings.append(
+        _counted(
+            "console",
+            len(errors),
+            f"{_count(len(errors), 'script error')} in the browser console: fix or remove the failing script.",
+            "\n".join(f"{e} (at {at_widths(w)})" for e, w in errors.items()),
+            CONSOLE_ERROR_COST,
+            f"No console errors at {widths}.",
         )
-    else:
-        findings.append(_finding("console", True, f"No console errors at {widths}."))
+    )
     return findings
 
 
