@@ -41,3 +41,16 @@ def test_langgraph_runs_the_same_graph_as_direct_calls() -> None:
     assert result["langgraph_skipped"] is None
     assert len(result["langgraph"]["samples_s"]) == 1
     assert result["time_ratio"] > 0
+
+
+def test_rendered_qa_is_measured_cold_warm_and_against_both_baselines() -> None:
+    from workflow_core.bench.render import bench_page, format_rendered_qa, measure_rendered_qa
+
+    assert bench_page(1) != bench_page(2)  # each warm page is new to the renderer, not a cached one
+    result = measure_rendered_qa(pages=1)
+    assert result["widths"] == [1280, 390]
+    assert len(result["warm_samples_s"]) == len(result["bare_samples_s"]) == 1
+    assert result["cold_s"] > 0 and result["warm_median_s"] > 0 and result["bare_median_s"] > 0
+    assert result["static_median_s"] > 0 and result["warm_over_bare"] > 0
+    assert set(result["screenshot_kb"]) == {"1280", "390"}
+    assert "warm, per page (median of 1)" in format_rendered_qa(result)

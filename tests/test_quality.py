@@ -81,7 +81,9 @@ def test_rendered_page_scores_high():
 
 def test_bad_page_gets_specific_findings():
     report = check_page(
-        BAD_PAGE, Sources(design_steps=["Testimonials"], guidelines=GUIDELINES, company=COMPANY)
+        BAD_PAGE,
+        Sources(design_steps=["Testimonials"], guidelines=GUIDELINES, company=COMPANY),
+        render=False,  # the static checks: the fallback when Chromium is missing
     )
     messages = "\n".join(f.message for f in report.failures)
     assert "<html> element has no lang attribute" in messages
@@ -125,7 +127,7 @@ def test_contrast_uses_css_variables_and_context_backgrounds():
     .band p { color: var(--soft); }
     .band small { color: #203040; }
     </style></head><body><main><h1>x</h1></main></body></html>"""
-    report = check_page(page)
+    report = check_page(page, render=False)
     contrast = [f for f in report.findings if f.check == "accessibility.contrast"]
     bad = [f.message for f in contrast if not f.passed]
     assert len(bad) == 1 and "'.band small'" in bad[0] and "on #102030" in bad[0]
@@ -136,7 +138,7 @@ def test_assets_resolve_against_available_files():
         '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><img src="images/a.svg" alt="a">'
         '<img src="./images/b.svg" alt="b"></body></html>'
     )
-    report = check_page(page, available_files={"images/a.svg"})
+    report = check_page(page, available_files={"images/a.svg"}, render=False)
     bad = [f.message for f in report.failures if f.check == "assets.references"]
     assert len(bad) == 1 and "'./images/b.svg'" in bad[0]
 

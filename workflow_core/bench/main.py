@@ -4,7 +4,9 @@
   calls made directly with the provider, against the scripted server at 0 ms latency (target ≤ 2 ms per
   node for ours; see `overhead`);
 - local tokens/s through our provider versus xllamacpp's server called directly (target ratio ≥ 0.95);
-- peak memory with both local models loaded (target < 3 GB).
+- peak memory with both local models loaded (target < 3 GB);
+- rendered QA of one page in headless Chromium at 1280 and 390 px with axe-core versus a bare page load and
+  the static checks (target ≤ 3 s per page; see `render`).
 
 `--json` prints one JSON document with every measurement instead of the text report.
 """
@@ -104,8 +106,8 @@ def _format_memory(mem: dict[str, Any]) -> str:
 
 def main(quick: bool = False, as_json: bool = False) -> int:
     """Run the benchmarks (the local-model ones unless `quick`), printing each result as it comes, or with
-    `as_json` only one JSON document at the end: {"engine_overhead": [...], "local_throughput": {...},
-    "peak_memory": {...}}."""
+    `as_json` only one JSON document at the end: {"engine_overhead": [...], "rendered_qa": {...},
+    "local_throughput": {...}, "peak_memory": {...}}."""
 
     def say(text: str) -> None:
         if not as_json:
@@ -114,6 +116,15 @@ def main(quick: bool = False, as_json: bool = False) -> int:
     say("Decompose Studio benchmarks (each against a baseline measured in this run)\n")
     report: dict[str, Any] = {"engine_overhead": engine_overhead()}
     say(format_overhead(report["engine_overhead"]))
+    from workflow_core.bench.render import format_rendered_qa, measure_rendered_qa
+    from workflow_core.quality import RenderError
+
+    try:
+        report["rendered_qa"] = measure_rendered_qa()
+        say(format_rendered_qa(report["rendered_qa"]))
+    except RenderError as exc:
+        report["rendered_qa"] = {"skipped": str(exc)}
+        say(f"rendered QA skipped: {exc}\n")
     if quick:
         say("local-model benchmarks skipped (--quick)")
     else:

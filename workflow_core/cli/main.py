@@ -257,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--check", action="store_true", help="also contact every configured provider")
     m.set_defaults(func=cmd_models)
 
-    b = sub.add_parser("bench", help="benchmarks: engine overhead, local throughput, peak memory")
+    b = sub.add_parser(
+        "bench", help="benchmarks: engine overhead, rendered QA, local throughput, peak memory"
+    )
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
     b.add_argument("--json", action="store_true", help="print the results as one JSON document")
     b.set_defaults(func=cmd_bench)

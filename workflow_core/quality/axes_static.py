@@ -1,5 +1,5 @@
-"""Interim axes built from the static checks of `page/checks` (replaced axis by axis by the modules of this
-package as they land)."""
+"""The static checks of `page/checks` as axes: the labelled fallback of the rendered accessibility and
+responsive axes when no browser can render the page."""
 
 from __future__ import annotations
 

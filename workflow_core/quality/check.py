@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import workflow_core.quality.axes_static as axes_static
 from workflow_core.page.checks.common import load_page
+from workflow_core.quality.accessibility import fallback_accessibility, rendered_accessibility
 from workflow_core.quality.brand import check_brand
 from workflow_core.quality.grounding import check_grounding
 from workflow_core.quality.integrity import check_integrity
 from workflow_core.quality.model import DEFAULT_WEIGHTS, AxisResult, QualityReport, weighted_score
 from workflow_core.quality.personalisation import check_personalisation
+from workflow_core.quality.render import Renderer, RenderError, shared_renderer
+from workflow_core.quality.rendered import Rendered
+from workflow_core.quality.responsive import fallback_responsive, rendered_responsive
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import page_text
+
+NOT_REQUESTED = "not requested (render=False); static checks only"
 
 
 def check_page(
@@ -21,16 +26,71 @@ def check_page(
     *,
     weights: Mapping[str, float] | None = None,
     available_files: set[str] | None = None,
+    render: bool | Rendered | Renderer | None = True,
 ) -> QualityReport:
     """Check a page on every axis that applies and score it in [0, 1] (the weighted mean of the axes,
     `DEFAULT_WEIGHTS` overridden by `weights`). `available_files` are the relative paths that exist next to
-    the page (None: the page must be self-contained)."""
+    the page (None: the page must be self-contained).
+
+    `render`: True renders the page in headless Chromium for the accessibility and responsive axes (with
+    the shared renderer, blocking while it renders; a `Renderer` renders with that one); a `Rendered` uses
+    a page already rendered; False or None, or a browser that is missing or fails, uses the static checks
+    instead, labelled on the axis's note and as a finding ("rendered checks skipped: …")."""
+    return _report(html, sources, weights, available_files, *_rendered_now(html, render))
+
+
+async def check_page_async(
+    html: str,
+    sources: Sources | None = None,
+    *,
+    weights: Mapping[str, float] | None = None,
+    available_files: set[str] | None = None,
+    render: bool | Rendered | Renderer | None = True,
+) -> QualityReport:
+    """`check_page` for async callers: the page renders on the browser's thread while this loop runs on."""
+    if render is True or isinstance(render, Renderer):
+        renderer = render if isinstance(render, Renderer) else shared_renderer()
+        try:
+            rendered: Rendered | None = await renderer.render_async(html)
+            why = ""
+        except RenderError as exc:
+            rendered, why = None, str(exc)
+        return _report(html, sources, weights, available_files, rendered, why)
+    return check_page(html, sources, weights=weights, available_files=available_files, render=render)
+
+
+def _rendered_now(html: str, choice: bool | Rendered | Renderer | None) -> tuple[Rendered | None, str]:
+    if isinstance(choice, Rendered):
+        return choice, ""
+    if not choice:
+        return None, NOT_REQUESTED
+    renderer = choice if isinstance(choice, Renderer) else shared_renderer()
+    try:
+        return renderer.render(html), ""
+    except RenderError as exc:
+        return None, str(exc)
+
+
+def _report(
+    html: str,
+    sources: Sources | None,
+    weights: Mapping[str, float] | None,
+    available_files: set[str] | None,
+    rendered: Rendered | None,
+    why_not_rendered: str,
+) -> QualityReport:
     sources = sources or Sources()
     page = load_page(html)
     text = page_text(page.root)
+    if rendered is not None:
+        rendered_axes = [rendered_accessibility(rendered), rendered_responsive(rendered, available_files)]
+    else:
+        rendered_axes = [
+            fallback_accessibility(html, page, why_not_rendered),
+            fallback_responsive(page, available_files, why_not_rendered),
+        ]
     axes: list[AxisResult | None] = [
-        axes_static.static_accessibility(html, page, "static checks only: rendered checks are not wired yet"),
-        axes_static.static_responsive(page, available_files),
+        *rendered_axes,
         check_grounding(text, sources),
         check_integrity(text, sources),
         check_personalisation(text, sources),
@@ -39,4 +99,9 @@ def check_page(
     measured = {a.axis: a for a in axes if a is not None}
     scores = {name: a.score for name, a in measured.items()}
     used = {name: w for name, w in {**DEFAULT_WEIGHTS, **(weights or {})}.items() if name in measured}
-    return QualityReport(score=weighted_score(scores, weights), axes=measured, weights=used)
+    return QualityReport(
+        score=weighted_score(scores, weights),
+        axes=measured,
+        weights=used,
+        screenshots=rendered.screenshots if rendered is not None else {},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflow_core.records import QAFinding
 
@@ -54,11 +54,15 @@ class AxisResult(BaseModel):
 
 
 class QualityReport(BaseModel):
-    """Every axis measured on a page and their weighted mean."""
+    """Every axis measured on a page and their weighted mean; `screenshots` are the rendered page's JPEGs by
+    viewport width (empty when it was not rendered), base64 in JSON."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     score: float
     axes: dict[str, AxisResult] = Field(default_factory=dict)
     weights: dict[str, float] = Field(default_factory=dict)
+    screenshots: dict[int, bytes] = Field(default_factory=dict, repr=False)
 
     @property
     def findings(self) -> list[QAFinding]:
