@@ -263,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scenario", required=True)
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
     c.add_argument("--repeats", type=int, default=1)
+    c.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="trials at once (default 1: latencies undisturbed by other trials; raise it for hosted models)",
+    )
     c.add_argument("--all-models", metavar="REF")
     c.add_argument(
         "--what-if",

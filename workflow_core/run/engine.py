@@ -128,7 +128,9 @@ class Engine:
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         finished = FinishedRun(run, graph, inputs)
-        self._call_hooks(run, lambda hook: hook.after_run(finished))
+        # On a worker thread: checking the page and saving the run are CPU and disk work that would hold up
+        # every other run's scheduling on this loop.
+        await asyncio.to_thread(self._call_hooks, run, lambda hook: hook.after_run(finished))
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run
 

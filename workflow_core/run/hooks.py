@@ -27,7 +27,8 @@ class RunHook(Protocol):
         """Called once the run's record exists, before any node starts."""
 
     def after_run(self, finished: FinishedRun) -> None:
-        """Called once every node has finished, in the order the hooks were given, before `run_finished`."""
+        """Called once every node has finished, in the order the hooks were given, before `run_finished`,
+        on a worker thread (not the event loop's): it may do CPU or disk work, but must not touch the loop."""
 
 
 class SaveRun:
