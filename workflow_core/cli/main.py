@@ -285,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True)
     c.set_defaults(func=cmd_compare)
 
+    from workflow_core.cli.batch import add_parser as add_batch
+
+    add_batch(sub, "a built-in template name or a YAML path")
+
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)
     return p
