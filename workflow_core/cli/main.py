@@ -288,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow_core.cli.batch import add_parser as add_batch
 
     add_batch(sub, "a built-in template name or a YAML path")
+    from workflow_core.cli.serve import add_parser as add_serve
+
+    add_serve(sub, "a built-in template name or a YAML path")
 
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)
