@@ -10,7 +10,7 @@ from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 
 
-def add_parser(sub: Any, workflow_help: str) -> None:
+def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
     b = sub.add_parser(
         "batch",
         help="one page per visitor profile, resumable, under a budget; writes pages/, results.jsonl, summary.json",
@@ -28,6 +28,7 @@ def add_parser(sub: Any, workflow_help: str) -> None:
     b.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     b.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     b.set_defaults(func=batch_cli)
+    return b
 
 
 class _Progress:

@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     r.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     r.add_argument("--no-cache", action="store_true", help="call every model even if a cached result exists")
+    add_otel_flag(r)
     r.set_defaults(func=cmd_run)
 
     sub.add_parser("templates", help="list the built-in templates").set_defaults(func=cmd_templates)
@@ -283,22 +284,32 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--requests-per-month", type=float, help="TCO: requests per month (default 10000)")
     c.add_argument("--growth", type=float, help="TCO: monthly growth as a fraction, e.g. 0.05")
     c.add_argument("--out", required=True)
+    add_otel_flag(c)
     c.set_defaults(func=cmd_compare)
 
     from workflow_core.cli.batch import add_parser as add_batch
-
-    add_batch(sub, "a built-in template name or a YAML path")
     from workflow_core.cli.serve import add_parser as add_serve
 
-    add_serve(sub, "a built-in template name or a YAML path")
+    for add in (add_batch, add_serve):
+        add_otel_flag(add(sub, "a built-in template name or a YAML path"))
 
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)
     return p
 
 
+def add_otel_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="export a trace per run over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "otel", False):
+        os.environ["DECOMPOSE_OTEL"] = "1"  # read by run.telemetry when the engine's hooks are made
     from workflow_core.errors import DecomposeError
 
     try:

@@ -11,7 +11,7 @@ from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 
 
-def add_parser(sub: Any, workflow_help: str) -> None:
+def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
     s = sub.add_parser(
         "serve", help="serve a workflow as an HTTP API: POST /v1/pages answers a visitor's page"
     )
@@ -29,6 +29,7 @@ def add_parser(sub: Any, workflow_help: str) -> None:
     s.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     s.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     s.set_defaults(func=serve_cli)
+    return s
 
 
 def serve_cli(args: argparse.Namespace) -> int:

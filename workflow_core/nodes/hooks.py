@@ -8,6 +8,7 @@ from workflow_core.nodes.qa import verdict as verdict_of
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
+from workflow_core.run.telemetry import tracing_hook
 
 
 class CollectPage:
@@ -33,8 +34,12 @@ class CollectPage:
 
 
 def standard_hooks(store: Store | None) -> list[RunHook]:
-    """Collect the page and its verdict, then save the run (when there is a store)."""
+    """Collect the page and its verdict, save the run (when there is a store), and trace it when
+    OpenTelemetry export is switched on (see `run.telemetry`; nothing at all when it is off)."""
     hooks: list[RunHook] = [CollectPage()]
     if store is not None:
         hooks.append(SaveRun(store))
+    tracing = tracing_hook()
+    if tracing is not None:
+        hooks.append(tracing)
     return hooks
