@@ -207,7 +207,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from workflow_core.bench.main import main as bench_main
 
-    return bench_main(quick=args.quick, as_json=args.json)
+    return bench_main(quick=args.quick, as_json=args.json, only_production=args.production)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -255,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmarks: engine overhead, local throughput, peak memory")
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
     b.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    b.add_argument(
+        "--production",
+        action="store_true",
+        help="only the production benchmarks: batch, lab, serve, estimates",
+    )
     b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser(
