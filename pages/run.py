@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from studio import lab, services, state, ui
+from studio import lab, serve_panel, services, state, ui
 from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError, WorkflowError
@@ -191,6 +191,14 @@ with action_col:
         for h in running:
             assert h.background is not None
             h.background.cancel()
+
+serve_panel.show(
+    source,
+    source in lab.TEMPLATE_NAMES,
+    str(scenario.root or ""),
+    all_models,
+    profiles[0] if profiles else None,
+)
 
 if (start or (request and not problems)) and profiles:
     _start(workflow, scenario, profiles)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +30,17 @@ async def fake_registry(fake_openai: FakeOpenAIServer) -> AsyncIterator[Provider
     registry.add(OpenAICompatProvider("fake", fake_openai.base_url, None), models=["small", "large"])
     yield registry
     await registry.aclose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, fake_openai: FakeOpenAIServer) -> dict[str, str]:
+    """Environment for a `decompose` subprocess: provider `fake` on the scripted server, a fresh database."""
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(fake_openai.providers_yaml())
+    env = dict(os.environ)
+    env.update(
+        DECOMPOSE_PROVIDERS=str(providers),
+        DECOMPOSE_DB=str(tmp_path / "runs.sqlite3"),
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    return env

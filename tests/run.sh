@@ -10,7 +10,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-python3 -m pip install -q -e '.[test]'
+# .[otel] too: small (the SDK, protobuf), and its receiver test must run in CI, not be skipped.
+python3 -m pip install -q -e '.[test,otel]'
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy workflow_core studio pages app.py

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +14,6 @@ from workflow_core.testing.fake_server import FakeReply
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "assets" / "example_scenario"
-
-
-@pytest.fixture
-def cli_env(tmp_path, fake_openai):
-    providers = tmp_path / "providers.yaml"
-    providers.write_text(fake_openai.providers_yaml())
-    env = dict(os.environ)
-    env.update(
-        DECOMPOSE_PROVIDERS=str(providers),
-        DECOMPOSE_DB=str(tmp_path / "runs.sqlite3"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 def decompose(env, *args, check=True):

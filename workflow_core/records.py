@@ -63,6 +63,8 @@ class QAVerdict(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict)
     findings: list[QAFinding] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # JPEG screenshots of the rendered page by width, handed to the store (by page) and never serialised.
+    screenshots: dict[int, bytes] = Field(default_factory=dict, exclude=True, repr=False)
     feedback: str = ""
     sent_back: bool = False
 
@@ -126,6 +128,9 @@ class RunRecord(BaseModel):
     qa_notes: list[str] = Field(default_factory=list)
     # What the optional LLM judge cost: quality measurement, not part of the workflow's total_cost_usd.
     judge_cost_usd: float = 0.0
+    # The page's JPEG screenshots by width while the run is finishing; saved by page in the store
+    # (Store.screenshots), never in the record.
+    screenshots: dict[int, bytes] = Field(default_factory=dict, exclude=True, repr=False)
     # What went wrong after the nodes finished (e.g. the run could not be saved); the results still stand.
     warnings: list[str] = Field(default_factory=list)
 

@@ -8,12 +8,14 @@
 - rendered QA of one page in headless Chromium at 1280 and 390 px with axe-core versus a bare page load and
   the static checks (target ≤ 3 s per page; see `render`).
 
+`--production` runs only the production benchmarks instead (`bench.production`: batch, lab, serve, estimates).
 `--json` prints one JSON document with every measurement instead of the text report.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from workflow_core.bench.overhead import measure_overhead
@@ -104,7 +106,43 @@ def _format_memory(mem: dict[str, Any]) -> str:
     )
 
 
-def main(quick: bool = False, as_json: bool = False) -> int:
+def _format_production(report: dict[str, Any]) -> str:
+    b, lab, srv = report["batch"], report["lab"], report["serve"]
+    c = b["concurrent"]
+    lines = [
+        f"production (scripted server in a child process, {b['latency_s'] * 1000:.0f} ms per call; seed = 2 calls)",
+        f"  batch of {c['runs']} at concurrency {b['concurrency']}: {c['runs_per_s']:.1f} runs/s = "
+        f"{b['ratio_to_limit']:.2f} of the limit ({b['limit_runs_per_s']:.0f}/s), "
+        f"{b['speedup_vs_one_at_a_time']:.1f}× one at a time ({b['one_at_a_time']['runs_per_s']:.2f}/s); "
+        f"{c['cpu_ms_per_run']:.0f} ms CPU per run in this process",
+        f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time "
+        f"({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s)",
+        f"  serve, {srv['requests']} requests at {srv['concurrent']} concurrent (half repeats): p50 "
+        f"{srv['p50_s']:.2f} s, p95 {srv['p95_s']:.2f} s, {srv['errors']} errors; repeats p95 "
+        f"{srv['cached_p95_s']:.2f} s (may wait on the first request's run); repeats alone p50 "
+        f"{srv['repeats_alone_p50_s'] * 1000:.0f} ms, p95 {srv['repeats_alone_p95_s'] * 1000:.0f} ms",
+        "  estimate error of a run's cost, (estimate − actual) / actual, after 0 / 1 / 3 saved runs:",
+    ]
+    lines += [
+        f"    {r['template']:<8} {r['error_after_0']:+8.0%} {r['error_after_1']:+8.0%} {r['error_after_3']:+8.0%}"
+        for r in report["estimates"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def production() -> dict[str, Any]:
+    """The production benchmarks (see `bench.production`)."""
+    from workflow_core.bench import production as p
+
+    return {
+        "batch": p.measure_batch(),
+        "lab": p.measure_lab(),
+        "serve": p.measure_serve(),
+        "estimates": p.measure_estimates(),
+    }
+
+
+def main(quick: bool = False, as_json: bool = False, only_production: bool = False) -> int:
     """Run the benchmarks (the local-model ones unless `quick`), printing each result as it comes, or with
     `as_json` only one JSON document at the end: {"engine_overhead": [...], "rendered_qa": {...},
     "local_throughput": {...}, "peak_memory": {...}}."""
@@ -114,7 +152,16 @@ def main(quick: bool = False, as_json: bool = False) -> int:
             print(text, flush=True)
 
     say("Decompose Studio benchmarks (each against a baseline measured in this run)\n")
-    report: dict[str, Any] = {"engine_overhead": engine_overhead()}
+    say(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start: figures are relative\n"
+    )
+    if only_production:
+        report: dict[str, Any] = {"production": production()}
+        say(_format_production(report["production"]))
+        if as_json:
+            print(json.dumps(report, indent=2))
+        return 0
+    report = {"engine_overhead": engine_overhead()}
     say(format_overhead(report["engine_overhead"]))
     from workflow_core.bench.render import format_rendered_qa, measure_rendered_qa
     from workflow_core.quality import RenderError

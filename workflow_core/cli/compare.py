@@ -149,15 +149,19 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
 
         engine_factory = new_engine
 
+    concurrency = getattr(args, "concurrency", 1)
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise DecomposeError(f"--concurrency must be 1 or more, got {concurrency}.")
     n_profiles = len(spec.profiles) or len(scenario.profiles) or 1
     print(
-        f"{spec.name}: {len(spec.variants)} variant(s) × {n_profiles} profile(s) × {spec.repeats} repeat(s)",
+        f"{spec.name}: {len(spec.variants)} variant(s) × {n_profiles} profile(s) × {spec.repeats} repeat(s)"
+        + (f", {concurrency} at a time" if concurrency > 1 else ""),
         file=sys.stderr,
     )
 
     async def go() -> Experiment:
         async with engine_factory() as engine:
-            return await run_experiment(spec, scenario, engine, _progress_printer())
+            return await run_experiment(spec, scenario, engine, _progress_printer(), concurrency=concurrency)
 
     experiment = asyncio.run(go())
     tco_inputs = TcoInputs(

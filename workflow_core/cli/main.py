@@ -207,7 +207,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from workflow_core.bench.main import main as bench_main
 
-    return bench_main(quick=args.quick, as_json=args.json)
+    return bench_main(quick=args.quick, as_json=args.json, only_production=args.production)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     r.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     r.add_argument("--no-cache", action="store_true", help="call every model even if a cached result exists")
+    add_otel_flag(r)
     r.set_defaults(func=cmd_run)
 
     sub.add_parser("templates", help="list the built-in templates").set_defaults(func=cmd_templates)
@@ -262,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--quick", action="store_true", help="skip the local-model benchmarks")
     b.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    b.add_argument(
+        "--production",
+        action="store_true",
+        help="only the production benchmarks: batch, lab, serve, estimates",
+    )
     b.set_defaults(func=cmd_bench)
 
     c = sub.add_parser(
@@ -271,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scenario", required=True)
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
     c.add_argument("--repeats", type=int, default=1)
+    c.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="trials at once (default 1: latencies undisturbed by other trials; raise it for hosted models)",
+    )
     c.add_argument("--all-models", metavar="REF")
     c.add_argument(
         "--what-if",
@@ -285,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--requests-per-month", type=float, help="TCO: requests per month (default 10000)")
     c.add_argument("--growth", type=float, help="TCO: monthly growth as a fraction, e.g. 0.05")
     c.add_argument("--out", required=True)
+    add_otel_flag(c)
     c.set_defaults(func=cmd_compare)
 
     k = sub.add_parser("check", help="measure any page on the quality axes and print the findings")
@@ -297,13 +310,29 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--json", action="store_true", help="print one JSON document")
     k.set_defaults(func=cmd_check)
 
+    from workflow_core.cli.batch import add_parser as add_batch
+    from workflow_core.cli.serve import add_parser as add_serve
+
+    for add in (add_batch, add_serve):
+        add_otel_flag(add(sub, "a built-in template name or a YAML path"))
+
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)
     return p
 
 
+def add_otel_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="export a trace per run over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "otel", False):
+        os.environ["DECOMPOSE_OTEL"] = "1"  # read by run.telemetry when the engine's hooks are made
     from workflow_core.errors import DecomposeError
 
     try:

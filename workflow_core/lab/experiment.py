@@ -28,6 +28,8 @@ from workflow_core.errors import DecomposeError
 from workflow_core.lab.intervals import Interval, axis_intervals, interval, run_quality
 from workflow_core.lab.similarity import distinctiveness
 from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.many import Callbacks, RunJob, RunOutcome, first_error, run_many
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import critical_path
 from workflow_core.workflow.spec import Workflow, parse_workflow
@@ -235,19 +237,12 @@ def _make_trial(
         profile=profile,
         repeat=repeat,
         run=slim,
-        error=None if run.status == "ok" else _first_error(run),
+        error=None if run.status == "ok" else first_error(run),
         latencies={k: v.latency_s for k, v in timed.items()},
         critical_path_s=cp,
         wall_s=cp if any_cached else run.wall_s,
         wall_estimated=any_cached,
     )
-
-
-def _first_error(run: RunRecord) -> str:
-    for n in run.nodes:
-        if n.status == "failed" and n.error:
-            return f"{n.id}: {n.error}"
-    return f"run {run.status}"
 
 
 async def run_experiment(
@@ -264,10 +259,9 @@ async def run_experiment(
     """Run every variant × profile × repeat and save the experiment (to `store`, else the engine's store).
 
     Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
-    run concurrently); raise `concurrency` to overlap trials. A variant that fails validation, or a run that
+    run concurrently); raise `concurrency` to overlap trials (through `run.many.run_many`, the runner batch
+    and serve use too). A variant that fails validation, or a run that
     fails, is recorded as a failed trial: the other trials go on. The caller owns the engine (and closes it)."""
-    from workflow_core.run.inputs import RunInputs
-
     store = store or engine.store
     emit = on_progress or (lambda _p: None)
     profiles: list[str | None] = list(spec.profiles) or list(scenario.profiles) or [None]
@@ -287,46 +281,61 @@ async def run_experiment(
         workflows[v.name] = wf
         exp.k[v.name] = wf.agent_count
         exp.workflows[v.name] = wf.name
-    jobs = list(itertools.product(spec.variants, profiles, range(spec.repeats)))
-    total = len(jobs)
-    done = 0
-    sem = asyncio.Semaphore(max(1, concurrency))
+    combos = list(itertools.product(spec.variants, profiles, range(spec.repeats)))
+    total = len(combos)
     known = _Latencies(engine.store)
     slots: list[Trial | None] = [None] * total
-
-    async def one(index: int, variant: Variant, profile: str | None, repeat: int) -> None:
-        nonlocal done
-        async with sem:
-            if cancel is not None and cancel.is_set():
-                slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error="cancelled")
-                done += 1
-                return
-            emit(ExperimentProgress("trial_started", done, total, variant.name, profile, repeat))
-            wf = workflows[variant.name]
-            if wf is None:
-                trial = Trial(
-                    variant=variant.name, profile=profile, repeat=repeat, error=errors[variant.name]
-                )
-            else:
-                wf_r = with_repeat_seed(wf, repeat)
-
-                def forward(event: RunEvent, v: str = variant.name, p: str | None = profile) -> None:
-                    emit(ExperimentProgress("node", done, total, v, p, repeat, event=event))
-
-                try:
-                    run = await engine.run(
-                        wf_r, RunInputs.for_profile(scenario, profile), on_event=forward, cancel=cancel
-                    )
-                    trial = _make_trial(variant.name, profile, repeat, run, wf_r, known)
-                except DecomposeError as exc:
-                    trial = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
-            slots[index] = trial
-            done += 1
-            emit(
-                ExperimentProgress("trial_finished", done, total, variant.name, profile, repeat, trial=trial)
+    jobs: list[RunJob] = []
+    for index, (variant, profile, repeat) in enumerate(combos):
+        resolved = workflows[variant.name]
+        if resolved is None:  # the variant did not resolve: its trials are failures, the others run
+            slots[index] = Trial(
+                variant=variant.name, profile=profile, repeat=repeat, error=errors[variant.name]
             )
+        else:
+            try:
+                inputs = RunInputs.for_profile(scenario, profile)
+            except DecomposeError as exc:
+                slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
+                continue
+            jobs.append(RunJob(str(index), with_repeat_seed(resolved, repeat), inputs))
+    done = sum(1 for t in slots if t is not None)
 
-    await asyncio.gather(*(one(i, v, p, r) for i, (v, p, r) in enumerate(jobs)))
+    def combo(job: RunJob) -> tuple[Variant, str | None, int]:
+        return combos[int(job.key)]
+
+    def started(job: RunJob) -> None:
+        variant, profile, repeat = combo(job)
+        emit(ExperimentProgress("trial_started", done, total, variant.name, profile, repeat))
+
+    def forward(job: RunJob, event: RunEvent) -> None:
+        variant, profile, repeat = combo(job)
+        emit(ExperimentProgress("node", done, total, variant.name, profile, repeat, event=event))
+
+    def finished(outcome: RunOutcome) -> None:
+        nonlocal done
+        variant, profile, repeat = combo(outcome.job)
+        if outcome.run is not None:
+            trial = _make_trial(variant.name, profile, repeat, outcome.run, outcome.job.workflow, known)
+        else:
+            trial = Trial(variant=variant.name, profile=profile, repeat=repeat, error=outcome.error)
+        slots[int(outcome.job.key)] = trial
+        done += 1
+        emit(ExperimentProgress("trial_finished", done, total, variant.name, profile, repeat, trial=trial))
+
+    outcomes = await run_many(
+        engine,
+        jobs,
+        concurrency=concurrency,
+        cancel=cancel,
+        callbacks=Callbacks(on_start=started, on_event=forward, on_outcome=finished),
+    )
+    for outcome in outcomes:  # jobs cancelled before they started
+        if slots[int(outcome.job.key)] is None:
+            variant, profile, repeat = combo(outcome.job)
+            slots[int(outcome.job.key)] = Trial(
+                variant=variant.name, profile=profile, repeat=repeat, error="cancelled"
+            )
     exp.trials = [t for t in slots if t is not None]
     exp.finished_at = time.time()
     if store is not None:

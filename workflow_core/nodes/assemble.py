@@ -3,6 +3,8 @@ artist's images inlined."""
 
 from __future__ import annotations
 
+import asyncio
+
 from workflow_core.nodes.common import build_page, page_source
 from workflow_core.records import NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
@@ -11,7 +13,8 @@ from workflow_core.workflow.kinds import NodeKind, register
 
 async def assemble(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
-    html = build_page(ctx, source)
+    # Parsing and inlining the page is CPU work: off the event loop, so other runs keep being scheduled.
+    html = await asyncio.to_thread(build_page, ctx, source)
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         rec.output_text = html

@@ -13,6 +13,7 @@ from workflow_core.quality.judge import judge_page
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
+from workflow_core.run.telemetry import tracing_hook
 
 
 class CollectPage:
@@ -34,6 +35,7 @@ class CollectPage:
             verdict = verdict_of(automatic_qa(run.page_html, finished.inputs, passages))
         if verdict is not None:
             run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
+            run.screenshots = dict(verdict.screenshots)
             run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
 
 
@@ -68,8 +70,9 @@ def standard_hooks(
     registry: ProviderRegistry | None = None,
     prices: PriceBook | None = None,
 ) -> list[RunHook]:
-    """Collect the page and its verdict, then (with a `judge` model) judge it, then save the run (when there
-    is a store)."""
+    """Collect the page and its verdict, then (with a `judge` model) judge it, save the run (when there is a
+    store), and trace it when OpenTelemetry export is switched on (see `run.telemetry`; nothing at all when
+    it is off)."""
     hooks: list[RunHook] = [CollectPage()]
     if judge:
         if registry is None or prices is None:
@@ -77,4 +80,7 @@ def standard_hooks(
         hooks.append(JudgeRun(judge, registry, prices, store))
     if store is not None:
         hooks.append(SaveRun(store))
+    tracing = tracing_hook()
+    if tracing is not None:
+        hooks.append(tracing)
     return hooks

@@ -17,6 +17,7 @@ from workflow_core.nodes.common import (
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources, check_page
+from workflow_core.quality.check import check_page_async
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
@@ -59,13 +60,15 @@ def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) 
         weights=report.weights,
         findings=list(report.findings),
         notes=report.notes,
+        screenshots=dict(report.screenshots),
         feedback=feedback,
         sent_back=sent_back,
     )
 
 
-def _qa_report(ctx: NodeContext, html: str) -> QualityReport:
-    return automatic_qa(html, ctx.inputs, passages_of(ctx))
+async def _qa_report(ctx: NodeContext, html: str) -> QualityReport:
+    # Rendering takes a second or two: the page renders on the browser's thread while this loop runs on.
+    return await check_page_async(html, sources_of(ctx.inputs, passages_of(ctx)))
 
 
 def _developer(ctx: NodeContext) -> Node | None:
@@ -83,7 +86,7 @@ async def qa(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
     page = build_page(ctx, source)
     node = ctx.node
-    report = _qa_report(ctx, page)
+    report = await _qa_report(ctx, page)
     messages: list[dict[str, str]] = []
     developer = _developer(ctx) if node.model else None
     if node.model:
@@ -113,7 +116,7 @@ async def qa(ctx: NodeContext) -> Prepared:
             if not approve and feedback.strip() and developer is not None and rounds > 0:
                 try:
                     final_page = await _send_back(ctx, rec, developer, feedback)
-                    final_report = _qa_report(ctx, final_page)
+                    final_report = await _qa_report(ctx, final_page)
                 except OutputParseError as exc:
                     # The reviewed page stands; a revision that cannot be parsed must not lose it.
                     rec.warnings.append(f"the revision after review failed ({exc}); kept the reviewed page.")

@@ -34,6 +34,8 @@ class ProviderEntry(BaseModel):
     models: list[str] | None = None
     usd_per_hour: float | None = Field(None, ge=0)
     prices: dict[str, ModelPriceConfig] = Field(default_factory=dict)
+    # At most this many calls to the provider at once, across every run of the process (its rate limit).
+    max_concurrency: int | None = Field(None, ge=1)
 
 
 class LocalEntry(BaseModel):

@@ -7,7 +7,10 @@ variable a provider names, at call time: nothing here stores or writes a key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +26,7 @@ from workflow_core.providers.config import (
     default_config_path,
     load_providers_file,
 )
-from workflow_core.providers.local import LOCAL_PROVIDER_NAME, LocalProvider
+from workflow_core.providers.local import LOCAL_PROVIDER_NAME, N_PARALLEL, LocalProvider
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
@@ -59,6 +62,7 @@ class ProviderSettings:
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
     custom_base_url: bool = True
     source: str = "code"
+    max_concurrency: int | None = None  # calls at once (None: no limit of ours)
 
 
 def _known_to_genai_prices(provider: str, model: str) -> bool:
@@ -79,6 +83,7 @@ class ProviderRegistry:
         self._models: dict[str, list[str] | None] = {}
         self._kinds: dict[str, ProviderKind] = {}
         self._settings: dict[str, ProviderSettings] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self.config_path: Path | None = None
 
     # ---- building
@@ -131,6 +136,9 @@ class ProviderRegistry:
                 models=local.model_names(),
                 custom_base_url=False,
                 source="built-in",
+                # A local server answers N_PARALLEL requests at once; more would only queue inside it,
+                # with their time counted against their nodes' timeouts.
+                max_concurrency=N_PARALLEL,
             ),
         )
         if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
@@ -185,6 +193,7 @@ class ProviderRegistry:
             prices={m: p.model_dump(exclude_none=True) for m, p in entry.prices.items()},
             custom_base_url=custom,
             source=source,
+            max_concurrency=entry.max_concurrency,
         )
         self.add(provider, models=entry.models, settings=settings)
 
@@ -280,6 +289,23 @@ class ProviderRegistry:
             return provider.identity(model)
         return f"{ref}@{getattr(provider, 'base_url', '')}"
 
+    @contextlib.asynccontextmanager
+    async def call_slot(self, ref: str) -> AsyncIterator[None]:
+        """Hold one of the provider's call slots (its `max_concurrency`) for the duration of a call; free
+        when the provider has no limit. Shared by every run on this registry, so many runs together never
+        send a provider more calls at once than it allows."""
+        name = ref.partition("/")[0]
+        settings = self._settings.get(name)
+        limit = settings.max_concurrency if settings is not None else None
+        if limit is None:
+            yield
+            return
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = asyncio.Semaphore(limit)
+        async with slot:
+            yield
+
     def is_local(self, ref: str) -> bool:
         provider, _, _ = ref.partition("/")
         return self._kinds.get(provider) == "local"
@@ -324,6 +350,7 @@ class ProviderRegistry:
                     "api_key_set": bool(s.api_key_env and os.environ.get(s.api_key_env)),
                     "models": list(s.models) if s.models is not None else None,
                     "usd_per_hour": s.usd_per_hour,
+                    "max_concurrency": s.max_concurrency,
                     "prices": dict(s.prices),
                     "source": s.source,
                 }

@@ -106,7 +106,9 @@ class NodeContext:
         for attempt in range(attempts):
             record.attempts += 1
             try:
-                return await asyncio.wait_for(call(), timeout=timeout)
+                # Waiting for a slot (the provider's max_concurrency) is not counted against the timeout.
+                async with self.registry.call_slot(ref):
+                    return await asyncio.wait_for(call(), timeout=timeout)
             except TimeoutError:
                 last = ProviderError(
                     f"{ref} did not answer within the node's timeout of {timeout:g} s (per attempt); "

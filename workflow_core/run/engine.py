@@ -130,12 +130,14 @@ class Engine:
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
         finished = FinishedRun(run, graph, inputs)
         for hook in self.hooks:
-            # A hook's after_run may be a coroutine (e.g. one that calls a model about the page).
             try:
-                done = hook.after_run(finished)
-                if inspect.isawaitable(done):
-                    await done
-            except DecomposeError as exc:
+                if inspect.iscoroutinefunction(hook.after_run):
+                    await hook.after_run(finished)  # e.g. a call to a model about the page
+                else:
+                    # On a worker thread: checking the page and saving the run are CPU and disk work that
+                    # would hold up every other run's scheduling on this loop.
+                    await asyncio.to_thread(hook.after_run, finished)
+            except DecomposeError as exc:  # e.g. the store is full: a warning, the results still stand
                 run.warnings.append(f"{type(hook).__name__}: {exc}")
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run

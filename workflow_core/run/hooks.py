@@ -28,8 +28,9 @@ class RunHook(Protocol):
         """Called once the run's record exists, before any node starts."""
 
     def after_run(self, finished: FinishedRun) -> Awaitable[None] | None:
-        """Called once every node has finished, in the order the hooks were given, before `run_finished`;
-        a coroutine is awaited before the next hook."""
+        """Called once every node has finished, in the order the hooks were given, before `run_finished`.
+        A plain method runs on a worker thread (not the event loop's): it may do CPU or disk work, but must
+        not touch the loop. A coroutine (e.g. one that calls a model about the page) is awaited on the loop."""
 
 
 class SaveRun:
@@ -43,4 +44,9 @@ class SaveRun:
         self.store.save_run(run)
 
     def after_run(self, finished: FinishedRun) -> None:
-        self.store.save_run(finished.run)
+        run = finished.run
+        self.store.save_run(run)
+        if run.screenshots and run.page_html:
+            self.store.save_screenshots(
+                run.page_html, {w: ("image/jpeg", b) for w, b in run.screenshots.items()}
+            )

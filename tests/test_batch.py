@@ -1,0 +1,142 @@
+"""`decompose batch` as a user runs it: a real subprocess against the scripted server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.test_cli import EXAMPLE, decompose
+
+PROFILE_NAMES = [
+    "Ada Quill",
+    "Bo Rennet",
+    "Cy Marrow",
+    "Di Thistle",
+    "Ed Lumen",
+    "Fay Gorse",
+    "Gus Tamber",
+    "Hal Vesper",
+]
+
+
+def _profiles_file(tmp_path: Path) -> Path:
+    base = json.loads((EXAMPLE / "profiles" / "dana-mining.json").read_text())
+    path = tmp_path / "visitors.jsonl"
+    lines = [
+        json.dumps({**base, "id": name.lower().replace(" ", "-"), "name": name}) for name in PROFILE_NAMES
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _results(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line.strip()]
+
+
+def _chat_requests(fake_openai) -> list[str]:
+    return [
+        json.dumps(r) for r in fake_openai.requests if str(r.get("path", "")).endswith("/chat/completions")
+    ]
+
+
+def test_batch_writes_a_page_per_profile_results_and_a_summary(cli_env, tmp_path, fake_openai) -> None:
+    out = tmp_path / "out"
+    args = ["batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(EXAMPLE / "profiles")]
+    proc = decompose(cli_env, *args, "--out", str(out), "--all-models", "fake/small", "--concurrency", "3")
+    results = _results(out)
+    assert sorted(r["profile"] for r in results) == sorted(
+        p.stem for p in (EXAMPLE / "profiles").glob("*.json")
+    )
+    for r in results:
+        assert r["status"] == "ok" and r["cost_usd"] > 0 and r["error"] is None
+        assert r["qa_axes"] and 0 <= r["qa_score"] <= 1 and r["wall_s"] > 0
+        assert (out / r["page"]).read_text().lstrip().lower().startswith("<!doctype html")
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["ok"], summary["failed"], summary["not_started"]) == (5, 0, 0)
+    assert summary["cost_usd"] == sum(r["cost_usd"] for r in results)
+    assert summary["quality"]["score"]["min"] <= summary["quality"]["score"]["p50"] <= 1
+    assert "5/5 pages ok" in proc.stdout
+
+    calls = len(_chat_requests(fake_openai))
+    again = decompose(cli_env, *args, "--out", str(out), "--all-models", "fake/small")
+    assert "5 already done" in again.stderr
+    assert len(_chat_requests(fake_openai)) == calls, "a finished batch run again calls no model"
+
+
+def test_batch_resumes_after_kill_9_without_repeating_a_paid_call(cli_env, tmp_path, fake_openai) -> None:
+    fake_openai.latency_s = 0.4
+    out = tmp_path / "out"
+    args = [
+        sys.executable, "-m", "workflow_core.cli.main", "batch", "seed", "--scenario", str(EXAMPLE),
+        "--profiles", str(_profiles_file(tmp_path)), "--out", str(out), "--all-models", "fake/small",
+        "--concurrency", "2",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / "results.jsonl").exists() and len(_results(out)) >= 3):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = {r["profile"] for r in _results(out)}
+    assert 3 <= len(finished_before) < len(PROFILE_NAMES), "killed mid-way"
+
+    again = decompose(cli_env, *args[3:])
+    assert f"{len(finished_before)} already done" in again.stderr
+    results = _results(out)
+    assert sorted(r["profile"] for r in results) == sorted(n.lower().replace(" ", "-") for n in PROFILE_NAMES)
+    assert all(r["status"] == "ok" for r in results)
+    requests = _chat_requests(fake_openai)
+    for name in PROFILE_NAMES:
+        mine = [r for r in requests if name in r]
+        if name.lower().replace(" ", "-") in finished_before:
+            assert len(mine) == 2, f"{name} finished before the kill: its two calls must not be repeated"
+        else:
+            # Only a call in flight at the kill (never answered, so never cached) may be made twice.
+            assert 2 <= len(mine) <= 3, name
+    assert len(requests) <= 2 * len(PROFILE_NAMES) + 2
+
+
+def test_a_budget_smaller_than_the_batch_stops_it_with_what_is_left(cli_env, tmp_path, fake_openai) -> None:
+    out = tmp_path / "out"
+    base = ["batch", "seed", "--scenario", str(EXAMPLE), "--all-models", "fake/small"]
+    # One page first, so the estimates know how long the answers are.
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    (warm / "one.json").write_text(json.dumps({"name": "Warm Up", "segment": "Mining"}))
+    decompose(cli_env, *base, "--profiles", str(warm), "--out", str(tmp_path / "warm-out"))
+    one_page = _results(tmp_path / "warm-out")[0]["cost_usd"]
+
+    budget = one_page * 3.5
+    proc = decompose(
+        cli_env, *base, "--profiles", str(_profiles_file(tmp_path)), "--out", str(out),
+        "--budget-usd", repr(budget), "--concurrency", "1", check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "stopped: not started: the budget has $" in proc.stderr and "next run is estimated" in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert 1 <= summary["ok"] <= 3 and summary["not_started"] == len(PROFILE_NAMES) - summary["ok"]
+    assert summary["cost_usd"] <= budget + 0.25 * one_page  # never above by more than an estimate's error
+    assert summary["budget_left_usd"] == budget - summary["cost_usd"]
+
+
+def test_batch_says_what_is_wrong_with_the_profiles(cli_env, tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"name": "Ok"}\nnot json\n[1, 2]\n{"name": "' + "x" * 2001 + '"}\n{"a": [[[[[1]]]]]}\n')
+    proc = decompose(
+        cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(bad), "--out", str(tmp_path / "o"),
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "line 2 is not valid JSON" in proc.stderr and "line 3 must be a JSON object" in proc.stderr
+    assert "field 'name' holds text of 2001 characters" in proc.stderr
+    assert "field 'a' is nested 6 levels deep" in proc.stderr
+    missing = decompose(
+        cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(tmp_path / "nope.jsonl"),
+        "--out", str(tmp_path / "o"), check=False,
+    )  # fmt: skip
+    assert "does not exist: give a .jsonl file" in missing.stderr

@@ -1,0 +1,229 @@
+"""Production benchmarks, each a ratio against a baseline measured in the same run, on the scripted server
+(a child process) at a fixed latency per call:
+
+- batch: `seed` (two model calls in a chain, so the limit is C / (2 × latency) runs/s) over many profiles at
+  concurrency C, against that limit and against one run at a time;
+- lab: an experiment at concurrency 4 against the same experiment one trial at a time;
+- serve: `decompose serve` in its own process under N requests at K concurrent, half of them repeats:
+  p50/p95 latency, errors, and the repeats' p95 (a repeat may wait on its first request's run), then the
+  repeats alone;
+- estimates: the estimated against the actual cost of each template after 0, 1 and 3 saved runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from workflow_core.bench.scripted import (
+    MODEL_REF,
+    many_profiles,
+    scripted_engine,
+    scripted_server_process,
+    temporary_store,
+)
+from workflow_core.lab.experiment import ExperimentSpec, Variant, run_experiment
+from workflow_core.nodes.hooks import CollectPage
+from workflow_core.run.engine import Engine
+from workflow_core.run.estimate import estimate_run
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.many import RunJob, run_many
+from workflow_core.scenario import Scenario, load_scenario
+from workflow_core.workflow.templates import TEMPLATE_NAMES, resolve_workflow
+from workflow_core.workspace import EXAMPLE_SCENARIO
+
+
+def _scenario(n: int) -> Scenario:
+    scenario = load_scenario(EXAMPLE_SCENARIO)
+    return scenario.model_copy(update={"profiles": many_profiles(scenario, n)})
+
+
+async def _throughput(url: str, scenario: Scenario, ids: list[str], concurrency: int) -> dict[str, Any]:
+    workflow = resolve_workflow("seed").with_models(None, MODEL_REF)
+    with temporary_store() as store:
+        async with scripted_engine(url, store) as engine:
+            jobs = [RunJob(p, workflow, RunInputs.for_profile(scenario, p)) for p in ids]
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            outcomes = await run_many(engine, jobs, concurrency=concurrency)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {
+        "runs": len(ids),
+        "ok": sum(o.ok for o in outcomes),
+        "wall_s": wall,
+        "runs_per_s": len(ids) / wall,
+        "cpu_ms_per_run": cpu / len(ids) * 1000,
+    }
+
+
+def measure_batch(
+    n: int = 200, concurrency: int = 16, latency_s: float = 0.2, baseline_runs: int = 10
+) -> dict[str, Any]:
+    scenario = _scenario(n + baseline_runs)
+    ids = list(scenario.profiles)
+    limit = concurrency / (2 * latency_s)
+    with scripted_server_process(latency_s) as url:
+        one = asyncio.run(_throughput(url, scenario, ids[n:], 1))
+        many = asyncio.run(_throughput(url, scenario, ids[:n], concurrency))
+    return {
+        "latency_s": latency_s,
+        "concurrency": concurrency,
+        "limit_runs_per_s": limit,
+        "one_at_a_time": one,
+        "concurrent": many,
+        "ratio_to_limit": many["runs_per_s"] / limit,
+        "speedup_vs_one_at_a_time": many["runs_per_s"] / one["runs_per_s"],
+    }
+
+
+def measure_lab(concurrency: int = 4, latency_s: float = 0.2) -> dict[str, Any]:
+    scenario = load_scenario(EXAMPLE_SCENARIO)
+    walls: dict[int, float] = {}
+    with scripted_server_process(latency_s) as url:
+        for c in (1, concurrency):
+            spec = ExperimentSpec(
+                name=f"bench c={c}",
+                variants=[Variant(name=v, workflow=v, all_models=MODEL_REF) for v in ("single", "seed")],
+                repeats=2,
+            )
+
+            async def go(spec: ExperimentSpec = spec, c: int = c) -> float:
+                with temporary_store() as store:
+                    async with scripted_engine(url, store) as engine:
+                        t0 = time.perf_counter()
+                        exp = await run_experiment(spec, scenario, engine, concurrency=c)
+                        assert all(t.ok for t in exp.trials), [t.error for t in exp.trials]
+                        return time.perf_counter() - t0
+
+            walls[c] = asyncio.run(go())
+    return {
+        "trials": 2 * len(scenario.profiles) * 2,
+        "wall_s_one_at_a_time": walls[1],
+        f"wall_s_concurrency_{concurrency}": walls[concurrency],
+        "speedup": walls[1] / walls[concurrency],
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _load(base: str, bodies: list[dict[str, Any]], concurrent: int) -> list[tuple[int, float, bool]]:
+    gate = asyncio.Semaphore(concurrent)
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=concurrent)) as client:
+
+        async def one(body: dict[str, Any]) -> tuple[int, float, bool]:
+            async with gate:
+                t0 = time.perf_counter()
+                r = await client.post(f"{base}/v1/pages", json=body)
+                cached = r.status_code == 200 and bool(r.json().get("cached"))
+                return r.status_code, time.perf_counter() - t0, cached
+
+        return await asyncio.gather(*(one(b) for b in bodies))
+
+
+def measure_serve(
+    requests: int = 500, concurrent: int = 50, latency_s: float = 0.2, run_slots: int = 16
+) -> dict[str, Any]:
+    scenario = load_scenario(EXAMPLE_SCENARIO)
+    unique = list(many_profiles(scenario, requests // 2).values())
+    rng = random.Random(7)
+    bodies = [{"profile": p} for p in unique] + [
+        {"profile": rng.choice(unique)} for _ in range(requests // 2)
+    ]
+    rng.shuffle(bodies)
+    with scripted_server_process(latency_s) as url, tempfile.TemporaryDirectory() as tmp:
+        providers = Path(tmp) / "providers.yaml"
+        providers.write_text(
+            f"providers:\n  fake:\n    type: openai\n    base_url: {url}\n    models: [small]\n"
+            "    prices:\n      small: {input_per_mtok: 0.4, output_per_mtok: 1.6}\n"
+        )
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "DECOMPOSE_PROVIDERS": str(providers), "DECOMPOSE_DB": str(Path(tmp) / "db")}
+        env.pop("DECOMPOSE_SERVE_KEY", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "workflow_core.cli.main", "serve", "seed", "--scenario", str(EXAMPLE_SCENARIO),
+             "--all-models", MODEL_REF, "--port", str(port), "--concurrency", str(run_slots), "--queue-timeout", "120"],
+            env=env, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            t0 = time.perf_counter()
+            results = asyncio.run(_load(base, bodies, concurrent))
+            wall = time.perf_counter() - t0
+            # Then repeats alone: answered from memory, with no run in flight to wait on.
+            repeats = asyncio.run(
+                _load(base, [{"profile": rng.choice(unique)} for _ in range(requests // 2)], concurrent)
+            )
+        finally:
+            server.terminate()
+            server.wait(20)
+    ok = [t for status, t, _ in results if status == 200]
+    cached = [t for status, t, hit in results if status == 200 and hit]
+    return {
+        "requests": requests,
+        "concurrent": concurrent,
+        "run_slots": run_slots,
+        "errors": sum(1 for status, _, _ in results if status != 200),
+        "p50_s": statistics.median(ok) if ok else None,
+        "p95_s": _percentile(ok, 0.95),
+        "cached": len(cached),
+        "cached_p95_s": _percentile(cached, 0.95),
+        "wall_s": wall,
+        "repeats_alone_errors": sum(1 for status, _, _ in repeats if status != 200),
+        "repeats_alone_p50_s": statistics.median(t for _, t, _ in repeats),
+        "repeats_alone_p95_s": _percentile([t for _, t, _ in repeats], 0.95),
+    }
+
+
+def measure_estimates(latency_s: float = 0.0) -> list[dict[str, Any]]:
+    """Per template: (estimate − actual) / actual of a run's cost, before any run and after 1 and 3 saved
+    runs of the template (each on another profile; the probe run is never saved)."""
+    scenario = load_scenario(EXAMPLE_SCENARIO)
+    profiles = list(scenario.profiles)
+    rows = []
+    with scripted_server_process(latency_s) as url:
+        for name in TEMPLATE_NAMES:
+            workflow = resolve_workflow(name).with_models(None, MODEL_REF)
+
+            async def go(workflow: Any = workflow) -> dict[str, Any]:
+                row: dict[str, Any] = {"template": workflow.name}
+                with temporary_store() as store:
+                    async with scripted_engine(url, store, use_cache=False) as engine:
+                        done = 0
+                        for after in (0, 1, 3):
+                            while done < after:
+                                await engine.run(workflow, RunInputs.for_profile(scenario, profiles[done]))
+                                done += 1
+                            # The probe is not saved: it must not become history for the next estimate.
+                            probe = Engine(engine.registry, prices=engine.prices, store=store, use_cache=False,
+                                           hooks=[CollectPage()])  # fmt: skip
+                            inputs = RunInputs.for_profile(scenario, profiles[-1])
+                            estimate = estimate_run(workflow, inputs, engine.prices, engine.store)
+                            run = await probe.run(workflow, inputs, estimate=estimate)
+                            actual = run.total_cost_usd
+                            row[f"error_after_{after}"] = (estimate.cost_usd - actual) / actual
+                return row
+
+            rows.append(asyncio.run(go()))
+    return rows

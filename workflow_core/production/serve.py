@@ -1,0 +1,269 @@
+"""`decompose serve`: a workflow as an HTTP API (FastAPI on uvicorn).
+
+POST /v1/pages with {"profile": {...}} or {"profile_id": "..."} answers the page as text/html (Accept:
+text/html) or JSON (html, run_id, cost, quality axes). The same workflow and profile again is answered from
+memory without a run (and across restarts the node cache makes it free). GET /v1/runs/{id} is a run's
+report; GET /healthz says the server is up; /docs and /openapi.json describe the API.
+
+Guards, each with a clear status: a bearer key when DECOMPOSE_SERVE_KEY is set (401), a request body limit
+(413), profile validation (422; 404 for an unknown profile_id), at most `concurrency` runs at once with a
+bounded wait for a slot (503 + Retry-After), a daily budget (429 + Retry-After, seconds to midnight UTC).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, model_validator
+
+from workflow_core.errors import DecomposeError
+from workflow_core.production.guards import Answers, Busy, DailyBudget, OverBudget, RunSlots, answer_key
+from workflow_core.production.profiles import profile_problems
+from workflow_core.run.engine import Engine
+from workflow_core.run.estimate import estimate_run
+from workflow_core.run.inputs import RunInputs
+from workflow_core.run.report import run_report
+from workflow_core.scenario import Scenario
+from workflow_core.workflow.spec import Workflow, dump_workflow
+
+KEY_ENV = "DECOMPOSE_SERVE_KEY"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class ServeConfig:
+    workflow: Workflow
+    scenario: Scenario
+    concurrency: int = 4
+    queue_timeout_s: float = 30.0
+    run_timeout_s: float = 600.0
+    max_body_bytes: int = 64 * 1024
+    daily_budget_usd: float | None = None
+
+
+def startup_warnings(host: str, key: str | None) -> list[str]:
+    """What to shout before serving: no key on an address other machines can reach."""
+    if key or host in LOOPBACK:
+        return []
+    return [
+        f"WARNING: serving on {host} with no {KEY_ENV} set: anyone who can reach this address can spend "
+        f"your model budget. Set {KEY_ENV} to a long random value and send it as 'Authorization: Bearer …'."
+    ]
+
+
+class PageRequest(BaseModel):
+    """A visitor to make a page for: their profile, or the id of one of the scenario's profiles."""
+
+    profile: Any = Field(
+        None, description="the visitor's profile, a JSON object", examples=[{"name": "Dana"}]
+    )
+    profile_id: str | None = Field(None, description="the id of a profile in the served scenario")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PageRequest:
+        if (self.profile is None) == (self.profile_id is None):
+            raise ValueError('give exactly one of "profile" (a JSON object) or "profile_id" (a string)')
+        return self
+
+
+class PageAnswer(BaseModel):
+    run_id: str
+    status: str
+    html: str | None
+    cost_usd: float
+    cached: bool
+    qa_score: float | None
+    qa_axes: dict[str, float]
+    wall_s: float
+    profile_id: str | None
+    error: str | None = None
+
+
+def _problem(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(status_code=status, detail=message, headers=headers)
+
+
+class _BodyLimit:
+    """Refuses a request body over `limit` bytes with 413 before the app sees it: by its Content-Length,
+    or, for a streamed body, by reading at most `limit` + 1 bytes and handing the app what was read."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        too_big = JSONResponse(
+            {"detail": f"the request body is over {self.limit} bytes; send one profile of a few KB."}, 413
+        )
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await too_big(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await too_big(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> FastAPI:
+    """The ASGI app serving `config.workflow` on `config.scenario`. The engine is made when the app starts
+    (its HTTP clients belong to the server's event loop) and closed when it stops."""
+    state: dict[str, Any] = {}
+    workflow_yaml = dump_workflow(config.workflow)
+    answers = Answers()
+    budget = DailyBudget(config.daily_budget_usd)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with engine_factory() as engine:
+            state["engine"] = engine
+            state["slots"] = RunSlots(config.concurrency, config.queue_timeout_s)
+            yield
+
+    app = FastAPI(
+        title=f"Decompose Studio: {config.workflow.name}",
+        description=f"Personalised landing pages from the workflow '{config.workflow.name}'.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+            text = str(e.get("msg", "")).removeprefix("Value error, ")
+            messages.append(f"{where}: {text}" if where else text)
+        return JSONResponse({"detail": "; ".join(messages) or "the request body is not valid JSON"}, 422)
+
+    def authorised(request: Request) -> None:
+        key = os.environ.get(KEY_ENV)
+        if not key:
+            return
+        sent = request.headers.get("authorization", "")
+        scheme, _, token = sent.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), key.encode()):
+            raise _problem(401, f"send the key from {KEY_ENV} as 'Authorization: Bearer <key>'.",
+                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        slots: RunSlots | None = state.get("slots")
+        return {
+            "status": "ok",
+            "workflow": config.workflow.name,
+            "waiting": slots.waiting if slots else 0,
+            "budget_left_usd": budget.left_usd(),
+        }
+
+    def inputs_for(body: PageRequest) -> RunInputs:
+        scenario = config.scenario
+        if body.profile_id is not None:
+            if body.profile_id not in scenario.profiles:
+                known = ", ".join(sorted(scenario.profiles)) or "none"
+                raise _problem(404, f"no profile '{body.profile_id}' in the scenario; its profiles: {known}.")
+            return RunInputs.for_profile(scenario, body.profile_id)
+        problems = profile_problems(body.profile)
+        if problems:
+            raise _problem(422, "; ".join(problems))
+        pid = str(body.profile.get("id") or "visitor")
+        return RunInputs.for_profile(scenario.model_copy(update={"profiles": {pid: body.profile}}), pid)
+
+    async def make_page(inputs: RunInputs) -> dict[str, Any]:
+        engine: Engine = state["engine"]
+        slots: RunSlots = state["slots"]
+        await slots.acquire()
+        try:
+            estimate = estimate_run(config.workflow, inputs, engine.prices, engine.store)
+            budget.reserve(estimate.cost_usd)
+            cancel = asyncio.Event()
+            try:
+                run = await asyncio.wait_for(
+                    engine.run(config.workflow, inputs, estimate=estimate, cancel=cancel),
+                    config.run_timeout_s,
+                )
+            except TimeoutError:
+                budget.settle(estimate.cost_usd, 0.0)
+                raise _problem(
+                    504, f"the run took longer than {config.run_timeout_s:g} s and was stopped."
+                ) from None
+            budget.settle(estimate.cost_usd, run.total_cost_usd)
+        finally:
+            slots.release()
+        error = next((f"{n.id}: {n.error}" for n in run.nodes if n.error), None)
+        return PageAnswer(
+            run_id=run.run_id,
+            status=run.status,
+            html=run.page_html,
+            cost_usd=run.total_cost_usd,
+            cached=False,
+            qa_score=run.qa_score,
+            qa_axes=dict(run.qa_axes),
+            wall_s=run.wall_s,
+            profile_id=inputs.profile_id,
+            error=None if run.status == "ok" else error,
+        ).model_dump()
+
+    @app.post(
+        "/v1/pages",
+        response_model=PageAnswer,
+        responses={200: {"content": {"text/html": {}}, "description": "the page, or its JSON by Accept"}},
+        dependencies=[Depends(authorised)],
+    )
+    async def pages(body: PageRequest, request: Request) -> Response:
+        """Make (or serve again) the page for one visitor. `Accept: text/html` answers the page itself."""
+        inputs = inputs_for(body)
+        key = answer_key(workflow_yaml, dict(inputs.profile))
+        try:
+            answer, known = await answers.get_or_make(key, lambda: make_page(inputs))
+        except OverBudget as exc:
+            raise _problem(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
+        except Busy as exc:
+            raise _problem(503, str(exc), {"Retry-After": "1"}) from None
+        except DecomposeError as exc:
+            raise _problem(422, str(exc)) from None
+        if known:
+            answer = {**answer, "cached": True, "cost_usd": 0.0}
+        if answer["status"] != "ok":
+            return JSONResponse({"detail": f"the run {answer['status']}: {answer['error']}", **answer}, 502)
+        if "text/html" in request.headers.get("accept", "") and answer["html"]:
+            return HTMLResponse(answer["html"], headers={"X-Run-Id": answer["run_id"]})
+        return JSONResponse(answer)
+
+    @app.get("/v1/runs/{run_id}", dependencies=[Depends(authorised)])
+    async def runs(run_id: str) -> dict[str, Any]:
+        """A run's report: status, cost, quality and every node's tokens, cost and timing."""
+        store = state["engine"].store
+        run = await asyncio.to_thread(store.get_run, run_id) if store is not None else None
+        if run is None:
+            raise _problem(404, f"no run '{run_id}' in this server's store.")
+        return run_report(run)
+
+    app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
+    return app

@@ -1,0 +1,241 @@
+"""One runner for many runs, used by the lab, `decompose batch` and `decompose serve`: runs overlap up to a
+concurrency limit on one engine (its cache, store and providers' call slots are shared), an optional budget
+stops it before the estimate says the next run would exceed what is left, and progress reports runs done,
+the running cost and an ETA.
+
+The engine's own per-provider limits (`max_concurrency` in providers.yaml; a local model's parallel slots)
+hold across every run, so `concurrency` bounds runs in flight and the providers bound calls in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from workflow_core.errors import DecomposeError
+from workflow_core.records import RunRecord
+from workflow_core.run.context import RunEvent
+from workflow_core.run.estimate import RunEstimate, estimate_run
+from workflow_core.run.inputs import RunInputs
+from workflow_core.workflow.spec import Workflow
+
+if TYPE_CHECKING:
+    from workflow_core.run.engine import Engine
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One run to make: `key` is the caller's name for it (a profile id, a trial's index)."""
+
+    key: str
+    workflow: Workflow
+    inputs: RunInputs
+    run_id: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """How a job ended: its run (None when it never started or failed validation) and why not, if not."""
+
+    job: RunJob
+    run: RunRecord | None = None
+    error: str | None = None
+    # "ran": the engine ran it (its run may still have failed); "invalid": validation refused it;
+    # "budget": not started, the budget would not cover it; "cancelled": not started, cancelled first.
+    state: str = "ran"
+    estimate_usd: float = 0.0
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.run is not None and self.run.status == "ok"
+
+    @property
+    def cost_usd(self) -> float:
+        return self.run.total_cost_usd if self.run is not None else 0.0
+
+
+@dataclass
+class ManyProgress:
+    """Where a batch of runs stands: runs done (of total), in flight, failed, money spent so far, time."""
+
+    done: int
+    total: int
+    running: int
+    failed: int
+    cost_usd: float
+    elapsed_s: float
+    budget_left_usd: float | None = None
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds to go at the pace so far (None until a run has finished)."""
+        if self.done == 0 or self.elapsed_s <= 0:
+            return None
+        return (self.total - self.done) * self.elapsed_s / self.done
+
+
+@dataclass
+class Budget:
+    """Money for a batch. A run is started only if what is spent, plus the estimates of the runs in flight,
+    plus its own estimate stays within the limit; a finished run's estimate is replaced by what it cost."""
+
+    limit_usd: float
+    spent_usd: float = 0.0
+    reserved_usd: float = 0.0
+
+    @property
+    def left_usd(self) -> float:
+        return self.limit_usd - self.spent_usd
+
+    def fits(self, estimate_usd: float) -> bool:
+        return self.spent_usd + self.reserved_usd + estimate_usd <= self.limit_usd
+
+    def reserve(self, estimate_usd: float) -> None:
+        self.reserved_usd += estimate_usd
+
+    def settle(self, estimate_usd: float, cost_usd: float) -> None:
+        self.reserved_usd = max(0.0, self.reserved_usd - estimate_usd)
+        self.spent_usd += cost_usd
+
+
+@dataclass
+class Callbacks:
+    """What a caller hears while the runs go: a run starting, each engine event (with its job), each
+    outcome as it arrives, and the progress after every change. All are called on the event loop."""
+
+    on_start: Callable[[RunJob], None] = lambda _job: None
+    on_event: Callable[[RunJob, RunEvent], None] = lambda _job, _event: None
+    on_outcome: Callable[[RunOutcome], None] = lambda _outcome: None
+    on_progress: Callable[[ManyProgress], None] = lambda _progress: None
+
+
+async def run_many(
+    engine: Engine,
+    jobs: Sequence[RunJob],
+    *,
+    concurrency: int = 1,
+    budget: Budget | None = None,
+    cancel: asyncio.Event | None = None,
+    callbacks: Callbacks | None = None,
+) -> list[RunOutcome]:
+    """Run `jobs` on `engine`, at most `concurrency` at a time, and return their outcomes in the order of
+    `jobs`. A job that fails validation is an outcome with its error; the others go on. With a `budget`, a
+    job whose estimate does not fit waits for the runs in flight to settle, and if it still does not fit
+    it and every job after it end as "budget" (not started). On `cancel`, runs in flight stop after their
+    nodes under way and the jobs not started end as "cancelled". The caller owns (and closes) the engine."""
+    cb = callbacks or Callbacks()
+    cancel = cancel or asyncio.Event()
+    concurrency = max(1, concurrency)
+    outcomes: list[RunOutcome | None] = [None] * len(jobs)
+    pending = deque(range(len(jobs)))
+    running: dict[asyncio.Task[RunOutcome], tuple[int, float]] = {}  # task -> (job index, estimate)
+    t0 = time.perf_counter()
+    state = {"done": 0, "failed": 0, "cost": 0.0}
+
+    def progress() -> None:
+        cb.on_progress(
+            ManyProgress(
+                done=int(state["done"]),
+                total=len(jobs),
+                running=len(running),
+                failed=int(state["failed"]),
+                cost_usd=float(state["cost"]),
+                elapsed_s=time.perf_counter() - t0,
+                budget_left_usd=budget.left_usd if budget is not None else None,
+            )
+        )
+
+    def finish(index: int, outcome: RunOutcome) -> None:
+        outcomes[index] = outcome
+        state["done"] += 1
+        state["cost"] += outcome.cost_usd
+        if not outcome.ok:
+            state["failed"] += 1
+        cb.on_outcome(outcome)
+
+    async def one(job: RunJob, estimate: RunEstimate | None) -> RunOutcome:
+        started = time.perf_counter()
+        cb.on_start(job)
+        try:
+            run = await engine.run(
+                job.workflow,
+                job.inputs,
+                on_event=lambda event: cb.on_event(job, event),
+                cancel=cancel,
+                run_id=job.run_id,
+                estimate=estimate,
+            )
+        except DecomposeError as exc:
+            return RunOutcome(job, error=str(exc), state="invalid", elapsed_s=time.perf_counter() - started)
+        error = None if run.status == "ok" else first_error(run)
+        return RunOutcome(job, run, error, elapsed_s=time.perf_counter() - started)
+
+    def estimate_of(job: RunJob) -> RunEstimate | None:
+        try:
+            graph = engine.validate(job.workflow, job.inputs)
+        except DecomposeError:
+            return None  # engine.run reports the problems as the job's outcome
+        return estimate_run(job.workflow, job.inputs, engine.prices, engine.store, graph=graph)
+
+    stopped: str | None = None
+    next_cost = 0.0
+    estimates: dict[int, RunEstimate | None] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < concurrency and stopped is None:
+                if cancel.is_set():
+                    stopped = "cancelled"
+                    break
+                index = pending[0]
+                if index not in estimates:  # a job that waited on the budget keeps its estimate
+                    estimates[index] = estimate_of(jobs[index])
+                estimate = estimates[index]
+                cost = estimate.cost_usd if estimate is not None else 0.0
+                if budget is not None and not budget.fits(cost):
+                    next_cost = cost
+                    if not running:
+                        stopped = "budget"
+                    break  # wait for the runs in flight to settle: they may have cost less than estimated
+                pending.popleft()
+                if budget is not None:
+                    budget.reserve(cost)
+                running[asyncio.create_task(one(jobs[index], estimate))] = (index, cost)
+            progress()
+            if not running:
+                break
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                index, estimate_usd = running.pop(task)
+                outcome = task.result()
+                outcome.estimate_usd = estimate_usd
+                if budget is not None:
+                    budget.settle(outcome.estimate_usd, outcome.cost_usd)
+                finish(index, outcome)
+        for index in pending:
+            reason = (
+                "cancelled before it started"
+                if stopped == "cancelled"
+                else f"not started: the budget has ${budget.left_usd if budget else 0:.6f} left and the "
+                f"next run is estimated at ${next_cost:.6f}"
+            )
+            outcomes[index] = RunOutcome(jobs[index], error=reason, state=stopped or "cancelled")
+        progress()
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    return [o for o in outcomes if o is not None]
+
+
+def first_error(run: RunRecord) -> str:
+    """What went wrong in a run that did not end ok: its first failed node's error, else its status."""
+    for n in run.nodes:
+        if n.status == "failed" and n.error:
+            return f"{n.id}: {n.error}"
+    return f"run {run.status}"
