@@ -66,11 +66,13 @@ def test_grounding_normalises_figures_and_skips_markers():
     invented = _text(
         "<p>Overruns cost $1,500 an hour, and crews wait 12 hours.</p><p>We hold ISO 27001.</p>"
         "<p>Call +1 303 555 0199 or write to sales@north-beam.example.</p><p>Pilbara Iron trusts us.</p>"
+        "<table><tr><td>47%</td></tr></table>"
         "<p><a href='tel:+13035550100'>Call us</a></p>"
     )
     result = check_grounding(invented, sources)
     checks = [c for c, _ in _failures(result)]
     assert checks.count("contact") == 3 and {"figures", "certifications", "names"} <= set(checks)
+    assert ("figures", "47%") in _failures(result)  # a figure alone in a cell is a claim, not a counter
     figures = next(f for f in result.failures if f.check == "grounding.figures")
     assert figures.message.startswith("$1,500, 12: no source gives these figures")
     assert figures.evidence == "Overruns cost $1,500 an hour, and crews wait 12 hours."

@@ -160,6 +160,7 @@ _COMMON_CAPS = frozenset(
     ]
 )
 _DIGIT = re.compile(r"\d")
+_COUNTER = re.compile(r"\s*[#(]?\d{1,3}[.):]?\s*")  # "1", "2.", "(3)", "#4": a card's number, not "12%"
 _NAME_RUN = re.compile(r"[A-Z][\w'’&-]*(?:\s+(?:(?:of|and|&|the|de|for)\s+)?[A-Z][\w'’&-]*)+")
 
 
@@ -280,7 +281,7 @@ def _sentence_findings(block: Block, sentence: str, index: SourceIndex, this_yea
             )
         )
     # A block that is only a number is a counter or a marker.
-    if has_digit and not re.fullmatch(r"\W*\d+\W*", block.text):
+    if has_digit and not _COUNTER.fullmatch(block.text):
         figures = figures_to_check(without(rest, CERTIFICATION), is_copyright(block.text), this_year)
         bad = [w for w, v, u in figures if not index.supports(v, u)]
         if bad:
