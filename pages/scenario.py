@@ -12,15 +12,17 @@ import streamlit as st
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.load import DESIGN_STEP_FILES, GUIDELINE_FILES, TESTIMONIAL_FILES, scenario_file
 from workflow_core.scenario.model import Scenario
 from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
 
+# Each tab edits the file the scenario already has among these names (a new file takes the first name).
 FILES = {
-    "Company": "company.json",
-    "Guidelines": "guidelines.md",
-    "Design steps": "design_steps.md",
-    "Testimonials": "testimonials.json",
-    "Offerings": "offerings.json",
+    "Company": ("company.json",),
+    "Guidelines": GUIDELINE_FILES,
+    "Design steps": DESIGN_STEP_FILES,
+    "Testimonials": TESTIMONIAL_FILES,
+    "Offerings": ("offerings.json",),
 }
 
 
@@ -108,9 +110,9 @@ if scenario is not None:
     m[2].metric("Offering segments", len(scenario.offerings))
 
 tabs = st.tabs([*FILES, "Knowledge", "Profiles"])
-for tab, relpath in zip(tabs, FILES.values(), strict=False):
+for tab, names in zip(tabs, FILES.values(), strict=False):
     with tab:
-        _editor(root, relpath)
+        _editor(root, scenario_file(root, names))
 
 with tabs[len(FILES)]:
     docs = sorted(p.relative_to(root).as_posix() for p in (root / "knowledge").rglob("*") if p.is_file())

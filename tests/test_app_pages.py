@@ -247,6 +247,18 @@ def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
     assert example.read_bytes() == before
 
 
+def test_the_scenario_page_edits_the_free_text_file_a_scenario_has(app_env: Path) -> None:
+    (app_env / "testimonials.json").unlink()
+    (app_env / "testimonials.md").write_text('"Quick and friendly." — Sam\n')
+    at = _app("scenario")
+    key = f"scn:{app_env}:testimonials.md"
+    assert at.text_area(key=key).value.startswith('"Quick and friendly."')
+    at.text_area(key=key).set_value('"Quick and friendly." — Sam, Leith\n').run()
+    at.button(key=f"save:{key}").click().run()
+    assert not at.exception and not (app_env / "testimonials.json").exists()
+    assert (app_env / "testimonials.md").read_text().endswith("Sam, Leith\n")
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
