@@ -14,8 +14,18 @@ from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.scenario.files import import_scenario_zip
 from workflow_core.scenario.load import DESIGN_STEP_FILES, GUIDELINE_FILES, TESTIMONIAL_FILES, scenario_file
 from workflow_core.scenario.model import Scenario
-from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
+from workflow_core.workspace import (
+    CYCLE_SHOP_SCENARIO,
+    EXAMPLE_SCENARIO,
+    edit_scenario,
+    new_scenario_folder,
+    scenario_folders,
+)
 
+SHIPPED = {
+    EXAMPLE_SCENARIO: "Example: Ridgeline Fieldworks (assets/)",
+    CYCLE_SHOP_SCENARIO: "Example: Spoke & Sprocket Cycles, a bike shop (assets/)",
+}
 # Each tab edits the file the scenario already has among these names (a new file takes the first name).
 FILES = {
     "Company": ("company.json",),
@@ -70,7 +80,7 @@ with top[0]:
         "Active scenario",
         folders,
         index=folders.index(current),
-        format_func=lambda p: "Example: Ridgeline Fieldworks (assets/)" if p == EXAMPLE_SCENARIO else str(p),
+        format_func=lambda p: SHIPPED.get(p, str(p)),
         key="scenario_choice",
     )
     if chosen != current:

@@ -259,6 +259,17 @@ def test_the_scenario_page_edits_the_free_text_file_a_scenario_has(app_env: Path
     assert (app_env / "testimonials.md").read_text().endswith("Sam, Leith\n")
 
 
+def test_the_bike_shop_ships_as_a_second_scenario(app_env: Path) -> None:
+    from workflow_core.workspace import CYCLE_SHOP_SCENARIO
+
+    at = _app("scenario")
+    at.selectbox(key="scenario_choice").set_value(CYCLE_SHOP_SCENARIO).run()
+    assert not at.exception and not at.error
+    assert at.session_state["scenario_path"] == str(CYCLE_SHOP_SCENARIO)
+    assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:testimonials.md").value.startswith("# Kind words")
+    assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:guidelines.txt").value
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

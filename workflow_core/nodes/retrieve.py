@@ -16,6 +16,7 @@ from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.scenario import Scenario
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
+from workflow_core.scenario.segments import document_segment_key
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
@@ -45,7 +46,7 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     segment = ctx.inputs.get("segment")
     if segment:
         # The scenario already matched the profile to one of its segments (whatever the profile calls it).
-        filters = {str(cfg.get("segment_key", "industry")): str(segment)}
+        filters = {document_segment_key(scenario, str(cfg.get("segment_key", "industry"))): str(segment)}
     else:
         filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
     embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
