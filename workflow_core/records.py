@@ -18,6 +18,8 @@ class Passage(BaseModel):
     text: str
     score: float
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # A short readable id, unique within one retrieval (the note's name), by which agents pick passages.
+    id: str = ""
 
 
 class Image(BaseModel):

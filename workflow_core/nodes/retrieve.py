@@ -7,9 +7,11 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.words import slugify
 from workflow_core.pricing.book import estimate_tokens
 from workflow_core.providers.base import EmbeddingProvider
 from workflow_core.records import NodeRecord, Passage
@@ -64,10 +66,15 @@ async def retrieve(ctx: NodeContext) -> Prepared:
             if embeddings_ref
             else index_for_scenario(scenario)
         )
-        passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
+        passages = _with_ids(await index.aretrieve(query, top_k=top_k, filters=filters or None))
         rec.passages = passages
-        rec.output_text = "\n\n".join(f"[{p.doc}] {p.text}" for p in passages)
-        rec.output_data = {"passages": [p.model_dump() for p in passages], "query": query, "filters": filters}
+        rec.output_text = "\n\n".join(f"[{p.id}] {p.text}" for p in passages)
+        rec.output_data = {
+            "passages": [p.model_dump() for p in passages],
+            "by_id": {p.id: p.text for p in passages},
+            "query": query,
+            "filters": filters,
+        }
 
     material = {
         "kind": "retrieve",
@@ -78,6 +85,19 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         "embeddings": embeddings_ref,
     }
     return Prepared(material, work)
+
+
+def _with_ids(passages: list[Passage]) -> list[Passage]:
+    """Passages with short readable ids (the note's file name; `-2`, `-3` for more passages of one note)."""
+    out, seen = [], set()
+    for p in passages:
+        base = slugify(Path(p.doc).stem, fallback="note")
+        pid, n = base, 2
+        while pid in seen:
+            pid, n = f"{base}-{n}", n + 1
+        seen.add(pid)
+        out.append(p.model_copy(update={"id": pid}))
+    return out
 
 
 def _hybrid_index(ctx: NodeContext, scenario: Scenario, ref: str, rec: NodeRecord) -> KnowledgeIndex:

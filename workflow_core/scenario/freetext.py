@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from workflow_core.page.words import slugify
 from workflow_core.scenario.model import Testimonial
 
 # A list item: `-`, `*`, `+`, `•`, `1.`, `1)`, `(1)`, `a)` or `Step 1:`; the numbers themselves do not matter.
@@ -154,3 +155,49 @@ def parse_testimonials_text(text: str) -> list[Testimonial]:
         author, role, segment = attribution or ("", "", None)
         out.append(Testimonial(quote=quote, author=author, role=role, segment=segment))
     return out
+
+
+_PRICED_NAME = re.compile(r"^(?P<name>.*?\S)\s*\((?P<price>[^()]*(?:\d|free)[^()]*)\)$", re.IGNORECASE)
+_NAME_SPLIT = re.compile(r":\s+|\s+[—–-]\s+")
+
+
+def offering_items(text: str) -> list[dict[str, str]]:
+    """The offerings in a segment's offering text, each {id, name, price, description}: list items written
+    `Name (price): description` (how offerings.json/.yaml lists are turned into text), `Name — description`, or
+    a short line that is just a name. `id` is the name's slug, unique within the text."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for item in parse_list_items(text):
+        parts = _NAME_SPLIT.split(item, maxsplit=1)
+        name, description = (parts[0], parts[1]) if len(parts) == 2 and len(parts[0]) <= 80 else (item, "")
+        if not description and len(name) > 60:
+            # A sentence, not a name: the name is its opening words, the whole sentence describes it.
+            sentence = re.split(r"(?<=[.!?])\s", name, maxsplit=1)[0]
+            name, description = " ".join(sentence.rstrip(".!?").split()[:8]), item
+        priced = _PRICED_NAME.match(name)
+        price = priced.group("price").strip() if priced else ""
+        name = (priced.group("name") if priced else name).strip().rstrip(".")
+        base = slugify(name, fallback="offering")
+        base = base if len(base) <= 40 else base[:40].rsplit("-", 1)[0]
+        oid, n = base, 2
+        while oid in seen:
+            oid, n = f"{base}-{n}", n + 1
+        seen.add(oid)
+        out.append({"id": oid, "name": name, "price": price, "description": description.strip()})
+    return out
+
+
+_CTA_LINE = re.compile(r"call[ -]to[ -]action|\bcta\b|\bbutton\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“]([^\"“”]{3,40})[\"”]")
+
+
+def call_to_action(guidelines: str) -> str:
+    """The call to action the guidelines ask for: the first quoted phrase of two to six words on a line that
+    mentions the call to action or the main button (e.g. `Always include a call to action: "Book a site
+    assessment"`), else ""."""
+    for line in guidelines.splitlines():
+        if _CTA_LINE.search(line):
+            for phrase in _QUOTED.findall(line):
+                if 2 <= len(phrase.split()) <= 6:
+                    return phrase.strip()
+    return ""

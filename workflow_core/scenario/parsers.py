@@ -164,7 +164,9 @@ def parse_offerings(data: Any, rel: str) -> tuple[dict[str, str], list[Problem]]
                     lines.append(f"- {item}")
                 elif isinstance(item, dict) and item.get("name"):
                     desc = str(item.get("description", "")).strip()
-                    lines.append(f"- {item['name']}: {desc}" if desc else f"- {item['name']}")
+                    price = str(item.get("price", "")).strip()
+                    name = f"{item['name']} ({price})" if price else str(item["name"])
+                    lines.append(f"- {name}: {desc}" if desc else f"- {name}")
                 else:
                     problems.append(
                         Problem(
