@@ -85,6 +85,24 @@ def test_editing_a_prompt_in_the_node_editor_updates_the_workflow(app_env: Path)
     assert not at.exception
 
 
+def test_a_nodes_examples_are_edited_in_a_small_expander(app_env: Path) -> None:
+    at = _app("designer")
+    at.session_state["selected_node"] = "developer"
+    at.run()
+    area = next(t for t in at.text_area if t.label == "Examples (YAML)")
+    area.set_value("- prompt: We sell vans.\n  answer: Vans that start.\n").run()
+    examples = at.session_state["workflow"].node("developer").examples
+    assert [(e.prompt, e.answer, e.source) for e in examples] == [
+        ("We sell vans.", "Vans that start.", "hand")
+    ]
+    next(t for t in at.text_area if t.label == "Examples (YAML)").set_value("- prompt: no answer\n").run()
+    assert any("Examples not saved" in e.value and "answer" in e.value for e in at.error)
+    assert len(at.session_state["workflow"].node("developer").examples) == 1
+    # No run has scored this node yet: taking examples from past runs says so.
+    next(b for b in at.button if b.label == "Take the 2 best from past runs").click().run()
+    assert any("No past run" in i.value for i in at.info) and not at.exception
+
+
 def test_renaming_and_deleting_a_node_in_the_editor(app_env: Path) -> None:
     at = _app("designer")
     at.session_state["selected_node"] = "personalizer"

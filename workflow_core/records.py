@@ -94,6 +94,8 @@ class NodeRecord(BaseModel):
     attempts: int = 0
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    # Where each few-shot example the node was shown came from ("hand", or a past run).
+    examples: list[str] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)
     # Typed outputs for the steps after a run: the page this node produced, and its quality verdict.

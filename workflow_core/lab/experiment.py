@@ -44,6 +44,9 @@ class Variant(BaseModel):
     workflow: str  # built-in template name, YAML path, or YAML text
     model_overrides: dict[str, str] = Field(default_factory=dict)
     all_models: str | None = None
+    # Nodes specialised by examples from past runs, as `NODE=best|REF[:K]` (workflow_core.run.examples); each
+    # trial takes them from runs on other profiles than its own.
+    examples: list[str] = Field(default_factory=list)
 
     def resolve(self) -> Workflow:
         """The workflow with this variant's models applied."""
@@ -305,6 +308,8 @@ async def run_experiment(
                     emit(ExperimentProgress("node", done, total, v, p, repeat, event=event))
 
                 try:
+                    if variant.examples:
+                        wf_r = _specialised(wf_r, variant.examples, store, profile)
                     run = await engine.run(
                         wf_r, RunInputs.for_profile(scenario, profile), on_event=forward, cancel=cancel
                     )
@@ -324,6 +329,14 @@ async def run_experiment(
         save_experiment(exp, store)
     emit(ExperimentProgress("experiment_finished", done, total))
     return exp
+
+
+def _specialised(wf: Workflow, specs: list[str], store: Store | None, profile: str | None) -> Workflow:
+    from workflow_core.run.examples import ExampleRequest, with_examples
+
+    if store is None:
+        raise DecomposeError("a variant with examples reads past runs, but no run database is open.")
+    return with_examples(wf, store, [ExampleRequest.parse(x) for x in specs], exclude_profile=profile)
 
 
 def save_experiment(experiment: Experiment, store: Store) -> None:

@@ -19,6 +19,7 @@ async def agent(ctx: NodeContext) -> Prepared:
     schema = for_provider(full_schema, ctx.registry.is_local(node.model))
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        rec.examples = [e.source for e in node.examples]
         answers = node.params.retries + 1
         for answer in range(1, answers + 1):
             result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)

@@ -37,9 +37,13 @@ def chat_request(node: Node, messages: list[dict[str, str]], schema: dict[str, A
 
 
 def render_messages(node: Node, variables: dict[str, Any]) -> list[dict[str, str]]:
+    """The system prompt, the node's examples as user/assistant turns (literal text), then its prompt."""
     messages = []
     if node.system:
         messages.append({"role": "system", "content": render(node.system, variables)})
+    for example in node.examples:
+        messages.append({"role": "user", "content": example.prompt})
+        messages.append({"role": "assistant", "content": example.answer})
     messages.append({"role": "user", "content": render(node.prompt, variables)})
     return messages
 

@@ -202,11 +202,11 @@ class IconSet:
 
     def rank(self, text: str, k: int = 8) -> list[str]:
         """The names of up to `k` icons that match `text`, best first (ties by name); [] when none does. The
-        first subject words count double (a brief names its subject first) and `SYNONYMS` expand the rest."""
+        first subject words count double (a brief names its subject first) and `SYNONYMS`, curated hints, count double."""
         found = terms(text)
         if not found:
             return []
-        query = found[:2] + found + [t for w in found if w in SYNONYMS for t in terms(SYNONYMS[w])]
+        query = found[:2] + found + [t for w in found if w in SYNONYMS for t in terms(SYNONYMS[w])] * 2
         scores = [float(x) for x in self._bm25.get_scores(query)]
         # An icon named exactly for a subject the brief names beats its rarer-named variants ("calendar" over
         # "lamp-wall-up" for "a wall calendar"): BM25 alone favours rare words.

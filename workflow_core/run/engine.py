@@ -45,6 +45,7 @@ _CACHED_FIELDS = (
     "images",
     "page_html",
     "qa",
+    "examples",
 )
 
 

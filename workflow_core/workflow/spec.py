@@ -41,6 +41,17 @@ class Params(BaseModel):
     retries: int = Field(2, ge=0, le=10)
 
 
+class Example(BaseModel):
+    """A few-shot demonstration for an agent node: a user turn and the answer to imitate, shown to the model
+    before its own prompt. Both are literal text, never templates (an answer from a past run is model output).
+    `source` says where it came from: "hand", or the run, model, profile and quality it was taken from."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    source: str = "hand"
+
+
 # What an output schema's `"x-choices": NAME` may name: at run time the field becomes an enum of these ids
 # (workflow_core.nodes.outputs.resolve_choices), so an agent chooses by id and cannot invent one.
 SCHEMA_CHOICES: dict[str, str] = {
@@ -72,6 +83,8 @@ class Node(BaseModel):
     params: Params = Field(default_factory=Params)
     output_format: OutputFormat = "text"
     output_schema: dict[str, Any] | None = None
+    # Few-shot demonstrations (agent nodes): chosen by hand or taken from past runs (run/examples.py).
+    examples: list[Example] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
     position: Position = Field(default_factory=Position)
 
