@@ -12,7 +12,13 @@ import streamlit as st
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.scenario.files import import_scenario_zip
-from workflow_core.scenario.load import DESIGN_STEP_FILES, GUIDELINE_FILES, TESTIMONIAL_FILES, scenario_file
+from workflow_core.scenario.load import (
+    DESIGN_STEP_FILES,
+    GUIDELINE_FILES,
+    OFFERING_FILES,
+    TESTIMONIAL_FILES,
+    scenario_file,
+)
 from workflow_core.scenario.model import Scenario
 from workflow_core.workspace import (
     CYCLE_SHOP_SCENARIO,
@@ -32,7 +38,7 @@ FILES = {
     "Guidelines": GUIDELINE_FILES,
     "Design steps": DESIGN_STEP_FILES,
     "Testimonials": TESTIMONIAL_FILES,
-    "Offerings": ("offerings.json",),
+    "Offerings": OFFERING_FILES,
 }
 
 

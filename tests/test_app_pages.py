@@ -286,6 +286,7 @@ def test_the_bike_shop_ships_as_a_second_scenario(app_env: Path) -> None:
     assert at.session_state["scenario_path"] == str(CYCLE_SHOP_SCENARIO)
     assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:testimonials.md").value.startswith("# Kind words")
     assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:guidelines.txt").value
+    assert "Winter-Ready Service" in at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:offerings.yaml").value
 
 
 def _closed_port() -> int:

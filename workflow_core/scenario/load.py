@@ -31,6 +31,7 @@ DOC_SUFFIXES = (".txt", ".md")
 GUIDELINE_FILES = ("guidelines.md", "guidelines.txt")
 DESIGN_STEP_FILES = ("design_steps.md", "design_steps.txt")
 TESTIMONIAL_FILES = ("testimonials.json", "testimonials.md", "testimonials.txt")
+OFFERING_FILES = ("offerings.json", "offerings.yaml", "offerings.yml")
 
 
 def scenario_file(root: str | Path, names: tuple[str, ...]) -> str:
@@ -107,7 +108,7 @@ def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) ->
 
 def _load_offerings(root: Path, problems: list[Problem]) -> dict[str, str]:
     offerings: dict[str, str] = {}
-    for name in ("offerings.json", "offerings.yaml", "offerings.yml"):
+    for name in OFFERING_FILES:
         path = root / name
         if path.is_file():
             text = _read(path, name, problems)
