@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,13 @@ import streamlit as st
 from pydantic import ValidationError
 
 from studio import flow, services, state, ui
+from studio.examples_panel import examples_expander
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
 from workflow_core.workflow.edit import add_node, delete_node, rename_node
 from workflow_core.workflow.graph import available_variables, validate
 from workflow_core.workflow.kinds import kind_of, kinds
 from workflow_core.workflow.layout import auto_layout
-from workflow_core.workflow.spec import Params, Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Example, Params, Workflow, dump_workflow, parse_workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")
@@ -90,6 +92,10 @@ def _on_json_field(node_id: str, field: str) -> None:
         return
     st.session_state.pop("designer_field_error", None)
     _update_node(node_id, **{field: value})
+
+
+def _set_examples(node_id: str, examples: list[Example]) -> None:
+    _update_node(node_id, examples=examples)
 
 
 def _field(node_id: str, field: str) -> Any:
@@ -370,6 +376,8 @@ with editor_col:
                     args=(nid, "output_schema"),
                 )
                 _field_problems(problems, nid, "output_schema")
+            if node.kind == "agent":
+                examples_expander(node, _key(nid, "examples"), partial(_set_examples, nid))
             st.text_area(
                 "Node settings (JSON)",
                 value=json.dumps(node.config, indent=2) if node.config else "{}",

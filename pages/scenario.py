@@ -12,15 +12,33 @@ import streamlit as st
 from studio import services, ui
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.load import (
+    DESIGN_STEP_FILES,
+    GUIDELINE_FILES,
+    OFFERING_FILES,
+    TESTIMONIAL_FILES,
+    scenario_file,
+)
 from workflow_core.scenario.model import Scenario
-from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
+from workflow_core.workspace import (
+    CYCLE_SHOP_SCENARIO,
+    EXAMPLE_SCENARIO,
+    edit_scenario,
+    new_scenario_folder,
+    scenario_folders,
+)
 
+SHIPPED = {
+    EXAMPLE_SCENARIO: "Example: Ridgeline Fieldworks (assets/)",
+    CYCLE_SHOP_SCENARIO: "Example: Spoke & Sprocket Cycles, a bike shop (assets/)",
+}
+# Each tab edits the file the scenario already has among these names (a new file takes the first name).
 FILES = {
-    "Company": "company.json",
-    "Guidelines": "guidelines.md",
-    "Design steps": "design_steps.md",
-    "Testimonials": "testimonials.json",
-    "Offerings": "offerings.json",
+    "Company": ("company.json",),
+    "Guidelines": GUIDELINE_FILES,
+    "Design steps": DESIGN_STEP_FILES,
+    "Testimonials": TESTIMONIAL_FILES,
+    "Offerings": OFFERING_FILES,
 }
 
 
@@ -68,7 +86,7 @@ with top[0]:
         "Active scenario",
         folders,
         index=folders.index(current),
-        format_func=lambda p: "Example: Ridgeline Fieldworks (assets/)" if p == EXAMPLE_SCENARIO else str(p),
+        format_func=lambda p: SHIPPED.get(p, str(p)),
         key="scenario_choice",
     )
     if chosen != current:
@@ -108,9 +126,9 @@ if scenario is not None:
     m[2].metric("Offering segments", len(scenario.offerings))
 
 tabs = st.tabs([*FILES, "Knowledge", "Profiles"])
-for tab, relpath in zip(tabs, FILES.values(), strict=False):
+for tab, names in zip(tabs, FILES.values(), strict=False):
     with tab:
-        _editor(root, relpath)
+        _editor(root, scenario_file(root, names))
 
 with tabs[len(FILES)]:
     docs = sorted(p.relative_to(root).as_posix() for p in (root / "knowledge").rglob("*") if p.is_file())

@@ -133,31 +133,56 @@ VISUALS = {
     "Cold chain sensors": "IoT temperature sensors in a refrigerated trailer",
     "Spoilage dashboard": "A chart dashboard showing delivery times and spoilage",
 }
+OFFERINGS = [
+    {
+        "id": "harvest-route-planning",
+        "name": "Harvest Route Planning",
+        "price": "£120 a month",
+        "description": "Daily routes between fields and depot.",
+    },
+    {
+        "id": "cold-chain-monitoring",
+        "name": "Cold Chain Monitoring",
+        "price": "",
+        "description": "Temperature sensors in every trailer.",
+    },
+    {
+        "id": "spoilage-analytics",
+        "name": "Spoilage Analytics",
+        "price": "",
+        "description": "Spoilage by route.",
+    },
+]
 SPEC = {
-    "headline": "Get every harvest to market fresh, Maria",
-    "subheadline": "Route planning and cold-chain monitoring for agriculture businesses in Yorkshire.",
+    "headline": "Get every harvest to market fresh",
+    "subheadline": "We plan your routes and watch the temperature of every load, so soft fruit arrives firm.",
     "hero_image": "harvest route map",
-    "cta_text": "Book a route review",
-    "intro": "Green Acre Farms moves 40 tonnes of soft fruit a week. We plan routes and watch temperatures.",
+    "pain_points": [
+        {
+            "source": "spoilage",
+            "title": "Fruit spoiling in transit",
+            "text": "Soft fruit loses value with every warm hour.",
+        },
+        {"source": "fuel", "title": "Rising fuel costs", "text": "Empty return trips eat into thin margins."},
+    ],
     "offerings": [
         {
-            "title": "Harvest route planning",
+            "id": "harvest-route-planning",
             "text": "Daily routes that cut empty miles.",
             "image": "Harvest route map",
         },
         {
-            "title": "Cold chain monitoring",
+            "id": "cold-chain-monitoring",
             "text": "Sensors alert you when a load warms.",
             "image": "cold-chain-sensors",
         },
-        {"title": "Spoilage analytics", "text": "Spoilage by route and crop.", "image": "Spoilage Dashboard"},
+        {
+            "id": "spoilage-analytics",
+            "text": "See spoilage by route and crop.",
+            "image": "Spoilage Dashboard",
+        },
     ],
-    "pain_points": [
-        {"title": "Fruit spoiling in transit", "text": "Soft fruit loses value with every warm hour."},
-        {"title": "Rising fuel costs", "text": "Empty return trips eat into thin margins."},
-    ],
-    "testimonial_intro": "Growers across the north already trust Fieldline with their harvest.",
-    "closing_headline": "Ready for a fresher harvest season, Maria?",
+    "closing_headline": "Ready for a fresher harvest season?",
     "closing_text": "Tell us about your fields and we will map your first route for free.",
 }
 TESTIMONIALS = [
@@ -186,7 +211,9 @@ def realistic_page(spec: dict | None = None, **overrides) -> str:
         logo_data_uri=LOGO,
         images=images(),
         testimonials=TESTIMONIALS,
-        profile_name="Maria Lopez",
+        offerings=OFFERINGS,
+        cta="Book a route review",
+        profile={"name": "Maria Lopez", "company": "Green Acre Farms"},
         image_descriptions=VISUALS,
     )
     kwargs.update(overrides)

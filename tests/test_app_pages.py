@@ -85,6 +85,24 @@ def test_editing_a_prompt_in_the_node_editor_updates_the_workflow(app_env: Path)
     assert not at.exception
 
 
+def test_a_nodes_examples_are_edited_in_a_small_expander(app_env: Path) -> None:
+    at = _app("designer")
+    at.session_state["selected_node"] = "developer"
+    at.run()
+    area = next(t for t in at.text_area if t.label == "Examples (YAML)")
+    area.set_value("- prompt: We sell vans.\n  answer: Vans that start.\n").run()
+    examples = at.session_state["workflow"].node("developer").examples
+    assert [(e.prompt, e.answer, e.source) for e in examples] == [
+        ("We sell vans.", "Vans that start.", "hand")
+    ]
+    next(t for t in at.text_area if t.label == "Examples (YAML)").set_value("- prompt: no answer\n").run()
+    assert any("Examples not saved" in e.value and "answer" in e.value for e in at.error)
+    assert len(at.session_state["workflow"].node("developer").examples) == 1
+    # No run has scored this node yet: taking examples from past runs says so.
+    next(b for b in at.button if b.label == "Take the 2 best from past runs").click().run()
+    assert any("No past run" in i.value for i in at.info) and not at.exception
+
+
 def test_renaming_and_deleting_a_node_in_the_editor(app_env: Path) -> None:
     at = _app("designer")
     at.session_state["selected_node"] = "personalizer"
@@ -247,6 +265,30 @@ def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
     assert Path(at.session_state["scenario_path"]) == copy and len(list(scenarios_dir().iterdir())) == 1
     assert (copy / "guidelines.md").read_text() == "# Guidelines\n\nShorter.\n"
     assert example.read_bytes() == before
+
+
+def test_the_scenario_page_edits_the_free_text_file_a_scenario_has(app_env: Path) -> None:
+    (app_env / "testimonials.json").unlink()
+    (app_env / "testimonials.md").write_text('"Quick and friendly." — Sam\n')
+    at = _app("scenario")
+    key = f"scn:{app_env}:testimonials.md"
+    assert at.text_area(key=key).value.startswith('"Quick and friendly."')
+    at.text_area(key=key).set_value('"Quick and friendly." — Sam, Leith\n').run()
+    at.button(key=f"save:{key}").click().run()
+    assert not at.exception and not (app_env / "testimonials.json").exists()
+    assert (app_env / "testimonials.md").read_text().endswith("Sam, Leith\n")
+
+
+def test_the_bike_shop_ships_as_a_second_scenario(app_env: Path) -> None:
+    from workflow_core.workspace import CYCLE_SHOP_SCENARIO
+
+    at = _app("scenario")
+    at.selectbox(key="scenario_choice").set_value(CYCLE_SHOP_SCENARIO).run()
+    assert not at.exception and not at.error
+    assert at.session_state["scenario_path"] == str(CYCLE_SHOP_SCENARIO)
+    assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:testimonials.md").value.startswith("# Kind words")
+    assert at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:guidelines.txt").value
+    assert "Winter-Ready Service" in at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:offerings.yaml").value
 
 
 def _closed_port() -> int:

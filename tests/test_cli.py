@@ -166,7 +166,7 @@ def test_unknown_profile_is_a_clear_error(cli_env, tmp_path):
 def test_a_workflow_that_reads_a_scenario_asks_for_one(cli_env, tmp_path):
     proc = decompose(cli_env, "run", "seed", "--out", str(tmp_path), check=False)
     assert proc.returncode == 1
-    assert "pass --scenario DIR" in proc.stderr and "offerings" in proc.stderr
+    assert "pass --scenario DIR" in proc.stderr and "offering_items" in proc.stderr
     assert proc.stderr.count("unknown prompt variable") == 0
 
 

@@ -2,8 +2,9 @@ import json
 
 from lxml import etree
 
-from tests.helpers import COMPANY, SPEC, VISUALS, images, realistic_page
+from tests.helpers import COMPANY, OFFERINGS, SPEC, VISUALS, images, realistic_page
 from workflow_core.page.colour import DEFAULT_PALETTE, contrast_ratio, palette_hex
+from workflow_core.page.copy import fit_copy, fit_title
 from workflow_core.page.design_system import page_colours
 from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec, validate_page_spec
 
@@ -28,15 +29,24 @@ def test_schema_is_strict_everywhere():
 
 
 def test_validate_reports_specific_problems():
-    bad = {**SPEC, "headline": 3, "extra": "x", "offerings": [{"title": "a"}] * 5}
-    del bad["cta_text"]
+    bad = {**SPEC, "headline": 3, "extra": "x", "offerings": [{"id": "a"}] * 5}
+    del bad["closing_text"]
     problems = "\n".join(validate_page_spec(bad))
-    assert "Missing field 'cta_text'" in problems
+    assert "Missing field 'closing_text'" in problems
     assert "'headline' must be a string" in problems
     assert "Unknown field 'extra'" in problems
-    assert "1 to 4 items, it has 5" in problems
+    assert "1 to 3 items, it has 5" in problems
     assert "offerings[0].text is missing" in problems
     assert validate_page_spec([1]) == ["The page spec must be a JSON object, got list."]
+
+
+def test_the_spec_holds_choices_by_id_not_facts():
+    props = PAGE_SPEC_SCHEMA["properties"]
+    assert props["offerings"]["items"]["properties"]["id"]["x-choices"] == "offerings"
+    assert props["pain_points"]["items"]["properties"]["source"]["x-choices"] == "passages"
+    assert props["hero_image"]["x-choices"] == "images"
+    for fact in ("cta_text", "company", "email", "phone", "price", "testimonials", "logo"):
+        assert fact not in json.dumps(PAGE_SPEC_SCHEMA), fact
 
 
 def test_coerce_fills_aliases_and_gaps():
@@ -48,11 +58,10 @@ def test_coerce_fills_aliases_and_gaps():
     spec = coerce_page_spec(raw)
     assert validate_page_spec(spec) == []
     assert spec["headline"] == "Fresh fruit"
-    assert spec["offerings"][0] == {"title": "Routes", "text": "Fast", "image": "Routes"}
-    assert spec["offerings"][1]["title"] == "Sensors" and spec["offerings"][1]["text"] == "cold"
+    assert spec["offerings"][0] == {"id": "Routes", "text": "Fast", "image": ""}
+    assert spec["offerings"][1]["id"] == "Sensors" and spec["offerings"][1]["text"] == "cold"
     assert [p["title"] for p in spec["pain_points"]] == ["Spoilage", "Fuel"]
-    assert validate_page_spec(coerce_page_spec(None)) == []
-    assert len(coerce_page_spec({"offerings": [{"title": str(i)} for i in range(9)]})["offerings"]) == 4
+    assert len(coerce_page_spec({"offerings": [{"id": str(i)} for i in range(9)]})["offerings"]) == 3
 
 
 def test_render_page_structure_and_images():
@@ -74,7 +83,9 @@ def test_render_page_structure_and_images():
     buttons = tree.findall(".//button[@aria-controls='testimonial-track']")
     assert [b.get("aria-label") for b in buttons] == ["Previous testimonial", "Next testimonial"]
     assert "scroll-snap-type:x mandatory" in html
-    assert "For Maria Lopez" in html and "Tom Hughes" in html and "mailto:hello@fieldline.example" in html
+    assert "Tom Hughes" in html and "mailto:hello@fieldline.example" in html
+    # The visitor's profile informs the copy; it is not pasted onto the page.
+    assert "Maria Lopez" not in html and "Green Acre Farms" not in html
     for label_for in ("cf-name", "cf-email", "cf-message"):
         assert tree.find(f".//label[@for='{label_for}']") is not None
 
@@ -84,11 +95,12 @@ def test_unknown_image_label_gets_placeholder_not_broken_img():
     tree = etree.HTML(realistic_page(spec, images={}))
     hero_img = tree.find(".//section[@id='hero']//img")
     assert hero_img.get("src").startswith("data:image/svg+xml;base64,")
-    assert hero_img.get("alt") == "a picture nobody drew"
+    # A label is an internal name: the alt text says what the picture is for, not the label.
+    assert hero_img.get("alt") == SPEC["headline"]
 
 
 def test_model_text_is_escaped():
-    spec = {**SPEC, "headline": '<script>alert("x")</script>', "intro": "<img src=x onerror=alert(1)>"}
+    spec = {**SPEC, "headline": '<script>alert("x")</script>', "subheadline": "<img src=x onerror=alert(1)>"}
     html = realistic_page(spec, company={**COMPANY, "name": "</style><script>bad()</script>"})
     assert "<script>alert" not in html and "<img src=x" not in html and "<script>bad" not in html
     assert "&lt;script&gt;alert" in html
@@ -119,23 +131,63 @@ def test_colours_meet_contrast_even_for_a_poor_palette():
 
 def test_render_tolerates_partial_spec_and_bad_inputs():
     html = realistic_page(
-        {"headline": "Only a headline"},
+        {"headline": "Only a title"},
         palette={"primary": "javascript:x"},
         testimonials=[{}, "x"],
         logo_data_uri="javascript:alert(1)",
     )
-    assert "Only a headline" in html and "javascript:" not in html
+    assert "Only a title" in html and "javascript:" not in html
+    # With no offering chosen, the scenario's own offerings stand in, with their own words.
+    assert "Harvest Route Planning" in html and "Daily routes between fields and depot." in html
 
 
-def test_text_cut_at_its_max_length_ends_at_a_word_or_sentence() -> None:
-    limit = PAGE_SPEC_SCHEMA["properties"]["headline"]["maxLength"]
-    cut = ("Pivot irrigation stalls and silo levels improve farming " * 3)[:limit]
-    assert coerce_page_spec({"headline": cut})["headline"].endswith("…")
-    assert not coerce_page_spec({"headline": cut})["headline"].endswith(cut[-3:] + "…")
-    intro_limit = PAGE_SPEC_SCHEMA["properties"]["intro"]["maxLength"]
-    intro = ("We fix pumps before they fail. " * 20)[:intro_limit]
-    assert coerce_page_spec({"intro": intro})["intro"].endswith("fail.")
-    assert coerce_page_spec({"headline": "Short and whole"})["headline"] == "Short and whole"
+def test_facts_come_from_the_scenario_not_the_model():
+    spec = {
+        **SPEC,
+        "offerings": [
+            {"id": "cold-chain-monitoring", "text": "Sensors alert you when a load warms.", "image": ""},
+            {"id": "harvest-route-planning", "text": "Routes for just £9.", "image": ""},
+            {"id": "no-such-offering", "text": "Invented.", "image": ""},
+        ],
+    }
+    tree = etree.HTML(
+        realistic_page(spec, testimonials=[{"quote": f"Quote {i}", "author": "A"} for i in range(5)])
+    )
+    cards = tree.findall(".//li[@class='offer-card']")
+    assert [c.find(".//h3").text for c in cards] == ["Cold Chain Monitoring", "Harvest Route Planning"]
+    prices = [p.text for p in tree.iterfind(".//p[@class='price']")]
+    assert prices == [OFFERINGS[0]["price"]]
+    assert len(tree.findall(".//figure[@class='testimonial']")) == 3
+    assert [a.text for a in tree.iterfind(".//a[@class='btn btn-primary']")][:1] == ["Book a route review"]
+
+
+def test_copy_that_talks_about_the_page_or_speaks_as_the_visitor_is_not_published():
+    spec = {
+        **SPEC,
+        "headline": "Welcome to our landing page for the visitor",
+        "subheadline": "At Green Acre Farms, we grow fruit. We plan routes that keep it cold.",
+        "pain_points": [{"source": "x", "title": "Pain points to address", "text": "Your pain points are."}],
+        "closing_text": "We do not have a proven track record. Talk to us this week about your routes and",
+    }
+    html = realistic_page(spec)
+    tree = etree.HTML(html)
+    assert [h.text for h in tree.iter("h1")] == [COMPANY["tagline"]]
+    assert "We plan routes that keep it cold." in html and "we grow fruit" not in html
+    assert tree.find(".//section[@id='pain-points']") is None
+    assert "track record" not in html and "routes and" not in html
+
+
+def test_copy_keeps_whole_sentences_within_its_limit() -> None:
+    limit = PAGE_SPEC_SCHEMA["properties"]["subheadline"]["maxLength"]
+    cut = ("We fix pumps before they fail. " * 20)[:limit]
+    assert fit_copy(cut, limit).endswith("fail.") and len(fit_copy(cut, limit)) < limit
+    assert fit_copy("Keep every pump running and", 28) == ""
+    assert fit_copy("Keep every pump running") == "Keep every pump running"
+    assert (
+        fit_title("Pivot irrigation stalls and silo levels and", 44)
+        == "Pivot irrigation stalls and silo levels"
+    )
+    assert fit_title("Short and whole") == "Short and whole"
 
 
 def test_palette_value_or_default_as_hex() -> None:

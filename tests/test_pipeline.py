@@ -93,7 +93,8 @@ async def test_three_artist_backends_draw_one_image_per_element(fake_openai, fak
     for node_id in ("vector_artist", "svg_artist", "photo_artist"):
         images = result.node(node_id).images
         assert [i.label for i in images] == ["hero", "dust"]
-    assert "vector" in result.node("vector_artist").images[0].backend
+    hero, dust = result.node("vector_artist").images
+    assert "icon: truck" in hero.backend and "vector" in dust.backend and hero.data != dust.data
     drawn = result.node("svg_artist").images[0].data
     assert drawn.startswith("<svg") and "<script" not in drawn
     assert result.node("svg_artist").calls == 2

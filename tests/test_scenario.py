@@ -51,7 +51,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     write(tmp_path, "knowledge/b.md", "---\nindustry: [unclosed\n---\nbody")
     write(tmp_path, "knowledge/gone.txt.metadata.json", '{"metadataAttributes": {}}')
     write(tmp_path, "offerings.json", '{\n  "mining": "x",\n  "farming": 3\n}')
-    write(tmp_path, "testimonials.json", '[{"quote": "great"}]')
+    write(tmp_path, "testimonials.json", '[{"author": "Ann"}]')
     write(tmp_path, "profiles/p1.json", '{\n  "name": "A",\n  "role": \n}')
     write(tmp_path, "profiles/p2.json", "[1, 2]")
     write(tmp_path, "logo.svg", "not svg")
@@ -66,7 +66,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     # A sidecar that matches no document is a warning (see the knowledge-base test), never a failure.
     assert not any(p.field == "knowledge/gone.txt.metadata.json" for p in problems)
     assert any("farming" in p.message for p in problems)
-    assert any("author" in p.message for p in problems)
+    assert any("quote" in p.message for p in problems)
     bad_json = next(p for p in problems if p.field == "profiles/p1.json")
     assert "not valid JSON" in bad_json.message and bad_json.line == 4  # the "}" after "role":
     assert any(p.field == "profiles/p2.json" and "object" in p.message for p in problems)

@@ -51,7 +51,7 @@ def test_with_models_overrides():
 
 
 def test_templates_span_k_one_to_six():
-    assert [load_template(n).agent_count for n in TEMPLATE_NAMES] == [1, 2, 3, 4, 6]
+    assert [load_template(n).agent_count for n in TEMPLATE_NAMES] == [1, 1, 2, 3, 4, 6]
 
 
 def test_resolve_unknown_workflow_says_what_exists():

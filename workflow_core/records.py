@@ -18,6 +18,8 @@ class Passage(BaseModel):
     text: str
     score: float
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # A short readable id, unique within one retrieval (the note's name), by which agents pick passages.
+    id: str = ""
 
 
 class Image(BaseModel):
@@ -94,6 +96,8 @@ class NodeRecord(BaseModel):
     attempts: int = 0
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    # Where each few-shot example the node was shown came from ("hand", or a past run).
+    examples: list[str] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)
     # Typed outputs for the steps after a run: the page this node produced, and its quality verdict.

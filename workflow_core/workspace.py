@@ -26,6 +26,8 @@ from workflow_core.workflow.spec import Workflow, dump_workflow, load_workflow_f
 
 HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
+# A second shipped scenario that differs in kind: a consumer business (a bike shop) written in free text.
+CYCLE_SHOP_SCENARIO = EXAMPLE_SCENARIO.parent / "cycle_shop_scenario"
 
 
 def home() -> Path:
@@ -64,7 +66,8 @@ def load_saved_workflow(path: str | Path) -> Workflow:
 
 
 def scenario_folders() -> list[Path]:
-    """The example scenario, then every imported scenario (newest first)."""
+    """The shipped scenarios (the example, then the bike shop), then every imported scenario (newest
+    first)."""
     folder = scenarios_dir()
     imported = []
     if folder.is_dir():
@@ -74,7 +77,7 @@ def scenario_folders() -> list[Path]:
                 if roots:
                     imported.append(min(roots, key=lambda p: len(p.parts)))
     imported.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    return [EXAMPLE_SCENARIO, *imported]
+    return [EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO, *imported]
 
 
 def new_scenario_folder(name: str) -> Path:

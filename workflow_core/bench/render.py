@@ -78,7 +78,7 @@ def bench_page(n: int) -> str:
         testimonials=[
             {"quote": "Availability went up in a quarter.", "author": "Sam Lee", "company": "Redgum"}
         ],
-        profile_name="Dana",
+        profile={"name": "Dana"},
         image_descriptions=_VISUALS,
     )
 

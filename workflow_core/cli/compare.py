@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from workflow_core.lab.export import write_exports
 from workflow_core.lab.tables import axis_rows
 from workflow_core.lab.tco import TcoInputs
 from workflow_core.quality.model import weights_text
+from workflow_core.run.examples import ExampleRequest
 
 if TYPE_CHECKING:
     from workflow_core.run.engine import Engine
@@ -112,13 +114,31 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
             "--variants needs at least one template name or YAML path, e.g. single,seed,deep."
         )
     all_models = getattr(args, "all_models", None)
-    variants = [Variant(name=_variant_name(n), workflow=n, all_models=all_models) for n in names]
+    variants = [_variant(n, all_models) for n in names]
     profiles = [p.strip() for p in (getattr(args, "profiles", None) or "").split(",") if p.strip()]
     return ExperimentSpec(
         name=getattr(args, "name", None) or "compare " + ",".join(v.name for v in variants),
         variants=variants,
         profiles=profiles,
         repeats=int(getattr(args, "repeats", 1) or 1),
+    )
+
+
+def _variant(token: str, all_models: str | None) -> Variant:
+    """A variant from `--variants`: a template or YAML path, optionally specialised by examples from past runs
+    as `seed[developer=local/qwen2.5-coder-1.5b:2]` (several `;`-separated), named `seed+examples`."""
+    match = re.fullmatch(r"(?P<wf>[^\[]+)\[(?P<examples>[^\]]*)\]", token)
+    if not match:
+        return Variant(name=_variant_name(token), workflow=token, all_models=all_models)
+    examples = [e.strip() for e in match.group("examples").split(";") if e.strip()]
+    for text in examples:
+        ExampleRequest.parse(text)  # a malformed request is an error now, not in every trial
+    workflow = match.group("wf").strip()
+    return Variant(
+        name=f"{_variant_name(workflow)}+examples",
+        workflow=workflow,
+        all_models=all_models,
+        examples=examples,
     )
 
 

@@ -111,6 +111,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if inputs.scenario is None:
         _require_scenario_if_used(workflow)
     engine = _services(args.no_cache)
+    if args.examples:
+        from workflow_core.errors import DecomposeError
+        from workflow_core.run.examples import ExampleRequest, with_examples
+
+        requests = [ExampleRequest.parse(text) for text in args.examples]
+        if engine.store is None:
+            raise DecomposeError("--examples reads past runs, but no run database is open (DECOMPOSE_DB).")
+        workflow = with_examples(workflow, engine.store, requests, exclude_profile=args.profile)
+        for node in workflow.nodes:
+            for example in node.examples:
+                print(f"{node.id}: example from {example.source}", file=sys.stderr)
     graph = engine.validate(workflow, inputs)  # every problem at once, before the estimate or any call
     estimate = estimate_run(workflow, inputs, engine.prices, engine.store, graph=graph)
     print(
@@ -150,7 +161,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
     from workflow_core.workflow.templates import list_templates
 
     for w in list_templates():
-        print(f"{w.name:<8} k={w.agent_count}  {w.description}")
+        print(f"{w.name:<11} k={w.agent_count}  {w.description}")
     return 0
 
 
@@ -244,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     r.add_argument("--no-cache", action="store_true", help="call every model even if a cached result exists")
     add_otel_flag(r)
+    r.add_argument(
+        "--examples",
+        action="append",
+        default=[],
+        metavar="NODE=best|REF[:K]",
+        help="give an agent node K few-shot examples from past runs on other profiles: its best-scoring answers "
+        "(best) or a model's (e.g. developer=local/qwen2.5-coder-1.5b:2)",
+    )
     r.set_defaults(func=cmd_run)
 
     sub.add_parser("templates", help="list the built-in templates").set_defaults(func=cmd_templates)
@@ -273,7 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compare", help="run variants × profiles and write report.html, results.csv, results.json"
     )
-    c.add_argument("--variants", required=True, help="comma-separated templates or YAML paths")
+    c.add_argument(
+        "--variants",
+        required=True,
+        help="comma-separated templates or YAML paths; TEMPLATE[NODE=best|REF:K] specialises a node by examples "
+        "from past runs on other profiles, e.g. seed[developer=local/qwen2.5-coder-1.5b:2]",
+    )
     c.add_argument("--scenario", required=True)
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
     c.add_argument("--repeats", type=int, default=1)

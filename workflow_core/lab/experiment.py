@@ -47,6 +47,9 @@ class Variant(BaseModel):
     workflow: str  # built-in template name, YAML path, or YAML text
     model_overrides: dict[str, str] = Field(default_factory=dict)
     all_models: str | None = None
+    # Nodes specialised by examples from past runs, as `NODE=best|REF[:K]` (workflow_core.run.examples); each
+    # trial takes them from runs on other profiles than its own.
+    examples: list[str] = Field(default_factory=list)
 
     def resolve(self) -> Workflow:
         """The workflow with this variant's models applied."""
@@ -295,10 +298,13 @@ async def run_experiment(
         else:
             try:
                 inputs = RunInputs.for_profile(scenario, profile)
+                workflow = with_repeat_seed(resolved, repeat)
+                if variant.examples:
+                    workflow = _specialised(workflow, variant.examples, store, profile)
             except DecomposeError as exc:
                 slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
                 continue
-            jobs.append(RunJob(str(index), with_repeat_seed(resolved, repeat), inputs))
+            jobs.append(RunJob(str(index), workflow, inputs))
     done = sum(1 for t in slots if t is not None)
 
     def combo(job: RunJob) -> tuple[Variant, str | None, int]:
@@ -342,6 +348,14 @@ async def run_experiment(
         save_experiment(exp, store)
     emit(ExperimentProgress("experiment_finished", done, total))
     return exp
+
+
+def _specialised(wf: Workflow, specs: list[str], store: Store | None, profile: str | None) -> Workflow:
+    from workflow_core.run.examples import ExampleRequest, with_examples
+
+    if store is None:
+        raise DecomposeError("a variant with examples reads past runs, but no run database is open.")
+    return with_examples(wf, store, [ExampleRequest.parse(x) for x in specs], exclude_profile=profile)
 
 
 def save_experiment(experiment: Experiment, store: Store) -> None:

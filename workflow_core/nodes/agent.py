@@ -3,10 +3,8 @@ its output format has one) and parses the answer."""
 
 from __future__ import annotations
 
-import contextlib
-
-from workflow_core.errors import DecomposeError, OutputParseError
-from workflow_core.nodes.common import call_params, chat_request, render_messages, visual_elements
+from workflow_core.errors import OutputParseError
+from workflow_core.nodes.common import call_params, chat_request, render_messages, run_choices
 from workflow_core.nodes.outputs import check_schema, for_provider, output_schema, parse_output
 from workflow_core.records import NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
@@ -17,19 +15,17 @@ async def agent(ctx: NodeContext) -> Prepared:
     node = ctx.node
     messages = render_messages(node, ctx.variables())
     assert node.model is not None
-    labels = None
-    if node.output_format == "page_spec":
-        with contextlib.suppress(DecomposeError):
-            labels = [e["label"] for e in visual_elements(ctx)]
-    schema = for_provider(output_schema(node, labels), ctx.registry.is_local(node.model))
+    full_schema = output_schema(node, run_choices(ctx))
+    schema = for_provider(full_schema, ctx.registry.is_local(node.model))
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        rec.examples = [e.source for e in node.examples]
         answers = node.params.retries + 1
         for answer in range(1, answers + 1):
             result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)
             try:
                 data = parse_output(node, result.text)
-                check_schema(node, data)
+                check_schema(node, data, full_schema)
             except OutputParseError as exc:
                 # An answer that cannot be used is never kept (nor cached); asking again often helps.
                 if answer == answers:

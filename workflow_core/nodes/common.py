@@ -3,6 +3,7 @@ the page from a front-end node's output."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from workflow_core.errors import DecomposeError
@@ -36,9 +37,13 @@ def chat_request(node: Node, messages: list[dict[str, str]], schema: dict[str, A
 
 
 def render_messages(node: Node, variables: dict[str, Any]) -> list[dict[str, str]]:
+    """The system prompt, the node's examples as user/assistant turns (literal text), then its prompt."""
     messages = []
     if node.system:
         messages.append({"role": "system", "content": render(node.system, variables)})
+    for example in node.examples:
+        messages.append({"role": "user", "content": example.prompt})
+        messages.append({"role": "assistant", "content": example.answer})
     messages.append({"role": "user", "content": render(node.prompt, variables)})
     return messages
 
@@ -65,12 +70,27 @@ def visual_elements(ctx: NodeContext) -> list[dict[str, str]]:
 
 
 def elements_from_spec(spec: dict[str, Any]) -> list[dict[str, str]]:
-    elements = [{"label": spec.get("hero_image", "hero"), "description": spec.get("headline", "")}]
+    """The pictures a page spec names: its own `visual_elements` when it lists them, else its image labels."""
+    if spec.get("visual_elements"):
+        return list(spec["visual_elements"])
+    elements = [{"label": spec.get("hero_image") or "hero", "description": spec.get("headline", "")}]
     for o in spec.get("offerings", []):
         elements.append(
-            {"label": o.get("image") or o.get("title", "offering"), "description": o.get("text", "")}
+            {"label": o.get("image") or o.get("id") or "offering", "description": o.get("text", "")}
         )
     return elements
+
+
+def run_choices(ctx: NodeContext) -> dict[str, list[str]]:
+    """The ids a schema's `x-choices` may name in this run (see `outputs.CHOICES`)."""
+    labels: list[str] = []
+    with contextlib.suppress(DecomposeError):
+        labels = [e["label"] for e in visual_elements(ctx)]
+    return {
+        "offerings": [str(o["id"]) for o in ctx.inputs.get("offering_items") or [] if o.get("id")],
+        "passages": [p.id for rec in ctx.upstream.values() for p in rec.passages if p.id],
+        "images": labels,
+    }
 
 
 def image_uris(records: list[NodeRecord]) -> dict[str, str]:
@@ -102,7 +122,7 @@ def build_page(ctx: NodeContext, source: NodeRecord) -> str:
     logo = ctx.inputs.get("logo")
     data = source.output_data
     if "page_spec" in data:
-        profile_data = ctx.inputs.profile
+        elements = _upstream_elements(ctx)
         html = render_page(
             data["page_spec"],
             company=ctx.inputs.get("company") or {"name": "Our company"},
@@ -110,12 +130,21 @@ def build_page(ctx: NodeContext, source: NodeRecord) -> str:
             logo_data_uri=logo or "",
             images=images,
             testimonials=ctx.inputs.get("testimonials") or [],
-            profile_name=profile_data.get("name"),
+            offerings=ctx.inputs.get("offering_items") or [],
+            cta=ctx.inputs.get("cta") or "",
+            profile=ctx.inputs.profile,
+            image_descriptions={e["label"]: e["description"] for e in elements},
         )
     else:
         html = inline_images(data.get("html", ""), images, logo)
     # Any image the page still points at but nobody drew gets the built-in vector artist's drawing.
     return fill_missing_images(html, palette)
+
+
+def _upstream_elements(ctx: NodeContext) -> list[dict[str, str]]:
+    with contextlib.suppress(DecomposeError):
+        return visual_elements(ctx)
+    return []
 
 
 def passages_of(ctx: NodeContext) -> list[Passage]:

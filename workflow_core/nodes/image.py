@@ -11,6 +11,7 @@ from workflow_core.errors import DecomposeError
 from workflow_core.nodes.common import call_params, chat_request, visual_elements
 from workflow_core.page.artist import svg_from_model_text, vector_svg
 from workflow_core.page.colour import DEFAULT_PALETTE
+from workflow_core.page.icons import choose_icons
 from workflow_core.providers.base import ImageProvider
 from workflow_core.records import Image, NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
@@ -47,13 +48,16 @@ async def image(ctx: NodeContext) -> Prepared:
         else {}
     )
 
-    async def one(el: dict[str, str], rec: NodeRecord) -> Image:
+    # The vector artist picks the page's icons together, so different elements get different subjects.
+    icons = choose_icons([(e["label"], e["description"]) for e in elements]) if backend == "vector" else []
+
+    async def one(n: int, el: dict[str, str], rec: NodeRecord) -> Image:
         if backend == "vector":
             return Image(
                 label=el["label"],
                 description=el["description"],
-                data=vector_svg(el["label"], el["description"], palette),
-                backend="vector (built-in, offline)",
+                data=vector_svg(el["label"], el["description"], palette, icon=icons[n]),
+                backend=f"vector (built-in, offline; icon: {icons[n]})",
             )
         if backend == "svg":
             messages = svg_messages[el["label"]]
@@ -89,7 +93,7 @@ async def image(ctx: NodeContext) -> Prepared:
         )
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
-        images = await asyncio.gather(*(one(el, rec) for el in elements))
+        images = await asyncio.gather(*(one(n, el, rec) for n, el in enumerate(elements)))
         rec.images = list(images)
         rec.output_text = "\n".join(f"{i.label}: {i.description} [{i.backend}]" for i in images)
         rec.output_data = {"image_count": len(images), "labels": [i.label for i in images]}
@@ -97,6 +101,7 @@ async def image(ctx: NodeContext) -> Prepared:
     material = {
         "kind": "image",
         "backend": backend,
+        "icons": icons,
         "model": ctx.registry.identity(node.model) if node.model and backend != "vector" else None,
         "elements": elements,
         "palette": palette,

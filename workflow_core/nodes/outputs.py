@@ -11,7 +11,7 @@ import jsonschema
 
 from workflow_core.errors import OutputParseError
 from workflow_core.page.site import extract_html
-from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec
+from workflow_core.page.spec import PAGE_SPEC_SCHEMA, VISUAL_ELEMENTS_SCHEMA, coerce_page_spec
 from workflow_core.workflow.spec import Node
 
 
@@ -74,20 +74,34 @@ def parse_output(node: Node, text: str) -> Any:
     return {"page_spec": coerce_page_spec(data)}
 
 
-def output_schema(node: Node, labels: list[str] | None = None) -> dict[str, Any] | None:
-    """The JSON schema a node's answer must follow. For a page spec, when the artist's labels are known, the
-    image fields may only name those labels (constrained decoding then cannot invent an image URL)."""
+def resolve_choices(schema: Any, choices: dict[str, list[str]]) -> Any:
+    """The schema with each `"x-choices": NAME` turned into `"enum": [the run's ids]` (grammar-constrained
+    decoding then cannot write any other); with no ids known, the field stays a free string."""
+    if isinstance(schema, list):
+        return [resolve_choices(v, choices) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: resolve_choices(v, choices) for k, v in schema.items() if k != "x-choices"}
+    options = choices.get(str(schema.get("x-choices", "")), [])
+    if options:
+        out["enum"] = list(dict.fromkeys(options))
+        out.pop("maxLength", None)
+    return out
+
+
+def output_schema(node: Node, choices: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
+    """The JSON schema a node's answer must follow, its `x-choices` resolved to the run's ids. A page spec
+    written where no artist has described the pictures also lists its own `visual_elements`."""
+    choices = choices or {}
     if node.output_format == "json":
-        return node.output_schema
+        return cast(dict[str, Any] | None, resolve_choices(node.output_schema, choices))
     if node.output_format != "page_spec":
         return None
-    if not labels:
-        return PAGE_SPEC_SCHEMA
     schema = copy.deepcopy(PAGE_SPEC_SCHEMA)
-    props = schema["properties"]
-    props["hero_image"]["enum"] = labels
-    props["offerings"]["items"]["properties"]["image"]["enum"] = labels
-    return schema
+    if not choices.get("images"):
+        schema["properties"] = {"visual_elements": VISUAL_ELEMENTS_SCHEMA, **schema["properties"]}
+        schema["required"] = ["visual_elements", *schema["required"]]
+    return cast(dict[str, Any], resolve_choices(schema, choices))
 
 
 _LENGTH_KEYWORDS = ("maxLength", "minLength")
@@ -109,12 +123,12 @@ def for_provider(schema: dict[str, Any] | None, local: bool) -> dict[str, Any] |
     return cast(dict[str, Any], strip(schema))
 
 
-def check_schema(node: Node, data: Any) -> None:
-    """Raise OutputParseError when a `json` node's answer breaks its `output_schema` (valid JSON of the wrong
-    shape must not pass as the node's output)."""
-    if node.output_format != "json" or not node.output_schema:
+def check_schema(node: Node, data: Any, schema: dict[str, Any] | None) -> None:
+    """Raise OutputParseError when a `json` node's answer breaks its output schema (`schema`, with the run's
+    ids as enums): valid JSON of the wrong shape, or an id that is not one of the run's, must not pass."""
+    if node.output_format != "json" or not schema:
         return
-    validator = jsonschema.Draft202012Validator(node.output_schema)
+    validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the top level"

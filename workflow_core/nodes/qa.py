@@ -3,9 +3,7 @@ developer once."""
 
 from __future__ import annotations
 
-import contextlib
-
-from workflow_core.errors import DecomposeError, OutputParseError
+from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import (
     build_page,
     call_params,
@@ -13,7 +11,7 @@ from workflow_core.nodes.common import (
     page_source,
     passages_of,
     render_messages,
-    visual_elements,
+    run_choices,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources, check_page
@@ -150,10 +148,9 @@ async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedbac
     # Appended after rendering: the reviewer's words are model output, never template code.
     messages[-1]["content"] += "\n\nA reviewer asked for these changes; apply them:\n" + feedback
     revised = developer
-    labels = None
-    with contextlib.suppress(DecomposeError):
-        labels = [e["label"] for e in visual_elements(ctx)]
-    schema = for_provider(output_schema(revised, labels), ctx.registry.is_local(developer.model or ""))
+    schema = for_provider(
+        output_schema(revised, run_choices(ctx)), ctx.registry.is_local(developer.model or "")
+    )
     result = await ctx.chat(developer.model or "", chat_request(revised, messages, schema), rec)
     revised_rec = NodeRecord(
         id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)

@@ -7,15 +7,18 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.words import slugify
 from workflow_core.pricing.book import estimate_tokens
 from workflow_core.providers.base import EmbeddingProvider
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.scenario import Scenario
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
+from workflow_core.scenario.segments import document_segment_key
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
@@ -45,7 +48,7 @@ async def retrieve(ctx: NodeContext) -> Prepared:
     segment = ctx.inputs.get("segment")
     if segment:
         # The scenario already matched the profile to one of its segments (whatever the profile calls it).
-        filters = {str(cfg.get("segment_key", "industry")): str(segment)}
+        filters = {document_segment_key(scenario, str(cfg.get("segment_key", "industry"))): str(segment)}
     else:
         filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
     embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
@@ -63,10 +66,15 @@ async def retrieve(ctx: NodeContext) -> Prepared:
             if embeddings_ref
             else index_for_scenario(scenario)
         )
-        passages: list[Passage] = await index.aretrieve(query, top_k=top_k, filters=filters or None)
+        passages = _with_ids(await index.aretrieve(query, top_k=top_k, filters=filters or None))
         rec.passages = passages
-        rec.output_text = "\n\n".join(f"[{p.doc}] {p.text}" for p in passages)
-        rec.output_data = {"passages": [p.model_dump() for p in passages], "query": query, "filters": filters}
+        rec.output_text = "\n\n".join(f"[{p.id}] {p.text}" for p in passages)
+        rec.output_data = {
+            "passages": [p.model_dump() for p in passages],
+            "by_id": {p.id: p.text for p in passages},
+            "query": query,
+            "filters": filters,
+        }
 
     material = {
         "kind": "retrieve",
@@ -77,6 +85,19 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         "embeddings": embeddings_ref,
     }
     return Prepared(material, work)
+
+
+def _with_ids(passages: list[Passage]) -> list[Passage]:
+    """Passages with short readable ids (the note's file name; `-2`, `-3` for more passages of one note)."""
+    out, seen = [], set()
+    for p in passages:
+        base = slugify(Path(p.doc).stem, fallback="note")
+        pid, n = base, 2
+        while pid in seen:
+            pid, n = f"{base}-{n}", n + 1
+        seen.add(pid)
+        out.append(p.model_copy(update={"id": pid}))
+    return out
 
 
 def _hybrid_index(ctx: NodeContext, scenario: Scenario, ref: str, rec: NodeRecord) -> KnowledgeIndex:

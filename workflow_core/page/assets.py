@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from workflow_core.page.artist import vector_svg
+from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import (
     bundle_zip,
     data_uri,
@@ -26,19 +27,21 @@ def fill_missing_images(html: str, palette: dict[str, str]) -> str:
     """Give every `<img>` that points at a local file nobody produced the built-in vector artist's drawing of
     its alt text, so a page never shows a broken image. Remote (http) and data: images are left as they are."""
     tree, imgs = _images(html)
-    changed = False
+    missing = []
     for img in imgs:
         src = (img.get("src") or "").strip()
         if src.startswith(("data:", "http://", "https://", "//")):
             continue
         label = reference_slug(src) or "image"
-        description = img.get("alt") or label.replace("-", " ")
-        img.set("src", data_uri("image/svg+xml", vector_svg(label, description, palette)))
+        missing.append((img, label, img.get("alt") or label.replace("-", " ")))
+    if not missing:
+        return html
+    # Chosen together, so two missing images on one page get different subjects.
+    icons = choose_icons([(label, description) for _, label, description in missing])
+    for (img, label, description), icon in zip(missing, icons, strict=True):
+        img.set("src", data_uri("image/svg+xml", vector_svg(label, description, palette, icon=icon)))
         if not img.get("alt"):
             img.set("alt", description)
-        changed = True
-    if not changed:
-        return html
     return serialize_html(tree)
 
 

@@ -18,6 +18,8 @@ from markupsafe import Markup
 
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
+from workflow_core.page.copy import fit_copy, fit_title
+from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
 
@@ -98,10 +100,6 @@ _ENV = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, trim_blo
 _TEMPLATE = _ENV.from_string(_DESIGN.joinpath("page.html.j2").read_text(encoding="utf-8"))
 
 
-def _humanise(label: str) -> str:
-    return re.sub(r"[-_]+", " ", label).strip()
-
-
 def _is_image_uri(uri: Any) -> bool:
     return isinstance(uri, str) and uri.startswith("data:image/")
 
@@ -119,7 +117,7 @@ def _testimonials(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
         quote = clean_text(t.get("quote") or t.get("text") or t.get("testimonial"))
         if not quote:
             continue
-        author = clean_text(t.get("author") or t.get("name") or t.get("customer")) or "A customer"
+        author = clean_text(t.get("author") or t.get("name") or t.get("customer"))
         role = ", ".join(
             x for x in (clean_text(t.get("role") or t.get("title")), clean_text(t.get("company"))) if x
         )
@@ -127,6 +125,55 @@ def _testimonials(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
             {"quote": quote.strip('"“”'), "author": author, "byline": role, "initials": _initials(author)}
         )
     return out
+
+
+# Profile keys that name the visitor's own organisation: copy must never speak as it.
+_VISITOR_ORG_KEYS = (
+    "company",
+    "organisation",
+    "organization",
+    "employer",
+    "company_name",
+    "business",
+    "venue",
+)
+
+
+def _visitor_orgs(profile: dict[str, Any] | None) -> list[str]:
+    lowered = {str(k).lower(): v for k, v in (profile or {}).items()}
+    return [clean_text(lowered[k]) for k in _VISITOR_ORG_KEYS if isinstance(lowered.get(k), str)]
+
+
+def _offering_cards(
+    chosen: list[dict[str, str]], catalogue: list[dict[str, Any]], not_ours: list[str]
+) -> list[dict[str, str]]:
+    """The offerings to show: each chosen id (or a name a model wrote instead) matched to the scenario's
+    offering, whose name, price and description are facts; the model's sentence is the card's text when it
+    is fit to publish. With no match, the scenario's first offerings."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for o in catalogue:
+        by_key.setdefault(str(o.get("id", "")).lower(), o)
+        by_key.setdefault(clean_text(o.get("name")).lower(), o)
+    cards: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for item in chosen:
+        found = by_key.get(item.get("id", "").lower()) or by_key.get(item.get("title", "").lower())
+        if found is None or found["id"] in seen:
+            continue
+        seen.add(found["id"])
+        text = fit_copy(item.get("text", ""), 200, not_ours) or clean_text(found.get("description"))
+        cards.append({**_fact(found), "text": text, "image": item.get("image", "")})
+    if not cards:
+        cards = [{**_fact(o), "text": clean_text(o.get("description")), "image": ""} for o in catalogue[:3]]
+    return cards
+
+
+def _fact(offering: dict[str, Any]) -> dict[str, str]:
+    return {
+        "id": str(offering.get("id", "")),
+        "name": clean_text(offering.get("name")),
+        "price": clean_text(offering.get("price")),
+    }
 
 
 def render_page(
@@ -137,37 +184,64 @@ def render_page(
     logo_data_uri: str,
     images: dict[str, str],
     testimonials: list[dict[str, Any]],
-    profile_name: str | None = None,
+    offerings: list[dict[str, Any]] | None = None,
+    cta: str = "",
+    profile: dict[str, Any] | None = None,
     image_descriptions: dict[str, str] | None = None,
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
-    `spec` is coerced first (see `coerce_page_spec`), so a partly wrong model answer still renders. `images`
-    maps visual-element labels to data URIs; a spec label is matched leniently (case, punctuation, closest
-    label) and anything unmatched gets a vector placeholder, never a broken `<img>`. `image_descriptions`
-    (label -> description) gives alt text and placeholder motifs. All model text is HTML-escaped.
+    Facts come from the scenario, never from the spec: the company's name, logo and contact details,
+    `offerings` (id, name, price, description: the spec only picks them by id and adds a sentence),
+    `testimonials` (at most three) and `cta` (the call to action the guidelines name). Copy from the spec is
+    kept only where it is fit to publish (`page.copy.fit_copy`): whole sentences that neither talk about the
+    page nor speak as the visitor's company (read from `profile`); otherwise neutral text or the scenario's
+    own words stand in. `images` maps visual-element labels to data URIs, matched leniently; an unmatched
+    label gets the vector artist's drawing of its description (`image_descriptions`), never a broken
+    `<img>`. All text is HTML-escaped.
     """
     page = coerce_page_spec(spec)
-    descriptions = image_descriptions or {}
+    not_ours = _visitor_orgs(profile)
+    descriptions = {
+        **{e["label"]: e["description"] for e in page.get("visual_elements", [])},
+        **(image_descriptions or {}),
+    }
     company_name = clean_text(company.get("name")) or "Our company"
     heading_font, body_font = _company_fonts(company)
     colours = page_colours(palette)
     css = _CSS.substitute(colours, font_heading=heading_font, font_body=body_font)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
+    cards = _offering_cards(page["offerings"], offerings or [], not_ours)
+    labels = [page["hero_image"], *(c["image"] for c in cards)]
+    unmatched = [lbl for lbl in labels if not (lbl and match_label(lbl, valid_images))]
+    # Drawn together, so the pictures nobody drew still differ from each other.
+    drawn_icons = dict(
+        zip(
+            unmatched,
+            choose_icons([(lbl, descriptions.get(lbl, "")) for lbl in unmatched]),
+            strict=True,
+        )
+    )
 
-    def image_for(label: str, fallback_alt: str) -> dict[str, str]:
+    def image_for(label: str, subject: str) -> dict[str, str]:
         match = match_label(label, valid_images) if label else None
         description = descriptions.get(match or "", "") or descriptions.get(label, "")
-        alt = clean_text(description) or _humanise(match or label) or fallback_alt
+        alt = clean_text(description) or subject
         if match is not None:
             return {"src": valid_images[match], "alt": alt}
-        svg = vector_svg(_humanise(label) or fallback_alt, description or fallback_alt, palette)
+        svg = vector_svg(label, description or subject, palette, icon=drawn_icons.get(label))
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
-    hero = image_for(page["hero_image"], page["headline"])
-    offerings = [
-        {**item, **image_for(item["image"], f"{item['title']}: {item['text']}")} for item in page["offerings"]
-    ]
+    tagline = clean_text(company.get("tagline"))
+    headline = fit_title(page["headline"], 80, not_ours) or tagline or company_name
+    subheadline = fit_copy(page["subheadline"], 200, not_ours) or clean_text(company.get("description"))
+    pains = []
+    for item in page["pain_points"]:
+        title, text = fit_title(item["title"], 60, not_ours), fit_copy(item["text"], 200, not_ours)
+        if title and text:
+            pains.append({"title": title, "text": text})
+    hero = image_for(page["hero_image"], headline)
+    offer_cards = [{**c, **image_for(c["image"], f"{c['name']}: {c['text']}")} for c in cards]
     logo = (
         logo_data_uri
         if _is_image_uri(logo_data_uri)
@@ -176,21 +250,24 @@ def render_page(
     # Scenarios nest contact details under `contact` (company.json); flat keys are accepted too.
     raw_contact = company.get("contact")
     contact: dict[str, Any] = raw_contact if isinstance(raw_contact, dict) else {}
-    details = {
-        k: clean_text(company.get(k) or contact.get(k)) for k in ("email", "phone", "address", "tagline")
-    }
-    phone = details["phone"]
-    html = _TEMPLATE.render(
+    details = {k: clean_text(company.get(k) or contact.get(k)) for k in ("email", "phone", "address")}
+    details["hours"] = clean_text(company.get("opening_hours") or company.get("hours"))
+    return _TEMPLATE.render(
         lang=re.sub(r"[^A-Za-z-]", "", str(company.get("lang") or "en")) or "en",
-        spec=page,
+        headline=headline,
+        subheadline=subheadline,
+        tagline=tagline,
+        about=clean_text(company.get("description")),
+        pains=pains,
+        closing_headline=fit_title(page["closing_headline"], 80, not_ours) or "Let's talk",
+        closing_text=fit_copy(page["closing_text"], 240, not_ours),
+        cta=clean_text(cta)[:40] or "Get in touch",
         company=details,
         company_name=company_name,
         css=Markup(css),
         logo=logo,
         hero=hero,
-        offerings=offerings,
-        testimonials=_testimonials(testimonials),
-        profile_name=clean_text(profile_name) or None,
-        phone_href=re.sub(r"[^0-9+]", "", phone),
+        offerings=offer_cards,
+        testimonials=_testimonials(testimonials)[:3],
+        phone_href=re.sub(r"[^0-9+]", "", details["phone"]),
     )
-    return html

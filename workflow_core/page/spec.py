@@ -1,9 +1,14 @@
 """The page spec: the small, flat JSON a model fills for the design system, how to validate it, and how to
 make a complete spec of whatever a model produced.
 
-The schema is deliberately small and flat (short strings, arrays of 2-3-field objects, every field required)
-so grammar-constrained decoding on a 0.5B model fills it reliably. Images are referenced by visual-element
-label.
+The spec holds only copy and choices. Facts (the company's name, contact details, offering names and prices,
+testimonials, the logo, the call to action) are placed by the design system from the scenario: an offering
+is chosen by its id, a pain point by the id of the research note it comes from, an image by its visual
+element's label. Those fields carry `x-choices` (see `workflow_core.nodes.outputs`), which become an `enum`
+of the run's ids, so grammar-constrained decoding cannot invent one.
+
+The schema is small and flat (short strings, arrays of 3-field objects, every field required) so a 0.5B
+model fills it reliably. Lengths are generous hard limits; `page.copy` keeps only whole sentences.
 """
 
 from __future__ import annotations
@@ -12,21 +17,24 @@ import json
 import re
 from typing import Any
 
+from workflow_core.page.copy import tidy_title
+
 _ITEM_OFFERING: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "text", "image"],
+    "required": ["id", "text", "image"],
     "properties": {
-        "title": {"type": "string", "maxLength": 60, "description": "2-5 words"},
-        "text": {"type": "string", "maxLength": 220, "description": "one or two sentences"},
-        "image": {"type": "string", "maxLength": 40, "description": "label of one visual element"},
+        "id": {"type": "string", "maxLength": 60, "x-choices": "offerings", "description": "offering id"},
+        "text": {"type": "string", "maxLength": 200, "description": "one sentence: why it helps them"},
+        "image": {"type": "string", "maxLength": 40, "x-choices": "images", "description": "image label"},
     },
 }
 _ITEM_PAIN: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["title", "text"],
+    "required": ["source", "title", "text"],
     "properties": {
+        "source": {"type": "string", "maxLength": 60, "x-choices": "passages", "description": "note id"},
         "title": {"type": "string", "maxLength": 60, "description": "2-6 words"},
         "text": {"type": "string", "maxLength": 200, "description": "one sentence"},
     },
@@ -39,69 +47,63 @@ PAGE_SPEC_SCHEMA: dict[str, Any] = {
         "headline",
         "subheadline",
         "hero_image",
-        "cta_text",
-        "intro",
-        "offerings",
         "pain_points",
-        "testimonial_intro",
+        "offerings",
         "closing_headline",
         "closing_text",
     ],
     "properties": {
-        "headline": {"type": "string", "maxLength": 80, "description": "main headline, under 10 words"},
-        "subheadline": {"type": "string", "maxLength": 160, "description": "one sentence under the headline"},
+        "headline": {"type": "string", "maxLength": 80, "description": "under 10 words"},
+        "subheadline": {"type": "string", "maxLength": 200, "description": "one sentence"},
         "hero_image": {
             "type": "string",
             "maxLength": 40,
-            "description": "label of the visual element for the hero",
+            "x-choices": "images",
+            "description": "image label",
         },
-        "cta_text": {"type": "string", "maxLength": 40, "description": "button text, 2-4 words"},
-        "intro": {
-            "type": "string",
-            "maxLength": 360,
-            "description": "two or three sentences introducing the offer",
-        },
-        "offerings": {"type": "array", "minItems": 1, "maxItems": 3, "items": _ITEM_OFFERING},
         "pain_points": {"type": "array", "minItems": 1, "maxItems": 3, "items": _ITEM_PAIN},
-        "testimonial_intro": {
-            "type": "string",
-            "maxLength": 160,
-            "description": "one sentence before the testimonials",
-        },
-        "closing_headline": {
-            "type": "string",
-            "maxLength": 80,
-            "description": "closing call to action headline",
-        },
-        "closing_text": {
-            "type": "string",
-            "maxLength": 240,
-            "description": "one or two sentences inviting contact",
+        "offerings": {"type": "array", "minItems": 1, "maxItems": 3, "items": _ITEM_OFFERING},
+        "closing_headline": {"type": "string", "maxLength": 80, "description": "under 10 words"},
+        "closing_text": {"type": "string", "maxLength": 240, "description": "one or two sentences"},
+    },
+}
+# The pictures a page spec names when no artist upstream has described them (a one-model page spec).
+VISUAL_ELEMENTS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "minItems": 2,
+    "maxItems": 4,
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["label", "description"],
+        "properties": {
+            "label": {"type": "string", "maxLength": 30},
+            "description": {"type": "string", "maxLength": 160},
         },
     },
 }
 STRING_FIELDS: tuple[str, ...] = tuple(
     k for k, v in PAGE_SPEC_SCHEMA["properties"].items() if v["type"] == "string"
 )
-MAX_ITEMS = 4
+MAX_ITEMS = 3
 MAX_TEXT = 600
 
 # What small models write instead of our field names.
 _ALIASES: dict[str, tuple[str, ...]] = {
     "headline": ("title", "heading", "hero_headline", "h1"),
-    "subheadline": ("subtitle", "sub_headline", "subheading", "tagline", "hero_text"),
+    "subheadline": ("subtitle", "sub_headline", "subheading", "tagline", "hero_text", "intro"),
     "hero_image": ("hero_image_label", "image", "hero"),
-    "cta_text": ("cta", "button_text", "call_to_action", "cta_label"),
-    "intro": ("introduction", "about", "description", "website_description"),
     "offerings": ("services", "products", "features", "solutions", "offers"),
     "pain_points": ("painpoints", "challenges", "problems", "pains"),
-    "testimonial_intro": ("testimonials_intro", "testimonial_text", "social_proof"),
     "closing_headline": ("closing_title", "cta_headline", "final_headline"),
     "closing_text": ("closing", "cta_description", "closing_paragraph", "final_text"),
+    "id": ("offering_id", "offering", "name", "title"),
+    "source": ("note", "note_id", "passage", "source_id"),
     "title": ("name", "heading", "headline", "label"),
-    "text": ("description", "body", "details", "summary", "content"),
+    "text": ("description", "body", "details", "summary", "content", "pitch"),
     "image": ("image_label", "visual", "visual_element", "picture", "img"),
 }
+_ITEM_FIELDS = {"offerings": ("id", "text", "image"), "pain_points": ("source", "title", "text")}
 
 
 def _pick(data: dict[str, Any], key: str) -> Any:
@@ -132,14 +134,12 @@ def validate_page_spec(data: Any) -> list[str]:
         if key not in data:
             problems.append(f"Missing field {key!r}.")
     for key in data:
-        if key not in props:
+        if key not in props and key != "visual_elements":
             problems.append(f"Unknown field {key!r} (it is ignored); the fields are: {', '.join(props)}.")
     for key in STRING_FIELDS:
         if key in data and not isinstance(data[key], str):
             problems.append(f"Field {key!r} must be a string, got {type(data[key]).__name__}.")
-        elif key in data and not data[key].strip():
-            problems.append(f"Field {key!r} is empty.")
-    for key, item_schema in (("offerings", _ITEM_OFFERING), ("pain_points", _ITEM_PAIN)):
+    for key, fields in _ITEM_FIELDS.items():
         items = data.get(key)
         if key not in data:
             continue
@@ -150,13 +150,13 @@ def validate_page_spec(data: Any) -> list[str]:
             problems.append(f"Field {key!r} must have 1 to {MAX_ITEMS} items, it has {len(items)}.")
         for i, item in enumerate(items):
             if not isinstance(item, dict):
-                problems.append(f"{key}[{i}] must be an object with {', '.join(item_schema['required'])}.")
+                problems.append(f"{key}[{i}] must be an object with {', '.join(fields)}.")
                 continue
-            for field in item_schema["required"]:
+            for field in fields:
                 if not isinstance(item.get(field), str):
                     problems.append(f"{key}[{i}].{field} is missing or not a string.")
             for field in item:
-                if field not in item_schema["properties"]:
+                if field not in fields:
                     problems.append(f"{key}[{i}] has unknown field {field!r} (it is ignored).")
     return problems
 
@@ -171,39 +171,32 @@ def _coerce_items(value: Any, fields: tuple[str, ...]) -> list[dict[str, str]]:
     items = []
     for raw in value:
         if isinstance(raw, str):
-            title, _, text = raw.partition(":")
-            item = {"title": clean_text(title), "text": clean_text(text)}
+            head, _, text = raw.partition(":")
+            item = {fields[0]: clean_text(head), "text": clean_text(text)}
+            if "title" in fields:
+                item["title"] = item[fields[0]]
         elif isinstance(raw, dict):
             item = {f: clean_text(_pick(raw, f)) for f in fields}
         else:
             continue
         item = {f: item.get(f, "") for f in fields}
-        if item["title"] or item["text"]:
+        if any(item.values()):
             items.append(item)
     return items[:MAX_ITEMS]
 
 
-def _tidy_cut(text: str, limit: int | None) -> str:
-    """Text that reached its schema's maxLength was most likely cut mid-word by constrained decoding: end it
-    at the last full sentence (when that keeps most of it) or word, with an ellipsis."""
-    if not limit or len(text) < limit - 2:
-        return text
-    sentence_end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-    if sentence_end >= len(text) * 0.6:
-        return text[: sentence_end + 1]
-    head = text[: text.rfind(" ")] if " " in text else text
-    return head.rstrip(" ,;:-–—") + "…"
-
-
-def _limit(schema: dict[str, Any], key: str) -> int | None:
-    value = schema.get("properties", {}).get(key, {}).get("maxLength")
-    return int(value) if value else None
+def _elements(value: Any) -> list[dict[str, str]]:
+    out = []
+    for e in value if isinstance(value, list) else []:
+        if isinstance(e, dict) and clean_text(e.get("label")):
+            out.append({"label": clean_text(e.get("label")), "description": clean_text(e.get("description"))})
+    return out[:4]
 
 
 def coerce_page_spec(data: Any) -> dict[str, Any]:
     """A complete page spec from whatever a model produced: JSON text or a dict, with aliased, missing or
-    wrongly typed fields filled from the rest and lists cut to 4 items, so a partly wrong answer still
-    renders."""
+    wrongly typed fields read leniently and lists cut to 3 items, so a partly wrong answer still renders.
+    Copy is kept as written (the design system decides what is fit to show); a missing field is ""."""
     if isinstance(data, str):
         match = re.search(r"\{.*\}", data, re.DOTALL)
         try:
@@ -213,35 +206,11 @@ def coerce_page_spec(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         data = {}
     spec: dict[str, Any] = {key: clean_text(_pick(data, key)) for key in STRING_FIELDS}
-    spec["offerings"] = _coerce_items(_pick(data, "offerings"), ("title", "text", "image"))
-    spec["pain_points"] = _coerce_items(_pick(data, "pain_points"), ("title", "text"))
+    for key, fields in _ITEM_FIELDS.items():
+        spec[key] = _coerce_items(_pick(data, key), fields)
     for item in spec["pain_points"]:
-        item["title"] = item["title"] or item["text"][:60]
-    for item in spec["offerings"]:
-        item["title"] = item["title"] or item["text"][:60]
-        item["image"] = item["image"] or item["title"]
-    spec["headline"] = spec["headline"] or spec["closing_headline"] or "Built around the way you work"
-    spec["cta_text"] = spec["cta_text"] or "Get in touch"
-    spec["subheadline"] = (
-        spec["subheadline"] or spec["intro"][:160] or "Practical help, built around your day."
-    )
-    spec["intro"] = spec["intro"] or spec["subheadline"]
-    spec["closing_headline"] = spec["closing_headline"] or "Let's talk about your next step"
-    spec["closing_text"] = (
-        spec["closing_text"] or "Tell us what you need and we will get back to you within a day."
-    )
-    spec["testimonial_intro"] = spec["testimonial_intro"] or "Teams like yours already rely on us."
-    if not spec["offerings"]:
-        spec["offerings"] = [
-            {"title": "What we do", "text": spec["intro"] or spec["subheadline"], "image": ""}
-        ]
-    if not spec["pain_points"]:
-        spec["pain_points"] = [{"title": "Less time lost", "text": spec["subheadline"] or spec["intro"]}]
-    spec["hero_image"] = spec["hero_image"] or spec["offerings"][0]["image"] or "hero"
-    for key in STRING_FIELDS:
-        spec[key] = _tidy_cut(spec[key], _limit(PAGE_SPEC_SCHEMA, key))
-    for list_key, item_schema in (("offerings", _ITEM_OFFERING), ("pain_points", _ITEM_PAIN)):
-        for item in spec[list_key]:
-            for field in ("title", "text"):
-                item[field] = _tidy_cut(item[field], _limit(item_schema, field))
+        item["title"] = tidy_title(item["title"], 60)
+    elements = _elements(data.get("visual_elements"))
+    if elements:
+        spec["visual_elements"] = elements
     return spec

@@ -28,3 +28,11 @@ def slugify(label: str, fallback: str = "image") -> str:
 def content_words(text: str) -> list[str]:
     """The lower-case words of three or more characters in `text`, in order, stop words left out."""
     return [w for w in re.findall(r"[a-z][a-z0-9-]{2,}", text.lower()) if w not in STOPWORDS]
+
+
+def light_stem(word: str) -> str:
+    """A small English suffix stripper (plurals, -ing, -ed), "roads" finds "road", no extra package."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word

@@ -46,6 +46,7 @@ _CACHED_FIELDS = (
     "images",
     "page_html",
     "qa",
+    "examples",
 )
 
 

@@ -118,6 +118,7 @@ def estimate_run(
                 )
             except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
                 text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
+            text += "".join(e.prompt + e.answer for e in node.examples)
             in_tok = estimate_tokens(text) + 8
             past = past_outputs.get(node_id)
             out_tok = past if past is not None else node.params.max_tokens

@@ -30,6 +30,7 @@ def run_report(run: RunRecord) -> dict[str, Any]:
             "attempts": n.attempts,
             "error": n.error,
             "warnings": n.warnings,
+            "examples": n.examples,
         }
         kind = kinds().get(n.kind)  # a stored run may name a kind this install no longer has
         if kind is not None and kind.report_fields is not None:

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 from workflow_core.errors import Problem, ScenarioError
+from workflow_core.scenario.freetext import call_to_action, offering_items
 from workflow_core.scenario.model import Scenario
 from workflow_core.scenario.segments import profile_segment
 
@@ -17,8 +18,10 @@ INPUT_NAMES: dict[str, str] = {
     "company": "the company: name, tagline, description, contact, website, palette, fonts",
     "palette": "brand colours as hex: primary, secondary, accent, background, text",
     "offerings": "the offering text for the profile's segment (all segments when none matches)",
+    "offering_items": "the segment's offerings as dicts (id, name, price, description); ids are what agents pick",
     "all_offerings": "every segment's offering text, keyed by segment",
     "guidelines": "the brand and design guidelines (guidelines.md)",
+    "cta": "the call to action the guidelines ask for (a quoted phrase), or an empty string",
     "design_steps": "the recommended page sections, one per list item (design_steps.md)",
     "testimonials": "testimonials as dicts (quote, author, role, segment), the segment's first",
     "logo": "the company logo as a data: URI, ready for an <img src>",
@@ -48,8 +51,10 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
     segment = profile_segment(profile, scenario) if profile else None
     if segment is not None and segment in scenario.offerings:
         offerings = scenario.offerings[segment]
+        items = offering_items(offerings)
     else:
         offerings = "\n\n".join(f"## {k}\n{v}" for k, v in scenario.offerings.items())
+        items = offering_items("\n".join(scenario.offerings.values()))
     seg = (segment or "").lower()
     testimonials = sorted(
         scenario.testimonials, key=lambda t: 0 if seg and (t.segment or "").lower() == seg else 1
@@ -62,8 +67,10 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
         "company": company,
         "palette": company["palette"],
         "offerings": offerings,
+        "offering_items": items,
         "all_offerings": dict(scenario.offerings),
         "guidelines": scenario.guidelines,
+        "cta": call_to_action(scenario.guidelines),
         "design_steps": list(scenario.design_steps),
         "testimonials": [t.model_dump() for t in testimonials],
         "logo": logo_data_uri(scenario),

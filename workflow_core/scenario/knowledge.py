@@ -13,6 +13,7 @@ from typing import Any
 import bm25s
 from bm25s.stopwords import STOPWORDS_EN
 
+from workflow_core.page.words import light_stem
 from workflow_core.records import Passage
 from workflow_core.scenario.model import Document, Scenario
 
@@ -24,14 +25,6 @@ RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _CACHE_SIZE = 8
-
-
-def light_stem(word: str) -> str:
-    """A small English suffix stripper (plurals, -ing, -ed), "roads" finds "road", no extra package."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
 
 
 def tokenize(text: str, stemmer: Stemmer | None = light_stem) -> list[str]:

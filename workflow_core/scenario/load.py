@@ -11,23 +11,33 @@ from typing import Any
 from workflow_core.errors import Problem, ScenarioError
 from workflow_core.page.words import slugify
 from workflow_core.scenario.files import is_os_junk
+from workflow_core.scenario.freetext import parse_design_steps, parse_testimonials_text
 from workflow_core.scenario.model import Company, Document, Scenario, Testimonial
 from workflow_core.scenario.parsers import (
     METADATA_SUFFIX,
     check_svg,
     located,
     parse_company,
-    parse_design_steps,
     parse_metadata_sidecar,
     parse_offerings_file,
     parse_profile,
     parse_profiles_jsonl,
     parse_testimonials_json,
-    parse_testimonials_md,
     split_front_matter,
 )
 
 DOC_SUFFIXES = (".txt", ".md")
+# The files a scenario's free-text parts may be in, the first that exists wins.
+GUIDELINE_FILES = ("guidelines.md", "guidelines.txt")
+DESIGN_STEP_FILES = ("design_steps.md", "design_steps.txt")
+TESTIMONIAL_FILES = ("testimonials.json", "testimonials.md", "testimonials.txt")
+OFFERING_FILES = ("offerings.json", "offerings.yaml", "offerings.yml")
+
+
+def scenario_file(root: str | Path, names: tuple[str, ...]) -> str:
+    """The first of `names` that exists in the scenario folder `root`, else the first name (where a new one
+    would be written)."""
+    return next((n for n in names if (Path(root) / n).is_file()), names[0])
 
 
 def _read(path: Path, rel: str, problems: list[Problem]) -> str | None:
@@ -98,7 +108,7 @@ def _load_documents(root: Path, problems: list[Problem], warnings: list[str]) ->
 
 def _load_offerings(root: Path, problems: list[Problem]) -> dict[str, str]:
     offerings: dict[str, str] = {}
-    for name in ("offerings.json", "offerings.yaml", "offerings.yml"):
+    for name in OFFERING_FILES:
         path = root / name
         if path.is_file():
             text = _read(path, name, problems)
@@ -176,22 +186,26 @@ def load_scenario(path: str | Path) -> Scenario:
     offerings = _load_offerings(root, problems)
 
     guidelines = ""
-    if (root / "guidelines.md").is_file():
-        guidelines = (_read(root / "guidelines.md", "guidelines.md", problems) or "").strip()
+    guidelines_rel = scenario_file(root, GUIDELINE_FILES)
+    if (root / guidelines_rel).is_file():
+        guidelines = (_read(root / guidelines_rel, guidelines_rel, problems) or "").strip()
     design_steps: list[str] = []
-    if (root / "design_steps.md").is_file():
-        design_steps = parse_design_steps(_read(root / "design_steps.md", "design_steps.md", problems) or "")
+    steps_rel = scenario_file(root, DESIGN_STEP_FILES)
+    if (root / steps_rel).is_file():
+        design_steps = parse_design_steps(_read(root / steps_rel, steps_rel, problems) or "")
 
     testimonials: list[Testimonial] = []
-    if (root / "testimonials.json").is_file():
-        text = _read(root / "testimonials.json", "testimonials.json", problems)
-        if text is not None:
-            testimonials, local = parse_testimonials_json(text, "testimonials.json")
-            problems.extend(located(local, "testimonials.json"))
-    elif (root / "testimonials.md").is_file():
-        testimonials = parse_testimonials_md(
-            _read(root / "testimonials.md", "testimonials.md", problems) or ""
-        )
+    testimonials_rel = scenario_file(root, TESTIMONIAL_FILES)
+    text = (
+        _read(root / testimonials_rel, testimonials_rel, problems)
+        if (root / testimonials_rel).is_file()
+        else None
+    )
+    if text is not None and testimonials_rel.endswith(".json"):
+        testimonials, local = parse_testimonials_json(text, testimonials_rel)
+        problems.extend(located(local, testimonials_rel))
+    elif text is not None:
+        testimonials = parse_testimonials_text(text)
 
     logo_mime: str | None = None
     logo_data: str | None = None

@@ -65,7 +65,7 @@ class Document(BaseModel):
 class Testimonial(BaseModel):
     model_config = ConfigDict(extra="allow")
     quote: str = Field(min_length=1)
-    author: str = Field(min_length=1)
+    author: str = ""  # a quote may have no attribution
     role: str = ""
     segment: str | None = None
 

@@ -164,7 +164,9 @@ def parse_offerings(data: Any, rel: str) -> tuple[dict[str, str], list[Problem]]
                     lines.append(f"- {item}")
                 elif isinstance(item, dict) and item.get("name"):
                     desc = str(item.get("description", "")).strip()
-                    lines.append(f"- {item['name']}: {desc}" if desc else f"- {item['name']}")
+                    price = str(item.get("price", "")).strip()
+                    name = f"{item['name']} ({price})" if price else str(item["name"])
+                    lines.append(f"- {name}: {desc}" if desc else f"- {name}")
                 else:
                     problems.append(
                         Problem(
@@ -193,18 +195,6 @@ def parse_offerings_file(text: str, rel: str) -> tuple[dict[str, str], list[Prob
     return parse_offerings(data, rel)
 
 
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*\S)\s*$")
-
-
-def parse_design_steps(text: str) -> list[str]:
-    """The steps of design_steps.md: its list items, or every non-empty line when it has no list."""
-    lines = text.splitlines()
-    bullets = [m.group(1) for m in map(_BULLET.match, lines) if m]
-    if bullets:
-        return bullets
-    return [ln.lstrip("#").strip() for ln in lines if ln.strip() and ln.lstrip("#").strip()]
-
-
 def parse_testimonials_json(text: str, rel: str) -> tuple[list[Testimonial], list[Problem]]:
     problems: list[Problem] = []
     data = parse_json(text, rel, problems)
@@ -219,29 +209,6 @@ def parse_testimonials_json(text: str, rel: str) -> tuple[list[Testimonial], lis
         except ValidationError as exc:
             problems.extend(_validation_problems(exc, rel, prefix=f"{i}."))
     return out, problems
-
-
-def parse_testimonials_md(text: str) -> list[Testimonial]:
-    """Testimonials written as `> quote` lines followed by `— Author, Role | segment`."""
-    out: list[Testimonial] = []
-    quote: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(">"):
-            quote.append(stripped.lstrip(">").strip())
-        elif quote and stripped[:1] in {"—", "-", "–"}:
-            attribution, _, segment = stripped.lstrip("—–- ").partition("|")
-            author, _, role = attribution.partition(",")
-            out.append(
-                Testimonial(
-                    quote=" ".join(q for q in quote if q).strip('"“” '),
-                    author=author.strip() or "Anonymous",
-                    role=role.strip(),
-                    segment=segment.strip() or None,
-                )
-            )
-            quote = []
-    return out
 
 
 def parse_profile(text: str, rel: str) -> tuple[dict[str, Any] | None, list[Problem]]:

@@ -10,6 +10,8 @@ from workflow_core.scenario.model import Scenario
 
 # Profile keys that name the visitor's market segment, in order of preference.
 SEGMENT_KEYS = ("segment", "industry", "sector", "vertical", "market")
+# Document metadata keys that name the segment a knowledge note is about.
+DOCUMENT_SEGMENT_KEYS = ("industry", "segment", "sector")
 
 
 def _segment_candidates(scenario: Scenario) -> list[str]:
@@ -17,7 +19,7 @@ def _segment_candidates(scenario: Scenario) -> list[str]:
     for key in scenario.offerings:
         seen.setdefault(key.lower(), key)
     for doc in scenario.documents:
-        for k in ("industry", "segment", "sector"):
+        for k in DOCUMENT_SEGMENT_KEYS:
             value = doc.metadata.get(k)
             if isinstance(value, str) and value:
                 seen.setdefault(value.lower(), value)
@@ -59,3 +61,13 @@ def profile_segment(profile: dict[str, Any], scenario: Scenario) -> str | None:
                 if re.search(rf"\b{re.escape(c.lower())}\b", value.lower()):
                     return c
     return None
+
+
+def document_segment_key(scenario: Scenario, preferred: str = "industry") -> str:
+    """The metadata key this scenario's notes name their segment with: `preferred` when a note uses it, else
+    the first of DOCUMENT_SEGMENT_KEYS a note uses (a bike shop's notes say `segment: road`, not `industry`)."""
+    used = {str(k).lower() for doc in scenario.documents for k in doc.metadata}
+    for key in (preferred, *DOCUMENT_SEGMENT_KEYS):
+        if key.lower() in used:
+            return key
+    return preferred

@@ -41,6 +41,35 @@ class Params(BaseModel):
     retries: int = Field(2, ge=0, le=10)
 
 
+class Example(BaseModel):
+    """A few-shot demonstration for an agent node: a user turn and the answer to imitate, shown to the model
+    before its own prompt. Both are literal text, never templates (an answer from a past run is model output).
+    `source` says where it came from: "hand", or the run, model, profile and quality it was taken from."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    source: str = "hand"
+
+
+# What an output schema's `"x-choices": NAME` may name: at run time the field becomes an enum of these ids
+# (workflow_core.nodes.outputs.resolve_choices), so an agent chooses by id and cannot invent one.
+SCHEMA_CHOICES: dict[str, str] = {
+    "offerings": "the ids of the offerings for the visitor's segment (`offering_items`)",
+    "passages": "the ids of the passages retrieved upstream",
+    "images": "the labels of the visual elements described upstream",
+}
+
+
+def _choice_names(schema: Any) -> set[str]:
+    if isinstance(schema, dict):
+        found = {str(schema["x-choices"])} if "x-choices" in schema else set()
+        return found.union(*(_choice_names(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_choice_names(v) for v in schema))
+    return set()
+
+
 class Node(BaseModel):
     """One step of a workflow. `config` holds kind-specific settings (e.g. `top_k` for `retrieve`)."""
 
@@ -54,6 +83,8 @@ class Node(BaseModel):
     params: Params = Field(default_factory=Params)
     output_format: OutputFormat = "text"
     output_schema: dict[str, Any] | None = None
+    # Few-shot demonstrations (agent nodes): chosen by hand or taken from past runs (run/examples.py).
+    examples: list[Example] = Field(default_factory=list)
     config: dict[str, Any] = Field(default_factory=dict)
     position: Position = Field(default_factory=Position)
 
@@ -63,6 +94,16 @@ class Node(BaseModel):
         known = kinds()
         if value not in known:
             raise ValueError(f"unknown node kind '{value}': use one of {', '.join(known)}")
+        return value
+
+    @field_validator("output_schema")
+    @classmethod
+    def _known_choices(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        unknown = _choice_names(value) - set(SCHEMA_CHOICES)
+        if unknown:
+            raise ValueError(
+                f"x-choices {', '.join(sorted(unknown))} is not known: use one of {', '.join(SCHEMA_CHOICES)}"
+            )
         return value
 
     @property

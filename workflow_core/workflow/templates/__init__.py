@@ -9,7 +9,7 @@ from workflow_core.errors import Problem, WorkflowError
 from workflow_core.workflow.spec import Workflow, load_workflow_file, parse_workflow
 
 # Ordered by decomposition depth: this is the order comparisons and pickers show them in.
-TEMPLATE_NAMES: tuple[str, ...] = ("single", "duo", "seed", "seed-qa", "deep")
+TEMPLATE_NAMES: tuple[str, ...] = ("single", "single-spec", "duo", "seed", "seed-qa", "deep")
 
 
 def template_text(name: str) -> str:

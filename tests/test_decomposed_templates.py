@@ -1,0 +1,161 @@
+"""The templates decomposed for small models (issue 9, item 1): agents choose by id under a grammar (an enum of
+the run's ids), facts come from the scenario, prompts show no instruction text a model could copy onto the
+page, and the writer never sees the visitor's profile to recite it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from workflow_core.errors import WorkflowError
+from workflow_core.nodes.hooks import standard_hooks
+from workflow_core.nodes.outputs import output_schema, resolve_choices
+from workflow_core.pricing.book import PriceBook
+from workflow_core.run.engine import Engine
+from workflow_core.run.inputs import RunInputs
+from workflow_core.scenario import load_scenario
+from workflow_core.testing.fake_server import FakeReply
+from workflow_core.workflow.spec import Node, parse_workflow
+from workflow_core.workflow.templates import load_template
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "assets" / "example_scenario"
+CYCLE_SHOP = ROOT / "assets" / "cycle_shop_scenario"
+DECOMPOSED = ("duo", "seed", "seed-qa", "deep")
+# Words about the page or the brief: a model that copies them onto a page leaks its instructions.
+META = re.compile(r"landing page|website|web page|the visitor|headline|call to action|pain point", re.I)
+
+
+def _schema(body) -> dict:
+    return ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+
+
+async def _run(template: str, registry, scenario_dir: Path = EXAMPLE, profile: str = "dana-mining"):
+    wf = load_template(template).with_models(all_models="fake/small")
+    engine = Engine(registry, prices=PriceBook(), hooks=standard_hooks(None))
+    return await engine.run(wf, RunInputs.for_profile(load_scenario(scenario_dir), profile))
+
+
+def test_x_choices_become_an_enum_of_the_runs_ids():
+    schema = {"type": "array", "items": {"type": "string", "maxLength": 9, "x-choices": "offerings"}}
+    assert resolve_choices(schema, {"offerings": ["a", "b", "a"]}) == {
+        "type": "array",
+        "items": {"type": "string", "enum": ["a", "b"]},
+    }
+    assert resolve_choices(schema, {}) == {"type": "array", "items": {"type": "string", "maxLength": 9}}
+    spec = Node(id="w", model="fake/small", output_format="page_spec")
+    with_images = output_schema(spec, {"images": ["hero", "van"], "passages": ["p1"]})
+    assert "visual_elements" not in with_images["properties"]
+    assert with_images["properties"]["hero_image"]["enum"] == ["hero", "van"]
+    assert with_images["properties"]["pain_points"]["items"]["properties"]["source"]["enum"] == ["p1"]
+    # A one-model page spec describes its own pictures.
+    assert output_schema(spec, {})["required"][0] == "visual_elements"
+    with pytest.raises(WorkflowError, match="x-choices colours is not known"):
+        parse_workflow(
+            "nodes:\n  - {id: a, model: fake/small, prompt: x, output_format: json, "
+            "output_schema: {type: string, x-choices: colours}}\n"
+        )
+
+
+@pytest.mark.parametrize("template", DECOMPOSED)
+async def test_agents_choose_by_id_from_an_enum(template, fake_openai, fake_registry):
+    result = await _run(template, fake_registry)
+    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
+    passages = [p.id for p in result.node("research").passages]
+    chooser = _schema(next(r for r in fake_openai.requests if "notes" in _schema(r).get("properties", {})))
+    assert chooser["properties"]["notes"]["items"]["enum"] == passages
+    assert chooser["properties"]["offerings"]["items"]["enum"] == [
+        "haul-fleet-health",
+        "pit-air-dust-watch",
+        "remote-pump-stations",
+    ]
+    spec_requests = [r for r in fake_openai.requests if "hero_image" in _schema(r).get("properties", {})]
+    props = _schema(spec_requests[0])["properties"]
+    assert props["offerings"]["items"]["properties"]["id"]["enum"][0] == "haul-fleet-health"
+    assert props["hero_image"]["enum"]  # the pictures the personalizer described
+
+
+@pytest.mark.parametrize("template", DECOMPOSED)
+async def test_prompts_show_no_page_talk_and_the_writers_never_see_the_profile(template, fake_registry):
+    # What the templates themselves say to the agents whose words reach the page (scenario text is data).
+    for node in load_template(template).nodes:
+        if node.kind == "agent":
+            assert not META.search(node.system + node.prompt), (
+                node.id,
+                META.search(node.system + node.prompt),
+            )
+    result = await _run(template, fake_registry)
+    writers = [n for n in result.nodes if n.kind == "agent" and n.id not in {"personalizer", "designer"}]
+    assert writers
+    for node in writers:
+        text = " ".join(m["content"] for m in node.messages)
+        for private in ("Dana Whitfield", "Redgum Ridge Gold", "88%", "Goldfields Mining Expo"):
+            assert private not in text, (node.id, private)
+
+
+async def test_facts_on_the_page_come_from_the_scenario(fake_openai, fake_registry):
+    def responder(body):
+        props = _schema(body).get("properties", {})
+        if "notes" in props:
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "notes": [props["notes"]["items"]["enum"][0]],
+                        "offerings": ["professional-bike-fit", "hand-built-wheels"],
+                        "focus": "He wants to ride long without knee pain.",
+                        "visual_elements": [
+                            {"label": "hero", "description": "A road cyclist on a coast road"},
+                            {"label": "wheels", "description": "A hand-built wheel in a truing stand"},
+                        ],
+                    }
+                )
+            )
+        if "hero_image" in props:
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "headline": "Ride long without the ache",
+                        "subheadline": "We fit your bike to you. Call 0800 000 000 for 50% off!",
+                        "hero_image": "hero",
+                        "pain_points": [
+                            {
+                                "source": "bike-fit",
+                                "title": "Sore knees",
+                                "text": "A low saddle strains knees.",
+                            }
+                        ],
+                        "offerings": [
+                            {"id": "hand-built-wheels", "text": "Wheels that stay true.", "image": "wheels"},
+                            {"id": "professional-bike-fit", "text": "We set you up right.", "image": "hero"},
+                        ],
+                        "closing_headline": "Pop in for a chat",
+                        "closing_text": "We are on Cooper's Wynd.",
+                    }
+                )
+            )
+        return None
+
+    fake_openai.set_responder(responder)
+    result = await _run("seed", fake_registry, CYCLE_SHOP, "ewan-road")
+    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
+    page = result.page_html or ""
+    for fact in (
+        "Hand-Built Wheels",
+        "from £420",
+        "Professional Bike Fit",
+        "£140",
+        "0131 496 0724",
+        "hello@spokeandsprocket.example",
+        "Tue-Sat 9:00-18:00",
+        "Book a service",
+        "Callum Drummond",
+    ):
+        assert fact in page, fact
+    assert page.index("Hand-Built Wheels") < page.index("Professional Bike Fit")  # the writer's order
+    assert "Ride long without the ache" in page and "Wheels that stay true." in page
+    # Pictures differ and print no label.
+    artist = result.node("artist").images
+    assert artist[0].data != artist[1].data and ">hero<" not in artist[0].data
