@@ -26,12 +26,14 @@ from workflow_core.lab.experiment import Experiment
 from workflow_core.page.site import sandboxed_preview
 from workflow_core.scenario.prose import profile_to_prose
 
-# (page width, page height, frame height): a desktop page is laid out at 1280 px and scaled into its column.
-WIDTHS = {"Desktop": (1280, 1100, 500), "Mobile": (390, 720, 740)}
-CHOICES = {  # winner: (label, icon, shortcut)
-    "left": ("Left is better", ":material/arrow_back:", "Left"),
+# (page width, page height, frame height). A desktop page is laid out at 1280 px and scaled into its column
+# (about 360 px wide on a 1280 px screen, a scale near 0.29), so 1600 px of it fill a 470 px frame.
+WIDTHS = {"Desktop": (1280, 1600, 470), "Mobile": (390, 720, 700)}
+# winner: (label, icon, shortcut). Not the arrow keys: while the tab bar has focus they switch tabs.
+CHOICES = {
+    "left": ("Left is better", ":material/arrow_back:", "1"),
+    "right": ("Right is better", ":material/arrow_forward:", "2"),
     "tie": ("Tie", ":material/drag_handle:", "T"),
-    "right": ("Right is better", ":material/arrow_forward:", "Right"),
     "skip": ("Skip", ":material/skip_next:", "S"),
 }
 
@@ -72,7 +74,7 @@ def rating_rows(rated: Sequence[VariantRating]) -> list[dict[str, Any]]:
                 "people score": r.score,
                 "95% interval": f"{r.score_low:.2f} – {r.score_high:.2f}" if r.votes else "–",
                 "strength": r.strength,
-                "win rate": r.win_rate,
+                "win rate": "–" if r.win_rate is None else f"{r.win_rate:.0%}",
                 "votes": r.votes,
                 "won / lost / tied": f"{r.wins} / {r.losses} / {r.ties}",
             }
@@ -156,8 +158,8 @@ def voting(view: lab.LabView) -> None:
     panes = st.columns(2)
     for pane, side, page in zip(panes, ("Left", "Right"), (matchup.left, matchup.right), strict=True):
         with pane, st.container(border=True, key=f"vote_pane_{side.lower()}"):
-            st.markdown(f"**{side}**")
-            st.iframe(sandboxed_preview(page.html, width, height), height=frame)
+            st.markdown(f"**{side}** · press {CHOICES[side.lower()][2]} if it is better")
+            st.iframe(sandboxed_preview(page.html, width, height), height=frame, alt=f"{side} page")
     buttons = st.columns(4)
     for col, (winner, (label, icon, shortcut)) in zip(buttons, CHOICES.items(), strict=True):
         col.button(
@@ -171,7 +173,7 @@ def voting(view: lab.LabView) -> None:
             args=(experiment, matchup, winner),
         )
     st.caption(
-        "Keys: ← left, → right, T tie, S skip. The pages come from two different variants for the same "
+        "Keys: 1 left, 2 right, T tie, S skip. The pages come from two different variants for the same "
         "visitor, sides at random; the names show after you vote."
     )
     _ratings(view)
@@ -194,7 +196,7 @@ def _ratings(view: lab.LabView) -> None:
                     format="%.2f", help="Bradley–Terry: chance of beating a random other variant"
                 ),
                 "strength": st.column_config.NumberColumn(format="%+.2f", help="log-strength, 0 = average"),
-                "win rate": st.column_config.NumberColumn(format="percent", help="(wins + ties / 2) / votes"),
+                "win rate": st.column_config.TextColumn(help="(wins + ties / 2) / votes"),
             },
             key="vote_ratings_table",
         )
