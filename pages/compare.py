@@ -445,6 +445,7 @@ with results_tab:
         },
         key="lab_summary",
     )
+    votes.people_note(view)
     figures = lab.measured_figures(view, analysis)
     timelines = lab.timeline_figures(view, analysis)
     cq, ak, nc, tl = st.tabs(["Cost vs quality", "Against k", "Cost by node", "Latency timelines"])

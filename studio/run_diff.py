@@ -14,7 +14,7 @@ from workflow_core.page.site import sandboxed_preview
 from workflow_core.records import RunRecord
 from workflow_core.run.diff import NodeDiff, RunDiff, diff_runs, signed
 
-PAGE = (1280, 1000, 460)  # page width and height, frame height: scaled into half the screen
+PAGE = (1280, 1600, 470)  # page width and height, frame height: scaled into half the screen (see votes.py)
 RECENT = 50
 
 
@@ -41,9 +41,9 @@ def node_rows(diff: RunDiff) -> list[dict[str, Any]]:
             "edited": "yes" if n.spec_changed else "",
             "prompt": "changed" if n.prompt_changed else "same",
             "output": "changed" if n.output_changed else "same",
-            "Δ in tokens": n.deltas.input_tokens,
-            "Δ out tokens": n.deltas.output_tokens,
-            "Δ latency s": round(n.deltas.latency_s, 3),
+            "Δ in tokens": signed(n.deltas.input_tokens, "d"),
+            "Δ out tokens": signed(n.deltas.output_tokens, "d"),
+            "Δ latency s": signed(n.deltas.latency_s, ".2f"),
             "Δ cost": signed(n.deltas.cost_usd, ".6f"),
             "status A → B": f"{n.status[0]} → {n.status[1]}" if n.status[0] != n.status[1] else n.status[0],
         }
@@ -77,6 +77,20 @@ def _page(run: RunRecord, label: str) -> None:
             st.caption("This run produced no page.")
 
 
+def _partner(experiment: Experiment, ids: list[str], a_id: str) -> int:
+    """The first choice for B: another variant's run on A's profile, else the next run."""
+    trial = next((t for t in experiment.trials if t.run is not None and t.run.run_id == a_id), None)
+    for t in experiment.trials:
+        if (
+            trial is not None
+            and t.run is not None
+            and t.profile == trial.profile
+            and t.variant != trial.variant
+        ):
+            return ids.index(t.run.run_id)
+    return 1 if ids.index(a_id) == 0 else 0
+
+
 def panel(experiment: Experiment) -> None:
     """Pick two runs and see how B differs from A."""
     choices = run_choices(experiment)
@@ -86,7 +100,9 @@ def panel(experiment: Experiment) -> None:
     ids = list(choices)
     c1, c2 = st.columns(2)
     a_id = c1.selectbox("Run A", ids, format_func=choices.__getitem__, key="diff_a")
-    b_id = c2.selectbox("Run B", ids, index=1, format_func=choices.__getitem__, key="diff_b")
+    b_id = c2.selectbox(
+        "Run B", ids, index=_partner(experiment, ids, a_id), format_func=choices.__getitem__, key="diff_b"
+    )
     store = services.store()
     a, b = store.get_run(str(a_id)), store.get_run(str(b_id))
     if a is None or b is None:
@@ -108,7 +124,7 @@ def panel(experiment: Experiment) -> None:
             "QA axes (B − A): " + ", ".join(f"{k} {signed(v, '.3f')}" for k, v in diff.qa_axes.items())
         )
     with st.container(key="diff_nodes"):
-        st.dataframe(node_rows(diff), hide_index=True, width="stretch", key="diff_table")
+        st.table(node_rows(diff), hide_index=True, border="horizontal")
     changed = [n for n in diff.nodes if n.prompt_changed or n.output_changed]
     if not changed:
         st.success("No node's prompt or output differs.", icon=":material/check:")

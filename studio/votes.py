@@ -31,8 +31,8 @@ from workflow_core.scenario.prose import profile_to_prose
 WIDTHS = {"Desktop": (1280, 1600, 470), "Mobile": (390, 720, 700)}
 # winner: (label, icon, shortcut). Not the arrow keys: while the tab bar has focus they switch tabs.
 CHOICES = {
-    "left": ("Left is better", ":material/arrow_back:", "1"),
-    "right": ("Right is better", ":material/arrow_forward:", "2"),
+    "left": ("Left better", ":material/arrow_back:", "1"),
+    "right": ("Right better", ":material/arrow_forward:", "2"),
     "tie": ("Tie", ":material/drag_handle:", "T"),
     "skip": ("Skip", ":material/skip_next:", "S"),
 }
@@ -65,15 +65,25 @@ def rated_view(view: lab.LabView) -> lab.LabView:
     )
 
 
+def people_note(view: lab.LabView) -> None:
+    """Under the lab's results: whether their QA includes the people axis."""
+    runs = [t.run for t in view.experiment.trials if t.run is not None]
+    if any("people" in r.qa_axes for r in runs):
+        st.caption(
+            "QA includes the **people** axis: each variant's Bradley–Terry score from people's blind votes "
+            "(People tab), weighted with the automatic axes."
+        )
+
+
 def rating_rows(rated: Sequence[VariantRating]) -> list[dict[str, Any]]:
     rows = []
     for r in sorted(rated, key=lambda r: -r.score):
         rows.append(
             {
                 "variant": r.variant,
-                "people score": r.score,
+                "people score": f"{r.score:.2f}",
                 "95% interval": f"{r.score_low:.2f} – {r.score_high:.2f}" if r.votes else "–",
-                "strength": r.strength,
+                "strength": f"{r.strength:+.2f}",
                 "win rate": "–" if r.win_rate is None else f"{r.win_rate:.0%}",
                 "votes": r.votes,
                 "won / lost / tied": f"{r.wins} / {r.losses} / {r.ties}",
@@ -187,19 +197,11 @@ def _ratings(view: lab.LabView) -> None:
         st.caption("Vote on a few pairs and each variant's rating appears here.")
         return
     with st.container(key="vote_ratings"):
-        st.dataframe(
-            rating_rows(rated),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "people score": st.column_config.NumberColumn(
-                    format="%.2f", help="Bradley–Terry: chance of beating a random other variant"
-                ),
-                "strength": st.column_config.NumberColumn(format="%+.2f", help="log-strength, 0 = average"),
-                "win rate": st.column_config.TextColumn(help="(wins + ties / 2) / votes"),
-            },
-            key="vote_ratings_table",
-        )
+        st.table(rating_rows(rated), hide_index=True, border="horizontal")
+    st.caption(
+        "People score: the Bradley–Terry chance of beating a random other variant (0.5 = even), with its "
+        "bootstrap 95% interval; strength is the log-strength (0 = average); win rate counts a tie as half."
+    )
     fewest = min((r.votes for r in rated), default=0)
     if enough_votes(rated):
         st.caption(
@@ -241,6 +243,10 @@ def _run_judge(experiment: Experiment, judge: str) -> JudgeRun:
         return asyncio.run(go())
     finally:
         progress.empty()
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
 
 
 def judge_section(view: lab.LabView) -> None:
@@ -285,27 +291,17 @@ def judge_section(view: lab.LabView) -> None:
         rows.append(
             {
                 "judge": name,
-                "position consistency": a.position_consistency,
+                "position consistency": _percent(a.position_consistency),
                 "pairs in both orders": a.pairs_both_orders,
-                "agreement with people": a.agreement,
+                "agreement with people": _percent(a.agreement),
                 "people's votes compared": a.compared,
-                "agreement (both picked a side)": a.decisive_agreement,
+                "agreement (both picked a side)": _percent(a.decisive_agreement),
                 "judge cost": ui.money(sum(v.cost_usd for v in all_votes if v.judge == name)),
             }
         )
     if rows:
-        percent = st.column_config.NumberColumn(format="percent")
-        st.dataframe(
-            rows,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "position consistency": percent,
-                "agreement with people": percent,
-                "agreement (both picked a side)": percent,
-            },
-            key="vote_agreement",
-        )
+        with st.container(key="vote_agreement"):
+            st.table(rows, hide_index=True, border="horizontal")
     else:
         st.caption("No judge has compared this experiment's pages yet.")
     if all_votes:

@@ -19,6 +19,7 @@ from workflow_core.judgement.ratings import rate
 from workflow_core.judgement.transfer import export_votes, import_votes, parse_votes_csv, votes_csv
 from workflow_core.judgement.votes import Vote, VoteError, load_votes, save_votes
 from workflow_core.lab.analysis import analyse
+from workflow_core.lab.export import report_html
 from workflow_core.pricing.book import PriceBook
 from workflow_core.quality.model import DEFAULT_WEIGHTS
 from workflow_core.run.store import Store
@@ -184,6 +185,8 @@ def test_the_people_axis_joins_the_lab_once_every_variant_has_enough_votes() -> 
     before, after = analyse(experiment, PriceBook()), analyse(people, PriceBook())
     assert before.best_quality.variant == "seed" and after.best_quality.variant == "single"
     assert "single" in after.measured.pareto_front
+    assert "QA includes the <b>people</b> axis" in report_html(after)
+    assert "people</b> axis" not in report_html(before)
     # With an automatic axis beside it, people weigh DEFAULT_WEIGHTS["people"] against it.
     experiment.trials[0].run.qa_axes = {"accessibility": 1.0}
     mixed = with_people_axis(experiment, rated).trials[0].run
