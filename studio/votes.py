@@ -221,7 +221,8 @@ def _ratings(view: lab.LabView) -> None:
 
 def _run_judge(experiment: Experiment, judge: str) -> JudgeRun:
     engine = services.engine()
-    summaries = {p: _profile_summary(experiment, p) for p in experiment.spec.profiles}
+    profiles = {t.profile for t in experiment.trials if t.profile}  # spec.profiles is empty for "all"
+    summaries = {p: _profile_summary(experiment, p) for p in profiles}
     progress = st.progress(0.0, text="Judging…")
 
     def on_progress(done: int, total: int) -> None:

@@ -11,7 +11,7 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.store import Store, StoreError
+from workflow_core.run.store import _MIGRATIONS, Store, StoreError
 from workflow_core.workflow.spec import parse_workflow
 
 WF = parse_workflow(
@@ -30,7 +30,7 @@ PRICES = PriceBook(overrides={"fake/small": ModelPrice(1.0, 2.0, source="test")}
 def test_store_migrates_once_and_reopens(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = Store(path)
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     store.close()
     Store(path).close()  # reopening an up-to-date database runs no migration twice
 
@@ -43,7 +43,7 @@ async def test_an_older_database_keeps_its_history_for_estimates(tmp_path, fake_
     run = await Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)]).run(WF, TOPIC)
     store.close()
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE node_outputs; PRAGMA user_version = 2;")
+    db.executescript("DROP TABLE node_outputs; DROP TABLE votes; PRAGMA user_version = 2;")  # as before 3
     db.close()
     reopened = Store(path)
     assert reopened.past_output_tokens(WF.name) == {

@@ -69,7 +69,7 @@ def lab_url(fake_server: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFact
         yield url
 
 
-def _open_people(page: Page, url: str) -> None:
+def _open_experiment(page: Page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
     page.get_by_role("link", name="Compare").first.click()
@@ -78,9 +78,6 @@ def _open_people(page: Page, url: str) -> None:
     page.locator(".st-key-lab_saved_open button").click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="three depths")).to_be_visible()
-    page.get_by_role("tab", name="People").click()
-    wait_idle(page)
-    expect(page.locator(".st-key-vote_pane_left iframe")).to_be_visible()
 
 
 def _shot(page: Page, name: str, width: int) -> Path:
@@ -109,7 +106,10 @@ def test_six_blind_votes_by_keyboard_rate_the_variants_and_survive_a_reload(
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        _open_people(page, lab_url)
+        _open_experiment(page, lab_url)
+        page.get_by_role("tab", name="People").click()
+        wait_idle(page)
+        expect(page.locator(".st-key-vote_pane_left iframe")).to_be_visible()
         main = page.locator("[data-testid='stMain']")
         expect(page.get_by_text("Ratings from 0 vote(s)")).to_be_visible()
         # Blind: the panes name sides, not variants; the pages sit in the sandboxed preview.
@@ -156,13 +156,7 @@ def test_six_blind_votes_by_keyboard_rate_the_variants_and_survive_a_reload(
         assert row[:3] == ["fake/small", "0%", "6"], row  # an always-A judge is never position consistent
 
         # Reload: the votes are in SQLite; keys on another tab cast no vote.
-        page.reload()
-        wait_idle(page)
-        page.get_by_role("link", name="Compare").first.click()
-        wait_idle(page)
-        page.get_by_role("tab", name="Saved experiments").click()
-        page.locator(".st-key-lab_saved_open button").click()
-        wait_idle(page)
+        _open_experiment(page, lab_url)  # a new session: only the store remembers the votes
         page.get_by_role("heading", name="three depths").click()
         page.keyboard.press("1")
         wait_idle(page)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from workflow_core.errors import DecomposeError, ProviderError
-from workflow_core.judgement.pairs import Page, pages_by_profile
-from workflow_core.judgement.votes import Vote, Winner, load_votes, save_votes
+from workflow_core.judgement.pairs import Matchup, Page, pages_by_profile
+from workflow_core.judgement.votes import Winner, load_votes, save_votes
 from workflow_core.lab.experiment import Experiment
 from workflow_core.page.site import visible_text
 from workflow_core.pricing.book import PriceBook
@@ -137,19 +137,20 @@ async def judge_pairs(
     done = {
         (v.left_run, v.right_run) for v in load_votes(store, experiment.experiment_id) if v.judge == judge
     }
-    jobs: list[tuple[str | None, Page, Page]] = []
-    for (profile, _repeat), pages in sorted(pages_by_profile(experiment).items(), key=lambda kv: str(kv[0])):
+    jobs: list[Matchup] = []
+    for (profile, repeat), pages in sorted(pages_by_profile(experiment).items(), key=lambda kv: str(kv[0])):
         for a, b in itertools.combinations(sorted(pages), 2):
-            jobs += [(profile, pages[a], pages[b]), (profile, pages[b], pages[a])]
+            for left, right in ((pages[a], pages[b]), (pages[b], pages[a])):
+                jobs.append(Matchup(experiment.experiment_id, profile, repeat, left, right))
     report = JudgeRun(judge=judge)
     identity = registry.identity(judge)
-    for i, (profile, left, right) in enumerate(jobs):
+    for i, job in enumerate(jobs):
         if on_progress is not None:
             on_progress(i, len(jobs))
-        if (left.run_id, right.run_id) in done:
+        if (job.left.run_id, job.right.run_id) in done:
             report.skipped += 1
             continue
-        messages = judge_messages((profiles or {}).get(profile or "", ""), left, right)
+        messages = judge_messages((profiles or {}).get(job.profile or "", ""), job.left, job.right)
         key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
         rec = store.cache_get(key) if use_cache else None
         try:
@@ -165,28 +166,13 @@ async def judge_pairs(
                 report.cached += 1
                 winner = parse_verdict(rec.output_text)
         except DecomposeError as exc:
-            report.errors.append(f"{profile or '–'}: {left.variant} vs {right.variant}: {exc}")
+            report.errors.append(f"{job.profile or '–'}: {job.left.variant} vs {job.right.variant}: {exc}")
             continue
         report.comparisons += 1
         report.cost_if_uncached_usd += rec.cost_if_uncached_usd
         report.input_tokens += rec.input_tokens
         report.output_tokens += rec.output_tokens
-        save_votes(
-            store,
-            [
-                Vote(
-                    experiment_id=experiment.experiment_id,
-                    profile=profile,
-                    left_variant=left.variant,
-                    right_variant=right.variant,
-                    left_run=left.run_id,
-                    right_run=right.run_id,
-                    winner=winner,
-                    judge=judge,
-                    cost_usd=rec.cost_if_uncached_usd,
-                )
-            ],
-        )
+        save_votes(store, [job.vote(winner, judge=judge, cost_usd=rec.cost_if_uncached_usd)])
     if on_progress is not None:
         on_progress(len(jobs), len(jobs))
     return report

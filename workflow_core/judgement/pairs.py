@@ -37,8 +37,8 @@ class Matchup:
         a, b = sorted((self.left.variant, self.right.variant))
         return a, b
 
-    def vote(self, winner: str, voter: str = "") -> Vote:
-        """The vote for `winner` ("left", "right" or "tie") on this matchup."""
+    def vote(self, winner: str, voter: str = "", *, judge: str | None = None, cost_usd: float = 0.0) -> Vote:
+        """The vote for `winner` ("left", "right" or "tie") on this matchup, by a person or by `judge`."""
         return Vote(
             experiment_id=self.experiment_id,
             profile=self.profile,
@@ -48,6 +48,8 @@ class Matchup:
             right_run=self.right.run_id,
             winner=winner,
             voter=voter,
+            judge=judge,
+            cost_usd=cost_usd,
         )
 
 
