@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from studio import lab, services, ui
+from studio import lab, run_diff, services, ui, votes
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
@@ -275,6 +275,7 @@ try:
 except DecomposeError as exc:
     ui.show_error(exc, "That experiment cannot be opened")
     st.stop()
+view, unrated = votes.rated_view(view), view  # with the people axis once there are enough votes
 
 exp = view.experiment
 st.divider()
@@ -286,16 +287,26 @@ st.caption(
 )
 overview = st.container()  # failures and the headline: drawn once the analysis below is computed
 
-results_tab, pages_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
+results_tab, pages_tab, people_tab, diff_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(
     [
         ":material/table_chart: Results",
         ":material/web: Pages",
+        ":material/how_to_vote: People",
+        ":material/difference: Run diff",
         ":material/price_change: What-if pricing",
         ":material/hub: Coordination",
         ":material/savings: TCO",
         ":material/download: Export",
-    ]
+    ],
+    key="lab_tabs",
+    on_change="rerun",  # the People tab's keyboard shortcuts must exist only while it is open
 )
+with people_tab:
+    if people_tab.open:
+        votes.panel(unrated)
+with diff_tab:
+    if diff_tab.open:
+        run_diff.panel(exp)
 
 # The what-if and TCO inputs come first: every tab shows the one analysis they select.
 with whatif_tab:
@@ -435,6 +446,7 @@ with results_tab:
         },
         key="lab_summary",
     )
+    votes.people_note(view)
     st.markdown("**Quality by axis**: mean [95% interval] over the runs that measured it")
     st.dataframe(axis_rows(analysis.measured.summaries), hide_index=True, width="stretch", key="lab_axes")
     st.caption(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +15,7 @@ from workflow_core.page.artist import vector_svg
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri
 from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.testing.fake_server import FakeReply, example_for_schema
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -108,6 +113,37 @@ def hand_made_experiment() -> Experiment:
         k={n: s[0] for n, s in shapes.items()},
         workflows={n: n for n in shapes},
         trials=trials,
+    )
+
+
+# ---------------------------------------------------------------- replies that depend on the prompt
+
+
+def echo_responder(body: dict[str, Any]) -> FakeReply:
+    """A fake-server responder whose replies follow the prompt, so a changed prompt changes the output (and
+    so the outputs downstream): a schema request gets the schema's example with every string replaced by a
+    digest of the prompt; a free-text one a small page built from the prompt's words."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    prompt = str(users[-1].get("content", "")) if users else ""
+    digest = hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:6]
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+
+        def stamp(value: Any) -> Any:
+            if isinstance(value, str):
+                return ("v" + digest + value)[: max(len(value), 7)]
+            if isinstance(value, list):
+                return [stamp(v) for v in value]
+            if isinstance(value, dict):
+                return {k: stamp(v) for k, v in value.items()}
+            return value
+
+        schema = (fmt.get("json_schema") or {}).get("schema") or {}
+        return FakeReply(content=json.dumps(stamp(example_for_schema(schema))))
+    words = re.findall(r"[A-Za-z]{4,}", prompt)[:60]
+    return FakeReply(
+        content="<!DOCTYPE html><html lang='en'><head><title>Offer</title></head><body><main>"
+        f"<h1>{' '.join(words[:5])} {digest}</h1><p>{' '.join(words)}</p></main></body></html>"
     )
 
 

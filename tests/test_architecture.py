@@ -25,6 +25,7 @@ LAYERS = {
     "quality": 3,
     "nodes": 3,
     "lab": 4,
+    "judgement": 4,
     "workspace": 5,
     "production": 5,
     "cli": 5,

@@ -43,7 +43,7 @@ async def test_an_older_database_keeps_its_history_for_estimates(tmp_path, fake_
     run = await Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)]).run(WF, TOPIC)
     store.close()
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE node_outputs; PRAGMA user_version = 2;")
+    db.executescript("DROP TABLE node_outputs; PRAGMA user_version = 2;")  # as before 3
     db.close()
     reopened = Store(path)
     assert reopened.past_output_tokens(WF.name) == {

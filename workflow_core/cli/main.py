@@ -227,6 +227,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return compare_cli(args)
 
 
+def cmd_people(args: argparse.Namespace) -> int:
+    from workflow_core.cli import people
+
+    command: Any = {"diff": people.cmd_diff, "votes": people.cmd_votes, "judge-pairs": people.cmd_judge_pairs}
+    return int(command[args.command](args))
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from workflow_core.run.store import Store
 
@@ -339,6 +346,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     for add in (add_batch, add_serve):
         add_otel_flag(add(sub, "a built-in template name or a YAML path"))
+
+    d = sub.add_parser(
+        "diff", help="two stored runs node by node: prompts, outputs, tokens, latency, cost, QA"
+    )
+    d.add_argument("run_a")
+    d.add_argument("run_b")
+    d.add_argument("--max-lines", type=int, default=80, help="lines shown of each prompt or output diff")
+    d.set_defaults(func=cmd_people)
+
+    vo = sub.add_parser(
+        "votes", help="people's pairwise votes: export or import CSV, or an experiment's ratings"
+    )
+    vo.add_argument("action", choices=["export", "import", "ratings"])
+    vo.add_argument(
+        "target",
+        metavar="FILE|EXPERIMENT",
+        help="the CSV file (export, import) or the experiment id (ratings)",
+    )
+    vo.add_argument("--experiment", help="export only this experiment's votes")
+    vo.set_defaults(func=cmd_people)
+
+    j = sub.add_parser(
+        "judge-pairs", help="an LLM judge compares an experiment's pages pairwise, both orders"
+    )
+    j.add_argument("experiment", help="the experiment id")
+    j.add_argument("--judge", required=True, metavar="REF", help="the judge's model, provider/model")
+    j.add_argument("--scenario", help="scenario folder for the profiles (default: the experiment's)")
+    j.add_argument("--no-cache", action="store_true", help="ask the judge again even if a verdict is cached")
+    j.set_defaults(func=cmd_people)
 
     cc = sub.add_parser("cache-clear", help="forget every cached node result")
     cc.set_defaults(func=cmd_cache)

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis
 from workflow_core.lab.coordination import M_EXPLANATION
-from workflow_core.lab.experiment import VariantSummary
+from workflow_core.lab.experiment import Experiment, VariantSummary
 from workflow_core.lab.tables import axis_rows
 from workflow_core.page.words import slugify
 from workflow_core.quality.model import weights_text
@@ -162,6 +162,17 @@ class _Figures:
         return f"<div class='chart'>{out}</div>"
 
 
+def _people_note(experiment: Experiment) -> list[str]:
+    """A line saying that QA includes people's blind votes, when it does (workflow_core.judgement.axis)."""
+    scores = {
+        t.variant: t.run.qa_axes["people"] for t in experiment.trials if t.run and "people" in t.run.qa_axes
+    }
+    if not scores:
+        return []
+    listed = ", ".join(f"{html.escape(v)} {s:.2f}" for v, s in scores.items())
+    return [f"<p class='muted'>QA includes the <b>people</b> axis from blind pairwise votes: {listed}.</p>"]
+
+
 def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title: str | None = None) -> str:
     """The self-contained HTML report of `analysis`. With `page_links`, each thumbnail also links to
     pages/<page_filename(...)> next to the report (what `write_exports` writes)."""
@@ -181,6 +192,7 @@ def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title
         "repeats); "
         "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
         html_table([s.row() for s in measured.summaries]),
+        *_people_note(experiment),
         "<h2>Quality by axis</h2>",
         "<p class='muted'>Mean and 95% interval (Student's t) over the runs that measured each axis; "
         "the headline claims a quality difference only when the intervals do not overlap. Quality is "

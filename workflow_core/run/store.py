@@ -1,5 +1,5 @@
-"""SQLite persistence (stdlib): run records, and the content-addressed node cache. Numbered migrations
-keep old databases readable."""
+"""SQLite persistence (stdlib): run records, the content-addressed node cache, experiments and people's
+(and judges') pairwise votes. Numbered migrations keep old databases readable."""
 
 from __future__ import annotations
 
@@ -76,7 +76,41 @@ _MIGRATIONS: list[str] = [
         PRIMARY KEY (page_sha, width)
     );
     """,
+    # Blind pairwise votes on an experiment's pages (workflow_core.judgement): by a person, or by an LLM judge
+    # (`judge` names its model). The id is a hash of the vote's content, so merging exports never duplicates.
+    """
+    CREATE TABLE IF NOT EXISTS votes (
+        vote_id TEXT PRIMARY KEY,
+        experiment_id TEXT NOT NULL,
+        profile TEXT,
+        left_variant TEXT NOT NULL,
+        right_variant TEXT NOT NULL,
+        left_run TEXT NOT NULL,
+        right_run TEXT NOT NULL,
+        winner TEXT NOT NULL CHECK (winner IN ('left', 'right', 'tie')),
+        voter TEXT NOT NULL DEFAULT '',
+        judge TEXT,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS votes_experiment ON votes (experiment_id, created_at);
+    """,
 ]
+
+VOTE_COLUMNS = (
+    "vote_id",
+    "experiment_id",
+    "profile",
+    "left_variant",
+    "right_variant",
+    "left_run",
+    "right_run",
+    "winner",
+    "voter",
+    "judge",
+    "cost_usd",
+    "created_at",
+)
 
 
 def page_sha(page_html: str) -> str:
@@ -313,6 +347,30 @@ class Store:
                 "SELECT experiment_id, name, created_at FROM experiments ORDER BY created_at DESC"
             ).fetchall()
         return [{"experiment_id": r[0], "name": r[1], "created_at": r[2]} for r in rows]
+
+    # votes (rows keyed by VOTE_COLUMNS; workflow_core.judgement.votes gives them a type)
+    def add_votes(self, rows: list[dict[str, object]]) -> int:
+        """Insert votes, ignoring those whose vote_id is already stored. Returns how many were new."""
+        marks = ", ".join("?" for _ in VOTE_COLUMNS)
+        with self._writing(f"{len(rows)} vote(s)"):
+            before = self._db.total_changes
+            self._db.executemany(
+                f"INSERT OR IGNORE INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({marks})",
+                [tuple(r.get(c) for c in VOTE_COLUMNS) for r in rows],
+            )
+            added = self._db.total_changes - before
+        return added
+
+    def list_votes(self, experiment_id: str | None = None) -> list[dict[str, object]]:
+        """Votes in the order they were cast (of one experiment, or all)."""
+        query = f"SELECT {', '.join(VOTE_COLUMNS)} FROM votes"
+        args: tuple[object, ...] = ()
+        if experiment_id is not None:
+            query += " WHERE experiment_id = ?"
+            args = (experiment_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created_at, vote_id", args).fetchall()
+        return [dict(zip(VOTE_COLUMNS, r, strict=True)) for r in rows]
 
 
 def _alive(pid: int) -> bool:

@@ -1,0 +1,178 @@
+"""An LLM judge that compares an experiment's pages pairwise, in both orders, as people do blind.
+
+For every profile (and repeat) and every two variants with a page there, the judge reads the visitor's
+profile and the two pages' visible text and answers which page serves that visitor better (A, B or tie, as
+JSON); then the same two pages with the sides swapped. Its verdicts are stored as votes that name the judge's
+model (never counted as people's). Calls are cached under a key of the judge's identity and the exact
+messages (the engine's node cache, kind "judge"), so judging again costs nothing; their cost is the judge's
+own, reported apart from the variants' costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from workflow_core.errors import DecomposeError, ProviderError
+from workflow_core.judgement.pairs import Matchup, Page, pages_by_profile
+from workflow_core.judgement.votes import Winner, load_votes, save_votes
+from workflow_core.lab.experiment import Experiment
+from workflow_core.page.site import visible_text
+from workflow_core.pricing.book import PriceBook
+from workflow_core.providers.base import ChatRequest
+from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.records import NodeRecord
+from workflow_core.run.context import RetryPolicy, cache_key
+from workflow_core.run.store import Store
+
+PAGE_CHARS = 4000  # of each page's visible text: two pages and the profile fit a small model's context
+ATTEMPTS = 3
+SYSTEM = (
+    "You judge landing pages. A website builder made two pages for the same visitor. Decide which page would "
+    "serve this visitor better: relevant to their role, industry and needs, clear, credible, with a clear next "
+    "step. Judge the content, not the length, and not which page comes first. Answer in JSON."
+)
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "winner": {"type": "string", "enum": ["A", "B", "tie"]},
+        "reason": {"type": "string", "maxLength": 300},
+    },
+    "required": ["winner", "reason"],
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class JudgeRun:
+    """What one judging pass did: comparisons made (each order counts), how many came from the cache, what
+    the judge cost (apart from the workflow's cost) and the problems met."""
+
+    judge: str
+    comparisons: int = 0
+    cached: int = 0
+    skipped: int = 0  # already judged earlier
+    cost_usd: float = 0.0  # spent now
+    cost_if_uncached_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def judge_messages(profile_summary: str, first: Page, second: Page) -> list[dict[str, str]]:
+    def text(page: Page) -> str:
+        return visible_text(page.html)[:PAGE_CHARS]
+
+    user = (
+        f"The visitor:\n{profile_summary or '(no profile)'}\n\n"
+        f"Page A (visible text):\n{text(first)}\n\n"
+        f"Page B (visible text):\n{text(second)}\n\n"
+        'Which page serves this visitor better? Reply as {"winner": "A" | "B" | "tie", "reason": "..."}.'
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def parse_verdict(text: str) -> Winner:
+    """ "left" (page A), "right" (page B) or "tie" from the judge's JSON. Raises DecomposeError otherwise."""
+    start, end = text.find("{"), text.rfind("}")
+    try:
+        winner = str(json.loads(text[start : end + 1])["winner"]).strip().lower()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DecomposeError(f"the judge did not answer with JSON naming a winner: {text[:120]!r}") from exc
+    sides: dict[str, Winner] = {"a": "left", "b": "right", "tie": "tie"}
+    found = sides.get(winner)
+    if found is None:
+        raise DecomposeError(f"the judge named '{winner}' as the winner; expected A, B or tie")
+    return found
+
+
+async def _ask(
+    registry: ProviderRegistry, ref: str, messages: list[dict[str, str]], retry: RetryPolicy
+) -> NodeRecord:
+    provider, model = registry.resolve(ref)
+    request = ChatRequest(
+        model=model, messages=messages, temperature=0.0, max_tokens=200, json_schema=SCHEMA, stream=False
+    )
+    rec = NodeRecord(id="judge", kind="judge", model=ref, messages=messages)
+    attempt = 0
+    while True:
+        rec.attempts += 1
+        try:
+            result = await provider.chat(request)
+            break
+        except ProviderError as exc:
+            if not exc.retryable or rec.attempts >= ATTEMPTS:
+                raise
+            await asyncio.sleep(retry.delay(attempt, exc.retry_after_s))
+            attempt += 1
+    rec.status, rec.output_text, rec.calls = "ok", result.text, 1
+    rec.input_tokens, rec.output_tokens = result.input_tokens, result.output_tokens
+    rec.latency_s = result.latency_s
+    rec.compute_s = result.compute_s if result.compute_s is not None else result.latency_s
+    return rec
+
+
+async def judge_pairs(
+    experiment: Experiment,
+    judge: str,
+    registry: ProviderRegistry,
+    prices: PriceBook,
+    store: Store,
+    profiles: Mapping[str, str] | None = None,
+    *,
+    use_cache: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+    retry: RetryPolicy | None = None,
+) -> JudgeRun:
+    """Judge every comparable pair of `experiment`'s pages in both orders with the model `judge` and store
+    the verdicts as votes. `profiles` maps a profile id to the summary the judge reads. Orders this judge has
+    already voted on are skipped. Raises DecomposeError when the judge's model cannot be used."""
+    problem = registry.check_model(judge)
+    if problem:
+        raise DecomposeError(f"the judge model {judge}: {problem}")
+    retry = retry or RetryPolicy()
+    done = {
+        (v.left_run, v.right_run) for v in load_votes(store, experiment.experiment_id) if v.judge == judge
+    }
+    jobs: list[Matchup] = []
+    for (profile, repeat), pages in sorted(pages_by_profile(experiment).items(), key=lambda kv: str(kv[0])):
+        for a, b in itertools.combinations(sorted(pages), 2):
+            for left, right in ((pages[a], pages[b]), (pages[b], pages[a])):
+                jobs.append(Matchup(experiment.experiment_id, profile, repeat, left, right))
+    report = JudgeRun(judge=judge)
+    identity = registry.identity(judge)
+    for i, job in enumerate(jobs):
+        if on_progress is not None:
+            on_progress(i, len(jobs))
+        if (job.left.run_id, job.right.run_id) in done:
+            report.skipped += 1
+            continue
+        messages = judge_messages((profiles or {}).get(job.profile or "", ""), job.left, job.right)
+        key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
+        rec = store.cache_get(key) if use_cache else None
+        try:
+            if rec is None:
+                rec = await _ask(registry, judge, messages, retry)
+                rec.cost_usd = rec.cost_if_uncached_usd = prices.chat_cost(
+                    judge, rec.input_tokens, rec.output_tokens, compute_s=rec.compute_s
+                )
+                report.cost_usd += rec.cost_usd
+                winner = parse_verdict(rec.output_text)
+                store.cache_put(key, rec)
+            else:
+                report.cached += 1
+                winner = parse_verdict(rec.output_text)
+        except DecomposeError as exc:
+            report.errors.append(f"{job.profile or '–'}: {job.left.variant} vs {job.right.variant}: {exc}")
+            continue
+        report.comparisons += 1
+        report.cost_if_uncached_usd += rec.cost_if_uncached_usd
+        report.input_tokens += rec.input_tokens
+        report.output_tokens += rec.output_tokens
+        save_votes(store, [job.vote(winner, judge=judge, cost_usd=rec.cost_if_uncached_usd)])
+    if on_progress is not None:
+        on_progress(len(jobs), len(jobs))
+    return report
