@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from studio import lab, run_diff, services, ui, votes
+from studio import lab, quality_view, run_diff, services, ui, votes
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
@@ -513,6 +513,11 @@ with pages_tab:
                 else:
                     st.caption(row["error"] or "No page.")
     st.caption("Pages run with scripts but in a sandbox without the app's origin.")
+    with st.expander("Screenshots at 1280 and 390 px, as the quality check rendered them"):
+        for trial in exp.trials:
+            if trial.run is not None and trial.profile == page_profile and trial.repeat == page_repeat - 1:
+                st.markdown(f"**{trial.variant}** · k = {exp.k.get(trial.variant, 0)}")
+                quality_view.screenshots(trial.run)
 
 with whatif_tab:
     whatif = analysis.whatif

@@ -18,7 +18,7 @@ from workflow_core import workspace
 from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
 from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary, load_experiment
-from workflow_core.lab.export import report_html, results_csv, results_json
+from workflow_core.lab.export import experiment_screenshots, report_html, results_csv, results_json
 from workflow_core.lab.tco import TcoInputs, TcoResult
 from workflow_core.lab.whatif import repriceable_nodes
 from workflow_core.pricing.book import catalogue
@@ -254,7 +254,10 @@ def exports(
     shown = analysis(lab, model_map, inputs)
 
     def html() -> str:
-        return lab.cached(("report", _key(model_map, inputs)), lambda: report_html(shown))
+        return lab.cached(
+            ("report", _key(model_map, inputs)),
+            lambda: report_html(shown, screenshots=experiment_screenshots(lab.experiment, services.store())),
+        )
 
     def csv() -> str:
         return results_csv(shown)

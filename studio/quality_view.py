@@ -47,6 +47,7 @@ def panel(run: RunRecord) -> None:
         )
     for note in run.qa_notes:
         st.info(note, icon=":material/info:")
+    screenshots(run)
     for axis in axes:
         findings = [f for f in run.qa_findings if f.axis == axis]
         failed = [f for f in findings if not f.passed]
@@ -58,6 +59,18 @@ def panel(run: RunRecord) -> None:
             passed = [f for f in findings if f.passed]
             if passed:
                 st.caption("Passed: " + " · ".join(f.message for f in passed))
+
+
+def screenshots(run: RunRecord, *, caption: str = "") -> None:
+    """The page as the quality check rendered it, desktop beside phone (a caption when it was not rendered)."""
+    shots = services.store().screenshots(run.page_html) if run.page_html else {}
+    if not shots:
+        st.caption("No screenshots: the page was not rendered in a browser (see the notes above).")
+        return
+    widths = sorted(shots, reverse=True)
+    cols = st.columns([3 if w >= 800 else 1 for w in widths])
+    for col, width in zip(cols, widths, strict=True):
+        col.image(shots[width][1], caption=f"{caption}{width} px", width="stretch")
 
 
 def settings_section() -> None:

@@ -50,6 +50,11 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     page.get_by_role("tab", name="Quality", exact=True).click()
     expect(page.get_by_text("the weighted mean of").last).to_be_visible()
     expect(page.get_by_text("checks failed").first).to_be_visible()
+    # Accessibility comes from axe-core in Chromium at both widths, and the page's screenshots are shown.
+    page.get_by_text("accessibility:", exact=False).first.click()
+    expect(page.get_by_text("axe-core", exact=False).first).to_be_visible()
+    expect(page.get_by_text("1280 px", exact=True)).to_be_visible()
+    expect(page.get_by_text("390 px", exact=True)).to_be_visible()
     shot(page, "run-fake-qa")
 
     with page.expect_download() as info:

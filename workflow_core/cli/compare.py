@@ -25,7 +25,7 @@ from workflow_core.lab.experiment import (
     VariantSummary,
     run_experiment,
 )
-from workflow_core.lab.export import write_exports
+from workflow_core.lab.export import Shots, experiment_screenshots, write_exports
 from workflow_core.lab.tables import axis_rows
 from workflow_core.lab.tco import TcoInputs
 from workflow_core.quality.model import weights_text
@@ -179,11 +179,12 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
         file=sys.stderr,
     )
 
-    async def go() -> Experiment:
+    async def go() -> tuple[Experiment, dict[str, Shots]]:
         async with engine_factory() as engine:
-            return await run_experiment(spec, scenario, engine, _progress_printer(), concurrency=concurrency)
+            exp = await run_experiment(spec, scenario, engine, _progress_printer(), concurrency=concurrency)
+            return exp, experiment_screenshots(exp, engine.store) if engine.store is not None else {}
 
-    experiment = asyncio.run(go())
+    experiment, shots = asyncio.run(go())
     tco_inputs = TcoInputs(
         engineering_cost_per_agent=getattr(args, "engineering_cost", None)
         or TcoInputs.engineering_cost_per_agent,
@@ -192,7 +193,7 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     )
     analysis = analyse(experiment, price_book(), model_map or None, tco_inputs)
     print(render_text(analysis))
-    paths = write_exports(analysis, args.out)
+    paths = write_exports(analysis, args.out, shots)
     print(
         f"experiment {experiment.experiment_id}; wrote " + ", ".join(str(p) for p in paths.values()),
         file=sys.stderr,

@@ -6,10 +6,12 @@ thumbnails in iframes sandboxed without scripts, so an untrusted page can neithe
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from workflow_core.lab.experiment import Experiment, VariantSummary
 from workflow_core.lab.tables import axis_rows
 from workflow_core.page.words import slugify
 from workflow_core.quality.model import weights_text
+from workflow_core.run.store import Store
 
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -40,7 +43,14 @@ th { background: #f4f4f4; } td.t, th.t { text-align: left; }
 .thumb { border: 1px solid #ccc; height: 240px; overflow: hidden; position: relative; background: #fff; }
 .thumb iframe { width: 1200px; height: 1000px; border: 0; transform: scale(.22); transform-origin: 0 0; }
 .warn { color: #8a5300; } .scroll { overflow-x: auto; }
+.shots { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 1rem; }
+.shot { display: flex; gap: .5rem; align-items: flex-start; border: 1px solid #ddd; padding: .4rem; }
+.shot img { border: 1px solid #ccc; max-height: 420px; object-fit: cover; object-position: top; }
+.shot img.wide { width: 72%; } .shot img.narrow { width: 24%; }
 """
+
+# Screenshots of a run's page: width -> (mime, bytes), as `Store.screenshots` returns them.
+Shots = Mapping[int, tuple[str, bytes]]
 
 
 def _fmt(value: Any) -> str:
@@ -173,9 +183,16 @@ def _people_note(experiment: Experiment) -> list[str]:
     return [f"<p class='muted'>QA includes the <b>people</b> axis from blind pairwise votes: {listed}.</p>"]
 
 
-def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title: str | None = None) -> str:
+def report_html(
+    analysis: ExperimentAnalysis,
+    *,
+    page_links: bool = False,
+    title: str | None = None,
+    screenshots: Mapping[str, Shots] | None = None,
+) -> str:
     """The self-contained HTML report of `analysis`. With `page_links`, each thumbnail also links to
-    pages/<page_filename(...)> next to the report (what `write_exports` writes)."""
+    pages/<page_filename(...)> next to the report (what `write_exports` writes); `screenshots` (run id ->
+    its page's screenshots) adds the variants' rendered pages side by side at 1280 and 390 px."""
     fig = _Figures()
     experiment, measured = analysis.experiment, analysis.measured
     title = title or f"Decomposition experiment: {experiment.spec.name}"
@@ -258,6 +275,7 @@ def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title
             f"<figcaption>{html.escape(label)}{link}</figcaption></figure>"
         )
     parts.append("</div>")
+    parts += screenshot_section(experiment, screenshots or {})
     parts += ["<h2>Runs</h2>", html_table(analysis.runs)]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -268,7 +286,44 @@ def report_html(analysis: ExperimentAnalysis, *, page_links: bool = False, title
     )
 
 
-def write_exports(analysis: ExperimentAnalysis, out_dir: str | Path) -> dict[str, Path]:
+def experiment_screenshots(experiment: Experiment, store: Store) -> dict[str, Shots]:
+    """Each run's page screenshots from the store (runs whose page was never rendered are left out)."""
+    out: dict[str, Shots] = {}
+    for t in experiment.trials:
+        if t.run is not None and t.run.page_html:
+            shots = store.screenshots(t.run.page_html)
+            if shots:
+                out[t.run.run_id] = shots
+    return out
+
+
+def screenshot_section(experiment: Experiment, screenshots: Mapping[str, Shots]) -> list[str]:
+    """Per profile, each variant's page as the quality check rendered it, desktop beside phone (nothing when
+    no run has screenshots)."""
+    shown = [t for t in experiment.trials if t.run is not None and screenshots.get(t.run.run_id)]
+    if not shown:
+        return []
+    parts = ["<h2>Screenshots at 1280 and 390 px</h2>", "<div class='shots'>"]
+    for t in sorted(shown, key=lambda t: (t.profile or "", t.repeat)):
+        assert t.run is not None
+        shots = screenshots[t.run.run_id]
+        label = f"{t.variant} · {t.profile or '-'} · repeat {t.repeat}"
+        imgs = "".join(
+            f"<img class='{'wide' if width >= 800 else 'narrow'}' alt='{html.escape(label)} at {width} px' "
+            f"src='data:{mime};base64,{base64.b64encode(data).decode('ascii')}'>"
+            for width, (mime, data) in sorted(shots.items(), reverse=True)
+        )
+        parts.append(
+            f"<figure><div class='shot'>{imgs}</div><figcaption class='muted'>{html.escape(label)}</figcaption>"
+            "</figure>"
+        )
+    parts.append("</div>")
+    return parts
+
+
+def write_exports(
+    analysis: ExperimentAnalysis, out_dir: str | Path, screenshots: Mapping[str, Shots] | None = None
+) -> dict[str, Path]:
     """Write report.html, results.csv (per variant), runs.csv, nodes.csv, results.json and pages/*.html."""
     out = Path(out_dir)
     (out / "pages").mkdir(parents=True, exist_ok=True)
@@ -284,7 +339,9 @@ def write_exports(analysis: ExperimentAnalysis, out_dir: str | Path) -> dict[str
         "nodes.csv": out / "nodes.csv",
         "results.json": out / "results.json",
     }
-    paths["report.html"].write_text(report_html(analysis, page_links=True), encoding="utf-8")
+    paths["report.html"].write_text(
+        report_html(analysis, page_links=True, screenshots=screenshots), encoding="utf-8"
+    )
     paths["results.csv"].write_text(results_csv(analysis), encoding="utf-8")
     paths["runs.csv"].write_text(to_csv(analysis.runs), encoding="utf-8")
     paths["nodes.csv"].write_text(to_csv([n.row() for n in analysis.nodes]), encoding="utf-8")
