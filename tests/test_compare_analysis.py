@@ -25,7 +25,13 @@ from workflow_core.lab.experiment import (
     save_experiment,
     with_repeat_seed,
 )
-from workflow_core.lab.export import report_html, results_csv, results_json, write_exports
+from workflow_core.lab.export import (
+    experiment_screenshots,
+    report_html,
+    results_csv,
+    results_json,
+    write_exports,
+)
 from workflow_core.lab.similarity import dissimilarity, distinctiveness
 from workflow_core.lab.tables import node_breakdown, pages
 from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
@@ -254,3 +260,16 @@ def test_a_poor_fit_at_the_edge_of_the_range_says_so():
     assert fit.c < 0 and fit.m == pytest.approx(1.005)
     text = " ".join(fit.warnings)
     assert "edge of its allowed range" in text and "came out negative" in text
+
+
+def test_the_report_shows_each_runs_screenshots_side_by_side(tmp_path) -> None:
+    exp = hand_made_experiment()
+    store = Store(tmp_path / "runs.sqlite3")
+    first = next(t.run for t in exp.trials if t.run is not None and t.run.page_html)
+    store.save_screenshots(first.page_html, {1280: ("image/jpeg", b"wide"), 390: ("image/jpeg", b"narrow")})
+    shots = experiment_screenshots(exp, store)
+    assert set(shots) >= {first.run_id}
+    html = report_html(analyse(exp, PriceBook()), screenshots=shots)
+    assert "Screenshots at 1280 and 390 px" in html
+    assert "data:image/jpeg;base64,d2lkZQ==" in html and "data:image/jpeg;base64,bmFycm93" in html
+    assert "Screenshots at 1280" not in report_html(analyse(exp, PriceBook()))
