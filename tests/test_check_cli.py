@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.test_cli import EXAMPLE, cli_env, decompose  # noqa: F401  (cli_env is a fixture)
+from tests.test_cli import EXAMPLE, decompose
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.quality import Sources
@@ -23,7 +23,7 @@ PAGE = (
 )
 
 
-def test_check_prints_axes_and_json_parses(cli_env, tmp_path):  # noqa: F811
+def test_check_prints_axes_and_json_parses(cli_env, tmp_path):
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")
     text = decompose(cli_env, "check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining")
@@ -37,7 +37,7 @@ def test_check_prints_axes_and_json_parses(cli_env, tmp_path):  # noqa: F811
     assert {f["axis"] for f in doc["findings"]} <= set(doc["axes"])
 
 
-def test_check_weights_change_the_score(cli_env, tmp_path):  # noqa: F811
+def test_check_weights_change_the_score(cli_env, tmp_path):
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")
     args = ["check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining", "--json"]
@@ -56,7 +56,7 @@ def test_check_weights_change_the_score(cli_env, tmp_path):  # noqa: F811
         (["PAGE", "--weights", "beauty=2"], "unknown quality axis beauty"),
     ],
 )
-def test_check_bad_input_is_one_clear_line(cli_env, tmp_path, args, message):  # noqa: F811
+def test_check_bad_input_is_one_clear_line(cli_env, tmp_path, args, message):
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")
     args = [str(page) if a == "PAGE" else a for a in args]
@@ -65,7 +65,7 @@ def test_check_bad_input_is_one_clear_line(cli_env, tmp_path, args, message):  #
     assert "Traceback" not in proc.stderr
 
 
-def test_check_with_a_judge_calls_it_once_then_reads_the_cache(cli_env, tmp_path, fake_openai):  # noqa: F811
+def test_check_with_a_judge_calls_it_once_then_reads_the_cache(cli_env, tmp_path, fake_openai):
     answers = {qid: True for qid, _, _ in CHECKLIST} | {"publishable": False}
     fake_openai.set_responder(lambda body: FakeReply(json.dumps(answers)))
     page = tmp_path / "page.html"
