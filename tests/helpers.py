@@ -129,17 +129,20 @@ def echo_responder(body: dict[str, Any]) -> FakeReply:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
 
-        def stamp(value: Any) -> Any:
+        def stamp(value: Any, schema: dict[str, Any]) -> Any:
+            if "enum" in schema:  # a choice by id stays one of the ids offered
+                return value
             if isinstance(value, str):
                 return ("v" + digest + value)[: max(len(value), 7)]
             if isinstance(value, list):
-                return [stamp(v) for v in value]
+                return [stamp(v, schema.get("items") or {}) for v in value]
             if isinstance(value, dict):
-                return {k: stamp(v) for k, v in value.items()}
+                props = schema.get("properties") or {}
+                return {k: stamp(v, props.get(k) or {}) for k, v in value.items()}
             return value
 
         schema = (fmt.get("json_schema") or {}).get("schema") or {}
-        return FakeReply(content=json.dumps(stamp(example_for_schema(schema))))
+        return FakeReply(content=json.dumps(stamp(example_for_schema(schema), schema)))
     words = re.findall(r"[A-Za-z]{4,}", prompt)[:60]
     return FakeReply(
         content="<!DOCTYPE html><html lang='en'><head><title>Offer</title></head><body><main>"

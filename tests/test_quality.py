@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import COMPANY, TESTIMONIALS, realistic_page
+from tests.helpers import COMPANY, OFFERINGS, TESTIMONIALS, realistic_page
 from workflow_core.page.colour import contrast_ratio
 from workflow_core.page.css import parse_css_rules
 from workflow_core.quality import Sources, check_page
@@ -68,6 +68,10 @@ def test_rendered_page_scores_high():
         passages=PASSAGES,
         company=COMPANY,
         testimonials=TESTIMONIALS,
+        # The design system prints the offerings' names and prices from the scenario: they are sources.
+        offerings={
+            "agriculture": "\n".join(f"- {o['name']}: {o['price']}. {o['description']}" for o in OFFERINGS)
+        },
         segment="agriculture",
     )
     report = check_page(realistic_page(), sources)
