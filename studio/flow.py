@@ -143,6 +143,63 @@ class CanvasEvent:
     workflow: Workflow
     structural: bool
     selected: str | None  # a node the user clicked; never an edge
+    cleared: bool = False  # a click on empty canvas: nothing changed and nothing is selected
+
+
+NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
+
+
+def fitted_height(workflow: Workflow, width: float = 640.0, low: int = 300, high: int = 640) -> int:
+    """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
+    graph's bounding box scaled to that width, within [low, high]."""
+    if not workflow.nodes:
+        return low
+    xs = [n.position.x for n in workflow.nodes]
+    ys = [n.position.y for n in workflow.nodes]
+    box_w = max(xs) - min(xs) + NODE_SIZE[0]
+    box_h = max(ys) - min(ys) + NODE_SIZE[1]
+    scale = min(1.0, width / box_w)
+    return int(min(high, max(low, box_h * scale + 80)))
+
+
+# Bigger connection handles (the component draws 6 px dots that are hard to grab), and Escape closes the node
+# editor: the canvas is a same-origin component iframe, so the app's page can style it and hear its keys.
+_CANVAS_SCRIPT = """
+<script>
+(function () {
+  const css = ".react-flow__handle{width:14px!important;height:14px!important;border:2px solid #fff!important;"
+    + "background:#495057!important}.react-flow__handle-left{left:-8px!important}"
+    + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}";
+  const doc = window.parent.document;
+  function onKey(e) {
+    if (e.key !== "Escape") return;
+    const t = e.target, tag = t && t.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    const close = doc.querySelector(".st-key-%(deselect)s button");
+    if (close) close.click();
+  }
+  function wire() {
+    doc.querySelectorAll("iframe[title='streamlit_flow.streamlit_flow']").forEach(function (frame) {
+      const inner = frame.contentDocument;
+      if (!inner || !inner.head || inner.__decompose) return;
+      inner.__decompose = true;
+      const style = inner.createElement("style");
+      style.textContent = css;
+      inner.head.appendChild(style);
+      inner.addEventListener("keydown", onKey);
+    });
+  }
+  if (!doc.__decomposeEsc) { doc.__decomposeEsc = true; doc.addEventListener("keydown", onKey); }
+  if (!window.parent.__decomposeWire) { window.parent.__decomposeWire = window.parent.setInterval(wire, 400); }
+  wire();
+})();
+</script>
+"""
+
+
+def canvas_extras(deselect_key: str) -> None:
+    """Draw (invisibly) the script that enlarges the canvas' handles and maps Escape to `deselect_key`."""
+    st.html(_CANVAS_SCRIPT % {"deselect": deselect_key}, unsafe_allow_javascript=True)
 
 
 def canvas(
@@ -178,4 +235,8 @@ def canvas(
     # id is a selection, else the editor would look for a node named after the edge and show none.
     on_canvas = {n.id for n in returned.nodes}
     selected = returned.selected_id if returned.selected_id in on_canvas else None
-    return CanvasEvent(updated, structural, selected)
+    # A drag ends with no selection too, but it moved a node: only an event that changed nothing is a click
+    # on empty canvas.
+    moved = any(a.position != b.position for a, b in zip(workflow.nodes, updated.nodes, strict=False))
+    cleared = returned.selected_id is None and not structural and not moved
+    return CanvasEvent(updated, structural, selected, cleared)

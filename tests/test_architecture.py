@@ -26,6 +26,7 @@ LAYERS = {
     "nodes": 3,
     "lab": 4,
     "workspace": 5,
+    "drafts": 5,
     "cli": 5,
     "bench": 6,
 }
