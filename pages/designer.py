@@ -23,7 +23,10 @@ from workflow_core.workspace import load_saved_workflow, save_workflow, saved_wo
 
 # Below 1100 px the editor goes under the canvas instead of beside it (the sidebar leaves too little room).
 _SPLIT_CSS = (
-    "<style>@media (max-width:1100px){.st-key-designer_split>[data-testid='stHorizontalBlock']>"
+    "<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}"
+    "@media (max-width:1100px){.st-key-designer_split>[data-testid='stLayoutWrapper']>"
+    "[data-testid='stHorizontalBlock']{flex-wrap:wrap}"
+    ".st-key-designer_split>[data-testid='stLayoutWrapper']>[data-testid='stHorizontalBlock']>"
     "[data-testid='stColumn']{min-width:100%!important;flex:1 1 100%!important}}</style>"
 )
 
@@ -170,25 +173,25 @@ else:
         icon=":material/check_circle:",
     )
 
+palette = st.columns(len(kinds()))
+for col, kind in zip(palette, kinds(), strict=True):
+    with col:
+        if st.button(
+            kind,
+            icon=kind_of(kind).icon,
+            key=f"add_{kind}",
+            width="stretch",
+            help=f"Add {'an' if kind[:1] in 'aeiou' else 'a'} {kind} node: {kind_of(kind).summary}",
+        ):
+            _add_node(kind)
+            st.rerun()
+
 selected = state.selected_node()
 # Always two columns, so the canvas keeps its place in the page (moving it would remount the component).
 with st.container(key="designer_split"):
     canvas_col, editor_col = st.columns([3, 2], gap="medium")
 
 with canvas_col:
-    palette = st.columns(len(kinds()))
-    for col, kind in zip(palette, kinds(), strict=True):
-        with col:
-            if st.button(
-                kind,
-                icon=kind_of(kind).icon,
-                key=f"add_{kind}",
-                width="stretch",
-                help=f"Add {'an' if kind[:1] in 'aeiou' else 'a'} {kind} node: {kind_of(kind).summary}",
-            ):
-                _add_node(kind)
-                st.rerun()
-
     event = flow.canvas(
         "designer_flow",
         wf,
@@ -207,12 +210,11 @@ with canvas_col:
     if event is not None:
         # A drag moves nodes without an undo step; connecting and deleting are undoable.
         state.set_workflow(event.workflow, undoable=event.structural)
-        # The canvas forgets its selection whenever it is redrawn: only a click selects or deselects.
+        # The canvas forgets its selection whenever it is redrawn: only a click selects (a click on empty
+        # canvas deselects through the editor's Close button, see `flow.canvas_extras`).
         if event.selected and event.selected != state.selected_node():
             state.select_node(event.selected)
-        elif event.cleared and state.selected_node() is not None:
-            state.select_node(None)
-        if event.structural or event.selected or event.cleared:
+        if event.structural or event.selected:
             st.rerun()
     st.caption(
         "Click a node to edit it; click empty canvas or press Esc to close the editor. Right-click a node or edge to delete it."

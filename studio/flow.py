@@ -143,13 +143,12 @@ class CanvasEvent:
     workflow: Workflow
     structural: bool
     selected: str | None  # a node the user clicked; never an edge
-    cleared: bool = False  # a click on empty canvas: nothing changed and nothing is selected
 
 
 NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
 
 
-def fitted_height(workflow: Workflow, width: float = 640.0, low: int = 300, high: int = 640) -> int:
+def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 320, high: int = 640) -> int:
     """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
     graph's bounding box scaled to that width, within [low, high]."""
     if not workflow.nodes:
@@ -162,8 +161,10 @@ def fitted_height(workflow: Workflow, width: float = 640.0, low: int = 300, high
     return int(min(high, max(low, box_h * scale + 80)))
 
 
-# Bigger connection handles (the component draws 6 px dots that are hard to grab), and Escape closes the node
-# editor: the canvas is a same-origin component iframe, so the app's page can style it and hear its keys.
+# Bigger connection handles (the component draws 6 px dots that are hard to grab), and Escape or a click on
+# empty canvas closes the node editor: the canvas is a same-origin component iframe, so the app's page can
+# style it and hear its events. (The component reports a pane click only as "no selection", which a drag's
+# end reports too, sometimes in the same millisecond as the click that follows it: not a signal to trust.)
 _CANVAS_SCRIPT = """
 <script>
 (function () {
@@ -171,12 +172,18 @@ _CANVAS_SCRIPT = """
     + "background:#495057!important}.react-flow__handle-left{left:-8px!important}"
     + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}";
   const doc = window.parent.document;
+  function deselect() {
+    const close = doc.querySelector(".st-key-%(deselect)s button");
+    if (close) close.click();
+  }
   function onKey(e) {
     if (e.key !== "Escape") return;
     const t = e.target, tag = t && t.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
-    const close = doc.querySelector(".st-key-%(deselect)s button");
-    if (close) close.click();
+    deselect();
+  }
+  function onClick(e) {
+    if (e.target && e.target.classList && e.target.classList.contains("react-flow__pane")) deselect();
   }
   function wire() {
     doc.querySelectorAll("iframe[title='streamlit_flow.streamlit_flow']").forEach(function (frame) {
@@ -187,6 +194,7 @@ _CANVAS_SCRIPT = """
       style.textContent = css;
       inner.head.appendChild(style);
       inner.addEventListener("keydown", onKey);
+      inner.addEventListener("click", onClick);
     });
   }
   if (!doc.__decomposeEsc) { doc.__decomposeEsc = true; doc.addEventListener("keydown", onKey); }
@@ -235,8 +243,4 @@ def canvas(
     # id is a selection, else the editor would look for a node named after the edge and show none.
     on_canvas = {n.id for n in returned.nodes}
     selected = returned.selected_id if returned.selected_id in on_canvas else None
-    # A drag ends with no selection too, but it moved a node: only an event that changed nothing is a click
-    # on empty canvas.
-    moved = any(a.position != b.position for a, b in zip(workflow.nodes, updated.nodes, strict=False))
-    cleared = returned.selected_id is None and not structural and not moved
-    return CanvasEvent(updated, structural, selected, cleared)
+    return CanvasEvent(updated, structural, selected)

@@ -130,10 +130,10 @@ def _field_problems(problems: list[Problem], node_id: str, field: str) -> None:
 def node_editor(wf: Workflow, node: Node, problems: list[Problem]) -> None:
     """The selected node's fields, top to bottom: identity, model, prompts, then the rarer settings."""
     nid = node.id
-    head, close = st.columns([5, 1], vertical_alignment="center")
+    head, close = st.columns([4, 1], vertical_alignment="center")
     head.subheader(f"{kind_of(node.kind).icon} {nid}", anchor=False)
     close.button(
-        "Close",
+        "",
         icon=":material/close:",
         key=DESELECT_KEY,
         help="Close the node editor (Esc, or click empty canvas)",
