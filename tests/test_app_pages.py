@@ -264,7 +264,7 @@ def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
         copy.parent == scenarios_dir()
         and (copy / "guidelines.md").read_text() == "# Guidelines\n\nAlways short.\n"
     )
-    assert any(str(copy) in i.value for i in at.info)
+    assert any(str(copy) in i.value for i in at.success)
     assert at.selectbox(key="scenario_choice").value == copy
 
     again = f"scn:{copy}:guidelines.md"
