@@ -20,8 +20,8 @@ from studio.scenario_tables import (
     to_rows,
 )
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
-from workflow_core.scenario.files import import_scenario_zip
 from workflow_core.page.colour import DEFAULT_PALETTE
+from workflow_core.scenario.files import import_scenario_zip
 from workflow_core.scenario.model import Scenario
 from workflow_core.workspace import EXAMPLE_SCENARIO, edit_scenario, new_scenario_folder, scenario_folders
 
@@ -183,11 +183,9 @@ with company_tab:
     if not isinstance(company, dict):
         st.caption("company.json cannot be read as a form: fix it in the raw JSON below.")
     else:
-        contact = company.get("contact") if isinstance(company.get("contact"), dict) else {}
-        palette = DEFAULT_PALETTE | (
-            company.get("palette") if isinstance(company.get("palette"), dict) else {}
-        )
-        fonts = company.get("fonts") if isinstance(company.get("fonts"), dict) else {}
+        contact = _mapping(company.get("contact"))
+        palette = DEFAULT_PALETTE | _mapping(company.get("palette"))
+        fonts = _mapping(company.get("fonts"))
         with st.form(f"company:{root}", border=False):
             c1, c2 = st.columns(2)
             name = c1.text_input("Name", company.get("name", ""))
