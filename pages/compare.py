@@ -428,8 +428,8 @@ with results_tab:
             "QA ± sd": st.column_config.TextColumn(
                 help="Automatic page score: mean ± std over profiles and repeats"
             ),
-            "distinct": st.column_config.NumberColumn(
-                format="%.2f", help="How different the pages for different profiles are (0: the same words)"
+            "distinct": st.column_config.TextColumn(
+                help="How different the pages for different profiles are (0: the same words; – with one profile)"
             ),
         },
         key="lab_summary",
@@ -532,14 +532,16 @@ with fit_tab:
         f"The seed's cost model, fitted to each run's {priced}: **cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
     )
     f = st.columns(5)
-    f[0].metric("m", "–" if fit.m != fit.m else f"{fit.m:.2f}", help="How fast coordination grows with k")
+    f[0].metric(
+        "m",
+        f"{fit.m:.2f}" if fit.overhead_measured else "–",
+        help="How fast coordination grows with k (– when the runs show no coordination cost)",
+    )
     f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
     f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
     f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
     f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
-    st.info(
-        fit.explanation() if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:"
-    )
+    st.info(fit.explanation(), icon=":material/lightbulb:")
     for warning in analysis.fit_warnings:
         st.warning(warning, icon=":material/warning:")
     with st.expander("What m means", expanded=False):
