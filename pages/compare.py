@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from studio import lab, services, ui
+from studio import lab, links, services, ui
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
@@ -259,7 +259,8 @@ if run_error:
 
 # ---------------------------------------------------------------- page: results
 
-shown = st.session_state.get("lab_shown")
+shown = st.session_state.get("lab_shown") or links.get(links.EXPERIMENT)  # ?experiment= after a reload
+links.put(links.EXPERIMENT, str(shown) if shown else None)
 if not shown and _running():
     st.stop()  # the progress above says what is happening
 if not shown:
@@ -273,6 +274,7 @@ try:
     view = lab.open_experiment(str(shown))
 except DecomposeError as exc:
     ui.show_error(exc, "That experiment cannot be opened")
+    links.put(links.EXPERIMENT, None)
     st.stop()
 
 exp = view.experiment

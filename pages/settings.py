@@ -107,7 +107,7 @@ st.table(
             if c.get("api_key_env")
             else "–",
             "models": ", ".join(c["models"]) if c.get("models") else "any",
-            "from": c.get("source", ""),
+            "from": "providers file" if c.get("source") == str(config_path) else c.get("source", ""),
         }
         for c in configs
     ],

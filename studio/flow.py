@@ -148,7 +148,7 @@ class CanvasEvent:
 NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
 
 
-def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 320, high: int = 640) -> int:
+def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 260, high: int = 640) -> int:
     """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
     graph's bounding box scaled to that width, within [low, high]."""
     if not workflow.nodes:

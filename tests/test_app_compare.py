@@ -305,3 +305,15 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
         assert f"#### {whatif_headline}" in text
     else:
         assert "whatif" not in data and "what-if" not in printed
+
+
+def test_a_link_with_the_experiment_opens_it_in_a_new_session(experiment: Experiment) -> None:
+    """Issue 14: `?experiment=<id>` (a reload, a bookmark) opens that experiment; the page names it there."""
+    at = _compare(experiment.experiment_id)
+    assert at.query_params["experiment"] == experiment.experiment_id
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.switch_page("pages/compare.py")  # the reload lands on /compare?experiment=...
+    fresh.query_params["experiment"] = experiment.experiment_id
+    fresh.run()
+    assert not fresh.exception
+    assert any(s.value == experiment.spec.name for s in fresh.subheader)

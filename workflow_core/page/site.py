@@ -287,7 +287,9 @@ def with_preview_policy(html: str) -> str:
 _REPORT_HEIGHT = (
     "<script>(function(){function h(){var d=document.documentElement,b=document.body;"
     "parent.postMessage({previewHeight:Math.max(d.scrollHeight,b?b.scrollHeight:0)},'*');}"
-    "addEventListener('load',h);if(window.ResizeObserver){new ResizeObserver(h).observe(document.documentElement);}"
+    "addEventListener('load',function(){h();setTimeout(h,400);setTimeout(h,1500);"
+    "if(window.ResizeObserver){var o=new ResizeObserver(h);o.observe(document.documentElement);"
+    "if(document.body)o.observe(document.body);}});"
     "})();</script>"
 )
 
@@ -312,10 +314,12 @@ def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | N
     # belongs to the wrapper; the untrusted page stays inside the sandboxed frame.
     fit = (
         "<script>(function(){var f=document.getElementById('fit'),fr=f.firstElementChild,"
-        f"W={width},H={height},MOST={most};function go(){{"
+        f"box=document.getElementById('box'),W={width},H={height},MOST={most};function go(){{"
         "var s=Math.min(1,document.documentElement.clientWidth/W);"
         "f.style.transform='scale('+s+')';"
-        "document.body.style.height=Math.ceil(H*s)+'px';}"
+        # A transform does not shrink the layout box: the clipping box takes the scaled height, so the
+        # document (which Streamlit measures to size the frame) is as tall as what shows.
+        "box.style.height=Math.ceil(H*s)+'px';}"
         "addEventListener('message',function(e){if(e.source!==fr.contentWindow||!e.data)return;"
         "var h=Number(e.data.previewHeight);if(!(h>0))return;"
         "H=Math.max(120,Math.min(MOST,Math.ceil(h)));f.style.height=H+'px';fr.style.height=H+'px';go();});"
@@ -326,10 +330,10 @@ def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | N
         "<style>html,body{margin:0;padding:0;background:#f1f3f5;overflow:hidden}"
         "#fit{transform-origin:0 0;margin:0 auto}"
         "iframe{display:block;border:0;background:#fff}</style></head><body>"
-        f'<div id="fit" style="width:{width}px;height:{height}px">'
+        f'<div id="box" style="overflow:hidden"><div id="fit" style="width:{width}px;height:{height}px">'
         f'<iframe title="Generated page preview" sandbox="allow-scripts" width="{width}" height="{height}" '
         f'style="width:{width}px;height:{height}px" srcdoc="{html_lib.escape(html, quote=True)}"></iframe>'
-        f"</div>{fit}</body></html>\n"
+        f"</div></div>{fit}</body></html>\n"
     )
 
 
