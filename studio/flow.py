@@ -236,7 +236,13 @@ def canvas(
         return None
     ss[seen_key] = returned.timestamp
     if any(n.data.get("generation") != ss[gen_key] for n in returned.nodes):
-        return None  # drawn from a state we have since replaced: applying it would undo the replacement
+        # Drawn from a state we have since replaced: applying it would undo the replacement. The component
+        # adopts a state only when its timestamp is not older than the last value it sent, and this value
+        # may have left after the replacement was stamped (a busy machine): stamp the replacement after it
+        # and draw again, or the canvas would keep showing the old workflow.
+        current.timestamp = max(int(time.time() * 1000), returned.timestamp + 1)
+        ss[state_key] = current
+        st.rerun()
     ss[state_key] = returned
     updated, structural = from_flow_state(workflow, returned)
     # The component also reports a new edge's id as `selectedId` when an edge is dragged out: only a node
