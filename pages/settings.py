@@ -99,20 +99,22 @@ configs = registry.provider_configs()
 st.table(
     [
         {
-            "name": c["name"],
-            "type": c["type"],
+            "provider": f"{c['name']} ({c['type']})",
             "base URL": c.get("base_url") or "–",
-            "key variable": c.get("api_key_env") or "none needed",
-            "key set": ("yes" if c.get("api_key_set") else "no — set it and restart")
-            if c.get("api_key_env")
-            else "–",
+            "key": (
+                f"{c['api_key_env']}: {'set' if c.get('api_key_set') else 'not set'}"
+                if c.get("api_key_env")
+                else "none needed"
+            ),
             "models": ", ".join(c["models"]) if c.get("models") else "any",
-            "from": "providers file" if c.get("source") == str(config_path) else c.get("source", ""),
         }
         for c in configs
     ],
     hide_index=True,
     border="horizontal",
+)
+st.caption(
+    "A key that is not set: set the variable where the app starts (or in .streamlit/secrets.toml) and restart."
 )
 
 ollama = _ollama_models()
@@ -233,9 +235,6 @@ for name, spec in LOCAL_MODELS.items():
         {
             "ref": f"local/{name}",
             "weights": spec.title,
-            "installed": status.parts_installed,
-            "assembled": status.assembled,
-            "verified": status.verified,
             "status": status.text,
             "tokens/s": f"{local_speed(name).gen_tps:.0f}",
         }
