@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from studio import lab, quality_view, run_diff, services, ui, votes
+from studio import lab, links, quality_view, run_diff, services, ui, votes
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab import charts
@@ -260,7 +260,8 @@ if run_error:
 
 # ---------------------------------------------------------------- page: results
 
-shown = st.session_state.get("lab_shown")
+shown = st.session_state.get("lab_shown") or links.get(links.EXPERIMENT)  # ?experiment= after a reload
+links.put(links.EXPERIMENT, str(shown) if shown else None)
 if not shown and _running():
     st.stop()  # the progress above says what is happening
 if not shown:
@@ -274,6 +275,7 @@ try:
     view = lab.open_experiment(str(shown))
 except DecomposeError as exc:
     ui.show_error(exc, "That experiment cannot be opened")
+    links.put(links.EXPERIMENT, None)
     st.stop()
 view, unrated = votes.rated_view(view), view  # with the people axis once there are enough votes
 
@@ -440,8 +442,8 @@ with results_tab:
             "quality [95%]": st.column_config.TextColumn(
                 help="Weighted mean of the quality axes per run: mean and 95% interval over profiles and repeats"
             ),
-            "distinct": st.column_config.NumberColumn(
-                format="%.2f", help="How different the pages for different profiles are (0: the same words)"
+            "distinct": st.column_config.TextColumn(
+                help="How different the pages for different profiles are (0: the same words; – with one profile)"
             ),
         },
         key="lab_summary",
@@ -556,14 +558,16 @@ with fit_tab:
         f"The seed's cost model, fitted to each run's {priced}: **cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
     )
     f = st.columns(5)
-    f[0].metric("m", "–" if fit.m != fit.m else f"{fit.m:.2f}", help="How fast coordination grows with k")
+    f[0].metric(
+        "m",
+        f"{fit.m:.2f}" if fit.overhead_measured else "–",
+        help="How fast coordination grows with k (– when the runs show no coordination cost)",
+    )
     f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
     f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
     f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
     f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
-    st.info(
-        fit.explanation() if fit.points else "No run finished: nothing to fit.", icon=":material/lightbulb:"
-    )
+    st.info(fit.explanation(), icon=":material/lightbulb:")
     for warning in analysis.fit_warnings:
         st.warning(warning, icon=":material/warning:")
     with st.expander("What m means", expanded=False):

@@ -1,127 +1,40 @@
-"""Designer: the workflow as a graph on a canvas, with an editor for the selected node."""
+"""Designer: the workflow as a graph on a canvas, with an editor for the selected node beside it (below it on
+narrow screens). The workflow is this session's working copy, kept on disk after every change (`?workflow=`
+in the URL finds it again); Save writes it to the workflows folder under its name."""
 
 from __future__ import annotations
 
-import json
-from functools import partial
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
-from pydantic import ValidationError
 
 from studio import flow, services, state, ui
-from studio.examples_panel import examples_expander
+from studio.node_editor import DESELECT_KEY, bump_revision, node_editor, revision
+from workflow_core.drafts import read_draft, recent_drafts
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
-from workflow_core.workflow.edit import add_node, delete_node, rename_node
-from workflow_core.workflow.graph import available_variables, validate
+from workflow_core.page.words import slugify
+from workflow_core.workflow.edit import add_node
+from workflow_core.workflow.graph import validate
 from workflow_core.workflow.kinds import kind_of, kinds
 from workflow_core.workflow.layout import auto_layout
-from workflow_core.workflow.spec import Example, Params, Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow, dump_workflow, parse_workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
-OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")
+# Below 1100 px the editor goes under the canvas instead of beside it (the sidebar leaves too little room).
+_SPLIT_CSS = (
+    "<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}"
+    "@media (max-width:1100px){.st-key-designer_split>[data-testid='stLayoutWrapper']>"
+    "[data-testid='stHorizontalBlock']{flex-wrap:wrap}"
+    ".st-key-designer_split>[data-testid='stLayoutWrapper']>[data-testid='stHorizontalBlock']>"
+    "[data-testid='stColumn']{min-width:100%!important;flex:1 1 100%!important}}</style>"
+)
 
 
-def _revision() -> int:
-    """Bumped whenever the workflow is replaced wholesale, so editor widgets drop their stale values."""
-    return int(st.session_state.get("designer_rev", 0))
-
-
-def _replace(new: Workflow) -> None:
-    state.set_workflow(new)
-    st.session_state["designer_rev"] = _revision() + 1
-
-
-def _key(node_id: str, field: str) -> str:
-    return f"ed:{_revision()}:{node_id}:{field}"
-
-
-def _update_node(node_id: str, **changes: Any) -> None:
-    wf = state.workflow().model_copy(deep=True)
-    try:
-        node = wf.node(node_id)
-    except KeyError:
-        return
-    for name, value in changes.items():
-        setattr(node, name, value)
-    state.set_workflow(wf)
-
-
-def _on_text(node_id: str, field: str) -> None:
-    value = _field(node_id, field)
-    if value is not None:
-        _update_node(node_id, **{field: value})
-
-
-def _on_model(node_id: str) -> None:
-    if _key(node_id, "model") not in st.session_state:
-        return
-    value = _field(node_id, "model")
-    _update_node(node_id, model=(value or "").strip() or None)
-
-
-def _on_params(node_id: str) -> None:
-    try:
-        node = state.workflow().node(node_id)
-    except KeyError:
-        return
-    values = node.params.model_dump()
-    for field in ("temperature", "max_tokens", "timeout_s", "retries"):
-        value = _field(node_id, f"params.{field}")
-        if value is None:
-            return
-        values[field] = value
-    try:
-        _update_node(node_id, params=Params.model_validate(values))
-    except ValidationError as exc:
-        st.session_state["designer_field_error"] = (node_id, "params", str(exc))
-
-
-def _on_json_field(node_id: str, field: str) -> None:
-    value = _field(node_id, field)
-    if value is None:
-        return
-    raw = value.strip()
-    try:
-        value = json.loads(raw) if raw else ({} if field == "config" else None)
-        if value is not None and not isinstance(value, dict):
-            raise ValueError("it must be a JSON object ({...})")
-    except (json.JSONDecodeError, ValueError) as exc:
-        st.session_state["designer_field_error"] = (node_id, field, f"not saved: {exc}")
-        return
-    st.session_state.pop("designer_field_error", None)
-    _update_node(node_id, **{field: value})
-
-
-def _set_examples(node_id: str, examples: list[Example]) -> None:
-    _update_node(node_id, examples=examples)
-
-
-def _field(node_id: str, field: str) -> Any:
-    """The value of a node's editor widget, or None when the widget belongs to a workflow that has since been
-    replaced (a Load or a template swap bumps the revision the keys carry, and a late change event from the
-    old editor must not edit the new workflow, nor fail)."""
-    return st.session_state.get(_key(node_id, field))
-
-
-def _rename(node_id: str) -> None:
-    value = _field(node_id, "id")
-    if value is None:
-        return
-    new_id = value.strip()
-    if not new_id or new_id == node_id:
-        return  # an emptied field is not a rename
-    try:
-        state.set_workflow(rename_node(state.workflow(), node_id, new_id))
-    except WorkflowError as exc:
-        st.session_state["designer_field_error"] = (node_id, "id", exc.problems[0].message)
-        return
-    state.select_node(new_id)
-
-
-def _delete(node_id: str) -> None:
-    state.set_workflow(delete_node(state.workflow(), node_id))
+def _replace(new: Workflow, source: Path | None) -> None:
+    """Open another workflow (a template, a file): the editor's widgets start afresh, nothing is selected."""
+    state.open_workflow(new, source)
+    bump_revision()
     state.select_node(None)
 
 
@@ -133,7 +46,7 @@ def _add_node(kind: str) -> None:
 
 def _set_meta(field: str) -> None:
     copy = state.workflow().model_copy(deep=True)
-    setattr(copy, field, st.session_state[f"wf:{_revision()}:{field}"])
+    setattr(copy, field, st.session_state[f"wf:{revision()}:{field}"])
     state.set_workflow(copy)
 
 
@@ -145,13 +58,47 @@ def _problems(wf: Workflow) -> list[Problem]:
     return validate(wf, inputs=services.input_names(), check_model=check_model)
 
 
-def _field_problems(problems: list[Problem], node_id: str, field: str) -> None:
-    for p in problems:
-        if p.node_id == node_id and (p.field or "") == field:
-            st.error(p.message, icon=":material/error:")
-    pending = st.session_state.get("designer_field_error")
-    if pending and pending[0] == node_id and pending[1] == field:
-        st.error(pending[2], icon=":material/error:")
+def save_target(wf: Workflow) -> Path:
+    """The file Save writes: the workflow's name in the workflows folder (a rename writes a new file)."""
+    return workflows_dir() / f"{slugify(wf.name, fallback='workflow')}.yaml"
+
+
+def _save() -> None:
+    # The name typed just before clicking Save arrives in the same rerun as the click: apply it first.
+    wf = state.workflow()
+    typed = {f: st.session_state.get(f"wf:{revision()}:{f}") for f in ("name", "description")}
+    changed = {f: v for f, v in typed.items() if isinstance(v, str) and v != getattr(wf, f)}
+    if changed:
+        wf = wf.model_copy(update=changed)
+        state.set_workflow(wf)
+    try:
+        written = save_workflow(wf, save_target(wf))
+    except DecomposeError as exc:
+        st.session_state["designer_save_error"] = exc
+        return
+    st.session_state.pop("designer_save_error", None)
+    state.mark_saved(written)
+    st.toast(f"Saved **{wf.name}** to {written}", icon=":material/save:", duration="infinite")
+
+
+def _status(wf: Workflow) -> str:
+    """One line: whether the working copy has changes no file holds, and where Save writes."""
+    draft = state.draft()
+    target = save_target(wf)
+    if draft.unsaved:
+        where = f" (last saved to `{draft.saved_path}`)" if draft.saved_path else ""
+        return f":orange[:material/circle: **Unsaved changes**]{where} · Save writes `{target}`"
+    if draft.saved_path:
+        return f":green[:material/check_circle: **Saved**] to `{draft.saved_path}`"
+    return f":material/draft: As the template ships · Save writes `{target}`"
+
+
+def _describe_draft(draft_id: str) -> str:
+    found = read_draft(draft_id)
+    if found is None:
+        return draft_id
+    when = datetime.fromtimestamp(found.updated_at).strftime("%Y-%m-%d %H:%M")
+    return f"{found.workflow.name} · {when}" + (" · unsaved changes" if found.unsaved else "")
 
 
 # ---------------------------------------------------------------- page
@@ -160,6 +107,7 @@ ui.header(
     "Designer",
     "Add nodes from the palette, connect them by dragging from a node's right handle to another's left.",
 )
+st.html(_SPLIT_CSS)
 
 wf = state.workflow()
 problems = _problems(wf)
@@ -167,23 +115,55 @@ try:
     services.registry()
 except DecomposeError as exc:
     ui.show_error(exc, "Models cannot be checked until the providers file is fixed (see Settings)")
+if "draft_error" in st.session_state:
+    st.warning(f"Changes stay in this tab only: {st.session_state['draft_error']}", icon=":material/warning:")
+
+# The workflow's own fields and Save: always on screen, whatever is selected.
+with st.container(border=True, key="designer_meta"):
+    m1, m2, m3 = st.columns([2, 4, 1], vertical_alignment="bottom")
+    with m1:
+        st.text_input(
+            "Workflow name", value=wf.name, key=f"wf:{revision()}:name", on_change=_set_meta, args=("name",)
+        )
+    with m2:
+        st.text_input(
+            "Description",
+            value=wf.description,
+            key=f"wf:{revision()}:description",
+            on_change=_set_meta,
+            args=("description",),
+        )
+    with m3:
+        st.button(
+            "Save",
+            key="designer_save",
+            type="primary",
+            icon=":material/save:",
+            width="stretch",
+            on_click=_save,
+            help="Write the workflow to the workflows folder, in a file named after it",
+        )
+    st.markdown(_status(wf))
+    save_error = st.session_state.get("designer_save_error")
+    if isinstance(save_error, DecomposeError):
+        ui.show_error(save_error, "Could not save")
 
 toolbar = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
 with toolbar[0]:
     template_name = st.selectbox("Template", services.template_names(), index=2, key="designer_template")
 with toolbar[1]:
     if st.button("Load template", width="stretch"):
-        _replace(services.template(template_name))
-        state.select_node(None)
+        _replace(services.template(template_name), None)
         st.rerun()
 with toolbar[2]:
     if st.button("Undo", width="stretch", disabled=not state.can_undo(), help="Undo the last change"):
         state.undo()
-        st.session_state["designer_rev"] = _revision() + 1
+        bump_revision()
         st.rerun()
 with toolbar[3]:
     if st.button("Auto-layout", width="stretch", help="Arrange the nodes in layers, left to right"):
-        _replace(auto_layout(wf))
+        state.set_workflow(auto_layout(wf))
+        bump_revision()
         st.rerun()
 if problems:
     st.error(f"**{wf.name}**: {len(problems)} problem(s) — see the red nodes", icon=":material/error:")
@@ -193,29 +173,31 @@ else:
         icon=":material/check_circle:",
     )
 
-canvas_col = st.container()
-editor_col = st.container(border=True)
+palette = st.columns(len(kinds()))
+for col, kind in zip(palette, kinds(), strict=True):
+    with col:
+        if st.button(
+            kind,
+            icon=kind_of(kind).icon,
+            key=f"add_{kind}",
+            width="stretch",
+            help=f"Add {'an' if kind[:1] in 'aeiou' else 'a'} {kind} node: {kind_of(kind).summary}",
+        ):
+            _add_node(kind)
+            st.rerun()
+
+selected = state.selected_node()
+# Always two columns, so the canvas keeps its place in the page (moving it would remount the component).
+with st.container(key="designer_split"):
+    canvas_col, editor_col = st.columns([3, 2], gap="medium")
 
 with canvas_col:
-    palette = st.columns(len(kinds()))
-    for col, kind in zip(palette, kinds(), strict=True):
-        with col:
-            if st.button(
-                kind,
-                icon=kind_of(kind).icon,
-                key=f"add_{kind}",
-                width="stretch",
-                help=f"Add {'an' if kind[:1] in 'aeiou' else 'a'} {kind} node: {kind_of(kind).summary}",
-            ):
-                _add_node(kind)
-                st.rerun()
-
     event = flow.canvas(
         "designer_flow",
         wf,
         problems,
-        _revision(),
-        height=460,
+        revision(),
+        height=flow.fitted_height(wf),
         min_zoom=0.3,
         fit_view=True,
         show_controls=True,
@@ -226,196 +208,33 @@ with canvas_col:
         hide_watermark=True,
     )
     if event is not None:
-        if event.structural:
-            state.set_workflow(event.workflow)
-        else:
-            st.session_state["workflow"] = event.workflow  # a drag: positions follow without an undo step
-        # The canvas forgets its selection whenever it is redrawn: only a click selects.
+        # A drag moves nodes without an undo step; connecting and deleting are undoable.
+        state.set_workflow(event.workflow, undoable=event.structural)
+        # The canvas forgets its selection whenever it is redrawn: only a click selects (a click on empty
+        # canvas deselects through the editor's Close button, see `flow.canvas_extras`).
         if event.selected and event.selected != state.selected_node():
             state.select_node(event.selected)
         if event.structural or event.selected:
             st.rerun()
-    st.caption("Right-click a node or edge to delete it. Click a node to edit it.")
+    st.caption(
+        "Click a node to edit it; click empty canvas or press Esc to close the editor. Right-click a node or edge to delete it."
+    )
+    flow.canvas_extras(DESELECT_KEY)
 
 wf = state.workflow()
-selected = state.selected_node()
-node = next((n for n in wf.nodes if n.id == selected), None)
-
-with editor_col:
-    if node is None:
-        st.subheader("Workflow")
-        st.text_input(
-            "Name", value=wf.name, key=f"wf:{_revision()}:name", on_change=_set_meta, args=("name",)
-        )
-        st.text_area(
-            "Description",
-            value=wf.description,
-            key=f"wf:{_revision()}:description",
-            on_change=_set_meta,
-            args=("description",),
-            height=100,
-        )
-        st.info("Select a node on the canvas to edit its persona, model, prompts and parameters.")
+node = next((n for n in wf.nodes if n.id == state.selected_node()), None)
+with editor_col, st.container(border=True, key="designer_editor"):
+    if node is not None:
+        node_editor(wf, node, problems)
     else:
-        st.subheader(f"{kind_of(node.kind).icon} {node.id}", anchor=False)
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            nid = node.id
-            a, b = st.columns(2)
-            with a:
-                st.text_input("Node id", value=nid, key=_key(nid, "id"), on_change=_rename, args=(nid,))
-            with b:
-                st.selectbox(
-                    "Kind",
-                    list(kinds()),
-                    index=list(kinds()).index(node.kind),
-                    key=_key(nid, "kind"),
-                    on_change=_on_text,
-                    args=(nid, "kind"),
-                )
-            _field_problems(problems, nid, "id")
-            st.text_input(
-                "Persona",
-                value=node.persona,
-                key=_key(nid, "persona"),
-                on_change=_on_text,
-                args=(nid, "persona"),
-            )
-            refs = services.model_refs()
-            options = ["", *sorted(set(refs) | ({node.model} if node.model else set()))]
-            st.selectbox(
-                "Model",
-                options,
-                index=options.index(node.model or ""),
-                key=_key(nid, "model"),
-                on_change=_on_model,
-                args=(nid,),
-                accept_new_options=True,
-                help="A configured model, or type any provider/model ref",
-            )
-            _field_problems(problems, nid, "model")
-            if node.kind in {"agent", "qa", "image"}:
-                st.text_area(
-                    "System prompt",
-                    value=node.system,
-                    key=_key(nid, "system"),
-                    height=110,
-                    on_change=_on_text,
-                    args=(nid, "system"),
-                )
-                _field_problems(problems, nid, "system")
-                st.text_area(
-                    "Prompt template",
-                    value=node.prompt,
-                    key=_key(nid, "prompt"),
-                    height=220,
-                    on_change=_on_text,
-                    args=(nid, "prompt"),
-                )
-                variables = available_variables(wf, nid, services.input_names())
-                st.caption("Variables here: " + " ".join(f"`{{{{ {v} }}}}`" for v in variables))
-                _field_problems(problems, nid, "prompt")
-        with right:
-            with st.expander("Parameters", expanded=node.kind == "agent"):
-                p1, p2 = st.columns(2)
-                with p1:
-                    st.slider(
-                        "Temperature",
-                        0.0,
-                        2.0,
-                        float(node.params.temperature),
-                        0.05,
-                        key=_key(nid, "params.temperature"),
-                        on_change=_on_params,
-                        args=(nid,),
-                    )
-                    st.number_input(
-                        "Timeout (s)",
-                        1.0,
-                        3600.0,
-                        float(node.params.timeout_s),
-                        key=_key(nid, "params.timeout_s"),
-                        on_change=_on_params,
-                        args=(nid,),
-                    )
-                with p2:
-                    st.number_input(
-                        "Max tokens",
-                        1,
-                        32768,
-                        int(node.params.max_tokens),
-                        key=_key(nid, "params.max_tokens"),
-                        on_change=_on_params,
-                        args=(nid,),
-                    )
-                    st.number_input(
-                        "Retries",
-                        0,
-                        10,
-                        int(node.params.retries),
-                        key=_key(nid, "params.retries"),
-                        on_change=_on_params,
-                        args=(nid,),
-                    )
-                _field_problems(problems, nid, "params")
-            st.selectbox(
-                "Output format",
-                OUTPUT_FORMATS,
-                index=OUTPUT_FORMATS.index(node.output_format),
-                key=_key(nid, "output_format"),
-                on_change=_on_text,
-                args=(nid, "output_format"),
-            )
-            if node.output_format == "json":
-                st.text_area(
-                    "JSON schema of the output",
-                    value=json.dumps(node.output_schema, indent=2) if node.output_schema else "",
-                    key=_key(nid, "output_schema"),
-                    height=180,
-                    on_change=_on_json_field,
-                    args=(nid, "output_schema"),
-                )
-                _field_problems(problems, nid, "output_schema")
-            if node.kind == "agent":
-                examples_expander(node, _key(nid, "examples"), partial(_set_examples, nid))
-            st.text_area(
-                "Node settings (JSON)",
-                value=json.dumps(node.config, indent=2) if node.config else "{}",
-                key=_key(nid, "config"),
-                height=90,
-                on_change=_on_json_field,
-                args=(nid, "config"),
-            )
-            _field_problems(problems, nid, "config")
-            other = [
-                p
-                for p in problems
-                if p.node_id == nid
-                and (p.field or "")
-                not in {"id", "model", "system", "prompt", "params", "output_schema", "config"}
-            ]
-            ui.show_problems(other)
-            if st.button("Delete node", key=f"delete:{nid}", icon=":material/delete:"):
-                _delete(nid)
-                st.rerun()
-
-if problems:
-    with st.expander(f"Problems ({len(problems)})", expanded=False):
-        for p in problems:
-            st.markdown(f"- {p}")
+        st.info("Select a node on the canvas to edit its persona, model, prompts and parameters.")
+        if problems:
+            st.markdown(f"**Problems ({len(problems)})**")
+            for p in problems:
+                st.markdown(f"- {p}")
 
 st.subheader("Files")
-save_tab, load_tab, import_tab, export_tab = st.tabs(["Save", "Load", "Import", "Export"])
-with save_tab:
-    default_path = workflows_dir() / f"{wf.name}.yaml"
-    target = st.text_input("Save to", value=str(default_path), key="designer_save_path")
-    if st.button("Save workflow", key="designer_save"):
-        try:
-            written = save_workflow(wf, Path(target))
-        except DecomposeError as exc:
-            ui.show_error(exc, "Could not save")
-        else:
-            st.success(f"Saved to {written}")
+load_tab, drafts_tab, import_tab, export_tab = st.tabs(["Load", "Working copies", "Import", "Export"])
 with load_tab:
     saved = saved_workflows()
     if not saved:
@@ -426,20 +245,33 @@ with load_tab:
         )
         if st.button("Load", key="designer_load"):
             try:
-                _replace(load_saved_workflow(choice))
+                _replace(load_saved_workflow(choice), choice)
             except DecomposeError as exc:
                 ui.show_error(exc, "Could not load")
             else:
-                state.select_node(None)
                 st.rerun()
+with drafts_tab:
+    others = [d for d in recent_drafts() if d != state.draft().draft_id]
+    st.caption(
+        "Every change is kept in a working copy on this machine, so closing the tab loses nothing: "
+        "reopen an earlier one here."
+    )
+    if others:
+        pick = st.selectbox("Working copy", others, format_func=_describe_draft, key="designer_draft_choice")
+        if st.button("Open", key="designer_draft_open") and state.restore(pick):
+            bump_revision()
+            state.select_node(None)
+            st.rerun()
 with import_tab:
     upload = st.file_uploader("Workflow YAML", type=["yaml", "yml"], key="designer_upload")
     if upload is not None and st.button("Import", key="designer_import"):
         try:
-            _replace(parse_workflow(upload.getvalue().decode("utf-8", errors="replace"), source=upload.name))
+            imported = parse_workflow(upload.getvalue().decode("utf-8", errors="replace"), source=upload.name)
         except WorkflowError as exc:
             ui.show_error(exc, f"{upload.name} is not a valid workflow")
         else:
+            state.set_workflow(imported)
+            bump_revision()
             state.select_node(None)
             st.rerun()
 with export_tab:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from studio import services, state, ui
+from studio.node_editor import bump_revision
 
 ui.header(
     "Decompose Studio",
@@ -26,7 +27,8 @@ with left, st.container(border=True):
     st.caption("Templates go from one big model (k=1) to an over-decomposed team (k=6).")
     name = st.selectbox("Template", services.template_names(), index=2, key="home_template")
     if st.button("Open in the Designer", type="primary", key="home_open"):
-        state.set_workflow(services.template(name))
+        state.open_workflow(services.template(name), None)
+        bump_revision()
         state.select_node(None)
         st.switch_page("pages/designer.py")
 with right, st.container(border=True):
@@ -36,7 +38,8 @@ with right, st.container(border=True):
         "the first example profile. Takes about a minute on two cores."
     )
     if st.button("Run seed now", type="primary", key="home_run"):
-        state.set_workflow(services.template("seed"))
+        state.open_workflow(services.template("seed"), None)
+        bump_revision()
         st.session_state["run_request"] = {"source": "designer", "profiles": None}
         st.switch_page("pages/run.py")
 

@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from studio import lab, serve_panel, services, state, ui
+from studio import lab, links, serve_panel, services, state, ui
 from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError, WorkflowError
@@ -65,7 +65,8 @@ def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
 def _reopen(run_id: str) -> None:
     record = services.store().get_run(run_id)
     if record is None:
-        st.error(f"Run {run_id} is no longer in the store.")
+        st.error(f"Run {run_id} is not in the run store (it may have been made with another database).")
+        links.put(links.RUN, None)
         return
     workflow = workflow_of_run(record, state.workflow())
     key = f"stored-{run_id}"
@@ -103,6 +104,9 @@ except DecomposeError as exc:
 
 profile_ids = list(scenario.profiles)
 request = st.session_state.pop("run_request", None)
+linked = links.get(links.RUN)  # a reload, a bookmark or a shared link opens the run it names
+if linked and not any(h.run is not None and h.run.run_id == linked for h in _handles().values()):
+    _reopen(linked)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([1.2, 1.6, 1.2])
@@ -230,6 +234,8 @@ def results() -> None:
     for h in handles.values():
         h.refresh()
     handle = handles[shown]
+    # The URL names the run on screen once it has a record (a run still going has none yet).
+    links.put(links.RUN, handle.run.run_id if handle.run is not None else None)
     if handle.error:
         st.error(f"{handle.label}: {handle.error}", icon=":material/error:")
     elif handle.run is not None:

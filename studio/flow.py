@@ -145,6 +145,71 @@ class CanvasEvent:
     selected: str | None  # a node the user clicked; never an edge
 
 
+NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
+
+
+def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 260, high: int = 640) -> int:
+    """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
+    graph's bounding box scaled to that width, within [low, high]."""
+    if not workflow.nodes:
+        return low
+    xs = [n.position.x for n in workflow.nodes]
+    ys = [n.position.y for n in workflow.nodes]
+    box_w = max(xs) - min(xs) + NODE_SIZE[0]
+    box_h = max(ys) - min(ys) + NODE_SIZE[1]
+    scale = min(1.0, width / box_w)
+    return int(min(high, max(low, box_h * scale + 80)))
+
+
+# Bigger connection handles (the component draws 6 px dots that are hard to grab), and Escape or a click on
+# empty canvas closes the node editor: the canvas is a same-origin component iframe, so the app's page can
+# style it and hear its events. (The component reports a pane click only as "no selection", which a drag's
+# end reports too, sometimes in the same millisecond as the click that follows it: not a signal to trust.)
+_CANVAS_SCRIPT = """
+<script>
+(function () {
+  const css = ".react-flow__handle{width:14px!important;height:14px!important;border:2px solid #fff!important;"
+    + "background:#495057!important}.react-flow__handle-left{left:-8px!important}"
+    + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}";
+  const doc = window.parent.document;
+  function deselect() {
+    const close = doc.querySelector(".st-key-%(deselect)s button");
+    if (close) close.click();
+  }
+  function onKey(e) {
+    if (e.key !== "Escape") return;
+    const t = e.target, tag = t && t.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    deselect();
+  }
+  function onClick(e) {
+    if (e.target && e.target.classList && e.target.classList.contains("react-flow__pane")) deselect();
+  }
+  function wire() {
+    doc.querySelectorAll("iframe[title='streamlit_flow.streamlit_flow']").forEach(function (frame) {
+      const inner = frame.contentDocument;
+      if (!inner || !inner.head || inner.__decompose) return;
+      inner.__decompose = true;
+      const style = inner.createElement("style");
+      style.textContent = css;
+      inner.head.appendChild(style);
+      inner.addEventListener("keydown", onKey);
+      inner.addEventListener("click", onClick);
+    });
+  }
+  if (!doc.__decomposeEsc) { doc.__decomposeEsc = true; doc.addEventListener("keydown", onKey); }
+  if (!window.parent.__decomposeWire) { window.parent.__decomposeWire = window.parent.setInterval(wire, 400); }
+  wire();
+})();
+</script>
+"""
+
+
+def canvas_extras(deselect_key: str) -> None:
+    """Draw (invisibly) the script that enlarges the canvas' handles and maps Escape to `deselect_key`."""
+    st.html(_CANVAS_SCRIPT % {"deselect": deselect_key}, unsafe_allow_javascript=True)
+
+
 def canvas(
     key: str, workflow: Workflow, problems: list[Problem], revision: int, **options: Any
 ) -> CanvasEvent | None:
@@ -171,7 +236,13 @@ def canvas(
         return None
     ss[seen_key] = returned.timestamp
     if any(n.data.get("generation") != ss[gen_key] for n in returned.nodes):
-        return None  # drawn from a state we have since replaced: applying it would undo the replacement
+        # Drawn from a state we have since replaced: applying it would undo the replacement. The component
+        # adopts a state only when its timestamp is not older than the last value it sent, and this value
+        # may have left after the replacement was stamped (a busy machine): stamp the replacement after it
+        # and draw again, or the canvas would keep showing the old workflow.
+        current.timestamp = max(int(time.time() * 1000), returned.timestamp + 1)
+        ss[state_key] = current
+        st.rerun()
     ss[state_key] = returned
     updated, structural = from_flow_state(workflow, returned)
     # The component also reports a new edge's id as `selectedId` when an edge is dragged out: only a node

@@ -196,7 +196,8 @@ def summary_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
                 "wall s": s.wall_s,
                 "crit. path s": s.critical_path_s,
                 "quality [95%]": qa,
-                "distinct": s.distinctiveness,
+                # Text, so a variant with one profile shows "–" rather than "None".
+                "distinct": "–" if s.distinctiveness is None else f"{s.distinctiveness:.2f}",
             }
         )
     return rows

@@ -16,8 +16,9 @@ from workflow_core.run.charts import critical_nodes, dag_figure, node_rows, time
 from workflow_core.run.report import run_report
 from workflow_core.workflow.spec import Workflow
 
-DESKTOP = (1280, 760)
-MOBILE = (390, 720)
+DESKTOP = (1280, 800)  # layout width, and the height shown until the page reports its own
+MOBILE = (390, 760)
+TALLEST = 3200  # a preview grows to its page's height up to this many layout pixels, then scrolls inside
 
 
 @dataclass
@@ -88,13 +89,14 @@ def _inspector(handle: RunHandle, run: RunRecord) -> None:
         "Inspect node", ids, index=ids.index(failed[0]) if failed else 0, key=f"inspect:{handle.key}"
     )
     rec = run.node(chosen)
-    cols = st.columns(6)
+    cols = st.columns(5)
     cols[0].metric("Status", rec.status)
     cols[1].metric("Tokens in/out", f"{rec.input_tokens}/{rec.output_tokens}")
     cols[2].metric("Latency", f"{rec.latency_s:.2f} s")
     cols[3].metric("Cost", ui.money(rec.cost_usd))
     cols[4].metric("Cache hit", "yes" if rec.cached else "no")
-    cols[5].metric("Model", (rec.model or "–").split("/")[-1])
+    # As text, not a metric: a long model ref wraps instead of pushing the page sideways.
+    st.markdown(f"**Model:** {rec.model or '–'}", help="The model that served this node")
     if rec.error:
         st.error(f"{rec.id}: {rec.error}", icon=":material/error:")
     if rec.messages:
@@ -126,11 +128,18 @@ def preview(run: RunRecord, key: str) -> None:
     if not run.page_html:
         st.info("This run produced no page.")
         return
-    desktop, mobile = st.tabs(["Desktop", "Mobile"])
-    with desktop:
-        st.iframe(sandboxed_preview(run.page_html, *DESKTOP), height=DESKTOP[1] + 20)
-    with mobile:
-        st.iframe(sandboxed_preview(run.page_html, *MOBILE), height=MOBILE[1] + 20)
+    width = st.segmented_control(
+        "Width",
+        ["Desktop", "Mobile"],
+        default="Desktop",
+        required=True,
+        key=f"preview_width:{key}",
+        label_visibility="collapsed",
+        help="Desktop: the page laid out at 1280 px and scaled to the column. Mobile: 390 px, actual size.",
+    )
+    size = MOBILE if width == "Mobile" else DESKTOP
+    # Full column width; the height follows the page (the wrapper measures it, Streamlit fits the frame).
+    st.iframe(sandboxed_preview(run.page_html, *size, fit_height=TALLEST), height="content")
 
 
 def downloads(run: RunRecord, key: str) -> None:

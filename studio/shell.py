@@ -16,6 +16,7 @@ from contextvars import ContextVar
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from studio import links, services, state
 from studio.services import secrets_to_environment
 
 # Set while app.py runs the current page: a page run without it came straight from Streamlit's file-name mode.
@@ -51,11 +52,30 @@ def run_app() -> None:
     secrets_to_environment()
     st.html(_CSS)
     page = st.navigation(app_pages())
+    _sync_url(page.url_path)
     token = _inside_app.set(True)
     try:
         page.run()
     finally:
         _inside_app.reset(token)
+
+
+def _sync_url(url_path: str) -> None:
+    """A session's first run opens what the URL names (its working copy, its scenario); every run then writes
+    them back, so the address stays a link to where the user is, whichever page they move to."""
+    ss = st.session_state
+    if "url_read" not in ss:
+        ss["url_read"] = True
+        if "draft" not in ss:
+            state.restore(links.get(links.WORKFLOW))
+        token = links.get(links.SCENARIO)
+        found = links.scenario_from_token(token) if token else None
+        if found is not None and "scenario_path" not in ss:
+            ss["scenario_path"] = str(found)
+    links.put(links.WORKFLOW, state.draft().draft_id if state.has_working_copy() else None)
+    chosen = "scenario_path" in ss
+    links.put(links.SCENARIO, links.scenario_token(services.scenario_path()) if chosen else None)
+    links.keep_only_page_keys(url_path)
 
 
 def ensure_app_shell() -> None:

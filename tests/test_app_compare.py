@@ -88,7 +88,7 @@ def test_a_stored_experiment_shows_its_table_headline_fit_and_exports(experiment
     assert list(summary["k"]) == [1, 3, 6]
     assert summary["quality [95%]"][0].startswith("0.") or summary["quality [95%]"][0] == "1.00"
     assert {m.label for m in at.metric} >= {"Cheapest per run", "Best QA", "m", "R²"}
-    assert "Fitted m =" in text and "m says how fast coordination grows" in text
+    assert "coordination" in text.lower() and "R² = " in text and "m says how fast coordination grows" in text
     assert {b.label for b in at.get("download_button")} == {"report.html", "results.csv", "results.json"}
 
 
@@ -267,7 +267,9 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
     costs = "what-if prices (estimate)" if what_if else "measured costs"
     assert data["coordination_fit"]["costs"] == data["tco"]["costs"] == costs
     assert data["headline"] in printed.splitlines()
-    assert f"coordination: Fitted m = {m} (R² = " in printed and f"at {costs})" in printed
+    explanation = data["coordination_fit"]["explanation"]
+    assert f"coordination: {explanation}" in printed and f"at {costs}" in explanation
+    assert (f"m = {m}" in explanation) == (data["coordination_fit"]["c"] > 0)  # m only with an overhead
     break_evens = {
         b["variant"]: (
             "never" if b["volume"] is None else f"{b['volume']:,.0f}",
@@ -286,13 +288,14 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
         )
     # report.html: the same headline, m and cost basis.
     assert f"<p class='headline'>{data['headline']}</p>" in report
-    assert f"Fitted m = {m} (R² = " in report and f"fitted to each run's {costs}" in report
+    assert explanation in report and f"fitted to each run's {costs}" in report
     # The Compare page, on the experiment the CLI stored, with the same what-if and TCO inputs.
     at = _page(data["experiment_id"], what_if)
     text = _texts(at)
     assert f"#### :material/insights: {data['headline']}" in text
-    assert next(x.value for x in at.metric if x.label == "m") == m
-    assert f"fitted to each run's {costs}" in text and f"Fitted m = {m} (R² = " in text
+    shown_m = m if data["coordination_fit"]["c"] > 0 else "–"  # no overhead: m means nothing, shown as –
+    assert next(x.value for x in at.metric if x.label == "m") == shown_m
+    assert f"fitted to each run's {costs}" in text and explanation in text
     assert _page_break_evens(at) == break_evens
     if what_if:
         whatif_headline = data["whatif"]["headline"]
@@ -302,3 +305,15 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
         assert f"#### {whatif_headline}" in text
     else:
         assert "whatif" not in data and "what-if" not in printed
+
+
+def test_a_link_with_the_experiment_opens_it_in_a_new_session(experiment: Experiment) -> None:
+    """Issue 14: `?experiment=<id>` (a reload, a bookmark) opens that experiment; the page names it there."""
+    at = _compare(experiment.experiment_id)
+    assert at.query_params["experiment"] == experiment.experiment_id
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.switch_page("pages/compare.py")  # the reload lands on /compare?experiment=...
+    fresh.query_params["experiment"] = experiment.experiment_id
+    fresh.run()
+    assert not fresh.exception
+    assert any(s.value == experiment.spec.name for s in fresh.subheader)

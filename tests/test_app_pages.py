@@ -152,12 +152,40 @@ def test_an_invalid_company_file_is_not_saved_and_the_text_is_kept(app_env: Path
     assert at.text_area(key=key).value == "{ not json"
 
 
-def test_a_saved_workflow_round_trips(app_env: Path, tmp_path: Path) -> None:
+def test_save_writes_the_file_named_after_the_workflow_and_follows_a_rename(app_env: Path) -> None:
+    """Issue 14: Save writes <name>.yaml in the workflows folder; after a rename it writes the new name's
+    file (the old one keeps what it held), and the page says the copy is saved, and where."""
+    from workflow_core.workspace import workflows_dir
+
     at = _app("designer")
-    target = tmp_path / "mine.yaml"
-    at.text_input(key="designer_save_path").set_value(str(target)).run()
     at.button(key="designer_save").click().run()
-    assert parse_workflow(target.read_text()).name == "seed"
+    first = workflows_dir() / "seed.yaml"
+    assert parse_workflow(first.read_text()).name == "seed"
+    assert any("Saved" in m.value and str(first) in m.value for m in at.markdown)
+    at.text_input(key="wf:0:name").set_value("Acme seed QA").run()
+    assert any("Unsaved changes" in m.value and "acme-seed-qa.yaml" in m.value for m in at.markdown)
+    at.button(key="designer_save").click().run()
+    assert parse_workflow((workflows_dir() / "acme-seed-qa.yaml").read_text()).name == "Acme seed QA"
+    assert parse_workflow(first.read_text()).name == "seed"
+    assert not at.exception
+
+
+def test_the_working_copy_survives_a_new_session_through_the_url(app_env: Path) -> None:
+    """A reload is a new session: `?workflow=<id>` brings back the working copy, unsaved changes included."""
+    at = _app("designer")
+    at.button(key="add_agent").click().run()
+    draft_id = at.query_params["workflow"]  # one value: a str
+    assert draft_id and "agent" in {n.id for n in at.session_state["workflow"].nodes}
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    again.query_params["workflow"] = draft_id
+    again.run()
+    again.switch_page("pages/designer.py")
+    again.run()
+    assert "agent" in {n.id for n in again.session_state["workflow"].nodes}
+    assert any("Unsaved changes" in m.value for m in again.markdown)
+    fresh = _app("designer")  # no link: a new working copy from the template
+    assert "agent" not in {n.id for n in fresh.session_state["workflow"].nodes}
+    assert not again.exception and not fresh.exception
 
 
 def _stored_run(workflow_name: str, node_ids: list[tuple[str, str]], workflow_yaml: str | None) -> str:
@@ -256,7 +284,7 @@ def test_editing_the_example_scenario_saves_to_a_copy_in_the_user_folder(
         copy.parent == scenarios_dir()
         and (copy / "guidelines.md").read_text() == "# Guidelines\n\nAlways short.\n"
     )
-    assert any(str(copy) in i.value for i in at.info)
+    assert any(str(copy) in i.value for i in at.success)
     assert at.selectbox(key="scenario_choice").value == copy
 
     again = f"scn:{copy}:guidelines.md"

@@ -28,6 +28,7 @@ LAYERS = {
     "judgement": 4,
     "workspace": 5,
     "production": 5,
+    "drafts": 5,
     "cli": 5,
     "bench": 6,
 }

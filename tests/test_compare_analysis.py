@@ -142,7 +142,8 @@ def test_coordination_fit_recovers_m() -> None:
     assert fit.c == pytest.approx(0.0004, rel=0.05)
     assert fit.r2 > 0.999
     assert not fit.warnings
-    assert "m = 1.50" in fit.explanation()
+    assert "m = 1.50" in fit.explanation() and "doubling the agents" in fit.explanation()
+    assert fit.overhead_measured
     assert "k^m" in M_EXPLANATION or "k" in M_EXPLANATION
 
 
@@ -259,7 +260,58 @@ def test_a_poor_fit_at_the_edge_of_the_range_says_so():
     fit = fit_coordination(points)
     assert fit.c < 0 and fit.m == pytest.approx(1.005)
     text = " ".join(fit.warnings)
-    assert "edge of its allowed range" in text and "came out negative" in text
+    # Issue 14: no overhead, so no growth factor and no talk of m's range next to "no measurable overhead".
+    assert "came out negative" in text and "edge of its allowed range" not in text
+    assert not fit.overhead_measured
+    assert "No measurable coordination overhead" in fit.explanation()
+    assert "doubling" not in fit.explanation() and "×" not in fit.explanation()
+
+
+def test_an_overhead_at_the_edge_of_the_range_says_m_is_a_bound():
+    from workflow_core.lab.coordination import CostPoint, fit_coordination
+
+    # Cost grows faster than k²: the fit pins m at 2.
+    points = [CostPoint(k=k, n=100.0, cost=0.001 * k**3) for k in (1, 2, 3, 4, 6, 8)]
+    fit = fit_coordination(points)
+    assert fit.c > 0 and fit.m == pytest.approx(2.0)
+    assert "edge of its allowed range" in " ".join(fit.warnings)
+
+
+def test_cost_ticks_get_the_digits_that_tell_them_apart():
+    """Issue 14: the what-if chart wrote $0.00155, $0.0016 and $0.00165 all as "$0.0016"."""
+    from workflow_core.lab.charts import tick_digits
+
+    values = [0.00155, 0.00162, 0.00171]
+    digits = tick_digits(values)
+    step = 0.00002  # a tick step plotly picks for this range (a 1-2-5 step, about a tenth of it)
+    ticks = [0.0015 + i * step for i in range(12)]
+    labels = [f"{t:.{digits}g}" for t in ticks]
+    assert len(set(labels)) == len(labels)
+    assert tick_digits([0.5, 1.0, 2.0]) == 2 and tick_digits([]) == 2
+
+
+def test_a_cached_runs_timeline_uses_the_times_its_nodes_took_when_computed():
+    """Issue 14: a cached run's bars are cache reads (ms); the tables count computed latencies. The
+    timeline draws each node from its last parent's end for its computed latency."""
+    from workflow_core.lab.analysis import computed_spans
+    from workflow_core.lab.charts import timeline
+    from workflow_core.records import NodeRecord, RunRecord
+    from workflow_core.workflow.spec import Edge, Node, Workflow, dump_workflow
+
+    wf = Workflow(
+        name="w",
+        nodes=[Node(id="a", kind="profile"), Node(id="b", kind="profile"), Node(id="c", kind="profile")],
+        edges=[Edge(source="a", target="b"), Edge(source="a", target="c")],
+    )
+    nodes = [
+        NodeRecord(id=i, kind="profile", status="ok", cached=True, started_at=100.0, finished_at=100.001)
+        for i in "abc"
+    ]
+    run = RunRecord(run_id="r", workflow="w", started_at=100.0, nodes=nodes, workflow_yaml=dump_workflow(wf))
+    spans = computed_spans(run, {"a": 2.0, "b": 3.0, "c": 1.0})
+    assert spans == {"a": (0.0, 2.0), "b": (2.0, 3.0), "c": (2.0, 1.0)}
+    bars = {bar.y[0]: (bar.base[0], bar.x[0]) for bar in timeline(run, spans=spans).data}
+    assert bars["b"] == (2.0, 3.0)
 
 
 def test_the_report_shows_each_runs_screenshots_side_by_side(tmp_path) -> None:

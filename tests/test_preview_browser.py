@@ -66,3 +66,29 @@ def test_a_previewed_page_runs_its_scripts_but_reaches_no_network() -> None:
     finally:
         server.shutdown()
     assert _Listener.hits == []
+
+
+def test_a_fitted_preview_takes_the_pages_height_scaled_to_the_width_it_gets() -> None:
+    """Issue 14: no grey band under a short page, no cut under a long one. The page reports its height to
+    the wrapper, which sizes the frame; the wrapper's own document is as tall as the scaled page."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_html = (
+        "<html><head></head><body style='margin:0'><div style='height:2000px'>tall</div></body></html>"
+    )
+    wrapper = sandboxed_preview(page_html, 800, 600, fit_height=3000)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 400, "height": 300})
+            page.set_content(wrapper)
+            page.wait_for_function("() => document.documentElement.scrollHeight > 900", timeout=10_000)
+            page.wait_for_timeout(600)
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            sandbox = page.locator("iframe").get_attribute("sandbox")
+        finally:
+            browser.close()
+    assert abs(height - 1000) <= 4, height  # 2000 px laid out at 800, shown at 400: scale 0.5
+    assert sandbox == "allow-scripts"

@@ -44,9 +44,13 @@ def fake_server() -> Iterator[FakeOpenAIServer]:
 
 
 @contextmanager
-def serve_app(fake_server: FakeOpenAIServer, tmp: Path) -> Iterator[str]:
+def serve_app(
+    fake_server: FakeOpenAIServer, tmp: Path, *, ollama: str = "http://127.0.0.1:9/v1"
+) -> Iterator[str]:
     """A fresh `streamlit run app.py` on a free port, on the scripted server, with its files under `tmp`;
-    yields its URL and stops it afterwards."""
+    yields its URL and stops it afterwards. `ollama` is where Settings looks for "Ollama on this machine"
+    (by default a port where nothing answers, so a developer's own Ollama does not change the tests)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     providers = tmp / "providers.yaml"
     providers.write_text(fake_server.providers_yaml())
     # Scenario edits must not touch the repository's example: the app gets a copy as its active scenario.
@@ -59,6 +63,7 @@ def serve_app(fake_server: FakeOpenAIServer, tmp: Path) -> Iterator[str]:
         DECOMPOSE_HOME=str(tmp / "home"),
         DECOMPOSE_PROVIDERS=str(providers),
         DECOMPOSE_SCENARIO=str(scenario),
+        DECOMPOSE_OLLAMA_URL=ollama,
         PYTHONPATH=str(ROOT),
     )
     log = (tmp / "streamlit.log").open("w")

@@ -28,6 +28,8 @@ from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
 from workflow_core.quality.model import effective_weights
 from workflow_core.records import RunRecord
+from workflow_core.run.reopen import workflow_of_run
+from workflow_core.workflow.graph import WorkflowGraph
 
 CostBasis = Literal["measured", "what-if"]
 
@@ -61,6 +63,9 @@ class TimelineRun:
     variant: str
     k: int
     run: RunRecord
+    # When the run has cached nodes: (start, seconds) per node at the latencies they had when computed,
+    # each node starting when its last parent ends, so the timeline tells the same times as the tables.
+    spans: dict[str, tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,8 +176,30 @@ def timeline_runs(experiment: Experiment, profile: str | None = None) -> list[Ti
         # Prefer a run that computed its nodes: a cached node's bar is only the time to read the cache.
         trials.sort(key=lambda t: sum(1 for n in t.run.nodes if n.cached) if t.run else 0)
         if trials and trials[0].run is not None:
-            out.append(TimelineRun(v.name, experiment.k.get(v.name, 0), trials[0].run))
+            best = trials[0]
+            assert best.run is not None
+            spans = (
+                computed_spans(best.run, best.latencies) if any(n.cached for n in best.run.nodes) else None
+            )
+            out.append(TimelineRun(v.name, experiment.k.get(v.name, 0), best.run, spans))
     return out
+
+
+def computed_spans(run: RunRecord, latencies: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """(start, seconds) per node as if every node had been computed: each starts when its last parent
+    finishes and takes `latencies[node]` (its latency when computed)."""
+    graph = WorkflowGraph(workflow_of_run(run))
+    finish: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
+    recorded = {n.id for n in run.nodes}
+    for node_id in graph.order:
+        if node_id not in recorded:
+            continue
+        start = max((finish[p] for p in graph.parents[node_id] if p in finish), default=0.0)
+        took = latencies.get(node_id, 0.0)
+        spans[node_id] = (start, took)
+        finish[node_id] = start + took
+    return spans
 
 
 def pareto_front(points: list[tuple[str, float, float | None]]) -> list[str]:

@@ -3,6 +3,9 @@ and returns a `go.Figure`; the app shows it with `st.plotly_chart`, the HTML rep
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -15,9 +18,24 @@ from workflow_core.records import RunRecord
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 420}
 
 
-def usd_axis(fig: go.Figure, axis: str, col: int | None = None, fmt: str = ".2~g") -> go.Figure:
-    """Dollar ticks on a cost axis (plotly's SI default writes $0.0003 as "300μ")."""
-    ticks = {"tickprefix": "$", "tickformat": fmt}
+def tick_digits(values: Iterable[float]) -> int:
+    """Significant digits that tell a cost axis' ticks apart: enough to resolve about a fifth of the values'
+    spread (two digits wrote $0.00155, $0.0016 and $0.00165 all as "$0.0016"), between 2 and 6."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    top = max(finite, default=0.0)
+    if top == 0:
+        return 2
+    spread = max(finite) - min(finite)
+    step = spread / 5 if spread > top * 1e-6 else top / 20  # one value: the axis pads around it
+    return max(2, min(6, math.ceil(math.log10(top / step)) + 1))
+
+
+def usd_axis(
+    fig: go.Figure, axis: str, col: int | None = None, fmt: str | None = None, values: Iterable[float] = ()
+) -> go.Figure:
+    """Dollar ticks on a cost axis (plotly's SI default writes $0.0003 as "300μ"), with as many significant
+    digits as the plotted `values` need for distinct labels (`fmt` overrides)."""
+    ticks = {"tickprefix": "$", "tickformat": fmt or f".{tick_digits(values)}~g"}
     if axis == "x":
         fig.update_xaxes(**ticks, col=col)
     else:
@@ -60,7 +78,7 @@ def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
             )
         )
     fig.update_layout(title=title, xaxis_title="cost per run (USD)", yaxis_title="QA score", **_LAYOUT)
-    return usd_axis(fig, "x")
+    return usd_axis(fig, "x", values=[s.cost_usd for s in rows if s.qa_mean is not None])
 
 
 def against_k(summaries: list[VariantSummary]) -> go.Figure:
@@ -106,7 +124,7 @@ def against_k(summaries: list[VariantSummary]) -> go.Figure:
     for col in (1, 2, 3):
         fig.update_xaxes(title_text="k (agents)", dtick=1, row=1, col=col)
     fig.update_layout(title="Cost, latency and quality against k", **_LAYOUT)
-    return usd_axis(fig, "y", col=1)
+    return usd_axis(fig, "y", col=1, values=[s.cost_usd for s in rows])
 
 
 def node_cost_stacks(rows: list[NodeSummary], variants: list[str]) -> go.Figure:
@@ -124,19 +142,27 @@ def node_cost_stacks(rows: list[NodeSummary], variants: list[str]) -> go.Figure:
     fig.update_layout(
         barmode="stack", title="Cost per run by node", xaxis_title="variant", yaxis_title="USD", **_LAYOUT
     )
-    return usd_axis(fig, "y")
+    totals = [sum(r.cost_usd for r in rows if r.variant == v) for v in variants]
+    return usd_axis(fig, "y", values=[0.0, *totals])
 
 
-def timeline(run: RunRecord, title: str | None = None) -> go.Figure:
+def timeline(
+    run: RunRecord, title: str | None = None, spans: dict[str, tuple[float, float]] | None = None
+) -> go.Figure:
     """A Gantt chart of one run: a bar per node from its start to its finish (seconds since the run started).
-    Cached nodes are hatched."""
+    Cached nodes are hatched. With `spans` ((start, seconds) per node), bars are drawn there instead: a
+    cached run at the times its nodes took when they were computed."""
     nodes = [n for n in run.nodes if n.started_at is not None and n.finished_at is not None]
+    if spans is not None:
+        nodes = [n for n in run.nodes if n.id in spans]
     t0 = min((n.started_at for n in nodes if n.started_at is not None), default=run.started_at)
     fig = go.Figure()
     for n in nodes:
-        assert n.started_at is not None and n.finished_at is not None
-        start = n.started_at - t0
-        dur = max(n.finished_at - n.started_at, 0.0)
+        if spans is not None:
+            start, dur = spans[n.id]
+        else:
+            assert n.started_at is not None and n.finished_at is not None
+            start, dur = n.started_at - t0, max(n.finished_at - n.started_at, 0.0)
         fig.add_trace(
             go.Bar(
                 y=[n.id],
@@ -163,9 +189,11 @@ def timelines(runs: list[TimelineRun]) -> list[go.Figure]:
     """One timeline per variant's chosen run (`analysis.timeline_runs`)."""
     out = []
     for t in runs:
-        cached = " (cached nodes hatched)" if any(n.cached for n in t.run.nodes) else ""
+        # A cached node's real bar is a cache read (milliseconds); the tables count the time it took when it
+        # was computed, so the timeline draws that too.
+        cached = " (cached nodes hatched, at the time they took when computed)" if t.spans is not None else ""
         title = f"Timeline: {t.variant} (k={t.k}), {t.run.profile or '-'}{cached}"
-        out.append(timeline(t.run, title=title))
+        out.append(timeline(t.run, title=title, spans=t.spans))
     return out
 
 
@@ -206,7 +234,7 @@ def coordination_fit(fit: CoordinationFit) -> go.Figure:
             name="fit at each run's n",
         )
     )
-    return usd_axis(fig, "y")
+    return usd_axis(fig, "y", values=[p.cost for p in fit.points])
 
 
 def tco_chart(result: TcoResult) -> go.Figure:

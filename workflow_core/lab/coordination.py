@@ -66,17 +66,31 @@ class CoordinationFit:
             "warnings": list(self.warnings),
         }
 
+    @property
+    def overhead_measured(self) -> bool:
+        """Whether the runs show a coordination cost at all (a positive c·k^m); without one, m means nothing."""
+        return bool(self.points) and self.c > 0
+
     def explanation(self) -> str:
-        """m and the fit in plain words, for the UI."""
-        growth = 2**self.m
-        text = (
-            f"Fitted m = {self.m:.2f} (R² = {self.r2:.2f} over {len(self.points)} runs at {self.costs}): "
-            "doubling the number "
-            f"of agents multiplies the coordination cost by about {growth:.1f}×."
+        """The fit in plain words, for the UI: one story, never a growth factor for an overhead that is not
+        there."""
+        basis = f"R² = {self.r2:.2f} over {len(self.points)} runs at {self.costs}"
+        if not self.points:
+            return "No run finished: there is nothing to fit."
+        if not self.overhead_measured:
+            return (
+                f"No measurable coordination overhead ({basis}): once the work itself (the output tokens) is "
+                "paid for, runs with more agents did not cost more. The exponent m says nothing here."
+            )
+        k_most = max(p.k for p in self.points)
+        n_mean = sum(p.n for p in self.points) / len(self.points)
+        total = self.predict(k_most, n_mean)
+        share = self.coordination_cost(k_most) / total if total > 0 else 0.0
+        return (
+            f"Coordination costs more as agents are added: doubling the agents multiplies the coordination "
+            f"cost by about {2**self.m:.1f}× (m = {self.m:.2f}, {basis}). With {k_most} agents it is about "
+            f"{share:.0%} of a run's cost."
         )
-        if self.c <= 0:
-            text += " The fitted coordination term is not positive: these runs show no measurable overhead."
-        return text
 
 
 def coordination_points(experiment: Experiment, costs: dict[int, float] | None = None) -> list[CostPoint]:
@@ -143,7 +157,8 @@ def fit_coordination(
             f"The model explains little of the variation (R² = {r2:.2f}): cost here depends on more than k "
             "and n (for local models, machine load changes the measured compute time)."
         )
-    if m_best >= 2.0 - 1e-9 or m_best <= 1.0 + 2.0 / m_grid:
+    # With no positive coordination term m is meaningless, so its place in the range is not worth a warning.
+    if coef[2] > 0 and (m_best >= 2.0 - 1e-9 or m_best <= 1.0 + 2.0 / m_grid):
         warnings.append(
             f"m = {m_best:.2f} sits at the edge of its allowed range (1, 2]: the data do not follow this "
             "model closely; read m as a bound, not an estimate."

@@ -282,23 +282,47 @@ def with_preview_policy(html: str) -> str:
     return f"{DOCTYPE}<html><head>{meta}</head><body>{html}</body></html>"
 
 
-def sandboxed_preview(html: str, width: int, height: int) -> str:
+# Inside the untrusted page: tell the wrapper how tall the page is, so the preview can fit it. It can only
+# post a number to its parent (which any page script can do anyway); the wrapper checks the sender and clamps.
+_REPORT_HEIGHT = (
+    "<script>(function(){function h(){var d=document.documentElement,b=document.body;"
+    "parent.postMessage({previewHeight:Math.max(d.scrollHeight,b?b.scrollHeight:0)},'*');}"
+    "addEventListener('load',function(){h();setTimeout(h,400);setTimeout(h,1500);"
+    "if(window.ResizeObserver){var o=new ResizeObserver(h);o.observe(document.documentElement);"
+    "if(document.body)o.observe(document.body);}});"
+    "})();</script>"
+)
+
+
+def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | None = None) -> str:
     """A small HTML document that shows `html` in an `<iframe sandbox="allow-scripts">` of the given size.
 
     There is deliberately no `allow-same-origin`: the page's scripts run, but in an opaque origin that cannot
     read the app's cookies, storage or DOM; and the page carries PREVIEW_POLICY, so it cannot reach the
     network either (no beacon, no fetch, no tracking pixel).
+
+    With `fit_height`, the frame takes the page's own height once the page reports it (up to `fit_height`
+    pixels, scrolling inside beyond that), so a short page leaves no empty band and a long one is seen whole.
     """
     html = with_preview_policy(html)
+    if fit_height is not None:
+        html = _with_height_report(html)
     width, height = max(int(width), 1), max(int(height), 1)
+    most = max(int(fit_height or height), 1)
     # The page is laid out at the requested width (a desktop page at 1280 px) and scaled down to fit the
     # space the preview gets, so a narrow column shows the desktop layout, not a squeezed one. This script
     # belongs to the wrapper; the untrusted page stays inside the sandboxed frame.
     fit = (
-        "<script>(function(){var f=document.getElementById('fit');function go(){"
-        f"var s=Math.min(1,document.documentElement.clientWidth/{width});"
+        "<script>(function(){var f=document.getElementById('fit'),fr=f.firstElementChild,"
+        f"box=document.getElementById('box'),W={width},H={height},MOST={most};function go(){{"
+        "var s=Math.min(1,document.documentElement.clientWidth/W);"
         "f.style.transform='scale('+s+')';"
-        f"document.body.style.height=Math.ceil({height}*s)+'px';}}"
+        # A transform does not shrink the layout box: the clipping box takes the scaled height, so the
+        # document (which Streamlit measures to size the frame) is as tall as what shows.
+        "box.style.height=Math.ceil(H*s)+'px';}"
+        "addEventListener('message',function(e){if(e.source!==fr.contentWindow||!e.data)return;"
+        "var h=Number(e.data.previewHeight);if(!(h>0))return;"
+        "H=Math.max(120,Math.min(MOST,Math.ceil(h)));f.style.height=H+'px';fr.style.height=H+'px';go();});"
         "go();addEventListener('resize',go);})();</script>"
     )
     return (
@@ -306,8 +330,15 @@ def sandboxed_preview(html: str, width: int, height: int) -> str:
         "<style>html,body{margin:0;padding:0;background:#f1f3f5;overflow:hidden}"
         "#fit{transform-origin:0 0;margin:0 auto}"
         "iframe{display:block;border:0;background:#fff}</style></head><body>"
-        f'<div id="fit" style="width:{width}px;height:{height}px">'
+        f'<div id="box" style="overflow:hidden"><div id="fit" style="width:{width}px;height:{height}px">'
         f'<iframe title="Generated page preview" sandbox="allow-scripts" width="{width}" height="{height}" '
         f'style="width:{width}px;height:{height}px" srcdoc="{html_lib.escape(html, quote=True)}"></iframe>'
-        f"</div>{fit}</body></html>\n"
+        f"</div></div>{fit}</body></html>\n"
     )
+
+
+def _with_height_report(html: str) -> str:
+    """`html` with _REPORT_HEIGHT right after the preview policy (the policy allows inline scripts)."""
+    marker = PREVIEW_POLICY + '">'
+    at = html.find(marker)
+    return html[: at + len(marker)] + _REPORT_HEIGHT + html[at + len(marker) :] if at >= 0 else html
