@@ -18,7 +18,7 @@ from workflow_core.workflow.spec import Workflow
 
 DESKTOP = (1280, 800)  # layout width, and the height shown until the page reports its own
 MOBILE = (390, 760)
-TALLEST = 3200  # a preview grows to its page's height up to this many layout pixels, then scrolls inside
+TALLEST = 5000  # a preview grows to its page's height up to this many layout pixels, then scrolls inside
 
 
 @dataclass

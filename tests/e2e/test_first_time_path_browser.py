@@ -89,6 +89,10 @@ def _walk(
         name.fill("Northwind duo")
         name.press("Enter")
         wait_idle(page)
+        # The rename has landed once the status names the new file; a click during that rerun could be lost.
+        expect(page.get_by_text(re.compile(r"Save writes .*northwind-duo\.yaml"))).to_be_visible(
+            timeout=20_000
+        )
         page.get_by_role("button", name="Save", exact=True).click()
         wait_idle(page)
         expect(page.get_by_text("Saved", exact=True)).to_be_visible()
@@ -160,6 +164,8 @@ def test_load_after_clicking_the_palette_is_no_traceback(page: Page) -> None:
     """The old KeyError path: Home → Open in the Designer → palette `qa` (selected) → Load → Load."""
     page.get_by_role("button", name="Open in the Designer").click()
     wait_idle(page)
+    expect(page.get_by_text("As the template ships")).to_be_visible(timeout=20_000)
+    expect(flow(page).locator(".react-flow__node").first).to_be_visible(timeout=20_000)
     page.get_by_role("button", name="Save", exact=True).click()  # something to load
     wait_idle(page)
     expect(page.get_by_text("Saved", exact=True)).to_be_visible(timeout=20_000)
