@@ -72,6 +72,7 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
     shot(page, "compare-pages")
 
     page.get_by_role("tab", name="Export").click()
+    wait_idle(page)  # switching tabs reruns the page; a download button from the run before is gone
     with page.expect_download() as info:
         page.get_by_role("button", name="report.html").click()
     report = info.value.path().read_text(encoding="utf-8")
