@@ -8,7 +8,7 @@ import streamlit as st
 from studio import services
 from workflow_core.lab.intervals import run_quality
 from workflow_core.quality import AXES
-from workflow_core.quality.model import effective_weights, weights_text
+from workflow_core.quality.model import effective_weights, weights_of, weights_text
 from workflow_core.records import RunRecord
 from workflow_core.workspace import save_settings
 
@@ -29,7 +29,7 @@ def panel(run: RunRecord) -> None:
         st.caption("No quality measured for this run.")
         return
     axes = [a for a in AXES if a in run.qa_axes] + sorted(set(run.qa_axes) - set(AXES))
-    used = {a: w for a, w in weights().items() if a in run.qa_axes}
+    used = weights_of(run.qa_axes, services.settings().quality_weights)
     st.markdown(f"**Quality {quality:.2f}**, the weighted mean of {len(axes)} axes ({weights_text(used)}).")
     st.caption(
         "Change the weights in Settings → Quality. Each axis is a score in [0, 1]; its findings quote the page."

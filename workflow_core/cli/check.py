@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import DecomposeError
-from workflow_core.quality import AXES, QualityReport, Sources, check_page, weighted_score
+from workflow_core.quality import AXES, QualityReport, Sources, check_page
 from workflow_core.quality.judge import JudgeResult, judge_page
-from workflow_core.quality.model import effective_weights, parse_weights
+from workflow_core.quality.model import parse_weights
 from workflow_core.records import Passage
 from workflow_core.scenario import Scenario, load_scenario, scenario_inputs
 from workflow_core.scenario.knowledge import index_for_scenario
@@ -64,10 +64,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_page(html, sources, weights=weights)
     judged = _judge(html, sources, args.judge) if args.judge else None
     if judged is not None:
-        axes = {**report.axes, "judge": judged.axis}
-        scores = {a: r.score for a, r in axes.items()}
-        used = {a: w for a, w in effective_weights(weights).items() if a in axes}
-        report = QualityReport(score=weighted_score(scores, weights), axes=axes, weights=used)
+        report = QualityReport.of([*report.axes.values(), judged.axis], weights, report.screenshots)
     if args.json:
         print(json.dumps(as_json(report, judged), indent=2, ensure_ascii=False))
     else:

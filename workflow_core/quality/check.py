@@ -9,7 +9,7 @@ from workflow_core.quality.accessibility import fallback_accessibility, rendered
 from workflow_core.quality.brand import check_brand
 from workflow_core.quality.grounding import check_grounding
 from workflow_core.quality.integrity import check_integrity
-from workflow_core.quality.model import DEFAULT_WEIGHTS, AxisResult, QualityReport, weighted_score
+from workflow_core.quality.model import AxisResult, QualityReport
 from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.render import Renderer, RenderError, shared_renderer
 from workflow_core.quality.rendered import Rendered
@@ -96,12 +96,6 @@ def _report(
         check_personalisation(text, sources),
         check_brand(page, text, sources),
     ]
-    measured = {a.axis: a for a in axes if a is not None}
-    scores = {name: a.score for name, a in measured.items()}
-    used = {name: w for name, w in {**DEFAULT_WEIGHTS, **(weights or {})}.items() if name in measured}
-    return QualityReport(
-        score=weighted_score(scores, weights),
-        axes=measured,
-        weights=used,
-        screenshots=rendered.screenshots if rendered is not None else {},
+    return QualityReport.of(
+        [a for a in axes if a is not None], weights, rendered.screenshots if rendered is not None else None
     )

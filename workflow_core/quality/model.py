@@ -3,7 +3,7 @@ the page's score as the weighted mean of the axes that were measured (weights th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +64,22 @@ class QualityReport(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict)
     screenshots: dict[int, bytes] = Field(default_factory=dict, repr=False)
 
+    @classmethod
+    def of(
+        cls,
+        axes: Iterable[AxisResult],
+        weights: Mapping[str, float] | None = None,
+        screenshots: Mapping[int, bytes] | None = None,
+    ) -> QualityReport:
+        """The report of these axes: their weighted mean under `weights`, and the weights it used."""
+        measured = {a.axis: a for a in axes}
+        return cls(
+            score=weighted_score({name: a.score for name, a in measured.items()}, weights),
+            axes=measured,
+            weights=weights_of(measured, weights),
+            screenshots=dict(screenshots or {}),
+        )
+
     @property
     def findings(self) -> list[QAFinding]:
         return [f for a in self.axes.values() for f in a.findings]
@@ -123,6 +139,12 @@ def parse_weights(text: str) -> dict[str, float]:
 def effective_weights(weights: Mapping[str, float] | None = None) -> dict[str, float]:
     """DEFAULT_WEIGHTS with the user's changes applied."""
     return {**DEFAULT_WEIGHTS, **(weights or {})}
+
+
+def weights_of(axes: Iterable[str], weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The weights of the axes given, in AXES order: what a score over those axes weighed."""
+    names = set(axes)
+    return {a: w for a, w in effective_weights(weights).items() if a in names}
 
 
 def weights_text(weights: Mapping[str, float] | None = None) -> str:
