@@ -515,11 +515,17 @@ with pages_tab:
                 else:
                     st.caption(row["error"] or "No page.")
     st.caption("Pages run with scripts but in a sandbox without the app's origin.")
-    with st.expander("Screenshots at 1280 and 390 px, as the quality check rendered them"):
-        for trial in exp.trials:
-            if trial.run is not None and trial.profile == page_profile and trial.repeat == page_repeat - 1:
-                st.markdown(f"**{trial.variant}** · k = {exp.k.get(trial.variant, 0)}")
-                quality_view.screenshots(trial.run)
+    # Read from the store only while this tab is open: every rerun of the page would fetch them again.
+    if pages_tab.open:
+        with st.expander("Screenshots at 1280 and 390 px, as the quality check rendered them"):
+            for trial in exp.trials:
+                if (
+                    trial.run is not None
+                    and trial.profile == page_profile
+                    and trial.repeat == page_repeat - 1
+                ):
+                    st.markdown(f"**{trial.variant}** · k = {exp.k.get(trial.variant, 0)}")
+                    quality_view.screenshots(trial.run)
 
 with whatif_tab:
     whatif = analysis.whatif

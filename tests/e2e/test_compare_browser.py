@@ -69,6 +69,9 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
 
     page.get_by_role("tab", name="Pages").click()
     expect(page.locator("iframe").first).to_be_visible()
+    wait_idle(page)  # switching tabs reruns the page
+    page.locator("summary", has_text="Screenshots at 1280 and 390 px").click()
+    expect(page.get_by_text("1280 px", exact=True).locator("visible=true").first).to_be_visible()
     shot(page, "compare-pages")
 
     page.get_by_role("tab", name="Export").click()
