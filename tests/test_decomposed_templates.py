@@ -4,6 +4,7 @@ page, and the writer never sees the visitor's profile to recite it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -105,7 +106,7 @@ async def test_facts_on_the_page_come_from_the_scenario(fake_openai, fake_regist
                     {
                         "notes": [props["notes"]["items"]["enum"][0]],
                         "offerings": ["professional-bike-fit", "hand-built-wheels"],
-                        "focus": "He wants to ride long without knee pain.",
+                        "tone": "warm and reassuring",
                         "visual_elements": [
                             {"label": "hero", "description": "A road cyclist on a coast road"},
                             {"label": "wheels", "description": "A hand-built wheel in a truing stand"},
@@ -159,3 +160,43 @@ async def test_facts_on_the_page_come_from_the_scenario(fake_openai, fake_regist
     # Pictures differ and print no label.
     artist = result.node("artist").images
     assert artist[0].data != artist[1].data and ">hero<" not in artist[0].data
+    # Each picture once: the bike-fit card asked for the hero's picture and gets a drawing of its own.
+    sources = re.findall(r'<img[^>]*\ssrc="data:image/svg\+xml;base64,([^"]+)"', page)
+    pictures = [s for s in sources if b'viewBox="0 0 800 450"' in base64.b64decode(s)]  # not the logo
+    assert len(pictures) == 3 and len(set(pictures)) == 3
+
+
+@pytest.mark.parametrize("template", DECOMPOSED)
+async def test_what_the_personalizer_writes_of_the_profile_never_reaches_a_writer(
+    template, fake_openai, fake_registry
+):
+    # The chooser reads the profile; its free text (picture descriptions) may repeat it, so the writers are
+    # shown only its choices, its tone (an enum) and the pictures' labels.
+    def responder(body):
+        props = _schema(body).get("properties", {})
+        if "notes" in props:
+            assert props["tone"]["enum"]
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "notes": [props["notes"]["items"]["enum"][0]],
+                        "offerings": [props["offerings"]["items"]["enum"][0]],
+                        "tone": "precise and technical",
+                        "visual_elements": [
+                            {"label": "fleet", "description": "Redgum Ridge Gold trucks at 88% availability"},
+                            {"label": "pit", "description": "Dana Whitfield in the pit"},
+                        ],
+                    }
+                )
+            )
+        return None
+
+    fake_openai.set_responder(responder)
+    result = await _run(template, fake_registry)
+    writers = [n for n in result.nodes if n.kind == "agent" and n.id not in {"personalizer", "designer"}]
+    assert writers
+    for node in writers:
+        text = " ".join(m["content"] for m in node.messages)
+        for private in ("Dana Whitfield", "Redgum Ridge Gold", "88%"):
+            assert private not in text, (node.id, private)
+    assert any("precise and technical" in " ".join(m["content"] for m in n.messages) for n in writers)

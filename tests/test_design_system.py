@@ -4,7 +4,7 @@ from lxml import etree
 
 from tests.helpers import COMPANY, OFFERINGS, SPEC, VISUALS, images, realistic_page
 from workflow_core.page.colour import DEFAULT_PALETTE, contrast_ratio, palette_hex
-from workflow_core.page.copy import fit_copy, fit_title
+from workflow_core.page.copy import fit_copy, fit_title, sentences
 from workflow_core.page.design_system import page_colours
 from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec, validate_page_spec
 
@@ -188,6 +188,28 @@ def test_copy_keeps_whole_sentences_within_its_limit() -> None:
         == "Pivot irrigation stalls and silo levels"
     )
     assert fit_title("Short and whole") == "Short and whole"
+
+
+def test_a_full_stop_in_a_number_or_an_abbreviation_ends_no_sentence() -> None:
+    # Seen on a real seed page: "9.4 hours" split into "9." and "4 hours", and the second kept as a sentence.
+    text = "Trucks average 9.4 hours between stops, e.g. on the ramp. We service them every 1.5 weeks! Call"
+    assert sentences(text) == [
+        "Trucks average 9.4 hours between stops, e.g. on the ramp.",
+        "We service them every 1.5 weeks!",
+        "Call",
+    ]
+    assert fit_copy("Availability rose to 9.4 hours. We service trucks every", 56) == (
+        "Availability rose to 9.4 hours."
+    )
+
+
+def test_a_title_cut_at_its_limit_ends_on_a_word_that_finishes_it() -> None:
+    # Seen on a real seed page: a card titled "... 40 kilometres from".
+    title = "Fewer breakdowns for haul trucks forty kilometres from the workshop"
+    assert fit_title(title, 58) == "Fewer breakdowns for haul trucks forty kilometres"
+    assert fit_title("Haul truck downtime on remote sites: sensors that warn before a breach", 60) == (
+        "Haul truck downtime on remote sites"
+    )
 
 
 def test_palette_value_or_default_as_hex() -> None:

@@ -20,14 +20,90 @@ _NEGATIVE_SELF = re.compile(
     r"(track record|experience|expertise|references|customers|clients)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[\"'”’)]*|$)")
+# A sentence ends at . ! ? or … (and any closing quote or bracket) before a space and a capital or a digit,
+# or at the end: "9.4 t" and "e.g. on site" do not end one. The one sentence splitter of the page and the
+# quality checks.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)]*(?=\s+[\"“‘(]?[A-Z0-9]|\s*$)")
+_ABBREVIATIONS = re.compile(
+    r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|incl|a\.m|p\.m)$", re.IGNORECASE
+)
 _ENDS = ".!?\"'”’)"
-_TRAILING = {"and", "or", "of", "the", "a", "an", "to", "for", "with", "in", "on", "at", "by", "your", "our"}
+# Words a heading cut at its length limit must not end on ("…kilometres from").
+_TRAILING = frozenset(
+    [
+        "and",
+        "or",
+        "of",
+        "the",
+        "a",
+        "an",
+        "to",
+        "for",
+        "with",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "as",
+        "than",
+        "that",
+        "which",
+        "who",
+        "whose",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "its",
+        "their",
+        "your",
+        "our",
+        "this",
+        "these",
+        "those",
+        "per",
+        "across",
+        "through",
+        "between",
+        "up",
+        "so",
+        "but",
+        "while",
+        "when",
+        "after",
+        "before",
+        "via",
+        "within",
+        "without",
+        "against",
+        "around",
+        "more",
+        "less",
+        "most",
+    ]
+)
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of `text`, each with its end punctuation (the last may have none)."""
-    return [s.strip() for s in _SENTENCE.findall(" ".join(text.split())) if s.strip()]
+    """The sentences of `text`, each with its end punctuation (the last may have none). A full stop inside a
+    number ("9.4"), after a common abbreviation ("e.g.") or before a small letter does not end a sentence."""
+    text = " ".join(text.split())
+    found: list[str] = []
+    start = 0
+    for end in _SENTENCE_END.finditer(text):
+        if end.group().startswith(".") and _ABBREVIATIONS.search(text[start : end.start()]):
+            continue
+        found.append(text[start : end.end()].strip())
+        start = end.end()
+    found.append(text[start:].strip())
+    return [s for s in found if s]
 
 
 def _speaks_as(sentence: str, names: Iterable[str]) -> bool:
@@ -60,10 +136,12 @@ def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) 
 
 
 def tidy_title(text: str, limit: int | None = None) -> str:
-    """A short heading cut at a word, not mid-word, with no dangling 'and'/'of' and no end full stop."""
+    """A short heading: one that reached `limit` is cut where a clause ends (a colon, dash or comma past a
+    third of it), else at a word, never mid-word; no dangling 'and'/'from' and no end full stop."""
     text = " ".join(text.split()).strip(" \"'“”")
     if limit and len(text) >= limit - 2 and " " in text:
-        text = text[: text.rfind(" ")]
+        clause = max(text.rfind(mark) for mark in (": ", " - ", " – ", " — ", ", "))
+        text = text[:clause] if clause > len(text) // 3 else text[: text.rfind(" ")]
     words = text.split()
     while words and words[-1].lower().strip(",;:-–—") in _TRAILING:
         words.pop()

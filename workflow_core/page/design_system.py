@@ -212,24 +212,37 @@ def render_page(
     css = _CSS.substitute(colours, font_heading=heading_font, font_body=body_font)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
     cards = _offering_cards(page["offerings"], offerings or [], not_ours)
-    labels = [page["hero_image"], *(c["image"] for c in cards)]
-    unmatched = [lbl for lbl in labels if not (lbl and match_label(lbl, valid_images))]
+    # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
+    # models pick one label for every card) gets a drawing of its own offering instead.
+    shown: set[str] = set()
+    labels: list[str] = []
+    for n, label in enumerate([page["hero_image"], *(c["image"] for c in cards)]):
+        match = match_label(label, valid_images) if label else None
+        if n and (not label or (match or label) in shown):
+            label = ""
+        shown.add(match or label)
+        labels.append(label)
+    subjects = [descriptions.get(labels[0], "")] + [f"{c['name']}. {c['text']}" for c in cards]
+    unmatched = [
+        n for n, lbl in enumerate(labels) if not (lbl and match_label(lbl, valid_images)) and (lbl or n)
+    ]
     # Drawn together, so the pictures nobody drew still differ from each other.
     drawn_icons = dict(
         zip(
             unmatched,
-            choose_icons([(lbl, descriptions.get(lbl, "")) for lbl in unmatched]),
+            choose_icons([(labels[n] or cards[n - 1]["name"], subjects[n]) for n in unmatched]),
             strict=True,
         )
     )
 
-    def image_for(label: str, subject: str) -> dict[str, str]:
+    def image_for(n: int, subject: str) -> dict[str, str]:
+        label = labels[n]
         match = match_label(label, valid_images) if label else None
         description = descriptions.get(match or "", "") or descriptions.get(label, "")
         alt = clean_text(description) or subject
         if match is not None:
             return {"src": valid_images[match], "alt": alt}
-        svg = vector_svg(label, description or subject, palette, icon=drawn_icons.get(label))
+        svg = vector_svg(label or subject, description or subject, palette, icon=drawn_icons.get(n))
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
     tagline = clean_text(company.get("tagline"))
@@ -240,8 +253,8 @@ def render_page(
         title, text = fit_title(item["title"], 60, not_ours), fit_copy(item["text"], 200, not_ours)
         if title and text:
             pains.append({"title": title, "text": text})
-    hero = image_for(page["hero_image"], headline)
-    offer_cards = [{**c, **image_for(c["image"], f"{c['name']}: {c['text']}")} for c in cards]
+    hero = image_for(0, headline)
+    offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
     logo = (
         logo_data_uri
         if _is_image_uri(logo_data_uri)

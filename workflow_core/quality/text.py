@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow_core.page.copy import sentences as split_sentences
 from workflow_core.records import QAFinding
 
 # Elements whose text runs on inside the block around them; every other element starts a block of its own.
@@ -48,8 +49,6 @@ _UNREAD = frozenset({"script", "style", "template", "noscript", "head", "svg", "
 # Landmarks and roles that change what a block may say (a footer's copyright year, a testimonial's quote).
 _PLACES = {"footer": "footer", "nav": "nav", "blockquote": "quote", "figure": "figure", "form": "form"}
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’')]*\s+(?=[\"“‘(]?[A-Z0-9])")
-_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|a\.m|p\.m)\.$", re.IGNORECASE)
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’%$£€.,-]*")
 
 
@@ -78,19 +77,6 @@ class PageText:
     @property
     def sentences(self) -> list[tuple[Block, str]]:
         return [(b, s) for b in self.blocks for s in b.sentences]
-
-
-def split_sentences(text: str) -> list[str]:
-    """`text` cut into sentences at . ! ? … followed by a capital or a digit (not after e.g., Dr., a.m.)."""
-    out: list[str] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if _ABBREVIATIONS.search(text[start : m.start()]):
-            continue
-        out.append(text[start : m.start()].strip())
-        start = m.end()
-    out.append(text[start:].strip())
-    return [s for s in out if s]
 
 
 def _in_running_text(el: Any) -> bool:
