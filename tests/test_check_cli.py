@@ -4,6 +4,8 @@ and the judge axis: its checklist, its cache and its cost kept apart."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeReply
 
+ROOT = Path(__file__).resolve().parents[1]
 PAGE = (
     '<!DOCTYPE html><html lang="en"><head><title>Ridgeline</title></head><body><main>'
     "<h1>Haul trucks that stay on the road</h1><p>Talk to Ridgeline Fieldworks about uptime.</p>"
@@ -170,3 +173,44 @@ async def test_a_judge_that_fails_leaves_a_warning_and_the_run_stands(fake_opena
     assert "judge" not in run.qa_axes
     assert any(w.startswith("JudgeRun:") and "did not answer with the JSON" in w for w in run.warnings)
     assert store.get_run(run.run_id) is not None
+
+
+def test_calibrate_measures_the_judge_against_the_labels(cli_env, tmp_path, fake_openai):
+    # Three labelled pages: a good one, one with a leaked instruction (integrity), one reciting the profile
+    # (personalisation). The scripted judge catches both defects and wrongly calls the good page unpublishable.
+    cases_dir = ROOT / "tests" / "quality_cases"
+    (tmp_path / "pages").mkdir()
+    chosen = [
+        "ridgeline-dana-ds",
+        "ridgeline-dana-ds--leaked_instruction",
+        "ridgeline-dana-ds--profile_recital",
+    ]
+    manifest = json.loads((cases_dir / "cases.json").read_text(encoding="utf-8"))["cases"]
+    cases = []
+    for entry in manifest:
+        if Path(entry["file"]).stem in chosen:
+            shutil.copy(cases_dir / entry["file"], tmp_path / entry["file"])
+            cases.append({**entry, "scenario": str(ROOT / entry["scenario"])})
+    (tmp_path / "cases.json").write_text(json.dumps({"cases": cases}), encoding="utf-8")
+
+    def responder(body):
+        page = body["messages"][-1]["content"]
+        answers = {qid: True for qid, _, _ in CHECKLIST}
+        if "This page is tailored" in page:
+            answers["no_instructions"] = False
+        elif "is Head of Operations at" in page:
+            answers["no_recital"] = False
+        else:
+            answers["publishable"] = False
+        return FakeReply(json.dumps(answers))
+
+    fake_openai.set_responder(responder)
+    out = decompose(cli_env, "calibrate", str(tmp_path), "--judge", "fake/large", "--skip-axes").stdout
+    assert "3 pages, 1 good" in out and "answered 3 of 3 pages" in out
+    assert "| integrity | 1 | 0 | 0 | 1.00 | 1.00 |" in out
+    assert "| personalisation | 1 | 0 | 0 | 1.00 | 1.00 |" in out
+    assert "| any defect | 2 | 1 | 0 | 0.67 | 1.00 |" in out
+    assert "| publishable | 1/1 | 0/2 |" in out and "| no_instructions | 0/1 | 1/2 |" in out
+    calls = len(fake_openai.requests)
+    decompose(cli_env, "calibrate", str(tmp_path), "--judge", "fake/large", "--skip-axes")
+    assert len(fake_openai.requests) == calls  # the judge's answers are cached

@@ -342,10 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_check)
 
     from workflow_core.cli.batch import add_parser as add_batch
+    from workflow_core.cli.calibrate import add_parser as add_calibrate
     from workflow_core.cli.serve import add_parser as add_serve
 
     for add in (add_batch, add_serve):
         add_otel_flag(add(sub, "a built-in template name or a YAML path"))
+    add_calibrate(sub)
 
     d = sub.add_parser(
         "diff", help="two stored runs node by node: prompts, outputs, tokens, latency, cost, QA"

@@ -6,6 +6,11 @@ A case names its page file, its scenario folder and profile, its defect and the 
 is a true positive, a flag elsewhere a false positive, a missing flag on a labelled axis a false negative.
 
     python -m workflow_core.quality.calibrate [CASES_DIR]
+    decompose calibrate [CASES_DIR] [--judge REF]     # also the LLM judge's agreement with the labels
+
+The judge is measured the same way: each checklist question belongs to an axis (`QUESTION_AXES`); the judge
+flags an axis on a page when it gives a wrong answer to one of that axis's questions, and flags the page when
+it gives any wrong answer.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from workflow_core.quality.brand import check_brand
 from workflow_core.quality.check import check_page
 from workflow_core.quality.grounding import check_grounding
 from workflow_core.quality.integrity import check_integrity
+from workflow_core.quality.judge import CHECKLIST, JudgeResult
 from workflow_core.quality.model import QualityReport
 from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.sources import Sources
@@ -186,6 +192,77 @@ def describe(result: CaseResult) -> dict[str, Any]:
         "axes": result.report.axis_scores,
         "failures": [(f.axis, f.message, f.evidence) for f in result.report.failures],
     }
+
+
+# The axis each judge question measures (the judge's own "publishable" stands for the page as a whole).
+QUESTION_AXES: dict[str, str] = {
+    "speaks_to_visitor": "personalisation",
+    "addresses_need": "personalisation",
+    "no_recital": "personalisation",
+    "seller_voice": "integrity",
+    "no_instructions": "integrity",
+    "no_self_harm": "integrity",
+    "complete_sentences": "integrity",
+    "call_to_action": "brand",
+}
+JUDGED_AXES = ("integrity", "personalisation", "brand")
+
+
+@dataclass
+class JudgedCase:
+    case: Case
+    result: JudgeResult | None
+    error: str | None = None
+
+    @property
+    def wrong(self) -> set[str]:
+        """The questions the judge answered as a flawed page would."""
+        if self.result is None:
+            return set()
+        return {f.check.removeprefix("judge.") for f in self.result.axis.findings if not f.passed}
+
+    @property
+    def flagged(self) -> set[str]:
+        return {QUESTION_AXES[q] for q in self.wrong if q in QUESTION_AXES}
+
+
+def judge_agreement(judged: list[JudgedCase]) -> dict[str, AxisStats]:
+    """Per axis (through `QUESTION_AXES`) and for the page as a whole ("any defect": the judge answered any
+    question wrong on a page with a labelled defect), the judge's true and false flags against the labels.
+    Cases the judge could not answer are left out."""
+    stats = {a: AxisStats() for a in (*JUDGED_AXES, "any defect")}
+    for j in judged:
+        if j.result is None:
+            continue
+        labelled_page, flagged_page = bool(j.case.axes), bool(j.wrong)
+        for axis, labelled, flagged in [
+            *((a, a in j.case.axes, a in j.flagged) for a in JUDGED_AXES),
+            ("any defect", labelled_page, flagged_page),
+        ]:
+            s = stats[axis]
+            if labelled and flagged:
+                s.tp += 1
+            elif flagged:
+                s.fp += 1
+                s.false_positives.append(j.case.name)
+            elif labelled:
+                s.fn += 1
+                s.misses.append(j.case.name)
+    return stats
+
+
+def question_rates(judged: list[JudgedCase]) -> str:
+    """How often each question got the flawed answer, on good pages and on flawed ones: a question a judge
+    answers the same way on both measures nothing."""
+    answered = [j for j in judged if j.result is not None]
+    good = [j for j in answered if not j.case.axes]
+    bad = [j for j in answered if j.case.axes]
+    lines = ["| question | flagged on good pages | flagged on flawed pages |", "|---|---|---|"]
+    for qid, _, _ in CHECKLIST:
+        g = sum(qid in j.wrong for j in good)
+        b = sum(qid in j.wrong for j in bad)
+        lines.append(f"| {qid} | {g}/{len(good)} | {b}/{len(bad)} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,96 @@
+"""`decompose calibrate [CASES_DIR] [--judge REF]`: measure the measurer. The quality axes' precision and
+recall on a labelled set of pages (default `tests/quality_cases`), and with `--judge` the LLM judge's
+agreement with the same labels (`workflow_core.quality.calibrate`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workflow_core.errors import DecomposeError
+
+if TYPE_CHECKING:  # the checks load Chromium's driver and the judge: only when the command runs
+    from workflow_core.quality.calibrate import Case, JudgedCase
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser(
+        "calibrate", help="precision and recall of the quality axes (and an LLM judge) on labelled pages"
+    )
+    c.add_argument("cases", nargs="?", default="tests/quality_cases", help="a folder with a cases.json")
+    c.add_argument(
+        "--judge", metavar="REF", help="also measure this judge model, e.g. local/qwen2.5-coder-1.5b"
+    )
+    c.add_argument("--skip-axes", action="store_true", help="measure only the judge")
+    c.set_defaults(func=cmd_calibrate)
+
+
+def _judge_all(cases: list[Case], ref: str) -> list[JudgedCase]:
+    from workflow_core.quality.calibrate import JudgedCase
+    from workflow_core.quality.judge import judge_page
+    from workflow_core.workspace import new_engine
+
+    engine = new_engine()
+
+    async def go() -> list[JudgedCase]:
+        out: list[JudgedCase] = []
+        async with engine:
+            for n, case in enumerate(cases, 1):
+                start = time.perf_counter()
+                try:
+                    result = await judge_page(
+                        case.html, case.sources, ref, engine.registry, engine.prices, engine.store
+                    )
+                    out.append(JudgedCase(case, result))
+                    said = f"{result.axis.score:.2f}" + (" (cached)" if result.cached else "")
+                except DecomposeError as exc:
+                    out.append(JudgedCase(case, None, str(exc)))
+                    said = f"no verdict: {exc}"
+                took = time.perf_counter() - start
+                print(f"[{n}/{len(cases)}] {case.name}: {said} in {took:.1f} s", file=sys.stderr, flush=True)
+        return out
+
+    return asyncio.run(go())
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from workflow_core.quality.calibrate import (
+        TEXT_AXES,
+        axis_stats,
+        judge_agreement,
+        load_cases,
+        question_rates,
+        run_cases,
+        table,
+        timing,
+    )
+
+    folder = Path(args.cases)
+    if not (folder / "cases.json").is_file():
+        raise DecomposeError(
+            f"no cases.json in {folder}: pass the folder of a labelled set of pages (e.g. tests/quality_cases)."
+        )
+    cases = load_cases(folder)
+    good = sum(1 for c in cases if not c.axes)
+    print(f"{len(cases)} pages, {good} good, from {folder}\n")
+    if not args.skip_axes:
+        results = run_cases(cases)
+        labelled = tuple(sorted({a for c in cases for a in c.axes} - set(TEXT_AXES)))
+        print("Quality axes:\n")
+        print(table(axis_stats(results, TEXT_AXES + labelled)))
+        print("\n" + timing(results) + "\n")
+    if args.judge:
+        judged = _judge_all(cases, args.judge)
+        answered = [j for j in judged if j.result is not None]
+        cost = sum(j.result.cost_usd for j in answered if j.result is not None)
+        print(f"Judge {args.judge}: answered {len(answered)} of {len(judged)} pages, cost ${cost:.6f}\n")
+        print(table(judge_agreement(judged)))
+        print("\n" + question_rates(judged))
+        for j in judged:
+            if j.error:
+                print(f"  no verdict on {j.case.name}: {j.error}")
+    return 0
