@@ -148,7 +148,17 @@ with est_col:
         prices = services.price_book()
         estimate = estimate_run(workflow, first_inputs, prices, services.store())
         e = st.columns(4)
-        e[0].metric("Estimated cost per run", ui.money(estimate.cost_usd))
+        prior = estimate.from_prior
+        e[0].metric(
+            "Estimated cost per run",
+            ui.money(estimate.cost_usd),
+            help=(
+                f"From a prior for {', '.join(prior)} (no past runs yet): a share of max_tokens by output "
+                "format and the model's measured speed. After a run, from its measured tokens and times."
+                if prior
+                else "From this workflow's latest runs: their output tokens, latencies and compute."
+            ),
+        )
         e[1].metric("Critical-path latency", f"≈{estimate.critical_path_s:.0f} s")
         e[2].metric("Runs", len(profiles))
         e[3].metric("Agents (k)", workflow.agent_count)
@@ -169,9 +179,7 @@ with est_col:
                         "model": n.model,
                         "in tokens": n.input_tokens,
                         "out tokens": n.output_tokens,
-                        "out tokens from": "past runs"
-                        if n.output_from_history
-                        else "max_tokens (upper bound)",
+                        "from": n.basis,
                         "cost USD": n.cost_usd,
                         "latency s": round(n.latency_s, 1),
                     }

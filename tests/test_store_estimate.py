@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.pricing.book import HOSTED_SPEED, ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
-from workflow_core.run.estimate import estimate_run
+from workflow_core.run.estimate import PRIOR_OUTPUT_SHARE, estimate_run
 from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import _MIGRATIONS, Store, StoreError
@@ -36,31 +36,57 @@ def test_store_migrates_once_and_reopens(tmp_path):
 
 
 async def test_an_older_database_keeps_its_history_for_estimates(tmp_path, fake_registry):
-    """Migration 3 moves output tokens out of the runs' JSON into their own table: a database written before
-    it still informs estimates."""
+    """Migration 6 moves each model call's tokens, characters and times out of the runs' JSON into their own
+    table: a database written before it still informs estimates."""
     path = tmp_path / "old.sqlite3"
     store = Store(path)
     run = await Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)]).run(WF, TOPIC)
     store.close()
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE node_outputs; PRAGMA user_version = 2;")  # as before 3
+    db.executescript("DROP TABLE node_calls; PRAGMA user_version = 5;")  # as before 6
     db.close()
     reopened = Store(path)
-    assert reopened.past_output_tokens(WF.name) == {
-        "a": run.node("a").output_tokens,
-        "b": run.node("b").output_tokens,
+    history = reopened.node_history(WF.name)
+    assert {k: (h.input_tokens, h.output_tokens) for k, h in history.items()} == {
+        n: (run.node(n).input_tokens, run.node(n).output_tokens) for n in ("a", "b")
     }
+    assert history["a"].latency_s == pytest.approx(run.node("a").latency_s)
+    chars = sum(len(m["content"]) for n in ("a", "b") for m in run.node(n).messages)
+    tokens = run.node("a").input_tokens + run.node("b").input_tokens
+    assert reopened.chars_per_token() == {"fake/small": pytest.approx(chars / tokens)}
     assert estimate_run(WF, TOPIC, PRICES, reopened).nodes["a"].output_from_history
 
 
-def test_estimate_before_any_run_uses_max_tokens(tmp_path):
+def test_estimate_before_any_run_uses_a_prior_and_says_so(tmp_path):
     store = Store(tmp_path / "db.sqlite3")
     before = estimate_run(WF, TOPIC, PRICES, store)
     a = before.nodes["a"]
-    assert a.output_tokens == 300 and not a.output_from_history
-    # b's prompt holds a's output: its input estimate grows with a's max_tokens, not just the template text.
-    assert before.nodes["b"].input_tokens >= 300
+    # A text node's prior: half its max_tokens (PRIOR_OUTPUT_SHARE), not the whole as an upper bound.
+    assert a.output_tokens == round(300 * PRIOR_OUTPUT_SHARE["text"]) and not a.output_from_history
+    assert before.from_prior == ["a", "b"] and a.basis.startswith("prior")
+    # b's prompt holds a's output: its input estimate grows with a's expected output, not just the template.
+    assert before.nodes["b"].input_tokens >= a.output_tokens
     assert before.cost_usd == sum(n.cost_usd for n in before.nodes.values()) > 0
+    # Every call costs a per-call latency beyond its tokens.
+    assert a.latency_s > a.input_tokens / HOSTED_SPEED.prompt_tps + a.output_tokens / HOSTED_SPEED.gen_tps
+
+
+async def test_the_estimate_learns_a_models_tokenizer_and_a_nodes_times(tmp_path, fake_openai, fake_registry):
+    # The scripted server counts words, not four-character tokens: after a run, the estimate counts the
+    # prompt's tokens the way this model did, and takes the node's latency from its calls.
+    store = Store(tmp_path / "db.sqlite3")
+    engine = Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)])
+    first = estimate_run(WF, TOPIC, PRICES, store)
+    run = await engine.run(WF, TOPIC)
+    after = estimate_run(WF, TOPIC, PRICES, store)
+    actual = run.node("a").input_tokens
+    assert abs(after.nodes["a"].input_tokens - actual) <= 8 < abs(first.nodes["a"].input_tokens - actual)
+    assert after.nodes["b"].input_tokens == run.node("b").input_tokens  # b's prompt held a stand-in
+    assert after.nodes["a"].latency_s == pytest.approx(run.node("a").latency_s)
+    assert after.from_prior == []
+    # A node whose model changed is back on the prior: the old model's calls say little about the new one.
+    other = WF.with_models({"a": "fake/large"})
+    assert estimate_run(other, TOPIC, PRICES, store).from_prior == ["a"]
 
 
 async def test_estimate_after_a_run_uses_measured_output_tokens(tmp_path, fake_openai, fake_registry):

@@ -126,7 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     estimate = estimate_run(workflow, inputs, engine.prices, engine.store, graph=graph)
     print(
         f"{workflow.name}: k={workflow.agent_count}, {len(workflow.nodes)} nodes; estimate "
-        f"${estimate.cost_usd:.6f}, ≥{estimate.critical_path_s:.0f} s on the critical path",
+        f"${estimate.cost_usd:.6f}, ≥{estimate.critical_path_s:.0f} s on the critical path"
+        + (f" (prior for {', '.join(estimate.from_prior)}: no past runs yet)" if estimate.from_prior else ""),
         file=sys.stderr,
     )
 

@@ -49,6 +49,10 @@ _LOCAL_ALIASES = {"local-small": "qwen2.5-coder-0.5b", "local-large": "qwen2.5-c
 _LOCAL_FALLBACK = "qwen2.5-coder-1.5b"
 # A rough hosted-API speed, only used for latency estimates before a run.
 HOSTED_SPEED = LocalSpeed(prompt_tps=2000.0, gen_tps=60.0)
+# Seconds every call costs beyond its tokens: for a hosted API the round trip and queueing before the first
+# token (typical published time-to-first-token); for the local server, request handling and sampling set-up.
+HOSTED_CALL_S = 0.5
+LOCAL_CALL_S = 0.3
 
 # Per-image prices (USD) for models genai-prices prices by tokens only: OpenAI's published standard/medium
 # quality prices, keyed by model then size.
@@ -199,10 +203,13 @@ class PriceBook:
         return float(calc_price(usage, found[1], provider_id=found[0]).total_price)
 
     def estimate_latency_s(self, ref: str, input_tokens: int, output_tokens: int) -> float:
-        """Seconds a call should take: measured speeds for local models, a typical hosted speed otherwise."""
+        """Seconds a call should take: a per-call term plus its tokens at the measured speed of a local model,
+        or a typical hosted speed."""
         provider, model = split_ref(ref)
-        speed = local_speed(model) if provider == LOCAL_PROVIDER else HOSTED_SPEED
-        return input_tokens / speed.prompt_tps + output_tokens / speed.gen_tps
+        local = provider == LOCAL_PROVIDER
+        speed = local_speed(model) if local else HOSTED_SPEED
+        per_call = LOCAL_CALL_S if local else HOSTED_CALL_S
+        return per_call + input_tokens / speed.prompt_tps + output_tokens / speed.gen_tps
 
     def estimate_chat_cost(self, ref: str, input_tokens: int, output_tokens: int) -> float:
         """USD a call should cost before it runs; local models by their estimated compute time."""

@@ -1,5 +1,12 @@
-"""Cost and latency before a run: input tokens from the prompts rendered with stand-ins for upstream outputs,
-output tokens from past runs of the same node, else its max_tokens (an upper bound)."""
+"""Cost and latency before a run.
+
+- Input tokens: the prompts rendered with stand-ins for upstream outputs, counted with the model's own
+  characters per token as measured on its past calls (else four characters a token).
+- Output tokens, latency and compute: the means of the node's latest calls in past runs of the workflow
+  (`Store.node_history`, kept up to date as runs are saved). With no history, a prior: a share of the node's
+  `max_tokens` by output format (`PRIOR_OUTPUT_SHARE`), and the model's measured speed plus a per-call
+  latency; such a node is marked `from_prior`, and the run estimate says so.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +59,12 @@ class _FillerOutput(NodeOutput):
         return self._filler
 
 
+# Output tokens before a node has any history, as a share of its max_tokens by output format. Calibrated on
+# the built-in templates' runs on the embedded local models (2026-12-01, example and cycle-shop scenarios:
+# output tokens over max_tokens per call, median by format).
+PRIOR_OUTPUT_SHARE: dict[str, float] = {"html": 0.80, "page_spec": 0.55, "json": 0.45, "text": 0.50}
+
+
 @dataclass
 class NodeEstimate:
     node_id: str
@@ -62,12 +75,22 @@ class NodeEstimate:
     latency_s: float
     output_from_history: bool
 
+    @property
+    def basis(self) -> str:
+        """Where the output tokens and latency come from, in words for a table."""
+        return "past runs" if self.output_from_history else "prior (no runs yet)"
+
 
 @dataclass
 class RunEstimate:
     nodes: dict[str, NodeEstimate]
     cost_usd: float
     critical_path_s: float  # the latency floor: longest chain of estimated node latencies
+
+    @property
+    def from_prior(self) -> list[str]:
+        """The model nodes estimated from the prior, with no past run to go on."""
+        return [n.node_id for n in self.nodes.values() if not n.output_from_history]
 
 
 def _handoff_tokens(node: Node, out_tokens: dict[str, int], variables: Mapping[str, Any]) -> int:
@@ -95,7 +118,8 @@ def estimate_run(
 ) -> RunEstimate:
     """The estimate of a valid workflow (pass its `graph` when it is built already)."""
     graph = graph or WorkflowGraph(workflow)
-    past_outputs = store.past_output_tokens(workflow.name) if store else {}
+    history = store.node_history(workflow.name) if store else {}
+    chars_per_token = store.chars_per_token() if store else {}
     out_tokens: dict[str, int] = {}
     estimates: dict[str, NodeEstimate] = {}
     latency: dict[str, float] = {}
@@ -107,8 +131,12 @@ def estimate_run(
             # Stand-ins only for the upstream outputs the prompts name (a stand-in for every ancestor of
             # every node made a long chain's estimate quadratic).
             named = _names(node.system) | _names(node.prompt)
+            # The rendered prompt is exact only for an agent whose prompt names no upstream node; otherwise it
+            # holds stand-ins (or, for kinds that build their own messages, such as QA, misses the page).
+            exact = node.kind == "agent"
             for a in upstream:
                 if a in named:
+                    exact = False
                     variables[a] = _FillerOutput(
                         _handoff_tokens(graph.nodes[a], out_tokens, inputs.variables)
                     )
@@ -119,18 +147,28 @@ def estimate_run(
             except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
                 text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
             text += "".join(e.prompt + e.answer for e in node.examples)
-            in_tok = estimate_tokens(text) + 8
-            past = past_outputs.get(node_id)
-            out_tok = past if past is not None else node.params.max_tokens
+            ratio = chars_per_token.get(node.model)
+            in_tok = (round(len(text) / ratio) if ratio else estimate_tokens(text)) + 8
+            past = history.get(node_id)
+            if past is not None and past.model != node.model:
+                past = None  # the node's model changed: its old calls say little about the new one
+            if past is not None:
+                if not exact:  # what its past calls measured beats stand-ins
+                    in_tok = past.input_tokens
+                out_tok = past.output_tokens
+                seconds = past.latency_s
+                if prices.is_local(node.model) and node.model not in prices.overrides:
+                    cost = prices.chat_cost(node.model, 0, 0, compute_s=past.compute_s or past.latency_s)
+                else:
+                    cost = prices.estimate_chat_cost(node.model, in_tok, out_tok)
+            else:
+                share = PRIOR_OUTPUT_SHARE.get(node.output_format, PRIOR_OUTPUT_SHARE["text"])
+                out_tok = max(1, round(node.params.max_tokens * share))
+                seconds = prices.estimate_latency_s(node.model, in_tok, out_tok)
+                cost = prices.estimate_chat_cost(node.model, in_tok, out_tok)
             out_tokens[node_id] = out_tok
             estimates[node_id] = NodeEstimate(
-                node_id,
-                node.model,
-                in_tok,
-                out_tok,
-                prices.estimate_chat_cost(node.model, in_tok, out_tok),
-                prices.estimate_latency_s(node.model, in_tok, out_tok),
-                past is not None,
+                node_id, node.model, in_tok, out_tok, cost, seconds, past is not None
             )
             own = estimates[node_id].latency_s
         else:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -95,6 +96,38 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS votes_experiment ON votes (experiment_id, created_at);
     """,
+    # What an estimate learns from each model call, kept as runs are saved (it replaces node_outputs, which
+    # kept output tokens only): the model, its input tokens against
+    # the characters of its prompt (the model's own tokenizer, measured), its latency and compute seconds.
+    """
+    CREATE TABLE node_calls (
+        run_id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        prompt_chars INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        latency_s REAL NOT NULL,
+        compute_s REAL NOT NULL,
+        PRIMARY KEY (run_id, node_id)
+    );
+    CREATE INDEX node_calls_node ON node_calls (workflow, node_id, started_at);
+    CREATE INDEX node_calls_model ON node_calls (model, started_at);
+    INSERT OR REPLACE INTO node_calls
+        SELECT r.run_id, r.workflow, json_extract(n.value, '$.id'), json_extract(n.value, '$.model'),
+               r.started_at,
+               (SELECT COALESCE(SUM(length(json_extract(m.value, '$.content'))), 0)
+                  FROM json_each(n.value, '$.messages') AS m),
+               json_extract(n.value, '$.input_tokens'), json_extract(n.value, '$.output_tokens'),
+               json_extract(n.value, '$.latency_s'), COALESCE(json_extract(n.value, '$.compute_s'), 0)
+        FROM runs AS r, json_each(r.record, '$.nodes') AS n
+        WHERE json_extract(n.value, '$.status') = 'ok' AND NOT json_extract(n.value, '$.cached')
+          AND json_extract(n.value, '$.model') IS NOT NULL
+          AND json_extract(n.value, '$.input_tokens') > 0 AND json_extract(n.value, '$.output_tokens') > 0;
+    DROP TABLE IF EXISTS node_outputs;
+    """,
 ]
 
 VOTE_COLUMNS = (
@@ -123,6 +156,18 @@ def default_db_path() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("decompose-studio")) / "decompose.sqlite3"
+
+
+@dataclass(frozen=True)
+class NodeHistory:
+    """A node's recent model calls, averaged (`Store.node_history`)."""
+
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    latency_s: float
+    compute_s: float
 
 
 class StoreError(DecomposeError):
@@ -266,12 +311,23 @@ class Store:
                 ),
             )
             self._db.executemany(
-                "INSERT OR REPLACE INTO node_outputs (run_id, workflow, node_id, started_at, output_tokens)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO node_calls (run_id, workflow, node_id, model, started_at, prompt_chars,"
+                " input_tokens, output_tokens, latency_s, compute_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run.run_id, run.workflow, n.id, run.started_at, n.output_tokens)
+                    (
+                        run.run_id,
+                        run.workflow,
+                        n.id,
+                        n.model,
+                        run.started_at,
+                        sum(len(m.get("content", "")) for m in n.messages),
+                        n.input_tokens,
+                        n.output_tokens,
+                        n.latency_s,
+                        n.compute_s,
+                    )
                     for n in run.nodes
-                    if n.status == "ok" and not n.cached and n.output_tokens
+                    if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
                 ],
             )
 
@@ -293,18 +349,35 @@ class Store:
         keys = ("run_id", "workflow", "profile", "started_at", "status", "total_cost_usd")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def past_output_tokens(self, workflow: str, limit: int = 5) -> dict[str, int]:
-        """Per node id, the mean output tokens of its latest `limit` successful uncached runs (for estimates)."""
+    def node_history(self, workflow: str, limit: int = 5) -> dict[str, NodeHistory]:
+        """Per node id of `workflow`, the means over its latest `limit` successful uncached model calls: input
+        and output tokens, latency and compute seconds (for estimates), and the model that made them."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT node_id, AVG(output_tokens) FROM ("
-                " SELECT node_id, output_tokens,"
-                " ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
-                " FROM node_outputs WHERE workflow = ?"
+                "SELECT node_id, model, COUNT(*), AVG(input_tokens), AVG(output_tokens), AVG(latency_s),"
+                " AVG(compute_s) FROM ("
+                " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
+                " FROM node_calls WHERE workflow = ?"
                 ") WHERE latest <= ? GROUP BY node_id",
                 (workflow, limit),
             ).fetchall()
-        return {node_id: round(mean) for node_id, mean in rows}
+        return {
+            node_id: NodeHistory(model, n, round(inp), round(out), float(lat), float(comp))
+            for node_id, model, n, inp, out, lat, comp in rows
+        }
+
+    def chars_per_token(self, limit: int = 20) -> dict[str, float]:
+        """Per model, the characters of prompt per input token over its latest `limit` calls: its tokenizer as
+        measured, so an estimate counts a prompt's tokens the way that model will."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT model, SUM(prompt_chars) * 1.0 / SUM(input_tokens) FROM ("
+                " SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
+                " FROM node_calls WHERE prompt_chars > 0"
+                ") WHERE latest <= ? GROUP BY model",
+                (limit,),
+            ).fetchall()
+        return {model: float(ratio) for model, ratio in rows if ratio}
 
     # screenshots
     def save_screenshots(self, page_html: str, shots: dict[int, tuple[str, bytes]]) -> None:
