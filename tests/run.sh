@@ -11,7 +11,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 # .[otel] too: small (the SDK, protobuf), and its receiver test must run in CI, not be skipped.
-python3 -m pip install -q -e '.[test,otel]'
+python3 -m pip install -q -e '.[test,otel,ray]'
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy workflow_core studio pages app.py

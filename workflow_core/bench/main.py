@@ -127,6 +127,17 @@ def _format_production(report: dict[str, Any]) -> str:
         f"    {r['template']:<8} {r['error_after_0']:+8.0%} {r['error_after_1']:+8.0%} {r['error_after_3']:+8.0%}"
         for r in report["estimates"]
     ]
+    ray = report.get("ray")
+    if ray is None:
+        lines.append("  ray: not installed (pip install -e '.[ray]')")
+    else:
+        lines.append(
+            f"  ray, {ray['runs']} seed runs at concurrency {ray['concurrency']} on a local instance: "
+            f"{ray['ray']['runs_per_s']:.2f} runs/s = {ray['ratio_to_in_process']:.2f}× in-process "
+            f"({ray['in_process']['runs_per_s']:.2f}/s), {ray['overhead_s_per_run'] * 1000:+.0f} ms per run; "
+            f"start-up {ray['ray_startup_s']:.1f} s, first runs (each worker's engine and Chromium) "
+            f"{ray['ray_first_runs_wall_s']:.1f} s"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -139,6 +150,7 @@ def production() -> dict[str, Any]:
         "lab": p.measure_lab(),
         "serve": p.measure_serve(),
         "estimates": p.measure_estimates(),
+        "ray": p.measure_ray(),
     }
 
 

@@ -38,7 +38,7 @@ from workflow_core.nodes.hooks import CollectPage
 from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.many import RunJob, run_many
+from workflow_core.run.many import Executor, RunJob, run_many
 from workflow_core.scenario import Scenario, load_scenario
 from workflow_core.workflow.templates import TEMPLATE_NAMES, resolve_workflow
 from workflow_core.workspace import EXAMPLE_SCENARIO
@@ -49,13 +49,15 @@ def _scenario(n: int) -> Scenario:
     return scenario.model_copy(update={"profiles": many_profiles(scenario, n)})
 
 
-async def _throughput(url: str, scenario: Scenario, ids: list[str], concurrency: int) -> dict[str, Any]:
+async def _throughput(
+    url: str, scenario: Scenario, ids: list[str], concurrency: int, executor: Executor | None = None
+) -> dict[str, Any]:
     workflow = resolve_workflow("seed").with_models(None, MODEL_REF)
     with temporary_store() as store:
         async with scripted_engine(url, store) as engine:
             jobs = [RunJob(p, workflow, RunInputs.for_profile(scenario, p)) for p in ids]
             t0, cpu0 = time.perf_counter(), time.process_time()
-            outcomes = await run_many(engine, jobs, concurrency=concurrency)
+            outcomes = await run_many(engine, jobs, concurrency=concurrency, executor=executor)
             wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "runs": len(ids),
@@ -83,6 +85,54 @@ def measure_batch(
         "concurrent": many,
         "ratio_to_limit": many["runs_per_s"] / limit,
         "speedup_vs_one_at_a_time": many["runs_per_s"] / one["runs_per_s"],
+    }
+
+
+def measure_ray(n: int = 24, concurrency: int = 2, latency_s: float = 0.2) -> dict[str, Any] | None:
+    """The same batch of `seed` runs in this process and as Ray tasks on a local instance (`concurrency`
+    worker actors, each with its own engine and its own Chromium for the page checks). None without Ray."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return None
+    from workflow_core.production.ray_runner import RayRunner
+
+    scenario = _scenario(2 * n + concurrency)
+    ids = list(scenario.profiles)
+    with scripted_server_process(latency_s) as url, tempfile.TemporaryDirectory() as folder:
+        providers = Path(folder) / "providers.yaml"
+        providers.write_text(
+            f"providers:\n  fake:\n    type: openai\n    base_url: {url}\n    models: [small]\n",
+            encoding="utf-8",
+        )
+        before = os.environ.get("DECOMPOSE_PROVIDERS")
+        os.environ["DECOMPOSE_PROVIDERS"] = str(providers)
+        try:
+            in_process = asyncio.run(_throughput(url, scenario, ids[:n], concurrency))
+            t0 = time.perf_counter()
+            runner = RayRunner("local", concurrency, None, num_cpus=os.cpu_count())
+            runner.worker_pids()  # the actors are up
+            startup = time.perf_counter() - t0
+            try:
+                warm = asyncio.run(_throughput(url, scenario, ids[n : n + concurrency], concurrency, runner))
+                on_ray = asyncio.run(_throughput(url, scenario, ids[n + concurrency :], concurrency, runner))
+            finally:
+                runner.close()
+        finally:
+            if before is None:
+                os.environ.pop("DECOMPOSE_PROVIDERS", None)
+            else:
+                os.environ["DECOMPOSE_PROVIDERS"] = before
+    return {
+        "runs": n,
+        "concurrency": concurrency,
+        "in_process": in_process,
+        "ray_startup_s": startup,
+        "ray_first_runs_wall_s": warm["wall_s"],
+        "ray": on_ray,
+        "ratio_to_in_process": on_ray["runs_per_s"] / in_process["runs_per_s"],
+        "overhead_s_per_run": (on_ray["wall_s"] / on_ray["runs"] - in_process["wall_s"] / in_process["runs"])
+        * concurrency,
     }
 
 

@@ -25,6 +25,12 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
     b.add_argument(
         "--budget-usd", type=float, help="stop before the estimate says the next run would pass this"
     )
+    b.add_argument(
+        "--ray",
+        metavar="local|auto|ADDRESS",
+        help="run each page as a Ray task: 'local' starts Ray here, 'auto' joins the cluster Ray finds, or a "
+        "cluster address such as ray://head:10001 (needs the [ray] extra)",
+    )
     b.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     b.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     b.set_defaults(func=batch_cli)
@@ -79,10 +85,17 @@ def batch_cli(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     profiles = load_profiles(args.profiles)
     engine = new_engine()
+    runner = None
+    if args.ray:
+        from workflow_core.production.ray_runner import RayRunner
+
+        print(f"starting Ray ({args.ray}) with {args.concurrency} worker(s)...", file=sys.stderr)
+        runner = RayRunner(args.ray, args.concurrency, engine.store)
     done_before = sum(1 for r in read_results(Path(args.out)) if r.status == "ok" and r.profile in profiles)
     print(
         f"{workflow.name}: {len(profiles)} profile(s), {done_before} already done in {args.out}; "
         f"{args.concurrency} at a time"
+        + (f" on Ray ({args.ray})" if runner is not None else "")
         + (f", budget ${args.budget_usd:g}" if args.budget_usd is not None else ""),
         file=sys.stderr,
     )
@@ -100,6 +113,7 @@ def batch_cli(args: argparse.Namespace) -> int:
                 budget_usd=args.budget_usd,
                 on_progress=bar.progress,
                 on_result=bar.result,
+                executor=runner,
             )
 
     try:
@@ -111,6 +125,9 @@ def batch_cli(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if runner is not None:
+            runner.close()
     bar.close()
     s = report.summary()
     score = s["quality"]["score"]

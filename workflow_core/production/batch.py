@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from workflow_core.errors import DecomposeError
 from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.many import Budget, Callbacks, ManyProgress, RunJob, RunOutcome, run_many
+from workflow_core.run.many import Budget, Callbacks, Executor, ManyProgress, RunJob, RunOutcome, run_many
 from workflow_core.scenario import Scenario
 from workflow_core.workflow.spec import Workflow
 
@@ -36,7 +36,9 @@ class BatchResult(BaseModel):
     """One line of results.jsonl: how one profile's run ended."""
 
     profile: str
-    status: str  # the run's status (ok, failed, cancelled), or "invalid" when validation refused it
+    # the run's status (ok, failed, cancelled), or "invalid" when validation refused it ("failed" too when a
+    # Ray task brought no run back)
+    status: str
     run_id: str | None = None
     cost_usd: float = 0.0  # what this run paid (cached nodes cost nothing)
     estimated_cost_usd: float = 0.0
@@ -73,7 +75,8 @@ def _append(path: Path, result: BatchResult) -> None:
 def _result(outcome: RunOutcome, page: str | None) -> BatchResult:
     run = outcome.run
     if run is None:
-        return BatchResult(profile=outcome.job.key, status="invalid", error=outcome.error)
+        status = "failed" if outcome.state == "lost" else "invalid"
+        return BatchResult(profile=outcome.job.key, status=status, error=outcome.error)
     return BatchResult(
         profile=outcome.job.key,
         status=run.status,
@@ -167,6 +170,7 @@ async def run_batch(
     cancel: asyncio.Event | None = None,
     on_progress: Callable[[ManyProgress], None] | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> BatchReport:
     """Run `workflow` once per profile not yet done in `out` (see the module's docstring), at most
     `concurrency` at a time, and write the pages, results.jsonl and summary.json. `budget_usd` covers the
@@ -224,7 +228,13 @@ async def run_batch(
 
     try:
         outcomes = await run_many(
-            engine, jobs, concurrency=concurrency, budget=budget, cancel=cancel, callbacks=callbacks
+            engine,
+            jobs,
+            concurrency=concurrency,
+            budget=budget,
+            cancel=cancel,
+            callbacks=callbacks,
+            executor=executor,
         )
     except BaseException:  # Ctrl-C or a kill from above: what finished is on disk, say so in the summary
         report("interrupted: run the same command again to continue")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,7 @@ class RunOutcome:
     run: RunRecord | None = None
     error: str | None = None
     # "ran": the engine ran it (its run may still have failed); "invalid": validation refused it;
+    # "lost": an executor elsewhere (a Ray task) failed to bring a run back;
     # "budget": not started, the budget would not cover it; "cancelled": not started, cancelled first.
     state: str = "ran"
     estimate_usd: float = 0.0
@@ -103,6 +104,11 @@ class Budget:
         self.spent_usd += cost_usd
 
 
+# Runs a job somewhere other than the engine in this process (a Ray task: production.ray_runner.RayRunner)
+# and returns its run, already saved; raises DecomposeError when no run came back.
+Executor = Callable[[RunJob, RunEstimate | None, asyncio.Event], Awaitable[RunRecord]]
+
+
 @dataclass
 class Callbacks:
     """What a caller hears while the runs go: a run starting, each engine event (with its job), each
@@ -122,12 +128,15 @@ async def run_many(
     budget: Budget | None = None,
     cancel: asyncio.Event | None = None,
     callbacks: Callbacks | None = None,
+    executor: Executor | None = None,
 ) -> list[RunOutcome]:
     """Run `jobs` on `engine`, at most `concurrency` at a time, and return their outcomes in the order of
     `jobs`. A job that fails validation is an outcome with its error; the others go on. With a `budget`, a
     job whose estimate does not fit waits for the runs in flight to settle, and if it still does not fit
     it and every job after it end as "budget" (not started). On `cancel`, runs in flight stop after their
-    nodes under way and the jobs not started end as "cancelled". The caller owns (and closes) the engine."""
+    nodes under way and the jobs not started end as "cancelled". With an `executor`, the runs happen there
+    (events are not streamed back) and `engine` only validates and estimates. The caller owns (and closes)
+    the engine and the executor."""
     cb = callbacks or Callbacks()
     cancel = cancel or asyncio.Event()
     concurrency = max(1, concurrency)
@@ -161,6 +170,19 @@ async def run_many(
     async def one(job: RunJob, estimate: RunEstimate | None) -> RunOutcome:
         started = time.perf_counter()
         cb.on_start(job)
+        if executor is not None:
+            try:
+                engine.validate(job.workflow, job.inputs)
+            except DecomposeError as exc:
+                return RunOutcome(
+                    job, error=str(exc), state="invalid", elapsed_s=time.perf_counter() - started
+                )
+            try:
+                run = await executor(job, estimate, cancel)
+            except DecomposeError as exc:
+                return RunOutcome(job, error=str(exc), state="lost", elapsed_s=time.perf_counter() - started)
+            error = None if run.status == "ok" else first_error(run)
+            return RunOutcome(job, run, error, elapsed_s=time.perf_counter() - started)
         try:
             run = await engine.run(
                 job.workflow,
