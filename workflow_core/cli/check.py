@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import DecomposeError
+from workflow_core.nodes.retrieve import default_passages
 from workflow_core.quality import AXES, QualityReport, Sources, check_page
 from workflow_core.quality.judge import JudgeResult, judge_page
 from workflow_core.quality.model import parse_weights
-from workflow_core.records import Passage
-from workflow_core.scenario import Scenario, load_scenario, scenario_inputs
-from workflow_core.scenario.knowledge import index_for_scenario
+from workflow_core.scenario import load_scenario
 
 
 def _read_page(path: str) -> str:
@@ -26,15 +25,6 @@ def _read_page(path: str) -> str:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise DecomposeError(f"{path} is not UTF-8 text: save the page as UTF-8 HTML.") from None
-
-
-def retrieved_passages(scenario: Scenario, profile_id: str, top_k: int = 4) -> list[Passage]:
-    """What the templates' retrieve node finds for this visitor (BM25 on the profile, the segment first)."""
-    variables = scenario_inputs(scenario, profile_id)
-    segment = variables.get("segment")
-    filters = {"industry": str(segment)} if segment else None
-    query = json.dumps(variables["profile"], ensure_ascii=False, default=str)
-    return index_for_scenario(scenario).retrieve(query, top_k=top_k, filters=filters)
 
 
 def _judge(html: str, sources: Sources, ref: str) -> JudgeResult:
@@ -59,7 +49,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.profile is not None and args.profile not in scenario.profiles:
         known = ", ".join(scenario.profiles) or "none"
         raise DecomposeError(f"profile '{args.profile}' is not in {args.scenario}; profiles there: {known}.")
-    passages = retrieved_passages(scenario, args.profile) if args.profile else []
+    passages = default_passages(scenario, args.profile) if args.profile else []
     sources = Sources.of(scenario, args.profile, passages)
     report = check_page(html, sources, weights=weights)
     judged = _judge(html, sources, args.judge) if args.judge else None

@@ -16,6 +16,7 @@ from workflow_core.pricing.book import estimate_tokens
 from workflow_core.providers.base import EmbeddingProvider
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.run.inputs import RunInputs
 from workflow_core.scenario import Scenario
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.scenario.segments import document_segment_key
@@ -33,6 +34,30 @@ def _filters_from_profile(profile_data: dict[str, Any], keys: list[str]) -> dict
     return {k: str(lowered[k.lower()]) for k in keys if k.lower() in lowered and lowered[k.lower()]}
 
 
+def query_and_filters(
+    scenario: Scenario, variables: dict[str, Any], inputs: RunInputs, config: Mapping[str, Any]
+) -> tuple[str, dict[str, str]]:
+    """A retrieve node's query (its `query` template, by default the visitor's profile as JSON) and its
+    filters (the segment the scenario matched the profile to, else the profile's `filter_keys`)."""
+    default_query = "{{ profile | tojson }}" if "profile" in variables else "company overview"
+    query = render(str(config.get("query", default_query)), variables)
+    segment = inputs.get("segment")
+    if segment:
+        # The scenario already matched the profile to one of its segments (whatever the profile calls it).
+        return query, {
+            document_segment_key(scenario, str(config.get("segment_key", "industry"))): str(segment)
+        }
+    return query, _filters_from_profile(inputs.profile, list(config.get("filter_keys", ["industry"])))
+
+
+def default_passages(scenario: Scenario, profile_id: str | None, top_k: int = 4) -> list[Passage]:
+    """What a retrieve node with the templates' settings (BM25, `top_k` 4) finds for this visitor: the passages
+    a run's page is checked against when only the page is at hand (`decompose check`, calibration)."""
+    inputs = RunInputs.for_profile(scenario, profile_id)
+    query, filters = query_and_filters(scenario, dict(inputs.variables), inputs, {})
+    return _with_ids(index_for_scenario(scenario).retrieve(query, top_k=top_k, filters=filters or None))
+
+
 async def retrieve(ctx: NodeContext) -> Prepared:
     scenario = ctx.inputs.scenario
     if scenario is None:
@@ -41,16 +66,7 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         )
     cfg = ctx.node.config
     top_k = int(cfg.get("top_k", 4))
-    variables = ctx.variables()
-    default_query = "{{ profile | tojson }}" if "profile" in variables else "company overview"
-    query = render(str(cfg.get("query", default_query)), variables)
-    profile_data = ctx.inputs.profile
-    segment = ctx.inputs.get("segment")
-    if segment:
-        # The scenario already matched the profile to one of its segments (whatever the profile calls it).
-        filters = {document_segment_key(scenario, str(cfg.get("segment_key", "industry"))): str(segment)}
-    else:
-        filters = _filters_from_profile(profile_data, list(cfg.get("filter_keys", ["industry"])))
+    query, filters = query_and_filters(scenario, ctx.variables(), ctx.inputs, cfg)
     embeddings_ref = cfg.get("embeddings") or os.environ.get("DECOMPOSE_EMBEDDINGS")
     if embeddings_ref:
         ctx.registry.resolve(str(embeddings_ref))  # an unusable model fails here, before any work

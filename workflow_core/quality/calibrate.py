@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workflow_core.nodes.retrieve import default_passages
 from workflow_core.page.checks.common import load_page
 from workflow_core.quality.brand import check_brand
 from workflow_core.quality.check import check_page
@@ -32,11 +33,9 @@ from workflow_core.quality.model import QualityReport
 from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import page_text
-from workflow_core.scenario import Scenario, load_scenario, scenario_inputs
-from workflow_core.scenario.knowledge import index_for_scenario
+from workflow_core.scenario import Scenario, load_scenario
 
 TEXT_AXES = ("grounding", "integrity", "personalisation", "brand")
-TOP_K = 4  # passages, as the retrieve node's default
 
 
 @dataclass
@@ -80,13 +79,8 @@ class AxisStats:
 
 
 def sources_for(scenario: Scenario, profile_id: str | None) -> Sources:
-    """A run's sources for one profile: what the retrieve node would pass (top 4 by BM25 on the profile's
-    JSON, filtered to its segment)."""
-    inputs = scenario_inputs(scenario, profile_id)
-    filters = {"industry": inputs["segment"]} if inputs["segment"] else None
-    query = json.dumps(inputs["profile"]) if inputs["profile"] else "company overview"
-    passages = index_for_scenario(scenario).retrieve(query, top_k=TOP_K, filters=filters)
-    return Sources.of(scenario, profile_id, passages)
+    """A run's sources for one profile: what the templates' retrieve node would pass."""
+    return Sources.of(scenario, profile_id, default_passages(scenario, profile_id))
 
 
 def load_cases(folder: Path, root: Path | None = None) -> list[Case]:
