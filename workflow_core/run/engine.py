@@ -17,8 +17,9 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
+from typing import Literal
 
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
@@ -117,7 +118,7 @@ class Engine:
         for rec in run.nodes:
             if rec.id in estimate.nodes:
                 rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
-        self._call_hooks(run, lambda hook: hook.before_run(run))
+        await self._call_hooks(run, "before_run", run)
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         t0 = time.perf_counter()
@@ -129,26 +130,26 @@ class Engine:
         run.estimated_cost_usd = sum(r.estimated_cost_usd for r in run.nodes)
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
-        finished = FinishedRun(run, graph, inputs)
-        for hook in self.hooks:
-            try:
-                if inspect.iscoroutinefunction(hook.after_run):
-                    await hook.after_run(finished)  # e.g. a call to a model about the page
-                else:
-                    # On a worker thread: checking the page and saving the run are CPU and disk work that
-                    # would hold up every other run's scheduling on this loop.
-                    await asyncio.to_thread(hook.after_run, finished)
-            except DecomposeError as exc:  # e.g. the store is full: a warning, the results still stand
-                run.warnings.append(f"{type(hook).__name__}: {exc}")
+        await self._call_hooks(run, "after_run", FinishedRun(run, graph, inputs))
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run
 
-    def _call_hooks(self, run: RunRecord, call: Callable[[RunHook], None]) -> None:
-        """Each hook in order; one that fails (e.g. the store is full) is a warning on the run, whose results
-        still stand."""
+    async def _call_hooks(
+        self, run: RunRecord, stage: Literal["before_run", "after_run"], arg: RunRecord | FinishedRun
+    ) -> None:
+        """Each hook's `stage` in order; one that fails (e.g. the store is full) is a warning on the run, whose
+        results still stand. A coroutine (e.g. the judge's call to a model) runs on this loop; an `after_run`
+        that is not one runs on a worker thread, since checking the page and saving the run are CPU and disk
+        work that would hold up every other run's scheduling on this loop."""
         for hook in self.hooks:
+            method = getattr(hook, stage)
             try:
-                call(hook)
+                if inspect.iscoroutinefunction(method):
+                    await method(arg)
+                elif stage == "after_run":
+                    await asyncio.to_thread(method, arg)
+                else:
+                    method(arg)
             except DecomposeError as exc:
                 run.warnings.append(f"{type(hook).__name__}: {exc}")
 
