@@ -243,3 +243,25 @@ def test_screenshots_are_kept_by_page_not_by_run(tmp_path) -> None:
         390: ("image/jpeg", b"\xff\xd8narrow"),
     }
     assert again.screenshots(page + " ") == {}
+
+
+async def test_call_statistics_follow_saves_here_and_in_other_processes(tmp_path, fake_registry):
+    path = tmp_path / "db.sqlite3"
+    here, elsewhere = Store(path), Store(path)  # two connections, as the app and a batch in another process
+    assert here.node_history(WF.name) == {}  # loaded (empty) and kept in memory from now on
+    await Engine(fake_registry, prices=PRICES, store=here, hooks=[SaveRun(here)], use_cache=False).run(
+        WF, TOPIC
+    )
+    assert here.node_history(WF.name)["a"].calls == 1  # updated as the run was saved, not re-read
+    run = await Engine(
+        fake_registry, prices=PRICES, store=elsewhere, hooks=[SaveRun(elsewhere)], use_cache=False
+    ).run(WF, TOPIC)
+    assert here.node_history(WF.name)["a"].calls == 2  # the other connection's commit is seen
+    here.save_run(run)  # the same run saved again counts once
+    assert here.node_history(WF.name)["a"].calls == 2
+    for _ in range(5):
+        await Engine(fake_registry, prices=PRICES, store=here, hooks=[SaveRun(here)], use_cache=False).run(
+            WF, TOPIC
+        )
+    assert here.node_history(WF.name)["a"].calls == 5  # the latest five
+    assert Store(path).node_history(WF.name) == here.node_history(WF.name)  # memory agrees with the database

@@ -7,12 +7,15 @@ import hashlib
 import os
 import socket
 import sqlite3
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -158,6 +161,10 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("decompose-studio")) / "decompose.sqlite3"
 
 
+HISTORY_CALLS = 5  # a node's latest calls that its estimate averages
+TOKENIZER_CALLS = 20  # a model's latest calls that measure its characters per token
+
+
 @dataclass(frozen=True)
 class NodeHistory:
     """A node's recent model calls, averaged (`Store.node_history`)."""
@@ -193,6 +200,10 @@ class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
         self._lock = threading.Lock()
+        # Recent model calls for estimates, in memory (see node_history); valid while data_version holds.
+        self._node_calls: dict[str, dict[str, deque[tuple[str, str, int, int, float, float]]]] = {}
+        self._model_calls: dict[str, deque[tuple[str, int, int]]] | None = None
+        self._data_version: int | None = None
         fix = "Point DECOMPOSE_DB at another file, or move this one out of the way."
         try:
             if str(self.path) != ":memory:":
@@ -310,26 +321,29 @@ class Store:
                     run.model_dump_json(),
                 ),
             )
+            calls = [
+                (
+                    run.run_id,
+                    run.workflow,
+                    n.id,
+                    n.model,
+                    run.started_at,
+                    sum(len(m.get("content", "")) for m in n.messages),
+                    n.input_tokens,
+                    n.output_tokens,
+                    n.latency_s,
+                    n.compute_s,
+                )
+                for n in run.nodes
+                if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
+            ]
             self._db.executemany(
                 "INSERT OR REPLACE INTO node_calls (run_id, workflow, node_id, model, started_at, prompt_chars,"
                 " input_tokens, output_tokens, latency_s, compute_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        run.run_id,
-                        run.workflow,
-                        n.id,
-                        n.model,
-                        run.started_at,
-                        sum(len(m.get("content", "")) for m in n.messages),
-                        n.input_tokens,
-                        n.output_tokens,
-                        n.latency_s,
-                        n.compute_s,
-                    )
-                    for n in run.nodes
-                    if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
-                ],
+                calls,
             )
+        with self._lock:  # once committed
+            self._remember_calls(run.workflow, calls)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
@@ -349,35 +363,85 @@ class Store:
         keys = ("run_id", "workflow", "profile", "started_at", "status", "total_cost_usd")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def node_history(self, workflow: str, limit: int = 5) -> dict[str, NodeHistory]:
-        """Per node id of `workflow`, the means over its latest `limit` successful uncached model calls: input
-        and output tokens, latency and compute seconds (for estimates), and the model that made them."""
+    def node_history(self, workflow: str) -> dict[str, NodeHistory]:
+        """Per node id of `workflow`, the means over its latest `HISTORY_CALLS` successful uncached model calls:
+        input and output tokens, latency and compute seconds (for estimates), and the model that made them.
+        Read from the database once, then kept up to date in memory as this store saves runs (and read again
+        when another process has written to the database)."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT node_id, model, COUNT(*), AVG(input_tokens), AVG(output_tokens), AVG(latency_s),"
-                " AVG(compute_s) FROM ("
-                " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
-                " FROM node_calls WHERE workflow = ?"
-                ") WHERE latest <= ? GROUP BY node_id",
-                (workflow, limit),
-            ).fetchall()
-        return {
-            node_id: NodeHistory(model, n, round(inp), round(out), float(lat), float(comp))
-            for node_id, model, n, inp, out, lat, comp in rows
-        }
+            self._refresh_stats()
+            if workflow not in self._node_calls:
+                rows = self._db.execute(
+                    "SELECT node_id, run_id, model, input_tokens, output_tokens, latency_s, compute_s FROM ("
+                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
+                    " FROM node_calls WHERE workflow = ?) WHERE latest <= ? ORDER BY started_at",
+                    (workflow, HISTORY_CALLS),
+                ).fetchall()
+                nodes: dict[str, deque[tuple[str, str, int, int, float, float]]] = {}
+                for node_id, *call in rows:
+                    nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS)).append(tuple(call))
+                self._node_calls[workflow] = nodes
+            calls = self._node_calls[workflow]
+            return {
+                node_id: NodeHistory(
+                    model=recent[-1][1],
+                    calls=len(recent),
+                    input_tokens=round(statistics.fmean(c[2] for c in recent)),
+                    output_tokens=round(statistics.fmean(c[3] for c in recent)),
+                    latency_s=statistics.fmean(c[4] for c in recent),
+                    compute_s=statistics.fmean(c[5] for c in recent),
+                )
+                for node_id, recent in calls.items()
+                if recent
+            }
 
-    def chars_per_token(self, limit: int = 20) -> dict[str, float]:
-        """Per model, the characters of prompt per input token over its latest `limit` calls: its tokenizer as
-        measured, so an estimate counts a prompt's tokens the way that model will."""
+    def chars_per_token(self) -> dict[str, float]:
+        """Per model, the characters of prompt per input token over its latest `TOKENIZER_CALLS` calls: its
+        tokenizer as measured, so an estimate counts a prompt's tokens the way that model will. Kept in memory
+        like `node_history`."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT model, SUM(prompt_chars) * 1.0 / SUM(input_tokens) FROM ("
-                " SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
-                " FROM node_calls WHERE prompt_chars > 0"
-                ") WHERE latest <= ? GROUP BY model",
-                (limit,),
-            ).fetchall()
-        return {model: float(ratio) for model, ratio in rows if ratio}
+            self._refresh_stats()
+            if self._model_calls is None:
+                rows = self._db.execute(
+                    "SELECT model, run_id || '/' || node_id, prompt_chars, input_tokens FROM ("
+                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
+                    " FROM node_calls WHERE prompt_chars > 0) WHERE latest <= ? ORDER BY started_at",
+                    (TOKENIZER_CALLS,),
+                ).fetchall()
+                self._model_calls = {}
+                for model, call, chars, tokens in rows:
+                    self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS)).append(
+                        (call, chars, tokens)
+                    )
+            return {
+                model: sum(c[1] for c in calls) / sum(c[2] for c in calls)
+                for model, calls in self._model_calls.items()
+                if calls and sum(c[2] for c in calls) > 0
+            }
+
+    def _refresh_stats(self) -> None:
+        """Forget the in-memory call statistics when another connection has committed since they were read
+        (SQLite's data_version changes only for other connections' commits). Called under the lock."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._node_calls.clear()
+            self._model_calls = None
+
+    def _remember_calls(self, workflow: str, rows: list[tuple[Any, ...]]) -> None:
+        """Add a saved run's calls to the in-memory statistics that are loaded (under the lock); a run saved
+        again is not counted twice."""
+        nodes = self._node_calls.get(workflow)
+        for run_id, _, node_id, model, _, chars, in_tok, out_tok, latency, compute in rows:
+            if nodes is not None:
+                recent = nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS))
+                if all(c[0] != run_id for c in recent):
+                    recent.append((run_id, model, in_tok, out_tok, latency, compute))
+            if self._model_calls is not None and chars > 0:
+                by_model = self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS))
+                call = f"{run_id}/{node_id}"
+                if all(c[0] != call for c in by_model):
+                    by_model.append((call, chars, in_tok))
 
     # screenshots
     def save_screenshots(self, page_html: str, shots: dict[int, tuple[str, bytes]]) -> None:
