@@ -137,6 +137,15 @@ def test_contrast_uses_css_variables_and_context_backgrounds():
     assert len(bad) == 1 and "'.band small'" in bad[0] and "on #102030" in bad[0]
 
 
+def test_the_static_fallback_names_the_pages_parse_errors_from_the_one_parse():
+    page = '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><p>a</b></p></body></html>'
+    report = check_page(page, render=False)
+    parse = [f.message for f in report.failures if f.check == "parse.html5"]
+    assert parse and parse[0].startswith("HTML parse error at line 1, column")
+    clean = check_page(page.replace("</b>", ""), render=False)
+    assert not [f for f in clean.failures if f.check == "parse.html5"]
+
+
 def test_assets_resolve_against_available_files():
     page = (
         '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><img src="images/a.svg" alt="a">'

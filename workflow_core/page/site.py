@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import html5lib
@@ -124,7 +125,13 @@ def extract_html(text: str) -> str:
 
 
 def parse_html(html: str) -> etree._ElementTree:
-    return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False)
+    return parse_html_with_errors(html)[0]
+
+
+def parse_html_with_errors(html: str) -> tuple[etree._ElementTree, list[Any]]:
+    """The page's tree and its HTML5 parse errors ((line, col), code, data), from one parse."""
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("lxml"), namespaceHTMLElements=False)
+    return parser.parse(html), list(parser.errors)
 
 
 def serialize_html(tree: etree._ElementTree) -> str:

@@ -21,7 +21,7 @@ def _axis(axis: str, checks: list[Check], note: str = "") -> AxisResult:
 
 
 def static_accessibility(html: str, page: LoadedPage, why: str) -> AxisResult:
-    return _axis("accessibility", check_parse(html) + check_accessibility(page), note=why)
+    return _axis("accessibility", check_parse(page) + check_accessibility(page), note=why)
 
 
 def static_responsive(page: LoadedPage, available_files: set[str] | None) -> AxisResult:

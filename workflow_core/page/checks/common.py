@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow_core.page.css import CssRule, parse_css_rules
-from workflow_core.page.site import parse_html, visible_text_of
+from workflow_core.page.site import parse_html_with_errors, visible_text_of
 from workflow_core.records import QAFinding
 
 
@@ -19,14 +19,16 @@ class LoadedPage:
     root: Any
     text: str
     rules: list[CssRule] = field(default_factory=list)
+    parse_errors: list[Any] = field(default_factory=list)  # html5lib's ((line, col), code, data)
 
 
 def load_page(html: str) -> LoadedPage:
-    root = parse_html(html).getroot()
+    tree, errors = parse_html_with_errors(html)
+    root = tree.getroot()
     rules: list[CssRule] = []
     for style in root.iter("style"):
         rules.extend(parse_css_rules(style.text or ""))
-    return LoadedPage(root=root, text=visible_text_of(root), rules=rules)
+    return LoadedPage(root=root, text=visible_text_of(root), rules=rules, parse_errors=errors)
 
 
 @dataclass

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import html5lib
 from html5lib.constants import E as HTML5LIB_MESSAGES
 
-from workflow_core.page.checks.common import Check
+from workflow_core.page.checks.common import Check, LoadedPage
 
 
-def check_parse(html: str) -> list[Check]:
-    """The HTML5 parse errors of the page (the first eight named), each costing a tenth of the score."""
+def check_parse(page: LoadedPage) -> list[Check]:
+    """The HTML5 parse errors of the page (the first eight named), each costing a tenth of the score; the
+    errors come from the one parse every check shares."""
     check = Check("html5", "parse", 1.0)
-    parser = html5lib.HTMLParser(strict=False)
-    parser.parse(html)
-    errors = parser.errors
+    errors = page.parse_errors
     for (line, col), code, data in errors[:8]:
         try:
             detail = (HTML5LIB_MESSAGES.get(code, code) % (data or {})).rstrip(".")
