@@ -132,3 +132,46 @@ def measure_peak_memory_both_models(threads: int | None = None) -> dict[str, Any
         "rss_mb": _memory_mb("VmRSS"),
         "peak_mb": _peak_rss_mb(),
     }
+
+
+def measure_seed_page(profile: str = "dana-mining") -> dict[str, Any]:
+    """`seed` on the embedded small model for one example profile, uncached, as a user runs it (the product's
+    hooks: the page is checked, rendered where Chromium is installed): its wall time against its critical path
+    (the longest chain of node latencies: the floor any scheduler could reach), cost and quality."""
+    from workflow_core.bench.scripted import temporary_store
+    from workflow_core.nodes.hooks import standard_hooks
+    from workflow_core.providers.registry import ProviderRegistry
+    from workflow_core.run.engine import Engine
+    from workflow_core.run.inputs import RunInputs
+    from workflow_core.scenario import load_scenario
+    from workflow_core.workflow.templates import resolve_workflow
+    from workflow_core.workspace import EXAMPLE_SCENARIO, price_book
+
+    scenario = load_scenario(EXAMPLE_SCENARIO)
+    workflow = resolve_workflow("seed")
+
+    async def go() -> dict[str, Any]:
+        with temporary_store() as store:
+            registry = ProviderRegistry.from_environment()
+            engine = Engine(
+                registry,
+                prices=price_book(None, registry),
+                store=store,
+                use_cache=False,
+                hooks=standard_hooks(store),
+            )
+            async with engine:
+                run = await engine.run(workflow, RunInputs.for_profile(scenario, profile))
+        return {
+            "profile": profile,
+            "status": run.status,
+            "wall_s": run.wall_s,
+            "critical_path_s": run.critical_path_s,
+            "wall_over_critical_path": run.wall_s / run.critical_path_s if run.critical_path_s else None,
+            "cost_usd": run.total_cost_usd,
+            "estimated_cost_usd": run.estimated_cost_usd,
+            "qa_score": run.qa_score,
+            "nodes": {n.id: round(n.latency_s, 2) for n in run.nodes if n.model},
+        }
+
+    return asyncio.run(go())

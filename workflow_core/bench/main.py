@@ -157,7 +157,7 @@ def production() -> dict[str, Any]:
 def main(quick: bool = False, as_json: bool = False, only_production: bool = False) -> int:
     """Run the benchmarks (the local-model ones unless `quick`), printing each result as it comes, or with
     `as_json` only one JSON document at the end: {"engine_overhead": [...], "rendered_qa": {...},
-    "local_throughput": {...}, "peak_memory": {...}}."""
+    "local_throughput": {...}, "peak_memory": {...}, "seed_page": {...}}."""
 
     def say(text: str) -> None:
         if not as_json:
@@ -193,6 +193,15 @@ def main(quick: bool = False, as_json: bool = False, only_production: bool = Fal
         say(_format_throughput(report["local_throughput"]))
         report["peak_memory"] = measure_peak_memory_both_models()
         say(_format_memory(report["peak_memory"]))
+        from workflow_core.bench.local import measure_seed_page
+
+        seed = report["seed_page"] = measure_seed_page()
+        say(
+            f"seed page on the small local model ({seed['profile']}, uncached): wall {seed['wall_s']:.1f} s, "
+            f"critical path {seed['critical_path_s']:.1f} s = {seed['wall_over_critical_path']:.2f}× "
+            f"(target: wall ≤ 90 s, ≤ 1.1× the critical path); ${seed['cost_usd']:.6f} "
+            f"(estimated ${seed['estimated_cost_usd']:.6f}), QA {seed['qa_score']}\n"
+        )
     if as_json:
         print(json.dumps(report, indent=2))
     return 0
