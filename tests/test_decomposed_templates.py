@@ -27,7 +27,12 @@ EXAMPLE = ROOT / "assets" / "example_scenario"
 CYCLE_SHOP = ROOT / "assets" / "cycle_shop_scenario"
 DECOMPOSED = ("duo", "seed", "seed-qa", "deep")
 # Words about the page or the brief: a model that copies them onto a page leaks its instructions.
-META = re.compile(r"landing page|website|web page|the visitor|headline|call to action|pain point", re.I)
+# Also a voice rule in quotes ('"we" are Ridgeline, "you" are the customer'), which a 0.5B model copied onto a
+# real page as its headline.
+META = re.compile(
+    r"landing page|website|web page|the visitor|headline|call to action|pain point|\"we\"|\"you\"|we are \{\{",
+    re.I,
+)
 
 
 def _schema(body) -> dict:
@@ -106,7 +111,6 @@ async def test_facts_on_the_page_come_from_the_scenario(fake_openai, fake_regist
                     {
                         "notes": [props["notes"]["items"]["enum"][0]],
                         "offerings": ["professional-bike-fit", "hand-built-wheels"],
-                        "tone": "warm and reassuring",
                         "visual_elements": [
                             {"label": "hero", "description": "A road cyclist on a coast road"},
                             {"label": "wheels", "description": "A hand-built wheel in a truing stand"},
@@ -171,17 +175,16 @@ async def test_what_the_personalizer_writes_of_the_profile_never_reaches_a_write
     template, fake_openai, fake_registry
 ):
     # The chooser reads the profile; its free text (picture descriptions) may repeat it, so the writers are
-    # shown only its choices, its tone (an enum) and the pictures' labels.
+    # shown only its choices (ids) and the pictures' labels.
     def responder(body):
         props = _schema(body).get("properties", {})
         if "notes" in props:
-            assert props["tone"]["enum"]
+            assert set(props) == {"notes", "offerings", "visual_elements"}  # nothing free-form but pictures
             return FakeReply(
                 content=json.dumps(
                     {
                         "notes": [props["notes"]["items"]["enum"][0]],
                         "offerings": [props["offerings"]["items"]["enum"][0]],
-                        "tone": "precise and technical",
                         "visual_elements": [
                             {"label": "fleet", "description": "Redgum Ridge Gold trucks at 88% availability"},
                             {"label": "pit", "description": "Dana Whitfield in the pit"},
@@ -199,4 +202,3 @@ async def test_what_the_personalizer_writes_of_the_profile_never_reaches_a_write
         text = " ".join(m["content"] for m in node.messages)
         for private in ("Dana Whitfield", "Redgum Ridge Gold", "88%"):
             assert private not in text, (node.id, private)
-    assert any("precise and technical" in " ".join(m["content"] for m in n.messages) for n in writers)

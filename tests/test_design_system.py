@@ -90,6 +90,14 @@ def test_render_page_structure_and_images():
         assert tree.find(f".//label[@for='{label_for}']") is not None
 
 
+def test_a_closing_heading_that_repeats_the_headline_gives_way():
+    # Two landmarks labelled by the same heading fail axe's landmark-unique (seen on a real duo page).
+    html = realistic_page({**SPEC, "closing_headline": SPEC["headline"]})
+    tree = etree.HTML(html)
+    assert tree.find(".//*[@id='contact-title']").text == "Let's talk"
+    assert tree.find(".//*[@id='hero-title']").text == SPEC["headline"]
+
+
 def test_unknown_image_label_gets_placeholder_not_broken_img():
     spec = {**SPEC, "hero_image": "a picture nobody drew"}
     tree = etree.HTML(realistic_page(spec, images={}))
@@ -201,6 +209,15 @@ def test_a_full_stop_in_a_number_or_an_abbreviation_ends_no_sentence() -> None:
     assert fit_copy("Availability rose to 9.4 hours. We service trucks every", 56) == (
         "Availability rose to 9.4 hours."
     )
+
+
+def test_copy_mends_split_decimals_and_drops_a_copied_voice_rule() -> None:
+    # Both seen on real duo/seed pages from the 0.5B: "9. 4 hours", and the prompt's voice rule as a headline.
+    assert fit_copy("Failures take 9. 4 hours, against 3. 1 hours for a repair.") == (
+        "Failures take 9.4 hours, against 3.1 hours for a repair."
+    )
+    assert fit_title("We are Ridgeline Fieldworks, you are Ridgeline Fieldworks. We serve mining", 80) == ""
+    assert fit_copy("We are Ridgeline, you are the customer. We fix pumps.") == "We fix pumps."
 
 
 def test_a_title_cut_at_its_limit_ends_on_a_word_that_finishes_it() -> None:

@@ -105,8 +105,11 @@ def test_integrity_finds_each_kind_with_its_text():
         "<h1>Welcome to Northbeam Advisory, where we design landing pages to speak to…</h1>"
         "<p>Hello [First Name], see {{ offer }}.</p><p>At Example Corp Mining, we plan shutdowns.</p>"
         "<h3>No proven track record</h3><p>Our scope is fixed. Crews start on the</p>"
+        "<h2>We are Northbeam Advisory, you are Northbeam Advisory.</h2>"
     )
     found = _failures(check_integrity(page, sources))
+    # A prompt's voice rule copied as a heading (seen on a real 0.5B page; the axis missed it then).
+    assert ("meta", "We are Northbeam Advisory, you are Northbeam Advisory.") in found
     assert ("meta", "Welcome to Northbeam Advisory, where we design landing pages to speak to…") in found
     assert (
         "truncation",

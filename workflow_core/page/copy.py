@@ -11,7 +11,9 @@ from collections.abc import Iterable
 _META = re.compile(
     r"\b(landing[- ]pages?|web[- ]?pages?|websites?|web sites?|the visitors?|visitor'?s?|visual elements?|"
     r"hero images?|page spec|sub-?headlines?|headlines?|call[- ]to[- ]action|pain[- ]points?|target audience|as an ai|"
-    r"language model|this section|placeholder|lorem ipsum|json)\b|\{\{|\}\}|\[[A-Z][A-Za-z ]*\]",
+    r"language model|this section|placeholder|lorem ipsum|json)\b|\{\{|\}\}|\[[A-Z][A-Za-z ]*\]"
+    # A prompt's voice rule copied onto the page: "We are Ridgeline Fieldworks, you are the customer".
+    r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
     re.IGNORECASE,
 )
 # A seller running itself down ("we do not have a proven track record").
@@ -27,6 +29,7 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)]*(?=\s+[\"“‘(]?[A-Z0-9]|\s
 _ABBREVIATIONS = re.compile(
     r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|St|No|approx|incl|a\.m|p\.m)$", re.IGNORECASE
 )
+_SPLIT_DECIMAL = re.compile(r"(?<=\d)\. (?=\d)")
 _ENDS = ".!?\"'”’)"
 # Words a heading cut at its length limit must not end on ("…kilometres from").
 _TRAILING = frozenset(
@@ -121,6 +124,7 @@ def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) 
     text = " ".join(text.split()).strip(" \"'“”")
     if not text:
         return ""
+    text = _SPLIT_DECIMAL.sub(".", text)  # a small model's "9. 4 hours" is 9.4 hours
     found = sentences(text)
     cut = limit is not None and len(text) >= limit - 2
     if found and found[-1][-1:] not in _ENDS:

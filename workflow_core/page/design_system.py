@@ -248,6 +248,8 @@ def render_page(
     tagline = clean_text(company.get("tagline"))
     headline = fit_title(page["headline"], 80, not_ours) or tagline or company_name
     subheadline = fit_copy(page["subheadline"], 200, not_ours) or clean_text(company.get("description"))
+    # Two sections with one heading read as one landmark twice (axe: landmark-unique).
+    closing_headline = fit_title(page["closing_headline"], 80, not_ours) or "Let's talk"
     pains = []
     for item in page["pain_points"]:
         title, text = fit_title(item["title"], 60, not_ours), fit_copy(item["text"], 200, not_ours)
@@ -272,7 +274,7 @@ def render_page(
         tagline=tagline,
         about=clean_text(company.get("description")),
         pains=pains,
-        closing_headline=fit_title(page["closing_headline"], 80, not_ours) or "Let's talk",
+        closing_headline=closing_headline if closing_headline.lower() != headline.lower() else "Let's talk",
         closing_text=fit_copy(page["closing_text"], 240, not_ours),
         cta=clean_text(cta)[:40] or "Get in touch",
         company=details,

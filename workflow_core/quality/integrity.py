@@ -41,7 +41,8 @@ _META = re.compile(
     r"|\bfront[- ]?end developer\b|\bcopywriter\b|\bpersonali[sz]er\b|\bpersona\b|\bsystem prompt\b"
     r"|\bprofile (?:json|data|prose)\b|\b(?:hero|cta|footer|header) section\b|\bin this section\b"
     r"|\b(?:here is|here's|below is) (?:the|your|a) (?:html|page|code|website|copy)\b"
-    r"|^(?:sure|certainly|of course)[,!.]|\bi hope this\b|\bi(?: have|'ve) (?:created|written|designed)\b",
+    r"|^(?:sure|certainly|of course)[,!.]|\bi hope this\b|\bi(?: have|'ve) (?:created|written|designed)\b"
+    r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
     _I,
 )
 _RESIDUE = re.compile(
