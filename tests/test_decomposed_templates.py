@@ -202,3 +202,31 @@ async def test_what_the_personalizer_writes_of_the_profile_never_reaches_a_write
         text = " ".join(m["content"] for m in node.messages)
         for private in ("Dana Whitfield", "Redgum Ridge Gold", "88%"):
             assert private not in text, (node.id, private)
+
+
+async def test_a_page_that_copies_the_workflows_prompt_is_marked_down(fake_openai, fake_registry):
+    # The run's own prompts are what the integrity axis compares the page with (the automatic QA of a run).
+    def responder(body):
+        props = _schema(body).get("properties", {})
+        if "hero_image" in props:
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "headline": "Use only facts from the notes above",
+                        "subheadline": "We keep your trucks running.",
+                        "hero_image": props["hero_image"]["enum"][0],
+                        "pain_points": [],
+                        "offerings": [],
+                        "closing_headline": "Talk to us",
+                        "closing_text": "We reply within a day.",
+                    }
+                )
+            )
+        return None
+
+    fake_openai.set_responder(responder)
+    result = await _run("seed", fake_registry)
+    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
+    copied = [f for f in result.qa_findings if f.check == "integrity.meta" and not f.passed]
+    assert copied and "Use only facts from the notes above" in copied[0].evidence
+    assert "repeats the workflow's own prompt" in copied[0].message and result.qa_axes["integrity"] < 1.0

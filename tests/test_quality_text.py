@@ -10,6 +10,7 @@ from workflow_core.quality.guidelines import parse_guideline_rules
 from workflow_core.quality.integrity import check_integrity
 from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.sections import step_section
+from workflow_core.quality.sources import instruction_text
 from workflow_core.quality.text import page_text, split_sentences
 from workflow_core.records import Passage
 
@@ -119,6 +120,26 @@ def test_integrity_finds_each_kind_with_its_text():
     assert ("voice", "At Example Corp Mining, we plan shutdowns.") in found
     assert ("negative", "No proven track record") in found
     assert ("truncation", "Our scope is fixed. Crews start on the") in found
+
+
+def test_integrity_flags_words_copied_from_the_workflows_own_prompts():
+    # Real 0.5B headlines: the system prompt's style words, and a single page's "Our offerings for them:".
+    instructions = instruction_text(
+        [
+            "You write for {{ company.name }}: warm, plain, specific, never pushy.",
+            "Our offerings for them:\n{{ x }}",
+        ]
+    )
+    page = _text(
+        "<h1>Ridgeline Fieldworks: Warm, Plain, Specific, Never Pushy</h1><p>Our offerings for them: sensors.</p>"
+        "<p>We write plain reports for your crews, never pushy.</p>"
+    )
+    found = _failures(check_integrity(page, Sources(company=COMPANY, instructions=instructions)))
+    assert found == [
+        ("meta", "Ridgeline Fieldworks: Warm, Plain, Specific, Never Pushy"),
+        ("meta", "Our offerings for them: sensors."),
+    ]
+    assert not check_integrity(page, Sources(company=COMPANY)).failures  # without the prompts, no evidence
 
 
 def test_integrity_leaves_finished_copy_alone():

@@ -32,7 +32,8 @@ class CollectPage:
         verdict = next((r.qa for r in ok if r.qa is not None), None)
         if verdict is None and run.page_html:
             passages = [p for r in run.nodes for p in r.passages]
-            verdict = verdict_of(automatic_qa(run.page_html, finished.inputs, passages))
+            workflow = finished.graph.workflow
+            verdict = verdict_of(automatic_qa(run.page_html, finished.inputs, passages, workflow))
         if verdict is not None:
             run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
             run.screenshots = dict(verdict.screenshots)

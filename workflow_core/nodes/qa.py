@@ -3,6 +3,8 @@ developer once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import (
     build_page,
@@ -16,11 +18,12 @@ from workflow_core.nodes.common import (
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources, check_page
 from workflow_core.quality.check import check_page_async
+from workflow_core.quality.sources import instruction_text
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
 from workflow_core.workflow.kinds import NodeKind, register
-from workflow_core.workflow.spec import Node
+from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
 
 _QA_SYSTEM = (
@@ -40,15 +43,21 @@ QA_REVIEW_SCHEMA = {
 }
 
 
-def sources_of(inputs: RunInputs, passages: list[Passage]) -> Sources:
-    """What the quality axes check a run's page against."""
+def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
+    """What the quality axes check a run's page against (with `workflow`, its prompts' own words too)."""
     documents = [d.text for d in inputs.scenario.documents] if inputs.scenario is not None else []
-    return Sources.from_variables(dict(inputs.variables), passages, documents)
+    sources = Sources.from_variables(dict(inputs.variables), passages, documents)
+    if workflow is None:
+        return sources
+    prompts = [text for n in workflow.nodes if n.is_llm for text in (n.system, n.prompt) if text]
+    return replace(sources, instructions=instruction_text(prompts))
 
 
-def automatic_qa(html: str, inputs: RunInputs, passages: list[Passage]) -> QualityReport:
+def automatic_qa(
+    html: str, inputs: RunInputs, passages: list[Passage], workflow: Workflow | None = None
+) -> QualityReport:
     """The automatic checks every run's page gets, with or without a QA node."""
-    return check_page(html, sources_of(inputs, passages))
+    return check_page(html, sources_of(inputs, passages, workflow))
 
 
 def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
@@ -66,7 +75,7 @@ def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) 
 
 async def _qa_report(ctx: NodeContext, html: str) -> QualityReport:
     # Rendering takes a second or two: the page renders on the browser's thread while this loop runs on.
-    return await check_page_async(html, sources_of(ctx.inputs, passages_of(ctx)))
+    return await check_page_async(html, sources_of(ctx.inputs, passages_of(ctx), ctx.workflow))
 
 
 def _developer(ctx: NodeContext) -> Node | None:

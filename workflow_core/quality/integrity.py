@@ -3,7 +3,9 @@
 Five checks, each finding quoting the sentence (or block) at fault:
 - `meta`: instruction or prompt text and talk about the page itself: "the visitor", "landing page", "website
   description", "visual elements", "call to action", "this page will…", "the brief", "design steps",
-  "as an AI", persona names ("UX designer", "front-end developer", "copywriter"), "Here is the HTML…";
+  "as an AI", persona names ("UX designer", "front-end developer", "copywriter"), "Here is the HTML…"; and,
+  when the run's prompts are known (`Sources.instructions`), four words in a row copied from their own text
+  ("warm, plain, specific, never pushy" from a system prompt, as a headline);
 - `residue`: template and placeholder residue: `{{ }}`, `{% %}`, `[Company Name]`, `<Your name>`,
   Markdown (`**bold**`, `## heading`, `[text](url)`), lorem ipsum, TBD/TODO, "placeholder", `undefined`, a block
   that only says N/A / none / not specified;
@@ -203,9 +205,60 @@ def _voice_pattern(visitor: str) -> re.Pattern[str]:
     )
 
 
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SHINGLE = 4  # words in a row a page shares with a prompt's own text before it counts as copied
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "their",
+        "this",
+        "to",
+        "we",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """The runs of `_SHINGLE` words in `text` with at least two that are not function words."""
+    words = _WORD.findall(text.lower())
+    grams = (tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+    return {g for g in grams if sum(w not in _FUNCTION_WORDS for w in g) >= 2}
+
+
+def _prompt_copy(sentence: str, prompt_shingles: set[tuple[str, ...]]) -> str | None:
+    """The words of `sentence` that repeat the workflow's prompt text, if any."""
+    for gram in _shingles(sentence):
+        if gram in prompt_shingles:
+            return " ".join(gram)
+    return None
+
+
 def check_integrity(page: PageText, sources: Sources) -> AxisResult:
     """Integrity of the page's text (see the module docstring for the rules)."""
     findings: list[QAFinding] = []
+    prompt_shingles = (
+        set().union(*(_shingles(t) for t in sources.instructions)) if sources.instructions else set()
+    )
     seller = str(sources.company.get("name") or "the company")
     visitor = _visitor_company(sources.profile)
     voice = _voice_pattern(visitor) if visitor and visitor.lower() != seller.lower() else None
@@ -230,6 +283,15 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
                 if hit and check not in found:
                     found.add(check)
                     fail(check, sentence)
+            copied = _prompt_copy(sentence, prompt_shingles) if prompt_shingles else None
+            if copied and "meta" not in found:
+                found.add("meta")
+                fail(
+                    "meta",
+                    sentence,
+                    f"The page repeats the workflow's own prompt ('{copied}'): a model copied its instructions "
+                    "onto the page.",
+                )
         why = _truncated(block)
         if why:
             fail("truncation", block.text, f"Text is cut off ({why}): finish the sentence or remove it.")

@@ -1,8 +1,10 @@
 """What a page's claims may rest on: the run's sources (company, offerings, testimonials, retrieved research,
-the knowledge base, the profile) and what the brand asks (guidelines, design steps)."""
+the knowledge base, the profile), what the brand asks (guidelines, design steps), and the words of the
+workflow's own prompts, which a page must not copy."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,8 @@ class Sources:
     guidelines: str = ""
     design_steps: list[str] = field(default_factory=list)
     segment: str | None = None
+    # The literal text of the workflow's prompts (what is not filled in from data): words a page must not copy.
+    instructions: list[str] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -50,3 +54,12 @@ class Sources:
             design_steps=list(variables.get("design_steps") or []),
             segment=variables.get("segment"),
         )
+
+
+_TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def instruction_text(prompts: list[str]) -> list[str]:
+    """The literal fragments of prompt templates: the text between their `{{ }}` / `{% %}` tags, where data
+    is filled in. What a model copies from these onto a page is an instruction, not content."""
+    return [f.strip() for p in prompts for f in _TEMPLATE_TAG.split(p) if f.strip()]
