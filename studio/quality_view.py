@@ -105,6 +105,13 @@ def settings_section() -> None:
         "agreement with the labelled pages.",
         key="qw_judge_model",
     )
+    if judge and judge.startswith("local/"):
+        st.warning(
+            "Measured on the 44 labelled pages, the embedded 1.5B judge does no better than guessing: it flags "
+            "good pages as often as flawed ones (docs/quality.md). Measure a judge before you weigh it: "
+            f"`decompose calibrate --judge {judge}`.",
+            icon=":material/rule:",
+        )
     if st.button("Save quality settings", key="qw_save"):
         defaults = effective_weights()
         settings.quality_weights = {a: w for a, w in chosen.items() if w != defaults[a]}
