@@ -190,6 +190,8 @@ def test_copy_keeps_whole_sentences_within_its_limit() -> None:
     cut = ("We fix pumps before they fail. " * 20)[:limit]
     assert fit_copy(cut, limit).endswith("fail.") and len(fit_copy(cut, limit)) < limit
     assert fit_copy("Keep every pump running and", 28) == ""
+    # A real duo pain point ended "...take haul trucks out of service for an" (its answer ran out of tokens).
+    assert fit_copy("Failures take haul trucks out of service for an", 200) == ""
     assert fit_copy("Keep every pump running") == "Keep every pump running"
     assert (
         fit_title("Pivot irrigation stalls and silo levels and", 44)

@@ -128,9 +128,12 @@ def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) 
     found = sentences(text)
     cut = limit is not None and len(text) >= limit - 2
     if found and found[-1][-1:] not in _ENDS:
+        # Unfinished when the text hit its limit or stops on a word that cannot end one ("out of service for
+        # an": the model's answer ran out of tokens); an unpunctuated short phrase stands.
+        last_word = found[-1].split()[-1].lower().strip(",;:-–—")
         if len(found) > 1:
             found = found[:-1]
-        elif cut:
+        elif cut or last_word in _TRAILING:
             return ""
     names = list(not_ours)
     kept = [
