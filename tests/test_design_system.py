@@ -90,6 +90,23 @@ def test_render_page_structure_and_images():
         assert tree.find(f".//label[@for='{label_for}']") is not None
 
 
+def test_copy_that_repeats_its_heading_or_starts_in_lower_case_is_mended():
+    # Seen on a real seed page: "Spoke & Sprocket Cycles: Spoke & Sprocket Cycles is a family-run bike shop",
+    # a card "Kids' Bike Trade-Up" whose text began "Kids' Bike Trade-Up: When...", lower-case fragments.
+    spec = {
+        **SPEC,
+        "headline": f"{COMPANY['name']}: {COMPANY['name']} plans harvest routes",
+        "offerings": [{"id": OFFERINGS[0]["id"], "text": f"{OFFERINGS[0]['name']}: we plan your routes."}],
+        "subheadline": "routes planned before the harvest starts.",
+    }
+    tree = etree.HTML(realistic_page(spec))
+    assert tree.find(".//h1").text == f"{COMPANY['name']} plans harvest routes"
+    card = tree.find(".//section[@id='offerings']")
+    assert "We plan your routes." in "".join(card.itertext())
+    assert f"{OFFERINGS[0]['name']}:" not in "".join(card.itertext())
+    assert "Routes planned before the harvest starts." in "".join(tree.find(".//section[@id='hero']").itertext())
+
+
 def test_a_closing_heading_that_repeats_the_headline_gives_way():
     # Two landmarks labelled by the same heading fail axe's landmark-unique (seen on a real duo page).
     html = realistic_page({**SPEC, "closing_headline": SPEC["headline"]})

@@ -137,9 +137,27 @@ def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) 
             return ""
     names = list(not_ours)
     kept = [
-        s for s in found if not _META.search(s) and not _NEGATIVE_SELF.search(s) and not _speaks_as(s, names)
+        capitalised(s)
+        for s in found
+        if not _META.search(s) and not _NEGATIVE_SELF.search(s) and not _speaks_as(s, names)
     ]
     return " ".join(kept)
+
+
+def without_label(text: str, label: str) -> str:
+    """`text` without a leading "<label>:" or "<label> -" (a card that repeats its own heading, a headline
+    that starts with the company's name before saying it again); `text` itself when nothing would be left."""
+    if not label or not text.lower().startswith(label.lower()):
+        return text
+    rest = text[len(label) :].lstrip()
+    if rest[:1] in {":", "-", "–", "—"} and rest[1:].strip():
+        return capitalised(rest[1:].strip())
+    return text
+
+
+def capitalised(text: str) -> str:
+    """A sentence that a model began in lower case ("repair workshop in Leith...") begins with a capital."""
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
 def tidy_title(text: str, limit: int | None = None) -> str:
@@ -157,7 +175,7 @@ def tidy_title(text: str, limit: int | None = None) -> str:
 
 def fit_title(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) -> str:
     """`tidy_title`, or "" when the heading talks about the page or speaks as the visitor's company."""
-    title = tidy_title(text, limit)
+    title = capitalised(tidy_title(text, limit))
     if _META.search(title) or _NEGATIVE_SELF.search(title) or _speaks_as(title, list(not_ours)):
         return ""
     return title

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
-from workflow_core.page.copy import fit_copy, fit_title
+from workflow_core.page.copy import fit_copy, fit_title, without_label
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
@@ -161,7 +161,8 @@ def _offering_cards(
         if found is None or found["id"] in seen:
             continue
         seen.add(found["id"])
-        text = fit_copy(item.get("text", ""), 200, not_ours) or clean_text(found.get("description"))
+        text = without_label(fit_copy(item.get("text", ""), 200, not_ours), clean_text(found.get("name")))
+        text = text or clean_text(found.get("description"))
         cards.append({**_fact(found), "text": text, "image": item.get("image", "")})
     if not cards:
         cards = [{**_fact(o), "text": clean_text(o.get("description")), "image": ""} for o in catalogue[:3]]
@@ -246,7 +247,9 @@ def render_page(
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
     tagline = clean_text(company.get("tagline"))
-    headline = fit_title(page["headline"], 80, not_ours) or tagline or company_name
+    headline = (
+        without_label(fit_title(page["headline"], 80, not_ours), company_name) or tagline or company_name
+    )
     subheadline = fit_copy(page["subheadline"], 200, not_ours) or clean_text(company.get("description"))
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
     closing_headline = fit_title(page["closing_headline"], 80, not_ours) or "Let's talk"
