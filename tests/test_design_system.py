@@ -104,7 +104,9 @@ def test_copy_that_repeats_its_heading_or_starts_in_lower_case_is_mended():
     card = tree.find(".//section[@id='offerings']")
     assert "We plan your routes." in "".join(card.itertext())
     assert f"{OFFERINGS[0]['name']}:" not in "".join(card.itertext())
-    assert "Routes planned before the harvest starts." in "".join(tree.find(".//section[@id='hero']").itertext())
+    assert "Routes planned before the harvest starts." in "".join(
+        tree.find(".//section[@id='hero']").itertext()
+    )
 
 
 def test_a_closing_heading_that_repeats_the_headline_gives_way():

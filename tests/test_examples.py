@@ -136,3 +136,32 @@ async def test_a_specialised_variant_in_the_lab_learns_from_the_larger_models_ot
         assert len(used) == 1 and f"fake/large on {other}" in used[0]
     with pytest.raises(DecomposeError, match="NODE=best"):
         spec_from_args(argparse.Namespace(variants="seed[developer]", all_models=None, profiles=""))
+
+
+async def test_an_experiment_teaches_its_small_variant_with_its_large_variants_answers(
+    fake_registry, tmp_path
+):
+    # One experiment, as a user writes it: the 1.5B-like variant, then the specialised small one, whose
+    # examples come from the large variant's trials on the other profiles of this same experiment.
+    from workflow_core.lab.experiment import ExperimentSpec, Variant, run_experiment
+
+    scenario = load_scenario(EXAMPLE)
+    store = Store(tmp_path / "runs.sqlite3")
+    engine = Engine(fake_registry, prices=PriceBook(), store=store, hooks=standard_hooks(store))
+    spec = ExperimentSpec(
+        name="teach",
+        variants=[
+            Variant(
+                name="student", workflow="seed", all_models="fake/small", examples=["developer=fake/large:1"]
+            ),
+            Variant(name="teacher", workflow="seed", all_models="fake/large"),
+        ],
+        profiles=["dana-mining", "sofia-logistics"],
+    )
+    exp = await run_experiment(spec, scenario, engine)
+    assert all(t.ok for t in exp.trials), [t.error for t in exp.trials]
+    for trial in (t for t in exp.trials if t.variant == "student"):
+        run = store.get_run(trial.run.run_id)
+        [source] = run.node("developer").examples
+        other = next(p for p in spec.profiles if p != trial.profile)
+        assert f"fake/large on {other}" in source  # the teacher's answer on the other profile, never its own

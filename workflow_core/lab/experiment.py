@@ -288,22 +288,26 @@ async def run_experiment(
     total = len(combos)
     known = _Latencies(engine.store)
     slots: list[Trial | None] = [None] * total
+    # Variants specialised by examples run last, their examples chosen once the others have run: an
+    # experiment can teach the 0.5B with the answers its own 1.5B variant gives on the other profiles.
     jobs: list[RunJob] = []
+    later: list[tuple[int, Workflow, RunInputs, Variant, str | None]] = []
     for index, (variant, profile, repeat) in enumerate(combos):
         resolved = workflows[variant.name]
         if resolved is None:  # the variant did not resolve: its trials are failures, the others run
             slots[index] = Trial(
                 variant=variant.name, profile=profile, repeat=repeat, error=errors[variant.name]
             )
+            continue
+        try:
+            inputs = RunInputs.for_profile(scenario, profile)
+        except DecomposeError as exc:
+            slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
+            continue
+        workflow = with_repeat_seed(resolved, repeat)
+        if variant.examples:
+            later.append((index, workflow, inputs, variant, profile))
         else:
-            try:
-                inputs = RunInputs.for_profile(scenario, profile)
-                workflow = with_repeat_seed(resolved, repeat)
-                if variant.examples:
-                    workflow = _specialised(workflow, variant.examples, store, profile)
-            except DecomposeError as exc:
-                slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error=str(exc))
-                continue
             jobs.append(RunJob(str(index), workflow, inputs))
     done = sum(1 for t in slots if t is not None)
 
@@ -329,19 +333,25 @@ async def run_experiment(
         done += 1
         emit(ExperimentProgress("trial_finished", done, total, variant.name, profile, repeat, trial=trial))
 
-    outcomes = await run_many(
-        engine,
-        jobs,
-        concurrency=concurrency,
-        cancel=cancel,
-        callbacks=Callbacks(on_start=started, on_event=forward, on_outcome=finished),
-    )
-    for outcome in outcomes:  # jobs cancelled before they started
-        if slots[int(outcome.job.key)] is None:
-            variant, profile, repeat = combo(outcome.job)
-            slots[int(outcome.job.key)] = Trial(
-                variant=variant.name, profile=profile, repeat=repeat, error="cancelled"
+    callbacks = Callbacks(on_start=started, on_event=forward, on_outcome=finished)
+    await run_many(engine, jobs, concurrency=concurrency, cancel=cancel, callbacks=callbacks)
+    specialised: list[RunJob] = []
+    for index, workflow, inputs, variant, profile in later:
+        try:
+            specialised.append(
+                RunJob(str(index), _specialised(workflow, variant.examples, store, profile), inputs)
             )
+        except DecomposeError as exc:
+            slots[index] = Trial(
+                variant=variant.name, profile=profile, repeat=combos[index][2], error=str(exc)
+            )
+            done += 1
+    if specialised and not (cancel is not None and cancel.is_set()):
+        await run_many(engine, specialised, concurrency=concurrency, cancel=cancel, callbacks=callbacks)
+    for index, slot in enumerate(slots):  # jobs cancelled before they started
+        if slot is None:
+            variant, profile, repeat = combos[index]
+            slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error="cancelled")
     exp.trials = [t for t in slots if t is not None]
     exp.finished_at = time.time()
     if store is not None:
