@@ -10,7 +10,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# .[otel] too: small (the SDK, protobuf), and its receiver test must run in CI, not be skipped.
+# .[otel] and .[ray] too: their tests (an OTLP receiver, a local Ray instance) must run in CI, not be skipped.
 python3 -m pip install -q -e '.[test,otel,ray]'
 python3 -m ruff check .
 python3 -m ruff format --check .
