@@ -204,15 +204,24 @@ async def test_what_the_personalizer_writes_of_the_profile_never_reaches_a_write
             assert private not in text, (node.id, private)
 
 
-async def test_a_page_that_copies_the_workflows_prompt_is_marked_down(fake_openai, fake_registry):
-    # The run's own prompts are what the integrity axis compares the page with (the automatic QA of a run).
+async def test_prompt_text_a_writer_copies_is_kept_off_the_page_or_marked_down(fake_openai, fake_registry):
+    # The run's own prompts are what the design system filters copy against and what the integrity axis
+    # compares a page with. seed: the copied headline never reaches the page. single (raw HTML, no design
+    # system to filter it): the copied line is on the page and the axis marks it down.
+    copied = "Use only facts from the notes above"
+    raw = (
+        '<!DOCTYPE html><html lang="en"><head><title>Ridgeline</title></head><body><main>'
+        "<h1>Haul trucks that stay on the road</h1><h2>Our offerings for them:</h2><p>Sensors.</p>"
+        "</main></body></html>"
+    )
+
     def responder(body):
         props = _schema(body).get("properties", {})
         if "hero_image" in props:
             return FakeReply(
                 content=json.dumps(
                     {
-                        "headline": "Use only facts from the notes above",
+                        "headline": copied,
                         "subheadline": "We keep your trucks running.",
                         "hero_image": props["hero_image"]["enum"][0],
                         "pain_points": [],
@@ -222,11 +231,16 @@ async def test_a_page_that_copies_the_workflows_prompt_is_marked_down(fake_opena
                     }
                 )
             )
+        if "Build a landing page" in body["messages"][-1]["content"]:
+            return FakeReply(content=raw)
         return None
 
     fake_openai.set_responder(responder)
-    result = await _run("seed", fake_registry)
-    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
-    copied = [f for f in result.qa_findings if f.check == "integrity.meta" and not f.passed]
-    assert copied and "Use only facts from the notes above" in copied[0].evidence
-    assert "repeats the workflow's own prompt" in copied[0].message and result.qa_axes["integrity"] < 1.0
+    seed = await _run("seed", fake_registry)
+    assert seed.status == "ok" and copied not in (seed.page_html or "")
+    assert seed.qa_axes["integrity"] == 1.0
+    single = await _run("single", fake_registry)
+    assert single.status == "ok", [(n.id, n.error) for n in single.nodes if n.error]
+    flagged = [f for f in single.qa_findings if f.check == "integrity.meta" and not f.passed]
+    assert flagged and "Our offerings for them:" in flagged[0].evidence
+    assert "repeats the workflow's own prompt" in flagged[0].message and single.qa_axes["integrity"] < 1.0

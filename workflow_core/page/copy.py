@@ -1,6 +1,7 @@
 """What of a model's copy is fit to publish: whole sentences only (a hard length limit may cut the last one),
-and no sentence that talks about the page instead of to the reader, speaks as the visitor's company, or
-runs the seller down. The design system falls back to the scenario's own words when nothing is left."""
+and no sentence that talks about the page instead of to the reader, speaks as the visitor's company, runs the
+seller down, or copies the workflow's own prompt text (four words in a row: `copied_from`). The design system
+falls back to the scenario's own words when nothing is left."""
 
 from __future__ import annotations
 
@@ -94,6 +95,59 @@ _TRAILING = frozenset(
 )
 
 
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+SHINGLE = 4  # words in a row a page shares with a prompt's own text before they count as copied from it
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "their",
+        "this",
+        "to",
+        "we",
+        "with",
+        "you",
+        "your",
+    ]
+)
+Shingles = frozenset[tuple[str, ...]]
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The runs of `SHINGLE` words in `text` with at least two that are not function words."""
+    words = _WORD.findall(text.lower())
+    grams = (tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+    return {g for g in grams if sum(w not in _FUNCTION_WORDS for w in g) >= 2}
+
+
+def prompt_shingles(instructions: Iterable[str]) -> Shingles:
+    """The shingles of a workflow's prompt text (its literal parts, not the data filled into them)."""
+    return frozenset(g for text in instructions for g in shingles(text))
+
+
+def copied_from(sentence: str, prompt: Shingles) -> str | None:
+    """The words `sentence` shares with the prompt text, if it shares any run of `SHINGLE`."""
+    if not prompt:
+        return None
+    return next((" ".join(g) for g in shingles(sentence) if g in prompt), None)
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of `text`, each with its end punctuation (the last may have none). A full stop inside a
     number ("9.4"), after a common abbreviation ("e.g.") or before a small letter does not end a sentence."""
@@ -116,7 +170,9 @@ def _speaks_as(sentence: str, names: Iterable[str]) -> bool:
     )
 
 
-def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) -> str:
+def fit_copy(
+    text: str, limit: int | None = None, not_ours: Iterable[str] = (), prompt: Shingles = frozenset()
+) -> str:
     """The publishable part of a copy field: its whole sentences, minus those that talk about the page or
     the brief, speak as one of `not_ours` (the visitor's company: "At Redgum Ridge Gold, we ..."), or run the
     seller down. When the text reached `limit` its unfinished last sentence is dropped. "" when nothing
@@ -139,7 +195,10 @@ def fit_copy(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) 
     kept = [
         capitalised(s)
         for s in found
-        if not _META.search(s) and not _NEGATIVE_SELF.search(s) and not _speaks_as(s, names)
+        if not _META.search(s)
+        and not _NEGATIVE_SELF.search(s)
+        and not _speaks_as(s, names)
+        and not copied_from(s, prompt)
     ]
     return " ".join(kept)
 
@@ -173,9 +232,16 @@ def tidy_title(text: str, limit: int | None = None) -> str:
     return " ".join(words).rstrip(" ,;:-–—.")
 
 
-def fit_title(text: str, limit: int | None = None, not_ours: Iterable[str] = ()) -> str:
+def fit_title(
+    text: str, limit: int | None = None, not_ours: Iterable[str] = (), prompt: Shingles = frozenset()
+) -> str:
     """`tidy_title`, or "" when the heading talks about the page or speaks as the visitor's company."""
     title = capitalised(tidy_title(text, limit))
-    if _META.search(title) or _NEGATIVE_SELF.search(title) or _speaks_as(title, list(not_ours)):
+    if (
+        _META.search(title)
+        or _NEGATIVE_SELF.search(title)
+        or _speaks_as(title, list(not_ours))
+        or copied_from(title, prompt)
+    ):
         return ""
     return title

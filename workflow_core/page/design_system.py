@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
-from workflow_core.page.copy import fit_copy, fit_title, without_label
+from workflow_core.page.copy import fit_copy, fit_title, prompt_shingles, without_label
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
@@ -145,7 +146,7 @@ def _visitor_orgs(profile: dict[str, Any] | None) -> list[str]:
 
 
 def _offering_cards(
-    chosen: list[dict[str, str]], catalogue: list[dict[str, Any]], not_ours: list[str]
+    chosen: list[dict[str, str]], catalogue: list[dict[str, Any]], fit: Callable[[str, int], str]
 ) -> list[dict[str, str]]:
     """The offerings to show: each chosen id (or a name a model wrote instead) matched to the scenario's
     offering, whose name, price and description are facts; the model's sentence is the card's text when it
@@ -161,7 +162,7 @@ def _offering_cards(
         if found is None or found["id"] in seen:
             continue
         seen.add(found["id"])
-        text = without_label(fit_copy(item.get("text", ""), 200, not_ours), clean_text(found.get("name")))
+        text = without_label(fit(item.get("text", ""), 200), clean_text(found.get("name")))
         text = text or clean_text(found.get("description"))
         cards.append({**_fact(found), "text": text, "image": item.get("image", "")})
     if not cards:
@@ -189,6 +190,7 @@ def render_page(
     cta: str = "",
     profile: dict[str, Any] | None = None,
     image_descriptions: dict[str, str] | None = None,
+    instructions: list[str] | None = None,
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
@@ -203,6 +205,14 @@ def render_page(
     """
     page = coerce_page_spec(spec)
     not_ours = _visitor_orgs(profile)
+    prompt = prompt_shingles(instructions or [])
+
+    def copy(text: str, limit: int) -> str:
+        return fit_copy(text, limit, not_ours, prompt)
+
+    def title(text: str, limit: int) -> str:
+        return fit_title(text, limit, not_ours, prompt)
+
     descriptions = {
         **{e["label"]: e["description"] for e in page.get("visual_elements", [])},
         **(image_descriptions or {}),
@@ -212,7 +222,7 @@ def render_page(
     colours = page_colours(palette)
     css = _CSS.substitute(colours, font_heading=heading_font, font_body=body_font)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
-    cards = _offering_cards(page["offerings"], offerings or [], not_ours)
+    cards = _offering_cards(page["offerings"], offerings or [], copy)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.
     shown: set[str] = set()
@@ -240,24 +250,22 @@ def render_page(
         label = labels[n]
         match = match_label(label, valid_images) if label else None
         description = descriptions.get(match or "", "") or descriptions.get(label, "")
-        alt = clean_text(description) or subject
+        alt = copy(clean_text(description), 200) or subject  # a description may copy prompt text too
         if match is not None:
             return {"src": valid_images[match], "alt": alt}
         svg = vector_svg(label or subject, description or subject, palette, icon=drawn_icons.get(n))
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
     tagline = clean_text(company.get("tagline"))
-    headline = (
-        without_label(fit_title(page["headline"], 80, not_ours), company_name) or tagline or company_name
-    )
-    subheadline = fit_copy(page["subheadline"], 200, not_ours) or clean_text(company.get("description"))
+    headline = without_label(title(page["headline"], 80), company_name) or tagline or company_name
+    subheadline = copy(page["subheadline"], 200) or clean_text(company.get("description"))
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
-    closing_headline = fit_title(page["closing_headline"], 80, not_ours) or "Let's talk"
+    closing_headline = title(page["closing_headline"], 80) or "Let's talk"
     pains = []
     for item in page["pain_points"]:
-        title, text = fit_title(item["title"], 60, not_ours), fit_copy(item["text"], 200, not_ours)
-        if title and text:
-            pains.append({"title": title, "text": text})
+        heading, text = title(item["title"], 60), copy(item["text"], 200)
+        if heading and text:
+            pains.append({"title": heading, "text": text})
     hero = image_for(0, headline)
     offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
     logo = (
@@ -278,7 +286,7 @@ def render_page(
         about=clean_text(company.get("description")),
         pains=pains,
         closing_headline=closing_headline if closing_headline.lower() != headline.lower() else "Let's talk",
-        closing_text=fit_copy(page["closing_text"], 240, not_ours),
+        closing_text=copy(page["closing_text"], 240),
         cta=clean_text(cta)[:40] or "Get in touch",
         company=details,
         company_name=company_name,

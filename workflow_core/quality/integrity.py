@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from workflow_core.page.copy import copied_from, prompt_shingles
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
@@ -205,60 +206,10 @@ def _voice_pattern(visitor: str) -> re.Pattern[str]:
     )
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_SHINGLE = 4  # words in a row a page shares with a prompt's own text before it counts as copied
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "our",
-        "the",
-        "their",
-        "this",
-        "to",
-        "we",
-        "with",
-        "you",
-        "your",
-    ]
-)
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    """The runs of `_SHINGLE` words in `text` with at least two that are not function words."""
-    words = _WORD.findall(text.lower())
-    grams = (tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
-    return {g for g in grams if sum(w not in _FUNCTION_WORDS for w in g) >= 2}
-
-
-def _prompt_copy(sentence: str, prompt_shingles: set[tuple[str, ...]]) -> str | None:
-    """The words of `sentence` that repeat the workflow's prompt text, if any."""
-    for gram in _shingles(sentence):
-        if gram in prompt_shingles:
-            return " ".join(gram)
-    return None
-
-
 def check_integrity(page: PageText, sources: Sources) -> AxisResult:
     """Integrity of the page's text (see the module docstring for the rules)."""
     findings: list[QAFinding] = []
-    prompt_shingles = (
-        set().union(*(_shingles(t) for t in sources.instructions)) if sources.instructions else set()
-    )
+    prompt = prompt_shingles(sources.instructions)
     seller = str(sources.company.get("name") or "the company")
     visitor = _visitor_company(sources.profile)
     voice = _voice_pattern(visitor) if visitor and visitor.lower() != seller.lower() else None
@@ -283,7 +234,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
                 if hit and check not in found:
                     found.add(check)
                     fail(check, sentence)
-            copied = _prompt_copy(sentence, prompt_shingles) if prompt_shingles else None
+            copied = copied_from(sentence, prompt)
             if copied and "meta" not in found:
                 found.add("meta")
                 fail(
