@@ -4,7 +4,7 @@ from lxml import etree
 
 from tests.helpers import COMPANY, OFFERINGS, SPEC, VISUALS, images, realistic_page
 from workflow_core.page.colour import DEFAULT_PALETTE, contrast_ratio, palette_hex
-from workflow_core.page.copy import fit_copy, fit_title, sentences
+from workflow_core.page.copy import copied_from, fit_copy, fit_title, prompt_shingles, sentences
 from workflow_core.page.design_system import page_colours
 from workflow_core.page.spec import PAGE_SPEC_SCHEMA, coerce_page_spec, validate_page_spec
 
@@ -107,6 +107,20 @@ def test_copy_that_repeats_its_heading_or_starts_in_lower_case_is_mended():
     assert "Routes planned before the harvest starts." in "".join(
         tree.find(".//section[@id='hero']").itertext()
     )
+
+
+def test_prompt_headings_and_phrases_are_kept_off_the_page():
+    # The final real duo page closed with "Offerings to show" and "Pictures: Work; Offerings;", the prompt's
+    # own headings, which four-word runs could not see.
+    prompt = prompt_shingles(["Offerings to show:\n", "Pictures:", "Use only facts from the notes above."])
+    assert copied_from("Offerings to show", prompt) == "offerings to show"
+    assert copied_from("Pictures: Work; Offerings;", prompt) == "pictures"
+    assert copied_from("Use only facts from the notes you have", prompt) is not None
+    assert copied_from("Pictures of your fleet tell the story.", prompt) is None  # the word, not the heading
+    assert copied_from("Offerings to show your crews", prompt) is None
+    spec = {**SPEC, "closing_headline": "Offerings to show", "closing_text": "Pictures: Work; Offerings;"}
+    html = realistic_page(spec, instructions=["Offerings to show:", "Pictures:"])
+    assert "Offerings to show" not in html and "Pictures:" not in html
 
 
 def test_a_closing_heading_that_repeats_the_headline_gives_way():

@@ -137,14 +137,33 @@ def shingles(text: str) -> set[tuple[str, ...]]:
 
 
 def prompt_shingles(instructions: Iterable[str]) -> Shingles:
-    """The shingles of a workflow's prompt text (its literal parts, not the data filled into them)."""
-    return frozenset(g for text in instructions for g in shingles(text))
+    """What a page must not copy from a workflow's prompt text (its literal parts, not the data filled into
+    them): its runs of `SHINGLE` words, and its short headings (a line ending in ':', such as "Offerings to
+    show:" or "Pictures:"), kept whole as one tuple each."""
+    out: set[tuple[str, ...]] = set()
+    for text in instructions:
+        out |= shingles(text)
+        for line in text.splitlines():
+            words = tuple(_WORD.findall(line.lower()))
+            if line.strip().endswith(":") and 0 < len(words) < SHINGLE:
+                out.add(("", *words))  # "" marks a heading: matched at the start of a sentence
+    return frozenset(out)
 
 
 def copied_from(sentence: str, prompt: Shingles) -> str | None:
-    """The words `sentence` shares with the prompt text, if it shares any run of `SHINGLE`."""
+    """The words `sentence` shares with the prompt text: any run of `SHINGLE` words, or a prompt heading it
+    starts with ("Offerings to show", "Pictures: Work; Offerings;")."""
     if not prompt:
         return None
+    low = sentence.lower()
+    words = tuple(_WORD.findall(low))
+    for n in range(1, min(SHINGLE, len(words) + 1)):
+        if ("", *words[:n]) not in prompt:
+            continue
+        # The heading alone ("Offerings to show"), or the heading and its colon ("Pictures: Work;"); not a
+        # sentence that merely begins with the same word ("Brand new sensors" against "Brand:").
+        if len(words) == n or re.match(r"\W*" + r"\W+".join(map(re.escape, words[:n])) + r"\s*:", low):
+            return " ".join(words[:n])
     return next((" ".join(g) for g in shingles(sentence) if g in prompt), None)
 
 
