@@ -112,9 +112,10 @@ def test_a_what_if_model_reprices_and_is_marked_as_an_estimate(experiment: Exper
 def test_a_higher_engineering_cost_moves_the_break_even_later(experiment: Experiment) -> None:
     at = _compare(experiment.experiment_id)
     at.number_input(key="lab_tco_req").set_value(1000.0).run()
-    at.number_input(key="lab_tco_eng").set_value(0.01).run()
-    cheap = at.table[-1].value
+    # Engineering costs large enough that the break-even volume is far from its whole-request rounding.
     at.number_input(key="lab_tco_eng").set_value(1.0).run()
+    cheap = at.table[-1].value
+    at.number_input(key="lab_tco_eng").set_value(100.0).run()
     dear = at.table[-1].value
     assert not at.exception
     seed_cheap = cheap[cheap["variant"] == "seed"].iloc[0]

@@ -119,9 +119,9 @@ def test_pairs_are_informative_blind_and_never_repeat_back_to_back() -> None:
 
 def test_votes_are_stored_once_and_an_old_database_gains_the_table(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE x (a); PRAGMA user_version = 3;")  # a database from before the votes
-    db.execute("DROP TABLE x")
+    Store(path).close()
+    db = sqlite3.connect(path)  # as a database from before the votes (migration 5) and the ones after it
+    db.executescript("DROP TABLE votes; DROP TABLE node_calls; PRAGMA user_version = 3;")
     db.close()
     store = Store(path)
     first = [vote("A", "B", "left", 1.0, voter="  Ana "), vote("B", "C", "tie", 2.0)]

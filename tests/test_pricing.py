@@ -2,6 +2,7 @@ import pytest
 
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import (
+    LOCAL_CALL_S,
     LOCAL_SPEEDS,
     LOCAL_USD_PER_HOUR_DEFAULT,
     ModelPrice,
@@ -34,7 +35,7 @@ def test_local_models_are_priced_by_compute_seconds() -> None:
 def test_local_estimate_uses_measured_speeds() -> None:
     book = PriceBook(local_usd_per_hour=3.6)
     speed = LOCAL_SPEEDS["qwen2.5-coder-0.5b"]
-    seconds = 300 / speed.prompt_tps + 210 / speed.gen_tps
+    seconds = LOCAL_CALL_S + 300 / speed.prompt_tps + 210 / speed.gen_tps
     assert book.estimate_latency_s("local/local-small", 300, 210) == pytest.approx(seconds)
     assert book.estimate_chat_cost("local/local-small", 300, 210) == pytest.approx(seconds / 1000)
     # The larger model is slower, so the same work costs more.
