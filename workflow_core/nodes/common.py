@@ -12,7 +12,7 @@ from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
-from workflow_core.quality.sources import instruction_text
+from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext
 from workflow_core.workflow.spec import Node
@@ -135,9 +135,7 @@ def build_page(ctx: NodeContext, source: NodeRecord) -> str:
             cta=ctx.inputs.get("cta") or "",
             profile=ctx.inputs.profile,
             image_descriptions={e["label"]: e["description"] for e in elements},
-            instructions=instruction_text(
-                [text for n in ctx.workflow.nodes if n.is_llm for text in (n.system, n.prompt) if text]
-            ),
+            instructions=workflow_instructions(ctx.workflow),
         )
     else:
         html = inline_images(data.get("html", ""), images, logo)

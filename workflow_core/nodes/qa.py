@@ -18,7 +18,7 @@ from workflow_core.nodes.common import (
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources, check_page
 from workflow_core.quality.check import check_page_async
-from workflow_core.quality.sources import instruction_text
+from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
@@ -49,8 +49,7 @@ def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | 
     sources = Sources.from_variables(dict(inputs.variables), passages, documents)
     if workflow is None:
         return sources
-    prompts = [text for n in workflow.nodes if n.is_llm for text in (n.system, n.prompt) if text]
-    return replace(sources, instructions=instruction_text(prompts))
+    return replace(sources, instructions=workflow_instructions(workflow))
 
 
 def automatic_qa(

@@ -260,7 +260,9 @@ def render_page(
     headline = without_label(title(page["headline"], 80), company_name) or tagline or company_name
     subheadline = copy(page["subheadline"], 200) or clean_text(company.get("description"))
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
-    closing_headline = title(page["closing_headline"], 80) or "Let's talk"
+    closing_headline = title(page["closing_headline"], 80)
+    if not closing_headline or closing_headline.lower() == headline.lower():
+        closing_headline = "Let's talk"
     pains = []
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
@@ -285,7 +287,7 @@ def render_page(
         tagline=tagline,
         about=clean_text(company.get("description")),
         pains=pains,
-        closing_headline=closing_headline if closing_headline.lower() != headline.lower() else "Let's talk",
+        closing_headline=closing_headline,
         closing_text=copy(page["closing_text"], 240),
         cta=clean_text(cta)[:40] or "Get in touch",
         company=details,

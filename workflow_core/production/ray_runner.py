@@ -17,6 +17,7 @@ from typing import Any
 from workflow_core.errors import DecomposeError
 from workflow_core.records import RunRecord
 from workflow_core.run.estimate import RunEstimate
+from workflow_core.run.hooks import save_finished_run
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.many import RunJob
 from workflow_core.run.store import Store
@@ -59,7 +60,7 @@ class RunWorker:
         self._engine: Any = None
 
     async def run(
-        self, workflow: Workflow, inputs: RunInputs, run_id: str | None
+        self, workflow: Workflow, inputs: RunInputs, run_id: str | None, estimate: RunEstimate | None
     ) -> tuple[str, dict[int, bytes]]:
         if self._engine is None:
             from workflow_core.nodes.hooks import standard_hooks
@@ -71,7 +72,8 @@ class RunWorker:
             self._engine = Engine(
                 registry, prices=price_book(None, registry), store=None, hooks=standard_hooks(None)
             )
-        run = await self._engine.run(workflow, inputs, run_id=run_id)
+        # The driver's estimate (it knows the history): each node's record carries it, as in-process.
+        run = await self._engine.run(workflow, inputs, run_id=run_id, estimate=estimate)
         return run.model_dump_json(), dict(run.screenshots)
 
     def pid(self) -> int:
@@ -125,7 +127,7 @@ class RayRunner:
                 self._idle.put_nowait(a)
         actor = await self._idle.get()
         try:
-            ref = actor.run.remote(job.workflow, job.inputs, job.run_id)
+            ref = actor.run.remote(job.workflow, job.inputs, job.run_id, estimate)
             waiting = asyncio.ensure_future(ref)  # an ObjectRef is awaitable
             stop = asyncio.ensure_future(cancel.wait())
             done, _ = await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -141,15 +143,9 @@ class RayRunner:
         finally:
             self._idle.put_nowait(actor)
         run = RunRecord.model_validate_json(record_json)
-        if estimate is not None:
-            for node in run.nodes:
-                if node.id in estimate.nodes:
-                    node.estimated_cost_usd = estimate.nodes[node.id].cost_usd
-            run.estimated_cost_usd = sum(n.estimated_cost_usd for n in run.nodes)
+        run.screenshots = shots  # not part of the record's JSON
         if self.store is not None:
-            self.store.save_run(run)
-            if shots and run.page_html:
-                self.store.save_screenshots(run.page_html, {w: ("image/jpeg", b) for w, b in shots.items()})
+            save_finished_run(self.store, run)
         return run
 
     def close(self) -> None:

@@ -77,6 +77,18 @@ class AxisStats:
     def recall(self) -> float | None:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
+    def count(self, case: str, labelled: bool, flagged: bool) -> None:
+        """One page: a flag on a labelled axis is a true positive, elsewhere a false positive; a labelled axis
+        left unflagged is a miss."""
+        if labelled and flagged:
+            self.tp += 1
+        elif flagged:
+            self.fp += 1
+            self.false_positives.append(case)
+        elif labelled:
+            self.fn += 1
+            self.misses.append(case)
+
 
 def sources_for(scenario: Scenario, profile_id: str | None) -> Sources:
     """A run's sources for one profile: what the templates' retrieve node would pass."""
@@ -137,16 +149,7 @@ def axis_stats(results: list[CaseResult], axes: tuple[str, ...] = TEXT_AXES) -> 
     stats = {a: AxisStats() for a in axes}
     for r in results:
         for axis in axes:
-            labelled, flagged = axis in r.case.axes, axis in r.flagged
-            s = stats[axis]
-            if labelled and flagged:
-                s.tp += 1
-            elif flagged:
-                s.fp += 1
-                s.false_positives.append(r.case.name)
-            elif labelled:
-                s.fn += 1
-                s.misses.append(r.case.name)
+            stats[axis].count(r.case.name, axis in r.case.axes, axis in r.flagged)
     return stats
 
 
@@ -228,20 +231,9 @@ def judge_agreement(judged: list[JudgedCase]) -> dict[str, AxisStats]:
     for j in judged:
         if j.result is None:
             continue
-        labelled_page, flagged_page = bool(j.case.axes), bool(j.wrong)
-        for axis, labelled, flagged in [
-            *((a, a in j.case.axes, a in j.flagged) for a in JUDGED_AXES),
-            ("any defect", labelled_page, flagged_page),
-        ]:
-            s = stats[axis]
-            if labelled and flagged:
-                s.tp += 1
-            elif flagged:
-                s.fp += 1
-                s.false_positives.append(j.case.name)
-            elif labelled:
-                s.fn += 1
-                s.misses.append(j.case.name)
+        for axis in JUDGED_AXES:
+            stats[axis].count(j.case.name, axis in j.case.axes, axis in j.flagged)
+        stats["any defect"].count(j.case.name, bool(j.case.axes), bool(j.wrong))
     return stats
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from workflow_core.records import Passage
 from workflow_core.scenario import Scenario, scenario_inputs
+from workflow_core.workflow.spec import Workflow
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ class Sources:
 
 
 _TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def workflow_instructions(workflow: Workflow) -> list[str]:
+    """The literal text of the prompts of `workflow`'s model nodes (`instruction_text` of each)."""
+    return instruction_text(
+        [text for n in workflow.nodes if n.is_llm for text in (n.system, n.prompt) if text]
+    )
 
 
 def instruction_text(prompts: list[str]) -> list[str]:

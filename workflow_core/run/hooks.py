@@ -44,9 +44,11 @@ class SaveRun:
         self.store.save_run(run)
 
     def after_run(self, finished: FinishedRun) -> None:
-        run = finished.run
-        self.store.save_run(run)
-        if run.screenshots and run.page_html:
-            self.store.save_screenshots(
-                run.page_html, {w: ("image/jpeg", b) for w, b in run.screenshots.items()}
-            )
+        save_finished_run(self.store, finished.run)
+
+
+def save_finished_run(store: Store, run: RunRecord) -> None:
+    """A finished run in full, and its page's screenshots (kept by page, not in the record)."""
+    store.save_run(run)
+    if run.screenshots and run.page_html:
+        store.save_screenshots(run.page_html, {w: ("image/jpeg", b) for w, b in run.screenshots.items()})
