@@ -144,3 +144,59 @@ def test_batch_says_what_is_wrong_with_the_profiles(cli_env, tmp_path) -> None:
         "--out", str(tmp_path / "o"), check=False,
     )  # fmt: skip
     assert "does not exist: give a .jsonl file" in missing.stderr
+
+
+def test_static_checks_skip_the_browser_and_say_so_on_every_page(cli_env, tmp_path) -> None:
+    from workflow_core.run.store import Store
+
+    out = tmp_path / "out"
+    proc = decompose(
+        cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(EXAMPLE / "profiles"),
+        "--out", str(out), "--all-models", "fake/small", "--static-checks",
+    )  # fmt: skip
+    assert "static checks (no browser)" in proc.stderr and "5/5 pages ok" in proc.stdout
+    store = Store(Path(cli_env["DECOMPOSE_DB"]))
+    try:
+        for r in _results(out):
+            run = store.get_run(r["run_id"])
+            assert run is not None and not run.screenshots
+            skipped = [f.message for f in run.qa_findings if f.message.startswith("rendered checks skipped")]
+            assert skipped and all("static checks were chosen" in m for m in skipped), run.qa_findings
+    finally:
+        store.close()
+
+
+def test_kill_stops_a_batch_like_ctrl_c_and_its_page_workers_with_it(cli_env, tmp_path, fake_openai) -> None:
+    fake_openai.latency_s = 0.3
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workflow_core.cli.main", "batch", "seed", "--scenario", str(EXAMPLE),
+         "--profiles", str(_profiles_file(tmp_path)), "--out", str(out), "--all-models", "fake/small",
+         "--concurrency", "2"],
+        env={**cli_env, "DECOMPOSE_PAGE_WORKERS": "2"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / "results.jsonl").exists() and _results(out)):
+        time.sleep(0.05)
+    workers = _children(proc.pid, "loky.backend.popen_loky")
+    assert workers, "the batch builds and checks its pages in worker processes"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command to continue" in err
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "page workers outlived their batch"
+
+
+def _children(pid: int, marker: str) -> list[int]:
+    ps = subprocess.run(["ps", "-ww", "--ppid", str(pid), "-o", "pid=,args="], capture_output=True, text=True)
+    return [int(line.split()[0]) for line in ps.stdout.splitlines() if marker in line]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

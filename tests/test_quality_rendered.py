@@ -165,7 +165,7 @@ def test_without_a_browser_the_static_checks_stand_in_and_say_so() -> None:
         assert not skipped[0].passed and skipped[0].weight == 0
     assert report.screenshots == {}
     static = check_page(clean_pages()["third_party"], render=False)
-    assert "not requested (render=False)" in static.axes["accessibility"].note
+    assert "not requested (static checks were chosen" in static.axes["accessibility"].note
     assert any(f.check == "accessibility.alt_text" for f in static.findings)  # the static checks ran
 
 
@@ -189,3 +189,40 @@ async def test_rendering_from_the_event_loop_leaves_the_loop_free() -> None:
     assert set(report.screenshots) == {1280, 390}
     # A loop blocked for the render would have ticked once or twice; a free one ticks about every 20 ms.
     assert ticks >= 0.3 * elapsed / 0.02, (ticks, elapsed)
+
+
+def test_a_renderer_without_memory_renders_every_page_afresh_and_the_default_one_remembers() -> None:
+    page = clean_pages()["third_party"]
+    fresh, remembering = Renderer(recent_pages=0), Renderer()
+    try:
+        first, again = fresh.render(page), fresh.render(page)
+        assert first is not again and set(first.widths) == set(again.widths) == {1280, 390}
+        assert remembering.render(page) is remembering.render(page)
+    finally:
+        fresh.close()
+        remembering.close()
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+async def test_pages_render_side_by_side_up_to_the_limit(at_once: int) -> None:
+    renderer = Renderer(pages_at_once=at_once, recent_pages=0)
+    inner = renderer._render_afresh
+    in_flight, most = 0, 0
+
+    async def counted(html: str):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await inner(html)
+        finally:
+            in_flight -= 1
+
+    renderer._render_afresh = counted  # type: ignore[method-assign]
+    pages = [clean_pages()["third_party"].replace("Talk to us", f"Talk to us, visitor {i}") for i in range(3)]
+    try:
+        rendered = await asyncio.gather(*(renderer.render_async(p) for p in pages))
+    finally:
+        await asyncio.to_thread(renderer.close)
+    assert len(rendered) == 3 and all(set(r.widths) == {1280, 390} for r in rendered)
+    assert most == at_once

@@ -156,10 +156,15 @@ _swept: set[Path] = set()
 
 
 def new_engine(
-    *, use_cache: bool = True, settings: Settings | None = None, judge: str | None = None
+    *,
+    use_cache: bool = True,
+    settings: Settings | None = None,
+    judge: str | None = None,
+    render: bool = True,
 ) -> Engine:
     """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
-    event loop that runs it. `judge` (a model ref) adds the LLM judge axis to every run's quality."""
+    event loop that runs it. `judge` (a model ref) adds the LLM judge axis to every run's quality;
+    `render=False` checks pages without the browser (static accessibility and responsive axes, labelled)."""
     registry = ProviderRegistry.from_environment()
     store = Store()
     if store.path not in _swept:
@@ -173,5 +178,5 @@ def new_engine(
         prices=prices,
         store=store,
         use_cache=use_cache,
-        hooks=standard_hooks(store, judge=judge, registry=registry, prices=prices),
+        hooks=standard_hooks(store, judge=judge, registry=registry, prices=prices, render=render),
     )

@@ -31,6 +31,13 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
         help="run each page as a Ray task: 'local' starts Ray here, 'auto' joins the cluster Ray finds, or a "
         "cluster address such as ray://head:10001 (needs the [ray] extra)",
     )
+    b.add_argument(
+        "--static-checks",
+        action="store_true",
+        help="check pages without the browser: far faster (rendering takes a second or more a page, and "
+        "a few pages render at once), but the accessibility and responsive axes are then static checks, "
+        "and say so",
+    )
     b.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     b.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     b.set_defaults(func=batch_cli)
@@ -84,19 +91,20 @@ def batch_cli(args: argparse.Namespace) -> int:
     )
     scenario = load_scenario(args.scenario)
     profiles = load_profiles(args.profiles)
-    engine = new_engine()
+    engine = new_engine(render=not args.static_checks)
     runner = None
     if args.ray:
         from workflow_core.production.ray_runner import RayRunner
 
         print(f"starting Ray ({args.ray}) with {args.concurrency} worker(s)...", file=sys.stderr)
-        runner = RayRunner(args.ray, args.concurrency, engine.store)
+        runner = RayRunner(args.ray, args.concurrency, engine.store, render=not args.static_checks)
     done_before = sum(1 for r in read_results(Path(args.out)) if r.status == "ok" and r.profile in profiles)
     print(
         f"{workflow.name}: {len(profiles)} profile(s), {done_before} already done in {args.out}; "
         f"{args.concurrency} at a time"
         + (f" on Ray ({args.ray})" if runner is not None else "")
-        + (f", budget ${args.budget_usd:g}" if args.budget_usd is not None else ""),
+        + (f", budget ${args.budget_usd:g}" if args.budget_usd is not None else "")
+        + ("; static checks (no browser)" if args.static_checks else ""),
         file=sys.stderr,
     )
     bar = _Progress(len(profiles), done_before)

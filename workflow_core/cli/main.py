@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-# Only argparse, os and sys at module level: `decompose --help` must not pay for pydantic, networkx, Jinja2 or
+# Only argparse, os, signal and sys at module level: `decompose --help` must not pay for pydantic, networkx, Jinja2 or
 # httpx (tests/test_cli_startup.py). Each command imports what it uses.
 import argparse
 import os  # loaded by the interpreter itself: free
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -392,12 +393,19 @@ def add_otel_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "otel", False):
         os.environ["DECOMPOSE_OTEL"] = "1"  # read by run.telemetry when the engine's hooks are made
     from workflow_core.errors import DecomposeError
 
+    # `kill` (SIGTERM) ends a command as Ctrl-C does, so its clean-up runs: the page worker processes
+    # stop with it instead of lingering, and a batch says how to resume.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args))
     except DecomposeError as exc:

@@ -26,6 +26,13 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
     s.add_argument(
         "--daily-budget-usd", type=float, help="new pages stop (429) once a UTC day's spend reaches this"
     )
+    s.add_argument(
+        "--static-checks",
+        action="store_true",
+        help="check pages without the browser: far faster (rendering takes a second or more a page, and "
+        "a few pages render at once), but the accessibility and responsive axes are then static checks, "
+        "and say so",
+    )
     s.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     s.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     s.set_defaults(func=serve_cli)
@@ -65,5 +72,10 @@ def serve_cli(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(create_app(config, new_engine), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(config, lambda: new_engine(render=not args.static_checks)),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
     return 0

@@ -3,9 +3,7 @@ artist's images inlined."""
 
 from __future__ import annotations
 
-import asyncio
-
-from workflow_core.nodes.common import build_page, page_source
+from workflow_core.nodes.common import build_page_async, page_source
 from workflow_core.records import NodeRecord
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, register
@@ -13,8 +11,8 @@ from workflow_core.workflow.kinds import NodeKind, register
 
 async def assemble(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
-    # Parsing and inlining the page is CPU work: off the event loop, so other runs keep being scheduled.
-    html = await asyncio.to_thread(build_page, ctx, source)
+    # Rendering and inlining the page is CPU work: done in a page worker, so other runs keep being scheduled.
+    html = await build_page_async(ctx, source)
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:
         rec.output_text = html

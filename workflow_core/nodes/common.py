@@ -4,6 +4,7 @@ the page from a front-end node's output."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from workflow_core.errors import DecomposeError
@@ -15,6 +16,7 @@ from workflow_core.providers.base import ChatRequest
 from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext
+from workflow_core.run.offload import offload
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
 
@@ -114,33 +116,79 @@ def page_source(ctx: NodeContext) -> NodeRecord:
     )
 
 
+@dataclass(frozen=True)
+class PagePlan:
+    """Everything building a run's page needs, as plain data, so that a worker process can build it (see
+    `run.offload`): a finished page upstream is kept as it is; otherwise a page spec is rendered by the design
+    system, or raw HTML gets the artist's images inlined."""
+
+    finished_html: str | None
+    data: dict[str, Any]
+    images: dict[str, str]
+    palette: dict[str, str]
+    logo: str
+    company: dict[str, Any]
+    testimonials: list[dict[str, Any]]
+    offerings: list[dict[str, Any]]
+    cta: str
+    profile: dict[str, Any] | None
+    image_descriptions: dict[str, str]
+    instructions: list[str]
+
+    def build(self) -> str:
+        if self.finished_html:
+            return self.finished_html
+        if "page_spec" in self.data:
+            html = render_page(
+                self.data["page_spec"],
+                company=self.company,
+                palette=self.palette,
+                logo_data_uri=self.logo,
+                images=self.images,
+                testimonials=self.testimonials,
+                offerings=self.offerings,
+                cta=self.cta,
+                profile=self.profile,
+                image_descriptions=self.image_descriptions,
+                instructions=self.instructions,
+            )
+        else:
+            html = inline_images(self.data.get("html", ""), self.images, self.logo or None)
+        # Any image the page still points at but nobody drew gets the built-in vector artist's drawing.
+        return fill_missing_images(html, self.palette)
+
+
+def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
+    """What building the page `source` describes takes, gathered from the run (cheap: no parsing)."""
+    data = source.output_data if isinstance(source.output_data, dict) else {}
+    spec = "page_spec" in data and not source.page_html
+    return PagePlan(
+        finished_html=source.page_html,
+        data=data,
+        images=image_uris(list(ctx.upstream.values())),
+        palette=ctx.inputs.get("palette") or DEFAULT_PALETTE,
+        logo=ctx.inputs.get("logo") or "",
+        company=ctx.inputs.get("company") or {"name": "Our company"},
+        testimonials=ctx.inputs.get("testimonials") or [],
+        offerings=ctx.inputs.get("offering_items") or [],
+        cta=ctx.inputs.get("cta") or "",
+        profile=ctx.inputs.profile,
+        image_descriptions={e["label"]: e["description"] for e in _upstream_elements(ctx)} if spec else {},
+        instructions=workflow_instructions(ctx.workflow) if spec else [],
+    )
+
+
 def build_page(ctx: NodeContext, source: NodeRecord) -> str:
-    """The page `source` describes, with the artist's images and the logo in place."""
-    if source.page_html:
-        return source.page_html
-    images = image_uris(list(ctx.upstream.values()))
-    palette = ctx.inputs.get("palette") or DEFAULT_PALETTE
-    logo = ctx.inputs.get("logo")
-    data = source.output_data
-    if "page_spec" in data:
-        elements = _upstream_elements(ctx)
-        html = render_page(
-            data["page_spec"],
-            company=ctx.inputs.get("company") or {"name": "Our company"},
-            palette=palette,
-            logo_data_uri=logo or "",
-            images=images,
-            testimonials=ctx.inputs.get("testimonials") or [],
-            offerings=ctx.inputs.get("offering_items") or [],
-            cta=ctx.inputs.get("cta") or "",
-            profile=ctx.inputs.profile,
-            image_descriptions={e["label"]: e["description"] for e in elements},
-            instructions=workflow_instructions(ctx.workflow),
-        )
-    else:
-        html = inline_images(data.get("html", ""), images, logo)
-    # Any image the page still points at but nobody drew gets the built-in vector artist's drawing.
-    return fill_missing_images(html, palette)
+    """The page `source` describes, with the artist's images and the logo in place (here, blocking)."""
+    return page_plan(ctx, source).build()
+
+
+async def build_page_async(ctx: NodeContext, source: NodeRecord) -> str:
+    """`build_page` in a page worker process (`run.offload`): this loop goes on scheduling meanwhile."""
+    plan = page_plan(ctx, source)
+    if plan.finished_html:
+        return plan.finished_html
+    return await offload(plan.build)
 
 
 def _upstream_elements(ctx: NodeContext) -> list[dict[str, str]]:

@@ -4,12 +4,14 @@ run is saved."""
 
 from __future__ import annotations
 
-from workflow_core.nodes.qa import automatic_qa, sources_of
+from workflow_core.nodes.qa import sources_of
 from workflow_core.nodes.qa import verdict as verdict_of
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.quality import weighted_score
+from workflow_core.quality.check import check_page_async
 from workflow_core.quality.judge import judge_page
+from workflow_core.quality.render import Renderer
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
@@ -18,12 +20,17 @@ from workflow_core.run.telemetry import tracing_hook
 
 class CollectPage:
     """The run's page is the last finished node (in topological order) that produced one; its verdict the
-    last QA node's, else the automatic checks of that page."""
+    last QA node's, else the automatic checks of that page: rendered in Chromium when `render` is True (or
+    with that renderer), static only when False (faster: no browser; the accessibility and responsive axes
+    say they were not rendered). The checks run in a page worker process (`run.offload`)."""
+
+    def __init__(self, render: bool | Renderer = True) -> None:
+        self.render = render
 
     def before_run(self, run: RunRecord) -> None:
         """Nothing to collect before the nodes run."""
 
-    def after_run(self, finished: FinishedRun) -> None:
+    async def after_run(self, finished: FinishedRun) -> None:
         run = finished.run
         by_id = {r.id: r for r in run.nodes}
         records = [by_id[node_id] for node_id in reversed(finished.graph.order)]
@@ -33,7 +40,8 @@ class CollectPage:
         if verdict is None and run.page_html:
             passages = [p for r in run.nodes for p in r.passages]
             workflow = finished.graph.workflow
-            verdict = verdict_of(automatic_qa(run.page_html, finished.inputs, passages, workflow))
+            sources = sources_of(finished.inputs, passages, workflow)
+            verdict = verdict_of(await check_page_async(run.page_html, sources, render=self.render))
         if verdict is not None:
             run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
             run.screenshots = dict(verdict.screenshots)
@@ -70,11 +78,12 @@ def standard_hooks(
     judge: str | None = None,
     registry: ProviderRegistry | None = None,
     prices: PriceBook | None = None,
+    render: bool | Renderer = True,
 ) -> list[RunHook]:
     """Collect the page and its verdict, then (with a `judge` model) judge it, save the run (when there is a
     store), and trace it when OpenTelemetry export is switched on (see `run.telemetry`; nothing at all when
-    it is off)."""
-    hooks: list[RunHook] = [CollectPage()]
+    it is off). `render`: how the automatic checks see the page (see `CollectPage`)."""
+    hooks: list[RunHook] = [CollectPage(render)]
     if judge:
         if registry is None or prices is None:
             raise ValueError("a judge needs the registry and the price book")

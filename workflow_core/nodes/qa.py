@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import (
-    build_page,
+    build_page_async,
     call_params,
     chat_request,
     page_source,
@@ -16,7 +16,7 @@ from workflow_core.nodes.common import (
     run_choices,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
-from workflow_core.quality import QualityReport, Sources, check_page
+from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
 from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage, QAVerdict
@@ -52,13 +52,6 @@ def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | 
     return replace(sources, instructions=workflow_instructions(workflow))
 
 
-def automatic_qa(
-    html: str, inputs: RunInputs, passages: list[Passage], workflow: Workflow | None = None
-) -> QualityReport:
-    """The automatic checks every run's page gets, with or without a QA node."""
-    return check_page(html, sources_of(inputs, passages, workflow))
-
-
 def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
     return QAVerdict(
         score=report.score,
@@ -90,7 +83,7 @@ def _developer(ctx: NodeContext) -> Node | None:
 
 async def qa(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
-    page = build_page(ctx, source)
+    page = await build_page_async(ctx, source)
     node = ctx.node
     report = await _qa_report(ctx, page)
     messages: list[dict[str, str]] = []
@@ -163,7 +156,7 @@ async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedbac
     revised_rec = NodeRecord(
         id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)
     )
-    return build_page(ctx, revised_rec)
+    return await build_page_async(ctx, revised_rec)
 
 
 register(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from workflow_core.page.artist import vector_svg
@@ -17,6 +19,24 @@ from workflow_core.page.site import (
 )
 from workflow_core.records import RunRecord
 
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r"""\ssrc\s*=\s*["']?\s*(data:|https?:|//)?""", re.IGNORECASE)
+_OTHER_IMAGE_TAG = re.compile(r"<image\b", re.IGNORECASE)  # HTML5 parsers read <image> as <img>
+
+
+def _nothing_missing(html: str) -> bool:
+    """True only when every image tag in the page's text plainly has one data:, http(s): or // source, so the
+    page cannot need filling and the full HTML5 parse (the slow part of assembly) can be skipped. Anything
+    unusual (an <image> tag, a tag with no or two sources, a `>` inside an attribute) answers False, and the
+    parse decides."""
+    if _OTHER_IMAGE_TAG.search(html):
+        return False
+    for tag in _IMG_TAG.findall(html):
+        sources = _SRC.findall(tag)
+        if len(sources) != 1 or not sources[0]:
+            return False
+    return True
+
 
 def _images(html: str) -> tuple[etree._ElementTree, list[etree._Element]]:
     tree = parse_html(html)
@@ -26,6 +46,8 @@ def _images(html: str) -> tuple[etree._ElementTree, list[etree._Element]]:
 def fill_missing_images(html: str, palette: dict[str, str]) -> str:
     """Give every `<img>` that points at a local file nobody produced the built-in vector artist's drawing of
     its alt text, so a page never shows a broken image. Remote (http) and data: images are left as they are."""
+    if _nothing_missing(html):
+        return html
     tree, imgs = _images(html)
     missing = []
     for img in imgs:

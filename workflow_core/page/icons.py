@@ -8,6 +8,7 @@ import importlib.util
 import sqlite3
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -199,13 +200,19 @@ class IconSet:
         self.by_name = {icon.name: icon for icon in self.icons}
         self._bm25 = bm25s.BM25()
         self._bm25.index([list(icon.terms) or [""] for icon in self.icons], show_progress=False)
+        # Ranking scores every icon (a few ms); pages ask for the same pictures again and again (the same
+        # offerings for every visitor of a batch), so rankings are remembered.
+        self._ranked = lru_cache(maxsize=4096)(self._rank)
 
     def rank(self, text: str, k: int = 8) -> list[str]:
         """The names of up to `k` icons that match `text`, best first (ties by name); [] when none does. The
         first subject words count double (a brief names its subject first) and `SYNONYMS`, curated hints, count double."""
+        return list(self._ranked(text, k))
+
+    def _rank(self, text: str, k: int) -> tuple[str, ...]:
         found = terms(text)
         if not found:
-            return []
+            return ()
         query = found[:2] + found + [t for w in found if w in SYNONYMS for t in terms(SYNONYMS[w])] * 2
         scores = [float(x) for x in self._bm25.get_scores(query)]
         # An icon named exactly for a subject the brief names beats its rarer-named variants ("calendar" over
@@ -216,7 +223,7 @@ class IconSet:
             if light_stem(icon.name) in named:
                 scores[i] += bonus
         order = sorted(range(len(self.icons)), key=lambda i: (-scores[i], self.icons[i].name))
-        return [self.icons[i].name for i in order[:k] if scores[i] > 0]
+        return tuple(self.icons[i].name for i in order[:k] if scores[i] > 0)
 
 
 _LOCK = threading.Lock()

@@ -56,8 +56,12 @@ class RunWorker:
     """The body of one Ray actor: an engine built on first use and kept for the actor's life, one run at a
     time. Runs' quality checks and OpenTelemetry spans happen here; saving is the driver's."""
 
-    def __init__(self) -> None:
+    def __init__(self, render: bool = True) -> None:
         self._engine: Any = None
+        self._render = render
+        # One run at a time here, and Ray already gives each actor its own process: a run's page work
+        # stays on a thread of this actor instead of starting a pool of page workers per actor.
+        os.environ.setdefault("DECOMPOSE_PAGE_WORKERS", "0")
 
     async def run(
         self, workflow: Workflow, inputs: RunInputs, run_id: str | None, estimate: RunEstimate | None
@@ -70,7 +74,10 @@ class RunWorker:
 
             registry = ProviderRegistry.from_environment()
             self._engine = Engine(
-                registry, prices=price_book(None, registry), store=None, hooks=standard_hooks(None)
+                registry,
+                prices=price_book(None, registry),
+                store=None,
+                hooks=standard_hooks(None, render=self._render),
             )
         # The driver's estimate (it knows the history): each node's record carries it, as in-process.
         run = await self._engine.run(workflow, inputs, run_id=run_id, estimate=estimate)
@@ -86,7 +93,13 @@ class RayRunner:
     starts a local instance when there is none; anything else is a cluster address ("ray://head:10001")."""
 
     def __init__(
-        self, address: str, workers: int, store: Store | None = None, *, num_cpus: int | None = None
+        self,
+        address: str,
+        workers: int,
+        store: Store | None = None,
+        *,
+        num_cpus: int | None = None,
+        render: bool = True,
     ) -> None:
         ray = _ray()
         self._ray = ray
@@ -108,7 +121,7 @@ class RayRunner:
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
                 raise DecomposeError(f"could not start or join Ray at {address!r}: {exc}") from None
         actor = ray.remote(max_restarts=1)(RunWorker)
-        self._actors = [actor.remote() for _ in range(max(1, workers))]
+        self._actors = [actor.remote(render) for _ in range(max(1, workers))]
         self._idle: asyncio.Queue[Any] | None = None
 
     @property

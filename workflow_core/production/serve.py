@@ -31,6 +31,8 @@ from workflow_core.production.profiles import profile_problems
 from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.inputs import RunInputs
+from workflow_core.run.offload import shutdown as stop_page_workers
+from workflow_core.run.offload import warm_up
 from workflow_core.run.report import run_report
 from workflow_core.scenario import Scenario
 from workflow_core.workflow.spec import Workflow, dump_workflow
@@ -143,9 +145,12 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with engine_factory() as engine:
+            # The page workers start before the first request, not during it.
+            await asyncio.to_thread(warm_up)
             state["engine"] = engine
             state["slots"] = RunSlots(config.concurrency, config.queue_timeout_s)
             yield
+        await asyncio.to_thread(stop_page_workers)
 
     app = FastAPI(
         title=f"Decompose Studio: {config.workflow.name}",

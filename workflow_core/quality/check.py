@@ -16,8 +16,9 @@ from workflow_core.quality.rendered import Rendered
 from workflow_core.quality.responsive import fallback_responsive, rendered_responsive
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import page_text
+from workflow_core.run.offload import offload
 
-NOT_REQUESTED = "not requested (render=False); static checks only"
+NOT_REQUESTED = "not requested (static checks were chosen: --static-checks, render=False); static checks only"
 
 
 def check_page(
@@ -47,16 +48,20 @@ async def check_page_async(
     available_files: set[str] | None = None,
     render: bool | Rendered | Renderer | None = True,
 ) -> QualityReport:
-    """`check_page` for async callers: the page renders on the browser's thread while this loop runs on."""
-    if render is True or isinstance(render, Renderer):
+    """`check_page` for async callers, whose loop only waits: the page renders on the browser's thread, then
+    is parsed and measured in a page worker process (`run.offload`)."""
+    rendered: Rendered | None = None
+    why = NOT_REQUESTED
+    if isinstance(render, Rendered):
+        rendered, why = render, ""
+    elif render is True or isinstance(render, Renderer):
         renderer = render if isinstance(render, Renderer) else shared_renderer()
         try:
-            rendered: Rendered | None = await renderer.render_async(html)
-            why = ""
+            rendered, why = await renderer.render_async(html), ""
         except RenderError as exc:
-            rendered, why = None, str(exc)
-        return _report(html, sources, weights, available_files, rendered, why)
-    return check_page(html, sources, weights=weights, available_files=available_files, render=render)
+            why = str(exc)
+    weights = dict(weights) if weights is not None else None  # a plain dict pickles whatever it came as
+    return await offload(_report, html, sources, weights, available_files, rendered, why)
 
 
 def _rendered_now(html: str, choice: bool | Rendered | Renderer | None) -> tuple[Rendered | None, str]:

@@ -4,8 +4,9 @@ screenshots.
 
 One long-lived browser serves every page. Playwright objects belong to the event loop that made them, so
 the browser lives on one dedicated thread running its own asyncio loop; `render` (blocking) and
-`render_async` (awaitable: the caller's loop only schedules) hand pages to that thread. Each page gets a
-fresh browser context (nothing leaks between pages) and is loaded once, at the widest width; the viewport
+`render_async` (awaitable: the caller's loop only schedules) hand pages to that thread, which renders up
+to one page per core at the same time. Each page gets a fresh browser context (nothing leaks between pages)
+and is loaded once, at the widest width; the viewport
 is then resized to each narrower width (media queries, resize handlers and responsive images apply; a
 request or script error is filed under the width on screen when it happens). Loading once per width in a
 fresh context costs about a third more for little gain; whether the page sets a mobile viewport is read
@@ -53,6 +54,7 @@ INSTALL_HINT = (
 SCREENSHOT_MAX_HEIGHT = 4000
 SCREENSHOT_QUALITY = 60
 RECENT_PAGES = 32  # rendered pages kept, by content hash (screenshots included: a few MB)
+MAX_PAGES_AT_ONCE = 4
 LIST_LIMIT = 8  # offending elements listed per measure (every one is counted)
 _ALLOWED_SCHEMES = ("data:", "blob:", "about:")
 # Resolves once the page has been laid out and painted at its new size.
@@ -82,7 +84,7 @@ def browser_executable(explicit: str | None = None) -> str | None:
 
 class Renderer:
     """A headless Chromium on its own thread, reused across pages. Safe to call from any thread and from
-    any event loop; pages are rendered one at a time."""
+    any event loop; up to `pages_at_once` pages render at the same time, each in a fresh context."""
 
     def __init__(
         self,
@@ -90,6 +92,8 @@ class Renderer:
         *,
         timeout_s: float = 20.0,
         widths: tuple[int, ...] = (DESKTOP, MOBILE),
+        pages_at_once: int | None = None,
+        recent_pages: int = RECENT_PAGES,
     ) -> None:
         self.executable = browser_executable(executable)
         self.timeout_s = timeout_s
@@ -100,9 +104,14 @@ class Renderer:
         self._playwright: Any = None
         self._browser: Any = None
         self._failure: BrowserUnavailable | None = None
-        self._one_page = asyncio.Lock()
+        # Pages rendered at the same time, each in its own context of the one browser (Chromium spreads
+        # them over the cores): by default one per core, at most `MAX_PAGES_AT_ONCE`.
+        self.pages_at_once = max(1, pages_at_once or min(os.cpu_count() or 1, MAX_PAGES_AT_ONCE))
+        self._pages = asyncio.Semaphore(self.pages_at_once)
+        self._starting = asyncio.Lock()  # one launch, however many pages ask for the browser at once
         self._axe_version = ""
         # The same page is often checked again (a cached run, a reopened run, a repeat in the lab).
+        self.recent_pages = recent_pages
         self._recent: OrderedDict[str, Rendered] = OrderedDict()
 
     # ------------------------------------------------------------------ the public face
@@ -140,11 +149,16 @@ class Renderer:
                 thread = threading.Thread(target=loop.run_forever, name="decompose-render", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
-                self._one_page = asyncio.Lock()
+                self._pages = asyncio.Semaphore(self.pages_at_once)
+                self._starting = asyncio.Lock()
             loop = self._loop
         return asyncio.run_coroutine_threadsafe(self._render(html), loop)
 
     async def _start_browser(self) -> Any:
+        async with self._starting:
+            return await self._launch()
+
+    async def _launch(self) -> Any:
         if self._failure is not None:
             raise self._failure
         if self._browser is not None and self._browser.is_connected():
@@ -185,15 +199,18 @@ class Renderer:
 
     async def _render(self, html: str) -> Rendered:
         key = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        async with self._one_page:
-            if key in self._recent:
-                self._recent.move_to_end(key)
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key]
+        async with self._pages:
+            if key in self._recent:  # rendered while this one waited its turn
                 return self._recent[key]
             rendered = await self._render_afresh(html)
+        if self.recent_pages > 0:
             self._recent[key] = rendered
-            if len(self._recent) > RECENT_PAGES:
+            if len(self._recent) > self.recent_pages:
                 self._recent.popitem(last=False)
-            return rendered
+        return rendered
 
     async def _render_afresh(self, html: str) -> Rendered:
         browser = await self._start_browser()

@@ -21,6 +21,7 @@ from workflow_core.records import RunRecord
 from workflow_core.run.context import RunEvent
 from workflow_core.run.estimate import RunEstimate, estimate_run
 from workflow_core.run.inputs import RunInputs
+from workflow_core.run.offload import warm_up
 from workflow_core.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -204,6 +205,8 @@ async def run_many(
             return None  # engine.run reports the problems as the job's outcome
         return estimate_run(job.workflow, job.inputs, engine.prices, engine.store, graph=graph)
 
+    if concurrency > 1 and executor is None and len(jobs) > 1:
+        await asyncio.to_thread(warm_up)  # the page workers start once, before the first pages need them
     stopped: str | None = None
     next_cost = 0.0
     estimates: dict[int, RunEstimate | None] = {}

@@ -1,0 +1,102 @@
+"""Page work in worker processes (`run.offload`): where it runs, what comes back, and what happens when a
+worker dies or the setting is wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from workflow_core.errors import DecomposeError, OutputParseError
+from workflow_core.page.assets import fill_missing_images
+from workflow_core.quality.check import check_page_async
+from workflow_core.run import offload
+
+PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Ridgeline</title></head>'
+    "<body><main><h1>Ridgeline Fieldworks</h1><p>Haul fleet health for open-pit mines.</p></main></body></html>"
+)
+
+
+def _fail(message: str) -> None:
+    raise OutputParseError(message)
+
+
+def _die() -> None:
+    os._exit(3)  # a worker killed mid-task (out of memory, a crash in a C extension)
+
+
+@pytest.fixture
+def two_workers(monkeypatch):
+    monkeypatch.setenv(offload.ENV_WORKERS, "2")
+    offload.shutdown()
+    yield
+    offload.shutdown()
+
+
+def test_page_work_runs_in_another_process_and_its_errors_come_back_as_raised(two_workers) -> None:
+    async def go() -> None:
+        assert await offload.offload(os.getpid) != os.getpid()
+        with pytest.raises(OutputParseError, match="the page is empty"):
+            await offload.offload(_fail, "the page is empty")
+
+    asyncio.run(go())
+
+
+def test_zero_workers_keeps_page_work_in_this_process(monkeypatch) -> None:
+    monkeypatch.setenv(offload.ENV_WORKERS, "0")
+    assert asyncio.run(offload.offload(os.getpid)) == os.getpid()
+
+
+def test_a_page_that_kills_its_workers_fails_with_a_clear_error_and_the_pool_recovers(
+    two_workers, caplog
+) -> None:
+    async def go() -> None:
+        with pytest.raises(DecomposeError, match=r"crashed a worker process twice.*decompose check"):
+            await offload.offload(_die)
+        assert await offload.offload(os.getpid) != os.getpid()  # a fresh pool serves the next page
+
+    asyncio.run(go())
+    assert caplog.text.count("a page worker process died") == 2
+
+
+def test_a_wrong_worker_count_says_what_to_set(monkeypatch) -> None:
+    monkeypatch.setenv(offload.ENV_WORKERS, "many")
+    with pytest.raises(DecomposeError, match=r"DECOMPOSE_PAGE_WORKERS must be a whole number.*'many'"):
+        offload.page_workers()
+
+
+def test_checks_in_a_worker_match_the_checks_here(two_workers, monkeypatch) -> None:
+    there = asyncio.run(check_page_async(PAGE, render=False))
+    monkeypatch.setenv(offload.ENV_WORKERS, "0")
+    here = asyncio.run(check_page_async(PAGE, render=False))
+    assert there.axis_scores == here.axis_scores and there.score == here.score
+    assert [f.message for f in there.findings] == [f.message for f in here.findings]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<img src="pictures/hero.png" alt="hero">',
+        '<img alt="a > b" src="pictures/hero.png">',  # a '>' in an attribute: the quick scan must not be fooled
+        '<image src="pictures/hero.png" alt="hero">',  # read as <img> by HTML5 parsers
+        "<IMG SRC=pictures/hero.png alt=hero>",
+    ],
+)
+def test_an_image_nobody_drew_is_drawn_however_its_tag_is_written(tag: str) -> None:
+    html = fill_missing_images(f"<!DOCTYPE html><html><body>{tag}</body></html>", {})
+    assert "data:image/svg+xml" in html and 'src="pictures/hero.png"' not in html
+
+
+def test_a_page_whose_images_are_all_inline_or_remote_is_left_exactly_as_it_was() -> None:
+    html = (
+        "<!DOCTYPE html><html><body><img src='data:image/png;base64,AA==' alt='a'>"
+        "<img alt=b src=https://example.com/b.png><img src=//cdn.example.com/c.png alt=c></body></html>"
+    )
+    assert fill_missing_images(html, {}) == html
+    # A source-like text in another attribute sends the page to the full parse, which finds nothing to draw.
+    decoy = (
+        '<!DOCTYPE html><html><body><img src="data:image/png;base64,AA==" alt=" src=hero.png"></body></html>'
+    )
+    assert "data:image/svg+xml" not in fill_missing_images(decoy, {})

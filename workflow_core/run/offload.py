@@ -1,0 +1,131 @@
+"""CPU work off the event loop: building and checking pages in worker processes, so that the loop running
+many runs at once only schedules them.
+
+A worker thread is not enough. Parsing a page with html5lib and measuring it is pure Python, and a thread
+holds the interpreter lock while it works, so every other run's HTTP streams and node starts wait behind it.
+Worker processes each have their own interpreter; the pages they work on travel to them pickled.
+
+The pool is loky's process pool (joblib's): its workers start with fork + exec (safe beside the threads this
+process already has) without re-running the caller's script, so a script that runs pages needs no
+`if __name__ == "__main__"` guard; idle workers stop after `IDLE_TIMEOUT_S` and start again with the next
+page (a second or so, to import the page code). One pool serves the whole process, whichever thread
+asks, and is shut down when the process exits.
+
+`DECOMPOSE_PAGE_WORKERS` sets how many worker processes there are: by default one per core, at most
+`MAX_DEFAULT_WORKERS`; 0 keeps the work in this process, on a thread (what a machine with one core gets). If
+a worker dies while it works on a page, the pool is started afresh and the work tried once more there (not
+in this process: what killed a worker could kill this one); a page that kills two workers fails with an
+error that says so. Either way a warning is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from workflow_core.errors import DecomposeError
+
+ENV_WORKERS = "DECOMPOSE_PAGE_WORKERS"
+MAX_DEFAULT_WORKERS = 4
+IDLE_TIMEOUT_S = 60
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def page_workers() -> int:
+    """How many worker processes page work gets (0: none, it runs on a thread of this process)."""
+    raw = os.environ.get(ENV_WORKERS, "").strip()
+    if not raw:
+        cores = os.cpu_count() or 1
+        return 0 if cores < 2 else min(cores, MAX_DEFAULT_WORKERS)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise DecomposeError(
+            f"{ENV_WORKERS} must be a whole number of worker processes, 0 or more (it is {raw!r}); "
+            "0 builds and checks pages on a thread of this process."
+        )
+    return value
+
+
+_guard = threading.Lock()
+_executor: Executor | None = None
+
+
+def _pool() -> Executor | None:
+    """The process's pool of page workers, started on first use (None when page work stays here)."""
+    global _executor
+    workers = page_workers()
+    if workers == 0:
+        return None
+    with _guard:
+        if _executor is None:
+            from loky import ProcessPoolExecutor
+
+            _executor = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_TIMEOUT_S)
+            atexit.register(shutdown)
+        return _executor
+
+
+def _discard(pool: Executor) -> None:
+    global _executor
+    with _guard:
+        if _executor is pool:
+            _executor = None
+    pool.shutdown(wait=False, kill_workers=True)  # type: ignore[call-arg]
+
+
+def shutdown() -> None:
+    """Stop the page workers (the next piece of page work starts them again)."""
+    global _executor
+    with _guard:
+        pool, _executor = _executor, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+async def offload(fn: Callable[..., T], *args: object) -> T:
+    """`fn(*args)` in a page worker process (see the module's notes), awaited without blocking this loop.
+    Its arguments and result must pickle (cloudpickle: a module-level function, or a method of a picklable
+    object). What `fn` raises reaches the caller as it was raised."""
+    for attempt in (1, 2):
+        pool = _pool()
+        if pool is None:
+            return await asyncio.to_thread(fn, *args)
+        try:
+            return await asyncio.wrap_future(pool.submit(functools.partial(fn, *args)))
+        except BrokenProcessPool as exc:
+            _discard(pool)
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("a page worker process died (%s); attempt %d of 2 for this page", why, attempt)
+    raise DecomposeError(
+        f"the page work crashed a worker process twice ({why}); the page itself may be what crashes the "
+        f"parser: check it with `decompose check`, or set {ENV_WORKERS}=0 to work on it in this process."
+    )
+
+
+def warm_up() -> None:
+    """Start the page workers now, each with the page code imported, so that the first pages of a batch do
+    not wait a second for them. Does nothing when page work stays in this process."""
+    pool = _pool()
+    if pool is not None:
+        for future in [pool.submit(_ready) for _ in range(page_workers())]:
+            future.result()
+
+
+def _ready() -> bool:
+    import workflow_core.page.design_system
+    import workflow_core.quality.check  # noqa: F401
+
+    return True
