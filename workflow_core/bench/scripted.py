@@ -16,6 +16,7 @@ from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.quality.render import Renderer
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.scenario import Scenario
@@ -61,12 +62,15 @@ def scripted_server_process(latency_s: float) -> Iterator[str]:
             process.kill()
 
 
-def scripted_engine(base_url: str, store: Store, *, use_cache: bool = True) -> Engine:
+def scripted_engine(
+    base_url: str, store: Store, *, use_cache: bool = True, render: bool | Renderer = True
+) -> Engine:
     """An engine whose provider `fake` (model `small`, priced) is the scripted server, with the product's
-    hooks (collect the page, check it, save the run)."""
+    hooks (collect the page, check it (`render`: see `CollectPage`), save the run)."""
     registry = ProviderRegistry()
     registry.add(OpenAICompatProvider("fake", base_url, None), models=["small"])
-    return Engine(registry, prices=PRICES, store=store, use_cache=use_cache, hooks=standard_hooks(store))
+    hooks = standard_hooks(store, render=render)
+    return Engine(registry, prices=PRICES, store=store, use_cache=use_cache, hooks=hooks)
 
 
 def many_profiles(scenario: Scenario, n: int) -> dict[str, dict[str, Any]]:

@@ -246,8 +246,8 @@ class Engine:
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 if key and self.store is not None:
-                    try:
-                        self.store.cache_put(key, rec)
+                    try:  # a committed write: on a thread, so the other runs' streams go on meanwhile
+                        await asyncio.to_thread(self.store.cache_put, key, rec)
                     except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
                         rec.warnings.append(f"the result could not be cached: {exc}")
             rec.status = "ok"
