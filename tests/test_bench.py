@@ -60,7 +60,9 @@ def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> No
     from workflow_core.bench.production import measure_batch, measure_serve
 
     batch = measure_batch(n=6, concurrency=3, latency_s=0.05, baseline_runs=2, rendered_runs=2)
-    assert batch["concurrent"]["ok"] == 6 and batch["one_at_a_time"]["ok"] == 2 and batch["rendered"]["ok"] == 2
+    assert (
+        batch["concurrent"]["ok"] == 6 and batch["one_at_a_time"]["ok"] == 2 and batch["rendered"]["ok"] == 2
+    )
     assert batch["limit_runs_per_s"] == 3 / 0.1
     assert batch["ratio_to_limit"] == batch["concurrent"]["runs_per_s"] / 30
     # The CPU of every process counts (the page workers, the scripted server), not just this one's.

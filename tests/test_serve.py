@@ -95,6 +95,11 @@ def test_a_page_as_json_or_html_and_a_repeat_from_the_cache(serve, fake_openai) 
     assert again.status_code == 200 and again.headers["content-type"].startswith("text/html")
     assert again.text == body["html"] and again.headers["x-run-id"] == body["run_id"]
     assert _chat_calls(fake_openai) == calls, "the same profile again must not call a model"
+    as_json = httpx.post(f"{base}/v1/pages", json={"profile": DANA}).json()
+    assert as_json["cached"] is True and as_json["cost_usd"] == 0.0
+    assert {k: v for k, v in as_json.items() if k not in ("cached", "cost_usd")} == {
+        k: v for k, v in body.items() if k not in ("cached", "cost_usd")
+    }
 
     by_id = httpx.post(f"{base}/v1/pages", json={"profile_id": "kiri-mining"}, timeout=60)
     assert by_id.status_code == 200 and by_id.json()["profile_id"] == "kiri-mining"
@@ -119,6 +124,7 @@ def test_concurrent_repeats_share_one_run(serve, fake_openai) -> None:
         )
     assert all(a.status_code == 200 for a in answers)
     assert len({a.json()["run_id"] for a in answers}) == 1
+    assert sorted(a.json()["cached"] for a in answers) == [False] + [True] * 5
     assert _chat_calls(fake_openai) == 2
 
 

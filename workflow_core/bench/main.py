@@ -127,7 +127,8 @@ def _format_production(report: dict[str, Any]) -> str:
         f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",
         f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time "
         f"({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s)",
-        f"  serve, {srv['requests']} requests at {srv['concurrent']} concurrent (half repeats): p50 "
+        f"  serve ({'static' if srv.get('static_checks') else 'rendered'} checks, {srv['run_slots']} runs at once), "
+        f"{srv['requests']} requests at {srv['concurrent']} concurrent (half repeats): p50 "
         f"{srv['p50_s']:.2f} s, p95 {srv['p95_s']:.2f} s, {srv['errors']} errors; repeats p95 "
         f"{srv['cached_p95_s']:.2f} s (may wait on the first request's run); repeats alone p50 "
         f"{srv['repeats_alone_p50_s'] * 1000:.0f} ms, p95 {srv['repeats_alone_p95_s'] * 1000:.0f} ms",

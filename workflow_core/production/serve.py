@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -187,18 +188,36 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             "budget_left_usd": budget.left_usd(),
         }
 
-    def inputs_for(body: PageRequest) -> RunInputs:
+    def profile_of(body: PageRequest) -> tuple[str, dict[str, Any], bool]:
+        """(profile id, profile, whether it is one of the scenario's), or the 404/422 that says why not."""
         scenario = config.scenario
         if body.profile_id is not None:
             if body.profile_id not in scenario.profiles:
                 known = ", ".join(sorted(scenario.profiles)) or "none"
                 raise _problem(404, f"no profile '{body.profile_id}' in the scenario; its profiles: {known}.")
-            return RunInputs.for_profile(scenario, body.profile_id)
+            return body.profile_id, dict(scenario.profiles[body.profile_id]), True
         problems = profile_problems(body.profile)
         if problems:
             raise _problem(422, "; ".join(problems))
-        pid = str(body.profile.get("id") or "visitor")
-        return RunInputs.for_profile(scenario.model_copy(update={"profiles": {pid: body.profile}}), pid)
+        return str(body.profile.get("id") or "visitor"), body.profile, False
+
+    def inputs_for(pid: str, profile: dict[str, Any], in_scenario: bool) -> RunInputs:
+        scenario = config.scenario
+        if in_scenario:
+            return RunInputs.for_profile(scenario, pid)
+        return RunInputs.for_profile(scenario.model_copy(update={"profiles": {pid: profile}}), pid)
+
+    # A repeat's JSON, encoded once (the page is most of it), by run id.
+    repeats: OrderedDict[str, bytes] = OrderedDict()
+
+    def repeat_json(answer: dict[str, Any]) -> Response:
+        encoded = repeats.get(answer["run_id"])
+        if encoded is None:
+            encoded = bytes(JSONResponse({**answer, "cached": True, "cost_usd": 0.0}).body)
+            repeats[answer["run_id"]] = encoded
+            while len(repeats) > answers.capacity:
+                repeats.popitem(last=False)
+        return Response(encoded, media_type="application/json")
 
     async def make_page(inputs: RunInputs) -> dict[str, Any]:
         engine: Engine = state["engine"]
@@ -243,21 +262,30 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     )
     async def pages(body: PageRequest, request: Request) -> Response:
         """Make (or serve again) the page for one visitor. `Accept: text/html` answers the page itself."""
-        inputs = inputs_for(body)
-        key = answer_key(workflow_yaml, dict(inputs.profile))
+        pid, profile, in_scenario = profile_of(body)
+        key = answer_key(workflow_yaml, profile)
+        wants_html = "text/html" in request.headers.get("accept", "")
+        done = answers.get(key)
+        if done is not None:  # a repeat: answered from memory, nothing else to build
+            if wants_html and done["html"]:
+                return HTMLResponse(done["html"], headers={"X-Run-Id": done["run_id"]})
+            return repeat_json(done)
         try:
-            answer, known = await answers.get_or_make(key, lambda: make_page(inputs))
+            answer, known = await answers.get_or_make(
+                key, lambda: make_page(inputs_for(pid, profile, in_scenario))
+            )
         except OverBudget as exc:
             raise _problem(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
         except Busy as exc:
             raise _problem(503, str(exc), {"Retry-After": "1"}) from None
         except DecomposeError as exc:
             raise _problem(422, str(exc)) from None
-        if known:
-            answer = {**answer, "cached": True, "cost_usd": 0.0}
         if answer["status"] != "ok":
             return JSONResponse({"detail": f"the run {answer['status']}: {answer['error']}", **answer}, 502)
-        if "text/html" in request.headers.get("accept", "") and answer["html"]:
+        if known:  # waited on the same visitor's run in flight
+            return repeat_json(answer) if not wants_html else HTMLResponse(answer["html"])
+        repeat_json(answer)  # encoded now, while a run's time hides it, so that repeats only send it
+        if wants_html and answer["html"]:
             return HTMLResponse(answer["html"], headers={"X-Run-Id": answer["run_id"]})
         return JSONResponse(answer)
 

@@ -162,6 +162,9 @@ def _embedding(text: str, dim: int = 16) -> list[float]:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of new connections (a benchmark's sixteen runs starting
+    # at once) overflowed it, and each dropped SYN cost its call a one-second TCP retransmit.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that time out or hang up mid-reply are part of the tests, not server errors."""
