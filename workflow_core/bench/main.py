@@ -125,8 +125,10 @@ def _format_production(report: dict[str, Any]) -> str:
         f"    rendered checks ({b['rendered']['runs']} runs, each page rendered afresh, "
         f"{b['rendered_pages_at_once']} at once): {b['rendered']['runs_per_s']:.2f} runs/s = "
         f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",
-        f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time "
-        f"({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s)",
+        f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time with static "
+        f"checks ({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s), "
+        f"{lab['rendered_speedup']:.1f}× with every page rendered ({lab['rendered_wall_s_one_at_a_time']:.1f} s → "
+        f"{lab['rendered_wall_s_concurrency_4']:.1f} s; Chromium renders {os.cpu_count() or 1} at once at most)",
         f"  serve ({'static' if srv.get('static_checks') else 'rendered'} checks, {srv['run_slots']} runs at once), "
         f"{srv['requests']} requests at {srv['concurrent']} concurrent (half repeats): p50 "
         f"{srv['p50_s']:.2f} s, p95 {srv['p95_s']:.2f} s, {srv['errors']} errors; repeats p95 "
