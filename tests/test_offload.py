@@ -31,6 +31,7 @@ def _die() -> None:
 def two_workers(monkeypatch):
     monkeypatch.setenv(offload.ENV_WORKERS, "2")
     offload.shutdown()
+    offload.warm_up()
     yield
     offload.shutdown()
 
@@ -46,7 +47,14 @@ def test_page_work_runs_in_another_process_and_its_errors_come_back_as_raised(tw
 
 def test_zero_workers_keeps_page_work_in_this_process(monkeypatch) -> None:
     monkeypatch.setenv(offload.ENV_WORKERS, "0")
+    offload.warm_up()
     assert asyncio.run(offload.offload(os.getpid)) == os.getpid()
+
+
+def test_one_run_at_a_time_never_starts_the_pool(monkeypatch) -> None:
+    monkeypatch.setenv(offload.ENV_WORKERS, "2")
+    offload.shutdown()
+    assert asyncio.run(offload.offload(os.getpid)) == os.getpid()  # no worker start for a single run
 
 
 def test_a_page_that_kills_its_workers_fails_with_a_clear_error_and_the_pool_recovers(

@@ -9,7 +9,9 @@ The pool is loky's process pool (joblib's): its workers start with fork + exec (
 process already has) without re-running the caller's script, so a script that runs pages needs no
 `if __name__ == "__main__"` guard; idle workers stop after `IDLE_TIMEOUT_S` and start again with the next
 page (a second or so, to import the page code). One pool serves the whole process, whichever thread
-asks, and is shut down when the process exits.
+asks, and is shut down when the process exits. It starts with `warm_up`, which what runs many pages at once
+calls (`run_many` at a concurrency above one: batch and the lab; `serve`); until then page work runs on a
+thread, as one run at a time (the studio's Run page) gains nothing from worker processes.
 
 `DECOMPOSE_PAGE_WORKERS` sets how many worker processes there are: by default one per core, at most
 `MAX_DEFAULT_WORKERS`; 0 keeps the work in this process, on a thread (what a machine with one core gets). If
@@ -61,19 +63,23 @@ def page_workers() -> int:
 
 _guard = threading.Lock()
 _executor: Executor | None = None
+_wanted = False  # warm_up asked for the pool: one that broke is started again on the next piece of work
 
 
-def _pool() -> Executor | None:
-    """The process's pool of page workers, started on first use (None when page work stays here)."""
-    global _executor
+def _pool(start: bool = False) -> Executor | None:
+    """The process's pool of page workers: None until `warm_up` (or `start`) has started it, and always
+    None when page work stays here."""
+    global _executor, _wanted
     workers = page_workers()
     if workers == 0:
         return None
     with _guard:
-        if _executor is None:
+        _wanted = _wanted or start
+        if _executor is None and _wanted:
             from loky import ProcessPoolExecutor
 
             _executor = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_TIMEOUT_S)
+            atexit.unregister(shutdown)  # once, however many pools this process starts
             atexit.register(shutdown)
         return _executor
 
@@ -87,10 +93,10 @@ def _discard(pool: Executor) -> None:
 
 
 def shutdown() -> None:
-    """Stop the page workers (the next piece of page work starts them again)."""
-    global _executor
+    """Stop the page workers; page work runs on a thread again until the next `warm_up`."""
+    global _executor, _wanted
     with _guard:
-        pool, _executor = _executor, None
+        pool, _executor, _wanted = _executor, None, False
     if pool is not None:
         pool.shutdown(wait=True)
 
@@ -100,7 +106,7 @@ async def offload(fn: Callable[..., T], *args: object) -> T:
     Its arguments and result must pickle (cloudpickle: a module-level function, or a method of a picklable
     object). What `fn` raises reaches the caller as it was raised."""
     for attempt in (1, 2):
-        pool = _pool()
+        pool = _pool(start=attempt == 2)
         if pool is None:
             return await asyncio.to_thread(fn, *args)
         try:
@@ -116,16 +122,19 @@ async def offload(fn: Callable[..., T], *args: object) -> T:
 
 
 def warm_up() -> None:
-    """Start the page workers now, each with the page code imported, so that the first pages of a batch do
-    not wait a second for them. Does nothing when page work stays in this process."""
-    pool = _pool()
+    """Start the page workers, each with the page code imported and the icon index built, so that the first
+    pages of a batch do not wait a second or two for them. Until this is called, page work runs on a thread
+    of this process: one run at a time (the studio's Run page) gains nothing from the pool and would pay its
+    start. Does nothing when page work stays in this process."""
+    pool = _pool(start=True)
     if pool is not None:
         for future in [pool.submit(_ready) for _ in range(page_workers())]:
             future.result()
 
 
 def _ready() -> bool:
-    import workflow_core.page.design_system
-    import workflow_core.quality.check  # noqa: F401
+    import workflow_core.quality.check  # noqa: F401  (the page code a worker needs)
+    from workflow_core.page.icons import icon_set
 
+    icon_set()
     return True
