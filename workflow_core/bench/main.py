@@ -148,7 +148,7 @@ def _format_production(report: dict[str, Any]) -> str:
             f"  ray, {ray['runs']} seed runs at concurrency {ray['concurrency']} on a local instance: "
             f"{ray['ray']['runs_per_s']:.2f} runs/s = {ray['ratio_to_in_process']:.2f}× in-process "
             f"({ray['in_process']['runs_per_s']:.2f}/s), {ray['overhead_s_per_run'] * 1000:+.0f} ms per run; "
-            f"start-up {ray['ray_startup_s']:.1f} s, first runs (each worker's engine and Chromium) "
+            f"start-up {ray['ray_startup_s']:.1f} s, first runs (each worker's engine) "
             f"{ray['ray_first_runs_wall_s']:.1f} s"
         )
     return "\n".join(lines) + "\n"

@@ -159,7 +159,7 @@ def measure_batch(
 
 def measure_ray(n: int = 24, concurrency: int = 2, latency_s: float = 0.2) -> dict[str, Any] | None:
     """The same batch of `seed` runs in this process and as Ray tasks on a local instance (`concurrency`
-    worker actors, each with its own engine and its own Chromium for the page checks). None without Ray."""
+    worker actors, each with its own engine), static checks on both sides. None without Ray."""
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -177,14 +177,20 @@ def measure_ray(n: int = 24, concurrency: int = 2, latency_s: float = 0.2) -> di
         before = os.environ.get("DECOMPOSE_PROVIDERS")
         os.environ["DECOMPOSE_PROVIDERS"] = str(providers)
         try:
-            in_process = asyncio.run(_throughput(url, scenario, ids[:n], concurrency))
+            # Static checks on both sides: this compares the runners, not Chromiums (each Ray worker starts
+            # its own, and the process's renderer remembers pages that repeat here).
+            in_process = asyncio.run(_throughput(url, scenario, ids[:n], concurrency, render=False))
             t0 = time.perf_counter()
-            runner = RayRunner("local", concurrency, None, num_cpus=os.cpu_count())
+            runner = RayRunner("local", concurrency, None, num_cpus=os.cpu_count(), render=False)
             runner.worker_pids()  # the actors are up
             startup = time.perf_counter() - t0
             try:
-                warm = asyncio.run(_throughput(url, scenario, ids[n : n + concurrency], concurrency, runner))
-                on_ray = asyncio.run(_throughput(url, scenario, ids[n + concurrency :], concurrency, runner))
+                warm = asyncio.run(
+                    _throughput(url, scenario, ids[n : n + concurrency], concurrency, runner, render=False)
+                )
+                on_ray = asyncio.run(
+                    _throughput(url, scenario, ids[n + concurrency :], concurrency, runner, render=False)
+                )
             finally:
                 runner.close()
         finally:
