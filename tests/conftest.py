@@ -10,7 +10,16 @@ import pytest
 
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.run import offload
 from workflow_core.testing.fake_server import FakeOpenAIServer
+
+
+@pytest.fixture(autouse=True)
+def _no_page_workers_between_tests() -> Iterator[None]:
+    """A test that ran many runs at once started page workers; the next test starts clean (what it patches in
+    this process would not reach workers started before it)."""
+    yield
+    offload.shutdown()
 
 
 @pytest.fixture
