@@ -69,6 +69,9 @@ def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> No
     many = batch["concurrent"]
     assert many["all_cpu_ms_per_run"] > many["cpu_ms_per_run"] > 0
     assert batch["cpu_ceiling_runs_per_s"] == batch["cores"] / (many["all_cpu_ms_per_run"] / 1000)
+    # One run alone takes at least its two calls; the bound is what 3 such runs at once could do.
+    assert batch["unloaded_run_s"] >= 2 * 0.05
+    assert batch["unloaded_bound_runs_per_s"] == 3 / batch["unloaded_run_s"] <= batch["limit_runs_per_s"]
     serve = measure_serve(requests=10, concurrent=5, latency_s=0.05, run_slots=2)
     assert serve["errors"] == 0 and serve["repeats_alone_errors"] == 0
     assert serve["cached"] >= 5  # the five repeats never start a run

@@ -122,6 +122,10 @@ def _format_production(report: dict[str, Any]) -> str:
             if c.get("all_cpu_ms_per_run")
             else ""
         ),
+        f"    one run alone takes {b['unloaded_run_s'] * 1000:.0f} ms (2 calls of {b['latency_s'] * 1000:.0f} ms, "
+        f"the server's own overhead, the page and its checks), so {b['concurrency']} at once could do at most "
+        f"{b['unloaded_bound_runs_per_s']:.1f} runs/s ({b['unloaded_bound_runs_per_s'] / b['limit_runs_per_s']:.2f} "
+        f"of the limit) with no contention; the batch reached {b['ratio_to_unloaded_bound']:.2f} of that",
         f"    rendered checks ({b['rendered']['runs']} runs, each page rendered afresh, "
         f"{b['rendered_pages_at_once']} at once): {b['rendered']['runs_per_s']:.2f} runs/s = "
         f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",

@@ -17,9 +17,10 @@ from typing import Any
 from workflow_core.errors import DecomposeError
 
 
-def answer_key(workflow_yaml: str, profile: dict[str, Any]) -> str:
-    """The same workflow and the same profile (whatever the key order) give the same key."""
-    blob = json.dumps({"workflow": workflow_yaml, "profile": profile}, sort_keys=True, ensure_ascii=False)
+def answer_key(workflow: str, profile: dict[str, Any]) -> str:
+    """The same workflow (its YAML, or a digest of it) and the same profile (whatever the key order) give the
+    same key."""
+    blob = json.dumps({"workflow": workflow, "profile": profile}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import hmac
 import os
 from collections import OrderedDict
@@ -140,7 +141,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     """The ASGI app serving `config.workflow` on `config.scenario`. The engine is made when the app starts
     (its HTTP clients belong to the server's event loop) and closed when it stops."""
     state: dict[str, Any] = {}
-    workflow_yaml = dump_workflow(config.workflow)
+    workflow_digest = hashlib.sha256(dump_workflow(config.workflow).encode("utf-8")).hexdigest()
     answers = Answers()
     budget = DailyBudget(config.daily_budget_usd)
 
@@ -173,7 +174,8 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             messages.append(f"{where}: {text}" if where else text)
         return JSONResponse({"detail": "; ".join(messages) or "the request body is not valid JSON"}, 422)
 
-    def authorised(request: Request) -> None:
+    async def authorised(request: Request) -> None:
+        # A coroutine: FastAPI runs a plain function dependency on a worker thread, a hop per request.
         key = os.environ.get(KEY_ENV)
         if not key:
             return
@@ -268,7 +270,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     async def pages(body: PageRequest, request: Request) -> Response:
         """Make (or serve again) the page for one visitor. `Accept: text/html` answers the page itself."""
         pid, profile, in_scenario = profile_of(body)
-        key = answer_key(workflow_yaml, profile)
+        key = answer_key(workflow_digest, profile)
         wants_html = "text/html" in request.headers.get("accept", "")
         done = answers.get(key)
         if done is not None:  # a repeat: answered from memory, nothing else to build
