@@ -119,10 +119,9 @@ def page_source(ctx: NodeContext) -> NodeRecord:
 @dataclass(frozen=True)
 class PagePlan:
     """Everything building a run's page needs, as plain data, so that a worker process can build it (see
-    `run.offload`): a finished page upstream is kept as it is; otherwise a page spec is rendered by the design
-    system, or raw HTML gets the artist's images inlined."""
+    `run.offload`): a page spec is rendered by the design system, or raw HTML gets the artist's images
+    inlined."""
 
-    finished_html: str | None
     data: dict[str, Any]
     images: dict[str, str]
     palette: dict[str, str]
@@ -136,8 +135,6 @@ class PagePlan:
     instructions: list[str]
 
     def build(self) -> str:
-        if self.finished_html:
-            return self.finished_html
         if "page_spec" in self.data:
             html = render_page(
                 self.data["page_spec"],
@@ -161,9 +158,8 @@ class PagePlan:
 def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
     """What building the page `source` describes takes, gathered from the run (cheap: no parsing)."""
     data = source.output_data if isinstance(source.output_data, dict) else {}
-    spec = "page_spec" in data and not source.page_html
+    spec = "page_spec" in data
     return PagePlan(
-        finished_html=source.page_html,
         data=data,
         images=image_uris(list(ctx.upstream.values())),
         palette=ctx.inputs.get("palette") or DEFAULT_PALETTE,
@@ -178,17 +174,12 @@ def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
     )
 
 
-def build_page(ctx: NodeContext, source: NodeRecord) -> str:
-    """The page `source` describes, with the artist's images and the logo in place (here, blocking)."""
-    return page_plan(ctx, source).build()
-
-
 async def build_page_async(ctx: NodeContext, source: NodeRecord) -> str:
-    """`build_page` in a page worker process (`run.offload`): this loop goes on scheduling meanwhile."""
-    plan = page_plan(ctx, source)
-    if plan.finished_html:
-        return plan.finished_html
-    return await offload(plan.build)
+    """The page `source` describes, with the artist's images and the logo in place: a finished page upstream
+    as it is, else built in a page worker process (`run.offload`) while this loop goes on scheduling."""
+    if source.page_html:
+        return source.page_html
+    return await offload(page_plan(ctx, source).build)
 
 
 def _upstream_elements(ctx: NodeContext) -> list[dict[str, str]]:

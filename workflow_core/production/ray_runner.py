@@ -59,9 +59,6 @@ class RunWorker:
     def __init__(self, render: bool = True) -> None:
         self._engine: Any = None
         self._render = render
-        # One run at a time here, and Ray already gives each actor its own process: a run's page work
-        # stays on a thread of this actor instead of starting a pool of page workers per actor.
-        os.environ.setdefault("DECOMPOSE_PAGE_WORKERS", "0")
 
     async def run(
         self, workflow: Workflow, inputs: RunInputs, run_id: str | None, estimate: RunEstimate | None

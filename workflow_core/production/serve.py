@@ -226,6 +226,12 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
                 repeats.popitem(last=False)
         return Response(encoded, media_type="application/json")
 
+    def page_response(answer: dict[str, Any], wants_html: bool, repeat: bool) -> Response:
+        """The page itself when asked for and there is one, else the answer's JSON (a repeat's, from memory)."""
+        if wants_html and answer["html"]:
+            return HTMLResponse(answer["html"], headers={"X-Run-Id": answer["run_id"]})
+        return repeat_json(answer) if repeat else JSONResponse(answer)
+
     async def make_page(inputs: RunInputs) -> dict[str, Any]:
         engine: Engine = state["engine"]
         slots: RunSlots = state["slots"]
@@ -274,9 +280,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         wants_html = "text/html" in request.headers.get("accept", "")
         done = answers.get(key)
         if done is not None:  # a repeat: answered from memory, nothing else to build
-            if wants_html and done["html"]:
-                return HTMLResponse(done["html"], headers={"X-Run-Id": done["run_id"]})
-            return repeat_json(done)
+            return page_response(done, wants_html, repeat=True)
         try:
             answer, known = await answers.get_or_make(
                 key, lambda: make_page(inputs_for(pid, profile, in_scenario))
@@ -289,12 +293,9 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             raise _problem(422, str(exc)) from None
         if answer["status"] != "ok":
             return JSONResponse({"detail": f"the run {answer['status']}: {answer['error']}", **answer}, 502)
-        if known:  # waited on the same visitor's run in flight
-            return repeat_json(answer) if not wants_html else HTMLResponse(answer["html"])
-        repeat_json(answer)  # encoded now, while a run's time hides it, so that repeats only send it
-        if wants_html and answer["html"]:
-            return HTMLResponse(answer["html"], headers={"X-Run-Id": answer["run_id"]})
-        return JSONResponse(answer)
+        if not known:  # (known: it waited on the same visitor's run in flight)
+            repeat_json(answer)  # encoded now, while a run's time hides it, so that repeats only send it
+        return page_response(answer, wants_html, repeat=known)
 
     @app.get("/v1/runs/{run_id}", dependencies=[Depends(authorised)])
     async def runs(run_id: str) -> dict[str, Any]:
