@@ -165,6 +165,12 @@ def test_css_and_guideline_parsers():
         (".b", "#000"),
         (".c", "#000"),
     ]
+    # An unclosed block keeps its last value whole (it lost its last character before), and a sheet seen
+    # before is parsed once but handed out afresh, so a caller changing its rules changes no one else's.
+    assert [(r.selector, r.declarations) for r in parse_css_rules("a{color:red")] == [("a", {"color": "red"})]
+    again = parse_css_rules(".b, .c { background: #fff; color:#000 }")
+    again[0].declarations["color"] = "#f00"
+    assert parse_css_rules(".b, .c { background: #fff; color:#000 }")[0].declarations["color"] == "#000"
     kinds = [r.kind for r in parse_guideline_rules(GUIDELINES + "\n- Required words: harvest")]
     assert kinds == ["banned_words", "call_to_action", "company_name", "required_words"]
 

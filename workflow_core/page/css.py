@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from workflow_core.page.colour import COLOR_TOKEN
 
@@ -25,8 +26,22 @@ def _strip_css_comments(css: str) -> str:
 
 
 def parse_css_rules(css: str) -> list[CssRule]:
-    """Flat style rules of a stylesheet (rules inside @media/@supports included, other at-rules skipped)."""
-    css = _strip_css_comments(css)
+    """Flat style rules of a stylesheet (rules inside @media/@supports included, other at-rules skipped).
+    The caller may change what it gets: each call returns fresh rules, though a stylesheet seen before (the
+    design system's, on every page) is parsed only once."""
+    return [CssRule(r.selector, dict(r.declarations)) for r in _parsed_rules(css)]
+
+
+@lru_cache(maxsize=64)
+def _parsed_rules(css: str) -> tuple[CssRule, ...]:
+    return tuple(_parse_rules(_strip_css_comments(css)))
+
+
+_BRACE = re.compile(r"[{}]")
+_NESTING_AT_RULE = re.compile(r"@(media|supports|layer|container)\b")
+
+
+def _parse_rules(css: str) -> list[CssRule]:
     rules: list[CssRule] = []
     i, n = 0, len(css)
     while i < n:
@@ -35,18 +50,19 @@ def parse_css_rules(css: str) -> list[CssRule]:
             break
         prelude = css[i:brace].strip()
         depth, j = 1, brace + 1
-        while j < n and depth:
-            if css[j] == "{":
-                depth += 1
-            elif css[j] == "}":
-                depth -= 1
-            j += 1
+        for m in _BRACE.finditer(css, brace + 1):
+            depth += 1 if m.group() == "{" else -1
+            if depth == 0:
+                j = m.end()
+                break
+        else:
+            j = n + 1  # unclosed: the block runs to the end
         body = css[brace + 1 : j - 1]
         # a stray ';'-terminated at-rule (@import, @charset) may sit in front of the prelude
         prelude = prelude.rsplit(";", 1)[-1].strip()
         if prelude.startswith("@"):
-            if re.match(r"@(media|supports|layer|container)\b", prelude):
-                rules.extend(parse_css_rules(body))
+            if _NESTING_AT_RULE.match(prelude):
+                rules.extend(_parse_rules(body))
         elif prelude:
             decls = parse_declarations(body)
             for selector in prelude.split(","):
