@@ -108,3 +108,21 @@ def test_a_page_whose_images_are_all_inline_or_remote_is_left_exactly_as_it_was(
         '<!DOCTYPE html><html><body><img src="data:image/png;base64,AA==" alt=" src=hero.png"></body></html>'
     )
     assert "data:image/svg+xml" not in fill_missing_images(decoy, {})
+
+
+def _frozen_and_loaded() -> tuple[int, bool]:
+    import gc
+    import sys
+
+    return gc.get_freeze_count(), "workflow_core.quality.check" in sys.modules
+
+
+def test_a_worker_starts_with_the_page_code_loaded_and_out_of_the_collectors_way(two_workers) -> None:
+    """Each worker imports the page code and builds the icon index as it starts, then freezes them, so
+    loky's once-a-second `gc.collect()` does not walk them again (see `_prepare_worker`)."""
+
+    async def go() -> tuple[int, bool]:
+        return await offload.offload(_frozen_and_loaded)
+
+    frozen, loaded = asyncio.run(go())
+    assert loaded and frozen > 10_000
