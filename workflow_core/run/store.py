@@ -203,6 +203,7 @@ class Store:
         # Recent model calls for estimates, in memory (see node_history); valid while data_version holds.
         self._node_calls: dict[str, dict[str, deque[tuple[str, str, int, int, float, float]]]] = {}
         self._model_calls: dict[str, deque[tuple[str, int, int]]] | None = None
+        self._node_summaries: dict[str, dict[str, NodeHistory]] = {}  # node_history's answers, until a change
         self._data_version: int | None = None
         fix = "Point DECOMPOSE_DB at another file, or move this one out of the way."
         try:
@@ -381,8 +382,10 @@ class Store:
                 for node_id, *call in rows:
                     nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS)).append(tuple(call))
                 self._node_calls[workflow] = nodes
+            if workflow in self._node_summaries:
+                return dict(self._node_summaries[workflow])
             calls = self._node_calls[workflow]
-            return {
+            summary = self._node_summaries[workflow] = {
                 node_id: NodeHistory(
                     model=recent[-1][1],
                     calls=len(recent),
@@ -394,6 +397,7 @@ class Store:
                 for node_id, recent in calls.items()
                 if recent
             }
+            return dict(summary)
 
     def chars_per_token(self) -> dict[str, float]:
         """Per model, the characters of prompt per input token over its latest `TOKENIZER_CALLS` calls: its
@@ -426,12 +430,14 @@ class Store:
         if version != self._data_version:
             self._data_version = version
             self._node_calls.clear()
+            self._node_summaries.clear()
             self._model_calls = None
 
     def _remember_calls(self, workflow: str, rows: list[tuple[Any, ...]]) -> None:
         """Add a saved run's calls to the in-memory statistics that are loaded (under the lock); a run saved
         again is not counted twice."""
         nodes = self._node_calls.get(workflow)
+        self._node_summaries.pop(workflow, None)
         for run_id, _, node_id, model, _, chars, in_tok, out_tok, latency, compute in rows:
             if nodes is not None:
                 recent = nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS))
