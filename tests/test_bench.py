@@ -72,6 +72,10 @@ def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> No
     # One run alone takes at least its two calls; the bound is what 3 such runs at once could do.
     assert batch["unloaded_run_s"] >= 2 * 0.05
     assert batch["unloaded_bound_runs_per_s"] == 3 / batch["unloaded_run_s"] <= batch["limit_runs_per_s"]
+    # The baselines in the same run: the batch with each run holding its place to the end, and at
+    # concurrency 4 both ways, every run ok.
+    assert batch["held"]["ok"] == 6 and batch["held_ratio_to_limit"] == batch["held"]["runs_per_s"] / 30
+    assert batch["moderate_held"]["ok"] == batch["moderate_overlapped"]["ok"] == 3
     serve = measure_serve(requests=10, concurrent=5, latency_s=0.05, run_slots=2)
     assert serve["errors"] == 0 and serve["repeats_alone_errors"] == 0
     assert serve["cached"] >= 5  # the five repeats never start a run

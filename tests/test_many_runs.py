@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 
 import pytest
 
@@ -169,3 +170,51 @@ def test_compare_refuses_a_concurrency_below_one(tmp_path) -> None:
     )
     with pytest.raises(DecomposeError, match="--concurrency must be 1 or more"):
         compare_cli(args)
+
+
+class _SlowFinish:
+    """A hook standing for a page's checks: 0.3 s after every run's nodes, noting when it ran."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+
+    def before_run(self, run: object) -> None:
+        pass
+
+    async def after_run(self, finished: object) -> None:
+        start = time.time()  # the clock of a run's started_at
+        await asyncio.sleep(0.3)
+        self.spans.append((start, time.time()))
+
+
+async def _timed_runs(fake_registry: ProviderRegistry, finishing: int | None) -> tuple[list, _SlowFinish]:
+    hook = _SlowFinish()
+    calls: list[tuple[float, float]] = []
+    async with Engine(fake_registry, prices=PRICES, hooks=[hook]) as engine:
+        outcomes = await run_many(engine, _jobs(4), concurrency=1, finishing=finishing)
+    for o in outcomes:
+        assert o.ok, o.error
+        calls.append((o.run.nodes[0].started_at, o.run.nodes[0].finished_at))
+    return calls, hook
+
+
+async def test_the_next_run_calls_models_while_the_last_one_is_checked(fake_openai, fake_registry) -> None:
+    """`concurrency` bounds runs calling models; a run's checks and save come after it leaves that limit,
+    and `concurrency + finishing` (by default twice `concurrency`) bounds the runs under way in all."""
+    fake_openai.latency_s = 0.1
+    calls, hook = await _timed_runs(fake_registry, finishing=None)
+    assert _max_overlap(calls) == 1  # one run calling models at a time
+    under_way = [(c[0], h[1]) for c, h in zip(sorted(calls), sorted(hook.spans), strict=True)]
+    assert _max_overlap(under_way) == 2  # and two under way at most
+    # The second run's call started while the first run's checks were still going.
+    first_finish = min(hook.spans)
+    assert any(first_finish[0] < start < first_finish[1] for start, _ in calls[1:])
+
+
+async def test_finishing_zero_keeps_each_run_in_its_place_to_the_end(fake_openai, fake_registry) -> None:
+    fake_openai.latency_s = 0.1
+    calls, hook = await _timed_runs(fake_registry, finishing=0)
+    finishes = sorted(hook.spans)
+    # No call starts before the previous run's checks are over.
+    for (_, done), (start, _) in zip(finishes, sorted(calls)[1:], strict=False):
+        assert start >= done - 0.01

@@ -126,6 +126,12 @@ def _format_production(report: dict[str, Any]) -> str:
         f"the server's own overhead, the page and its checks), so {b['concurrency']} at once could do at most "
         f"{b['unloaded_bound_runs_per_s']:.1f} runs/s ({b['unloaded_bound_runs_per_s'] / b['limit_runs_per_s']:.2f} "
         f"of the limit) with no contention; the batch reached {b['ratio_to_unloaded_bound']:.2f} of that",
+        f"    each run holding its place through its checks and save (finishing=0): "
+        f"{b['held']['runs_per_s']:.1f} runs/s = {b['held_ratio_to_limit']:.2f} of the limit; at concurrency 4 "
+        f"(limit {b['moderate_limit_runs_per_s']:.0f}/s), "
+        f"{b['moderate_held']['runs_per_s'] / b['moderate_limit_runs_per_s']:.2f} held, "
+        f"{b['moderate_overlapped']['runs_per_s'] / b['moderate_limit_runs_per_s']:.2f} with the next run "
+        "calling models while the last is checked",
         f"    rendered checks ({b['rendered']['runs']} runs, each page rendered afresh, "
         f"{b['rendered_pages_at_once']} at once): {b['rendered']['runs_per_s']:.2f} runs/s = "
         f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",

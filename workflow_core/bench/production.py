@@ -86,6 +86,7 @@ async def _throughput(
     *,
     render: bool | Renderer = True,
     use_cache: bool = True,
+    finishing: int | None = None,
 ) -> dict[str, Any]:
     workflow = resolve_workflow("seed").with_models(None, MODEL_REF)
     with temporary_store() as store:
@@ -93,7 +94,9 @@ async def _throughput(
             jobs = [RunJob(p, workflow, RunInputs.for_profile(scenario, p)) for p in ids]
             await asyncio.to_thread(warm_up)  # the page workers are up before the clock starts
             t0, cpu0, tree0 = time.perf_counter(), time.process_time(), _cpu_s_by_process()
-            outcomes = await run_many(engine, jobs, concurrency=concurrency, executor=executor)
+            outcomes = await run_many(
+                engine, jobs, concurrency=concurrency, executor=executor, finishing=finishing
+            )
             wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             all_cpu = _cpu_used(tree0, _cpu_s_by_process())
     return {
@@ -124,11 +127,22 @@ def measure_batch(
     scenario = _scenario(n + baseline_runs + rendered_runs)
     ids = list(scenario.profiles)
     limit = concurrency / (2 * latency_s)
+    moderate: dict[str, dict[str, Any]] = {}  # concurrency 4, where this machine's CPU is not the limit: each run held, then not
     with scripted_server_process(latency_s) as url:
         one = asyncio.run(
             _throughput(url, scenario, ids[n : n + baseline_runs], 1, render=False, use_cache=False)
         )
         many = asyncio.run(_throughput(url, scenario, ids[:n], concurrency, render=False, use_cache=False))
+        # The same batch with each run holding its place through its checks and save (finishing=0).
+        held = asyncio.run(
+            _throughput(url, scenario, ids[:n], concurrency, render=False, use_cache=False, finishing=0)
+        )
+        for finishing in (0, None):
+            moderate["held" if finishing == 0 else "overlapped"] = asyncio.run(
+                _throughput(
+                    url, scenario, ids[: n // 2], 4, render=False, use_cache=False, finishing=finishing
+                )
+            )
         renderer = Renderer(recent_pages=0)
         try:
             rendered = asyncio.run(
@@ -161,6 +175,11 @@ def measure_batch(
         "ratio_to_unloaded_bound": many["runs_per_s"] / unloaded_bound,
         "ratio_to_reachable": many["runs_per_s"] / min(limit, ceiling) if ceiling else None,
         "rendered_ratio_to_limit": rendered["runs_per_s"] / limit,
+        "held": held,
+        "held_ratio_to_limit": held["runs_per_s"] / limit,
+        "moderate_limit_runs_per_s": 4 / (2 * latency_s),
+        "moderate_held": moderate["held"],
+        "moderate_overlapped": moderate["overlapped"],
     }
 
 

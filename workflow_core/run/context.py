@@ -22,7 +22,9 @@ from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import NodeOutput
 
 T = TypeVar("T")
-EventKind = Literal["run_started", "node_started", "token", "node_finished", "run_finished"]
+# "nodes_finished": every node is done and the run's totals are known; the hooks (checking the page,
+# saving the run) are still to come, and "run_finished" follows them.
+EventKind = Literal["run_started", "node_started", "token", "node_finished", "nodes_finished", "run_finished"]
 # Bumped when what a cached record holds changes shape, so older entries are recomputed, never misread.
 CACHE_VERSION = 2
 

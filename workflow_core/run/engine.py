@@ -98,11 +98,13 @@ class Engine:
         cancel: asyncio.Event | None = None,
         run_id: str | None = None,
         estimate: RunEstimate | None = None,
+        graph: WorkflowGraph | None = None,
     ) -> RunRecord:
         """Validate, then run every node, then the hooks. `estimate` is the one the caller already showed
-        (computed here when not given), so each node's record carries its estimate beside its actual cost."""
+        (computed here when not given), so each node's record carries its estimate beside its actual cost;
+        `graph` is what `validate` returned for this workflow and these inputs, when the caller has it."""
         inputs = inputs or RunInputs()
-        graph = self.validate(workflow, inputs)
+        graph = graph or self.validate(workflow, inputs)
         emit: EventSink = on_event or (lambda _e: None)
         run = RunRecord(
             run_id=run_id or uuid.uuid4().hex[:12],
@@ -130,6 +132,7 @@ class Engine:
         run.estimated_cost_usd = sum(r.estimated_cost_usd for r in run.nodes)
         statuses = {r.status for r in run.nodes}
         run.status = "cancelled" if "cancelled" in statuses else ("ok" if statuses == {"ok"} else "failed")
+        emit(RunEvent("nodes_finished", run.run_id, run=run))
         await self._call_hooks(run, "after_run", FinishedRun(run, graph, inputs))
         emit(RunEvent("run_finished", run.run_id, run=run))
         return run

@@ -3,8 +3,14 @@ concurrency limit on one engine (its cache, store and providers' call slots are 
 stops it before the estimate says the next run would exceed what is left, and progress reports runs done,
 the running cost and an ETA.
 
-The engine's own per-provider limits (`max_concurrency` in providers.yaml; a local model's parallel slots)
-hold across every run, so `concurrency` bounds runs in flight and the providers bound calls in flight.
+`concurrency` bounds the runs calling models: a run holds its place from its start until its last node
+has finished. Its page checks and its save come after (a page worker's CPU, and Chromium's when pages are
+rendered, not the provider's), so the next run starts then; `concurrency + finishing` (by default twice
+`concurrency`) bounds the runs under way in all, so that pages waiting to be checked do not pile up when
+checking is the slower part. Without this the provider sat idle through every run's checks: a tenth of a
+two-call run on a 200 ms server, most of it on a rendered one. The engine's own per-provider limits
+(`max_concurrency` in providers.yaml; a local model's parallel slots) hold across every run, so the
+providers bound calls in flight in any case.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from workflow_core.run.context import RunEvent
 from workflow_core.run.estimate import RunEstimate, estimate_run
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.offload import warm_up
+from workflow_core.workflow.graph import WorkflowGraph
 from workflow_core.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -130,17 +137,23 @@ async def run_many(
     cancel: asyncio.Event | None = None,
     callbacks: Callbacks | None = None,
     executor: Executor | None = None,
+    finishing: int | None = None,
 ) -> list[RunOutcome]:
-    """Run `jobs` on `engine`, at most `concurrency` at a time, and return their outcomes in the order of
-    `jobs`. A job that fails validation is an outcome with its error; the others go on. With a `budget`, a
-    job whose estimate does not fit waits for the runs in flight to settle, and if it still does not fit
-    it and every job after it end as "budget" (not started). On `cancel`, runs in flight stop after their
-    nodes under way and the jobs not started end as "cancelled". With an `executor`, the runs happen there
-    (events are not streamed back) and `engine` only validates and estimates. The caller owns (and closes)
-    the engine and the executor."""
+    """Run `jobs` on `engine`, at most `concurrency` calling models at a time and at most `concurrency +
+    finishing` (`finishing` is `concurrency` by default; 0: each run holds its place to the end) under way
+    while the last ones check and save their pages (see the module's notes), and return their outcomes in
+    the order of `jobs`. A job that fails validation is an outcome with its error; the others go on. With a
+    `budget`, a job whose estimate does not fit waits for the runs in flight to settle, and if it still
+    does not fit it and every job after it end as "budget" (not started). On `cancel`, runs in flight stop
+    after their nodes under way and the jobs not started end as "cancelled". With an `executor`, the runs
+    happen there (events are not streamed back, and a run holds its place to the end) and `engine` only
+    validates and estimates. The caller owns (and closes) the engine and the executor."""
     cb = callbacks or Callbacks()
     cancel = cancel or asyncio.Event()
     concurrency = max(1, concurrency)
+    finishing = concurrency if finishing is None else max(0, finishing)
+    calling: set[int] = set()  # the running jobs (by index) whose nodes have not all finished
+    place_freed = asyncio.Event()  # a run has left the model calls: another may start
     outcomes: list[RunOutcome | None] = [None] * len(jobs)
     pending = deque(range(len(jobs)))
     running: dict[asyncio.Task[RunOutcome], tuple[int, float]] = {}  # task -> (job index, estimate)
@@ -168,7 +181,8 @@ async def run_many(
             state["failed"] += 1
         cb.on_outcome(outcome)
 
-    async def one(job: RunJob, estimate: RunEstimate | None) -> RunOutcome:
+    async def one(index: int, estimate: RunEstimate | None) -> RunOutcome:
+        job, graph = jobs[index], graphs.pop(index, None)
         started = time.perf_counter()
         cb.on_start(job)
         if executor is not None:
@@ -184,23 +198,34 @@ async def run_many(
                 return RunOutcome(job, error=str(exc), state="lost", elapsed_s=time.perf_counter() - started)
             error = None if run.status == "ok" else first_error(run)
             return RunOutcome(job, run, error, elapsed_s=time.perf_counter() - started)
+
+        def on_event(event: RunEvent) -> None:
+            if event.kind == "nodes_finished" and finishing and index in calling:
+                calling.discard(index)
+                place_freed.set()
+            cb.on_event(job, event)
+
         try:
             run = await engine.run(
                 job.workflow,
                 job.inputs,
-                on_event=lambda event: cb.on_event(job, event),
+                on_event=on_event,
                 cancel=cancel,
                 run_id=job.run_id,
                 estimate=estimate,
+                graph=graph,
             )
         except DecomposeError as exc:
             return RunOutcome(job, error=str(exc), state="invalid", elapsed_s=time.perf_counter() - started)
         error = None if run.status == "ok" else first_error(run)
         return RunOutcome(job, run, error, elapsed_s=time.perf_counter() - started)
 
-    def estimate_of(job: RunJob) -> RunEstimate | None:
+    graphs: dict[int, WorkflowGraph] = {}  # each job's validated graph, so that its run validates once
+
+    def estimate_of(index: int) -> RunEstimate | None:
+        job = jobs[index]
         try:
-            graph = engine.validate(job.workflow, job.inputs)
+            graph = graphs[index] = engine.validate(job.workflow, job.inputs)
         except DecomposeError:
             return None  # engine.run reports the problems as the job's outcome
         return estimate_run(job.workflow, job.inputs, engine.prices, engine.store, graph=graph)
@@ -212,13 +237,15 @@ async def run_many(
     estimates: dict[int, RunEstimate | None] = {}
     try:
         while pending or running:
-            while pending and len(running) < concurrency and stopped is None:
+            while pending and len(calling) < concurrency and len(running) < concurrency + finishing:
+                if stopped is not None:
+                    break
                 if cancel.is_set():
                     stopped = "cancelled"
                     break
                 index = pending[0]
                 if index not in estimates:  # a job that waited on the budget keeps its estimate
-                    estimates[index] = estimate_of(jobs[index])
+                    estimates[index] = estimate_of(index)
                 estimate = estimates[index]
                 cost = estimate.cost_usd if estimate is not None else 0.0
                 if budget is not None and not budget.fits(cost):
@@ -229,13 +256,20 @@ async def run_many(
                 pending.popleft()
                 if budget is not None:
                     budget.reserve(cost)
-                running[asyncio.create_task(one(jobs[index], estimate))] = (index, cost)
+                calling.add(index)
+                running[asyncio.create_task(one(index, estimate))] = (index, cost)
             progress()
             if not running:
                 break
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
+            place_freed.clear()
+            freed = asyncio.ensure_future(place_freed.wait())
+            try:
+                await asyncio.wait([*running, freed], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                freed.cancel()
+            for task in [t for t in running if t.done()]:
                 index, estimate_usd = running.pop(task)
+                calling.discard(index)
                 outcome = task.result()
                 outcome.estimate_usd = estimate_usd
                 if budget is not None:
