@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +131,57 @@ def test_a_worker_starts_with_the_page_code_loaded_and_out_of_the_collectors_way
 
     frozen, loaded = asyncio.run(go())
     assert loaded and frozen > 10_000
+
+
+_PARENT = """
+import asyncio, os, sys
+from workflow_core.run import offload
+async def main():
+    await asyncio.to_thread(offload.warm_up)
+    print("ready", flush=True)
+    await asyncio.sleep(60)
+asyncio.run(main())
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(") ", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_page_workers_end_when_their_process_is_killed_outright(monkeypatch) -> None:
+    """`kill -9` of a batch gives its page workers no word: they notice their parent is gone and end, where
+    before they lived on, orphaned."""
+    monkeypatch.setenv(offload.ENV_WORKERS, "2")
+    root = str(Path(__file__).resolve().parents[1])
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        workers = [
+            p for p in _children(parent.pid) if b"popen_loky" in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
+        assert len(workers) >= 2
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
+        time.sleep(0.2)
+    alive = [p for p in workers if Path(f"/proc/{p}").exists()]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"page workers {alive} outlived their parent"

@@ -21,7 +21,13 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
         "--profiles", required=True, help="a .jsonl file (one profile per line) or a folder of .json profiles"
     )
     b.add_argument("--out", required=True, help="output folder; run the same command again to resume")
-    b.add_argument("--concurrency", type=int, default=4, help="runs at once (default 4)")
+    b.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="runs calling models at once (default 4); the next starts while the last is checked and saved, "
+        "with at most twice this many under way in all",
+    )
     b.add_argument(
         "--budget-usd", type=float, help="stop before the estimate says the next run would pass this"
     )

@@ -28,6 +28,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
@@ -79,7 +80,10 @@ def _pool(start: bool = False) -> Executor | None:
             from loky import ProcessPoolExecutor
 
             _executor = ProcessPoolExecutor(
-                max_workers=workers, timeout=IDLE_TIMEOUT_S, initializer=_prepare_worker
+                max_workers=workers,
+                timeout=IDLE_TIMEOUT_S,
+                initializer=_prepare_worker,
+                initargs=(os.getpid(),),
             )
             atexit.unregister(shutdown)  # once, however many pools this process starts
             atexit.register(shutdown)
@@ -138,16 +142,28 @@ def _ready() -> bool:
     return True
 
 
-def _prepare_worker() -> None:
-    """What each worker does once, as it starts: import the page code, build the icon index, and then
-    freeze what that allocated out of the garbage collector's sight. Without psutil, loky runs a full
-    `gc.collect()` in every worker once a second (a full collection of the page code and the icon index
-    alone takes about 36 ms here, and a busy worker spent about 15% of its time in them); frozen, a
-    collection walks only what the pages since allocated."""
+def _prepare_worker(parent: int) -> None:
+    """What each worker does once, as it starts: watch for `parent` (this process) going away, import the
+    page code, build the icon index, and then freeze what that allocated out of the garbage collector's
+    sight. Without psutil, loky runs a full `gc.collect()` in every worker once a second (a full collection
+    of the page code and the icon index alone takes about 36 ms here, and a busy worker spent about 15% of
+    its time in them); frozen, a collection walks only what the pages since allocated."""
     import gc
+
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
     import workflow_core.quality.check  # noqa: F401  (the page code a worker needs)
     from workflow_core.page.icons import icon_set
 
     icon_set()
     gc.freeze()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once the process that started it (`parent`) is gone, even before it has finished
+    starting. A parent killed outright (`kill -9`, the out-of-memory killer) tells its workers nothing, and
+    loky's own idle timeout never fires in a worker stuck writing a result nobody will read: such workers
+    lived on, orphaned, until the machine restarted."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
