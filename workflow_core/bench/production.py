@@ -127,7 +127,9 @@ def measure_batch(
     scenario = _scenario(n + baseline_runs + rendered_runs)
     ids = list(scenario.profiles)
     limit = concurrency / (2 * latency_s)
-    moderate: dict[str, dict[str, Any]] = {}  # concurrency 4, where this machine's CPU is not the limit: each run held, then not
+    moderate: dict[
+        str, dict[str, Any]
+    ] = {}  # concurrency 4, where this machine's CPU is not the limit: each run held, then not
     with scripted_server_process(latency_s) as url:
         one = asyncio.run(
             _throughput(url, scenario, ids[n : n + baseline_runs], 1, render=False, use_cache=False)
@@ -204,8 +206,12 @@ def measure_ray(n: int = 24, concurrency: int = 2, latency_s: float = 0.2) -> di
         os.environ["DECOMPOSE_PROVIDERS"] = str(providers)
         try:
             # Static checks on both sides: this compares the runners, not Chromiums (each Ray worker starts
-            # its own, and the process's renderer remembers pages that repeat here).
-            in_process = asyncio.run(_throughput(url, scenario, ids[:n], concurrency, render=False))
+            # its own, and the process's renderer remembers pages that repeat here). No node cache on
+            # either: a Ray worker's engine has none (the driver keeps the store), and here the scripted
+            # server's alike answers would serve the developer's call from it after the first few runs.
+            in_process = asyncio.run(
+                _throughput(url, scenario, ids[:n], concurrency, render=False, use_cache=False)
+            )
             t0 = time.perf_counter()
             runner = RayRunner("local", concurrency, None, num_cpus=os.cpu_count(), render=False)
             runner.worker_pids()  # the actors are up
