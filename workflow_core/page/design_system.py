@@ -20,6 +20,7 @@ from markupsafe import Markup
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
 from workflow_core.page.copy import fit_copy, fit_title, prompt_shingles, without_label
+from workflow_core.page.header import is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
@@ -220,7 +221,6 @@ def render_page(
     company_name = clean_text(company.get("name")) or "Our company"
     heading_font, body_font = _company_fonts(company)
     colours = page_colours(palette)
-    css = _CSS.substitute(colours, font_heading=heading_font, font_body=body_font)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
     cards = _offering_cards(page["offerings"], offerings or [], copy)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
@@ -275,6 +275,20 @@ def render_page(
         if _is_image_uri(logo_data_uri)
         else data_uri("image/svg+xml", vector_svg(company_name, "logo", palette, width=160, height=160))
     )
+    cta_text = clean_text(cta)[:40] or "Get in touch"
+    testimonial_cards = _testimonials(testimonials)[:3]
+    nav = [
+        *([{"href": "#pain-points", "label": "Challenges"}] if pains else []),
+        {"href": "#offerings", "label": "What we offer"},
+        *([{"href": "#testimonials", "label": "Customers"}] if testimonial_cards else []),
+        {"href": "#contact", "label": "Contact"},
+    ]
+    css = _CSS.substitute(
+        colours,
+        font_heading=heading_font,
+        font_body=body_font,
+        nav_breakpoint=nav_breakpoint_px(company_name, cta_text, [n["label"] for n in nav], logo),
+    )
     # Scenarios nest contact details under `contact` (company.json); flat keys are accepted too.
     raw_contact = company.get("contact")
     contact: dict[str, Any] = raw_contact if isinstance(raw_contact, dict) else {}
@@ -289,13 +303,15 @@ def render_page(
         pains=pains,
         closing_headline=closing_headline,
         closing_text=copy(page["closing_text"], 240),
-        cta=clean_text(cta)[:40] or "Get in touch",
+        cta=cta_text,
         company=details,
         company_name=company_name,
         css=Markup(css),
         logo=logo,
         hero=hero,
         offerings=offer_cards,
-        testimonials=_testimonials(testimonials)[:3],
+        testimonials=testimonial_cards,
+        nav=nav,
+        wordmark=is_wordmark(logo),
         phone_href=re.sub(r"[^0-9+]", "", details["phone"]),
     )
