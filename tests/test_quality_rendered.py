@@ -226,3 +226,27 @@ async def test_pages_render_side_by_side_up_to_the_limit(at_once: int) -> None:
         await asyncio.to_thread(renderer.close)
     assert len(rendered) == 3 and all(set(r.widths) == {1280, 390} for r in rendered)
     assert most == at_once
+
+
+def test_text_over_text_leaves_out_what_is_meant_to_pass_over_or_is_hidden() -> None:
+    """Only text a visitor sees drawn over other text counts: not a skip link off-screen, a visually hidden
+    label, a sticky header over the page, text clipped out of view, or a sentence's bold words beside it."""
+    quiet = (
+        "<a href='#main' style='position:absolute;top:-4rem'>Skip to content</a>"
+        "<header style='position:sticky;top:0;background:#fff'><p>Ridgeline Fieldworks</p></header>"
+        "<main id='main'><p style='margin-top:-30px'>Sensors for <b>remote</b> <i>equipment</i>.</p>"
+        "<p>Talk to us <span style='position:absolute;width:1px;height:1px;overflow:hidden;"
+        "clip:rect(0 0 0 0)'>about a site visit</span> today.</p>"
+        "<div style='overflow:hidden;height:1.5em;position:relative'><p style='margin:0'>Slide one</p>"
+        "<p style='position:absolute;top:3em;margin:0'>Slide two</p></div><p style='margin:0'>After.</p></main>"
+    )
+    page = f'<!DOCTYPE html><html lang="en"><head>{MV}<title>Quiet</title></head><body>{quiet}</body></html>'
+    report = check_page(page)
+    overlap = [f for f in report.findings if f.check == "responsive.overlap"]
+    assert [f.passed for f in overlap] == [True], [f.message for f in overlap]
+    loud = page.replace(
+        "<p>Talk to us",
+        "<p style='position:relative'>Talk to us<span style='position:absolute;left:0;top:0'>Call now</span>",
+    )
+    found = [f for f in check_page(loud).failures if f.check == "responsive.overlap"]
+    assert found and "'Talk to us" in found[0].evidence and "Call now" in found[0].evidence

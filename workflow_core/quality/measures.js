@@ -78,6 +78,73 @@
     }
   }
 
+  // Text drawn over other text: line boxes of two text nodes that cross by more than a sliver (a third of
+  // the smaller box, 3 px each way), where no clipping ancestor hides the crossing. Text in a fixed or sticky
+  // layer (a header, a banner) is meant to pass over the page, and the page is measured scrolled to the top.
+  const layered = new Map();
+  const inLayer = (el) => {
+    if (!el || el === body || el === doc) return false;
+    if (layered.has(el)) return layered.get(el);
+    const position = getComputedStyle(el).position;
+    const answer = position === "fixed" || position === "sticky" || inLayer(el.parentElement);
+    layered.set(el, answer);
+    return answer;
+  };
+  const clippedAt = (el, x, y) => {
+    for (let a = el.parentElement; a && a !== body && a !== doc; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.overflowX === "visible" && cs.overflowY === "visible" && cs.clip === "auto") continue;
+      const r = a.getBoundingClientRect();
+      if (x < r.left || x > r.right || y < r.top + scrollY || y > r.bottom + scrollY) return true;
+    }
+    return false;
+  };
+  const boxes = [];
+  const shownText = new Map();
+  const textWalker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  for (let node = textWalker.nextNode(); node; node = textWalker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || !node.textContent.trim() || el.closest("svg")) continue;
+    if (["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "TITLE", "OPTION"].includes(el.tagName)) continue;
+    if (!shownText.has(el)) shownText.set(el, shown(el) && !inLayer(el));
+    if (!shownText.get(el)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.width < 3 || r.height < 3 || r.bottom + scrollY <= 0 || r.right <= 0) continue;
+      boxes.push({ el, node, l: r.left, r: r.right, t: r.top + scrollY, b: r.bottom + scrollY });
+    }
+  }
+  boxes.sort((a, b) => a.t - b.t);
+  const overlapping = [];
+  const pairs = new Set();
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    for (let j = i + 1; j < boxes.length && boxes[j].t < a.b; j++) {
+      const b = boxes[j];
+      if (a.node === b.node) continue;
+      const w = Math.min(a.r, b.r) - Math.max(a.l, b.l);
+      const h = Math.min(a.b, b.b) - Math.max(a.t, b.t);
+      if (w < 3 || h < 3) continue;
+      const smaller = Math.min((a.r - a.l) * (a.b - a.t), (b.r - b.l) * (b.b - b.t));
+      if (w * h < smaller / 3) continue;
+      const x = Math.max(a.l, b.l) + w / 2;
+      const y = Math.max(a.t, b.t) + h / 2;
+      if (clippedAt(a.el, x, y) || clippedAt(b.el, x, y)) continue;
+      const [first, second] = a.el.compareDocumentPosition(b.el) & Node.DOCUMENT_POSITION_PRECEDING ? [b, a] : [a, b];
+      const key = selector(first.el) + " | " + selector(second.el);
+      if (pairs.has(key)) continue;
+      pairs.add(key);
+      overlapping.push({
+        selector: selector(first.el),
+        html: snippet(first.el),
+        text: textOf(first.el),
+        other: selector(second.el),
+        otherText: textOf(second.el),
+      });
+    }
+  }
+
   // Images that finished loading with nothing to show (a broken src, a blocked URL, bad data).
   const brokenImages = [];
   for (const img of document.images) {
@@ -101,5 +168,7 @@
     smallText,
     smallCount,
     brokenImages,
+    overlapping: overlapping.slice(0, limit),
+    overlapCount: overlapping.length,
   };
 };

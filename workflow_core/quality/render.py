@@ -352,6 +352,11 @@ def _width_render(
         small_text_count=int(measures["smallCount"]),
         small_targets=targets,
         broken_images=tuple(element(b, "the image has nothing to show") for b in measures["brokenImages"]),
+        overlapping_text=tuple(
+            element(o, f"{o['text']!r} is drawn over {o['other']} ({o['otherText']!r})")
+            for o in measures.get("overlapping", [])
+        ),
+        overlap_count=int(measures.get("overlapCount", 0)),
         failed_requests=tuple(dict.fromkeys(failed)),
         console_errors=tuple(dict.fromkeys(errors)),
         screenshot=screenshot,

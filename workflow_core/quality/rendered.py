@@ -84,6 +84,9 @@ class WidthRender:
     small_text_count: int = 0
     small_targets: tuple[Element, ...] = ()
     broken_images: tuple[Element, ...] = ()
+    # Text drawn over other text: every crossing is counted, the first few listed.
+    overlapping_text: tuple[Element, ...] = ()
+    overlap_count: int = 0
     failed_requests: tuple[tuple[str, str], ...] = ()  # (url, why it failed)
     console_errors: tuple[str, ...] = ()
     screenshot: bytes = field(default=b"", repr=False)

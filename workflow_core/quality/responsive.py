@@ -1,12 +1,14 @@
 """The responsive axis: the page rendered at 390 px (a phone) must not scroll sideways, must set a mobile
 viewport, and must keep visible text at 12 px or more and tap targets at 24x24 px or more; at both widths
-its images and resources must load and its scripts must not fail. Without a browser, the static check of
+its text must not be drawn over other text, its images and resources must load and its scripts must not
+fail. Without a browser, the static check of
 asset references stands in, labelled as such.
 
 Score: exp(−total cost) as on the accessibility axis, with these costs per defect (n offending elements or
-requests): sideways overflow 0.5 per width, no mobile viewport 0.4, a load that never finished 0.2, broken
-images 0.25 × (1 + ½·ln n), failed requests 0.2 × (…), small text and small tap targets 0.15 × (…),
-console errors 0.1 × (…). So a page that overflows at 390 px scores 0.61 on this axis.
+requests): sideways overflow 0.5 per width, no mobile viewport 0.4, text drawn over other text 0.3 × (…) per
+width, a load that never finished 0.2, broken images 0.25 × (1 + ½·ln n), failed requests 0.2 × (…), small
+text and small tap targets 0.15 × (…), console errors 0.1 × (…). So a page that overflows at 390 px scores
+0.61 on this axis.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from workflow_core.quality.rendered import MIN_FONT_PX, MIN_TARGET_PX, Element, 
 from workflow_core.records import QAFinding
 
 OVERFLOW_COST = 0.5
+OVERLAP_COST = 0.3
 VIEWPORT_COST = 0.4
 TIMEOUT_COST = 0.2
 BROKEN_IMAGE_COST = 0.25
@@ -68,6 +71,21 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
     ]
     if not findings:
         findings.append(_finding("overflow", True, f"No sideways overflow at {at_widths(rendered.widths)}."))
+    crossings = [
+        _finding(
+            "overlap",
+            False,
+            f"At {width} px {_count(r.overlap_count, 'piece', 'is')} of text drawn over other text: give "
+            "them room (let the row wrap, or hide what does not fit at this width).",
+            quote(r.overlapping_text),
+            cost(OVERLAP_COST, r.overlap_count),
+        )
+        for width, r in sorted(rendered.widths.items(), reverse=True)
+        if r.overlap_count
+    ]
+    findings.extend(
+        crossings or [_finding("overlap", True, f"No text drawn over other text at {at_widths(rendered.widths)}.")]
+    )
     phone = rendered.narrowest()
     if not phone.mobile_viewport:
         what = (

@@ -87,6 +87,17 @@ DEFECTS = [
         ),
     ),
     Defect("no_mobile_viewport", "responsive", "responsive.viewport", _drop_viewport),
+    Defect(
+        "text_over_text",
+        "responsive",
+        "responsive.overlap",
+        # A badge placed over a sentence, as a header whose name and nav collide draws them.
+        _in_main(
+            '<div style="position:relative"><p style="margin:0">Our crews reach every site within a day.</p>'
+            '<p style="position:absolute;top:0;left:0;margin:0;background:transparent">Call now for a visit.</p>'
+            "</div>"
+        ),
+    ),
 ]
 
 
