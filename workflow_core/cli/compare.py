@@ -80,11 +80,14 @@ def text_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _progress_printer(stream: Any = None) -> Callable[[ExperimentProgress], None]:
     out = stream or sys.stderr
+    started = 0  # trials started so far: the next may start before the last has finished its checks
 
     def show(p: ExperimentProgress) -> None:
+        nonlocal started
         if p.phase == "trial_started":
+            started += 1
             print(
-                f"[{p.done + 1}/{p.total}] {p.variant} · {p.profile or '-'} · repeat {p.repeat}",
+                f"[{started}/{p.total}] {p.variant} · {p.profile or '-'} · repeat {p.repeat}",
                 file=out,
                 flush=True,
             )
