@@ -84,7 +84,8 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
         if r.overlap_count
     ]
     findings.extend(
-        crossings or [_finding("overlap", True, f"No text drawn over other text at {at_widths(rendered.widths)}.")]
+        crossings
+        or [_finding("overlap", True, f"No text drawn over other text at {at_widths(rendered.widths)}.")]
     )
     phone = rendered.narrowest()
     if not phone.mobile_viewport:
