@@ -80,6 +80,51 @@ def test_grounding_normalises_figures_and_skips_markers():
     assert result.score == 0.0
 
 
+def test_grounding_flags_a_cause_no_source_gives():
+    """Two research notes, each true, fused into a cause neither gives (a local 0.5B model's sentence): every
+    figure in it is sourced, so only the link gives it away."""
+    lab = Passage(
+        doc="lab.md",
+        chunk=0,
+        score=1.0,
+        text="Laboratory results were delayed by two days at remote pits last quarter.",
+        metadata={},
+    )
+    water = Passage(
+        doc="water.md",
+        chunk=3,
+        score=1.0,
+        text="Water cart routes and haul road watering alone can consume 30-45% of a site's water allowance in "
+        "summer. Dust suppression crews pause when pumps fail because spare parts are stocked only at the "
+        "main depot.",
+        metadata={},
+    )
+    sources = Sources(passages=[lab, water], profile={"name": "Kiri", "note": "runs three pits"})
+    fused = _text(
+        "<p>Laboratory results were delayed due to water cart routes and haul road watering alone "
+        "consuming 30-45% of a site's water allowance in summer.</p>"
+    )
+    result = check_grounding(fused, sources)
+    assert [c for c, _ in _failures(result)] == ["causes"], _failures(result)
+    assert result.failures[0].message.startswith("'due to' links two things no source links")
+    # A cause a source gives, reworded, and a persuasive sentence whose halves the sources do not give.
+    fine = _text(
+        "<p>Dust suppression crews pause when pumps fail, because spare parts are stocked only at the main "
+        "depot.</p><p>Teams sleep better because our friendly dashboards are simple to read.</p>"
+        "<p>Laboratory results were delayed by two days.</p>"
+    )
+    assert not check_grounding(fine, sources).failures, _failures(check_grounding(fine, sources))
+    # An invented consequence of the visitor's own situation is a link no source makes either.
+    visitor = Sources(
+        profile={"name": "Maya", "story": "Maya's cable lock was cut at Waverley station last spring."}
+    )
+    inferred = _text(
+        "<p>Maya's cable lock cut at Waverley last spring, which means she will need to replace her bike "
+        "every year.</p>"
+    )
+    assert [c for c, _ in _failures(check_grounding(inferred, visitor))] == ["causes"]
+
+
 def test_grounding_checks_quotes_against_the_testimonials():
     sources = Sources(
         testimonials=[{"quote": "Yard checks went from a walk to a glance.", "author": "Dev Ram"}]

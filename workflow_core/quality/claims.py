@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from workflow_core.quality.causes import statements_of
 from workflow_core.quality.sources import Sources
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -182,6 +183,8 @@ class SourceIndex:
     values: set[float] = field(default_factory=set)
     figures: set[tuple[float, str]] = field(default_factory=set)  # (value, unit) of every sourced figure
     phones: list[str] = field(default_factory=list)  # digits only
+    # Word sets of the sources' sentences, and of two in a row (quality.causes).
+    statements: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(cls, sources: Sources) -> SourceIndex:
@@ -195,7 +198,8 @@ class SourceIndex:
         ]
         run = [*(p.text for p in sources.passages), *strings_of(sources.profile or {}), sources.segment or ""]
         brand = "\n".join([sources.guidelines, *sources.design_steps])
-        return _index("\n".join(scenario), brand).merged(_index("\n".join(run), ""))
+        index = _index("\n".join(scenario), brand).merged(_index("\n".join(run), ""))
+        return replace(index, statements=_statements(tuple(scenario)) + _statements(tuple(run)))
 
     def merged(self, other: SourceIndex) -> SourceIndex:
         return SourceIndex(
@@ -207,6 +211,7 @@ class SourceIndex:
             values=self.values | other.values,
             figures=self.figures | other.figures,
             phones=self.phones + other.phones,
+            statements=self.statements + other.statements,
         )
 
     def supports(self, value: float, unit: str) -> bool:
@@ -239,6 +244,12 @@ def _index(raw: str, brand_text: str) -> SourceIndex:
         figures=figures,
         phones=[digits(p) for p in phones_in(raw)],
     )
+
+
+@lru_cache(maxsize=32)
+def _statements(texts: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """The statements of each source text on its own: two sentences in a row never span two texts."""
+    return tuple(s for text in texts for s in statements_of(text))
 
 
 def figures_to_check(sentence: str, in_copyright: bool, this_year: int) -> list[tuple[str, float, str]]:

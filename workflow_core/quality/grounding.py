@@ -14,7 +14,9 @@ Claims, sentence by sentence, and how each is looked up:
 - proper names (runs of two or more capitalised words in running text, e.g. a product or a customer): each
   part must be a name or a word the sources use ("Redgum Ridge Gold", "Haul Fleet Health");
 - testimonials (text in a `<blockquote>`): most of the quote's content words must come from one source
-  testimonial.
+  testimonial;
+- causal links ("due to", "because", "which means", ...) between two halves at least one of which is from the
+  sources: one source statement must hold both (`quality.causes`).
 
 Not claims: list markers and counters ("1" alone in a block, "Step 2", "#1", "24/7"), a year (up to
 this one) in a copyright line, numbers inside words ("B2B", "4G"), and names in headings,
@@ -32,6 +34,7 @@ import re
 from urllib.parse import unquote, urlparse
 
 from workflow_core.page.words import content_words
+from workflow_core.quality.causes import unsupported_link
 from workflow_core.quality.claims import (
     ADDRESS,
     CERTIFICATION,
@@ -296,6 +299,17 @@ def _sentence_findings(block: Block, sentence: str, index: SourceIndex, this_yea
                     sentence,
                 )
             )
+    link = unsupported_link(sentence, index.statements)
+    if link:
+        out.append(
+            finding(
+                AXIS,
+                "causes",
+                False,
+                f"'{link}' links two things no source links: say what the sources say, or drop the link.",
+                sentence,
+            )
+        )
     if block.tag not in _NO_NAMES and "form" not in block.places:
         names = _unsupported_names(rest, index)
         if names:
