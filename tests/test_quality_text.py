@@ -125,6 +125,22 @@ def test_grounding_flags_a_cause_no_source_gives():
     assert [c for c, _ in _failures(check_grounding(inferred, visitor))] == ["causes"]
 
 
+def test_a_possessive_of_a_sourced_name_is_the_name():
+    """A local model wrote "Ridgeline Fieldworks' innovative solutions": the plural possessive of the
+    company's own name was reported as a name no source gives."""
+    sources = Sources(company={"name": "Ridgeline Fieldworks"}, passages=[FACTS])
+    text = _text(
+        "<p>Ridgeline Fieldworks' innovative solutions keep fleets running.</p>"
+        "<p>Ridgeline Fieldworks’ crews and Ridgeline Fieldworks's partners agree.</p>"
+    )
+    assert not check_grounding(text, sources).failures, _failures(check_grounding(text, sources))
+    invented = _text("<p>Pilbara Iron's engineers trust Ridgeline Fieldworks.</p>")
+    assert [c for c, _ in _failures(check_grounding(invented, sources))] == ["names"]
+    # A name the sources write with its 's is found as written (a first version of this fix lost it).
+    street = Sources(company={"name": "Spoke & Chain", "address": "4 Cooper's Wynd, Edinburgh"})
+    assert not check_grounding(_text("<p>Find us on Cooper's Wynd, Edinburgh.</p>"), street).failures
+
+
 def test_grounding_checks_quotes_against_the_testimonials():
     sources = Sources(
         testimonials=[{"quote": "Yard checks went from a walk to a glance.", "author": "Dev Ram"}]

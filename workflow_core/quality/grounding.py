@@ -164,6 +164,7 @@ _COMMON_CAPS = frozenset(
 )
 _DIGIT = re.compile(r"\d")
 _COUNTER = re.compile(r"\s*[#(]?\d{1,3}[.):]?\s*")  # "1", "2.", "(3)", "#4": a card's number, not "12%"
+_POSSESSIVE = re.compile(r"['’]s\b|(?<=s)['’](?!\w)")
 _NAME_RUN = re.compile(r"[A-Z][\w'’&-]*(?:\s+(?:(?:of|and|&|the|de|for)\s+)?[A-Z][\w'’&-]*)+")
 
 
@@ -178,8 +179,13 @@ def _unsupported_names(sentence: str, index: SourceIndex) -> list[str]:
         if sum(1 for t in tokens if t[:1].isupper()) < 2:
             continue
         name = " ".join(tokens)
-        words = re.findall(r"[a-z0-9']+", plain(re.sub(r"['’]s\b", "", name)))
-        if plain(name) in index.names_text or all(w in index.words for w in words):
+        # A possessive is the name's ("Ridgeline's", the plural "Ridgeline Fieldworks'"), unless the sources
+        # write the name with it ("Cooper's Wynd").
+        bare = _POSSESSIVE.sub("", name)
+        words = re.findall(r"[a-z0-9']+", plain(bare))
+        if plain(name) in index.names_text or plain(bare) in index.names_text:
+            continue
+        if all(w in index.words for w in words):
             continue
         out.append(name)
     return out
