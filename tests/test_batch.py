@@ -66,6 +66,11 @@ def test_batch_writes_a_page_per_profile_results_and_a_summary(cli_env, tmp_path
     again = decompose(cli_env, *args, "--out", str(out), "--all-models", "fake/small")
     assert "5 already done" in again.stderr
     assert len(_chat_requests(fake_openai)) == calls, "a finished batch run again calls no model"
+    # The same visitors into a new folder: every node comes from the store's cache, and each line says so
+    # (a $0 line with no reason puzzled a user comparing models).
+    fresh = decompose(cli_env, *args, "--out", str(tmp_path / "fresh"), "--all-models", "fake/small")
+    assert len(_chat_requests(fake_openai)) == calls
+    assert fresh.stderr.count("node(s) from the cache") == 5, fresh.stderr
 
 
 def test_batch_resumes_after_kill_9_without_repeating_a_paid_call(cli_env, tmp_path, fake_openai) -> None:

@@ -69,6 +69,7 @@ class _Progress:
             qa = "–" if r.qa_score is None else f"{r.qa_score:.2f}"
             print(
                 f"  {mark} {r.profile:<24} {r.status:<9} ${r.cost_usd:.6f}  QA {qa}  {r.wall_s:5.2f} s"
+                + (f"  {r.cached_nodes} node(s) from the cache" if r.cached_nodes else "")
                 + (f"  {r.error}" if r.error else ""),
                 file=sys.stderr,
                 flush=True,
