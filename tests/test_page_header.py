@@ -19,6 +19,7 @@ from workflow_core.page.site import data_uri
 CHROMIUM = "/usr/bin/chromium"
 WORDMARK = data_uri("image/svg+xml", Path("assets/example_scenario/logo.svg").read_text(encoding="utf-8"))
 NAV = ["Challenges", "What we offer", "Customers", "Contact"]
+SQUARE, WIDE = image_aspect(LOGO), image_aspect(WORDMARK)  # the logos' shapes, as render_page reads them
 
 
 def _png(width: int, height: int) -> bytes:
@@ -51,22 +52,22 @@ def test_the_logo_shape_is_read_from_its_bytes(uri: str, aspect: float | None) -
 
 
 def test_the_nav_gives_way_sooner_the_more_the_header_holds() -> None:
-    short = nav_breakpoint_px("Acme", "Contact us", NAV, LOGO)
-    longer_name = nav_breakpoint_px("Northbeam Freight Analytics", "Contact us", NAV, LOGO)
-    longer_cta = nav_breakpoint_px("Acme", "Book a site assessment", NAV, LOGO)
+    short = nav_breakpoint_px("Acme", "Contact us", NAV, SQUARE)
+    longer_name = nav_breakpoint_px("Northbeam Freight Analytics", "Contact us", NAV, SQUARE)
+    longer_cta = nav_breakpoint_px("Acme", "Book a site assessment", NAV, SQUARE)
     assert MIN_BREAKPOINT_PX <= short < longer_name and short < longer_cta
     # Capitals take more room than lower case.
-    assert nav_breakpoint_px("ACME MINING", "Go", NAV, LOGO) > nav_breakpoint_px(
-        "Acme Mining", "Go", NAV, LOGO
+    assert nav_breakpoint_px("ACME MINING", "Go", NAV, SQUARE) > nav_breakpoint_px(
+        "Acme Mining", "Go", NAV, SQUARE
     )
     # A header that cannot fit in the widest container never shows its nav.
     assert nav_breakpoint_px(
-        "The Very Long Name Of A Company", "Schedule your free fleet consultation", NAV, LOGO
+        "The Very Long Name Of A Company", "Schedule your free fleet consultation", NAV, SQUARE
     ) == (ALWAYS)
     # A wordmark carries the name, so the header shows it only to screen readers and needs no room for it.
-    assert is_wordmark(WORDMARK) and not is_wordmark(LOGO)
+    assert is_wordmark(WIDE) and not is_wordmark(SQUARE)
     name = "Ridgeline Fieldworks"
-    assert nav_breakpoint_px(name, "Go", NAV, WORDMARK) == nav_breakpoint_px("", "Go", NAV, WORDMARK)
+    assert nav_breakpoint_px(name, "Go", NAV, WIDE) == nav_breakpoint_px("", "Go", NAV, WIDE)
     html = realistic_page(company={**COMPANY, "name": name}, logo_data_uri=WORDMARK)
     assert f'<span class="visually-hidden">{name}</span>' in html
 

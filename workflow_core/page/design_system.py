@@ -20,7 +20,7 @@ from markupsafe import Markup
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
 from workflow_core.page.copy import fit_copy, fit_title, prompt_shingles, without_label
-from workflow_core.page.header import is_wordmark, nav_breakpoint_px
+from workflow_core.page.header import image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
@@ -283,11 +283,12 @@ def render_page(
         *([{"href": "#testimonials", "label": "Customers"}] if testimonial_cards else []),
         {"href": "#contact", "label": "Contact"},
     ]
+    logo_aspect = image_aspect(logo)
     css = _CSS.substitute(
         colours,
         font_heading=heading_font,
         font_body=body_font,
-        nav_breakpoint=nav_breakpoint_px(company_name, cta_text, [n["label"] for n in nav], logo),
+        nav_breakpoint=nav_breakpoint_px(company_name, cta_text, [n["label"] for n in nav], logo_aspect),
     )
     # Scenarios nest contact details under `contact` (company.json); flat keys are accepted too.
     raw_contact = company.get("contact")
@@ -312,6 +313,6 @@ def render_page(
         offerings=offer_cards,
         testimonials=testimonial_cards,
         nav=nav,
-        wordmark=is_wordmark(logo),
+        wordmark=is_wordmark(logo_aspect),
         phone_href=re.sub(r"[^0-9+]", "", details["phone"]),
     )

@@ -30,6 +30,7 @@ _HEADROOM = 1.05  # measured headers came within 1% of these widths: a little ro
 _MAX_CONTENT_PX = 1160.0  # --max: the container is never wider
 MIN_BREAKPOINT_PX = 860  # where the layout turns to one column anyway
 ALWAYS = 100_000  # a breakpoint no screen reaches: the nav never fits, whatever the width
+WORDMARK_ASPECT = 2.5  # a logo this much wider than tall carries the name: the header does not repeat it
 
 
 def text_width_px(text: str, font_px: float) -> float:
@@ -51,22 +52,18 @@ def text_width_px(text: str, font_px: float) -> float:
     return em * font_px
 
 
-WORDMARK_ASPECT = 2.5  # a logo this much wider than tall carries the name: the header does not repeat it
+def is_wordmark(logo_aspect: float | None) -> bool:
+    """Whether a logo of this shape (`image_aspect`) is a wordmark, wide enough to carry the company's name,
+    so the header shows the name only to screen readers."""
+    return logo_aspect is not None and logo_aspect >= WORDMARK_ASPECT
 
 
-def is_wordmark(logo_uri: str) -> bool:
-    """Whether the logo is a wordmark (wide enough to carry the company's name), so the header shows the name
-    only to screen readers."""
-    aspect = image_aspect(logo_uri)
-    return aspect is not None and aspect >= WORDMARK_ASPECT
-
-
-def nav_breakpoint_px(company_name: str, cta: str, nav_labels: list[str], logo_uri: str) -> int:
+def nav_breakpoint_px(company_name: str, cta: str, nav_labels: list[str], logo_aspect: float | None) -> int:
     """The viewport width below which the header's nav is hidden: `ALWAYS` when the brand, the nav and the
-    call to action cannot share a line even in the widest container."""
-    aspect = image_aspect(logo_uri) or _DEFAULT_ASPECT
-    brand = _LOGO_HEIGHT_PX * aspect
-    if not is_wordmark(logo_uri):
+    call to action cannot share a line even in the widest container. `logo_aspect` is `image_aspect` of the
+    logo (None: unread, taken to be wide)."""
+    brand = _LOGO_HEIGHT_PX * (logo_aspect or _DEFAULT_ASPECT)
+    if not is_wordmark(logo_aspect):
         brand += _BRAND_GAP_PX + text_width_px(company_name, _BRAND_PX)
     links = [text_width_px(label, _NAV_PX) + _LINK_PAD_PX for label in nav_labels]
     nav = sum(links) + _LINK_GAP_PX * max(0, len(links) - 1)
