@@ -127,9 +127,6 @@ def measure_batch(
     scenario = _scenario(n + baseline_runs + rendered_runs)
     ids = list(scenario.profiles)
     limit = concurrency / (2 * latency_s)
-    moderate: dict[
-        str, dict[str, Any]
-    ] = {}  # concurrency 4, where this machine's CPU is not the limit: each run held, then not
     with scripted_server_process(latency_s) as url:
         one = asyncio.run(
             _throughput(url, scenario, ids[n : n + baseline_runs], 1, render=False, use_cache=False)
@@ -139,12 +136,13 @@ def measure_batch(
         held = asyncio.run(
             _throughput(url, scenario, ids[:n], concurrency, render=False, use_cache=False, finishing=0)
         )
-        for finishing in (0, None):
-            moderate["held" if finishing == 0 else "overlapped"] = asyncio.run(
-                _throughput(
-                    url, scenario, ids[: n // 2], 4, render=False, use_cache=False, finishing=finishing
-                )
+        # Concurrency 4, where this machine's CPU is not the limit: each run held, then overlapped.
+        moderate = {
+            way: asyncio.run(
+                _throughput(url, scenario, ids[: n // 2], 4, render=False, use_cache=False, finishing=f)
             )
+            for way, f in (("held", 0), ("overlapped", None))
+        }
         renderer = Renderer(recent_pages=0)
         try:
             rendered = asyncio.run(

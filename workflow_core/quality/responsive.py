@@ -1,8 +1,7 @@
 """The responsive axis: the page rendered at 390 px (a phone) must not scroll sideways, must set a mobile
 viewport, and must keep visible text at 12 px or more and tap targets at 24x24 px or more; at both widths
 its text must not be drawn over other text, its images and resources must load and its scripts must not
-fail. Without a browser, the static check of
-asset references stands in, labelled as such.
+fail. Without a browser, the static check of asset references stands in, labelled as such.
 
 Score: exp(−total cost) as on the accessibility axis, with these costs per defect (n offending elements or
 requests): sideways overflow 0.5 per width, no mobile viewport 0.4, text drawn over other text 0.3 × (…) per

@@ -104,7 +104,7 @@ class Engine:
         (computed here when not given), so each node's record carries its estimate beside its actual cost;
         `graph` is what `validate` returned for this workflow and these inputs, when the caller has it."""
         inputs = inputs or RunInputs()
-        graph = graph or self.validate(workflow, inputs)
+        graph = graph if graph is not None else self.validate(workflow, inputs)
         emit: EventSink = on_event or (lambda _e: None)
         run = RunRecord(
             run_id=run_id or uuid.uuid4().hex[:12],

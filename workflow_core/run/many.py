@@ -237,9 +237,12 @@ async def run_many(
     estimates: dict[int, RunEstimate | None] = {}
     try:
         while pending or running:
-            while pending and len(calling) < concurrency and len(running) < concurrency + finishing:
-                if stopped is not None:
-                    break
+            while (
+                pending
+                and len(calling) < concurrency
+                and len(running) < concurrency + finishing
+                and stopped is None
+            ):
                 if cancel.is_set():
                     stopped = "cancelled"
                     break

@@ -129,9 +129,9 @@ async def offload(fn: Callable[..., T], *args: object) -> T:
 
 def warm_up() -> None:
     """Start the page workers (each prepared by `_prepare_worker`), so that the first pages of a batch do not
-    wait a second or two for them. Until this is called, page work runs on a thread
-    of this process: one run at a time (the studio's Run page) gains nothing from the pool and would pay its
-    start. Does nothing when page work stays in this process."""
+    wait a second or two for them. Until this is called, page work runs on a thread of this process: one run
+    at a time (the studio's Run page) gains nothing from the pool and would pay its start. Does nothing when
+    page work stays in this process."""
     pool = _pool(start=True)
     if pool is not None:
         for future in [pool.submit(_ready) for _ in range(page_workers())]:
