@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,34 +128,22 @@ def estimate_run(
         node = graph.nodes[node_id]
         upstream = graph.ancestors[node_id]
         if node.is_llm and node.model:
-            variables: dict[str, Any] = dict(inputs.variables)
             # Stand-ins only for the upstream outputs the prompts name (a stand-in for every ancestor of
             # every node made a long chain's estimate quadratic).
-            named = _names(node.system) | _names(node.prompt)
+            named = (_names(node.system) | _names(node.prompt)).intersection(upstream)
             # The rendered prompt is exact only for an agent whose prompt names no upstream node; otherwise it
             # holds stand-ins (or, for kinds that build their own messages, such as QA, misses the page).
-            exact = node.kind == "agent"
-            for a in upstream:
-                if a in named:
-                    exact = False
-                    variables[a] = _FillerOutput(
-                        _handoff_tokens(graph.nodes[a], out_tokens, inputs.variables)
-                    )
-            try:
-                text = (render(node.system, variables) if node.system else "") + render(
-                    node.prompt, variables
-                )
-            except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
-                text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
-            text += "".join(e.prompt + e.answer for e in node.examples)
-            ratio = chars_per_token.get(node.model)
-            in_tok = (round(len(text) / ratio) if ratio else estimate_tokens(text)) + 8
+            exact = node.kind == "agent" and not named
             past = history.get(node_id)
             if past is not None and past.model != node.model:
                 past = None  # the node's model changed: its old calls say little about the new one
+            if past is not None and not exact:
+                in_tok = past.input_tokens  # what its past calls measured beats stand-ins (not rendered)
+            else:
+                text = _prompt_text(node, graph, named, inputs, out_tokens)
+                ratio = chars_per_token.get(node.model)
+                in_tok = (round(len(text) / ratio) if ratio else estimate_tokens(text)) + 8
             if past is not None:
-                if not exact:  # what its past calls measured beats stand-ins
-                    in_tok = past.input_tokens
                 out_tok = past.output_tokens
                 seconds = past.latency_s
                 if prices.is_local(node.model) and node.model not in prices.overrides:
@@ -179,3 +168,19 @@ def estimate_run(
         cost_usd=sum(e.cost_usd for e in estimates.values()),
         critical_path_s=max(latency.values(), default=0.0),
     )
+
+
+def _prompt_text(
+    node: Node, graph: WorkflowGraph, named: AbstractSet[str], inputs: RunInputs, out_tokens: dict[str, int]
+) -> str:
+    """A node's prompt rendered with the run's inputs, and a stand-in of the estimated length for each
+    upstream output (`named`) it names, with its examples."""
+    variables: dict[str, Any] = dict(inputs.variables)
+    for a in named:
+        variables[a] = _FillerOutput(_handoff_tokens(graph.nodes[a], out_tokens, inputs.variables))
+    try:
+        text = (render(node.system, variables) if node.system else "") + render(node.prompt, variables)
+    except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
+        upstream = graph.ancestors[node.id]
+        text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
+    return text + "".join(e.prompt + e.answer for e in node.examples)
