@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +209,43 @@ def test_compare_cli_rejects_a_malformed_what_if(fake_registry, lab_store, tmp_p
                 fake_registry, prices=PRICES, store=lab_store, hooks=standard_hooks(lab_store)
             ),
         )
+
+
+class _SlowChecks:
+    """A hook standing for a page's checks: 0.3 s after every run's nodes, noting when it ran."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+
+    def before_run(self, run: object) -> None:
+        pass
+
+    async def after_run(self, finished: object) -> None:
+        start = time.time()  # the clock of a node's started_at
+        await asyncio.sleep(0.3)
+        self.spans.append((start, time.time()))
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_one_trial_at_a_time_runs_each_to_its_end(
+    fake_openai, fake_registry, lab_store, concurrency
+) -> None:
+    """At concurrency 1 the lab's latencies are undisturbed: no trial calls a model while the last one is
+    still being checked. Above 1 the next trials call models while the last ones are checked."""
+    fake_openai.set_responder(_page_responder)
+    checks = _SlowChecks()
+    spec = ExperimentSpec(
+        name="timing",
+        variants=[Variant(name="single", workflow="single", all_models="fake/small")],
+        profiles=_profiles(2),
+        repeats=2,
+    )
+    engine = Engine(fake_registry, prices=PRICES, store=lab_store, hooks=[checks])
+    exp = await run_experiment(spec, load_scenario(SCENARIO), engine, concurrency=concurrency)
+    assert all(t.ok for t in exp.trials), [t.error for t in exp.trials]
+    starts = sorted(n.started_at for t in exp.trials if t.run for n in t.run.nodes if n.kind == "agent")
+    during_checks = [s for s in starts if any(a < s < b for a, b in checks.spans)]
+    if concurrency == 1:
+        assert len(starts) == 4 and not during_checks, (starts, checks.spans)
+    else:
+        assert during_checks

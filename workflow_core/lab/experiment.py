@@ -14,6 +14,7 @@ the latency it would have had.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import statistics
 import time
@@ -262,8 +263,10 @@ async def run_experiment(
     """Run every variant × profile × repeat and save the experiment (to `store`, else the engine's store).
 
     Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
-    run concurrently); raise `concurrency` to overlap trials (through `run.many.run_many`, the runner batch
-    and serve use too). A variant that fails validation, or a run that
+    run concurrently): each trial to its end, its page checked and saved, before the next one starts (a
+    rendered check in Chromium beside the next trial's calls would slow them). Raise `concurrency` to
+    overlap trials (through `run.many.run_many`, the runner batch and serve use too), the next trials then
+    calling models while the last ones are checked. A variant that fails validation, or a run that
     fails, is recorded as a failed trial: the other trials go on. The caller owns the engine (and closes it)."""
     store = store or engine.store
     emit = on_progress or (lambda _p: None)
@@ -334,7 +337,11 @@ async def run_experiment(
         emit(ExperimentProgress("trial_finished", done, total, variant.name, profile, repeat, trial=trial))
 
     callbacks = Callbacks(on_start=started, on_event=forward, on_outcome=finished)
-    await run_many(engine, jobs, concurrency=concurrency, cancel=cancel, callbacks=callbacks)
+    finishing = 0 if concurrency <= 1 else None  # one at a time: undisturbed, each trial to its end
+    many = functools.partial(
+        run_many, engine, concurrency=concurrency, cancel=cancel, callbacks=callbacks, finishing=finishing
+    )
+    await many(jobs)
     specialised: list[RunJob] = []
     for index, workflow, inputs, variant, profile in later:
         try:
@@ -347,7 +354,7 @@ async def run_experiment(
             )
             done += 1
     if specialised and not (cancel is not None and cancel.is_set()):
-        await run_many(engine, specialised, concurrency=concurrency, cancel=cancel, callbacks=callbacks)
+        await many(specialised)
     for index, slot in enumerate(slots):  # jobs cancelled before they started
         if slot is None:
             variant, profile, repeat = combos[index]
