@@ -80,3 +80,12 @@ def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> No
     assert serve["errors"] == 0 and serve["repeats_alone_errors"] == 0
     assert serve["cached"] >= 5  # the five repeats never start a run
     assert serve["p50_s"] > 0 and serve["repeats_alone_p95_s"] > 0
+
+
+def test_the_lab_bound_places_trials_in_order_on_the_first_free_slot() -> None:
+    from workflow_core.bench.production import _list_schedule
+
+    # Ten 1-call trials then ten 2-call trials on 4 slots: the last two 2-call trials start at 1.26 s.
+    assert _list_schedule([0.21] * 10 + [0.42] * 10, 4) == pytest.approx(1.68)
+    assert _list_schedule([1.0, 1.0, 1.0], 1) == pytest.approx(3.0)
+    assert _list_schedule([], 4) == 0.0

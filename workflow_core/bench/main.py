@@ -136,7 +136,8 @@ def _format_production(report: dict[str, Any]) -> str:
         f"{b['rendered_pages_at_once']} at once): {b['rendered']['runs_per_s']:.2f} runs/s = "
         f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",
         f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time with static "
-        f"checks ({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s), "
+        f"checks ({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s; these trials "
+        f"need {lab['shape_bound_s']:.1f} s on 4 slots at least, so at most {lab['shape_bound_speedup']:.1f}×), "
         f"{lab['rendered_speedup']:.1f}× with every page rendered ({lab['rendered_wall_s_one_at_a_time']:.1f} s → "
         f"{lab['rendered_wall_s_concurrency_4']:.1f} s; Chromium renders {os.cpu_count() or 1} at once at most)",
         f"  serve ({'static' if srv.get('static_checks') else 'rendered'} checks, {srv['run_slots']} runs at once), "
