@@ -12,6 +12,7 @@ from workflow_core.page.site import (
     extract_html,
     inline_images,
     match_label,
+    parse_html,
     sandboxed_preview,
     visible_text,
     with_preview_policy,
@@ -86,6 +87,33 @@ def test_inline_images_replaces_labels_files_and_logo():
         "unknown.png",
     ]
     assert 'url("data:image/svg+xml;base64,QQ==")' in out
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize("rewrite", ["inline_images", "bundle_zip"])
+def test_inline_svg_survives_a_rewrite_as_html(rewrite):
+    """A page with inline SVG icons (an `<svg>` with a `<use xlink:href>`) comes out as HTML writes it: lxml
+    wrote `<ns0:svg xmlns:ns0=...>`, which a browser takes for an unknown element and does not draw."""
+    html = (
+        "<!DOCTYPE html><html><body><img src='map.png' alt='map'>"
+        "<svg viewBox='0 0 10 10' xmlns:xlink='http://www.w3.org/1999/xlink'><defs><path id='i' d='M0 0h5v5z'/>"
+        "</defs><use xlink:href='#i'/></svg><math><mi>x</mi></math></body></html>"
+    )
+    if rewrite == "inline_images":
+        out = inline_images(html, {"map": "data:image/png;base64,Qg=="})
+    else:
+        blob = bundle_zip(html, {"map.png": ("image/png", b"B")})
+        out = zipfile.ZipFile(io.BytesIO(blob)).read("index.html").decode()
+    assert "ns0" not in out and "xmlns" not in out
+    assert '<svg viewBox="0 0 10 10">' in out and '<use href="#i">' in out
+    # Read again as a browser reads it (HTML5), the icon is SVG again and its reference holds.
+    root = parse_html(out).getroot()
+    svg = root.find(f".//{SVG}svg")
+    assert svg is not None and svg.find(f"{SVG}use").get("href") == "#i"
+    assert svg.find(f"{SVG}defs/{SVG}path") is not None
+    assert root.find(".//{http://www.w3.org/1998/Math/MathML}mi") is not None
 
 
 def test_bundle_zip_writes_images_and_rewrites_references():

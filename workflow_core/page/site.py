@@ -26,6 +26,7 @@ from workflow_core.page.css import CSS_URL
 from workflow_core.page.words import slugify
 
 DOCTYPE = "<!DOCTYPE html>"
+XMLNS_NAMESPACE = "http://www.w3.org/2000/xmlns/"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _DOC_START = re.compile(r"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 _DOC_END = re.compile(r"</html\s*>", re.IGNORECASE)
@@ -135,7 +136,30 @@ def parse_html_with_errors(html: str) -> tuple[etree._ElementTree, list[Any]]:
 
 
 def serialize_html(tree: etree._ElementTree) -> str:
+    """The page as HTML. Inline SVG and MathML are written as HTML writes them (`<svg>`, `href`), which
+    means renaming them in `tree`: the parse gives them XML namespaces, and lxml would write those as
+    prefixes (`<ns0:svg xmlns:ns0=...>`) that a browser reads as unknown elements and does not draw."""
+    _html_names(tree.getroot())
     return etree.tostring(tree, method="html", encoding="unicode", doctype=DOCTYPE) + "\n"
+
+
+def _html_names(root: etree._Element) -> None:
+    """Drop the XML namespaces of foreign elements (SVG, MathML) and their attributes, in place: in HTML a
+    browser puts `<svg>` and what is inside it in the SVG namespace by itself. `xlink:href` becomes `href`
+    (SVG 2, which every current browser reads) and namespace declarations go."""
+    renamed = False
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag.startswith("{"):
+            el.tag, renamed = el.tag.split("}", 1)[1], True
+        for name in [n for n in el.attrib if n.startswith("{")]:
+            value, renamed = el.attrib.pop(name), True
+            namespace, local = name[1:].split("}", 1)
+            if namespace != XMLNS_NAMESPACE and local not in el.attrib:
+                el.set(local, value)
+    if renamed:
+        etree.cleanup_namespaces(root)
 
 
 @lru_cache(maxsize=512)
