@@ -40,6 +40,8 @@ def test_blocks_sentences_and_hidden_decoration():
     text = _text(
         "<nav><a href='#a'>Home</a><a href='#b'>Work</a></nav><p>Call at 2 a.m. if it fails. <b>Dr. Lee</b> "
         "answers. See <a href='#x'>our notes</a> too.</p><li><span aria-hidden='true'>1</span>Step</li>"
+        # An inline icon's title and drawn text are decoration, not copy the checks read.
+        "<svg viewBox='0 0 9 9'><title>Cuts costs by 90%</title><text>Award</text></svg>"
     )
     assert [(b.tag, b.text) for b in text.blocks] == [
         ("a", "Home"),

@@ -118,6 +118,8 @@ def page_text(root: Any) -> PageText:
             current.pop()
             continue
         tag = item.tag if isinstance(item.tag, str) else ""
+        if tag.startswith("{"):  # SVG and MathML come namespaced from the HTML5 parse
+            tag = tag.rsplit("}", 1)[1]
         # Decoration hidden from assistive technology (a card's number, an avatar's initials) claims nothing.
         if not tag or tag in _UNREAD or item.get("aria-hidden") == "true":
             continue
