@@ -40,6 +40,15 @@ def test_check_prints_axes_and_json_parses(cli_env, tmp_path):
     assert {f["axis"] for f in doc["findings"]} <= set(doc["axes"])
 
 
+def test_check_reads_a_page_with_a_control_character(cli_env, tmp_path):
+    """A stray vertical tab (small models write them) stopped the check with "This is a bug in decompose"."""
+    page = tmp_path / "page.html"
+    page.write_text(PAGE.replace("stay on", "stay\x0b on"), encoding="utf-8")
+    text = decompose(cli_env, "check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining")
+    assert text.stdout.startswith("quality "), text.stdout + text.stderr
+    assert "bug" not in text.stdout + text.stderr
+
+
 def test_check_weights_change_the_score(cli_env, tmp_path):
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")

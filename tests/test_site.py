@@ -1,5 +1,7 @@
 import io
+import random
 import zipfile
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -13,11 +15,15 @@ from workflow_core.page.site import (
     inline_images,
     match_label,
     parse_html,
+    parse_html_with_errors,
     sandboxed_preview,
+    serialize_html,
     visible_text,
     with_preview_policy,
 )
 from workflow_core.page.words import slugify
+
+QUALITY_PAGES = Path(__file__).parent / "quality_cases" / "pages"
 
 
 def test_slugify_and_data_uri_round_trip():
@@ -160,3 +166,64 @@ def test_visible_text_reads_what_a_visitor_meets_in_document_order():
 def test_visible_text_of_a_deeply_nested_page():
     html = "<div>" * 5000 + "deep" + "</div>" * 5000
     assert visible_text(html) == "deep"
+
+
+_SOUP = [
+    "<p>", "</p>", "<div class='a'>", "</div>", "<b>", "</b>", "<i>", "</i>", "<table>", "<tr>", "<td>",
+    "</table>", "text ", "&amp;", "&nosuch;", "&lt", "<!-- c -->", "<!-- a -- b -->", "<svg viewBox='0 0 1 1'>",
+    "<path d='M0'/>", "</svg>", "<math><mi>x</mi>", "</math>", "<a href=x>", "</a>", "<img src=y alt=''>",
+    "<br/>", "<li>", "<ul>", "</ul>", "<select><option>1", "<template><p>t</template>", "<a'b>",
+    "<p x'y=1 1z=2 a:b=3 xmlns:q=4>", "<script>if(a<b)</script>", "<style>p{}</style>", "\x00", "a\x0cb",
+    "<title>t</title>", "<form><input>", "<foreignObject><p>f</p></foreignObject>", "<use xlink:href='#a'/>",
+    "<!DOCTYPE html>", "</html>", "</body><!--after-->", "<frameset>", "<noscript><p>n</noscript>", "<h1>",
+]  # fmt: skip
+
+
+def _shape(tree: etree._ElementTree) -> list[tuple]:
+    """Every node of a document, the comments around its root included, as plain values."""
+    first = tree.getroot()
+    while first.getprevious() is not None:
+        first = first.getprevious()
+    out = []
+    while first is not None:
+        for el in first.iter():
+            is_element = isinstance(el.tag, str)
+            out.append(
+                (el.tag if is_element else "#comment", sorted(el.attrib.items()) if is_element else None)
+            )
+            out.append((el.text, el.tail if el is not first else None))
+        first = first.getnext()
+    return out
+
+
+@pytest.mark.filterwarnings("ignore::html5lib.constants.DataLossWarning")
+def test_the_parse_gives_html5libs_own_tree_and_errors():
+    """The page's tree is copied from html5lib's ElementTree into lxml (faster than html5lib's lxml builder):
+    on tag soup and on the labelled pages it is that builder's tree, with the same parse errors."""
+    import html5lib
+
+    rnd = random.Random(13)
+    soups = ["".join(rnd.choice(_SOUP) for _ in range(rnd.randint(1, 40))) for _ in range(400)]
+    pages = [p.read_text(encoding="utf-8") for p in sorted(QUALITY_PAGES.glob("*.html"))[:12]]
+    assert len(pages) == 12
+    for html in soups + pages:
+        reference = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("lxml"), namespaceHTMLElements=False)
+        expected = reference.parse(html)
+        tree, errors = parse_html_with_errors(html)
+        assert _shape(tree) == _shape(expected), html
+        assert errors == list(reference.errors), html
+
+
+def test_a_control_character_is_a_parse_error_not_a_crash():
+    """html5lib's lxml builder raised on characters XML cannot hold (a vertical tab from a small model), so
+    the page could not be checked at all; now each is a parse error and the tree leaves it out."""
+    html = (
+        "<!DOCTYPE html><html lang='en'><head><title>T</title></head><body><h1>Fast\x0b fixes</h1>"
+        "<p title='a\x01b'>Same\x0cday</p><!-- x\x02 --></body></html>"
+    )
+    tree, errors = parse_html_with_errors(html)
+    assert [code for _, code, _ in errors].count("invalid-codepoint") == 3
+    root = tree.getroot()
+    assert root.find(".//h1").text == "Fast fixes"
+    assert root.find(".//p").get("title") == "ab" and root.find(".//p").text == "Same day"
+    assert "\x0b" not in serialize_html(tree)
