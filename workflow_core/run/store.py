@@ -295,10 +295,11 @@ class Store:
         return NodeRecord.model_validate_json(row[0]) if row else None
 
     def cache_put(self, key: str, record: NodeRecord) -> None:
+        encoded = record.model_dump_json()  # before the lock (see save_run)
         with self._writing("a cached node result"):
             self._db.execute(
                 "INSERT OR REPLACE INTO cache (key, node_kind, record, created_at) VALUES (?, ?, ?, ?)",
-                (key, record.kind, record.model_dump_json(), time.time()),
+                (key, record.kind, encoded, time.time()),
             )
 
     def cache_clear(self) -> int:
@@ -308,6 +309,25 @@ class Store:
 
     # runs
     def save_run(self, run: RunRecord) -> None:
+        # Encoded before the lock: a finished run holds its page, and the event loop waits on this lock to
+        # read the store (an estimate's history) while another thread saves.
+        record = run.model_dump_json()
+        calls = [
+            (
+                run.run_id,
+                run.workflow,
+                n.id,
+                n.model,
+                run.started_at,
+                sum(len(m.get("content", "")) for m in n.messages),
+                n.input_tokens,
+                n.output_tokens,
+                n.latency_s,
+                n.compute_s,
+            )
+            for n in run.nodes
+            if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
+        ]
         with self._writing(f"run {run.run_id}"):
             self._db.execute(
                 "INSERT OR REPLACE INTO runs (run_id, workflow, profile, started_at, status, total_cost_usd, record)"
@@ -319,25 +339,9 @@ class Store:
                     run.started_at,
                     run.status,
                     run.total_cost_usd,
-                    run.model_dump_json(),
+                    record,
                 ),
             )
-            calls = [
-                (
-                    run.run_id,
-                    run.workflow,
-                    n.id,
-                    n.model,
-                    run.started_at,
-                    sum(len(m.get("content", "")) for m in n.messages),
-                    n.input_tokens,
-                    n.output_tokens,
-                    n.latency_s,
-                    n.compute_s,
-                )
-                for n in run.nodes
-                if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
-            ]
             self._db.executemany(
                 "INSERT OR REPLACE INTO node_calls (run_id, workflow, node_id, model, started_at, prompt_chars,"
                 " input_tokens, output_tokens, latency_s, compute_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
