@@ -122,8 +122,9 @@ def _format_production(report: dict[str, Any]) -> str:
             if c.get("all_cpu_ms_per_run")
             else ""
         ),
-        f"    one run alone takes {b['unloaded_run_s'] * 1000:.0f} ms (2 calls of {b['latency_s'] * 1000:.0f} ms, "
-        f"the server's own overhead, the page and its checks), so {b['concurrency']} at once could do at most "
+        f"    one run alone holds its place {b['unloaded_nodes_s'] * 1000:.0f} ms (2 calls of "
+        f"{b['latency_s'] * 1000:.0f} ms, the server's own overhead, the page; "
+        f"{b['unloaded_run_s'] * 1000:.0f} ms with its checks and save), so {b['concurrency']} at once could do at most "
         f"{b['unloaded_bound_runs_per_s']:.1f} runs/s ({b['unloaded_bound_runs_per_s'] / b['limit_runs_per_s']:.2f} "
         f"of the limit) with no contention; the batch reached {b['ratio_to_unloaded_bound']:.2f} of that",
         f"    each run holding its place through its checks and save (finishing=0): "
