@@ -221,8 +221,8 @@ def canvas(
     the browser sent, so the component adopts it even when the browser's clock runs ahead of the server's.
     """
     ss = st.session_state
-    state_key, sig_key, seen_key, gen_key = (
-        f"{key}:{part}" for part in ("state", "signature", "seen", "gen")
+    state_key, sig_key, seen_key, gen_key, pick_key = (
+        f"{key}:{part}" for part in ("state", "signature", "seen", "gen", "pick")
     )
     signature = structure_signature(workflow, problems, revision)
     if ss.get(sig_key) != signature or state_key not in ss:
@@ -233,15 +233,19 @@ def canvas(
     current: StreamlitFlowState = ss[state_key]
     returned = streamlit_flow(key, current, **options)
     if returned is current or returned.timestamp == ss.get(seen_key):
-        return None
+        picked = ss.pop(pick_key, None)
+        return CanvasEvent(workflow, False, picked) if picked in {n.id for n in workflow.nodes} else None
     ss[seen_key] = returned.timestamp
     if any(n.data.get("generation") != ss[gen_key] for n in returned.nodes):
         # Drawn from a state we have since replaced: applying it would undo the replacement. The component
         # adopts a state only when its timestamp is not older than the last value it sent, and this value
         # may have left after the replacement was stamped (a busy machine): stamp the replacement after it
-        # and draw again, or the canvas would keep showing the old workflow.
+        # and draw again, or the canvas would keep showing the old workflow. A click it carries still
+        # opens that node, if the workflow has it: the user clicked a node that is still there.
         current.timestamp = max(int(time.time() * 1000), returned.timestamp + 1)
         ss[state_key] = current
+        if returned.selected_id:
+            ss[pick_key] = returned.selected_id
         st.rerun()
     ss[state_key] = returned
     updated, structural = from_flow_state(workflow, returned)
