@@ -179,6 +179,18 @@ def _fact(offering: dict[str, Any]) -> dict[str, str]:
     }
 
 
+LONG_HEADLINE_CHARS = 40  # set smaller above this length...
+LONGER_HEADLINE_CHARS = 64  # ...and smaller again above this
+
+
+def headline_size(headline: str) -> str:
+    """The hero headline's type size by its length: a 70-character headline at the full 3.6 rem ran to seven
+    lines at 1280 px and at 390 px, pushing the page's first screen below the fold."""
+    if len(headline) > LONGER_HEADLINE_CHARS:
+        return "longer"
+    return "long" if len(headline) > LONG_HEADLINE_CHARS else ""
+
+
 def render_page(
     spec: dict[str, Any],
     *,
@@ -298,6 +310,7 @@ def render_page(
     return _TEMPLATE.render(
         lang=re.sub(r"[^A-Za-z-]", "", str(company.get("lang") or "en")) or "en",
         headline=headline,
+        headline_size=headline_size(headline),
         subheadline=subheadline,
         tagline=tagline,
         about=clean_text(company.get("description")),
