@@ -1,6 +1,7 @@
 """The design system's header: its nav gives way below the width the page's own brand, links and call to
-action need (worked out from their strings and the logo's shape), and in Chromium, at every width, no link
-breaks over two lines and nothing in the header runs into anything else."""
+action need (worked out from their strings and the logo's shape), and in Chromium, at every width from a
+phone's up, no link breaks over two lines, nothing in the header runs into anything else and the company's
+name shows."""
 
 from __future__ import annotations
 
@@ -78,9 +79,12 @@ _LAYOUT = """() => {
   const header = document.querySelector('.site-header .container');
   const parts = ['.brand', '.site-nav', '.header-cta'].map(s => document.querySelector(s)).filter(shown);
   const links = [...document.querySelectorAll('.site-nav a')].filter(shown);
+  const name = document.querySelector('.brand span');
   const lineHeight = links.length ? Math.min(...links.map(a => a.getBoundingClientRect().height)) : 0;
   return {header: box(header), parts: parts.map(box), linkHeights: links.map(a => a.getBoundingClientRect().height),
-          lineHeight, navShown: shown(document.querySelector('.site-nav'))};
+          lineHeight, navShown: shown(document.querySelector('.site-nav')),
+          nameWidth: name.classList.contains('visually-hidden') ? null : name.getBoundingClientRect().width,
+          pageWidth: document.documentElement.scrollWidth};
 }"""
 
 
@@ -103,7 +107,7 @@ def test_at_every_width_no_link_breaks_and_nothing_in_the_header_overlaps() -> N
         shown_somewhere = 0
         for name, cta, logo in headers:
             page.set_content(realistic_page(company={**COMPANY, "name": name}, cta=cta, logo_data_uri=logo))
-            for width in [*range(861, 1621, 40), 1280]:
+            for width in [320, 390, 480, *range(861, 1621, 40), 1280]:
                 page.set_viewport_size({"width": width, "height": 600})
                 got = page.evaluate(_LAYOUT)
                 where = f"{name!r} / {cta!r} at {width} px"
@@ -114,6 +118,10 @@ def test_at_every_width_no_link_breaks_and_nothing_in_the_header_overlaps() -> N
                 for a, b in itertools.pairwise(parts):
                     assert a["r"] <= b["l"] + 0.5, f"header parts overlap: {where}"
                 assert parts[-1]["r"] <= got["header"]["r"] + 0.5, f"the header overflows: {where}"
+                assert got["pageWidth"] <= width, f"the page scrolls sideways: {where}"
+                # The company's name shows at every width (cut short with an ellipsis on a phone), unless
+                # the logo is a wordmark that carries it.
+                assert got["nameWidth"] is None or got["nameWidth"] > 40, f"the name is hidden: {where}"
                 shown_somewhere += got["navShown"]
         browser.close()
     assert shown_somewhere > 0  # the nav is not simply always hidden
