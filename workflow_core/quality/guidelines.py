@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 
 @dataclass
@@ -50,7 +51,13 @@ def _word_list_rule(line: str) -> GuidelineRule | None:
 def parse_guideline_rules(guidelines: str) -> list[GuidelineRule]:
     """Machine-checkable rules in free-text guidelines, in the order their lines come: "banned words: a, b",
     "required words: ...", "always include a call to action" (with its quoted wording, if any), "mention the
-    company name", and the tone rules of this module's docstring."""
+    company name", and the tone rules of this module's docstring. Read once per guidelines text (a batch
+    checks every page against the same), each caller getting its own copies."""
+    return [replace(rule, words=list(rule.words)) for rule in _parsed_rules(guidelines)]
+
+
+@lru_cache(maxsize=32)
+def _parsed_rules(guidelines: str) -> tuple[GuidelineRule, ...]:
     rules: list[GuidelineRule] = []
     for raw in guidelines.splitlines():
         line = raw.strip().lstrip("-*• ").strip()
@@ -67,4 +74,4 @@ def parse_guideline_rules(guidelines: str) -> list[GuidelineRule]:
         if re.search(r"company(?:'s)? name", low) and re.search(r"mention|include|use|show|always", low):
             rules.append(GuidelineRule("company_name", line=line))
         rules.extend(GuidelineRule(kind, line=line) for kind, pattern in _TONE_RULES if pattern.search(line))
-    return rules
+    return tuple(rules)
