@@ -7,6 +7,7 @@ import pytest
 from lxml import etree
 
 from workflow_core.errors import OutputParseError
+from workflow_core.page.html5 import parse_html, parse_html_with_errors, serialize_html
 from workflow_core.page.site import (
     bundle_zip,
     data_uri,
@@ -14,10 +15,7 @@ from workflow_core.page.site import (
     extract_html,
     inline_images,
     match_label,
-    parse_html,
-    parse_html_with_errors,
     sandboxed_preview,
-    serialize_html,
     visible_text,
     with_preview_policy,
 )

@@ -7,15 +7,14 @@ import re
 from lxml import etree
 
 from workflow_core.page.artist import vector_svg
+from workflow_core.page.html5 import parse_html, serialize_html
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.site import (
     bundle_zip,
     data_uri,
     decode_data_uri,
     image_filename,
-    parse_html,
     reference_slug,
-    serialize_html,
 )
 from workflow_core.records import RunRecord
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow_core.page.css import CssRule, parse_css_rules
-from workflow_core.page.site import parse_html_with_errors, visible_text_of
+from workflow_core.page.html5 import parse_html_with_errors
+from workflow_core.page.site import visible_text_of
 from workflow_core.records import QAFinding
 
 
