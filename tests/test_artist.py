@@ -7,6 +7,7 @@ from tests.helpers import PALETTE
 from workflow_core.errors import OutputParseError
 from workflow_core.page.artist import svg_from_model_text, vector_svg
 from workflow_core.page.icons import FALLBACK_ICONS, SYNONYMS, choose_icons, icon_set
+from workflow_core.page.words import content_words
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -109,3 +110,17 @@ def test_svg_from_model_text_strips_active_content():
 def test_svg_from_model_text_without_svg_raises():
     with pytest.raises(OutputParseError, match="no <svg>"):
         svg_from_model_text("I drew a lovely picture for you.")
+
+
+def test_an_accented_name_is_a_word_not_a_fragment():
+    """Seen in a real batch: a local model described the visitor ("Sofía Marín is Director of Fleet
+    Quality..."), "Marín" read as the word "mar", and the page's hero showed the Mars symbol."""
+    assert content_words("Sofía Marín, Zürich, Straße, Māori") == [
+        "sofia",
+        "marin",
+        "zurich",
+        "strasse",
+        "maori",
+    ]
+    description = "Sofía Marín is Director of Fleet Quality at Coastline Chilled Logistics, in Melbourne."
+    assert choose_icons([("Work", description)]) != ["mars"]

@@ -26,8 +26,23 @@ def slugify(label: str, fallback: str = "image") -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """The lower-case words of three or more characters in `text`, in order, stop words left out."""
-    return [w for w in re.findall(r"[a-z][a-z0-9-]{2,}", text.lower()) if w not in STOPWORDS]
+    """The lower-case words of three or more characters in `text`, in order, stop words left out; accents
+    are folded ("Sofía Marín" gives "sofia", "marin"), so a word is not cut in two at its accent."""
+    return [w for w in re.findall(r"[a-z][a-z0-9-]{2,}", folded(text)) if w not in STOPWORDS]
+
+
+# Latin letters that carry no combining accent to fold away.
+_LETTERS = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th"})
+
+
+def folded(text: str) -> str:
+    """`text` in lower case with accents folded to ASCII letters where there is one ("Zürich" → "zurich").
+    Before this, "Marín" read as the word "mar", and the artist drew the Mars symbol for a visitor's name."""
+    lower = text.lower()
+    if lower.isascii():
+        return lower
+    decomposed = unicodedata.normalize("NFKD", lower.translate(_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def light_stem(word: str) -> str:
