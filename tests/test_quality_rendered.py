@@ -250,3 +250,46 @@ def test_text_over_text_leaves_out_what_is_meant_to_pass_over_or_is_hidden() -> 
     )
     found = [f for f in check_page(loud).failures if f.check == "responsive.overlap"]
     assert found and "'Talk to us" in found[0].evidence and "Call now" in found[0].evidence
+
+
+def _seen(rendered) -> dict:
+    """What the rendered axes read at each width, screenshots and timings aside."""
+    return {
+        w: (
+            sorted(v.rule for v in r.violations),
+            r.layout_width,
+            r.scroll_width,
+            r.small_text_count,
+            r.overlap_count,
+            [e.selector for e in r.overflow],
+            r.failed_requests,
+            r.console_errors,
+        )
+        for w, r in rendered.widths.items()
+    }
+
+
+def test_a_page_leaves_nothing_behind_for_the_next_one() -> None:
+    """Pages share a tab (`render._Tab`), not what is in it: a page that keeps a timer running, leaves
+    globals and listeners, opens a window and logs errors late changes nothing in how the next page reads."""
+    clean = f"<html lang='en'><head>{MV}<title>t</title></head><body><main><h1>ok</h1><p>Words.</p></main></body></html>"
+    saboteur = (
+        f"<html lang='en'><head>{MV}<title>s</title></head><body><main><h1>s</h1></main><script>"
+        "window.leftover = 1; window.open('about:blank');"
+        "setInterval(() => { document.body.innerHTML = '<p style=\"font-size:3px;width:4000px\">x</p>';"
+        "console.error('late'); }, 5);"
+        "window.addEventListener('resize', () => { throw new Error('resized'); });"
+        "</script></body></html>"
+    )
+    alone = Renderer(pages_at_once=1, recent_pages=0)
+    shared = Renderer(pages_at_once=1, recent_pages=0)
+    try:
+        expected = _seen(alone.render(clean))
+        shared.render(saboteur)
+        after = shared.render(clean)
+        assert _seen(after) == expected
+        assert not any(r.console_errors for r in after.widths.values())
+        assert len(shared._idle) == 1  # the same tab served both pages
+    finally:
+        alone.close()
+        shared.close()

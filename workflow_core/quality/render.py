@@ -5,14 +5,15 @@ screenshots.
 One long-lived browser serves every page. Playwright objects belong to the event loop that made them, so
 the browser lives on one dedicated thread running its own asyncio loop; `render` (blocking) and
 `render_async` (awaitable: the caller's loop only schedules) hand pages to that thread, which renders up
-to one page per core at the same time. Each page gets a fresh browser context (nothing leaks between pages)
-and is loaded once, at the widest width; the viewport
-is then resized to each narrower width (media queries, resize handlers and responsive images apply; a
+to one page per core at the same time. Each page starts in a new window (nothing leaks between pages) of a
+tab kept from the last page (`_Tab`: a new browser context for every page cost about 200 ms, and axe-core
+ran slower cold), and is loaded once, at the widest width; the viewport is then resized to each narrower
+width (media queries, resize handlers and responsive images apply; a
 request or script error is filed under the width on screen when it happens). Loading once per width in a
 fresh context costs about a third more for little gain; whether the page sets a mobile viewport is read
 from its <meta name="viewport">. The page's own JavaScript runs, but every request that would leave the
 page is aborted (only data:, blob: and about: load), so a page cannot call out or navigate away; a page
-that hangs is cut off after `timeout_s` and its context closed. The browser is shut down when the process
+that hangs is cut off after `timeout_s` and its tab closed. The browser is shut down when the process
 exits.
 """
 
@@ -25,7 +26,7 @@ import hashlib
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from concurrent.futures import Future
 from importlib.resources import files
 from typing import Any
@@ -55,6 +56,7 @@ SCREENSHOT_MAX_HEIGHT = 4000
 SCREENSHOT_QUALITY = 60
 RECENT_PAGES = 32  # rendered pages kept, by content hash (screenshots included: a few MB)
 MAX_PAGES_AT_ONCE = 4
+TAB_USES = 50  # pages one tab renders before it is closed and a new one opened (see `_Tab`)
 LIST_LIMIT = 8  # offending elements listed per measure (every one is counted)
 _ALLOWED_SCHEMES = ("data:", "blob:", "about:")
 # Resolves once the page has been laid out and painted at its new size.
@@ -84,7 +86,8 @@ def browser_executable(explicit: str | None = None) -> str | None:
 
 class Renderer:
     """A headless Chromium on its own thread, reused across pages. Safe to call from any thread and from
-    any event loop; up to `pages_at_once` pages render at the same time, each in a fresh context."""
+    any event loop; up to `pages_at_once` pages render at the same time, each in a fresh window of a tab
+    kept for the next page (`_Tab`)."""
 
     def __init__(
         self,
@@ -109,6 +112,7 @@ class Renderer:
         self.pages_at_once = max(1, pages_at_once or min(os.cpu_count() or 1, MAX_PAGES_AT_ONCE))
         self._pages = asyncio.Semaphore(self.pages_at_once)
         self._starting = asyncio.Lock()  # one launch, however many pages ask for the browser at once
+        self._idle: list[_Tab] = []  # tabs ready for the next page (see `_Tab`)
         self._axe_version = ""
         # The same page is often checked again (a cached run, a reopened run, a repeat in the lab).
         self.recent_pages = recent_pages
@@ -189,6 +193,7 @@ class Renderer:
     async def _stop_browser(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._browser = self._playwright = None
+        self._idle.clear()  # their contexts end with the browser
         # A crashed browser cannot be closed, only forgotten; the driver process ends with us.
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -242,52 +247,39 @@ class Renderer:
             self._failure = BrowserUnavailable(f"axe-playwright-python is not installed: {INSTALL_HINT}.")
             raise self._failure from None
         widths = sorted(self.widths, reverse=True)
-        context = await browser.new_context(
-            viewport=_viewport(widths[0]),
-            device_scale_factor=1,
-            service_workers="block",
-            accept_downloads=False,
-        )
+        tab = self._idle.pop() if self._idle else await _Tab.open(browser, _viewport(widths[0]))
+        kept = False
         try:
-            # What the page does is filed under the width it is shown at when it happens.
-            failed: dict[int, list[tuple[str, str]]] = {w: [] for w in widths}
-            errors: dict[int, list[str]] = {w: [] for w in widths}
-            now = [widths[0]]
-
-            async def only_inline(route: Any) -> None:
-                if route.request.url.startswith(_ALLOWED_SCHEMES):
-                    await route.continue_()
-                else:
-                    await route.abort("blockedbyclient")
-
-            await context.route("**/*", only_inline)
-            page = await context.new_page()
-            page.on("requestfailed", lambda r: failed[now[0]].append(_failed_request(r.url, r.failure or "")))
-            page.on("console", lambda m: _console_error(m.type, m.text, errors[now[0]]))
-            page.on("pageerror", lambda e: errors[now[0]].append(f"Uncaught {e.name}: {e.message}"[:300]))
+            await tab.fresh(_viewport(widths[0]))
             timed_out = False
             try:
-                await page.set_content(html, wait_until="load", timeout=self.timeout_s * 500)
+                await tab.page.set_content(html, wait_until="load", timeout=self.timeout_s * 500)
             except Exception as exc:
                 if "Timeout" not in type(exc).__name__:
                     raise
                 timed_out = True
-            await page.evaluate(AXE_SCRIPT)
+            await tab.page.evaluate(AXE_SCRIPT)
             out = {}
             for width in widths:
-                if width != now[0]:
-                    now[0] = width
-                    await page.set_viewport_size(_viewport(width))
-                    await page.evaluate(NEXT_FRAME)
-                out[width] = await self._measure(page, width, failed[width], errors[width], timed_out)
+                if width != tab.now:
+                    tab.now = width
+                    await tab.page.set_viewport_size(_viewport(width))
+                    await tab.page.evaluate(NEXT_FRAME)
+                out[width] = await self._measure(
+                    tab.page, width, tab.failed[width], tab.errors[width], timed_out
+                )
+            kept = not timed_out and tab.uses < TAB_USES and self._browser is browser
             return out
         finally:
-            # Closing the context ends its renderer, even one stuck in a page's endless loop; a browser
-            # that cannot close it is started afresh.
-            try:
-                await asyncio.wait_for(context.close(), 10)
-            except Exception:
-                await self._stop_browser()
+            if kept:
+                self._idle.append(tab)
+            else:
+                # Closing the context ends its renderer, even one stuck in a page's endless loop (a timeout
+                # cancels this render here); a browser that cannot close it is started afresh.
+                try:
+                    await asyncio.wait_for(tab.context.close(), 10)
+                except Exception:
+                    await self._stop_browser()
 
     async def _measure(
         self, page: Any, width: int, failed: list[tuple[str, str]], errors: list[str], timed_out: bool
@@ -306,6 +298,54 @@ class Renderer:
             clip={"x": 0, "y": 0, "width": width, "height": min(int(height), SCREENSHOT_MAX_HEIGHT)},
         )
         return _width_render(width, measures, response, failed, errors, screenshot, timed_out)
+
+
+class _Tab:
+    """A browser context and its page, kept for the next page to render: a new context costs about 200 ms,
+    and axe-core, injected again into the same renderer, about a quarter of its first time and runs faster
+    warm. Each page still starts from nothing: the tab goes to about:blank first, which gives the page a new
+    window (no globals, timers or listeners of the page before; the back-forward cache is off), and closes
+    any window the last page opened. Its origin is opaque, so it reaches no storage a page before wrote. A
+    tab is closed, not kept, after a page that timed out or failed, and after `TAB_USES` pages."""
+
+    def __init__(self, context: Any, page: Any) -> None:
+        self.context, self.page = context, page
+        self.uses = 0
+        self.now = 0  # the width the page is shown at: what the page does is filed under it
+        self.failed: defaultdict[int, list[tuple[str, str]]] = defaultdict(list)
+        self.errors: defaultdict[int, list[str]] = defaultdict(list)
+        page.on(
+            "requestfailed", lambda r: self.failed[self.now].append(_failed_request(r.url, r.failure or ""))
+        )
+        page.on("console", lambda m: _console_error(m.type, m.text, self.errors[self.now]))
+        page.on("pageerror", lambda e: self.errors[self.now].append(f"Uncaught {e.name}: {e.message}"[:300]))
+
+    @classmethod
+    async def open(cls, browser: Any, viewport: dict[str, int]) -> _Tab:
+        context = await browser.new_context(
+            viewport=viewport, device_scale_factor=1, service_workers="block", accept_downloads=False
+        )
+
+        async def only_inline(route: Any) -> None:
+            if route.request.url.startswith(_ALLOWED_SCHEMES):
+                await route.continue_()
+            else:
+                await route.abort("blockedbyclient")
+
+        await context.route("**/*", only_inline)
+        return cls(context, await context.new_page())
+
+    async def fresh(self, viewport: dict[str, int]) -> None:
+        """Ready for a new page: a blank document in a new window, at `viewport`, with nothing recorded."""
+        self.uses += 1
+        for other in self.context.pages:
+            if other is not self.page:
+                await other.close()
+        await self.page.goto("about:blank")
+        self.now = viewport["width"]
+        await self.page.set_viewport_size(viewport)
+        self.failed.clear()
+        self.errors.clear()
 
 
 def _viewport(width: int) -> dict[str, int]:
