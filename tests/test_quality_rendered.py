@@ -286,6 +286,10 @@ def test_a_page_leaves_nothing_behind_for_the_next_one() -> None:
     try:
         expected = _seen(alone.render(clean))
         shared.render(saboteur)
+        # The tab waits on a blank page: none of the saboteur's scripts runs on meanwhile.
+        (tab,) = shared._idle
+        left = asyncio.run_coroutine_threadsafe(tab.page.evaluate("typeof window.leftover"), shared._loop)
+        assert left.result(timeout=10) == "undefined"
         after = shared.render(clean)
         assert _seen(after) == expected
         assert not any(r.console_errors for r in after.widths.values())

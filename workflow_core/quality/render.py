@@ -268,7 +268,9 @@ class Renderer:
                 out[width] = await self._measure(
                     tab.page, width, tab.failed[width], tab.errors[width], timed_out
                 )
-            kept = not timed_out and tab.uses < TAB_USES and self._browser is browser
+            if not timed_out and tab.uses < TAB_USES and self._browser is browser:
+                await tab.blank()
+                kept = True
             return out
         finally:
             if kept:
@@ -303,9 +305,9 @@ class Renderer:
 class _Tab:
     """A browser context and its page, kept for the next page to render: a new context costs about 200 ms,
     and axe-core, injected again into the same renderer, about a quarter of its first time and runs faster
-    warm. Each page still starts from nothing: the tab goes to about:blank first, which gives the page a new
-    window (no globals, timers or listeners of the page before; the back-forward cache is off), and closes
-    any window the last page opened. Its origin is opaque, so it reaches no storage a page before wrote. A
+    warm. Each page still starts from nothing: once a page is measured the tab closes any window it opened and
+    goes to about:blank, which ends its scripts and gives the next page a new window (no globals, timers or
+    listeners of the page before; the back-forward cache is off). Its origin is opaque, so it reaches no storage a page before wrote. A
     tab is closed, not kept, after a page that timed out or failed, and after `TAB_USES` pages."""
 
     def __init__(self, context: Any, page: Any) -> None:
@@ -336,16 +338,21 @@ class _Tab:
         return cls(context, await context.new_page())
 
     async def fresh(self, viewport: dict[str, int]) -> None:
-        """Ready for a new page: a blank document in a new window, at `viewport`, with nothing recorded."""
+        """Ready for a new page (the tab is on a blank document in a new window, see `blank`): at
+        `viewport`, with nothing recorded."""
         self.uses += 1
-        for other in self.context.pages:
-            if other is not self.page:
-                await other.close()
-        await self.page.goto("about:blank")
         self.now = viewport["width"]
         await self.page.set_viewport_size(viewport)
         self.failed.clear()
         self.errors.clear()
+
+    async def blank(self) -> None:
+        """Done with a page: its windows closed and the tab on about:blank, so that none of its scripts runs
+        on while the tab waits, and the next page gets a new window."""
+        for other in self.context.pages:
+            if other is not self.page:
+                await other.close()
+        await self.page.goto("about:blank")
 
 
 def _viewport(width: int) -> dict[str, int]:
