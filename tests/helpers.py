@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,32 @@ from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.testing.fake_server import FakeReply, example_for_schema
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+HAS_CHROMIUM = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Headless Chromium as the browser tests run it (Debian's, else the one on PATH), from a Playwright
+    sync or async instance."""
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+class SlowChecks:
+    """A run hook standing for a page's checks: 0.3 s after every run's nodes, noting when it ran (on the
+    clock of a node's `started_at`)."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+
+    def before_run(self, run: object) -> None:
+        pass
+
+    async def after_run(self, finished: object) -> None:
+        start = time.time()
+        await asyncio.sleep(0.3)
+        self.spans.append((start, time.time()))
+
 
 # ---------------------------------------------------------------- hand-made run records and an experiment
 
@@ -269,10 +298,7 @@ def assert_renders_offline(report: Path, min_charts: int = 6) -> None:
     requests: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         try:
             context = browser.new_context(offline=True)
             page = context.new_page()

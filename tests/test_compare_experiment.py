@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import assert_renders_offline
+from tests.helpers import SlowChecks, assert_renders_offline
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.experiment import (
@@ -211,21 +209,6 @@ def test_compare_cli_rejects_a_malformed_what_if(fake_registry, lab_store, tmp_p
         )
 
 
-class _SlowChecks:
-    """A hook standing for a page's checks: 0.3 s after every run's nodes, noting when it ran."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[float, float]] = []
-
-    def before_run(self, run: object) -> None:
-        pass
-
-    async def after_run(self, finished: object) -> None:
-        start = time.time()  # the clock of a node's started_at
-        await asyncio.sleep(0.3)
-        self.spans.append((start, time.time()))
-
-
 @pytest.mark.parametrize("concurrency", [1, 2])
 async def test_one_trial_at_a_time_runs_each_to_its_end(
     fake_openai, fake_registry, lab_store, concurrency
@@ -233,7 +216,7 @@ async def test_one_trial_at_a_time_runs_each_to_its_end(
     """At concurrency 1 the lab's latencies are undisturbed: no trial calls a model while the last one is
     still being checked. Above 1 the next trials call models while the last ones are checked."""
     fake_openai.set_responder(_page_responder)
-    checks = _SlowChecks()
+    checks = SlowChecks()
     spec = ExperimentSpec(
         name="timing",
         variants=[Variant(name="single", workflow="single", all_models="fake/small")],

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 import pytest
 
+from tests.helpers import SlowChecks
 from workflow_core.errors import DecomposeError
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
@@ -172,23 +172,8 @@ def test_compare_refuses_a_concurrency_below_one(tmp_path) -> None:
         compare_cli(args)
 
 
-class _SlowFinish:
-    """A hook standing for a page's checks: 0.3 s after every run's nodes, noting when it ran."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[float, float]] = []
-
-    def before_run(self, run: object) -> None:
-        pass
-
-    async def after_run(self, finished: object) -> None:
-        start = time.time()  # the clock of a run's started_at
-        await asyncio.sleep(0.3)
-        self.spans.append((start, time.time()))
-
-
-async def _timed_runs(fake_registry: ProviderRegistry, finishing: int | None) -> tuple[list, _SlowFinish]:
-    hook = _SlowFinish()
+async def _timed_runs(fake_registry: ProviderRegistry, finishing: int | None) -> tuple[list, SlowChecks]:
+    hook = SlowChecks()
     calls: list[tuple[float, float]] = []
     async with Engine(fake_registry, prices=PRICES, hooks=[hook]) as engine:
         outcomes = await run_many(engine, _jobs(4), concurrency=1, finishing=finishing)

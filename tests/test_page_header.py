@@ -6,18 +6,16 @@ name shows."""
 from __future__ import annotations
 
 import itertools
-import shutil
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import COMPANY, LOGO, realistic_page
+from tests.helpers import COMPANY, HAS_CHROMIUM, LOGO, launch_chromium, realistic_page
 from workflow_core.page.header import ALWAYS, MIN_BREAKPOINT_PX, image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.site import data_uri
 
-CHROMIUM = "/usr/bin/chromium"
 WORDMARK = data_uri("image/svg+xml", Path("assets/example_scenario/logo.svg").read_text(encoding="utf-8"))
 NAV = ["Challenges", "What we offer", "Customers", "Contact"]
 SQUARE, WIDE = image_aspect(LOGO), image_aspect(WORDMARK)  # the logos' shapes, as render_page reads them
@@ -88,7 +86,7 @@ _LAYOUT = """() => {
 }"""
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no Chromium")
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium")
 def test_at_every_width_no_link_breaks_and_nothing_in_the_header_overlaps() -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     headers = [
@@ -99,10 +97,7 @@ def test_at_every_width_no_link_breaks_and_nothing_in_the_header_overlaps() -> N
         ("ACME MINING CO", "Get a quote", LOGO),
     ]
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 600})
         shown_somewhere = 0
         for name, cta, logo in headers:

@@ -3,15 +3,11 @@ does not push the first screen's copy and buttons below the fold."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.helpers import SPEC, realistic_page
+from tests.helpers import HAS_CHROMIUM, SPEC, launch_chromium, realistic_page
 from workflow_core.page.design_system import headline_size
 
-CHROMIUM = "/usr/bin/chromium"
 SHORT = "Harvest routes that hold"
 MID = "Harvest routes planned before the first truck leaves"
 LONG = "Dust and diesel particulate exposure compliance for open-pit mines in the Bowen Basin"
@@ -23,7 +19,7 @@ def test_the_headline_size_follows_its_length() -> None:
     assert '<h1 id="hero-title">' in realistic_page({**SPEC, "headline": SHORT})
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no Chromium")
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium")
 def test_a_long_headline_keeps_the_first_screen() -> None:
     """In Chromium a long headline took seven lines at the full size, at 1280 and at 390 px."""
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -32,10 +28,7 @@ def test_a_long_headline_keeps_the_first_screen() -> None:
       return {lines: Math.round(h.getBoundingClientRect().height / parseFloat(s.lineHeight)),
               size: parseFloat(s.fontSize), ctaBottom: cta.bottom}; }"""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         got = {}
         for width, height in ((1280, 800), (390, 844)):
             page = browser.new_page(viewport={"width": width, "height": height})

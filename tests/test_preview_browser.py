@@ -3,20 +3,16 @@ the network (an image, a fetch, a form post, a frame and a beacon all aim at a l
 
 from __future__ import annotations
 
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+from tests.helpers import HAS_CHROMIUM, launch_chromium
 from workflow_core.page.site import sandboxed_preview
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no Chromium"
-)
+pytestmark = pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium")
 
 
 class _Listener(BaseHTTPRequestHandler):
@@ -51,10 +47,7 @@ def test_a_previewed_page_runs_its_scripts_but_reaches_no_network() -> None:
     wrapper = sandboxed_preview(page_html, 800, 600)
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = launch_chromium(p)
             try:
                 page = browser.new_page()
                 page.set_content(wrapper)
@@ -77,10 +70,7 @@ def test_a_fitted_preview_takes_the_pages_height_scaled_to_the_width_it_gets() -
     )
     wrapper = sandboxed_preview(page_html, 800, 600, fit_height=3000)
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 400, "height": 300})
             page.set_content(wrapper)
