@@ -305,10 +305,11 @@ class Renderer:
 class _Tab:
     """A browser context and its page, kept for the next page to render: a new context costs about 200 ms,
     and axe-core, injected again into the same renderer, about a quarter of its first time and runs faster
-    warm. Each page still starts from nothing: once a page is measured the tab closes any window it opened and
-    goes to about:blank, which ends its scripts and gives the next page a new window (no globals, timers or
-    listeners of the page before; the back-forward cache is off). Its origin is opaque, so it reaches no storage a page before wrote. A
-    tab is closed, not kept, after a page that timed out or failed, and after `TAB_USES` pages."""
+    warm. Each page still starts from nothing: once a page is measured the tab closes any window it opened
+    and goes to about:blank, which ends its scripts and gives the next page a new window (no globals,
+    timers or listeners of the page before; the back-forward cache is off). Its origin is opaque, so it
+    reaches no storage a page before wrote. A tab is closed, not kept, after a page that timed out or
+    failed, and after `TAB_USES` pages."""
 
     def __init__(self, context: Any, page: Any) -> None:
         self.context, self.page = context, page
