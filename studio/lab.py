@@ -195,7 +195,10 @@ def summary_rows(summaries: list[VariantSummary]) -> list[dict[str, Any]]:
                 "cost / run": s.cost_usd,
                 "wall s": s.wall_s,
                 "crit. path s": s.critical_path_s,
+                "publishable": "–" if s.publishable is None else f"{s.publishable:.0%}",
                 "quality [95%]": qa,
+                "written for visitor": "–" if s.written is None else f"{s.written:.0%}",
+                "repeated": "–" if s.repeated is None else f"{s.repeated:.0%}",
                 # Text, so a variant with one profile shows "–" rather than "None".
                 "distinct": "–" if s.distinctiveness is None else f"{s.distinctiveness:.2f}",
             }

@@ -50,13 +50,36 @@ def test_check_reads_a_page_with_a_control_character(cli_env, tmp_path):
 
 
 def test_check_weights_change_the_score(cli_env, tmp_path):
-    page = tmp_path / "page.html"
-    page.write_text(PAGE, encoding="utf-8")
+    # A publishable page: an unpublishable one scores half its axes' mean, whatever the weights.
+    page = ROOT / "tests/quality_cases/pages/ridgeline-dana-ds.html"
     args = ["check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining", "--json"]
     plain = json.loads(decompose(cli_env, *args).stdout)
     only_a11y = ",".join(f"{a}=0" for a in plain["axes"] if a != "accessibility")
     weighted = json.loads(decompose(cli_env, *args, "--weights", only_a11y).stdout)
+    assert plain["publishable"] is True and weighted["publishable"] is True
     assert weighted["score"] == pytest.approx(plain["axes"]["accessibility"], abs=1e-4)
+
+
+def test_check_says_whether_a_page_is_publishable_and_marks_what_blocks_it(cli_env, tmp_path):
+    page = ROOT / "tests/quality_cases/pages/ridgeline-dana-ds--issue22_close_without_ask.html"
+    args = ["check", str(page), "--scenario", str(EXAMPLE), "--profile", "dana-mining"]
+    doc = json.loads(decompose(cli_env, *args, "--json").stdout)
+    assert doc["publishable"] is False
+    blocking = [f for f in doc["findings"] if f["blocking"]]
+    assert [f["check"] for f in blocking] == ["substance.close"]
+    assert not any(f["blocking"] for f in doc["findings"] if f["passed"])
+    assert doc["score"] == pytest.approx(
+        0.5 * sum(doc["axes"][a] * w for a, w in doc["weights"].items()) / sum(doc["weights"].values()),
+        abs=1e-3,
+    )
+    text = decompose(cli_env, *args).stdout
+    assert "NOT publishable: 1 blocking finding" in text and "⛔ substance.close" in text
+    # The tiny page of the other tests is no page at all: no headline that offers, no offer, no ask.
+    tiny = tmp_path / "tiny.html"
+    tiny.write_text(PAGE, encoding="utf-8")
+    doc = json.loads(decompose(cli_env, "check", str(tiny), "--scenario", str(EXAMPLE), "--json").stdout)
+    assert doc["publishable"] is False and doc["score"] == 0.0
+    assert any(f["check"] == "substance.empty" and f["blocking"] for f in doc["findings"])
 
 
 @pytest.mark.parametrize(

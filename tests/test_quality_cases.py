@@ -59,7 +59,10 @@ def test_each_defect_is_found_on_its_axis_with_quoted_evidence(results):
         for axis in r.case.axes:
             failures = [f for f in r.report.failures if f.axis == axis]
             assert failures, describe(r)
-            if r.case.defect != "invented_contact":  # a tel: link is quoted by its text and href
+            # A tel: link is quoted by its text and href; a blank page has no text to quote, and what a
+            # skeleton lacks (a segment, an offering, a call to action) is not on it to quote.
+            missing = r.case.defect == "issue22_skeleton" and axis != "substance"
+            if r.case.defect not in ("invented_contact", "issue22_blank") and not missing:
                 assert all(f.evidence and f.evidence[:20] in r.case.html for f in failures), describe(r)
 
 

@@ -65,6 +65,8 @@ class QAVerdict(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict)
     findings: list[QAFinding] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # What the axes measured beside their scores (`quality.model.AxisResult.measures`).
+    measures: dict[str, float] = Field(default_factory=dict)
     # JPEG screenshots of the rendered page by width, handed to the store (by page) and never serialised.
     screenshots: dict[int, bytes] = Field(default_factory=dict, exclude=True, repr=False)
     feedback: str = ""
@@ -130,6 +132,7 @@ class RunRecord(BaseModel):
     qa_axes: dict[str, float] = Field(default_factory=dict)
     qa_findings: list[QAFinding] = Field(default_factory=list)
     qa_notes: list[str] = Field(default_factory=list)
+    qa_measures: dict[str, float] = Field(default_factory=dict)
     # What the optional LLM judge cost: quality measurement, not part of the workflow's total_cost_usd.
     judge_cost_usd: float = 0.0
     # The page's JPEG screenshots by width while the run is finishing; saved by page in the store

@@ -10,6 +10,8 @@ changing a spec, an injection or the design system: `python -m tests.quality_cas
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +310,181 @@ ISSUE_8: list[tuple[str, str, Any, list[str]]] = [
 ]
 
 
+# The classes issue 22's blind raters named that no axis flagged, each written anew for these scenarios
+# (generalised from the quotes, not copied): (base, defect, (old, new) in the good page's HTML, axes). The
+# design-system pages are changed as HTML, not re-rendered: the design system now filters copy, and these
+# pages stand for what any page (ours or a model's) may carry.
+_DANA_H1 = '<h1 id="hero-title">Keep your haul trucks on the road, not stopped on the ramp</h1>'
+_PRIYA_H1 = '<h1 id="hero-title">Planned shutdowns that finish on plan</h1>'
+ISSUE_22: list[tuple[str, str, Any, list[str]]] = [
+    # Source and document text as copy.
+    (
+        "ridgeline-dana-ds",
+        "issue22_notes_headline",  # a headline that also offers nothing
+        (
+            _DANA_H1,
+            '<h1 id="hero-title">Ridgeline Fieldworks’ Research Notes on Haul Trucks, Dust and Pumps</h1>',
+        ),
+        ["integrity", "substance"],
+    ),
+    (
+        "northbeam-priya-ds",
+        "issue22_document_talk",
+        (
+            '<p class="lede">Shutdown planning and contractor safety for mining operations.',
+            '<p class="lede">Late scope and idle crews hold back most planned shutdowns. This document describes how we plan them.',
+        ),
+        ["integrity"],
+    ),
+    (
+        "ridgeline-marcus-plain",
+        "issue22_file_name",
+        ("<h2>What growers tell us</h2>", "<h2>pivot-irrigation-stalls.md</h2>"),
+        ["integrity"],
+    ),
+    # Copy cut mid-phrase, on a word that is not a function word.
+    (
+        "ridgeline-dana-ds",
+        "issue22_cut_from_source",
+        (
+            "<h3>Dust results that arrive weeks late</h3>",
+            "<h3>Maintenance superintendents interviewed said the main</h3>",
+        ),
+        ["integrity"],
+    ),
+    (
+        "ridgeline-dana-ds",
+        "issue22_cut_modifier",
+        (
+            '<p class="lede">Condition sensors and shift alerts for mining teams in Western Australia.',
+            '<p class="lede">Most trucks already report fault codes, yet the codes arrive in a system nobody',
+        ),
+        ["integrity"],
+    ),
+    (
+        "northbeam-priya-plain",
+        "issue22_cut_before_stop",
+        (
+            "Most incidents happened in a crew's first two weeks on site.",
+            "Most incidents happen before crews learn the layout of their.",
+        ),
+        ["integrity"],
+    ),
+    # Repetition.
+    (
+        "ridgeline-dana-ds",
+        "issue22_card_repeats_title",
+        (
+            "<p>Vibration, oil-temperature and tyre-pressure sensors on haul trucks and loaders, with alerts that "
+            "reach the workshop before a component fails.</p>",
+            "<p>Haul Fleet Health</p>",
+        ),
+        ["substance"],
+    ),
+    (
+        "northbeam-priya-ds",
+        "issue22_sentence_thrice",
+        (
+            "<p>Late scope changes and parts that arrive after the shutdown starts were the most common causes of "
+            "a median 22% overrun.</p>",
+            "<p>Nobody wants a crew on site while the permits wait. Nobody wants a crew on site while the permits "
+            "wait. Nobody wants a crew on site while the permits wait.</p>",
+        ),
+        ["substance"],
+    ),
+    (
+        "ridgeline-dana-ds",
+        "issue22_numbered_headings",
+        [
+            ("<h3>Dust results that arrive weeks late</h3>", "<h3>Keeping the fleet moving I</h3>"),
+            ("<h3>Pumps checked by driving past</h3>", "<h3>Keeping the fleet moving II</h3>"),
+        ],
+        ["substance"],
+    ),
+    # No value proposition in the headline.
+    (
+        "northbeam-priya-ds",
+        "issue22_name_headline",
+        (_PRIYA_H1, '<h1 id="hero-title">Northbeam Advisory</h1>'),
+        ["substance"],
+    ),
+    (
+        "ridgeline-dana-ds",
+        "issue22_keyword_headline",
+        (
+            _DANA_H1,
+            '<h1 id="hero-title">Ridgeline Fieldworks Haul Fleet Health, Pit Air &amp; Dust Watch, Remote Pump '
+            "Stations</h1>",
+        ),
+        ["substance"],
+    ),
+    (
+        "northbeam-priya-ds",
+        "issue22_report_title",
+        (_PRIYA_H1, '<h1 id="hero-title">The Mining Industry: Shutdown Overruns</h1>'),
+        ["substance"],
+    ),
+    # The visitor cast as the seller, or described to themselves.
+    (
+        "ridgeline-dana-ds",
+        "issue22_visitor_as_means",
+        (_DANA_H1, '<h1 id="hero-title">Transform your haul fleet with Redgum Ridge Go</h1>'),
+        ["integrity"],
+    ),
+    (
+        "northbeam-priya-ds",
+        "issue22_visitor_described",
+        (
+            '<p class="lede">Shutdown planning and contractor safety for mining operations.',
+            '<p class="lede">Example Corp Mining is a leading mining company in Colorado.',
+        ),
+        ["integrity"],
+    ),
+    # A close with no ask.
+    (
+        "ridgeline-dana-ds",
+        "issue22_close_without_ask",
+        (
+            '<h2 id="contact-title">Raise availability without adding workshop staff</h2>\n        <p>Book a site '
+            "assessment and we will review one haul fleet, one dust monitoring point and one pump station with "
+            "your team.</p>",
+            '<h2 id="contact-title">Mining sites face numerous challenges</h2>\n        <p>Breakdowns, dust and '
+            "flooded benches affect efficiency, productivity and growth.</p>",
+        ),
+        ["substance"],
+    ),
+    # Wrong fit: another segment's testimonial or offering.
+    (
+        "northbeam-priya-plain",
+        "issue22_other_segment_testimonial",
+        (
+            "The joint pre-starts changed how our contractors and our own crews talk to each other.",
+            "Changeovers on line 3 went from over an hour to 28 minutes.",
+        ),
+        ["personalisation"],
+    ),
+    (
+        "northbeam-priya-plain",
+        "issue22_other_segment_offering",
+        ("<h3>Maintenance Strategy Review</h3>", "<h3>Changeover Reduction</h3>"),
+        ["personalisation"],
+    ),
+]
+# Nothing to judge, judged well before: a blank page and a skeleton are not pages.
+SKELETONS: dict[str, tuple[str, str]] = {
+    "issue22_blank": (
+        "ridgeline-dana-ds",
+        '<!doctype html><html lang="en"><head><title></title></head><body></body></html>',
+    ),
+    "issue22_skeleton": (
+        "ridgeline-dana-ds",
+        '<!doctype html><html lang="en"><head><title>Ridgeline Fieldworks</title></head><body><main>'
+        "<h1>Ridgeline Fieldworks</h1><h2>Pain Points</h2><p>…</p><p>…</p><h2>Offerings</h2>"
+        "<h3>Offering 1</h3><p>…</p><h3>Offering 2</h3><p>…</p><h2>Contact</h2><p>…</p></main></body></html>",
+    ),
+}
+
+
 def _render(scenario_dir: str, profile_id: str, spec: dict[str, Any]) -> str:
     scenario = load_scenario(scenario_dir)
     inputs = scenario_inputs(scenario, profile_id)
@@ -318,11 +495,25 @@ def _render(scenario_dir: str, profile_id: str, spec: dict[str, Any]) -> str:
         logo_data_uri=inputs["logo"],
         images={},
         testimonials=inputs["testimonials"][:2],
-        profile_name=str(inputs["profile"].get("name") or "") or None,
+        offerings=inputs["offering_items"],
+        cta=inputs["cta"],
+        profile=inputs["profile"],
     )
 
 
+def _frozen_or(pages: Path, name: str, make: Callable[[], str]) -> str:
+    """The page `name` as written before, or `make()` written now when there is none."""
+    path = pages / f"{name}.html"
+    if not path.exists():
+        path.write_text(make(), encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
+
 def _variant(page: str, base_html: str, change: Any) -> str:
+    if isinstance(change, list):  # several (old, new) replacements
+        for step in change:
+            base_html = _variant(page, base_html, step)
+        return base_html
     if isinstance(change, tuple):
         old, new = change
         if old not in base_html:
@@ -336,16 +527,22 @@ def _variant(page: str, base_html: str, change: Any) -> str:
 def main() -> None:
     pages = HERE / "pages"
     pages.mkdir(exist_ok=True)
+    # The design-system pages are frozen as first written (the design system has changed since, and now
+    # filters some of the injected defects out of a spec): a page is rendered only when its file is missing.
     good_html = {
-        "ridgeline-dana-ds": _render(EXAMPLE, "dana-mining", DANA_SPEC),
-        "northbeam-priya-ds": _render(CONSULTING, "priya-examplecorp", PRIYA_SPEC),
+        "ridgeline-dana-ds": _frozen_or(
+            pages, "ridgeline-dana-ds", lambda: _render(EXAMPLE, "dana-mining", DANA_SPEC)
+        ),
+        "northbeam-priya-ds": _frozen_or(
+            pages, "northbeam-priya-ds", lambda: _render(CONSULTING, "priya-examplecorp", PRIYA_SPEC)
+        ),
         "ridgeline-marcus-plain": (HERE / "good/ridgeline-marcus-plain.html").read_text(encoding="utf-8"),
         "northbeam-priya-plain": (HERE / "good/northbeam-priya-plain.html").read_text(encoding="utf-8"),
     }
     cases: list[dict[str, Any]] = []
 
-    def add(name: str, html: str, base: str, defect: str | None, axes: list[str]) -> None:
-        (pages / f"{name}.html").write_text(html, encoding="utf-8")
+    def add(name: str, html: Callable[[], str] | str, base: str, defect: str | None, axes: list[str]) -> None:
+        _frozen_or(pages, name, html if callable(html) else lambda: html)
         scenario, profile = GOOD[base]
         cases.append(
             {
@@ -361,9 +558,12 @@ def main() -> None:
     for page, html in good_html.items():
         add(page, html, page, None, [])
         for defect, change in DEFECTS[page].items():
-            add(f"{page}--{defect}", _variant(page, html, change), page, defect, DEFECT_AXES[defect])
-    for page, defect, change, axes in ISSUE_8:
-        add(f"{page}--{defect}", _variant(page, good_html[page], change), page, defect, axes)
+            add(f"{page}--{defect}", partial(_variant, page, html, change), page, defect, DEFECT_AXES[defect])
+    for page, defect, change, axes in [*ISSUE_8, *ISSUE_22]:
+        add(f"{page}--{defect}", partial(_variant, page, good_html[page], change), page, defect, axes)
+    for defect, (page, html) in SKELETONS.items():
+        # Missing everything, they also name no segment, offering or call to action.
+        add(f"{page}--{defect}", html, page, defect, ["substance", "personalisation", "brand"])
     (HERE / "cases.json").write_text(json.dumps({"cases": cases}, indent=1) + "\n", encoding="utf-8")
 
 

@@ -26,6 +26,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--judge", metavar="REF", help="also measure this judge model, e.g. local/qwen2.5-coder-1.5b"
     )
     c.add_argument("--skip-axes", action="store_true", help="measure only the judge")
+    c.add_argument(
+        "--preference",
+        metavar="DIR",
+        default="tests/quality_cases/preference",
+        help="a preference set (pages ranked blind by people): the verdict's agreement with their order",
+    )
+    c.add_argument(
+        "--static-checks", action="store_true", help="check the preference pages without Chromium (faster)"
+    )
     c.set_defaults(func=cmd_calibrate)
 
 
@@ -57,6 +66,34 @@ def _judge_all(cases: list[Case], ref: str) -> list[JudgedCase]:
     return asyncio.run(go())
 
 
+def _print_preference(folder: Path, render: bool) -> None:
+    from workflow_core.quality.calibrate import preference_reports, preference_table
+    from workflow_core.quality.preference import first_places, load_preference_set, mean_scores
+
+    pset = load_preference_set(folder)
+    reports = preference_reports(pset, render=render)
+    how = "rendered checks" if render else "static checks"
+    print(f"Preference set {folder}: {len(pset.pages)} pages, agreement with blind raters ({how}):\n")
+    print(preference_table(pset, reports))
+    for split in pset.splits:
+        people = mean_scores(pset, split)
+        firsts = first_places(pset, split)
+        variants = sorted({p.variant for p in pset.in_split(split)})
+        verdict = {v: [reports[p.id] for p in pset.in_split(split) if p.variant == v] for v in variants}
+        print(
+            f"\n{split}: per variant, raters' mean score (1-10), first places, the verdict's mean and publishable:"
+        )
+        for v in variants:
+            rs = verdict[v]
+            mean = sum(r.score for r in rs) / len(rs)
+            ok = sum(bool(r.publishable) for r in rs)
+            print(
+                f"  {v:<12} people {people.get(v, float('nan')):.1f}  first {firsts.get(v, 0):>2}  "
+                f"verdict {mean:.2f}  publishable {ok}/{len(rs)}"
+            )
+    print()
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from workflow_core.quality.calibrate import (
         TEXT_AXES,
@@ -83,6 +120,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print("Quality axes:\n")
         print(table(axis_stats(results, TEXT_AXES + labelled)))
         print("\n" + timing(results) + "\n")
+    preference = Path(args.preference)
+    if not args.skip_axes and (preference / "set.json").is_file():
+        _print_preference(preference, render=not args.static_checks)
     if args.judge:
         judged = _judge_all(cases, args.judge)
         answered = [j for j in judged if j.result is not None]

@@ -13,7 +13,7 @@ from workflow_core.errors import DecomposeError
 from workflow_core.nodes.retrieve import default_passages
 from workflow_core.quality import AXES, QualityReport, Sources, check_page
 from workflow_core.quality.judge import JudgeResult, judge_page
-from workflow_core.quality.model import parse_weights
+from workflow_core.quality.model import is_blocking, parse_weights
 from workflow_core.scenario import load_scenario
 
 
@@ -63,10 +63,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def as_json(report: QualityReport, judged: JudgeResult | None = None) -> dict[str, Any]:
-    """{"score", "axes": {name: score}, "weights", "notes", "findings": [{axis, check, passed, message,
-    evidence}], "judge": {model, cost_usd, cached} when judged}."""
+    """{"score", "publishable", "axes": {name: score}, "weights", "notes", "findings": [{axis, check, passed,
+    blocking, message, evidence}], "judge": {model, cost_usd, cached} when judged}. `blocking` marks the failing
+    findings that keep the page from being published."""
     out: dict[str, Any] = {
         "score": report.score,
+        "publishable": report.publishable,
         "axes": report.axis_scores,
         "weights": report.weights,
         "notes": report.notes,
@@ -75,6 +77,7 @@ def as_json(report: QualityReport, judged: JudgeResult | None = None) -> dict[st
                 "axis": f.axis,
                 "check": f.check,
                 "passed": f.passed,
+                "blocking": is_blocking(f),
                 "message": f.message,
                 "evidence": f.evidence,
             }
@@ -87,7 +90,13 @@ def as_json(report: QualityReport, judged: JudgeResult | None = None) -> dict[st
 
 
 def as_text(report: QualityReport, judged: JudgeResult | None = None, *, show_passed: bool = False) -> str:
-    lines = [f"quality {report.score:.2f} (weighted mean of {len(report.axes)} axes)"]
+    blocking = report.blocking
+    verdict = (
+        "publishable"
+        if not blocking
+        else f"NOT publishable: {len(blocking)} blocking finding(s), marked ⛔; the score is half the axes' mean"
+    )
+    lines = [f"quality {report.score:.2f} over {len(report.axes)} axes: {verdict}"]
     for name in [a for a in AXES if a in report.axes]:
         axis = report.axes[name]
         failed = axis.failures
@@ -97,7 +106,8 @@ def as_text(report: QualityReport, judged: JudgeResult | None = None, *, show_pa
         if axis.note:
             lines.append(f"      note: {axis.note}")
         for f in axis.findings if show_passed else failed:
-            lines.append(f"      {'✓' if f.passed else '✗'} {f.check}: {f.message}")
+            mark = "✓" if f.passed else "⛔" if is_blocking(f) else "✗"
+            lines.append(f"      {mark} {f.check}: {f.message}")
             if f.evidence:
                 lines.append(f"        “{f.evidence}”")
     if judged is not None:

@@ -45,8 +45,11 @@ _TABLE_COLUMNS = (
     ("cost_usd", "USD/run", "{:.6f}"),
     ("wall_s", "wall s", "{:.2f}"),
     ("critical_path_s", "crit s", "{:.2f}"),
+    ("publishable", "publish", "{:.0%}"),
     ("qa_mean", "QA", "{:.2f}"),
     ("qa_std", "QA sd", "{:.2f}"),
+    ("written", "written", "{:.0%}"),
+    ("repeated", "repeated", "{:.0%}"),
     ("distinctiveness", "distinct", "{:.2f}"),
 )
 

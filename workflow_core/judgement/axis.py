@@ -1,6 +1,6 @@
 """The "people" quality axis: once every variant of an experiment has been in enough people's votes, each
 run's quality gains the axis `people` (its variant's Bradley–Terry score) and its QA score is recomputed as
-the weighted mean of its axes (`quality.model.weighted_score`; people weighs DEFAULT_WEIGHTS["people"]
+the page score of its axes (`quality.model.page_score`; people weighs DEFAULT_WEIGHTS["people"]
 unless the run's verdict kept other weights).
 The lab's tables, Pareto front and report then read it like any other axis; nothing in the lab changes."""
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from workflow_core.judgement.ratings import VariantRating
 from workflow_core.lab.experiment import Experiment
-from workflow_core.quality.model import weighted_score
+from workflow_core.quality.model import page_score
 
 MIN_VOTES_PER_VARIANT = 5  # fewer, and one vote moves a variant's score by more than the axes it joins
 
@@ -36,5 +36,5 @@ def with_people_axis(
         run.qa_axes = {**run.qa_axes, "people": round(by_variant[trial.variant], 4)}
         # The weights the run's verdict used (the user's, when set), else the defaults.
         weights = next((n.qa.weights for n in run.nodes if n.qa is not None and n.qa.weights), None)
-        run.qa_score = weighted_score(run.qa_axes, weights)
+        run.qa_score = page_score(run.qa_axes, run.qa_findings, weights)
     return copy

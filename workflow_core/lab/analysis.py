@@ -27,6 +27,7 @@ from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
 from workflow_core.quality.model import effective_weights
+from workflow_core.quality.preference import HELD_OUT
 from workflow_core.records import RunRecord
 from workflow_core.run.reopen import workflow_of_run
 from workflow_core.workflow.graph import WorkflowGraph
@@ -93,7 +94,9 @@ class ExperimentAnalysis:
 
     @property
     def headline(self) -> str:
-        return self.measured.headline
+        """The measured comparison, then what its quality rests on (`quality_basis`)."""
+        summaries = self.measured.summaries
+        return f"{self.measured.headline}. {quality_basis(preference_measures(summaries))}"
 
     @property
     def fit_warnings(self) -> list[str]:
@@ -244,10 +247,44 @@ def headline(summaries: list[VariantSummary], estimate: bool = False) -> str:
     else:
         verdict = "cost not comparable (the single variant cost $0)"
 
-    text = f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, " + quality_claim(
-        d.qa_interval, s.qa_interval
-    )
+    text = f"decomposed ({d.variant}, k={d.k}) vs single ({s.variant}, k={s.k}): {verdict}, "
+    if d.publishable is not None and s.publishable is not None:
+        text += f"publishable {d.publishable:.0%} vs {s.publishable:.0%}, "
+    preference = preference_measures(summaries)
+    every_page_passes = all(x.publishable == 1.0 for x in summaries if x.runs > x.failures)
+    if every_page_passes and not preference and d.qa_interval is not None and s.qa_interval is not None:
+        text += (
+            f"quality {d.qa_interval.text()} vs {s.qa_interval.text()}: every page passes the rules and no "
+            "preference measure (people's votes or a judge) is in yet, so nothing tells them apart"
+        )
+    else:
+        text += quality_claim(d.qa_interval, s.qa_interval)
     return text + (" (estimated prices)" if estimate else "")
+
+
+def preference_measures(summaries: list[VariantSummary]) -> set[str]:
+    """The axes among the variants' that measure preference (people's votes, a judge)."""
+    return {"people", "judge"} & {a for s in summaries for a in s.axes}
+
+
+def quality_basis(preference: set[str] | frozenset[str] = frozenset()) -> str:
+    """What the lab's quality rests on and how far it is trusted: the rule verdict's measured agreement with
+    blind raters on pages its rules were not tuned on (`quality.preference.HELD_OUT`), and which preference
+    measures join it."""
+    held = HELD_OUT
+    if held is None:
+        return "Quality rests on the rule verdict, not yet measured against blind raters."
+    text = (
+        f"Quality rests on the rule verdict, which agreed with blind raters on {held.agree}/{held.pairs} pairs "
+        f"({held.agree / held.pairs:.0%}) and {held.decisive_agree}/{held.decisive_pairs} of the big-vs-decomposed "
+        f"pairs of pages it was not tuned on (the raters agreed with each other on "
+        f"{held.raters_agree}/{held.raters_pairs})"
+    )
+    labels = {"people": "people's votes", "judge": "an LLM judge"}
+    joined = [label for name, label in labels.items() if name in preference]
+    if joined:
+        text += " and on " + " and ".join(joined)
+    return text + "."
 
 
 def quality_claim(decomposed: Interval | None, single: Interval | None) -> str:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.intervals import Interval, axis_intervals, interval, run_quality
 from workflow_core.lab.similarity import distinctiveness
+from workflow_core.quality.model import publishable
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.many import Callbacks, RunJob, RunOutcome, first_error, run_many
@@ -114,6 +115,11 @@ class VariantSummary(BaseModel):
     qa_interval: Interval | None = None
     axes: dict[str, Interval] = Field(default_factory=dict)  # each quality axis over the runs
     distinctiveness: float | None
+    # The share of checked runs whose page is publishable (no blocking finding), and of their copy written
+    # for the visitor / repeated on the page (quality.substance.originality); None when nothing says.
+    publishable: float | None = None
+    written: float | None = None
+    repeated: float | None = None
 
     def row(self) -> dict[str, Any]:
         """Flat, for tables and CSV: the quality interval as qa_low/qa_high and each axis's mean as
@@ -434,4 +440,17 @@ def summarise_variant(
         qa_interval=interval(qa),
         axes=axis_intervals(runs),
         distinctiveness=distinctiveness(pages),
+        publishable=_share([publishable(r.qa_axes, r.qa_findings) for r in runs]),
+        written=_mean_of([r.qa_measures.get("originality.written") for r in runs]),
+        repeated=_mean_of([r.qa_measures.get("originality.repeated") for r in runs]),
     )
+
+
+def _share(flags: list[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return round(sum(known) / len(known), 4) if known else None
+
+
+def _mean_of(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(mean(known), 4) if known else None

@@ -206,7 +206,8 @@ def report_html(
         "<h2>Results per variant</h2>",
         "<p class='muted'>Means per run. Cost is what each node cost when computed (cached results "
         "included at their original cost). QA is the automatic page score (mean ± std over profiles and "
-        "repeats); "
+        "repeats); publishable is the share of pages with no blocking finding; written is the share of a "
+        "page's copy written for its visitor (not copied from the scenario, not repeated); "
         "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
         html_table([s.row() for s in measured.summaries]),
         *_people_note(experiment),

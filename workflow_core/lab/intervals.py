@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
-from workflow_core.quality.model import AXES, weighted_score
+from workflow_core.quality.model import AXES, page_score
 from workflow_core.records import RunRecord
 
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (standard tables); 1.96 beyond.
@@ -62,10 +62,10 @@ def clearly_differ(a: Interval | None, b: Interval | None) -> bool:
 
 
 def run_quality(run: RunRecord, weights: Mapping[str, float] | None = None) -> float | None:
-    """A run's quality under `weights`: the weighted mean of its axes (runs stored before the axes: their
-    single score)."""
+    """A run's quality under `weights`: its page score (`quality.model.page_score`; runs stored before the
+    axes: their single score)."""
     if run.qa_axes:
-        return weighted_score(run.qa_axes, weights)
+        return page_score(run.qa_axes, run.qa_findings, weights)
     return run.qa_score
 
 

@@ -8,9 +8,9 @@ from workflow_core.nodes.qa import sources_of
 from workflow_core.nodes.qa import verdict as verdict_of
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.quality import weighted_score
 from workflow_core.quality.check import check_page_async
 from workflow_core.quality.judge import judge_page
+from workflow_core.quality.model import page_score
 from workflow_core.quality.render import Renderer
 from workflow_core.records import RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
@@ -46,6 +46,7 @@ class CollectPage:
             run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
             run.screenshots = dict(verdict.screenshots)
             run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
+            run.qa_measures = dict(verdict.measures)
 
 
 class JudgeRun:
@@ -68,7 +69,7 @@ class JudgeRun:
         run.qa_findings = [f for f in run.qa_findings if f.axis != "judge"] + judged.axis.findings
         cost = "cached" if judged.cached else f"${judged.cost_usd:.6f}"
         run.qa_notes = [*run.qa_notes, f"judge: {judged.model} ({cost}, apart from the workflow's cost)"]
-        run.qa_score = weighted_score(run.qa_axes)
+        run.qa_score = page_score(run.qa_axes, run.qa_findings)
         run.judge_cost_usd = judged.cost_usd
 
 

@@ -45,7 +45,7 @@ QA_REVIEW_SCHEMA = {
 
 def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
     """What the quality axes check a run's page against (with `workflow`, its prompts' own words too)."""
-    documents = [d.text for d in inputs.scenario.documents] if inputs.scenario is not None else []
+    documents = list(inputs.scenario.documents) if inputs.scenario is not None else []
     sources = Sources.from_variables(dict(inputs.variables), passages, documents)
     if workflow is None:
         return sources
@@ -59,6 +59,7 @@ def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) 
         weights=report.weights,
         findings=list(report.findings),
         notes=report.notes,
+        measures=report.measures,
         screenshots=dict(report.screenshots),
         feedback=feedback,
         sent_back=sent_back,

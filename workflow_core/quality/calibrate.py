@@ -31,11 +31,13 @@ from workflow_core.quality.integrity import check_integrity
 from workflow_core.quality.judge import CHECKLIST, JudgeResult
 from workflow_core.quality.model import QualityReport
 from workflow_core.quality.personalisation import check_personalisation
+from workflow_core.quality.preference import PreferenceSet, agreement, keys_for, rater_agreement
 from workflow_core.quality.sources import Sources
+from workflow_core.quality.substance import check_substance
 from workflow_core.quality.text import page_text
 from workflow_core.scenario import Scenario, load_scenario
 
-TEXT_AXES = ("grounding", "integrity", "personalisation", "brand")
+TEXT_AXES = ("grounding", "integrity", "personalisation", "brand", "substance")
 
 
 @dataclass
@@ -130,6 +132,7 @@ def _text_axes_seconds(case: Case, repeats: int = 3) -> tuple[float, float]:
         check_integrity(text, case.sources)
         check_personalisation(text, case.sources)
         check_brand(loaded, text, case.sources)
+        check_substance(text, case.sources)
         parse.append(parsed - start)
         text_axes.append(time.perf_counter() - parsed)
     return min(parse), min(text_axes)
@@ -248,6 +251,44 @@ def question_rates(judged: list[JudgedCase]) -> str:
         g = sum(qid in j.wrong for j in good)
         b = sum(qid in j.wrong for j in bad)
         lines.append(f"| {qid} | {g}/{len(good)} | {b}/{len(bad)} |")
+    return "\n".join(lines)
+
+
+def preference_reports(pset: PreferenceSet, render: bool = True) -> dict[str, QualityReport]:
+    """The verdict on every page of a preference set, checked as a run's page is (rendered by default)."""
+    scenarios: dict[str, Scenario] = {}
+    out: dict[str, QualityReport] = {}
+    for page in pset.pages:
+        if page.scenario not in scenarios:
+            scenarios[page.scenario] = load_scenario(page.scenario)
+        sources = sources_for(scenarios[page.scenario], page.profile)
+        out[page.id] = check_page(pset.html(page), sources, render=render)
+    return out
+
+
+def _rate(agree: int, pairs: int) -> str:
+    return f"{agree}/{pairs}" + (f" ({agree / pairs:.0%})" if pairs else "")
+
+
+def preference_table(pset: PreferenceSet, reports: dict[str, QualityReport]) -> str:
+    """A Markdown table, per split: the raters' agreement with each other (the ceiling), and the verdict's
+    agreement with their shared order, on every pair and on the decisive ones (big model vs decomposed)."""
+    keys = keys_for(pset.pages, lambda p: (reports[p.id].publishable, reports[p.id].score))
+    lines = [
+        "| split | pages | raters | raters agree | verdict agrees | decisive: raters | decisive: verdict | ties |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for split in [*pset.splits, None]:
+        pages = pset.in_split(split)
+        if not pages:
+            continue
+        raters = rater_agreement(pset, split)
+        verdict = agreement(pset, keys, split)
+        lines.append(
+            f"| {split or 'all'} | {len(pages)} | {len(pset.raters(split))} | {_rate(raters.agree, raters.pairs)} "
+            f"| {_rate(verdict.agree, verdict.pairs)} | {_rate(raters.decisive_agree, raters.decisive_pairs)} "
+            f"| {_rate(verdict.decisive_agree, verdict.decisive_pairs)} | {verdict.ties} |"
+        )
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from workflow_core.quality.render import Renderer, RenderError, shared_renderer
 from workflow_core.quality.rendered import Rendered
 from workflow_core.quality.responsive import fallback_responsive, rendered_responsive
 from workflow_core.quality.sources import Sources
+from workflow_core.quality.substance import check_substance
 from workflow_core.quality.text import page_text
 from workflow_core.run.offload import offload
 
@@ -100,6 +101,7 @@ def _report(
         check_integrity(text, sources),
         check_personalisation(text, sources),
         check_brand(page, text, sources),
+        check_substance(text, sources),
     ]
     return QualityReport.of(
         [a for a in axes if a is not None], weights, rendered.screenshots if rendered is not None else None

@@ -16,7 +16,18 @@ Five checks, each finding quoting the sentence (or block) at fault:
   "we at/are <visitor company>", "our <visitor company>", "Welcome to <visitor company>", "<visitor company> is
   a … firm/provider/partner", "Contact <visitor company>";
 - `negative`: claims against the seller: "no proven track record", "we do not have a proven track record",
-  "no industry best practices", "no specific challenges", "we lack experience", "limited experience".
+  "no industry best practices", "no specific challenges", "we lack experience", "limited experience";
+- `source`: the scenario's research shown as copy: talk about the documents and notes ("research notes", "this
+  document", "according to our notes", "knowledge base"), a file name ("haul-truck-downtime.md"), or a
+  heading that is a knowledge document's title (its file name as words, or one of its headings).
+
+`truncation` also reads the sources: a block whose last four words run on in a source sentence, where the
+page stopped before a linking word ("is grappling" / "with"), on a modifier ("due to environmental") or on a
+function word, was cut from the source mid-phrase; a block ending on the first words of a source name and
+part of its next ("with Example Corp Manuf") was cut mid-word; a sentence whose last word before its full
+stop is an article, a possessive or "of" ("minimize the impact of their.") was cut. `voice` also catches the
+visitor's company cast as the means ("Transform your operations with <visitor company>") or described to the
+visitor ("<visitor company> is a leading construction company"), with the name cut short or whole.
 
 Score: each failing finding takes a quarter of its weight off 1.0 (speaking as the visitor weighs 2, leaked
 instructions and residue 1.5, the rest 1); one finding per block and check.
@@ -25,13 +36,18 @@ instructions and residue 1.5, the rest 1); one finding per block and check.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from workflow_core.page.copy import copied_from, prompt_shingles
+from workflow_core.page.copy import sentences as split_sentences
+from workflow_core.page.words import folded
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
 from workflow_core.records import QAFinding
+from workflow_core.scenario.freetext import offering_items
 
 AXIS = "integrity"
 _I = re.IGNORECASE
@@ -145,7 +161,27 @@ _BEFORE_ELLIPTICAL_TO = frozenset(
 )
 _END_MARKS = (".", "!", "?", "…", ":", ";", '"', "”", "'", "’", ")")
 _PROSE = frozenset({"p", "li", "blockquote", "dd", "figcaption", "td"})
-_WEIGHTS = {"meta": 1.5, "residue": 1.5, "voice": 2.0, "negative": 1.0, "truncation": 1.0}
+_WEIGHTS = {"meta": 1.5, "residue": 1.5, "voice": 2.0, "negative": 1.0, "truncation": 1.0, "source": 1.5}
+_SOURCE_TALK = re.compile(
+    r"\bresearch notes?\b|\b(?:this|these|our|the) (?:research )?(?:document|notes|note|report|white ?paper)s?"
+    r"(?:\s+(?:says?|shows?|states?|notes?|describes?|outlines?|highlights?|discusses|covers|explores|"
+    r"provides|presents|examines)\b|\s*[.!?]?$)|\bknowledge base\b|\baccording to (?:the|our) (?:research|"
+    r"notes|documents?|reports?|sources?|data)\b|\b[\w-]+\.(?:md|txt|pdf|docx?|json|csv)\b|\bsource documents?\b",
+    _I,
+)
+# Words a sentence never ends on before its full stop ("...the impact of their.").
+_CUT_BEFORE_STOP = frozenset(
+    {"a", "an", "the", "our", "your", "their", "its", "of", "and", "or", "than", "such"}
+)
+# Source words that carry a phrase on: a page that stops just before one stopped mid-phrase.
+_LINKING = frozenset(
+    {"with", "of", "to", "for", "and", "or", "in", "on", "at", "by", "about", "from", "that", "which", "who"}
+)
+_ADJECTIVE = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary)$")
+_MODIFIER = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary|ent|ant|ing|ly)$")
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_WORD_OR_MARK = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[,;:–—()]|\s-\s")
+LIFTED = 6  # words in a row taken from a source sentence: stopping where it runs on is a cut
 _MESSAGES = {
     "meta": "Instruction or meta text reached the page (it talks about the page or the brief, not to the "
     "reader): rewrite it as copy for the reader.",
@@ -154,15 +190,109 @@ _MESSAGES = {
     "seller, to the visitor.",
     "negative": "The page makes a negative claim about the seller: remove it or state what the sources "
     "support.",
+    "source": "The page shows the scenario's research as copy (it talks about documents or notes, or uses a "
+    "document's title): write for the reader, in the seller's words.",
 }
 
 
-def _truncated(block: Block) -> str | None:
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(folded(text))
+
+
+@dataclass(frozen=True)
+class _SourceText:
+    """The sources as the truncation and source checks read them: each sentence's words (for copy cut from
+    it), the names a block may end on, the documents' titles."""
+
+    # 4 words -> (the sentence's words, where the 4 end, whether punctuation follows them there)
+    sentences: dict[tuple[str, ...], list[tuple[tuple[str, ...], int, bool]]]
+    names: list[tuple[str, ...]]
+    titles: frozenset[str]
+
+    @classmethod
+    def of(cls, sources: Sources, visitor: str) -> _SourceText:
+        texts = (*sources.documents, *(p.text for p in sources.passages), *sources.offerings.values())
+        names = [str(sources.company.get("name") or ""), visitor]
+        names += [str(t.get("author") or "") for t in sources.testimonials]
+        offerings = tuple(sources.offerings.values())
+        return _source_text(texts, offerings, tuple(names), tuple(sources.document_titles))
+
+    def cut_from(self, text: str, ended: bool = False) -> str | None:
+        """Why `text` reads as a source sentence cut mid-phrase, or None. `ended`: the page put a full stop
+        there, so only a last word that cannot end a phrase says it was cut."""
+        words = _tokens(text)
+        if len(words) < 4:
+            return None
+        for name in self.names:
+            for k in range(2, len(name)):
+                head, partial = name[:k], words[-1]
+                if (
+                    tuple(words[-k - 1 : -1]) == head
+                    and partial != name[k]
+                    and len(partial) >= 2
+                    and name[k].startswith(partial)
+                ):
+                    return f"it ends mid-name ({' '.join(words[-k - 1 :])!r} for {' '.join(name)!r})"
+        last = words[-1]
+        for sentence, end, pauses in self.sentences.get(tuple(words[-4:]), []):
+            # Six or more words lifted whole, stopped where the source runs on without a pause.
+            lifted = (
+                len(words) >= LIFTED
+                and end >= LIFTED
+                and tuple(words[-LIFTED:]) == sentence[end - LIFTED : end]
+            )
+            if ended:
+                cut = last in _DANGLING or _ADJECTIVE.search(last) is not None
+            else:
+                cut = (
+                    sentence[end] in _LINKING
+                    or last in _DANGLING
+                    or _MODIFIER.search(last) is not None
+                    or (lifted and not pauses)
+                )
+            if cut:
+                return f"the source goes on ('… {' '.join(sentence[end - 2 : end + 2])} …')"
+        return None
+
+
+# A batch checks every page against the same sources: they are indexed once.
+@lru_cache(maxsize=8)
+def _source_text(
+    texts: tuple[str, ...],
+    offerings: tuple[str, ...],
+    names: tuple[str, ...],
+    document_titles: tuple[str, ...],
+) -> _SourceText:
+    index: dict[tuple[str, ...], list[tuple[tuple[str, ...], int, bool]]] = {}
+    for text in texts:
+        for sentence in split_sentences(" ".join(text.split())):
+            words: list[str] = []
+            pause: set[int] = set()  # word counts after which the sentence pauses (, ; : –)
+            for m in _WORD_OR_MARK.findall(folded(sentence)):
+                if m[0].isalnum():
+                    words.append(m)
+                else:
+                    pause.add(len(words))
+            run = tuple(words)
+            for i in range(len(run) - 4):  # the run must have a word after it in the sentence
+                index.setdefault(run[i : i + 4], []).append((run, i + 4, i + 4 in pause))
+    name_tokens = [tuple(_tokens(n)) for n in names]
+    # A document named after an offering ("Harvest Machinery Uptime") is the offering's name as well.
+    offered = {" ".join(_tokens(str(o.get("name") or ""))) for t in offerings for o in offering_items(t)}
+    titles = frozenset(" ".join(_tokens(t)) for t in document_titles if len(_tokens(t)) >= 2) - offered
+    return _SourceText(index, [n for n in name_tokens if len(n) >= 2], titles)
+
+
+def _truncated(block: Block, sources: _SourceText | None = None) -> str | None:
     """Why `block` looks cut off mid-sentence, or None."""
     text = block.text.rstrip()
     words = text.split()
     if len(words) < 3 or block.tag in ("title",):
         return None
+    if sources is not None and not text.endswith(("!", "?", "…")):
+        why = sources.cut_from(text[:-1] if text.endswith(".") else text, ended=text.endswith("."))
+        if why:
+            return why
     short_link = block.tag in ("a", "button") and len(words) <= 3
     if text.endswith(("…", "...")) and not short_link:
         return "it ends in an ellipsis"
@@ -179,6 +309,12 @@ def _truncated(block: Block) -> str | None:
         return "it ends mid-sentence"
     if text.count("“") > text.count("”"):
         return "a quotation is left open"
+    for sentence in block.sentences:
+        tail = sentence.rstrip()
+        if tail.endswith(".") and not tail.endswith(".."):
+            before = re.sub(r"[^\w']", "", tail[:-1].split()[-1]).lower() if tail[:-1].split() else ""
+            if before in _CUT_BEFORE_STOP and len(tail.split()) >= 3:
+                return f"a sentence ends on {before!r}"
     if block.tag in _PROSE and len(block.sentences) >= 2:
         ended = [s.endswith(_END_MARKS) for s in block.sentences]
         if all(ended[:-1]) and not ended[-1] and len(block.sentences[-1].split()) >= 4:
@@ -194,14 +330,28 @@ def _visitor_company(profile: dict[str, Any] | None) -> str:
     return ""
 
 
+def _name_pattern(name: str) -> str:
+    """A regex for a company's name, whole or cut short after its second word ("Example Corp Manuf")."""
+    words = name.split()
+    if len(words) < 3:
+        return re.escape(name)
+    head = r"\s+".join(map(re.escape, words[:2]))
+    rest = "".join(rf"(?:\s+{re.escape(w[:2])}\w*" for w in words[2:]) + ")?" * (len(words) - 2)
+    return head + rest
+
+
 def _voice_pattern(visitor: str) -> re.Pattern[str]:
-    v = re.escape(visitor)
+    v = _name_pattern(visitor)
     return re.compile(
         rf"\b(?:at|here at|from)\s+{v}\s*,?\s+(?:we|our|us)\b|\bwe\s*(?:,|at|are|'re)\s*{v}\b|\bour\s+{v}\b"
         rf"|\bwelcome to {v}\b|\b(?:contact|call|e-?mail|choose|hire)\s+{v}\b"
         rf"|\b{v}\s+(?:is|are)\s+(?:a|an|the|your)\s+(?:[\w-]+\s+){{0,3}}(?:consult\w*|firm|provider|partner"
         rf"|agency|supplier|vendor|specialists?|experts?)\b|\b{v}(?:'s)?\s+(?:team\s+)?(?:can help you|helps you"
-        rf"|is here to help)\b",
+        rf"|is here to help)\b"
+        # Cast as the means or the maker ("... with Example Corp Manuf"), or described to its own people.
+        rf"|\b(?:with|by|through|using|powered by)\s+{v}\b(?!['’]s)|\b{v}\s+(?:is|are)\s+(?:a|an|the)\s+(?:leading|"
+        rf"premier|top|trusted|innovative|well-known|major|global|renowned|[\w-]+\s+(?:company|firm|business|"
+        rf"organi[sz]ation|manufacturer|operator|provider|leader))\b",
         _I,
     )
 
@@ -213,6 +363,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
     seller = str(sources.company.get("name") or "the company")
     visitor = _visitor_company(sources.profile)
     voice = _voice_pattern(visitor) if visitor and visitor.lower() != seller.lower() else None
+    source_text = _SourceText.of(sources, visitor)
 
     def fail(check: str, evidence: str, message: str = "") -> None:
         text = message or _MESSAGES[check].format(visitor=visitor, seller=seller)
@@ -226,6 +377,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
         for sentence in block.sentences:
             checks = (
                 ("meta", _META.search(sentence)),
+                ("source", _SOURCE_TALK.search(sentence)),
                 ("residue", _RESIDUE.search(sentence) or _RESIDUE_CASED.search(sentence)),
                 ("voice", voice.search(sentence) if voice else None),
                 ("negative", _NEGATIVE.search(sentence)),
@@ -243,7 +395,11 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
                     f"The page repeats the workflow's own prompt ('{copied}'): a model copied its instructions "
                     "onto the page.",
                 )
-        why = _truncated(block)
+        title = " ".join(_tokens(block.text))
+        if block.is_heading and title in source_text.titles and "source" not in found:
+            found.add("source")
+            fail("source", block.text)
+        why = _truncated(block, source_text)
         if why:
             fail("truncation", block.text, f"Text is cut off ({why}): finish the sentence or remove it.")
     if not findings:

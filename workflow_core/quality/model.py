@@ -21,6 +21,8 @@ AXES: dict[str, str] = {
     "the visitor's company, no negative claims about the seller",
     "personalisation": "addresses the visitor's segment and needs without reciting their profile",
     "brand": "the guidelines' rules: banned words, parseable tone rules, call to action, named sections",
+    "substance": "a page at all: a headline that offers something, an offer, an ask and a close that asks; "
+    "nothing said twice",
     "judge": "an LLM judge's answers to a fixed yes/no checklist (optional)",
     "people": "people's blind pairwise votes (in the lab)",
 }
@@ -33,9 +35,68 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "integrity": 2.0,
     "personalisation": 1.5,
     "brand": 1.0,
+    "substance": 2.0,
     "judge": 1.0,
     "people": 2.0,
 }
+
+
+# The verdict "publishable": no failing finding of these checks. Each is a defect a business would not put in
+# front of a visitor: every integrity and substance failure, invented claims, the visitor's own data shown back
+# or another segment's testimonials and offerings, a word the guidelines ban (docs/quality.md says why).
+BLOCKING_AXES = frozenset({"integrity", "substance"})
+BLOCKING_CHECKS = frozenset(
+    {
+        "grounding.contact",
+        "grounding.figures",
+        "grounding.certifications",
+        "grounding.testimonials",
+        "grounding.causes",
+        "grounding.names",
+        "personalisation.recital",
+        "personalisation.record",
+        "personalisation.private",
+        "personalisation.goal_figures",
+        "personalisation.fit",
+        "brand.banned_words",
+    }
+)
+# A page that is not publishable scores this share of its axes' weighted mean, so it ranks below the
+# publishable pages; one with no copy at all (`NOT_A_PAGE`) scores 0.
+UNPUBLISHABLE = 0.5
+NOT_A_PAGE = "substance.empty"
+
+
+def is_blocking(f: QAFinding) -> bool:
+    """Whether a failing finding keeps the page from being published."""
+    return not f.passed and (f.axis in BLOCKING_AXES or f.check in BLOCKING_CHECKS)
+
+
+def blocking(findings: Iterable[QAFinding]) -> list[QAFinding]:
+    """The failing findings that keep a page from being published."""
+    return [f for f in findings if is_blocking(f)]
+
+
+def publishable(axis_scores: Mapping[str, float], findings: Iterable[QAFinding]) -> bool | None:
+    """True when no blocking finding failed; None for a page checked before the verdict existed (no
+    substance axis), whose findings cannot say."""
+    if "substance" not in axis_scores:
+        return None
+    return not blocking(findings)
+
+
+def page_score(
+    axis_scores: Mapping[str, float],
+    findings: Iterable[QAFinding],
+    weights: Mapping[str, float] | None = None,
+) -> float:
+    """A page's quality: the weighted mean of its axes; `UNPUBLISHABLE` times that with a blocking defect
+    (several defects lower the mean further); 0 for a page with no copy."""
+    failing = blocking(findings)
+    if any(f.check == NOT_A_PAGE for f in failing):
+        return 0.0
+    mean = weighted_score(axis_scores, weights)
+    return round(mean * UNPUBLISHABLE, 4) if failing else mean
 
 
 class AxisResult(BaseModel):
@@ -47,6 +108,9 @@ class AxisResult(BaseModel):
     score: float
     findings: list[QAFinding] = Field(default_factory=list)
     note: str = ""
+    # What the axis measured beside its score, not weighed in it (e.g. the share of copy written for the
+    # visitor): "originality.written" -> 0.62.
+    measures: dict[str, float] = Field(default_factory=dict)
 
     @property
     def failures(self) -> list[QAFinding]:
@@ -74,7 +138,11 @@ class QualityReport(BaseModel):
         """The report of these axes: their weighted mean under `weights`, and the weights it used."""
         measured = {a.axis: a for a in axes}
         return cls(
-            score=weighted_score({name: a.score for name, a in measured.items()}, weights),
+            score=page_score(
+                {name: a.score for name, a in measured.items()},
+                [f for a in measured.values() for f in a.findings],
+                weights,
+            ),
             axes=measured,
             weights=weights_of(measured, weights),
             screenshots=dict(screenshots or {}),
@@ -87,6 +155,21 @@ class QualityReport(BaseModel):
     @property
     def failures(self) -> list[QAFinding]:
         return [f for f in self.findings if not f.passed]
+
+    @property
+    def blocking(self) -> list[QAFinding]:
+        """The failing findings that keep the page from being published."""
+        return blocking(self.findings)
+
+    @property
+    def publishable(self) -> bool | None:
+        """Whether a business could put the page in front of a visitor (None: checked without the verdict)."""
+        return publishable(self.axis_scores, self.findings)
+
+    @property
+    def measures(self) -> dict[str, float]:
+        """Every axis's measures (see `AxisResult.measures`)."""
+        return {k: v for a in self.axes.values() for k, v in a.measures.items()}
 
     @property
     def axis_scores(self) -> dict[str, float]:

@@ -15,6 +15,10 @@ Recital (each a failing finding quoting the sentence; each takes 35% off the rel
 - `private`: a private field quoted (e-mail, phone, budget, revenue, salary, address, date of birth);
 - `goal_figures`: the figures of a goal quoted with it ("from 82% to 88%": all of a goal's figures in one
   sentence, or one of them with three of the goal's words).
+
+Fit (each a failing finding that takes 35% off the relevance, like a recital):
+- `fit`: a testimonial from a customer of another segment (a construction client quoted to a mining
+  visitor), or an offering that only another segment's list has (a farm offering for a homeowner).
 """
 
 from __future__ import annotations
@@ -148,10 +152,7 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
     page_words |= {w.rstrip("s") for w in page_words}
     parts: list[float] = []
     out: list[QAFinding] = []
-    profile = sources.profile or {}
-    segment = sources.segment or next(
-        (str(profile[k]) for k in ("segment", "industry", "sector") if isinstance(profile.get(k), str)), ""
-    )
+    segment = _segment_of(sources)
     names = _offering_names(sources.offerings.get(segment, "")) if segment else []
 
     def named(name: str) -> bool:
@@ -215,6 +216,65 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
     return parts, out
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", plain(text)))
+
+
+def _segment_of(sources: Sources) -> str:
+    profile = sources.profile or {}
+    return sources.segment or next(
+        (str(profile[k]) for k in ("segment", "industry", "sector") if isinstance(profile.get(k), str)), ""
+    )
+
+
+def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
+    """Testimonials and offerings on the page that belong to another segment than the visitor's."""
+    segment = plain(_segment_of(sources))
+    if not segment:
+        return []
+    out: list[QAFinding] = []
+    for block in page.blocks:
+        if "quote" not in block.places:
+            continue
+        words = set(content_words(block.text))
+        if len(words) < 4:
+            continue
+        for t in sources.testimonials:
+            theirs = set(content_words(str(t.get("quote", ""))))
+            own = plain(str(t.get("segment") or ""))
+            if own and own != segment and len(words & theirs) >= 0.6 * len(words):
+                out.append(
+                    finding(
+                        AXIS,
+                        "fit",
+                        False,
+                        f"A testimonial from another segment ({t.get('segment')}) is shown to a {segment} "
+                        "visitor: show one from their own segment, or none.",
+                        block.text,
+                    )
+                )
+                break
+    text = f" {_words(' '.join(b.text for b in page.blocks if not b.places & {'nav', 'footer'}))} "
+    own_names = {_words(n) for n in _offering_names(sources.offerings.get(_segment_of(sources), ""))}
+    for other, listing in sources.offerings.items():
+        if plain(other) == segment:
+            continue
+        for name in _offering_names(listing):
+            key = _words(name)
+            if len(key.split()) >= 2 and key not in own_names and f" {key} " in text:
+                out.append(
+                    finding(
+                        AXIS,
+                        "fit",
+                        False,
+                        f"The page offers {name!r}, which is for {other}, not for the visitor's segment "
+                        f"({segment}).",
+                        name,
+                    )
+                )
+    return out
+
+
 def check_personalisation(page: PageText, sources: Sources) -> AxisResult | None:
     """Relevance to the visitor without recital (see the module docstring); None with neither a profile nor
     retrieved passages to judge it by."""
@@ -222,6 +282,7 @@ def check_personalisation(page: PageText, sources: Sources) -> AxisResult | None
         return None
     parts, findings = _relevance(page, sources)
     recital = _recital(page, sources.profile) if sources.profile else []
+    recital += _fit(page, sources)
     relevance = sum(parts) / len(parts) if parts else 1.0
     score = relevance * max(0.0, 1.0 - RECITAL_COST * len(recital))
     return AxisResult(axis=AXIS, score=round(score, 4), findings=recital + findings)

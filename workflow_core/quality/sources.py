@@ -10,6 +10,7 @@ from typing import Any
 
 from workflow_core.records import Passage
 from workflow_core.scenario import Scenario, scenario_inputs
+from workflow_core.scenario.model import Document
 from workflow_core.workflow.spec import Workflow
 
 
@@ -27,6 +28,11 @@ class Sources:
     guidelines: str = ""
     design_steps: list[str] = field(default_factory=list)
     segment: str | None = None
+    # The call to action the guidelines quote ("Book a site assessment"), if any.
+    cta: str = ""
+    # The knowledge documents' titles (file names as words, first headings): a page that reproduces one as
+    # copy reads as a research digest.
+    document_titles: list[str] = field(default_factory=list)
     # The literal text of the workflow's prompts (what is not filled in from data): words a page must not copy.
     instructions: list[str] = field(default_factory=list)
 
@@ -36,25 +42,44 @@ class Sources:
     ) -> Sources:
         """The sources of one profile of a scenario (no profile: the scenario alone)."""
         inputs = scenario_inputs(scenario, profile_id)
-        return cls.from_variables(inputs, passages or [], [d.text for d in scenario.documents])
+        return cls.from_variables(inputs, passages or [], scenario.documents)
 
     @classmethod
     def from_variables(
-        cls, variables: dict[str, Any], passages: list[Passage], documents: list[str] | None = None
+        cls, variables: dict[str, Any], passages: list[Passage], documents: list[Document] | None = None
     ) -> Sources:
-        """The sources from a run's prompt variables (`workflow_core.scenario.INPUT_NAMES`)."""
+        """The sources from a run's prompt variables (`workflow_core.scenario.INPUT_NAMES`) and the
+        scenario's knowledge documents."""
         profile = variables.get("profile")
+        documents = documents or []
         return cls(
             company=dict(variables.get("company") or {}),
             offerings=dict(variables.get("all_offerings") or {}),
             testimonials=list(variables.get("testimonials") or []),
             passages=list(passages),
-            documents=list(documents or []),
+            documents=[d.text for d in documents],
+            document_titles=document_titles(documents),
             profile=profile if isinstance(profile, dict) and profile else None,
             guidelines=str(variables.get("guidelines") or ""),
             design_steps=list(variables.get("design_steps") or []),
             segment=variables.get("segment"),
+            cta=str(variables.get("cta") or ""),
         )
+
+
+_HEADING = re.compile(r"^\s*#{1,3}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def document_titles(documents: list[Document]) -> list[str]:
+    """What each document is called: its file name as words ("mining/haul-truck-downtime.md" gives "haul
+    truck downtime"), its metadata's title or topic, and its Markdown headings."""
+    titles: list[str] = []
+    for doc in documents:
+        stem = re.split(r"[\\/]", doc.name)[-1].rsplit(".", 1)[0]
+        titles.append(re.sub(r"[-_]+", " ", stem).strip())
+        titles += [str(doc.metadata[k]) for k in ("title", "topic") if isinstance(doc.metadata.get(k), str)]
+        titles += _HEADING.findall(doc.text)
+    return [t for t in dict.fromkeys(titles) if t]
 
 
 _TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)

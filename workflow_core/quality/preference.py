@@ -1,0 +1,280 @@
+"""Measure the verdict against people: a preference set is pages of several variants for the same visitors,
+each visitor's pages ranked blind (screenshots and a brief, never the variant names) by two or more
+independent raters. The raters' shared order is every pair of one visitor's pages that all raters put in the
+same order; the verdict agrees on a pair when it ranks the pair the same way, publishable pages above the
+rest, then by score (a tie is not agreement). The decisive pairs are those that answer the lab's question:
+one big model's page against a decomposed variant's. The raters' agreement with each other is the ceiling.
+
+A set is a folder with a `set.json`:
+
+    {"big": ["single", "single-spec"],            variants that are one big model
+     "decomposed": ["seed", "deep"],              variants that are decomposed onto small models
+     "splits": {"tune": "...", "holdout": "..."}, what each split is for (rules are tuned on one only)
+     "pages": [{"id", "file", "split", "scenario", "profile", "variant"}],
+     "ratings": ["ratings/tune-marketing.json", ...]}
+
+and each ratings file `{"rater", "persona", "split", "visitors": {VISITOR: {"ranking": [page id, best first],
+"scores": {page id: 1-10}, "reasons": {page id: text}}}}`. A visitor is `scenario-folder/profile`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflow_core.errors import DecomposeError
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The verdict's agreement with the raters' shared order on a split of the shipped preference set, as
+    `decompose calibrate` measures it (a test keeps these figures equal to a fresh measurement)."""
+
+    split: str
+    agree: int
+    pairs: int
+    decisive_agree: int
+    decisive_pairs: int
+    raters_agree: int
+    raters_pairs: int
+
+
+# The held-out split of tests/quality_cases/preference (pages the rules were not tuned on); None until measured.
+HELD_OUT: Measured | None = None
+
+
+@dataclass(frozen=True)
+class PreferencePage:
+    id: str
+    file: str
+    split: str
+    scenario: str  # the scenario folder, relative to the repository root
+    profile: str
+    variant: str
+
+    @property
+    def visitor(self) -> str:
+        return f"{self.scenario}/{self.profile}"
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One rater's ranking of one visitor's pages, best first, with a 1-10 score and a reason for each."""
+
+    rater: str
+    visitor: str
+    ranking: tuple[str, ...]
+    scores: Mapping[str, float] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PreferenceSet:
+    folder: Path
+    pages: list[PreferencePage]
+    ratings: list[Rating]
+    big: frozenset[str]
+    decomposed: frozenset[str]
+    splits: dict[str, str]
+
+    def page(self, page_id: str) -> PreferencePage:
+        return next(p for p in self.pages if p.id == page_id)
+
+    def html(self, page: PreferencePage) -> str:
+        return (self.folder / page.file).read_text(encoding="utf-8")
+
+    def in_split(self, split: str | None) -> list[PreferencePage]:
+        return [p for p in self.pages if split is None or p.split == split]
+
+    def raters(self, split: str | None = None) -> list[str]:
+        ids = {p.id for p in self.in_split(split)}
+        return sorted({r.rater for r in self.ratings if set(r.ranking) & ids})
+
+    def decisive(self, a: PreferencePage, b: PreferencePage) -> bool:
+        """Whether a pair answers the lab's question: one big model against a decomposed variant."""
+        return (a.variant in self.big and b.variant in self.decomposed) or (
+            b.variant in self.big and a.variant in self.decomposed
+        )
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two pages made for the same visitor, `better` the one every rater ranked higher (None: they differ)."""
+
+    a: str
+    b: str
+    better: str | None
+    decisive: bool
+
+
+@dataclass
+class Agreement:
+    """How often an order agrees with the raters' shared order: on every shared pair and on the decisive ones;
+    `misses` lists the pairs it got wrong or tied (better, worse)."""
+
+    agree: int = 0
+    pairs: int = 0
+    decisive_agree: int = 0
+    decisive_pairs: int = 0
+    ties: int = 0
+    misses: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        return self.agree / self.pairs if self.pairs else None
+
+    @property
+    def decisive_rate(self) -> float | None:
+        return self.decisive_agree / self.decisive_pairs if self.decisive_pairs else None
+
+
+@dataclass(frozen=True)
+class RaterAgreement:
+    """The raters' agreement with each other: the share of pairs every rater put in the same order."""
+
+    agree: int
+    pairs: int
+    decisive_agree: int
+    decisive_pairs: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.agree / self.pairs if self.pairs else None
+
+    @property
+    def decisive_rate(self) -> float | None:
+        return self.decisive_agree / self.decisive_pairs if self.decisive_pairs else None
+
+
+def load_preference_set(folder: str | Path) -> PreferenceSet:
+    """The preference set in `folder` (see the module docstring); a DecomposeError says what is wrong."""
+    root = Path(folder)
+    manifest_path = root / "set.json"
+    if not manifest_path.is_file():
+        raise DecomposeError(f"no set.json in {root}: pass the folder of a preference set.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        pages = [PreferencePage(**p) for p in manifest["pages"]]
+        ratings = [r for path in manifest["ratings"] for r in _ratings(root / path)]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecomposeError(
+            f"{manifest_path} is not a preference set ({exc}): see quality/preference.py."
+        ) from None
+    known = {p.id for p in pages}
+    for r in ratings:
+        unknown = set(r.ranking) - known
+        if unknown:
+            raise DecomposeError(
+                f"{r.rater} ranks pages the set does not have: {', '.join(sorted(unknown))}."
+            )
+    return PreferenceSet(
+        root,
+        pages,
+        ratings,
+        frozenset(manifest.get("big", [])),
+        frozenset(manifest.get("decomposed", [])),
+        dict(manifest.get("splits", {})),
+    )
+
+
+def _ratings(path: Path) -> list[Rating]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        Rating(
+            rater=str(data["rater"]),
+            visitor=visitor,
+            ranking=tuple(v["ranking"]),
+            scores=dict(v.get("scores") or {}),
+            reasons=dict(v.get("reasons") or {}),
+        )
+        for visitor, v in data["visitors"].items()
+    ]
+
+
+def pairs(pset: PreferenceSet, split: str | None = None) -> list[Pair]:
+    """Every pair of one visitor's pages that every rater of the split ranked, with the raters' shared
+    winner (None when they disagree)."""
+    by_visitor: dict[str, list[PreferencePage]] = {}
+    for p in pset.in_split(split):
+        by_visitor.setdefault(p.visitor, []).append(p)
+    out: list[Pair] = []
+    for visitor, pages in sorted(by_visitor.items()):
+        rankings = [r.ranking for r in pset.ratings if r.visitor == visitor]
+        for a, b in itertools.combinations(sorted(pages, key=lambda p: p.id), 2):
+            orders = {_before(r, a.id, b.id) for r in rankings if a.id in r and b.id in r}
+            if not orders:
+                continue
+            better = (a.id if orders == {True} else b.id) if len(orders) == 1 else None
+            out.append(Pair(a.id, b.id, better, pset.decisive(a, b)))
+    return out
+
+
+def _before(ranking: tuple[str, ...], a: str, b: str) -> bool:
+    return ranking.index(a) < ranking.index(b)
+
+
+def rater_agreement(pset: PreferenceSet, split: str | None = None) -> RaterAgreement:
+    found = pairs(pset, split)
+    return RaterAgreement(
+        agree=sum(p.better is not None for p in found),
+        pairs=len(found),
+        decisive_agree=sum(p.better is not None for p in found if p.decisive),
+        decisive_pairs=sum(p.decisive for p in found),
+    )
+
+
+def agreement(pset: PreferenceSet, key: Mapping[str, Any], split: str | None = None) -> Agreement:
+    """How often ordering pages by `key` (page id -> a comparable value, higher is better) agrees with the
+    raters' shared order."""
+    out = Agreement()
+    for pair in pairs(pset, split):
+        if pair.better is None:
+            continue
+        worse = pair.b if pair.better == pair.a else pair.a
+        won = key[pair.better] > key[worse]
+        out.pairs += 1
+        out.agree += won
+        out.ties += key[pair.better] == key[worse]
+        if pair.decisive:
+            out.decisive_pairs += 1
+            out.decisive_agree += won
+        if not won:
+            out.misses.append((pair.better, worse))
+    return out
+
+
+def verdict_key(publishable: bool | None, score: float) -> tuple[int, float]:
+    """How the verdict orders pages: publishable ones first, then by score."""
+    return (1 if publishable else 0, round(score, 4))
+
+
+def mean_scores(pset: PreferenceSet, split: str | None = None) -> dict[str, float]:
+    """Each variant's mean 1-10 score over the split's raters and visitors."""
+    variant = {p.id: p.variant for p in pset.in_split(split)}
+    scores: dict[str, list[float]] = {}
+    for r in pset.ratings:
+        for page_id, s in r.scores.items():
+            if page_id in variant:
+                scores.setdefault(variant[page_id], []).append(float(s))
+    return {v: round(sum(s) / len(s), 2) for v, s in sorted(scores.items())}
+
+
+def first_places(pset: PreferenceSet, split: str | None = None) -> dict[str, int]:
+    """How often each variant was some rater's first choice in the split."""
+    variant = {p.id: p.variant for p in pset.in_split(split)}
+    out: dict[str, int] = {}
+    for r in pset.ratings:
+        if r.ranking and r.ranking[0] in variant:
+            out[variant[r.ranking[0]]] = out.get(variant[r.ranking[0]], 0) + 1
+    return out
+
+
+def keys_for(
+    pages: Iterable[PreferencePage], verdict: Callable[[PreferencePage], tuple[bool | None, float]]
+) -> dict[str, tuple[int, float]]:
+    """The verdict's key of each page, from `verdict(page)` -> (publishable, score)."""
+    return {p.id: verdict_key(*verdict(p)) for p in pages}

@@ -1,0 +1,375 @@
+"""Substance: the page is a page a business could put in front of a visitor, and how much of it was written
+for that visitor.
+
+A page with nothing to judge is not a perfect page. Each rule below is a failing finding that blocks
+publishing (`BLOCKING` in `quality/verdict.py`), quoting what it read:
+- `empty`: fewer than `MIN_WORDS` words of copy outside the header, navigation, forms and footer (a blank
+  `<body>`, a skeleton of headings);
+- `headline`: the main headline (the first `h1`, else the first heading) must offer something: it is missing,
+  or every word of it is a name or a topic (the seller's name, the visitor's segment, an offering's name, a
+  knowledge document's title, "industry", "solutions"), as in "AnyCompany", "Mining Industry Environmental
+  Impact" or "Brightlane Solar Co-op Roof Array Sizes, Battery Backup, Co-op Financing";
+- `offer`: the page names none of the seller's offerings (when the scenario has any);
+- `ask`: nothing invites the reader to act: no link or button that asks (the guidelines' call to action, or a
+  verb such as book, call, contact, order, get, start), no mailto:/tel: link;
+- `close`: the closing section (the last heading outside the footer, and what follows it) neither asks nor
+  promises: a heading such as "…faces numerous challenges" over no invitation;
+- `repetition`: the same sentence twice in the page's body, a card whose text only repeats its heading
+  ("Metals and Minerals" / "Metals and Minerals"), two blocks that say the same thing (3-word shingles with a
+  Jaccard similarity of 0.6 or more), or headings that differ only by a number ("… Growth I", "… Growth II").
+
+Score: each failing finding takes `PENALTY` times its weight off 1.0 (an empty page scores 0).
+
+`originality` is measured on the same copy (not part of the score): the share of its words written for this
+visitor, against those in runs of `RUN` or more words shared with the scenario (documents, offerings,
+testimonials, company, profile: copied, or filled in by the design system), and those repeated inside the
+page.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from workflow_core.page.words import STOPWORDS, folded, light_stem
+from workflow_core.quality.model import AxisResult
+from workflow_core.quality.sources import Sources
+from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
+from workflow_core.records import QAFinding
+from workflow_core.scenario.freetext import offering_items
+
+AXIS = "substance"
+MIN_WORDS = 40  # copy a page needs before it says anything: a hero and one short section
+PENALTY = 0.25
+RUN = 8  # words in a row shared with a source that make copy copied rather than written
+_NOT_COPY = frozenset({"nav", "footer", "form"})
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# Words that name a topic or a kind of business rather than say anything about it.
+_TOPIC_WORDS = frozenset(
+    {
+        "industry",
+        "industries",
+        "sector",
+        "sectors",
+        "market",
+        "markets",
+        "solution",
+        "solutions",
+        "service",
+        "services",
+        "offering",
+        "offerings",
+        "product",
+        "products",
+        "company",
+        "companies",
+        "business",
+        "businesses",
+        "overview",
+        "introduction",
+        "impact",
+        "analysis",
+        "report",
+        "research",
+        "notes",
+        "challenges",
+        "opportunities",
+        "trends",
+        "insights",
+        "home",
+        "welcome",
+        "inc",
+        "ltd",
+        "llc",
+        "corp",
+        "co-op",
+        "group",
+    }
+)
+# Verbs that invite the reader to act, in a link, a button or the closing words.
+_ASK = re.compile(
+    r"\b(?:book|call|ring|phone|contact|e-?mail|write|message|talk|speak|chat|ask|order|buy|shop|get|start|"
+    r"begin|request|schedule|arrange|reserve|enquire|inquire|join|sign up|register|subscribe|try|visit|"
+    r"come|see|explore|discover|find out|learn|download|claim|apply|quote|reply|let'?s|meet|tell us|"
+    r"drop us|reach|plan|send)\b",
+    re.IGNORECASE,
+)
+_NUMBERED = re.compile(r"\s+(?:[ivx]+|\d+|[a-c])\.?$", re.IGNORECASE)
+_MESSAGES = {
+    "empty": "The page has almost no copy ({words} words outside the header, navigation, forms and footer): "
+    "it is not a page yet. Write a headline that offers something, an offer and an ask.",
+    "headline": "The headline offers nothing: {why}. Say what the reader gets, in their terms.",
+    "offer": "The page names none of the seller's offerings: show at least one that fits the reader.",
+    "ask": "Nothing on the page invites the reader to act: add the call to action as a link or button.",
+    "close": "The closing section neither asks nor promises anything: end with an invitation to act.",
+}
+
+
+@dataclass(frozen=True)
+class Originality:
+    """Shares of a page's copy (words outside the header, navigation, forms and footer): `written` for this
+    visitor, `from_sources` (runs of `RUN`+ words shared with the scenario), `repeated` (a sentence said
+    before on the page). They sum to 1 when `words` > 0."""
+
+    words: int
+    written: float
+    from_sources: float
+    repeated: float
+
+
+def copy_blocks(page: PageText) -> list[Block]:
+    """The blocks a reader reads as the page's copy: not the title, navigation, forms or footer."""
+    return [b for b in page.blocks if b.tag != "title" and not (b.places & _NOT_COPY)]
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(folded(text))
+
+
+def _norm(text: str) -> str:
+    return " ".join(_tokens(text))
+
+
+def _main_headline(blocks: list[Block]) -> Block | None:
+    h1 = next((b for b in blocks if b.tag == "h1"), None)
+    return h1 or next((b for b in blocks if b.is_heading), None)
+
+
+def _name_words(sources: Sources) -> set[str]:
+    """Words that only name things the page is about: the seller, the visitor's company and segment, the
+    offerings' names, the knowledge documents' titles, the segments."""
+    names: list[str] = [str(sources.company.get("name") or ""), str(sources.segment or "")]
+    names += list(sources.document_titles)
+    names += list(sources.offerings)
+    for text in sources.offerings.values():
+        names += [str(item.get("name") or "") for item in offering_items(text)]
+    profile = sources.profile or {}
+    names += [str(profile.get(k) or "") for k in ("company", "industry", "segment", "sector")]
+    words = {w for n in names for w in _tokens(n)}
+    return words | {light_stem(w) for w in words}
+
+
+def _headline_problem(headline: Block | None, sources: Sources) -> str | None:
+    if headline is None or len(headline.text.split()) < 2:
+        return "there is none" if headline is None else f"it is one word ({headline.text!r})"
+    names = _name_words(sources) | _TOPIC_WORDS
+    words = [w for w in _tokens(headline.text) if w not in STOPWORDS and len(w) > 1]
+    left = [w for w in words if w not in names and light_stem(w) not in names]
+    if not left:
+        return f"{headline.text!r} only names the seller, a segment, offerings or topics"
+    return None
+
+
+def _offering_names(sources: Sources) -> list[str]:
+    return [
+        str(item.get("name") or "")
+        for text in sources.offerings.values()
+        for item in offering_items(text)
+        if item.get("name")
+    ]
+
+
+def _names_an_offering(copy: list[Block], sources: Sources) -> bool | None:
+    names = _offering_names(sources)
+    if not names:
+        return None
+    text = " " + _norm(" ".join(b.text for b in copy)) + " "
+    words = set(text.split()) | {light_stem(w) for w in text.split()}
+    for name in names:
+        tokens = [w for w in _tokens(name) if w not in STOPWORDS]
+        if f" {_norm(name)} " in text:
+            return True
+        if tokens and sum(w in words or light_stem(w) in words for w in tokens) >= max(1, 0.75 * len(tokens)):
+            return True
+    return False
+
+
+def _asks(page: PageText, sources: Sources) -> bool:
+    cta = str(sources.company.get("cta") or "")
+    for href, label in page.links:
+        if (
+            href.startswith(("mailto:", "tel:"))
+            or _ASK.search(label)
+            or (cta and cta.lower() in label.lower())
+        ):
+            return True
+    return any(b.tag == "button" and not (b.places & {"nav"}) and _ASK.search(b.text) for b in page.blocks)
+
+
+def _closing_problem(page: PageText) -> str | None:
+    body = [b for b in page.blocks if b.tag != "title" and "footer" not in b.places]
+    heads = [i for i, b in enumerate(body) if b.tag in ("h1", "h2") and "form" not in b.places]
+    if len(heads) < 2:
+        return None
+    closing = body[heads[-1] :]
+    # The closing words, not the button the design system puts under them: a button alone is not an ask.
+    text = " ".join(b.text for b in closing if b.is_heading or (b.tag == "p" and "form" not in b.places))
+    if _ASK.search(text) or re.search(r"\b(?:you|your|you'll|we'll|we will)\b", text, re.IGNORECASE):
+        return None
+    return closing[0].text
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = [w for w in _tokens(text)]
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
+    """(what was repeated, why) for each repetition in the page's copy."""
+    found: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for block in copy:
+        if block.tag in ("a", "button", "label", "figcaption"):
+            continue
+        for sentence in block.sentences:
+            key = _norm(sentence)
+            if len(key.split()) < 4:
+                continue
+            if key in seen:
+                found.append((sentence, "the same sentence appears twice"))
+            seen.setdefault(key, sentence)
+    # A card whose text only repeats its heading.
+    for head, body in itertools.pairwise(copy):
+        if head.is_heading and body.tag in ("p", "li", "dd") and _norm(body.text) == _norm(head.text):
+            found.append((body.text, "the card's text only repeats its heading"))
+    # Two paragraphs that say the same thing.
+    prose = [b for b in copy if b.tag in ("p", "li", "dd", "td") and len(_tokens(b.text)) >= 8]
+    shingled = [(b, _shingles(b.text)) for b in prose]
+    for i, (a, sa) in enumerate(shingled):
+        for b, sb in shingled[i + 1 :]:
+            if _norm(a.text) == _norm(b.text) or (sa and sb and len(sa & sb) / len(sa | sb) >= 0.6):
+                found.append((b.text, "two paragraphs say the same thing"))
+                break
+    # Headings that differ only by a number ("Overcoming Challenges I / II / III").
+    numbered: dict[str, list[str]] = {}
+    for b in copy:
+        if b.is_heading and _NUMBERED.search(b.text):
+            numbered.setdefault(_NUMBERED.sub("", _norm(b.text)), []).append(b.text)
+    for stem, headings in numbered.items():
+        if len(headings) >= 2 and stem:
+            found.append((" / ".join(headings), f"{len(headings)} headings differ only by a number"))
+    return found
+
+
+def originality(page: PageText, sources: Sources) -> Originality:
+    """The shares of the page's copy written for the visitor, taken from the sources, and repeated."""
+    copy = copy_blocks(page)
+    texts = tuple(_source_texts(sources))
+    source_grams, short_phrases = _source_runs(texts), _short_source_phrases(texts)
+    words = written = copied = repeated = 0
+    seen: set[str] = set()
+    for block in copy:
+        for sentence in block.sentences:
+            tokens = _tokens(sentence)
+            if not tokens:
+                continue
+            words += len(tokens)
+            key = " ".join(tokens)
+            if key in seen and len(tokens) >= 4:
+                repeated += len(tokens)
+                continue
+            seen.add(key)
+            covered = [False] * len(tokens)
+            for i in range(len(tokens) - RUN + 1):
+                if tuple(tokens[i : i + RUN]) in source_grams:
+                    for j in range(i, i + RUN):
+                        covered[j] = True
+            # A sentence shorter than a run is copied when the whole of it is a source phrase.
+            if len(tokens) < RUN and key in short_phrases:
+                covered = [True] * len(tokens)
+            n = sum(covered)
+            copied += n
+            written += len(tokens) - n
+    if not words:
+        return Originality(0, 0.0, 0.0, 0.0)
+    return Originality(words, round(written / words, 4), round(copied / words, 4), round(repeated / words, 4))
+
+
+def _source_texts(sources: Sources) -> list[str]:
+    texts = list(sources.documents) + [p.text for p in sources.passages]
+    texts += list(sources.offerings.values())
+    texts += [str(t.get("quote") or "") for t in sources.testimonials]
+    texts += [str(v) for v in sources.company.values() if isinstance(v, str)]
+    texts += [str(v) for v in _flat_values(sources.profile or {})]
+    return texts
+
+
+def _flat_values(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _flat_values(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _flat_values(v)]
+    return [value] if isinstance(value, str) else []
+
+
+# A batch checks every page against the same sources: their runs are worked out once.
+@lru_cache(maxsize=8)
+def _source_runs(texts: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    grams: set[tuple[str, ...]] = set()
+    for text in texts:
+        tokens = _tokens(text)
+        grams.update(tuple(tokens[i : i + RUN]) for i in range(len(tokens) - RUN + 1))
+    return frozenset(grams)
+
+
+@lru_cache(maxsize=8)
+def _short_source_phrases(texts: tuple[str, ...]) -> frozenset[str]:
+    """Whole short source lines (an offering's name and description, a testimonial) as normalised text."""
+    out: set[str] = set()
+    for text in texts:
+        for line in re.split(r"[\n.!?]+", text):
+            key = _norm(line)
+            if 2 <= len(key.split()) < RUN:
+                out.add(key)
+    return frozenset(out)
+
+
+def check_substance(page: PageText, sources: Sources) -> AxisResult:
+    """Whether the page says anything at all, and says it once (see the module docstring)."""
+    copy = copy_blocks(page)
+    findings: list[QAFinding] = []
+    words = sum(len(_tokens(b.text)) for b in copy)
+
+    def fail(check: str, evidence: str = "", **fields: Any) -> None:
+        findings.append(finding(AXIS, check, False, _MESSAGES[check].format(**fields), evidence))
+
+    measured = originality(page, sources)
+    measures = {
+        "originality.written": measured.written,
+        "originality.from_sources": measured.from_sources,
+        "originality.repeated": measured.repeated,
+    }
+    if words < MIN_WORDS:
+        fail("empty", " ".join(b.text for b in copy)[:200] or "(no text at all)", words=words)
+        return AxisResult(axis=AXIS, score=0.0, findings=findings, measures=measures)
+    headline = _main_headline(copy)
+    why = _headline_problem(headline, sources)
+    if why:
+        fail("headline", headline.text if headline else "", why=why)
+    # What the page shows instead, quoted: its headings for a missing offer, its last words for a missing ask.
+    headings = " / ".join(b.text for b in copy if b.is_heading)
+    if _names_an_offering(copy, sources) is False:
+        fail("offer", headings)
+    if not _asks(page, sources):
+        fail("ask", copy[-1].text if copy else "")
+    closing = _closing_problem(page)
+    if closing:
+        fail("close", closing)
+    for evidence, why in _repetitions(copy):
+        findings.append(
+            finding(
+                AXIS, "repetition", False, f"The page repeats itself ({why}): say each thing once.", evidence
+            )
+        )
+    if not findings:
+        findings.append(
+            finding(
+                AXIS, "page", True, "A headline that offers something, an offer and an ask; nothing repeated."
+            )
+        )
+    return AxisResult(
+        axis=AXIS, score=score_of_penalties(findings, PENALTY), findings=findings, measures=measures
+    )
