@@ -1,0 +1,83 @@
+"""Writes `set.json` from the pages and ratings in this folder, and imports a rater's answers.
+
+    python -m tests.quality_cases.preference.collect                       # set.json from pages/ and ratings/
+    python -m tests.quality_cases.preference.collect import RAW KEY SPLIT  # a rater's letters -> page ids
+
+Pages live at `pages/<split>/<scenario folder>/<profile>--<variant>.html`. A rater answered with the letters of
+a blind packet (`make_packet.py`); KEY maps them back to pages, and the answer is written to
+`ratings/<rater>.json` with page ids, keeping the rater's words."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tests.quality_cases.preference.make_packet import SCENARIOS
+
+HERE = Path(__file__).parent
+SPLITS = {
+    "tune": "pages the rules were tuned on: the example and cycle-shop scenarios, rated blind before tuning",
+    "holdout": "pages the rules were not tuned on: two scenarios written for this set (bakery, solar co-op), "
+    "generated, rated and measured only after the rules were frozen",
+}
+
+
+def page_id(split: str, relative: str) -> str:
+    """`tune/example/dana-mining--seed` for `example/dana-mining--seed.html` of split `tune`."""
+    return f"{split}/{relative.removesuffix('.html')}"
+
+
+def write_set() -> None:
+    pages = []
+    for path in sorted((HERE / "pages").glob("*/*/*.html")):
+        split, scenario = path.parts[-3], path.parts[-2]
+        profile, variant = path.stem.split("--")
+        pages.append(
+            {
+                "id": page_id(split, f"{scenario}/{path.name}"),
+                "file": str(path.relative_to(HERE)),
+                "split": split,
+                "scenario": SCENARIOS[scenario],
+                "profile": profile,
+                "variant": variant,
+            }
+        )
+    manifest = {
+        "big": ["single", "single-spec"],
+        "decomposed": ["seed", "deep"],
+        "splits": SPLITS,
+        "pages": pages,
+        "ratings": sorted(str(p.relative_to(HERE)) for p in (HERE / "ratings").glob("*.json")),
+    }
+    (HERE / "set.json").write_text(
+        json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def import_ratings(raw_path: Path, key_path: Path, split: str) -> Path:
+    raw = json.loads(raw_path.read_text(encoding="utf-8"))
+    key = json.loads(key_path.read_text(encoding="utf-8"))
+    visitors = {}
+    for folder, answer in raw["visitors"].items():
+        letters = key[folder]
+        scenario, profile = folder.split("-", 1)
+        ids = {letter: page_id(split, rel) for letter, rel in letters.items()}
+        if sorted(answer["ranking"]) != sorted(ids):
+            raise SystemExit(f"{raw_path}: {folder} ranks {answer['ranking']}, the packet had {sorted(ids)}")
+        visitors[f"{SCENARIOS[scenario]}/{profile}"] = {
+            "ranking": [ids[x] for x in answer["ranking"]],
+            "scores": {ids[x]: s for x, s in answer["scores"].items()},
+            "reasons": {ids[x]: r for x, r in answer["reasons"].items()},
+        }
+    out = HERE / "ratings" / f"{raw['rater']}.json"
+    out.parent.mkdir(exist_ok=True)
+    record = {"rater": raw["rater"], "persona": raw.get("persona", ""), "split": split, "visitors": visitors}
+    out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["import"]:
+        print(import_ratings(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]))
+    write_set()
