@@ -283,7 +283,7 @@ def judge_section(view: lab.LabView) -> None:
                 f"judge cost {ui.money(run.cost_usd)} now.",
                 icon=":material/gavel:",
             )
-            for problem in run.errors[:5]:
+            for problem in [*run.warnings, *run.errors][:5]:
                 st.warning(problem, icon=":material/warning:")
     all_votes = load_votes(services.store(), experiment.experiment_id)
     rows = []

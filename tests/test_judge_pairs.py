@@ -4,6 +4,7 @@ and `decompose votes` commands."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from workflow_core.judgement.votes import Vote, load_votes, save_votes
 from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, run_experiment
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
+from workflow_core.providers.base import content_text
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario
@@ -34,7 +36,9 @@ PRICES = PriceBook(
 
 def _page(text: str, marker: str) -> str:
     start = text.index(f"Page {marker} (visible text):") + len("Page A (visible text):")
-    end = text.index("Page B (visible text):") if marker == "A" else text.index("Which page")
+    # Page A's text runs to page B's first screenshot (or its text when the judge sees none).
+    ends = ("Page B at", "Page B (visible text):") if marker == "A" else ("Which page",)
+    end = min(i for i in (text.find(e, start) for e in ends) if i >= 0)
     return text[start:end]
 
 
@@ -44,7 +48,7 @@ def judging_responder(body: dict[str, Any]) -> FakeReply | None:
     messages = body.get("messages", [])
     if not messages or messages[0].get("content") != SYSTEM:
         return echo_responder(body)
-    text = messages[-1]["content"]
+    text = content_text(messages[-1])
     if body["model"] == "large":
         winner = "A"
     else:
@@ -118,6 +122,49 @@ async def test_position_consistency_and_agreement_with_people(experiment, fake_r
     ties = sum(v.winner == "tie" for v in people) / len(people)
     assert ties < 1 and agreement(votes, "fake/large").agreement == pytest.approx(ties)
     assert agreement(votes, "fake/large").decisive == 0
+
+
+async def test_the_judge_sees_each_page_at_both_widths_and_a_text_only_judge_does_not(
+    experiment, fake_openai, fake_registry
+):
+    exp, store = experiment
+    before = len(fake_openai.requests)
+    await judge_pairs(exp, "fake/small", fake_registry, PRICES, store, {"x": "y"})
+    judged = [r for r in fake_openai.requests[before:] if r["messages"][0]["content"] == SYSTEM]
+    assert len(judged) == 6
+    shots: dict[str, dict[int, str]] = {}
+    for t in exp.trials:
+        assert t.run is not None and t.run.page_html
+        stored = store.screenshots(t.run.page_html)
+        assert set(stored) == {1280, 390}  # the runs were checked in Chromium, which kept them
+        shots[t.variant] = {
+            w: "data:image/jpeg;base64," + base64.b64encode(d).decode() for w, (_, d) in stored.items()
+        }
+    seen_orders = set()
+    for r in judged:
+        parts = r["messages"][-1]["content"]
+        labels = [p["text"] for p in parts if p["type"] == "text" and p["text"].endswith("px wide:")]
+        assert labels == [
+            "Page A at 1280 px wide:",
+            "Page A at 390 px wide:",
+            "Page B at 1280 px wide:",
+            "Page B at 390 px wide:",
+        ]
+        urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
+        # Each image follows its label, and is the stored screenshot of the page on that side.
+        pages = (
+            [v for v, by_width in shots.items() if by_width[1280] == urls[0]],
+            [v for v, by_width in shots.items() if by_width[1280] == urls[2]],
+        )
+        left, right = pages[0][0], pages[1][0]
+        assert urls == [shots[left][1280], shots[left][390], shots[right][1280], shots[right][390]]
+        seen_orders.add((left, right))
+    assert len(seen_orders) == 6  # every pair, both orders
+    # A model that takes no images gets the pages' text alone.
+    before = len(fake_openai.requests)
+    await judge_pairs(exp, "fake/large", fake_registry, PRICES, store, see_pages=False)
+    judged = [r for r in fake_openai.requests[before:] if r["messages"][0]["content"] == SYSTEM]
+    assert judged and all(isinstance(r["messages"][-1]["content"], str) for r in judged)
 
 
 async def test_a_judge_that_cannot_be_used_or_answers_nonsense_says_so(

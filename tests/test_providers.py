@@ -12,7 +12,14 @@ import pytest
 
 from workflow_core.errors import ProviderError
 from workflow_core.providers.anthropic import AnthropicProvider
-from workflow_core.providers.base import ChatProvider, ChatRequest, EmbeddingProvider, ImageProvider
+from workflow_core.providers.base import (
+    ChatProvider,
+    ChatRequest,
+    EmbeddingProvider,
+    ImageProvider,
+    content_text,
+    image_part,
+)
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.testing.fake_server import FakeReply
 
@@ -230,6 +237,34 @@ async def test_anthropic_non_streaming_and_json_instruction(fake_openai, claude)
     body = fake_openai.requests[-1]
     assert "JSON" in body["system"] and '"headline"' in body["system"]
     assert body["max_tokens"] > 0 and "stream" not in body
+
+
+async def test_images_reach_both_apis_as_each_expects_them(fake_openai, provider, claude):
+    """A judge that sees pages sends screenshots: OpenAI-compatible servers get `image_url` parts as written,
+    Anthropic gets image blocks with a base64 source; the text-only token estimate counts no image bytes."""
+    jpeg = b"\xff\xd8\xff\xe0fake-jpeg"
+    parts = [{"type": "text", "text": "Page A:"}, image_part(jpeg), {"type": "text", "text": "Which?"}]
+    messages = [{"role": "system", "content": "Judge."}, {"role": "user", "content": parts}]
+    fake_openai.enqueue(FakeReply(content="A"))
+    await provider.chat(ChatRequest(model="small", messages=messages, stream=False))
+    sent = fake_openai.requests[-1]["messages"][1]["content"]
+    assert sent[1] == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/jpeg;base64,/9j/4GZha2UtanBlZw=="},
+    }
+    fake_openai.enqueue(FakeReply(content="A"))
+    await claude.chat(ChatRequest(model="claude-x", messages=messages, stream=False))
+    body = fake_openai.requests[-1]
+    assert body["system"] == "Judge."
+    assert body["messages"][0]["content"] == [
+        {"type": "text", "text": "Page A:"},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/jpeg", "data": "/9j/4GZha2UtanBlZw=="},
+        },
+        {"type": "text", "text": "Which?"},
+    ]
+    assert content_text(messages[1]) == "Page A:\nWhich?"
 
 
 async def test_anthropic_errors_map_like_openai(fake_openai, claude):

@@ -378,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--judge", required=True, metavar="REF", help="the judge's model, provider/model")
     j.add_argument("--scenario", help="scenario folder for the profiles (default: the experiment's)")
     j.add_argument("--no-cache", action="store_true", help="ask the judge again even if a verdict is cached")
+    j.add_argument(
+        "--text-only",
+        action="store_true",
+        help="show the judge the pages' text, not their screenshots (for a model that takes no images)",
+    )
     j.set_defaults(func=cmd_people)
 
     cc = sub.add_parser("cache-clear", help="forget every cached node result")

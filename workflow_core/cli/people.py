@@ -115,6 +115,7 @@ def cmd_judge_pairs(args: argparse.Namespace) -> int:
                 summaries,
                 use_cache=not args.no_cache,
                 on_progress=progress,
+                see_pages=not args.text_only,
             )
 
     report = asyncio.run(go())
@@ -123,7 +124,7 @@ def cmd_judge_pairs(args: argparse.Namespace) -> int:
         f"judged before); judge cost ${report.cost_usd:.6f} now, ${report.cost_if_uncached_usd:.6f} if uncached "
         "(not part of the variants' costs)"
     )
-    for error in report.errors:
+    for error in [*report.warnings, *report.errors]:
         print(f"warning: {error}", file=sys.stderr)
     a = agreement(load_votes(store, experiment.experiment_id), args.judge)
     consistency = "–" if a.position_consistency is None else f"{a.position_consistency:.0%}"

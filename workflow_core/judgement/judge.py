@@ -1,8 +1,10 @@
 """An LLM judge that compares an experiment's pages pairwise, in both orders, as people do blind.
 
 For every profile (and repeat) and every two variants with a page there, the judge reads the visitor's
-profile and the two pages' visible text and answers which page serves that visitor better (A, B or tie, as
-JSON); then the same two pages with the sides swapped. Its verdicts are stored as votes that name the judge's
+profile, sees the two pages (their screenshots at 1280 and 390 px, as images: OpenAI-compatible `image_url`
+parts, Anthropic image blocks) and reads their visible text, and answers which page serves that visitor better
+(A, B or tie, as JSON); then the same two pages with the sides swapped. `screenshots=None` makes it a
+text-only judge for models that take no images. Its verdicts are stored as votes that name the judge's
 model (never counted as people's). Calls are cached under a key of the judge's identity and the exact
 messages (the engine's node cache, kind "judge"), so judging again costs nothing; their cost is the judge's
 own, reported apart from the variants' costs.
@@ -15,6 +17,7 @@ import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from workflow_core.errors import DecomposeError, ProviderError
 from workflow_core.judgement.pairs import Matchup, Page, pages_by_profile
@@ -22,7 +25,7 @@ from workflow_core.judgement.votes import Winner, load_votes, save_votes
 from workflow_core.lab.experiment import Experiment
 from workflow_core.page.site import visible_text
 from workflow_core.pricing.book import PriceBook
-from workflow_core.providers.base import ChatRequest
+from workflow_core.providers.base import ChatRequest, Message, content_text, image_part
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord
 from workflow_core.run.context import RetryPolicy, cache_key
@@ -60,19 +63,41 @@ class JudgeRun:
     input_tokens: int = 0
     output_tokens: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a page judged without its screenshots
 
 
-def judge_messages(profile_summary: str, first: Page, second: Page) -> list[dict[str, str]]:
+Screenshots = Callable[[str], Mapping[int, tuple[str, bytes]]]  # a page's HTML -> {width: (mime, image)}
+
+
+def judge_messages(
+    profile_summary: str, first: Page, second: Page, screenshots: Screenshots | None = None
+) -> list[Message]:
+    """The judge's messages: the visitor, then each page's screenshots (when `screenshots` gives them, widest
+    first) and visible text."""
+
     def text(page: Page) -> str:
         return visible_text(page.html)[:PAGE_CHARS]
 
-    user = (
-        f"The visitor:\n{profile_summary or '(no profile)'}\n\n"
-        f"Page A (visible text):\n{text(first)}\n\n"
-        f"Page B (visible text):\n{text(second)}\n\n"
+    question = (
         'Which page serves this visitor better? Reply as {"winner": "A" | "B" | "tie", "reason": "..."}.'
     )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    if screenshots is None:
+        user = (
+            f"The visitor:\n{profile_summary or '(no profile)'}\n\n"
+            f"Page A (visible text):\n{text(first)}\n\n"
+            f"Page B (visible text):\n{text(second)}\n\n" + question
+        )
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    parts: list[dict[str, Any]] = [
+        {"type": "text", "text": f"The visitor:\n{profile_summary or '(no profile)'}"}
+    ]
+    for label, page in (("A", first), ("B", second)):
+        for width, (mime, image) in sorted(screenshots(page.html).items(), reverse=True):
+            parts.append({"type": "text", "text": f"Page {label} at {width} px wide:"})
+            parts.append(image_part(image, mime))
+        parts.append({"type": "text", "text": f"Page {label} (visible text):\n{text(page)}"})
+    parts.append({"type": "text", "text": question})
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": parts}]
 
 
 def parse_verdict(text: str) -> Winner:
@@ -89,14 +114,38 @@ def parse_verdict(text: str) -> Winner:
     return found
 
 
+async def page_screenshots(store: Store, pages: list[Page], report: JudgeRun | None = None) -> Screenshots:
+    """The screenshots of `pages` by their HTML: the store's (kept when the run was checked), else rendered
+    now in headless Chromium. A page that cannot be rendered gets none (its problem goes to `report`)."""
+    from workflow_core.quality.render import RenderError, shared_renderer
+
+    shots: dict[str, Mapping[int, tuple[str, bytes]]] = {}
+    for page in pages:
+        if page.html in shots:
+            continue
+        found: Mapping[int, tuple[str, bytes]] = store.screenshots(page.html)
+        if not found:
+            try:
+                rendered = await shared_renderer().render_async(page.html)
+                found = {w: ("image/jpeg", data) for w, data in rendered.screenshots.items()}
+            except RenderError as exc:
+                if report is not None:
+                    report.warnings.append(f"{page.variant}: judged on its text only, no screenshots ({exc})")
+                found = {}
+        shots[page.html] = found
+    return lambda html: shots.get(html, {})
+
+
 async def _ask(
-    registry: ProviderRegistry, ref: str, messages: list[dict[str, str]], retry: RetryPolicy
+    registry: ProviderRegistry, ref: str, messages: list[Message], retry: RetryPolicy
 ) -> NodeRecord:
     provider, model = registry.resolve(ref)
     request = ChatRequest(
         model=model, messages=messages, temperature=0.0, max_tokens=200, json_schema=SCHEMA, stream=False
     )
-    rec = NodeRecord(id="judge", kind="judge", model=ref, messages=messages)
+    # The record keeps the messages' text: the screenshots are in the store already, by page.
+    shown = [{"role": str(m["role"]), "content": content_text(m)} for m in messages]
+    rec = NodeRecord(id="judge", kind="judge", model=ref, messages=shown)
     attempt = 0
     while True:
         rec.attempts += 1
@@ -126,10 +175,14 @@ async def judge_pairs(
     use_cache: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
     retry: RetryPolicy | None = None,
+    see_pages: bool = True,
 ) -> JudgeRun:
     """Judge every comparable pair of `experiment`'s pages in both orders with the model `judge` and store
-    the verdicts as votes. `profiles` maps a profile id to the summary the judge reads. Orders this judge has
-    already voted on are skipped. Raises DecomposeError when the judge's model cannot be used."""
+    the verdicts as votes. `profiles` maps a profile id to the summary the judge reads. With `see_pages` the
+    judge sees each page's screenshots (the store's, else rendered now; a page that cannot be rendered is
+    judged on its text, and the run says so); without, it reads the pages' text only (for models that take
+    no images). Orders this judge has already voted on are skipped. Raises DecomposeError when the judge's
+    model cannot be used."""
     problem = registry.check_model(judge)
     if problem:
         raise DecomposeError(f"the judge model {judge}: {problem}")
@@ -144,13 +197,19 @@ async def judge_pairs(
                 jobs.append(Matchup(experiment.experiment_id, profile, repeat, left, right))
     report = JudgeRun(judge=judge)
     identity = registry.identity(judge)
+    screenshots = (
+        await page_screenshots(store, [p for j in jobs for p in (j.left, j.right)], report)
+        if see_pages
+        else None
+    )
     for i, job in enumerate(jobs):
         if on_progress is not None:
             on_progress(i, len(jobs))
         if (job.left.run_id, job.right.run_id) in done:
             report.skipped += 1
             continue
-        messages = judge_messages((profiles or {}).get(job.profile or "", ""), job.left, job.right)
+        summary = (profiles or {}).get(job.profile or "", "")
+        messages = judge_messages(summary, job.left, job.right, screenshots)
         key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
         rec = store.cache_get(key) if use_cache else None
         try:

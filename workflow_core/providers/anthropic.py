@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from workflow_core.errors import ProviderError
-from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback
+from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback, content_text
 from workflow_core.providers.http import error_message_from_body, estimate_tokens, sse_data, stream_event
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 
@@ -43,6 +43,23 @@ def extract_json_object(text: str) -> str:
         except json.JSONDecodeError:
             pass
     return text
+
+
+def anthropic_content(content: Any) -> Any:
+    """A message's content for /v1/messages: text as it is; OpenAI-style parts as Anthropic's blocks (an
+    `image_url` data: URI becomes an `image` block with a base64 source)."""
+    if not isinstance(content, list):
+        return content
+    blocks: list[dict[str, Any]] = []
+    for part in content:
+        if part.get("type") == "image_url":
+            url = str(part.get("image_url", {}).get("url", ""))
+            head, _, data = url.partition(",")
+            mime = head.removeprefix("data:").removesuffix(";base64")
+            blocks.append({"type": "image", "source": {"type": "base64", "media_type": mime, "data": data}})
+        else:
+            blocks.append({"type": "text", "text": str(part.get("text", ""))})
+    return blocks
 
 
 class AnthropicProvider(OpenAICompatProvider):
@@ -80,11 +97,11 @@ class AnthropicProvider(OpenAICompatProvider):
 
     def messages_body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body sent to /v1/messages: system messages moved to `system`."""
-        system_parts = [str(m.get("content", "")) for m in request.messages if m.get("role") == "system"]
+        system_parts = [content_text(m) for m in request.messages if m.get("role") == "system"]
         if request.json_schema is not None:
             system_parts.append(json_instruction(request.json_schema))
         messages = [
-            {"role": m["role"], "content": m.get("content", "")}
+            {"role": m["role"], "content": anthropic_content(m.get("content", ""))}
             for m in request.messages
             if m.get("role") in ("user", "assistant")
         ]
@@ -171,7 +188,7 @@ class AnthropicProvider(OpenAICompatProvider):
         if request.json_schema is not None:
             text = extract_json_object(text)
         reported = input_tokens is not None and output_tokens is not None
-        prompt_chars = sum(len(str(m.get("content", ""))) for m in request.messages)
+        prompt_chars = sum(len(content_text(m)) for m in request.messages)
         return ChatResult(
             text=text,
             input_tokens=int(input_tokens) if input_tokens is not None else prompt_chars // 4,

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 TokenCallback = Callable[[str], None]
+# A message's content is text, or a list of parts in OpenAI's form: {"type": "text", "text": ...} and
+# {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,..."}} (each provider translates them).
+Message = dict[str, Any]
+
+
+def content_text(message: Message) -> str:
+    """The text of a message, its image parts left out (for token estimates and logs)."""
+    content = message.get("content", "")
+    if isinstance(content, list):
+        return "\n".join(
+            str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return str(content)
+
+
+def image_part(data: bytes, mime: str = "image/jpeg") -> dict[str, Any]:
+    """An image as a message part (OpenAI's `image_url` with a data: URI)."""
+    return {
+        "type": "image_url",
+        "image_url": {"url": f"data:{mime};base64,{base64.b64encode(data).decode()}"},
+    }
 
 
 @dataclass
 class ChatRequest:
     model: str  # the provider's own model name (the part after "provider/")
-    messages: list[dict[str, str]]
+    messages: list[Message]
     temperature: float | None = None
     max_tokens: int | None = None
     top_p: float | None = None

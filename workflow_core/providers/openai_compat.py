@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from workflow_core.errors import ProviderError
-from workflow_core.providers.base import ChatRequest, ChatResult, ImageResult, TokenCallback
+from workflow_core.providers.base import ChatRequest, ChatResult, ImageResult, TokenCallback, content_text
 from workflow_core.providers.http import (
     CONNECT_TIMEOUT_S,
     WRITE_TIMEOUT_S,
@@ -242,7 +242,7 @@ class OpenAICompatProvider:
                 usage_reported=True,
                 raw=raw,
             )
-        prompt_chars = sum(len(str(m.get("content", ""))) for m in request.messages)
+        prompt_chars = sum(len(content_text(m)) for m in request.messages)
         return ChatResult(
             text=text,
             input_tokens=prompt_chars // 4,
