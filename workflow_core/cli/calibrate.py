@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--preference",
         metavar="DIR",
-        default="tests/quality_cases/preference",
-        help="a preference set (pages ranked blind by people): the verdict's agreement with their order",
+        help="a preference set (pages ranked blind by people): the verdict's agreement with their order "
+        "(default: CASES_DIR/preference, when there is one)",
     )
     c.add_argument(
         "--static-checks", action="store_true", help="check the preference pages without Chromium (faster)"
@@ -94,6 +94,41 @@ def _print_preference(folder: Path, render: bool) -> None:
     print()
 
 
+def _print_judge_preference(folder: Path, ref: str) -> None:
+    from workflow_core.judgement.calibration import JudgeCalibration, judge_preference
+    from workflow_core.quality.preference import load_preference_set
+    from workflow_core.workspace import new_engine
+
+    pset = load_preference_set(folder)
+    engine = new_engine()
+
+    async def go() -> list[tuple[str, JudgeCalibration]]:
+        async with engine:
+            return [
+                (
+                    split,
+                    await judge_preference(pset, ref, engine.registry, engine.prices, engine.store, split),
+                )
+                for split in pset.splits
+            ]
+
+    print(
+        f"Judge {ref} on the preference set (both orders of every pair, seeing each page at 1280 and 390 px):\n"
+    )
+    print("| split | agrees with raters | decisive pairs | position consistency | ties | cost |")
+    print("|---|---|---|---|---|---|")
+    for split, c in asyncio.run(go()):
+        a = c.agreement
+        consistency = "–" if c.position_consistency is None else f"{c.consistent}/{c.pairs}"
+        print(
+            f"| {split} | {a.agree}/{a.pairs} | {a.decisive_agree}/{a.decisive_pairs} | {consistency} | {a.ties} "
+            f"| ${c.run.cost_usd:.4f} ({c.run.cached} cached) |"
+        )
+        for warning in [*c.run.warnings, *c.run.errors[:5]]:
+            print(f"  warning: {warning}")
+    print()
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from workflow_core.quality.calibrate import (
         TEXT_AXES,
@@ -120,9 +155,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print("Quality axes:\n")
         print(table(axis_stats(results, TEXT_AXES + labelled)))
         print("\n" + timing(results) + "\n")
-    preference = Path(args.preference)
+    preference = Path(args.preference) if args.preference else folder / "preference"
     if not args.skip_axes and (preference / "set.json").is_file():
         _print_preference(preference, render=not args.static_checks)
+    if args.judge and (preference / "set.json").is_file():
+        _print_judge_preference(preference, args.judge)
     if args.judge:
         judged = _judge_all(cases, args.judge)
         answered = [j for j in judged if j.result is not None]

@@ -94,7 +94,7 @@ def as_text(report: QualityReport, judged: JudgeResult | None = None, *, show_pa
     verdict = (
         "publishable"
         if not blocking
-        else f"NOT publishable: {len(blocking)} blocking finding(s), marked ⛔; the score is half the axes' mean"
+        else f"NOT publishable: {len(blocking)} blocking finding(s), marked ⛔ (the score is half the axes' mean, a quarter with a defect of presentation)"
     )
     lines = [f"quality {report.score:.2f} over {len(report.axes)} axes: {verdict}"]
     for name in [a for a in AXES if a in report.axes]:

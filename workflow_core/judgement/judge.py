@@ -114,7 +114,9 @@ def parse_verdict(text: str) -> Winner:
     return found
 
 
-async def page_screenshots(store: Store, pages: list[Page], report: JudgeRun | None = None) -> Screenshots:
+async def page_screenshots(
+    store: Store | None, pages: list[Page], report: JudgeRun | None = None
+) -> Screenshots:
     """The screenshots of `pages` by their HTML: the store's (kept when the run was checked), else rendered
     now in headless Chromium. A page that cannot be rendered gets none (its problem goes to `report`)."""
     from workflow_core.quality.render import RenderError, shared_renderer
@@ -123,7 +125,7 @@ async def page_screenshots(store: Store, pages: list[Page], report: JudgeRun | N
     for page in pages:
         if page.html in shots:
             continue
-        found: Mapping[int, tuple[str, bytes]] = store.screenshots(page.html)
+        found: Mapping[int, tuple[str, bytes]] = store.screenshots(page.html) if store is not None else {}
         if not found:
             try:
                 rendered = await shared_renderer().render_async(page.html)
@@ -162,6 +164,42 @@ async def _ask(
     rec.latency_s = result.latency_s
     rec.compute_s = result.compute_s if result.compute_s is not None else result.latency_s
     return rec
+
+
+async def compare(
+    registry: ProviderRegistry,
+    judge: str,
+    prices: PriceBook,
+    store: Store | None,
+    messages: list[Message],
+    report: JudgeRun,
+    *,
+    use_cache: bool = True,
+    retry: RetryPolicy | None = None,
+    identity: str | None = None,
+) -> tuple[Winner, NodeRecord]:
+    """One comparison: the judge's verdict on `messages` ("left" for page A), from the store's cache or a
+    priced call (cached in `store` when there is one), counted in `report`. Raises DecomposeError when the answer names no winner."""
+    identity = identity or registry.identity(judge)
+    key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
+    rec = store.cache_get(key) if use_cache and store is not None else None
+    if rec is None:
+        rec = await _ask(registry, judge, messages, retry or RetryPolicy())
+        rec.cost_usd = rec.cost_if_uncached_usd = prices.chat_cost(
+            judge, rec.input_tokens, rec.output_tokens, compute_s=rec.compute_s
+        )
+        report.cost_usd += rec.cost_usd
+        winner = parse_verdict(rec.output_text)
+        if store is not None:
+            store.cache_put(key, rec)
+    else:
+        report.cached += 1
+        winner = parse_verdict(rec.output_text)
+    report.comparisons += 1
+    report.cost_if_uncached_usd += rec.cost_if_uncached_usd
+    report.input_tokens += rec.input_tokens
+    report.output_tokens += rec.output_tokens
+    return winner, rec
 
 
 async def judge_pairs(
@@ -209,28 +247,21 @@ async def judge_pairs(
             report.skipped += 1
             continue
         summary = (profiles or {}).get(job.profile or "", "")
-        messages = judge_messages(summary, job.left, job.right, screenshots)
-        key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
-        rec = store.cache_get(key) if use_cache else None
         try:
-            if rec is None:
-                rec = await _ask(registry, judge, messages, retry)
-                rec.cost_usd = rec.cost_if_uncached_usd = prices.chat_cost(
-                    judge, rec.input_tokens, rec.output_tokens, compute_s=rec.compute_s
-                )
-                report.cost_usd += rec.cost_usd
-                winner = parse_verdict(rec.output_text)
-                store.cache_put(key, rec)
-            else:
-                report.cached += 1
-                winner = parse_verdict(rec.output_text)
+            winner, rec = await compare(
+                registry,
+                judge,
+                prices,
+                store,
+                judge_messages(summary, job.left, job.right, screenshots),
+                report,
+                use_cache=use_cache,
+                retry=retry,
+                identity=identity,
+            )
         except DecomposeError as exc:
             report.errors.append(f"{job.profile or '–'}: {job.left.variant} vs {job.right.variant}: {exc}")
             continue
-        report.comparisons += 1
-        report.cost_if_uncached_usd += rec.cost_if_uncached_usd
-        report.input_tokens += rec.input_tokens
-        report.output_tokens += rec.output_tokens
         save_votes(store, [job.vote(winner, judge=judge, cost_usd=rec.cost_if_uncached_usd)])
     if on_progress is not None:
         on_progress(len(jobs), len(jobs))

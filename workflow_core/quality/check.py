@@ -89,7 +89,10 @@ def _report(
     page = load_page(html)
     text = page_text(page.root)
     if rendered is not None:
-        rendered_axes = [rendered_accessibility(rendered), rendered_responsive(rendered, available_files)]
+        rendered_axes = [
+            rendered_accessibility(rendered),
+            rendered_responsive(rendered, available_files, page),
+        ]
     else:
         rendered_axes = [
             fallback_accessibility(html, page, why_not_rendered),

@@ -27,7 +27,8 @@ function word, was cut from the source mid-phrase; a block ending on the first w
 part of its next ("with Example Corp Manuf") was cut mid-word; a sentence whose last word before its full
 stop is an article, a possessive or "of" ("minimize the impact of their.") was cut. `voice` also catches the
 visitor's company cast as the means ("Transform your operations with <visitor company>") or described to the
-visitor ("<visitor company> is a leading construction company"), with the name cut short or whole.
+visitor ("<visitor company> is a leading construction company"), or paired with the seller as partners ("<visitor
+company> and <seller>" as a line of its own), with the name cut short or whole.
 
 Score: each failing finding takes a quarter of its weight off 1.0 (speaking as the visitor weighs 2, leaked
 instructions and residue 1.5, the rest 1); one finding per block and check.
@@ -177,6 +178,9 @@ _CUT_BEFORE_STOP = frozenset(
 _LINKING = frozenset(
     {"with", "of", "to", "for", "and", "or", "in", "on", "at", "by", "about", "from", "that", "which", "who"}
 )
+_OPEN_CLAUSE = re.compile(
+    r"(?:we|we're|you|you're|our|it|it's|this|they|i)\s+(?:are|is|will|can|have|has|were|was|am|'re)\b", re.I
+)
 _ADJECTIVE = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary)$")
 _MODIFIER = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary|ent|ant|ing|ly)$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -315,6 +319,16 @@ def _truncated(block: Block, sources: _SourceText | None = None) -> str | None:
             before = re.sub(r"[^\w']", "", tail[:-1].split()[-1]).lower() if tail[:-1].split() else ""
             if before in _CUT_BEFORE_STOP and len(tail.split()) >= 3:
                 return f"a sentence ends on {before!r}"
+    # A clause with its subject and verb that stops ("We are confident", "We are excited"): a paragraph ends
+    # with a full stop, and a heading or a label neither starts with a pronoun and a verb nor follows a
+    # finished sentence with one.
+    final = block.sentences[-1] if block.sentences else text
+    if (
+        (block.tag in _PROSE or len(block.sentences) >= 2)
+        and not text.endswith(_END_MARKS)
+        and _OPEN_CLAUSE.match(final)
+    ):
+        return "it stops without finishing its sentence"
     if block.tag in _PROSE and len(block.sentences) >= 2:
         ended = [s.endswith(_END_MARKS) for s in block.sentences]
         if all(ended[:-1]) and not ended[-1] and len(block.sentences[-1].split()) >= 4:
@@ -340,8 +354,8 @@ def _name_pattern(name: str) -> str:
     return head + rest
 
 
-def _voice_pattern(visitor: str) -> re.Pattern[str]:
-    v = _name_pattern(visitor)
+def _voice_pattern(visitor: str, seller_name: str) -> re.Pattern[str]:
+    v, seller = _name_pattern(visitor), re.escape(seller_name)
     return re.compile(
         rf"\b(?:at|here at|from)\s+{v}\s*,?\s+(?:we|our|us)\b|\bwe\s*(?:,|at|are|'re)\s*{v}\b|\bour\s+{v}\b"
         rf"|\bwelcome to {v}\b|\b(?:contact|call|e-?mail|choose|hire)\s+{v}\b"
@@ -349,6 +363,7 @@ def _voice_pattern(visitor: str) -> re.Pattern[str]:
         rf"|agency|supplier|vendor|specialists?|experts?)\b|\b{v}(?:'s)?\s+(?:team\s+)?(?:can help you|helps you"
         rf"|is here to help)\b"
         # Cast as the means or the maker ("... with Example Corp Manuf"), or described to its own people.
+        rf"|^\W*{v}\s+(?:and|&|x|×|\+)\s+{seller}\W*$|^\W*{seller}\s+(?:and|&|x|×|\+)\s+{v}\W*$"
         rf"|\b(?:with|by|through|using|powered by)\s+{v}\b(?!['’]s)|\b{v}\s+(?:is|are)\s+(?:a|an|the)\s+(?:leading|"
         rf"premier|top|trusted|innovative|well-known|major|global|renowned|[\w-]+\s+(?:company|firm|business|"
         rf"organi[sz]ation|manufacturer|operator|provider|leader))\b",
@@ -362,7 +377,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
     prompt = prompt_shingles(sources.instructions)
     seller = str(sources.company.get("name") or "the company")
     visitor = _visitor_company(sources.profile)
-    voice = _voice_pattern(visitor) if visitor and visitor.lower() != seller.lower() else None
+    voice = _voice_pattern(visitor, seller) if visitor and visitor.lower() != seller.lower() else None
     source_text = _SourceText.of(sources, visitor)
 
     def fail(check: str, evidence: str, message: str = "") -> None:

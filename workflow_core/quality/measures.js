@@ -145,6 +145,21 @@
     }
   }
 
+  // Text a fixed or sticky layer covers where the page opens (a header over the headline, a footer bar over
+  // the first card): the point at the middle of its line box shows the layer, not the text.
+  const covered = [];
+  const coveredSeen = new Set();
+  for (const a of boxes) {
+    const y = (a.t + a.b) / 2 - scrollY;
+    if (y <= 0 || y >= innerHeight || coveredSeen.has(a.el)) continue;
+    const x = (a.l + a.r) / 2;
+    if (x <= 0 || x >= innerWidth) continue;
+    const top = document.elementFromPoint(x, y);
+    if (!top || top === a.el || a.el.contains(top) || top.contains(a.el) || !inLayer(top)) continue;
+    coveredSeen.add(a.el);
+    covered.push({ selector: selector(a.el), html: snippet(a.el), text: textOf(a.el), other: selector(top) });
+  }
+
   // Images that finished loading with nothing to show (a broken src, a blocked URL, bad data).
   const brokenImages = [];
   for (const img of document.images) {
@@ -170,5 +185,7 @@
     brokenImages,
     overlapping: overlapping.slice(0, limit),
     overlapCount: overlapping.length,
+    covered: covered.slice(0, limit),
+    coveredCount: covered.length,
   };
 };

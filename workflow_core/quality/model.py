@@ -41,11 +41,24 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
+# Defects of presentation: text a visitor cannot see or read where it stands (under a fixed header, drawn over
+# other text, too faint, off the side of a phone) or a page in the browser's default styles. Blind raters put
+# every such page below any page whose copy needs edits (docs/quality.md).
+PRESENTATION = frozenset(
+    {
+        "responsive.covered",
+        "responsive.overlap",
+        "responsive.styled",
+        "responsive.overflow",
+        "accessibility.color-contrast",
+    }
+)
 # The verdict "publishable": no failing finding of these checks. Each is a defect a business would not put in
 # front of a visitor: every integrity and substance failure, invented claims, the visitor's own data shown back
-# or another segment's testimonials and offerings, a word the guidelines ban (docs/quality.md says why).
+# or another segment's testimonials and offerings, a word the guidelines ban, and every defect of presentation
+# (docs/quality.md says why).
 BLOCKING_AXES = frozenset({"integrity", "substance"})
-BLOCKING_CHECKS = frozenset(
+BLOCKING_CHECKS = PRESENTATION | frozenset(
     {
         "grounding.contact",
         "grounding.figures",
@@ -62,7 +75,7 @@ BLOCKING_CHECKS = frozenset(
     }
 )
 # A page that is not publishable scores this share of its axes' weighted mean, so it ranks below the
-# publishable pages; one with no copy at all (`NOT_A_PAGE`) scores 0.
+# publishable pages, and half that again with a defect of presentation; one with no copy (`NOT_A_PAGE`) scores 0.
 UNPUBLISHABLE = 0.5
 NOT_A_PAGE = "substance.empty"
 
@@ -91,12 +104,16 @@ def page_score(
     weights: Mapping[str, float] | None = None,
 ) -> float:
     """A page's quality: the weighted mean of its axes; `UNPUBLISHABLE` times that with a blocking defect
-    (several defects lower the mean further); 0 for a page with no copy."""
+    (several defects lower the mean further), and `UNPUBLISHABLE` squared with a defect of presentation; 0 for
+    a page with no copy."""
     failing = blocking(findings)
     if any(f.check == NOT_A_PAGE for f in failing):
         return 0.0
     mean = weighted_score(axis_scores, weights)
-    return round(mean * UNPUBLISHABLE, 4) if failing else mean
+    if not failing:
+        return mean
+    shown_badly = any(f.check in PRESENTATION for f in failing)
+    return round(mean * UNPUBLISHABLE ** (2 if shown_badly else 1), 4)
 
 
 class AxisResult(BaseModel):

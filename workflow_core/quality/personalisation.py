@@ -18,7 +18,8 @@ Recital (each a failing finding quoting the sentence; each takes 35% off the rel
 
 Fit (each a failing finding that takes 35% off the relevance, like a recital):
 - `fit`: a testimonial from a customer of another segment (a construction client quoted to a mining
-  visitor), or an offering that only another segment's list has (a farm offering for a homeowner).
+  visitor) or from the visitor's own company, or an offering that only another segment's list has (a farm
+  offering for a homeowner).
 """
 
 from __future__ import annotations
@@ -254,6 +255,31 @@ def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
                     )
                 )
                 break
+    # A testimonial credited to someone at the visitor's own company: the visitor is quoted to themselves.
+    company = next(
+        (
+            str((sources.profile or {}).get(k))
+            for k in ("company", "organisation", "organization")
+            if (sources.profile or {}).get(k)
+        ),
+        "",
+    )
+    if company:
+        for block in page.blocks:
+            credit = block.tag in ("figcaption", "cite") or (
+                "quote" in block.places and block.tag == "footer"
+            )
+            if credit and f" {_words(company)} " in f" {_words(block.text)} ":
+                out.append(
+                    finding(
+                        AXIS,
+                        "fit",
+                        False,
+                        f"A testimonial is credited to the visitor's own company ({company}): quote another "
+                        "customer.",
+                        block.text,
+                    )
+                )
     text = f" {_words(' '.join(b.text for b in page.blocks if not b.places & {'nav', 'footer'}))} "
     own_names = {_words(n) for n in _offering_names(sources.offerings.get(_segment_of(sources), ""))}
     for other, listing in sources.offerings.items():

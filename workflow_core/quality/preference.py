@@ -230,15 +230,28 @@ def rater_agreement(pset: PreferenceSet, split: str | None = None) -> RaterAgree
 def agreement(pset: PreferenceSet, key: Mapping[str, Any], split: str | None = None) -> Agreement:
     """How often ordering pages by `key` (page id -> a comparable value, higher is better) agrees with the
     raters' shared order."""
+
+    def ranks_above(a: str, b: str) -> bool | None:
+        return None if key[a] == key[b] else key[a] > key[b]
+
+    return agreement_of(pset, ranks_above, split)
+
+
+def agreement_of(
+    pset: PreferenceSet, ranks_above: Callable[[str, str], bool | None], split: str | None = None
+) -> Agreement:
+    """How often an order agrees with the raters' shared order; `ranks_above(a, b)` says whether it puts page
+    `a` above `b` (None: a tie, which is not agreement)."""
     out = Agreement()
     for pair in pairs(pset, split):
         if pair.better is None:
             continue
         worse = pair.b if pair.better == pair.a else pair.a
-        won = key[pair.better] > key[worse]
+        said = ranks_above(pair.better, worse)
+        won = said is True
         out.pairs += 1
         out.agree += won
-        out.ties += key[pair.better] == key[worse]
+        out.ties += said is None
         if pair.decisive:
             out.decisive_pairs += 1
             out.decisive_agree += won

@@ -405,6 +405,11 @@ def _width_render(
             for o in measures.get("overlapping", [])
         ),
         overlap_count=int(measures.get("overlapCount", 0)),
+        covered_text=tuple(
+            element(c, f"{c['text']!r} is under {c['other']}, which stays on top of it")
+            for c in measures.get("covered", [])
+        ),
+        covered_count=int(measures.get("coveredCount", 0)),
         failed_requests=tuple(dict.fromkeys(failed)),
         console_errors=tuple(dict.fromkeys(errors)),
         screenshot=screenshot,

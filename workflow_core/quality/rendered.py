@@ -87,6 +87,9 @@ class WidthRender:
     # Text drawn over other text: every crossing is counted, the first few listed.
     overlapping_text: tuple[Element, ...] = ()
     overlap_count: int = 0
+    # Text a fixed or sticky layer sits on where the page opens: counted, the first few listed.
+    covered_text: tuple[Element, ...] = ()
+    covered_count: int = 0
     failed_requests: tuple[tuple[str, str], ...] = ()  # (url, why it failed)
     console_errors: tuple[str, ...] = ()
     screenshot: bytes = field(default=b"", repr=False)

@@ -6,8 +6,9 @@ fail. Without a browser, the static check of asset references stands in, labelle
 Score: exp(−total cost) as on the accessibility axis, with these costs per defect (n offending elements or
 requests): sideways overflow 0.5 per width, no mobile viewport 0.4, text drawn over other text 0.3 × (…) per
 width, a load that never finished 0.2, broken images 0.25 × (1 + ½·ln n), failed requests 0.2 × (…), small
-text and small tap targets 0.15 × (…), console errors 0.1 × (…). So a page that overflows at 390 px scores
-0.61 on this axis.
+text and small tap targets 0.15 × (…), console errors 0.1 × (…), text hidden under a fixed or sticky layer
+where the page opens 0.3 × (…) per width, no styles of its own 0.5. So a page that overflows at 390 px
+scores 0.61 on this axis. Hidden text and a page with no styles block publishing (`quality.model`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FAILED_REQUEST_COST = 0.2
 SMALL_TEXT_COST = 0.15
 SMALL_TARGET_COST = 0.15
 CONSOLE_ERROR_COST = 0.1
+UNSTYLED_COST = 0.5
 
 
 def _finding(name: str, passed: bool, message: str, evidence: str = "", weight: float = 0.0) -> QAFinding:
@@ -49,9 +51,10 @@ def _counted(name: str, n: int, failed: str, evidence: str, base_cost: float, pa
 
 
 def _count(n: int, noun: str, verb: str = "") -> str:
-    """ "1 image shows", "2 images show"."""
+    """ "1 image shows", "2 images show", "1 piece is", "2 pieces are" (`verb` in its plural form)."""
     plural = n != 1
-    verb = (verb if plural else verb + "s") if verb else ""
+    irregular = {"are": "is"}
+    verb = (verb if plural else irregular.get(verb, verb + "s")) if verb else ""
     return f"{n} {noun}{'s' * plural}" + (f" {verb}" if verb else "")
 
 
@@ -74,7 +77,7 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
         _finding(
             "overlap",
             False,
-            f"At {width} px {_count(r.overlap_count, 'piece', 'is')} of text drawn over other text: give "
+            f"At {width} px {_count(r.overlap_count, 'piece', 'are')} of text drawn over other text: give "
             "them room (let the row wrap, or hide what does not fit at this width).",
             quote(r.overlapping_text),
             cost(OVERLAP_COST, r.overlap_count),
@@ -85,6 +88,23 @@ def _layout(rendered: Rendered) -> list[QAFinding]:
     findings.extend(
         crossings
         or [_finding("overlap", True, f"No text drawn over other text at {at_widths(rendered.widths)}.")]
+    )
+    hidden = [
+        _finding(
+            "covered",
+            False,
+            f"At {width} px {_count(r.covered_count, 'piece', 'are')} of text hidden under a fixed or sticky "
+            "layer when the page opens (a header over the headline, a bar over the content): leave room for "
+            "the layer, or let it scroll away.",
+            quote(r.covered_text),
+            cost(OVERLAP_COST, r.covered_count),
+        )
+        for width, r in sorted(rendered.widths.items(), reverse=True)
+        if r.covered_count
+    ]
+    findings.extend(
+        hidden
+        or [_finding("covered", True, f"No text hidden under a fixed layer at {at_widths(rendered.widths)}.")]
     )
     phone = rendered.narrowest()
     if not phone.mobile_viewport:
@@ -203,10 +223,29 @@ def _resources(rendered: Rendered, available_files: set[str] | None) -> list[QAF
     return findings
 
 
-def rendered_responsive(rendered: Rendered, available_files: set[str] | None = None) -> AxisResult:
+def styled(page: LoadedPage) -> QAFinding:
+    """Whether the page has any style of its own: with no style sheet rule and no style attribute it shows in
+    the browser's defaults (serif text, blue underlined links), which reads as unfinished."""
+    own = bool(page.rules) or any(isinstance(e.tag, str) and e.get("style") for e in page.root.iter())
+    if own:
+        return _finding("styled", True, "The page has styles of its own.")
+    return _finding(
+        "styled",
+        False,
+        "The page has no styles of its own (no <style> rule, no style attribute): it shows in the browser's "
+        "defaults. Give it the brand's type, colours and layout.",
+        page.text[:120],
+        UNSTYLED_COST,
+    )
+
+
+def rendered_responsive(
+    rendered: Rendered, available_files: set[str] | None = None, page: LoadedPage | None = None
+) -> AxisResult:
     """The responsive axis from the rendered layout at the narrowest width and resources at every width.
-    `available_files` are files of the site next to the page (not visible to the renderer)."""
-    findings = _layout(rendered) + _resources(rendered, available_files)
+    `available_files` are files of the site next to the page (not visible to the renderer); with the parsed
+    `page`, whether it has styles of its own."""
+    findings = _layout(rendered) + _resources(rendered, available_files) + ([styled(page)] if page else [])
     return AxisResult(
         axis="responsive",
         score=score_of_costs(f.weight for f in findings if not f.passed),
@@ -217,9 +256,11 @@ def rendered_responsive(rendered: Rendered, available_files: set[str] | None = N
 def fallback_responsive(page: LoadedPage, available_files: set[str] | None, reason: str) -> AxisResult:
     """The static check of asset references, labelled: on the axis's note and as a finding."""
     axis = static_responsive(page, available_files)
+    own = styled(page)
     return axis.model_copy(
         update={
             "note": f"rendered checks skipped: {reason}",
-            "findings": [skipped("responsive", reason), *axis.findings],
+            "findings": [skipped("responsive", reason), *axis.findings, own],
+            "score": axis.score * (1.0 if own.passed else score_of_costs([own.weight])),
         }
     )

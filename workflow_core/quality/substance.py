@@ -6,9 +6,11 @@ publishing (`BLOCKING` in `quality/verdict.py`), quoting what it read:
 - `empty`: fewer than `MIN_WORDS` words of copy outside the header, navigation, forms and footer (a blank
   `<body>`, a skeleton of headings);
 - `headline`: the main headline (the first `h1`, else the first heading) must offer something: it is missing,
-  or every word of it is a name or a topic (the seller's name, the visitor's segment, an offering's name, a
-  knowledge document's title, "industry", "solutions"), as in "AnyCompany", "Mining Industry Environmental
-  Impact" or "Brightlane Solar Co-op Roof Array Sizes, Battery Backup, Co-op Financing";
+  or every word of it is a name, a topic or a word that promises nothing by itself (the seller's name, the
+  visitor's name, company and segment, an offering's name, a knowledge document's title, "industry",
+  "solutions", "tailored", "operations"), as in "AnyCompany", "Mining Industry Environmental Impact",
+  "Brightlane Solar Co-op Roof Array Sizes, Battery Backup, Co-op Financing" or "Tailored Solutions for Dana
+  Whitfield's Gold Operations";
 - `offer`: the page names none of the seller's offerings (when the scenario has any);
 - `ask`: nothing invites the reader to act: no link or button that asks (the guidelines' call to action, or a
   verb such as book, call, contact, order, get, start), no mailto:/tel: link;
@@ -16,7 +18,9 @@ publishing (`BLOCKING` in `quality/verdict.py`), quoting what it read:
   promises: a heading such as "…faces numerous challenges" over no invitation;
 - `repetition`: the same sentence twice in the page's body, a card whose text only repeats its heading
   ("Metals and Minerals" / "Metals and Minerals"), two blocks that say the same thing (3-word shingles with a
-  Jaccard similarity of 0.6 or more), or headings that differ only by a number ("… Growth I", "… Growth II").
+  Jaccard similarity of 0.6 or more), one passage with the same four words twice (two of them content words)
+  or a word doubled ("overwatering and overwatering"), the same heading twice, or headings that differ only
+  by a number ("… Growth I", "… Growth II").
 
 Score: each failing finding takes `PENALTY` times its weight off 1.0 (an empty page scores 0).
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -87,6 +92,32 @@ _TOPIC_WORDS = frozenset(
         "corp",
         "co-op",
         "group",
+        # Words that promise nothing by themselves ("Tailoring Solutions for Dana's Operations").
+        "tailored",
+        "tailoring",
+        "customised",
+        "customized",
+        "customisation",
+        "customization",
+        "personalised",
+        "personalized",
+        "transform",
+        "transforming",
+        "transformation",
+        "empowering",
+        "unlocking",
+        "innovative",
+        "operations",
+        "operation",
+        "needs",
+        "approach",
+        "excellence",
+        "partner",
+        "partnership",
+        "commitment",
+        "providing",
+        "key",
+        "focus",
     }
 )
 # Verbs that invite the reader to act, in a link, a button or the closing words.
@@ -97,6 +128,7 @@ _ASK = re.compile(
     r"drop us|reach|plan|send)\b",
     re.IGNORECASE,
 )
+_DOUBLED = re.compile(r"\b([A-Za-z]{4,})\s*(?:,|\band\b|\bor\b)\s*\1\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"\s+(?:[ivx]+|\d+|[a-c])\.?$", re.IGNORECASE)
 _MESSAGES = {
     "empty": "The page has almost no copy ({words} words outside the header, navigation, forms and footer): "
@@ -126,7 +158,8 @@ def copy_blocks(page: PageText) -> list[Block]:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(folded(text))
+    """Lower-case words, accents folded and a possessive's 's dropped ("Whitfield's" is "whitfield")."""
+    return [re.sub(r"['’]s$", "", w) for w in _TOKEN.findall(folded(text))]
 
 
 def _norm(text: str) -> str:
@@ -147,7 +180,7 @@ def _name_words(sources: Sources) -> set[str]:
     for text in sources.offerings.values():
         names += [str(item.get("name") or "") for item in offering_items(text)]
     profile = sources.profile or {}
-    names += [str(profile.get(k) or "") for k in ("company", "industry", "segment", "sector")]
+    names += [str(profile.get(k) or "") for k in ("name", "company", "industry", "segment", "sector")]
     words = {w for n in names for w in _tokens(n)}
     return words | {light_stem(w) for w in words}
 
@@ -231,6 +264,22 @@ def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
             if key in seen:
                 found.append((sentence, "the same sentence appears twice"))
             seen.setdefault(key, sentence)
+    # The same words twice in one paragraph ("6.2 pivot stalls per unit are causing more than 6.2 pivot
+    # stalls"), or a word doubled ("overwatering and overwatering").
+    for block in copy:
+        if block.tag not in ("p", "li", "dd", "td", "h1", "h2", "h3"):
+            continue
+        tokens = _tokens(block.text)
+        grams = Counter(
+            g
+            for g in (tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
+            if sum(w not in STOPWORDS for w in g) >= 2
+        )
+        if any(n >= 2 for n in grams.values()) or _DOUBLED.search(block.text):
+            found.append((block.text, "one passage says the same words twice"))
+    # The same heading twice ("Pivot Stalls" over two cards).
+    heads = Counter(_norm(b.text) for b in copy if b.tag in ("h2", "h3", "h4"))
+    found += [(h, "two headings say the same") for h, n in heads.items() if n >= 2 and h]
     # A card whose text only repeats its heading.
     for head, body in itertools.pairwise(copy):
         if head.is_heading and body.tag in ("p", "li", "dd") and _norm(body.text) == _norm(head.text):
