@@ -300,3 +300,106 @@ def test_design_steps_ask_only_for_named_sections():
         "naming it (e.g. id='faq')."
     ]
     assert any("names no section: advice" in f.message for f in brand.findings if f.passed)
+
+
+# ---- issue 22: what blind raters named that no axis flagged (generalised, not the labelled set's wording)
+
+BAKERY = {"name": "Hearth & Loaf", "contact": {"email": "hi@hearth.example"}}
+
+
+def _substance(body: str, **sources: object):
+    from workflow_core.quality.substance import check_substance
+
+    return check_substance(_text(body), Sources(company=BAKERY, **sources))  # type: ignore[arg-type]
+
+
+FILLER = (
+    "<p>Fresh loaves reach your counter before the first customer walks in. Croissants come baked, not frozen, "
+    "so nothing waits in a proving drawer. You order by six in the evening and we deliver by half past six the "
+    "next morning, every day of the week.</p>"
+)
+ASK = "<a href='mailto:hi@hearth.example'>Order a tasting box</a>"
+
+
+def test_a_headline_must_offer_something_beyond_names_and_filler():
+    profile = {"name": "Niamh Doyle", "company": "Doyle's Café"}
+    ok = _substance(f"<h1>Fresh bread before your doors open</h1>{FILLER}{ASK}", profile=profile)
+    assert not [f for f in ok.failures if f.check == "substance.headline"]
+    for headline in (
+        "Hearth &amp; Loaf",
+        "Tailored Solutions for Niamh Doyle's Café Operations",
+        "Hearth &amp; Loaf: Bakery Industry Overview",
+    ):
+        found = _substance(f"<h1>{headline}</h1>{FILLER}{ASK}", profile=profile, segment="bakery")
+        assert [f.check for f in found.failures] == ["substance.headline"], headline
+
+
+def test_repetition_inside_a_passage_and_twice_the_same_heading():
+    doubled = _substance(f"<h1>Bread at dawn</h1>{FILLER}<p>Waste and waste cut margins.</p>{ASK}")
+    assert [f.check for f in doubled.failures] == ["substance.repetition"]
+    gibberish = _substance(
+        "<h1>Bread at dawn</h1>"
+        + FILLER
+        + "<p>Stale stock causes more than 4 stale stock losses, and 4 stale "
+        "stock losses cause more than waste.</p>" + ASK
+    )
+    assert [f.check for f in gibberish.failures] == ["substance.repetition"]
+    twice = _substance(f"<h1>Bread at dawn</h1><h3>Waste</h3>{FILLER}<h3>Waste</h3><p>Less of it.</p>{ASK}")
+    assert [f.check for f in twice.failures] == ["substance.repetition"]
+    # A phrase used twice in different passages is not repetition.
+    fine = _substance(f"<h1>Bread at dawn</h1><p>Our sourdough rises overnight.</p>{FILLER}{ASK}")
+    assert not fine.failures
+
+
+def test_a_clause_that_stops_is_cut_but_a_label_is_not():
+    cut = check_integrity(
+        _text("<p>We are confident</p><h2>Thanks for reading. We are excited</h2>"), Sources()
+    )
+    assert [c for c, _ in _failures(cut)] == ["truncation", "truncation"]
+    assert not check_integrity(
+        _text("<p>For Niamh Doyle</p><h2>We are here for you.</h2>"), Sources()
+    ).failures
+
+
+def test_the_visitors_company_paired_with_the_seller_or_in_a_testimonial_credit():
+    sources = Sources(
+        company=BAKERY, profile={"company": "Doyle's Café", "industry": "cafes"}, segment="cafes"
+    )
+    paired = check_integrity(_text("<p class='lede'>Doyle's Café and Hearth &amp; Loaf</p>"), sources)
+    assert [c for c, _ in _failures(paired)] == ["voice"]
+    credited = check_personalisation(
+        _text(
+            "<figure><blockquote><p>Great rolls.</p></blockquote><figcaption>Ana, Doyle's Café</figcaption></figure>"
+        ),
+        sources,
+    )
+    assert credited is not None and [c for c, _ in _failures(credited) if c == "fit"] == ["fit"]
+
+
+def test_research_shown_as_copy_but_not_research_as_a_claim():
+    found = check_integrity(
+        _text("<p>Our research notes show that cafés bin 18% of pastries.</p>"), Sources()
+    )
+    assert [c for c, _ in _failures(found)] == ["source"]
+    assert not check_integrity(
+        _text("<p>According to our research, cafés bin 18% of pastries.</p>"), Sources()
+    ).failures
+
+
+def test_copy_cut_from_a_source_sentence_mid_phrase():
+    notes = Passage(
+        doc="waste.md",
+        chunk=0,
+        score=1.0,
+        text="Independent cafes throw away a median of 18% of the pastries they buy, mostly croissants.",
+        metadata={},
+    )
+    sources = Sources(passages=[notes])
+    cut = check_integrity(_text("<h3>Independent cafes throw away a median of</h3>"), sources)
+    assert [c for c, _ in _failures(cut)] == ["truncation"]
+    lifted = check_integrity(_text("<h3>Independent cafes throw away a median</h3>"), sources)
+    assert [c for c, _ in _failures(lifted)] == ["truncation"]  # six words lifted whole, stopped mid-phrase
+    # A whole source clause, or a phrase the page made its own, is not cut.
+    assert not check_integrity(
+        _text("<p>Independent cafes throw away 18% of their pastries.</p>"), sources
+    ).failures

@@ -166,8 +166,8 @@ _WEIGHTS = {"meta": 1.5, "residue": 1.5, "voice": 2.0, "negative": 1.0, "truncat
 _SOURCE_TALK = re.compile(
     r"\bresearch notes?\b|\b(?:this|these|our|the) (?:research )?(?:document|notes|note|report|white ?paper)s?"
     r"(?:\s+(?:says?|shows?|states?|notes?|describes?|outlines?|highlights?|discusses|covers|explores|"
-    r"provides|presents|examines)\b|\s*[.!?]?$)|\bknowledge base\b|\baccording to (?:the|our) (?:research|"
-    r"notes|documents?|reports?|sources?|data)\b|\b[\w-]+\.(?:md|txt|pdf|docx?|json|csv)\b|\bsource documents?\b",
+    r"provides|presents|examines)\b|\s*[.!?]?$)|\bknowledge base\b|\baccording to (?:the|our) (?:"
+    r"notes|documents?|sources?)\b|\b[\w-]+\.(?:md|txt|pdf|docx?|json|csv)\b|\bsource documents?\b",
     _I,
 )
 # Words a sentence never ends on before its full stop ("...the impact of their.").
