@@ -18,6 +18,7 @@ from workflow_core.nodes.common import (
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
+from workflow_core.quality.model import checks_version
 from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
@@ -131,6 +132,7 @@ async def qa(ctx: NodeContext) -> Prepared:
     # the developer a rejected page goes back to.
     material = {
         "kind": "qa",
+        "checks_version": checks_version(),
         "page": page,
         "checks": {k: ctx.inputs.get(k) for k in ("design_steps", "guidelines", "profile", "company")},
         "passages": [p.model_dump() for p in passages_of(ctx)],

@@ -3,7 +3,10 @@ the page's score as the weighted mean of the axes that were measured (weights th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,6 +81,20 @@ BLOCKING_CHECKS = PRESENTATION | frozenset(
 # publishable pages, and half that again with a defect of presentation; one with no copy (`NOT_A_PAGE`) scores 0.
 UNPUBLISHABLE = 0.5
 NOT_A_PAGE = "substance.empty"
+
+
+@lru_cache(maxsize=1)
+def checks_version() -> str:
+    """A digest of the quality checks' own code (this package's modules, the rendered measures, the static
+    checks and the text helpers they use): part of every cached verdict's key, so a change to any check is
+    never answered by a verdict from before it."""
+    here, page = Path(__file__).parent, Path(__file__).parent.parent / "page"
+    files = [*here.glob("*.py"), here / "measures.js", *(page / "checks").glob("*.py")]
+    files += [page / name for name in ("copy.py", "words.py", "html5.py")]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def is_blocking(f: QAFinding) -> bool:
