@@ -395,7 +395,8 @@ with overview:
             icon=":material/warning:",
         )
     with st.container(border=True):
-        st.markdown(f"#### :material/insights: {analysis.headline}")
+        st.markdown(f"#### :material/insights: {analysis.measured.headline}")
+        st.caption(analysis.basis)
         cheapest, best, fastest = analysis.cheapest, analysis.best_quality, analysis.fastest
         metrics = [
             ("Cheapest per run", None if cheapest is None else ui.money(cheapest.cost_usd), cheapest),

@@ -293,7 +293,10 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
     # The Compare page, on the experiment the CLI stored, with the same what-if and TCO inputs.
     at = _page(data["experiment_id"], what_if)
     text = _texts(at)
-    assert f"#### :material/insights: {data['headline']}" in text
+    # The page sets the comparison as the heading and what its quality rests on under it.
+    comparison = data["headline"].removesuffix(f". {data['quality_basis']}")
+    assert comparison != data["headline"] and "rule verdict" in data["quality_basis"]
+    assert f"#### :material/insights: {comparison}" in text and data["quality_basis"] in text
     shown_m = m if data["coordination_fit"]["c"] > 0 else "–"  # no overhead: m means nothing, shown as –
     assert next(x.value for x in at.metric if x.label == "m") == shown_m
     assert f"fitted to each run's {costs}" in text and explanation in text

@@ -562,8 +562,12 @@ def main() -> None:
     for page, defect, change, axes in [*ISSUE_8, *ISSUE_22]:
         add(f"{page}--{defect}", partial(_variant, page, good_html[page], change), page, defect, axes)
     for defect, (page, html) in SKELETONS.items():
-        # Missing everything, they also name no segment, offering or call to action.
-        add(f"{page}--{defect}", html, page, defect, ["substance", "personalisation", "brand"])
+        # Missing everything, they also name no segment, offering or call to action; the skeleton's "Offering 1"
+        # is a placeholder.
+        axes = ["substance", "personalisation", "brand"] + (
+            ["integrity"] if defect == "issue22_skeleton" else []
+        )
+        add(f"{page}--{defect}", html, page, defect, axes)
     (HERE / "cases.json").write_text(json.dumps({"cases": cases}, indent=1) + "\n", encoding="utf-8")
 
 

@@ -93,10 +93,14 @@ class ExperimentAnalysis:
         return self.whatif or self.measured
 
     @property
+    def basis(self) -> str:
+        """What the quality of this analysis rests on and how far it is trusted (`quality_basis`)."""
+        return quality_basis(preference_measures(self.measured.summaries))
+
+    @property
     def headline(self) -> str:
-        """The measured comparison, then what its quality rests on (`quality_basis`)."""
-        summaries = self.measured.summaries
-        return f"{self.measured.headline}. {quality_basis(preference_measures(summaries))}"
+        """The measured comparison, then what its quality rests on."""
+        return f"{self.measured.headline}. {self.basis}"
 
     @property
     def fit_warnings(self) -> list[str]:

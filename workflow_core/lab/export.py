@@ -113,6 +113,7 @@ def results_json(analysis: ExperimentAnalysis) -> dict[str, Any]:
         "scenario": experiment.scenario,
         "created_at": experiment.created_at,
         "headline": analysis.headline,
+        "quality_basis": analysis.basis,
         "cheapest": _name(analysis.cheapest),
         "best_quality": _name(analysis.best_quality),
         "fastest": _name(analysis.fastest),

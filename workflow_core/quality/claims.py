@@ -183,6 +183,7 @@ class SourceIndex:
     values: set[float] = field(default_factory=set)
     figures: set[tuple[float, str]] = field(default_factory=set)  # (value, unit) of every sourced figure
     phones: list[str] = field(default_factory=list)  # digits only
+    currencies: frozenset[str] = frozenset()  # the currencies the sources' prices are in ("pound", "dollar")
     # Word sets of the sources' sentences, and of two in a row (quality.causes).
     statements: tuple[frozenset[str], ...] = ()
 
@@ -211,8 +212,15 @@ class SourceIndex:
             values=self.values | other.values,
             figures=self.figures | other.figures,
             phones=self.phones + other.phones,
+            currencies=self.currencies | other.currencies,
             statements=self.statements + other.statements,
         )
+
+    def foreign_currency(self, written: str) -> bool:
+        """Whether a figure as written ("$75.00") is in a currency none of the sources' prices use, when they
+        use one: a shop that prices in pounds does not sell for dollars."""
+        mark = currency_of(written)
+        return mark is not None and bool(self.currencies) and mark not in self.currencies
 
     def supports(self, value: float, unit: str) -> bool:
         """Whether a source gives this figure: the same value in the same unit; a figure with no unit, a
@@ -243,7 +251,25 @@ def _index(raw: str, brand_text: str) -> SourceIndex:
         values=values,
         figures=figures,
         phones=[digits(p) for p in phones_in(raw)],
+        currencies=frozenset(filter(None, (currency_of(w) for w, _, u in figures_in(raw) if u == "money"))),
     )
+
+
+_CURRENCY_FAMILY = {
+    "$": "dollar",
+    "£": "pound",
+    "€": "euro",
+    "aud": "dollar",
+    "usd": "dollar",
+    "nzd": "dollar",
+}
+_CURRENCY_FAMILY |= {"cad": "dollar", "gbp": "pound", "eur": "euro"}
+
+
+def currency_of(written: str) -> str | None:
+    """The currency a figure as written starts with ("£89" → "pound", "AUD 18,000" → "dollar"), or None."""
+    mark = re.match(r"\s*([$£€]|[A-Za-z]{3})", written)
+    return _CURRENCY_FAMILY.get(mark.group(1).lower()) if mark else None
 
 
 @lru_cache(maxsize=32)
@@ -264,7 +290,12 @@ def is_copyright(text: str) -> bool:
 
 
 def without(text: str, *patterns: re.Pattern[str]) -> str:
-    """`text` with the matches of `patterns` blanked (so a phone number's digits are not read as figures)."""
+    """`text` with the matches of `patterns` blanked (so a phone number's digits are not read as figures). For
+    `PHONE`, only what `phones_in` reads as a phone: a price such as "75.00" has the shape but not the digits,
+    and must stay to be checked as a figure."""
     for p in patterns:
-        text = p.sub(" ", text)
+        if p is PHONE:
+            text = p.sub(lambda m: " " if 8 <= len(digits(m.group(0))) <= 15 else m.group(0), text)
+        else:
+            text = p.sub(" ", text)
     return text

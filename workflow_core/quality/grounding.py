@@ -292,7 +292,7 @@ def _sentence_findings(block: Block, sentence: str, index: SourceIndex, this_yea
     # A block that is only a number is a counter or a marker.
     if has_digit and not _COUNTER.fullmatch(block.text):
         figures = figures_to_check(without(rest, CERTIFICATION), is_copyright(block.text), this_year)
-        bad = [w for w, v, u in figures if not index.supports(v, u)]
+        bad = [w for w, v, u in figures if not index.supports(v, u) or index.foreign_currency(w)]
         if bad:
             what = "this figure" if len(bad) == 1 else "these figures"
             out.append(

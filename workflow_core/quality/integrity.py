@@ -8,7 +8,7 @@ Five checks, each finding quoting the sentence (or block) at fault:
   ("warm, plain, specific, never pushy" from a system prompt, as a headline);
 - `residue`: template and placeholder residue: `{{ }}`, `{% %}`, `[Company Name]`, `<Your name>`,
   Markdown (`**bold**`, `## heading`, `[text](url)`), lorem ipsum, TBD/TODO, "placeholder", `undefined`, a block
-  that only says N/A / none / not specified;
+  that only says N/A / none / not specified, or only a generic label and a number ("Offering 1", "Section 3");
 - `truncation`: text cut mid-sentence: a block ending in "…" or "..." (a short link like "Read more…" aside),
   in a dangling function word ("to", "the", "and", "where"...), a comma or an open bracket, a quotation
   left open, or a paragraph whose last sentence lacks the end its others have;
@@ -62,7 +62,8 @@ _META = re.compile(
     r"|\bprofile (?:json|data|prose)\b|\b(?:hero|cta|footer|header) section\b|\bin this section\b"
     r"|\b(?:here is|here's|below is) (?:the|your|a) (?:html|page|code|website|copy)\b"
     r"|^(?:sure|certainly|of course)[,!.]|\bi hope this\b|\bi(?: have|'ve) (?:created|written|designed)\b"
-    r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
+    r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b"
+    r"|\bthis (?:customer|visitor|user|reader|prospect|lead)\b",
     _I,
 )
 _RESIDUE = re.compile(
@@ -73,6 +74,12 @@ _RESIDUE = re.compile(
     _I,
 )
 _RESIDUE_CASED = re.compile(r"\b(?:TBD|TBC|TODO|FIXME|XXX|NaN)\b")
+# A generic label and a number standing where copy should be ("Offering 1", "Section 3", "Card 2").
+_NUMBERED_LABEL = re.compile(
+    r"^(?:offering|offer|item|section|heading|title|card|feature|service|product|benefit|step|pain point|"
+    r"challenge|testimonial|image|picture)\s*#?\d+\.?$",
+    re.IGNORECASE,
+)
 _EMPTY_VALUE = re.compile(
     r"^(?:n/?a|none|null|nil|unknown|-+|not (?:specified|provided|available|applicable))\.?$", _I
 )
@@ -174,18 +181,98 @@ _SOURCE_TALK = re.compile(
 _CUT_BEFORE_STOP = frozenset(
     {"a", "an", "the", "our", "your", "their", "its", "of", "and", "or", "than", "such"}
 )
-# Source words that carry a phrase on: a page that stops just before one stopped mid-phrase.
-_LINKING = frozenset(
-    {"with", "of", "to", "for", "and", "or", "in", "on", "at", "by", "about", "from", "that", "which", "who"}
-)
+# Source words that complete the word before them ("grappling" / "with", "the impact" / "of"): a page that stops
+# just before one stopped mid-phrase.
+_LINKING = frozenset({"with", "of", "to", "and", "or", "than"})
 _OPEN_CLAUSE = re.compile(
     r"(?:we|we're|you|you're|our|it|it's|this|they|i)\s+(?:are|is|will|can|have|has|were|was|am|'re)\b", re.I
+)
+# Words that open a predicate, a new clause or a prepositional phrase: a phrase lifted from a source that stops
+# before one is whole ("Numb hands or a stiff lower back" / "after").
+_PREDICATE = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "will",
+        "would",
+        "may",
+        "might",
+        "must",
+        "should",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "cost",
+        "costs",
+        "take",
+        "takes",
+        "make",
+        "makes",
+        "mean",
+        "means",
+        "need",
+        "needs",
+        "lose",
+        "loses",
+        "cause",
+        "causes",
+        "found",
+        "find",
+        "say",
+        "says",
+        "that",
+        "which",
+        "who",
+        "because",
+        "when",
+        "while",
+        "where",
+        "since",
+        "so",
+        "but",
+        "than",
+        "often",
+        "usually",
+        "typically",
+        "also",
+        "now",
+        "still",
+        "already",
+        "rarely",
+        "always",
+        "never",
+        "after",
+        "before",
+        "on",
+        "in",
+        "at",
+        "by",
+        "for",
+        "from",
+        "during",
+        "across",
+        "over",
+        "under",
+        "around",
+        "within",
+        "without",
+        "per",
+    ]
 )
 _ADJECTIVE = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary)$")
 _MODIFIER = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary|ent|ant|ing|ly)$")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _WORD_OR_MARK = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[,;:–—()]|\s-\s")
-LIFTED = 6  # words in a row taken from a source sentence: stopping where it runs on is a cut
 _MESSAGES = {
     "meta": "Instruction or meta text reached the page (it talks about the page or the brief, not to the "
     "reader): rewrite it as copy for the reader.",
@@ -215,7 +302,9 @@ class _SourceText:
 
     @classmethod
     def of(cls, sources: Sources, visitor: str) -> _SourceText:
-        texts = (*sources.documents, *(p.text for p in sources.passages), *sources.offerings.values())
+        # Passages are chunks of the documents with their lines joined: read the documents when there are some.
+        research = sources.documents or [p.text for p in sources.passages]
+        texts = (*research, *sources.offerings.values())
         names = [str(sources.company.get("name") or ""), visitor]
         names += [str(t.get("author") or "") for t in sources.testimonials]
         offerings = tuple(sources.offerings.values())
@@ -239,20 +328,18 @@ class _SourceText:
                     return f"it ends mid-name ({' '.join(words[-k - 1 :])!r} for {' '.join(name)!r})"
         last = words[-1]
         for sentence, end, pauses in self.sentences.get(tuple(words[-4:]), []):
-            # Six or more words lifted whole, stopped where the source runs on without a pause.
-            lifted = (
-                len(words) >= LIFTED
-                and end >= LIFTED
-                and tuple(words[-LIFTED:]) == sentence[end - LIFTED : end]
-            )
+            following = sentence[end]
             if ended:
                 cut = last in _DANGLING or _ADJECTIVE.search(last) is not None
             else:
                 cut = (
-                    sentence[end] in _LINKING
+                    following in _LINKING
                     or last in _DANGLING
                     or _MODIFIER.search(last) is not None
-                    or (lifted and not pauses)
+                    # A lifted subject that stops before its verb ("Haul truck downtime in the Goldfields" /
+                    # "costs") is a whole phrase; one that stops inside a phrase ("… paper checks or data" /
+                    # "loggers", "Pharmaceutical customers increasingly require" / "temperature") is not.
+                    or (not pauses and following not in _PREDICATE)
                 )
             if cut:
                 return f"the source goes on ('… {' '.join(sentence[end - 2 : end + 2])} …')"
@@ -268,8 +355,9 @@ def _source_text(
     document_titles: tuple[str, ...],
 ) -> _SourceText:
     index: dict[tuple[str, ...], list[tuple[tuple[str, ...], int, bool]]] = {}
-    for text in texts:
-        for sentence in split_sentences(" ".join(text.split())):
+    # A line of its own (a Markdown heading, a list item) ends where the line does, full stop or not.
+    for line in (line for text in texts for line in text.splitlines()):
+        for sentence in split_sentences(line):
             words: list[str] = []
             pause: set[int] = set()  # word counts after which the sentence pauses (, ; : –)
             for m in _WORD_OR_MARK.findall(folded(sentence)):
@@ -386,7 +474,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
 
     for block in page.blocks:
         found: set[str] = set()
-        if _EMPTY_VALUE.match(block.text):
+        if _EMPTY_VALUE.match(block.text) or _NUMBERED_LABEL.match(block.text):
             fail("residue", block.text)
             found.add("residue")
         for sentence in block.sentences:
