@@ -8,7 +8,14 @@ import streamlit as st
 from studio import services
 from workflow_core.lab.intervals import run_quality
 from workflow_core.quality import AXES
-from workflow_core.quality.model import effective_weights, weights_of, weights_text
+from workflow_core.quality.model import (
+    blocking,
+    effective_weights,
+    is_blocking,
+    publishable,
+    weights_of,
+    weights_text,
+)
 from workflow_core.records import RunRecord
 from workflow_core.workspace import save_settings
 
@@ -30,7 +37,17 @@ def panel(run: RunRecord) -> None:
         return
     axes = [a for a in AXES if a in run.qa_axes] + sorted(set(run.qa_axes) - set(AXES))
     used = weights_of(run.qa_axes, services.settings().quality_weights)
-    st.markdown(f"**Quality {quality:.2f}**, the weighted mean of {len(axes)} axes ({weights_text(used)}).")
+    st.markdown(f"**Quality {quality:.2f}** over {len(axes)} axes ({weights_text(used)}).")
+    verdict = publishable(run.qa_axes, run.qa_findings)
+    stopping = blocking(run.qa_findings)
+    if verdict:
+        st.success("Publishable: no finding blocks this page.", icon=":material/check_circle:")
+    elif verdict is False:
+        st.error(
+            f"Not publishable: {len(stopping)} blocking finding(s), marked ⛔ below. The score is half the axes' "
+            "weighted mean (a quarter when a visitor cannot read the page properly).",
+            icon=":material/block:",
+        )
     st.caption(
         "Change the weights in Settings → Quality. Each axis is a score in [0, 1]; its findings quote the page."
     )
@@ -53,7 +70,7 @@ def panel(run: RunRecord) -> None:
         failed = [f for f in findings if not f.passed]
         with st.expander(f"{axis}: {len(failed)} of {len(findings)} checks failed", expanded=bool(failed)):
             for f in failed:
-                st.markdown(f":red[**✗**] {f.message}")
+                st.markdown(f":red[**{'⛔' if is_blocking(f) else '✗'}**] {f.message}")
                 if f.evidence:
                     st.code(f.evidence, language=None, wrap_lines=True)
             passed = [f for f in findings if f.passed]

@@ -55,11 +55,13 @@ def test_batch_writes_a_page_per_profile_results_and_a_summary(cli_env, tmp_path
     for r in results:
         assert r["status"] == "ok" and r["cost_usd"] > 0 and r["error"] is None
         assert r["qa_axes"] and 0 <= r["qa_score"] <= 1 and r["wall_s"] > 0
+        assert isinstance(r["publishable"], bool) and "substance" in r["qa_axes"]
         assert (out / r["page"]).read_text().lstrip().lower().startswith("<!doctype html")
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["ok"], summary["failed"], summary["not_started"]) == (5, 0, 0)
     assert summary["cost_usd"] == sum(r["cost_usd"] for r in results)
     assert summary["quality"]["score"]["min"] <= summary["quality"]["score"]["p50"] <= 1
+    assert summary["quality"]["publishable"] == sum(1 for r in results if r["publishable"])
     assert "5/5 pages ok" in proc.stdout
 
     calls = len(_chat_requests(fake_openai))

@@ -86,6 +86,7 @@ def test_a_page_as_json_or_html_and_a_repeat_from_the_cache(serve, fake_openai) 
     body = first.json()
     assert body["status"] == "ok" and body["cached"] is False and body["cost_usd"] > 0
     assert body["html"].lstrip().lower().startswith("<!doctype html") and body["qa_axes"]
+    assert isinstance(body["publishable"], bool) and "substance" in body["qa_axes"]  # the one verdict
     calls = _chat_calls(fake_openai)
     assert calls == 2
 

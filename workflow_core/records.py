@@ -61,6 +61,8 @@ class QAVerdict(BaseModel):
     developer."""
 
     score: float
+    # No blocking finding failed (quality.model.publishable); None when checked before the verdict existed.
+    publishable: bool | None = None
     axes: dict[str, float] = Field(default_factory=dict)
     weights: dict[str, float] = Field(default_factory=dict)
     findings: list[QAFinding] = Field(default_factory=list)
@@ -128,6 +130,8 @@ class RunRecord(BaseModel):
     nodes: list[NodeRecord] = Field(default_factory=list)
     page_html: str | None = None
     qa_score: float | None = None
+    # Whether the page is publishable (no blocking finding: quality.model.publishable); None when unchecked.
+    qa_publishable: bool | None = None
     # One score per quality axis measured (workflow_core.quality.AXES); qa_score is their weighted mean.
     qa_axes: dict[str, float] = Field(default_factory=dict)
     qa_findings: list[QAFinding] = Field(default_factory=list)

@@ -66,7 +66,11 @@ class _Progress:
         self.bar.update(1)
         if not self.tty:
             mark = "✓" if r.status == "ok" else "✗"
-            qa = "–" if r.qa_score is None else f"{r.qa_score:.2f}"
+            qa = (
+                "–"
+                if r.qa_score is None
+                else f"{r.qa_score:.2f}" + ("" if r.publishable else " not publishable")
+            )
             print(
                 f"  {mark} {r.profile:<24} {r.status:<9} ${r.cost_usd:.6f}  QA {qa}  {r.wall_s:5.2f} s"
                 + (f"  {r.cached_nodes} node(s) from the cache" if r.cached_nodes else "")

@@ -44,6 +44,7 @@ class CollectPage:
             verdict = verdict_of(await check_page_async(run.page_html, sources, render=self.render))
         if verdict is not None:
             run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
+            run.qa_publishable = verdict.publishable
             run.screenshots = dict(verdict.screenshots)
             run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
             run.qa_measures = dict(verdict.measures)

@@ -56,6 +56,7 @@ def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | 
 def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
     return QAVerdict(
         score=report.score,
+        publishable=report.publishable,
         axes=report.axis_scores,
         weights=report.weights,
         findings=list(report.findings),

@@ -44,6 +44,8 @@ class BatchResult(BaseModel):
     estimated_cost_usd: float = 0.0
     qa_score: float | None = None
     qa_axes: dict[str, float] = Field(default_factory=dict)
+    # No blocking finding (quality.model.publishable); None when the page was not checked.
+    publishable: bool | None = None
     wall_s: float = 0.0
     cached_nodes: int = 0
     error: str | None = None
@@ -85,6 +87,7 @@ def _result(outcome: RunOutcome, page: str | None) -> BatchResult:
         estimated_cost_usd=run.estimated_cost_usd,
         qa_score=run.qa_score,
         qa_axes=dict(run.qa_axes),
+        publishable=run.qa_publishable,
         wall_s=run.wall_s,
         cached_nodes=sum(1 for n in run.nodes if n.cached),
         error=outcome.error,
@@ -148,6 +151,7 @@ class BatchReport:
             "budget_usd": self.budget_usd,
             "budget_left_usd": None if self.budget_usd is None else self.budget_usd - self.cost_usd,
             "quality": {
+                "publishable": sum(1 for r in ok if r.publishable),
                 "score": _spread([r.qa_score for r in ok if r.qa_score is not None]),
                 "axes": {a: _spread([r.qa_axes[a] for r in ok if a in r.qa_axes]) for a in axes},
             },

@@ -88,6 +88,7 @@ class PageAnswer(BaseModel):
     cached: bool
     qa_score: float | None
     qa_axes: dict[str, float]
+    publishable: bool | None = None  # no blocking finding (quality.model.publishable)
     wall_s: float
     profile_id: str | None
     error: str | None = None
@@ -262,6 +263,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             cached=False,
             qa_score=run.qa_score,
             qa_axes=dict(run.qa_axes),
+            publishable=run.qa_publishable,
             wall_s=run.wall_s,
             profile_id=inputs.profile_id,
             error=None if run.status == "ok" else error,

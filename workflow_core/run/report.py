@@ -49,6 +49,7 @@ def run_report(run: RunRecord) -> dict[str, Any]:
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "qa_score": run.qa_score,
+        "qa_publishable": run.qa_publishable,
         "qa_axes": dict(run.qa_axes),
         "qa_findings": [f.model_dump() for f in run.qa_findings],
         "qa_notes": list(run.qa_notes),
