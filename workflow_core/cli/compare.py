@@ -48,6 +48,7 @@ _TABLE_COLUMNS = (
     ("publishable", "publish", "{:.0%}"),
     ("qa_mean", "QA", "{:.2f}"),
     ("qa_std", "QA sd", "{:.2f}"),
+    ("axis:substance", "substance", "{:.2f}"),
     ("written", "written", "{:.0%}"),
     ("repeated", "repeated", "{:.0%}"),
     ("distinctiveness", "distinct", "{:.2f}"),
@@ -60,7 +61,7 @@ def format_table(summaries: list[VariantSummary]) -> str:
     rows = []
     for s in summaries:
         d = s.row()
-        rows.append([("–" if d[key] is None else fmt.format(d[key])) for key, _, fmt in _TABLE_COLUMNS])
+        rows.append([("–" if d.get(key) is None else fmt.format(d[key])) for key, _, fmt in _TABLE_COLUMNS])
     return text_table(header, rows)
 
 

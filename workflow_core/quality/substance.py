@@ -176,9 +176,7 @@ def _name_words(sources: Sources) -> set[str]:
     offerings' names, the knowledge documents' titles, the segments."""
     names: list[str] = [str(sources.company.get("name") or ""), str(sources.segment or "")]
     names += list(sources.document_titles)
-    names += list(sources.offerings)
-    for text in sources.offerings.values():
-        names += [str(item.get("name") or "") for item in offering_items(text)]
+    names += [*sources.offerings, *_offering_names(sources)]
     profile = sources.profile or {}
     names += [str(profile.get(k) or "") for k in ("name", "company", "industry", "segment", "sector")]
     words = {w for n in names for w in _tokens(n)}
