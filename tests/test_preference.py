@@ -74,3 +74,70 @@ def test_a_broken_set_is_one_clear_error(tmp_path: Path) -> None:
     rating.write_text(rating.read_text().replace("t/deep", "t/nowhere"))
     with pytest.raises(DecomposeError, match="ranks pages the set does not have: t/nowhere"):
         load_preference_set(tmp_path)
+
+
+# ---- the shipped preference set (tests/quality_cases/preference)
+
+SHIPPED = Path(__file__).parent / "quality_cases" / "preference"
+TUNED_AT_LEAST = 0.0  # the verdict's agreement on the split its rules were tuned on, as measured when frozen
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[object, dict[str, object]]:
+    from workflow_core.quality.calibrate import preference_reports
+
+    pset = load_preference_set(SHIPPED)
+    return pset, preference_reports(pset, render=True)
+
+
+def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
+    pset, _ = shipped
+    for split in ("tune", "holdout"):
+        pages = pset.in_split(split)
+        assert len(pages) >= 24 and len({p.variant for p in pages}) >= 4
+        assert len({p.visitor for p in pages}) >= 6 and len({p.scenario for p in pages}) >= 2
+        assert len(pset.raters(split)) >= 2
+        # Every visitor's pages were ranked whole by every rater of the split, with a score and a reason each.
+        for visitor in {p.visitor for p in pages}:
+            ids = {p.id for p in pages if p.visitor == visitor}
+            ratings = [r for r in pset.ratings if r.visitor == visitor]
+            assert len(ratings) >= 2 and all(set(r.ranking) == ids for r in ratings)
+            assert all(set(r.scores) == ids and set(r.reasons) == ids for r in ratings)
+    # The held-out pages come from scenarios written for the set, which the tuned pages never used.
+    tuned = {p.scenario for p in pset.in_split("tune")}
+    held = {p.scenario for p in pset.in_split("holdout")}
+    assert not tuned & held and all(s.startswith("tests/quality_cases/scenarios/") for s in held)
+
+
+def test_the_verdict_agrees_with_blind_raters_as_the_lab_says(shipped) -> None:
+    """The lab's headline quotes HELD_OUT: it must be what the verdict measures now, and it must not fall."""
+    from workflow_core.quality.preference import HELD_OUT, keys_for
+
+    pset, reports = shipped
+    keys = keys_for(pset.pages, lambda p: (reports[p.id].publishable, reports[p.id].score))
+    held = agreement(pset, keys, "holdout")
+    raters = rater_agreement(pset, "holdout")
+    assert HELD_OUT is not None
+    measured = (held.agree, held.pairs, held.decisive_agree, held.decisive_pairs, raters.agree, raters.pairs)
+    assert measured == (
+        HELD_OUT.agree,
+        HELD_OUT.pairs,
+        HELD_OUT.decisive_agree,
+        HELD_OUT.decisive_pairs,
+        HELD_OUT.raters_agree,
+        HELD_OUT.raters_pairs,
+    ), [(b, keys[b], w, keys[w]) for b, w in held.misses]
+    tuned = agreement(pset, keys, "tune")
+    assert tuned.rate is not None and tuned.rate >= TUNED_AT_LEAST, tuned.misses
+
+
+def test_blank_and_skeleton_pages_score_below_every_real_page(shipped) -> None:
+    from workflow_core.quality import check_page
+    from workflow_core.quality.calibrate import load_cases
+
+    _, reports = shipped
+    lowest = min(r.score for r in reports.values())
+    cases = {c.name: c for c in load_cases(Path(__file__).parent / "quality_cases")}
+    for name in ("ridgeline-dana-ds--issue22_blank", "ridgeline-dana-ds--issue22_skeleton"):
+        report = check_page(cases[name].html, cases[name].sources, render=False)
+        assert report.publishable is False and report.score < lowest

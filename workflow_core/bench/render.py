@@ -1,5 +1,6 @@
-"""Rendered QA benchmark: the accessibility and responsive axes of one design-system page (headless
-Chromium at 1280 and 390 px, axe-core, layout measures, JPEG screenshots), cold (browser start + first page)
+"""Rendered QA benchmark: every quality axis of one design-system page against the example scenario's sources
+(headless Chromium at 1280 and 390 px, axe-core, layout measures, JPEG screenshots, then the text axes and
+substance), cold (browser start + first page)
 and warm (per page on the running browser), against two baselines measured in the same run: showing the
 same page at both widths and nothing more (a fresh context, a bare `set_content`, a resize: what any
 browser check pays), and the static checks (what the fallback costs). Target: warm rendered QA of one
