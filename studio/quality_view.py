@@ -44,8 +44,8 @@ def panel(run: RunRecord) -> None:
         st.success("Publishable: no finding blocks this page.", icon=":material/check_circle:")
     elif verdict is False:
         st.error(
-            f"Not publishable: {len(stopping)} blocking finding(s), marked ⛔ below. The score is half the axes' "
-            "weighted mean (a quarter when a visitor cannot read the page properly).",
+            f"Not publishable: {len(stopping)} blocking finding(s), marked :material/block: below. The score is "
+            "half the axes' weighted mean (a quarter when a visitor cannot read the page properly).",
             icon=":material/block:",
         )
     st.caption(
@@ -70,7 +70,8 @@ def panel(run: RunRecord) -> None:
         failed = [f for f in findings if not f.passed]
         with st.expander(f"{axis}: {len(failed)} of {len(findings)} checks failed", expanded=bool(failed)):
             for f in failed:
-                st.markdown(f":red[**{'⛔' if is_blocking(f) else '✗'}**] {f.message}")
+                mark = ":material/block:" if is_blocking(f) else "**✗**"
+                st.markdown(f":red[{mark}] {f.message}")
                 if f.evidence:
                     st.code(f.evidence, language=None, wrap_lines=True)
             passed = [f for f in findings if f.passed]

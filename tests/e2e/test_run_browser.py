@@ -49,7 +49,11 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     shot(page, "run-fake-timeline")
 
     page.get_by_role("tab", name="Quality", exact=True).click()
-    expect(page.get_by_text("the weighted mean of").last).to_be_visible()
+    expect(page.get_by_text(re.compile(r"over \d+ axes")).last).to_be_visible()
+    # The one verdict: publishable or not, and what blocks it.
+    expect(
+        page.get_by_text(re.compile(r"^(Publishable: no finding blocks|Not publishable: \d+ blocking)")).first
+    ).to_be_visible()
     expect(page.get_by_text("checks failed").first).to_be_visible()
     # Accessibility comes from axe-core in Chromium at both widths, and the page's screenshots are shown.
     page.get_by_text("accessibility:", exact=False).first.click()
