@@ -340,3 +340,20 @@ async def test_a_revision_that_cannot_be_parsed_keeps_the_reviewed_page(fake_ope
     qa = result.node("qa")
     assert qa.status == "ok" and any("kept the reviewed page" in w for w in qa.warnings)
     assert result.page_html == result.node("site").output_text
+
+
+async def test_a_page_shows_only_testimonials_that_fit_its_visitor(fake_openai, fake_registry, tmp_path):
+    """Dana (mining, Redgum Ridge Gold) sees the other mining customer's words: not a farmer's, and not a
+    colleague of hers quoted back to her (both named by blind raters, issue 22). The checks still see every
+    testimonial, so a page that showed one would be found out, not excused."""
+    from workflow_core.scenario.inputs import fitting_testimonials
+
+    scenario = load_scenario(EXAMPLE)
+    inputs = scenario_inputs(scenario, "dana-mining")
+    assert [t["author"] for t in fitting_testimonials(inputs)] == ["Tomasz Brennan"]
+    assert len(inputs["testimonials"]) == len(scenario.testimonials)  # prompts and checks see them all
+    wf = load_template("seed").with_models(all_models="fake/small")
+    result = await run(wf, fake_registry, inputs, scenario, tmp_path=tmp_path)
+    page = result.page_html or ""
+    assert "Tomasz Brennan" in page and "Marguerite Oyelaran" not in page and "Priya Halvorsen" not in page
+    assert not [f for f in result.qa_findings if f.check == "personalisation.fit" and not f.passed]

@@ -17,6 +17,7 @@ from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext
 from workflow_core.run.offload import offload
+from workflow_core.scenario.inputs import fitting_testimonials
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
 
@@ -165,7 +166,7 @@ def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
         palette=ctx.inputs.get("palette") or DEFAULT_PALETTE,
         logo=ctx.inputs.get("logo") or "",
         company=ctx.inputs.get("company") or {"name": "Our company"},
-        testimonials=ctx.inputs.get("testimonials") or [],
+        testimonials=fitting_testimonials(dict(ctx.inputs.variables)),
         offerings=ctx.inputs.get("offering_items") or [],
         cta=ctx.inputs.get("cta") or "",
         profile=ctx.inputs.profile,

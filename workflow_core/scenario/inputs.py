@@ -39,6 +39,25 @@ def logo_data_uri(scenario: Scenario) -> str:
     return f"data:{scenario.logo_mime};base64,{encoded}"
 
 
+def fitting_testimonials(variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The testimonials a page for this visitor may show: those of the visitor's segment or of none (a
+    construction client quoted to a mining visitor is no evidence to them), and none credited to the visitor's
+    own company (the visitor quoted to themselves). Blind raters named both on our pages (issue 22)."""
+    segment = str(variables.get("segment") or "").lower()
+    profile = variables.get("profile") or {}
+    company = str(profile.get("company") or "").strip().lower() if isinstance(profile, dict) else ""
+    out = []
+    for t in variables.get("testimonials") or []:
+        if not isinstance(t, dict):
+            continue
+        own = str(t.get("segment") or "").lower()
+        credit = f"{t.get('role') or ''} {t.get('company') or ''}".lower()
+        if (segment and own and own != segment) or (company and company in credit):
+            continue
+        out.append(t)
+    return out
+
+
 def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any]:
     """The prompt variables of `INPUT_NAMES` for one profile (an empty profile when `profile_id` is None)."""
     if profile_id is None:
