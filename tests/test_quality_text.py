@@ -403,3 +403,16 @@ def test_copy_cut_from_a_source_sentence_mid_phrase():
     assert not check_integrity(
         _text("<p>Independent cafes throw away 18% of their pastries.</p>"), sources
     ).failures
+
+
+def test_near_duplicate_paragraphs_are_paired_through_their_shingles():
+    from workflow_core.quality.substance import _near_duplicates, copy_blocks
+
+    text = _text(
+        "<p>Crates of sourdough reach your café before seven every weekday morning.</p>"
+        "<p>Our pastry chefs laminate croissant dough by hand for three days.</p>"
+        "<p>Crates of sourdough reach your café before seven every weekday morning, always.</p>"
+        "<p>Our pastry chefs laminate croissant dough by hand for three days.</p>"
+        "<p>Gluten-free loaves are baked in a separate room with their own ovens.</p>"
+    )
+    assert _near_duplicates(copy_blocks(text)) == [(0, 2), (1, 3)]

@@ -248,6 +248,31 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
+def _near_duplicates(blocks: list[Block], threshold: float = 0.6, common: int = 12) -> list[tuple[int, int]]:
+    """(i, j), i < j, for each block i and the first later block j whose text is the same or shares at least
+    `threshold` of their 3-word shingles (Jaccard). Counted through each shingle's blocks, so a long page costs
+    its shingles, not its pairs; a shingle on more than `common` blocks is boilerplate and counts for none."""
+    shingled = [_shingles(b.text) for b in blocks]
+    postings: dict[tuple[str, ...], list[int]] = {}
+    for i, grams in enumerate(shingled):
+        for g in grams:
+            postings.setdefault(g, []).append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for ids in postings.values():
+        if len(ids) <= common:
+            shared.update(itertools.combinations(ids, 2))
+    texts: dict[str, int] = {}
+    pairs: dict[int, int] = {}
+    for j, b in enumerate(blocks):
+        first = texts.setdefault(_norm(b.text), j)
+        if first != j:
+            pairs.setdefault(first, j)
+    for (i, j), inter in sorted(shared.items()):
+        if i not in pairs and inter / (len(shingled[i]) + len(shingled[j]) - inter) >= threshold:
+            pairs[i] = j
+    return sorted(pairs.items())
+
+
 def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
     """(what was repeated, why) for each repetition in the page's copy."""
     found: list[tuple[str, str]] = []
@@ -284,12 +309,7 @@ def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
             found.append((body.text, "the card's text only repeats its heading"))
     # Two paragraphs that say the same thing.
     prose = [b for b in copy if b.tag in ("p", "li", "dd", "td") and len(_tokens(b.text)) >= 8]
-    shingled = [(b, _shingles(b.text)) for b in prose]
-    for i, (a, sa) in enumerate(shingled):
-        for b, sb in shingled[i + 1 :]:
-            if _norm(a.text) == _norm(b.text) or (sa and sb and len(sa & sb) / len(sa | sb) >= 0.6):
-                found.append((b.text, "two paragraphs say the same thing"))
-                break
+    found += [(prose[j].text, "two paragraphs say the same thing") for _, j in _near_duplicates(prose)]
     # Headings that differ only by a number ("Overcoming Challenges I / II / III").
     numbered: dict[str, list[str]] = {}
     for b in copy:
