@@ -51,3 +51,15 @@ def test_weights_change_a_runs_quality_and_axes_are_summarised_apart() -> None:
     axes = axis_intervals([_run({"grounding": 0.5, "brand": 1.0}), _run({"grounding": 1.0})])
     assert list(axes) == ["grounding", "brand"]
     assert axes["grounding"].n == 2 and axes["brand"].n == 1
+
+
+def test_a_run_checked_before_the_verdict_keeps_its_mean_and_says_nothing_of_publishing() -> None:
+    from workflow_core.quality.model import page_score, publishable
+    from workflow_core.records import QAFinding
+
+    cut = QAFinding(check="integrity.truncation", axis="integrity", passed=False, message="cut")
+    legacy = RunRecord(run_id="r", workflow="w", started_at=0, qa_axes={"integrity": 0.75}, qa_findings=[cut])
+    assert run_quality(legacy) == 0.75 and publishable(legacy.qa_axes, legacy.qa_findings) is None
+    checked = {"integrity": 0.75, "substance": 1.0}
+    assert page_score(checked, [cut]) == pytest.approx(0.5 * (0.75 * 2 + 1.0 * 2) / 4)
+    assert publishable(checked, [cut]) is False

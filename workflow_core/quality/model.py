@@ -122,7 +122,10 @@ def page_score(
 ) -> float:
     """A page's quality: the weighted mean of its axes; `UNPUBLISHABLE` times that with a blocking defect
     (several defects lower the mean further), and `UNPUBLISHABLE` squared with a defect of presentation; 0 for
-    a page with no copy."""
+    a page with no copy. A page checked before the verdict existed (no substance axis) keeps its weighted
+    mean: as for `publishable`, its findings cannot say."""
+    if "substance" not in axis_scores:
+        return weighted_score(axis_scores, weights)
     failing = blocking(findings)
     if any(f.check == NOT_A_PAGE for f in failing):
         return 0.0
