@@ -416,3 +416,10 @@ def test_near_duplicate_paragraphs_are_paired_through_their_shingles():
         "<p>Gluten-free loaves are baked in a separate room with their own ovens.</p>"
     )
     assert _near_duplicates(copy_blocks(text)) == [(0, 2), (1, 3)]
+
+
+def test_the_guidelines_call_to_action_is_an_ask_whatever_its_verb():
+    """A link worded as the guidelines' call to action asks, even when no verb of the ask list is in it."""
+    page = f"<h1>Bread before your doors open</h1>{FILLER}<a href='#order'>Your tasting box</a>"
+    assert [f.check for f in _substance(page).failures] == ["substance.ask"]
+    assert not _substance(page, cta="Your tasting box").failures

@@ -219,7 +219,7 @@ def _names_an_offering(copy: list[Block], sources: Sources) -> bool | None:
 
 
 def _asks(page: PageText, sources: Sources) -> bool:
-    cta = str(sources.company.get("cta") or "")
+    cta = sources.cta
     for href, label in page.links:
         if (
             href.startswith(("mailto:", "tel:"))
