@@ -351,6 +351,9 @@ async def test_a_page_shows_only_testimonials_that_fit_its_visitor(fake_openai, 
     scenario = load_scenario(EXAMPLE)
     inputs = scenario_inputs(scenario, "dana-mining")
     assert [t["author"] for t in fitting_testimonials(inputs)] == ["Tomasz Brennan"]
+    # Arjun's profile names his company as his employer: Eastvale Water's engineer is not quoted to him.
+    arjun = scenario_inputs(scenario, "arjun-utilities")
+    assert [t["author"] for t in fitting_testimonials(arjun)] == ["Helena Kowalczyk"]
     assert len(inputs["testimonials"]) == len(scenario.testimonials)  # prompts and checks see them all
     wf = load_template("seed").with_models(all_models="fake/small")
     result = await run(wf, fake_registry, inputs, scenario, tmp_path=tmp_path)

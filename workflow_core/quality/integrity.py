@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from workflow_core.page.copy import copied_from, prompt_shingles
 from workflow_core.page.copy import sentences as split_sentences
@@ -49,6 +48,7 @@ from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
 from workflow_core.records import QAFinding
 from workflow_core.scenario.freetext import offering_items
+from workflow_core.scenario.inputs import visitor_company
 
 AXIS = "integrity"
 _I = re.IGNORECASE
@@ -424,14 +424,6 @@ def _truncated(block: Block, sources: _SourceText | None = None) -> str | None:
     return None
 
 
-def _visitor_company(profile: dict[str, Any] | None) -> str:
-    for key in ("company", "organisation", "organization", "employer", "company_name"):
-        value = (profile or {}).get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
-
-
 def _name_pattern(name: str) -> str:
     """A regex for a company's name, whole or cut short after its second word ("Example Corp Manuf")."""
     words = name.split()
@@ -464,7 +456,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
     findings: list[QAFinding] = []
     prompt = prompt_shingles(sources.instructions)
     seller = str(sources.company.get("name") or "the company")
-    visitor = _visitor_company(sources.profile)
+    visitor = visitor_company(sources.profile)
     voice = _voice_pattern(visitor, seller) if visitor and visitor.lower() != seller.lower() else None
     source_text = _SourceText.of(sources, visitor)
 

@@ -34,6 +34,7 @@ from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import PageText, finding
 from workflow_core.records import QAFinding
+from workflow_core.scenario.inputs import visitor_company
 from workflow_core.scenario.prose import profile_to_prose
 
 AXIS = "personalisation"
@@ -256,14 +257,7 @@ def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
                 )
                 break
     # A testimonial credited to someone at the visitor's own company: the visitor is quoted to themselves.
-    company = next(
-        (
-            str((sources.profile or {}).get(k))
-            for k in ("company", "organisation", "organization")
-            if (sources.profile or {}).get(k)
-        ),
-        "",
-    )
+    company = visitor_company(sources.profile)
     if company:
         for block in page.blocks:
             credit = block.tag in ("figcaption", "cite") or (

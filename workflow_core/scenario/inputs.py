@@ -39,13 +39,22 @@ def logo_data_uri(scenario: Scenario) -> str:
     return f"data:{scenario.logo_mime};base64,{encoded}"
 
 
+def visitor_company(profile: dict[str, Any] | None) -> str:
+    """The visitor's own company as their profile names it (company, organisation, employer...), or ""."""
+    for key in ("company", "organisation", "organization", "employer", "company_name"):
+        value = (profile or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
 def fitting_testimonials(variables: dict[str, Any]) -> list[dict[str, Any]]:
     """The testimonials a page for this visitor may show: those of the visitor's segment or of none (a
     construction client quoted to a mining visitor is no evidence to them), and none credited to the visitor's
     own company (the visitor quoted to themselves). Blind raters named both on our pages (issue 22)."""
     segment = str(variables.get("segment") or "").lower()
-    profile = variables.get("profile") or {}
-    company = str(profile.get("company") or "").strip().lower() if isinstance(profile, dict) else ""
+    profile = variables.get("profile")
+    company = visitor_company(profile if isinstance(profile, dict) else None).lower()
     out = []
     for t in variables.get("testimonials") or []:
         if not isinstance(t, dict):
