@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from workflow_core.page.words import content_words
 from workflow_core.quality.causes import statements_of
 from workflow_core.quality.sources import Sources
 
@@ -169,6 +170,19 @@ def strings_of(value: Any) -> Iterable[str]:
             yield from strings_of(v)
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
         yield str(value)
+
+
+def quoted_testimonials(text: str, testimonials: Iterable[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The source testimonials a page's quote comes from (60% or more of its content words are theirs); None
+    when the quote is too short (under 4 content words) to tell."""
+    words = set(content_words(text))
+    if len(words) < 4:
+        return None
+    return [
+        t
+        for t in testimonials
+        if len(words & set(content_words(str(t.get("quote", ""))))) >= 0.6 * len(words)
+    ]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ import datetime as dt
 import re
 from urllib.parse import unquote, urlparse
 
-from workflow_core.page.words import content_words
 from workflow_core.quality.causes import unsupported_link
 from workflow_core.quality.claims import (
     ADDRESS,
@@ -47,6 +46,7 @@ from workflow_core.quality.claims import (
     is_copyright,
     phones_in,
     plain,
+    quoted_testimonials,
     without,
 )
 from workflow_core.quality.model import AxisResult
@@ -192,14 +192,7 @@ def _unsupported_names(sentence: str, index: SourceIndex) -> list[str]:
 
 
 def _testimonial_invented(text: str, sources: Sources) -> bool:
-    words = set(content_words(text))
-    if len(words) < 4:
-        return False
-    for t in sources.testimonials:
-        theirs = set(content_words(str(t.get("quote", ""))))
-        if len(words & theirs) >= 0.6 * len(words):
-            return False
-    return True
+    return quoted_testimonials(text, sources.testimonials) == []
 
 
 def _contact(message: str, evidence: str) -> QAFinding:

@@ -45,7 +45,7 @@ from workflow_core.page.copy import sentences as split_sentences
 from workflow_core.page.words import folded
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
-from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
+from workflow_core.quality.text import Block, PageText, finding, score_of_penalties, words_of
 from workflow_core.records import QAFinding
 from workflow_core.scenario.freetext import offering_items
 from workflow_core.scenario.inputs import visitor_company
@@ -271,7 +271,6 @@ _PREDICATE = frozenset(
 )
 _ADJECTIVE = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary)$")
 _MODIFIER = re.compile(r"(?:al|ive|ous|ic|ful|able|ible|ary|ent|ant|ing|ly)$")
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _WORD_OR_MARK = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[,;:–—()]|\s-\s")
 _MESSAGES = {
     "meta": "Instruction or meta text reached the page (it talks about the page or the brief, not to the "
@@ -284,10 +283,6 @@ _MESSAGES = {
     "source": "The page shows the scenario's research as copy (it talks about documents or notes, or uses a "
     "document's title): write for the reader, in the seller's words.",
 }
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(folded(text))
 
 
 @dataclass(frozen=True)
@@ -313,7 +308,7 @@ class _SourceText:
     def cut_from(self, text: str, ended: bool = False) -> str | None:
         """Why `text` reads as a source sentence cut mid-phrase, or None. `ended`: the page put a full stop
         there, so only a last word that cannot end a phrase says it was cut."""
-        words = _tokens(text)
+        words = words_of(text)
         if len(words) < 4:
             return None
         for name in self.names:
@@ -368,10 +363,10 @@ def _source_text(
             run = tuple(words)
             for i in range(len(run) - 4):  # the run must have a word after it in the sentence
                 index.setdefault(run[i : i + 4], []).append((run, i + 4, i + 4 in pause))
-    name_tokens = [tuple(_tokens(n)) for n in names]
+    name_tokens = [tuple(words_of(n)) for n in names]
     # A document named after an offering ("Harvest Machinery Uptime") is the offering's name as well.
-    offered = {" ".join(_tokens(str(o.get("name") or ""))) for t in offerings for o in offering_items(t)}
-    titles = frozenset(" ".join(_tokens(t)) for t in document_titles if len(_tokens(t)) >= 2) - offered
+    offered = {" ".join(words_of(str(o.get("name") or ""))) for t in offerings for o in offering_items(t)}
+    titles = frozenset(" ".join(words_of(t)) for t in document_titles if len(words_of(t)) >= 2) - offered
     return _SourceText(index, [n for n in name_tokens if len(n) >= 2], titles)
 
 
@@ -490,7 +485,7 @@ def check_integrity(page: PageText, sources: Sources) -> AxisResult:
                     f"The page repeats the workflow's own prompt ('{copied}'): a model copied its instructions "
                     "onto the page.",
                 )
-        title = " ".join(_tokens(block.text))
+        title = " ".join(words_of(block.text))
         if block.is_heading and title in source_text.titles and "source" not in found:
             found.add("source")
             fail("source", block.text)

@@ -29,7 +29,7 @@ from collections import Counter
 from typing import Any
 
 from workflow_core.page.words import content_words
-from workflow_core.quality.claims import numbers_in, plain, strings_of
+from workflow_core.quality.claims import numbers_in, plain, quoted_testimonials, strings_of
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import PageText, finding
@@ -238,13 +238,9 @@ def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
     for block in page.blocks:
         if "quote" not in block.places:
             continue
-        words = set(content_words(block.text))
-        if len(words) < 4:
-            continue
-        for t in sources.testimonials:
-            theirs = set(content_words(str(t.get("quote", ""))))
+        for t in quoted_testimonials(block.text, sources.testimonials) or []:
             own = plain(str(t.get("segment") or ""))
-            if own and own != segment and len(words & theirs) >= 0.6 * len(words):
+            if own and own != segment:
                 out.append(
                     finding(
                         AXIS,

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from workflow_core.page.words import STOPWORDS, folded, light_stem
+from workflow_core.page.words import STOPWORDS, light_stem
+from workflow_core.quality.claims import strings_of
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
-from workflow_core.quality.text import Block, PageText, finding, score_of_penalties
+from workflow_core.quality.text import Block, PageText, finding, score_of_penalties, words_of
 from workflow_core.records import QAFinding
 from workflow_core.scenario.freetext import offering_items
 
@@ -51,7 +52,6 @@ MIN_WORDS = 40  # copy a page needs before it says anything: a hero and one shor
 PENALTY = 0.25
 RUN = 8  # words in a row shared with a source that make copy copied rather than written
 _NOT_COPY = frozenset({"nav", "footer", "form"})
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # Words that name a topic or a kind of business rather than say anything about it.
 _TOPIC_WORDS = frozenset(
     {
@@ -159,7 +159,7 @@ def copy_blocks(page: PageText) -> list[Block]:
 
 def _tokens(text: str) -> list[str]:
     """Lower-case words, accents folded and a possessive's 's dropped ("Whitfield's" is "whitfield")."""
-    return [re.sub(r"['’]s$", "", w) for w in _TOKEN.findall(folded(text))]
+    return [re.sub(r"['’]s$", "", w) for w in words_of(text)]
 
 
 def _norm(text: str) -> str:
@@ -360,16 +360,8 @@ def _source_texts(sources: Sources) -> list[str]:
     texts += list(sources.offerings.values())
     texts += [str(t.get("quote") or "") for t in sources.testimonials]
     texts += [str(v) for v in sources.company.values() if isinstance(v, str)]
-    texts += [str(v) for v in _flat_values(sources.profile or {})]
+    texts += list(strings_of(sources.profile or {}))
     return texts
-
-
-def _flat_values(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _flat_values(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in _flat_values(v)]
-    return [value] if isinstance(value, str) else []
 
 
 # A batch checks every page against the same sources: their runs are worked out once.

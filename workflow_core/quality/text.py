@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow_core.page.copy import sentences as split_sentences
+from workflow_core.page.words import folded
 from workflow_core.records import QAFinding
 
 # Elements whose text runs on inside the block around them; every other element starts a block of its own.
@@ -138,6 +139,14 @@ def page_text(root: Any) -> PageText:
             stack.append(item.text)
     flush()
     return PageText(blocks, links)
+
+
+_WORD_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-case words of `text`, accents folded, an apostrophe kept inside a word ("it's", "Dana's")."""
+    return _WORD_TOKEN.findall(folded(text))
 
 
 def quote(text: str, limit: int = 200) -> str:
