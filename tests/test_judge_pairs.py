@@ -26,6 +26,7 @@ from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeReply
 
 SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
+SCENARIO_REL = "assets/example_scenario"  # as a preference set names it, from the repository root
 PRICES = PriceBook(
     overrides={
         "fake/small": ModelPrice(input_per_mtok=1.0, output_per_mtok=2.0, source="test"),
@@ -212,3 +213,56 @@ def test_decompose_judge_pairs_and_votes_from_the_command_line(
     assert main(["votes", "ratings", "nope"]) == 1
     assert "no experiment 'nope'" in capsys.readouterr().err
     assert main(["judge-pairs", exp.experiment_id, "--judge", "fake/nope"]) == 1
+
+
+async def test_a_judge_is_measured_on_a_preference_set_in_both_orders(
+    fake_openai, fake_registry, tmp_path: Path
+):
+    """`decompose calibrate --judge`: the judge sees every pair of one visitor's pages in both orders, with
+    their screenshots; a pair it decides the same way both times counts toward its agreement with the raters,
+    one it flips is a tie (position bias)."""
+    from workflow_core.judgement.calibration import judge_preference
+    from workflow_core.quality.preference import load_preference_set
+
+    fake_openai.set_responder(judging_responder)
+    body = "<p>Haul trucks stay on the road when bearings are caught running hot.</p>"
+    pages = {"long": body * 3, "short": body}
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(f"<!doctype html><html lang='en'><body>{html}</body></html>")
+    (tmp_path / "ratings").mkdir()
+    for rater in ("r1", "r2"):
+        visitor = {"ranking": ["t/long", "t/short"], "scores": {}, "reasons": {}}
+        (tmp_path / "ratings" / f"{rater}.json").write_text(
+            json.dumps({"rater": rater, "visitors": {f"{SCENARIO_REL}/dana-mining": visitor}})
+        )
+    manifest = {
+        "big": ["long"],
+        "decomposed": ["short"],
+        "splits": {"t": "test"},
+        "pages": [
+            {
+                "id": f"t/{n}",
+                "file": f"{n}.html",
+                "split": "t",
+                "scenario": SCENARIO_REL,
+                "profile": "dana-mining",
+                "variant": n,
+            }
+            for n in pages
+        ],
+        "ratings": ["ratings/r1.json", "ratings/r2.json"],
+    }
+    (tmp_path / "set.json").write_text(json.dumps(manifest))
+    pset = load_preference_set(tmp_path)
+    store = Store(tmp_path / "judge.sqlite3")
+    before = len(fake_openai.requests)
+    consistent = await judge_preference(pset, "fake/small", fake_registry, PRICES, store, "t")
+    asked = [r for r in fake_openai.requests[before:] if r["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == 2 and all(
+        sum(p["type"] == "image_url" for p in r["messages"][-1]["content"]) == 4 for r in asked
+    )
+    a = consistent.agreement
+    assert (a.agree, a.pairs, a.decisive_agree, a.decisive_pairs) == (1, 1, 1, 1)
+    assert (consistent.consistent, consistent.pairs) == (1, 1) and consistent.run.cost_usd > 0
+    biased = await judge_preference(pset, "fake/large", fake_registry, PRICES, store, "t", see_pages=False)
+    assert (biased.agreement.agree, biased.agreement.ties, biased.consistent) == (0, 1, 0)

@@ -50,10 +50,8 @@ async def judge_preference(
     as_page = {p.id: Page(variant=p.variant, run_id=p.id, html=pset.html(p)) for p in pages}
     run = JudgeRun(judge=judge)
     shots = await page_screenshots(store, list(as_page.values()), run) if see_pages else None
-    summaries: dict[str, str] = {}
-    for p in pages:
-        if p.visitor not in summaries:
-            summaries[p.visitor] = profile_to_prose(load_scenario(p.scenario).profiles[p.profile])
+    scenarios = {path: load_scenario(path) for path in {p.scenario for p in pages}}
+    summaries = {p.visitor: profile_to_prose(scenarios[p.scenario].profiles[p.profile]) for p in pages}
     won: dict[tuple[str, str], str | None] = {}
     consistent = 0
     by_visitor: dict[str, list[str]] = {}
