@@ -13,6 +13,9 @@ from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.run import offload
 from workflow_core.testing.fake_server import FakeOpenAIServer
 
+# `serve`: `decompose serve` on 127.0.0.1 in front of the scripted server (tests/serving.py).
+pytest_plugins = ["tests.serving"]
+
 
 @pytest.fixture(autouse=True)
 def _no_page_workers_between_tests() -> Iterator[None]:

@@ -47,6 +47,9 @@ def _chat_requests(fake_openai) -> list[str]:
 def test_batch_writes_a_page_per_profile_results_and_a_summary(cli_env, tmp_path, fake_openai) -> None:
     out = tmp_path / "out"
     args = ["batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(EXAMPLE / "profiles")]
+    args += [
+        "--allow-unpublishable"
+    ]  # the scripted model's pages fail their checks: the gate's test is below
     proc = decompose(cli_env, *args, "--out", str(out), "--all-models", "fake/small", "--concurrency", "3")
     results = _results(out)
     assert sorted(r["profile"] for r in results) == sorted(
@@ -81,7 +84,7 @@ def test_batch_resumes_after_kill_9_without_repeating_a_paid_call(cli_env, tmp_p
     args = [
         sys.executable, "-m", "workflow_core.cli.main", "batch", "seed", "--scenario", str(EXAMPLE),
         "--profiles", str(_profiles_file(tmp_path)), "--out", str(out), "--all-models", "fake/small",
-        "--concurrency", "2",
+        "--concurrency", "2", "--allow-unpublishable",
     ]  # fmt: skip
     proc = subprocess.Popen(args, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -114,7 +117,15 @@ def test_batch_resumes_after_kill_9_without_repeating_a_paid_call(cli_env, tmp_p
 
 def test_a_budget_smaller_than_the_batch_stops_it_with_what_is_left(cli_env, tmp_path, fake_openai) -> None:
     out = tmp_path / "out"
-    base = ["batch", "seed", "--scenario", str(EXAMPLE), "--all-models", "fake/small"]
+    base = [
+        "batch",
+        "seed",
+        "--scenario",
+        str(EXAMPLE),
+        "--all-models",
+        "fake/small",
+        "--allow-unpublishable",
+    ]
     # One page first, so the estimates know how long the answers are.
     warm = tmp_path / "warm"
     warm.mkdir()
@@ -135,17 +146,37 @@ def test_a_budget_smaller_than_the_batch_stops_it_with_what_is_left(cli_env, tmp
     assert summary["budget_left_usd"] == budget - summary["cost_usd"]
 
 
-def test_batch_says_what_is_wrong_with_the_profiles(cli_env, tmp_path) -> None:
+def test_batch_skips_the_profiles_it_cannot_run_and_says_why(cli_env, tmp_path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"name": "Ok"}\nnot json\n[1, 2]\n{"name": "' + "x" * 2001 + '"}\n{"a": [[[[[1]]]]]}\n')
+    lines = [
+        b'{"name": "Ok"}',
+        b"not json",
+        b"[1, 2]",
+        b'{"name": "' + b"x" * 2001 + b'"}',
+        b'{"a": [[[[[1]]]]]}',
+        b'{"notes": ' + b"[" * 500 + b"1" + b"]" * 500 + b"}",  # 5 KB, 500 levels: was a RecursionError
+        b'{"deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # too deep for the JSON parser itself
+        b'{"name": "Lone \\ud800 surrogate"}',
+        b'{"name": "Bad \xff byte"}',
+    ]
+    bad.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "o"
     proc = decompose(
-        cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(bad), "--out", str(tmp_path / "o"),
-        check=False,
+        cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(bad), "--out", str(out),
+        "--all-models", "fake/small", "--allow-unpublishable", check=False,
     )  # fmt: skip
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "bug" not in proc.stderr
+    assert "skipping 8 profile(s) that cannot be run" in proc.stderr
     assert "line 2 is not valid JSON" in proc.stderr and "line 3 must be a JSON object" in proc.stderr
     assert "field 'name' holds text of 2001 characters" in proc.stderr
     assert "field 'a' is nested 6 levels deep" in proc.stderr
+    assert "line 6: field 'notes' is nested more than 8 levels deep" in proc.stderr
+    assert "line 7 is not usable JSON: it is nested too deeply" in proc.stderr
+    assert "line 8: field 'name' holds a lone UTF-16 surrogate" in proc.stderr
+    assert "line 9 is not UTF-8 text" in proc.stderr
+    assert [r["profile"] for r in _results(out)] == ["profile-1"]  # the good line ran
+    assert "1/1 pages ok" in proc.stdout
+    assert len(json.loads((out / "summary.json").read_text())["rejected_inputs"]) == 8
     missing = decompose(
         cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(tmp_path / "nope.jsonl"),
         "--out", str(tmp_path / "o"), check=False,
@@ -159,7 +190,7 @@ def test_static_checks_skip_the_browser_and_say_so_on_every_page(cli_env, tmp_pa
     out = tmp_path / "out"
     proc = decompose(
         cli_env, "batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(EXAMPLE / "profiles"),
-        "--out", str(out), "--all-models", "fake/small", "--static-checks",
+        "--out", str(out), "--all-models", "fake/small", "--static-checks", "--allow-unpublishable",
     )  # fmt: skip
     assert "static checks (no browser)" in proc.stderr and "5/5 pages ok" in proc.stdout
     store = Store(Path(cli_env["DECOMPOSE_DB"]))
@@ -207,3 +238,72 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_page_that_fails_its_checks_is_gated_not_written(cli_env, tmp_path, fake_openai) -> None:
+    out = tmp_path / "out"
+    args = ["batch", "seed", "--scenario", str(EXAMPLE), "--profiles", str(EXAMPLE / "profiles")]
+    args += ["--out", str(out), "--all-models", "fake/small", "--static-checks"]
+    proc = decompose(cli_env, *args, check=False)  # the scripted model's pages fail their checks
+    assert proc.returncode == 1 and "0/5 pages ok, 5 gated" in proc.stdout
+    results = _results(out)
+    assert {r["status"] for r in results} == {"gated"} and all(r["blocking"] for r in results)
+    assert not list((out / "pages").iterdir())
+    for r in results:
+        assert r["page"] == f"gated/{r['profile']}.html" and (out / r["page"]).is_file()
+        assert r["publishable"] is False
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["ok"], summary["gated"], summary["failed"]) == (0, 5, 0)
+
+    calls = len(_chat_requests(fake_openai))
+    again = decompose(cli_env, *args, check=False)  # not done, so run again: from the cache, for nothing
+    assert "0 already done" in again.stderr and len(_chat_requests(fake_openai)) == calls
+    allowed = decompose(cli_env, *args, "--allow-unpublishable")
+    assert "5/5 pages ok" in allowed.stdout and len(list((out / "pages").iterdir())) == 5
+    assert not list((out / "gated").iterdir())  # a page published now leaves no stale gated copy
+
+
+def test_a_second_batch_on_the_same_folder_refuses_to_run(cli_env, tmp_path, fake_openai) -> None:
+    fake_openai.latency_s = 0.3
+    out = tmp_path / "out"
+    profiles = _profiles_file(tmp_path)
+    base = [
+        "batch",
+        "seed",
+        "--scenario",
+        str(EXAMPLE),
+        "--all-models",
+        "fake/small",
+        "--allow-unpublishable",
+    ]
+    # One page first, so the estimates know how long the answers are.
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    (warm / "one.json").write_text(json.dumps({"name": "Warm Up", "segment": "Mining"}))
+    decompose(cli_env, *base, "--profiles", str(warm), "--out", str(tmp_path / "warm-out"))
+    one_page = _results(tmp_path / "warm-out")[0]["cost_usd"]
+    budget = one_page * 5.5
+    calls_before = len(_chat_requests(fake_openai))
+
+    args = [*base, "--profiles", str(profiles), "--out", str(out), "--budget-usd", repr(budget)]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "workflow_core.cli.main", *args, "--concurrency", "1"],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / ".batch.lock").exists():
+        time.sleep(0.05)
+    second = decompose(cli_env, *args, check=False)
+    _, err = first.communicate(timeout=300)
+    assert second.returncode != 0 and "Traceback" not in second.stderr
+    assert "another batch is writing to" in second.stderr and "nothing was run" in second.stderr
+    assert f"pid {first.pid}" in second.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    # Each profile ran once, by the first batch, and the spend on the store stays within the budget.
+    assert sorted(r["profile"] for r in _results(out)) == sorted({r["profile"] for r in _results(out)})
+    assert summary["cost_usd"] <= budget + 0.25 * one_page
+    paid = len(_chat_requests(fake_openai)) - calls_before
+    assert paid <= 2 * (summary["ok"] + summary["failed"]) + 2, err
+    # Once the first has finished, the folder is free again: the same command resumes.
+    again = decompose(cli_env, *args, check=False)
+    assert "another batch" not in again.stderr

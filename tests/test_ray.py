@@ -23,7 +23,15 @@ def test_batch_on_a_local_ray_instance_comes_back_to_the_drivers_store(cli_env, 
             data = json.loads((EXAMPLE / "profiles" / f"{pid}.json").read_text(encoding="utf-8"))
             f.write(json.dumps({"id": pid, **data}) + "\n")
     out = tmp_path / "out"
-    args = ["batch", "seed", "--all-models", "fake/small", "--scenario", str(EXAMPLE)]
+    args = [
+        "batch",
+        "seed",
+        "--all-models",
+        "fake/small",
+        "--scenario",
+        str(EXAMPLE),
+        "--allow-unpublishable",
+    ]
     args += ["--profiles", str(profiles), "--out", str(out), "--ray", "local", "--concurrency", "2"]
     proc = decompose(cli_env, *args)
     assert "on Ray (local)" in proc.stderr and "3/3 pages ok" in proc.stdout

@@ -4,75 +4,18 @@ scripted model server."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
+from tests.serving import DANA, free_port
 from tests.test_cli import EXAMPLE, ROOT
-from workflow_core.nodes.hooks import standard_hooks
-from workflow_core.pricing.book import ModelPrice, PriceBook
-from workflow_core.production.serve import KEY_ENV, ServeConfig, create_app, startup_warnings
-from workflow_core.providers.openai_compat import OpenAICompatProvider
-from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.run.engine import Engine
-from workflow_core.run.store import Store
-from workflow_core.scenario import load_scenario
-from workflow_core.workflow.templates import resolve_workflow
-
-PRICES = PriceBook(
-    overrides={"fake/small": ModelPrice(input_per_mtok=1.0, output_per_mtok=2.0, source="test")}
-)
-DANA = json.loads((EXAMPLE / "profiles" / "dana-mining.json").read_text())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def serve(fake_openai, tmp_path) -> Iterator[Callable[..., str]]:
-    """Start the app on 127.0.0.1 with the given ServeConfig options; returns its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(**options: object) -> str:
-        store = Store(tmp_path / f"serve-{len(servers)}.sqlite3")
-
-        def engine() -> Engine:
-            registry = ProviderRegistry()
-            registry.add(OpenAICompatProvider("fake", fake_openai.base_url, None), models=["small"])
-            return Engine(registry, prices=PRICES, store=store, hooks=standard_hooks(store))
-
-        config = ServeConfig(
-            workflow=resolve_workflow("seed").with_models(None, "fake/small"),
-            scenario=load_scenario(EXAMPLE),
-            **options,  # type: ignore[arg-type]
-        )
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(config, engine), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        deadline = time.time() + 30
-        while not server.started and time.time() < deadline:
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
+from workflow_core.production.serve import KEY_ENV, startup_warnings
 
 
 def _chat_calls(fake_openai) -> int:
@@ -210,7 +153,7 @@ def test_a_full_queue_answers_503_after_the_wait(serve, fake_openai) -> None:
 
 
 def test_decompose_serve_answers_curl_with_a_page(cli_env, fake_openai) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "workflow_core.cli.main", "serve", "seed", "--scenario", str(EXAMPLE),
          "--all-models", "fake/small", "--port", str(port)],

@@ -44,6 +44,12 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
         "a few pages render at once), but the accessibility and responsive axes are then static checks, "
         "and say so",
     )
+    b.add_argument(
+        "--allow-unpublishable",
+        action="store_true",
+        help="write pages that fail their checks to pages/ too (experiments only: by default such a page "
+        "goes to gated/ with its findings in results.jsonl, and does not count as done)",
+    )
     b.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     b.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     b.set_defaults(func=batch_cli)
@@ -65,7 +71,7 @@ class _Progress:
     def result(self, r: Any) -> None:
         self.bar.update(1)
         if not self.tty:
-            mark = "✓" if r.status == "ok" else "✗"
+            mark = {"ok": "✓", "gated": "⛔"}.get(r.status, "✗")
             qa = (
                 "–"
                 if r.qa_score is None
@@ -74,7 +80,8 @@ class _Progress:
             print(
                 f"  {mark} {r.profile:<24} {r.status:<9} ${r.cost_usd:.6f}  QA {qa}  {r.wall_s:5.2f} s"
                 + (f"  {r.cached_nodes} node(s) from the cache" if r.cached_nodes else "")
-                + (f"  {r.error}" if r.error else ""),
+                + (f"  {r.error}" if r.error else "")
+                + (f"  not written: {r.blocking[0]}" if r.blocking else ""),
                 file=sys.stderr,
                 flush=True,
             )
@@ -84,13 +91,14 @@ class _Progress:
 
 
 def batch_cli(args: argparse.Namespace) -> int:
-    """Run the batch; print the summary. Exit 0 when every profile has a page, 1 when some failed or the
-    budget stopped it (run again with more budget to continue), 130 on Ctrl-C (run again to resume)."""
+    """Run the batch; print the summary. Exit 0 when every profile has a page, 1 when some failed, were
+    gated or the budget stopped it (run again with more budget to continue), 130 on Ctrl-C (run again to
+    resume), 2 (with the reason) when another batch is writing to the same folder."""
     import asyncio
     from pathlib import Path
 
     from workflow_core.production.batch import read_results, run_batch
-    from workflow_core.production.profiles import load_profiles
+    from workflow_core.production.profiles import read_profiles
     from workflow_core.scenario import load_scenario
     from workflow_core.workflow.templates import resolve_workflow
     from workflow_core.workspace import new_engine
@@ -101,7 +109,16 @@ def batch_cli(args: argparse.Namespace) -> int:
         parse_node_refs(args.model, "--model"), args.all_models
     )
     scenario = load_scenario(args.scenario)
-    profiles = load_profiles(args.profiles)
+    profiles, rejected = read_profiles(args.profiles)
+    if rejected:
+        print(
+            f"skipping {len(rejected)} profile(s) that cannot be run (fix them and run again):",
+            file=sys.stderr,
+        )
+        for problem in rejected[:20]:
+            print(f"  ✗ {problem.message}", file=sys.stderr)
+        if len(rejected) > 20:
+            print(f"  … and {len(rejected) - 20} more (all in summary.json)", file=sys.stderr)
     engine = new_engine(render=not args.static_checks)
     runner = None
     if args.ray:
@@ -133,6 +150,8 @@ def batch_cli(args: argparse.Namespace) -> int:
                 on_progress=bar.progress,
                 on_result=bar.result,
                 executor=runner,
+                allow_unpublishable=args.allow_unpublishable,
+                rejected=[p.message for p in rejected],
             )
 
     try:
@@ -151,7 +170,8 @@ def batch_cli(args: argparse.Namespace) -> int:
     s = report.summary()
     score = s["quality"]["score"]
     print(
-        f"{s['ok']}/{s['profiles']} pages ok, {s['failed']} failed, {s['not_started']} not started; "
+        f"{s['ok']}/{s['profiles']} pages ok, {s['gated']} gated (failed their checks: see gated/), "
+        f"{s['failed']} failed, {s['not_started']} not started; "
         f"cost ${s['cost_usd']:.6f} (this session ${s['cost_this_session_usd']:.6f})"
         + (f"; QA mean {score['mean']:.2f}, p10 {score['p10']:.2f}" if score else "")
     )
@@ -160,4 +180,4 @@ def batch_cli(args: argparse.Namespace) -> int:
     if report.stopped:
         print(f"stopped: {report.stopped}", file=sys.stderr)
     print(f"wrote {Path(args.out) / 'results.jsonl'} and {Path(args.out) / 'summary.json'}", file=sys.stderr)
-    return 0 if s["ok"] == s["profiles"] else 1
+    return 0 if s["ok"] == s["profiles"] and not rejected else 1

@@ -23,6 +23,7 @@ from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_c
 from workflow_core.page.copy import fit_copy, fit_title, prompt_shingles, without_label
 from workflow_core.page.header import image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
+from workflow_core.page.safety import SLIDER_JS
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
 
@@ -342,4 +343,5 @@ def render_page(
         nav=nav,
         wordmark=is_wordmark(logo_aspect),
         phone_href=re.sub(r"[^0-9+]", "", details["phone"]),
+        slider_js=Markup(SLIDER_JS),
     )

@@ -4,23 +4,36 @@ OUT/pages/<profile>.html holds each page and OUT/results.jsonl one line per fini
 synced to disk as each run finishes, the page first), so a batch killed at any moment resumes where it
 stopped: profiles with an `ok` line are skipped, and a run that was cut short re-uses the nodes it had
 finished from the cache (no paid call is repeated). OUT/summary.json sums up every line.
+
+Only pages fit for a visitor are written to pages/: each is sanitised (`page.safety`), and a page whose
+checks find a blocking defect is `gated`: its line carries the findings, its page goes to
+OUT/gated/<profile>.html for review (sanitised too), and it does not count as done
+(`allow_unpublishable` writes such pages to pages/ anyway, for experiments).
+
+One batch at a time writes to a folder: it holds a lock on OUT/.batch.lock while it runs, and a second
+batch started on the same folder says so and exits without running anything (two would run every
+profile twice and each count only its own spend against the budget).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import fcntl
 import json
 import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.safety import PagePolicy, sanitise
+from workflow_core.production.gate import verdict_of
 from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.many import Budget, Callbacks, Executor, ManyProgress, RunJob, RunOutcome, run_many
@@ -30,14 +43,53 @@ from workflow_core.workflow.spec import Workflow
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 PAGES = "pages"
+GATED = "gated"
+LOCK = ".batch.lock"
+
+
+class BatchBusy(DecomposeError):
+    """Another batch holds the output folder's lock."""
+
+
+class FolderLock:
+    """An exclusive lock on OUT/.batch.lock for as long as a batch runs: `flock`, so the system releases it
+    when the process ends however it ends, and a stale file never blocks the next batch."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK
+        self._fd: int | None = None
+
+    def __enter__(self) -> FolderLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise BatchBusy(
+                f"another batch is writing to {self.path.parent} ({holder}); nothing was run. Wait for it to "
+                "finish (then run this command again to continue where it stopped), or give another --out."
+            ) from None
+        os.ftruncate(fd, 0)
+        since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        os.write(fd, f"pid {os.getpid()} since {since}".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 class BatchResult(BaseModel):
     """One line of results.jsonl: how one profile's run ended."""
 
     profile: str
-    # the run's status (ok, failed, cancelled), or "invalid" when validation refused it ("failed" too when a
-    # Ray task brought no run back)
+    # the run's status (ok, failed, cancelled), "gated" when its page failed its checks (not written to
+    # pages/, not done), or "invalid" when validation refused it ("failed" too when a Ray task brought no run
+    # back)
     status: str
     run_id: str | None = None
     cost_usd: float = 0.0  # what this run paid (cached nodes cost nothing)
@@ -50,6 +102,7 @@ class BatchResult(BaseModel):
     cached_nodes: int = 0
     error: str | None = None
     page: str | None = None  # path of the page, relative to the output folder
+    blocking: list[str] = Field(default_factory=list)  # why a gated page was not written: its findings
     finished_at: float = Field(default_factory=time.time)
 
 
@@ -74,14 +127,16 @@ def _append(path: Path, result: BatchResult) -> None:
         os.fsync(f.fileno())
 
 
-def _result(outcome: RunOutcome, page: str | None) -> BatchResult:
+def _result(outcome: RunOutcome, page: str | None, findings: list[str] | None = None) -> BatchResult:
+    """The line for a finished run; `findings` (the blocking ones) when its page was gated."""
     run = outcome.run
     if run is None:
         status = "failed" if outcome.state == "lost" else "invalid"
         return BatchResult(profile=outcome.job.key, status=status, error=outcome.error)
     return BatchResult(
         profile=outcome.job.key,
-        status=run.status,
+        status="gated" if findings is not None else run.status,
+        blocking=findings or [],
         run_id=run.run_id,
         cost_usd=run.total_cost_usd,
         estimated_cost_usd=run.estimated_cost_usd,
@@ -125,6 +180,7 @@ class BatchReport:
     budget_usd: float | None
     wall_s: float
     runs_this_session: int
+    rejected: list[str] = field(default_factory=list)  # input lines left out, and why
 
     @property
     def ok(self) -> int:
@@ -142,7 +198,8 @@ class BatchReport:
             "workflow": self.workflow,
             "profiles": self.profiles,
             "ok": self.ok,
-            "failed": len(self.failed),
+            "failed": len([r for r in self.failed if r.status != "gated"]),
+            "gated": len([r for r in self.failed if r.status == "gated"]),
             "not_started": len(self.not_started),
             "stopped": self.stopped,
             "cost_usd": self.cost_usd,
@@ -155,7 +212,11 @@ class BatchReport:
                 "score": _spread([r.qa_score for r in ok if r.qa_score is not None]),
                 "axes": {a: _spread([r.qa_axes[a] for r in ok if a in r.qa_axes]) for a in axes},
             },
-            "failures": [{"profile": r.profile, "status": r.status, "error": r.error} for r in self.failed],
+            "failures": [
+                {"profile": r.profile, "status": r.status, "error": r.error or "; ".join(r.blocking[:3])}
+                for r in self.failed
+            ],
+            "rejected_inputs": self.rejected,
             "wall_s_this_session": self.wall_s,
             "runs_this_session": self.runs_this_session,
             "pages_per_s_this_session": self.runs_this_session / self.wall_s if self.wall_s > 0 else None,
@@ -175,15 +236,42 @@ async def run_batch(
     on_progress: Callable[[ManyProgress], None] | None = None,
     on_result: Callable[[BatchResult], None] | None = None,
     executor: Executor | None = None,
+    allow_unpublishable: bool = False,
+    rejected: list[str] | None = None,
 ) -> BatchReport:
     """Run `workflow` once per profile not yet done in `out` (see the module's docstring), at most
     `concurrency` at a time, and write the pages, results.jsonl and summary.json. `budget_usd` covers the
-    whole batch, earlier sessions included: no run starts whose estimate would take the spend past it."""
+    whole batch, earlier sessions included: no run starts whose estimate would take the spend past it.
+    `rejected` are the input lines left out (`production.profiles.read_profiles`), kept in the summary.
+    Raises BatchBusy, having run nothing, when another batch is writing to `out`."""
     folder = Path(out)
     try:
         (folder / PAGES).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DecomposeError(f"cannot create the output folder {folder}: {exc.strerror}.") from exc
+    with FolderLock(folder):
+        return await _run_locked(
+            engine, workflow, scenario, profiles, folder, concurrency, budget_usd, cancel, on_progress,
+            on_result, executor, allow_unpublishable, rejected or [],
+        )  # fmt: skip
+
+
+async def _run_locked(
+    engine: Engine,
+    workflow: Workflow,
+    scenario: Scenario,
+    profiles: dict[str, dict[str, Any]],
+    folder: Path,
+    concurrency: int,
+    budget_usd: float | None,
+    cancel: asyncio.Event | None,
+    on_progress: Callable[[ManyProgress], None] | None,
+    on_result: Callable[[BatchResult], None] | None,
+    executor: Executor | None,
+    allow_unpublishable: bool,
+    rejected: list[str],
+) -> BatchReport:
+    policy = PagePolicy.for_company(scenario.company.model_dump())
     latest = {r.profile: r for r in read_results(folder)}
     spent_before = sum(r.cost_usd for r in latest.values())
     if budget_usd is not None and budget_usd < 0:
@@ -197,11 +285,18 @@ async def run_batch(
 
     def finished(outcome: RunOutcome) -> None:
         nonlocal session_cost, session_runs
-        page = None
-        if outcome.run is not None and outcome.run.page_html:
-            page = f"{PAGES}/{outcome.job.key}.html"
-            (folder / page).write_text(outcome.run.page_html, encoding="utf-8")
-        result = _result(outcome, page)
+        page, findings = None, None
+        run = outcome.run
+        if run is not None and run.page_html:
+            verdict = verdict_of(run)
+            gated = run.status == "ok" and not verdict.publishable and not allow_unpublishable
+            findings = verdict.findings if gated else None
+            page = f"{GATED if gated else PAGES}/{outcome.job.key}.html"
+            (folder / page).parent.mkdir(exist_ok=True)
+            (folder / page).write_text(sanitise(run.page_html, policy), encoding="utf-8")
+            # A page gated in an earlier session and published now (or the other way) leaves no stale copy.
+            (folder / f"{PAGES if gated else GATED}/{outcome.job.key}.html").unlink(missing_ok=True)
+        result = _result(outcome, page, findings)
         _append(results_path, result)  # after the page: a line means its page is on disk
         session_cost += result.cost_usd
         session_runs += 1
@@ -226,6 +321,7 @@ async def run_batch(
             budget_usd=budget_usd,
             wall_s=time.perf_counter() - started,
             runs_this_session=session_runs,
+            rejected=rejected,
         )
         (folder / SUMMARY).write_text(json.dumps(done.summary(), indent=2), encoding="utf-8")
         return done

@@ -3,26 +3,51 @@ a request to `decompose serve`. Each is checked with messages that say what is w
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflow_core.errors import DecomposeError, Problem, ScenarioError
+from workflow_core.errors import Problem, ScenarioError
 from workflow_core.page.words import slugify
-from workflow_core.scenario.parsers import parse_profile, parse_profiles_jsonl
+from workflow_core.scenario.parsers import parse_profile, parse_profile_lines
 
 MAX_FIELDS = 50
 MAX_DEPTH = 4  # objects and lists nested inside the profile
 MAX_TEXT = 2000  # characters in one string
+MAX_VALUES = 2000  # strings, numbers, objects and lists in the whole profile
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _depth_and_longest(value: Any, depth: int = 0) -> tuple[int, int]:
-    if isinstance(value, dict):
-        inner = [_depth_and_longest(v, depth + 1) for v in value.values()]
-    elif isinstance(value, list):
-        inner = [_depth_and_longest(v, depth + 1) for v in value]
-    else:
-        return depth, len(value) if isinstance(value, str) else 0
-    return max((d for d, _ in inner), default=depth), max((n for _, n in inner), default=0)
+@dataclass
+class _Shape:
+    depth: int = 0  # deepest nesting below the field (1: the field's own value)
+    longest: int = 0  # longest string, in characters
+    values: int = 0
+    surrogate: str | None = None  # a string (or key) holding a lone UTF-16 surrogate
+
+
+def _shape(value: Any) -> _Shape:
+    """How deep, long and large `value` is, walked without recursion (a profile nested thousands of levels
+    deep must get a message, not a RecursionError), stopping early once it is far past every limit."""
+    shape = _Shape()
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack and shape.values <= MAX_VALUES and shape.depth <= 2 * MAX_DEPTH:
+        item, depth = stack.pop()
+        shape.values += 1
+        shape.depth = max(shape.depth, depth)
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if shape.surrogate is None and isinstance(key, str) and _SURROGATE.search(key):
+                    shape.surrogate = key
+                stack.append((inner, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, str):
+            shape.longest = max(shape.longest, len(item))
+            if shape.surrogate is None and _SURROGATE.search(item):
+                shape.surrogate = item
+    return shape
 
 
 def profile_problems(profile: Any) -> list[str]:
@@ -35,13 +60,29 @@ def profile_problems(profile: Any) -> list[str]:
     problems = []
     if len(profile) > MAX_FIELDS:
         problems.append(f"the profile has {len(profile)} fields; at most {MAX_FIELDS} are accepted")
+        return problems
     for key, value in profile.items():
-        depth, longest = _depth_and_longest(value, 1)
-        if depth > MAX_DEPTH:
-            problems.append(f"field '{key}' is nested {depth} levels deep; at most {MAX_DEPTH} are accepted")
-        if longest > MAX_TEXT:
+        name = _SURROGATE.sub("\ufffd", str(key))[:60]
+        if _SURROGATE.search(str(key)):
+            problems.append(f"a field name ('{name}') holds a lone UTF-16 surrogate; send valid Unicode text")
+        shape = _shape(value)
+        if shape.depth > MAX_DEPTH:
+            deep = (
+                f"{shape.depth} levels"
+                if shape.depth <= 2 * MAX_DEPTH
+                else f"more than {2 * MAX_DEPTH} levels"
+            )
+            problems.append(f"field '{name}' is nested {deep} deep; at most {MAX_DEPTH} are accepted")
+        elif shape.values > MAX_VALUES:
+            problems.append(f"field '{name}' holds over {MAX_VALUES} values; send a profile of a few KB")
+        if shape.longest > MAX_TEXT:
             problems.append(
-                f"field '{key}' holds text of {longest} characters; at most {MAX_TEXT} are accepted"
+                f"field '{name}' holds text of {shape.longest} characters; at most {MAX_TEXT} are accepted"
+            )
+        if shape.surrogate is not None:
+            problems.append(
+                f"field '{name}' holds a lone UTF-16 surrogate (an escape such as \\ud800 with no pair), "
+                "which is not text; send valid Unicode"
             )
     return problems
 
@@ -52,10 +93,20 @@ def _profile_id(data: dict[str, Any], fallback: str) -> str:
 
 
 def load_profiles(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Profiles by id from `path` (see `read_profiles`). Raises ScenarioError listing every problem."""
+    profiles, problems = read_profiles(path)
+    if problems:
+        raise ScenarioError(problems)
+    return profiles
+
+
+def read_profiles(path: str | Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
     """Profiles by id from a JSONL file (one JSON object per line) or a folder of `.json` files. An id is
     the profile's `id`, else its file name (in a folder) or its name or line number (in a JSONL file), made
     safe for a file name.
-    Raises ScenarioError listing every problem (bad JSON, an invalid profile, two profiles with one id)."""
+    Returns the valid profiles and a Problem for each one left out (bad JSON, an invalid profile, a second
+    profile with an id already taken), so a batch runs the good lines and reports the bad ones. Raises
+    ScenarioError when the path is missing or holds no profile at all."""
     source = Path(path)
     problems: list[Problem] = []
     rows: list[tuple[str, dict[str, Any], str]] = []  # (id, profile, where)
@@ -64,15 +115,22 @@ def load_profiles(path: str | Path) -> dict[str, dict[str, Any]]:
         if not files:
             raise ScenarioError([Problem(f"{source} holds no .json profile files.")])
         for file in files:
-            data, local = parse_profile(file.read_text(encoding="utf-8"), file.name)
+            try:
+                text = file.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(
+                    Problem(f"{file.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8.")
+                )
+                continue
+            data, local = parse_profile(text, file.name)
             problems.extend(local)
             if data is not None:
                 rows.append((_profile_id(data, slugify(file.stem, fallback="profile")), data, file.name))
     elif source.is_file():
-        parsed, problems = parse_profiles_jsonl(source.read_text(encoding="utf-8"), source.name)
-        rows = [
-            (_profile_id(d, f"profile-{n}"), d, f"{source.name} line {n}") for n, d in enumerate(parsed, 1)
-        ]
+        text, problems = _utf8_lines(source)
+        parsed, bad = parse_profile_lines(text, source.name)
+        problems += bad
+        rows = [(_profile_id(d, f"profile-{n}"), d, f"{source.name} line {n}") for n, d in parsed]
     else:
         raise ScenarioError(
             [
@@ -84,13 +142,34 @@ def load_profiles(path: str | Path) -> dict[str, dict[str, Any]]:
     seen: dict[str, str] = {}
     out: dict[str, dict[str, Any]] = {}
     for pid, data, where in rows:
-        problems.extend(Problem(f"{where}: {p}.") for p in profile_problems(data))
+        wrong = profile_problems(data)
+        problems.extend(Problem(f"{where}: {p}.") for p in wrong)
         if pid in seen:
             problems.append(Problem(f"{where} has the id '{pid}' like {seen[pid]}; give each a unique `id`."))
-        seen.setdefault(pid, where)
-        out[pid] = data
-    if problems:
-        raise ScenarioError(problems)
+        elif not wrong:
+            seen[pid] = where
+            out[pid] = data
     if not out:
-        raise DecomposeError(f"{source} holds no profiles.")
-    return out
+        raise ScenarioError(problems or [Problem(f"{source} holds no profiles.")])
+    return out, problems
+
+
+def _utf8_lines(source: Path) -> tuple[str, list[Problem]]:
+    """A JSONL file's text; a line that is not UTF-8 is blanked (so it is skipped) with a Problem."""
+    raw = source.read_bytes()
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    lines, problems = [], []
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            problems.append(
+                Problem(
+                    f"{source.name} line {n} is not UTF-8 text (byte {exc.start}); save it as UTF-8.", line=n
+                )
+            )
+            lines.append("")
+    return "\n".join(lines), problems

@@ -5,6 +5,13 @@ text/html) or JSON (html, run_id, cost, quality axes). The same workflow and pro
 memory without a run (and across restarts the node cache makes it free). GET /v1/runs/{id} is a run's
 report; GET /healthz says the server is up; /docs and /openapi.json describe the API.
 
+What reaches a visitor is safe by construction: every page is sanitised (`page.safety`: no script but the
+design system's, no handler, no external load, forms only to the seller's address) and every response
+carries a strict Content-Security-Policy, `nosniff` and no referrer. A page whose checks find a blocking
+defect is not served: the visitor gets the fallback page (`production.fallback`), the answer says
+`gated: true` with the findings, the `X-Page-Source: fallback` header says so, and /healthz counts it
+(`--allow-unpublishable` serves such pages anyway, for experiments).
+
 Guards, each with a clear status: a bearer key when DECOMPOSE_SERVE_KEY is set (401), a request body limit
 (413), profile validation (422; 404 for an unknown profile_id), at most `concurrency` runs at once with a
 bounded wait for a slot (503 + Retry-After), a daily budget (429 + Retry-After, seconds to midnight UTC).
@@ -29,6 +36,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.safety import PagePolicy, sanitise
+from workflow_core.production.fallback import Fallback
+from workflow_core.production.gate import verdict_of
 from workflow_core.production.guards import Answers, Busy, DailyBudget, OverBudget, RunSlots, answer_key
 from workflow_core.production.profiles import profile_problems
 from workflow_core.run.engine import Engine
@@ -53,6 +63,10 @@ class ServeConfig:
     run_timeout_s: float = 600.0
     max_body_bytes: int = 64 * 1024
     daily_budget_usd: float | None = None
+    allow_unpublishable: bool = False  # serve pages that fail their checks (experiments only)
+    fallback_page: str | None = None  # the page a gated visitor gets; None: a segment page, no model
+    form_action: str | None = None  # where the contact form may post, besides the seller's e-mail
+    frame_ancestors: str = "'none'"  # who may frame a served page (a CSP source list)
 
 
 def startup_warnings(host: str, key: str | None) -> list[str]:
@@ -89,6 +103,8 @@ class PageAnswer(BaseModel):
     qa_score: float | None
     qa_axes: dict[str, float]
     publishable: bool | None = None  # no blocking finding (quality.model.publishable)
+    gated: bool = False  # the model's page failed its checks: `html` is the fallback page
+    blocking: list[str] = Field(default_factory=list)  # why it failed: the blocking findings
     wall_s: float
     profile_id: str | None
     error: str | None = None
@@ -138,6 +154,32 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+class _SecurityHeaders:
+    """Adds `headers` to every HTTP response (pages, JSON, errors, the API docs alike)."""
+
+    def __init__(self, app: Any, headers: dict[str, str], docs_headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        # The API docs page loads Swagger UI's script and styles from a CDN: it gets the same headers but
+        # a policy that lets it work (it is the operator's page, not a visitor's).
+        self.docs_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in docs_headers.items()
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.docs_headers if scope.get("path") in ("/docs", "/redoc") else self.headers
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> FastAPI:
     """The ASGI app serving `config.workflow` on `config.scenario`. The engine is made when the app starts
     (its HTTP clients belong to the server's event loop) and closed when it stops."""
@@ -145,6 +187,13 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     workflow_digest = hashlib.sha256(dump_workflow(config.workflow).encode("utf-8")).hexdigest()
     answers = Answers()
     budget = DailyBudget(config.daily_budget_usd)
+    policy = PagePolicy.for_company(
+        config.scenario.company.model_dump(),
+        form_action=config.form_action,
+        frame_ancestors=config.frame_ancestors,
+    )
+    fallback = Fallback(config.fallback_page)
+    counts = {"pages_made": 0, "pages_gated": 0}
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -194,6 +243,9 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             "workflow": config.workflow.name,
             "waiting": slots.waiting if slots else 0,
             "budget_left_usd": budget.left_usd(),
+            "gate": "off (--allow-unpublishable)" if config.allow_unpublishable else "on",
+            "fallback": fallback.kind,
+            **counts,
         }
 
     def profile_of(body: PageRequest) -> tuple[str, dict[str, Any], bool]:
@@ -230,7 +282,15 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     def page_response(answer: dict[str, Any], wants_html: bool, repeat: bool) -> Response:
         """The page itself when asked for and there is one, else the answer's JSON (a repeat's, from memory)."""
         if wants_html and answer["html"]:
-            return HTMLResponse(answer["html"], headers={"X-Run-Id": answer["run_id"]})
+            headers = {
+                "X-Run-Id": answer["run_id"],
+                "X-Page-Source": "fallback" if answer["gated"] else "model",
+            }
+            if answer["gated"]:
+                headers["X-Page-Gated"] = (
+                    f"{len(answer['blocking'])} blocking finding(s); see the JSON answer"
+                )
+            return HTMLResponse(answer["html"], headers=headers)
         return repeat_json(answer) if repeat else JSONResponse(answer)
 
     async def make_page(inputs: RunInputs) -> dict[str, Any]:
@@ -255,10 +315,19 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         finally:
             slots.release()
         error = next((f"{n.id}: {n.error}" for n in run.nodes if n.error), None)
+        verdict = verdict_of(run)
+        gated = bool(run.status == "ok" and run.page_html and not verdict.publishable)
+        gated = gated and not config.allow_unpublishable
+        page = fallback.for_inputs(inputs) if gated else run.page_html
+        if run.status == "ok":
+            counts["pages_made"] += 1
+            counts["pages_gated"] += gated
         return PageAnswer(
             run_id=run.run_id,
             status=run.status,
-            html=run.page_html,
+            html=sanitise(page, policy) if page else None,
+            gated=gated,
+            blocking=verdict.findings,
             cost_usd=run.total_cost_usd,
             cached=False,
             qa_score=run.qa_score,
@@ -309,4 +378,6 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         return run_report(run)
 
     app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
+    docs = {k: v for k, v in policy.headers().items() if k != "Content-Security-Policy"}
+    app.add_middleware(_SecurityHeaders, headers=policy.headers(), docs_headers=docs)
     return app

@@ -101,7 +101,7 @@ def _report(
     axes: list[AxisResult | None] = [
         *rendered_axes,
         check_grounding(text, sources),
-        check_integrity(text, sources),
+        check_integrity(text, sources, page.root),
         check_personalisation(text, sources),
         check_brand(page, text, sources),
         check_substance(text, sources),

@@ -1,6 +1,6 @@
 """Integrity: the page reads as the seller's finished page, not as a model's working notes.
 
-Five checks, each finding quoting the sentence (or block) at fault:
+Six checks, each finding quoting the sentence (or block) at fault:
 - `meta`: instruction or prompt text and talk about the page itself: "the visitor", "landing page", "website
   description", "visual elements", "call to action", "this page will…", "the brief", "design steps",
   "as an AI", persona names ("UX designer", "front-end developer", "copywriter"), "Here is the HTML…"; and,
@@ -19,7 +19,11 @@ Five checks, each finding quoting the sentence (or block) at fault:
   "no industry best practices", "no specific challenges", "we lack experience", "limited experience";
 - `source`: the scenario's research shown as copy: talk about the documents and notes ("research notes", "this
   document", "according to our notes", "knowledge base"), a file name ("haul-truck-downtime.md"), or a
-  heading that is a knowledge document's title (its file name as words, or one of its headings).
+  heading that is a knowledge document's title (its file name as words, or one of its headings);
+- `executable` (given the page's markup): what would run, load or send something in a visitor's browser:
+  scripts but the design system's own, event handlers, `javascript:` URLs, frames and plug-ins, external
+  pictures, style sheets and fonts, forms posting off the site (`page.safety.hazards`). Served pages are
+  sanitised whatever this says; a model that writes them still did not write a page to publish.
 
 `truncation` also reads the sources: a block whose last four words run on in a source sentence, where the
 page stopped before a linking word ("is grappling" / "with"), on a modifier ("due to environmental") or on a
@@ -39,9 +43,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from workflow_core.page.copy import copied_from, prompt_shingles
 from workflow_core.page.copy import sentences as split_sentences
+from workflow_core.page.safety import PagePolicy, hazards
 from workflow_core.page.words import folded
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
@@ -169,7 +175,15 @@ _BEFORE_ELLIPTICAL_TO = frozenset(
 )
 _END_MARKS = (".", "!", "?", "…", ":", ";", '"', "”", "'", "’", ")")
 _PROSE = frozenset({"p", "li", "blockquote", "dd", "figcaption", "td"})
-_WEIGHTS = {"meta": 1.5, "residue": 1.5, "voice": 2.0, "negative": 1.0, "truncation": 1.0, "source": 1.5}
+_WEIGHTS = {
+    "meta": 1.5,
+    "residue": 1.5,
+    "voice": 2.0,
+    "negative": 1.0,
+    "truncation": 1.0,
+    "source": 1.5,
+    "executable": 2.0,
+}
 _SOURCE_TALK = re.compile(
     r"\bresearch notes?\b|\b(?:this|these|our|the) (?:research )?(?:document|notes|note|report|white ?paper)s?"
     r"(?:\s+(?:says?|shows?|states?|notes?|describes?|outlines?|highlights?|discusses|covers|explores|"
@@ -446,9 +460,24 @@ def _voice_pattern(visitor: str, seller_name: str) -> re.Pattern[str]:
     )
 
 
-def check_integrity(page: PageText, sources: Sources) -> AxisResult:
-    """Integrity of the page's text (see the module docstring for the rules)."""
+def check_integrity(page: PageText, sources: Sources, markup: Any = None) -> AxisResult:
+    """Integrity of the page's text (see the module docstring for the rules), and, given the page's parsed
+    `markup` (an lxml element), of what it would run or load in a visitor's browser (`executable`)."""
     findings: list[QAFinding] = []
+    if markup is not None:
+        for hazard in hazards(markup, PagePolicy.for_company(sources.company)):
+            findings.append(
+                finding(
+                    AXIS,
+                    "executable",
+                    False,
+                    "The page carries what could run, load or send something in a visitor's browser "
+                    f"({hazard}). Served pages are sanitised, so this is removed before a visitor sees it, "
+                    "but a model that writes it is not writing a page to publish.",
+                    hazard,
+                    _WEIGHTS["executable"],
+                )
+            )
     prompt = prompt_shingles(sources.instructions)
     seller = str(sources.company.get("name") or "the company")
     visitor = visitor_company(sources.profile)

@@ -90,7 +90,7 @@ def checks_version() -> str:
     never answered by a verdict from before it."""
     here, page = Path(__file__).parent, Path(__file__).parent.parent / "page"
     files = [*here.glob("*.py"), here / "measures.js", *(page / "checks").glob("*.py")]
-    files += [page / name for name in ("copy.py", "words.py", "html5.py")]
+    files += [page / name for name in ("copy.py", "words.py", "html5.py", "safety.py")]
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

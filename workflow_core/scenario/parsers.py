@@ -17,10 +17,16 @@ from workflow_core.scenario.model import Company, Testimonial
 METADATA_SUFFIX = ".metadata.json"
 
 
+TOO_DEEP = "it is nested too deeply to read (hundreds of levels); a profile needs a few"
+
+
 def parse_json(text: str, rel: str, problems: list[Problem]) -> Any:
     """The JSON value of `text`, or None with a Problem (file, line and column) appended to `problems`."""
     try:
         return json.loads(text)
+    except RecursionError:
+        problems.append(Problem(f"{rel} is not usable JSON: {TOO_DEEP}."))
+        return None
     except json.JSONDecodeError as exc:
         problems.append(
             Problem(
@@ -222,20 +228,29 @@ def parse_profile(text: str, rel: str) -> tuple[dict[str, Any] | None, list[Prob
 
 
 def parse_profiles_jsonl(text: str, rel: str) -> tuple[list[dict[str, Any]], list[Problem]]:
-    out: list[dict[str, Any]] = []
+    rows, problems = parse_profile_lines(text, rel)
+    return [data for _, data in rows], problems
+
+
+def parse_profile_lines(text: str, rel: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    """The profiles of a JSONL text with their line numbers, and a Problem for each line that is not one."""
+    out: list[tuple[int, dict[str, Any]]] = []
     problems: list[Problem] = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
+        except RecursionError:
+            problems.append(Problem(f"{rel} line {n} is not usable JSON: {TOO_DEEP}.", line=n))
+            continue
         except json.JSONDecodeError as exc:
             problems.append(Problem(f"{rel} line {n} is not valid JSON: {exc.msg}.", line=n))
             continue
         if not isinstance(data, dict):
             problems.append(Problem(f"{rel} line {n} must be a JSON object (one profile per line).", line=n))
             continue
-        out.append(data)
+        out.append((n, data))
     return out, problems
 
 
