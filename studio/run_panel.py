@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from studio import quality_view, ui
+from studio import quality_view, services, ui
+from workflow_core.errors import DecomposeError
 from workflow_core.page.assets import run_zip
+from workflow_core.page.safety import PagePolicy, sanitise
 from workflow_core.page.site import sandboxed_preview
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.background import BackgroundRun, RunProgress
@@ -143,11 +145,17 @@ def preview(run: RunRecord, key: str) -> None:
 
 
 def downloads(run: RunRecord, key: str) -> None:
+    """The page as it may leave the tool: sanitised (no script but the design system's, nothing loaded
+    from elsewhere), its form posting only to the active scenario's own address."""
+    try:
+        policy = PagePolicy.for_company(services.scenario(services.scenario_path()).company.model_dump())
+    except DecomposeError:  # the active scenario does not load (the Scenario page says why): no form target
+        policy = PagePolicy()
     cols = st.columns(3)
     with cols[0]:
         st.download_button(
             "index.html",
-            run.page_html or "",
+            sanitise(run.page_html, policy) if run.page_html else "",
             file_name="index.html",
             mime="text/html",
             disabled=not run.page_html,
@@ -157,7 +165,7 @@ def downloads(run: RunRecord, key: str) -> None:
     with cols[1]:
         st.download_button(
             "site.zip",
-            run_zip(run) if run.page_html else b"",
+            run_zip(run, policy) if run.page_html else b"",
             file_name="site.zip",
             mime="application/zip",
             disabled=not run.page_html,

@@ -81,7 +81,12 @@ class _Progress:
                 f"  {mark} {r.profile:<24} {r.status:<9} ${r.cost_usd:.6f}  QA {qa}  {r.wall_s:5.2f} s"
                 + (f"  {r.cached_nodes} node(s) from the cache" if r.cached_nodes else "")
                 + (f"  {r.error}" if r.error else "")
-                + (f"  not written: {r.blocking[0]}" if r.blocking else ""),
+                + (f"  not written: {r.blocking[0]}" if r.blocking else "")
+                + (
+                    f"  instruction-like text kept out of prompts: {r.input_flags[0]}"
+                    if r.input_flags
+                    else ""
+                ),
                 file=sys.stderr,
                 flush=True,
             )

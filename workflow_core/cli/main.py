@@ -101,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from workflow_core.cli.args import parse_node_refs
     from workflow_core.page.assets import run_zip
+    from workflow_core.page.safety import PagePolicy, sanitise
     from workflow_core.run.estimate import estimate_run
     from workflow_core.run.report import run_report
     from workflow_core.workflow.templates import resolve_workflow
@@ -141,9 +142,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = run_report(run)
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    if run.page_html:
-        (out / "index.html").write_text(run.page_html, encoding="utf-8")
-        (out / "site.zip").write_bytes(run_zip(run))
+    if run.page_html:  # sanitised, as every page that leaves the tool (workflow_core/page/safety.py)
+        company = inputs.scenario.company.model_dump() if inputs.scenario is not None else {}
+        policy = PagePolicy.for_company(company)
+        (out / "index.html").write_text(sanitise(run.page_html, policy), encoding="utf-8")
+        (out / "site.zip").write_bytes(run_zip(run, policy))
     print(
         f"{run.status}: wall {run.wall_s:.1f} s (critical path {run.critical_path_s:.1f} s), "
         f"cost ${run.total_cost_usd:.6f} (estimated ${run.estimated_cost_usd:.6f})"

@@ -33,6 +33,31 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
         "a few pages render at once), but the accessibility and responsive axes are then static checks, "
         "and say so",
     )
+    s.add_argument(
+        "--allow-unpublishable",
+        action="store_true",
+        help="serve pages that fail their checks (experiments only: by default the visitor gets the fallback "
+        "page and the answer says gated)",
+    )
+    s.add_argument(
+        "--fallback-page",
+        metavar="FILE",
+        help="the page a visitor gets when theirs fails its checks (default: a page for their segment built "
+        "from the scenario's own words, no model)",
+    )
+    s.add_argument(
+        "--form-action",
+        metavar="URL",
+        help="where the page's contact form may post besides the seller's e-mail address (e.g. your CRM's "
+        "form endpoint); every other target is removed and refused by the page's policy",
+    )
+    s.add_argument(
+        "--frame-ancestors",
+        default="'none'",
+        metavar="SOURCES",
+        help="who may show the page in a frame (a CSP source list, e.g. https://www.example.com; default: "
+        "nobody)",
+    )
     s.add_argument("--model", action="append", default=[], metavar="NODE=REF", help="per-node model override")
     s.add_argument("--all-models", metavar="REF", help="run every model-backed node on this model")
     s.set_defaults(func=serve_cli)
@@ -42,7 +67,8 @@ def add_parser(sub: Any, workflow_help: str) -> argparse.ArgumentParser:
 def serve_cli(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from workflow_core.production.serve import KEY_ENV, ServeConfig, create_app, startup_warnings
+    from workflow_core.production.fallback import read_fallback_file
+    from workflow_core.production.serve import KEY_ENV, ServeConfig, create_app, serve_key, startup_warnings
     from workflow_core.run.inputs import RunInputs
     from workflow_core.scenario import load_scenario
     from workflow_core.workflow.templates import resolve_workflow
@@ -56,7 +82,8 @@ def serve_cli(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     first = next(iter(scenario.profiles), None)
     new_engine().validate(workflow, RunInputs.for_profile(scenario, first))  # every problem before serving
-    for warning in startup_warnings(args.host, os.environ.get(KEY_ENV)):
+    key = serve_key(os.environ.get(KEY_ENV))  # an unusable key is refused now, not 401 on every request
+    for warning in startup_warnings(args.host, key):
         print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     config = ServeConfig(
         workflow=workflow,
@@ -64,10 +91,19 @@ def serve_cli(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         queue_timeout_s=args.queue_timeout,
         daily_budget_usd=args.daily_budget_usd,
+        allow_unpublishable=args.allow_unpublishable,
+        fallback_page=read_fallback_file(args.fallback_page) if args.fallback_page else None,
+        form_action=args.form_action,
+        frame_ancestors=args.frame_ancestors,
     )
     print(
         f"serving {workflow.name} on http://{args.host}:{args.port} (API docs at /docs); "
-        f"{args.concurrency} run(s) at once"
+        f"{args.concurrency} run(s) at once; "
+        + (
+            "pages that fail their checks are served (--allow-unpublishable)"
+            if args.allow_unpublishable
+            else "pages that fail their checks get the fallback page"
+        )
         + (f", ${args.daily_budget_usd:g} a day" if args.daily_budget_usd else ""),
         file=sys.stderr,
         flush=True,

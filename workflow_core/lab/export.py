@@ -22,6 +22,7 @@ from workflow_core.lab.analysis import ExperimentAnalysis
 from workflow_core.lab.coordination import M_EXPLANATION
 from workflow_core.lab.experiment import Experiment, VariantSummary
 from workflow_core.lab.tables import axis_rows
+from workflow_core.page.safety import sanitise
 from workflow_core.page.words import slugify
 from workflow_core.quality.model import weights_text
 from workflow_core.run.store import Store
@@ -273,7 +274,7 @@ def report_html(
             link = f" <a href='pages/{page_filename(t.variant, t.profile, t.repeat)}'>open</a>"
         parts.append(
             f"<figure><div class='thumb'><iframe sandbox='' loading='lazy' title='{html.escape(label)}' "
-            f"srcdoc='{html.escape(t.run.page_html, quote=True)}'></iframe></div>"
+            f"srcdoc='{html.escape(sanitise(t.run.page_html), quote=True)}'></iframe></div>"
             f"<figcaption>{html.escape(label)}{link}</figcaption></figure>"
         )
     parts.append("</div>")
@@ -332,7 +333,8 @@ def write_exports(
     for t in analysis.experiment.trials:
         if t.run is not None and t.run.page_html:
             (out / "pages" / page_filename(t.variant, t.profile, t.repeat)).write_text(
-                t.run.page_html, encoding="utf-8"
+                sanitise(t.run.page_html),
+                encoding="utf-8",  # model-written: nothing runs or loads
             )
     paths = {
         "report.html": out / "report.html",

@@ -18,6 +18,8 @@ from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
 from workflow_core.scenario import Scenario
+from workflow_core.scenario.injection import RULE_VERSION as INJECTION_RULE
+from workflow_core.scenario.injection import without_instructions
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.scenario.segments import document_segment_key
 from workflow_core.workflow.kinds import NodeKind, register
@@ -99,12 +101,14 @@ async def retrieve(ctx: NodeContext) -> Prepared:
         "top_k": top_k,
         "docs": fingerprint,
         "embeddings": embeddings_ref,
+        "injection_rule": INJECTION_RULE,
     }
     return Prepared(material, work)
 
 
 def _with_ids(passages: list[Passage]) -> list[Passage]:
-    """Passages with short readable ids (the note's file name; `-2`, `-3` for more passages of one note)."""
+    """Passages with short readable ids (the note's file name; `-2`, `-3` for more passages of one note),
+    their instruction-like sentences replaced (`scenario.injection`: research is data, never orders)."""
     out, seen = [], set()
     for p in passages:
         base = slugify(Path(p.doc).stem, fallback="note")
@@ -112,7 +116,7 @@ def _with_ids(passages: list[Passage]) -> list[Passage]:
         while pid in seen:
             pid, n = f"{base}-{n}", n + 1
         seen.add(pid)
-        out.append(p.model_copy(update={"id": pid}))
+        out.append(p.model_copy(update={"id": pid, "text": without_instructions(p.text)}))
     return out
 
 

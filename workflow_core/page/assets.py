@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from lxml import etree
@@ -9,6 +10,7 @@ from lxml import etree
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.html5 import parse_html, serialize_html
 from workflow_core.page.icons import choose_icons
+from workflow_core.page.safety import PagePolicy, sanitise
 from workflow_core.page.site import (
     bundle_zip,
     data_uri,
@@ -66,9 +68,11 @@ def fill_missing_images(html: str, palette: dict[str, str]) -> str:
     return serialize_html(tree)
 
 
-def run_zip(run: RunRecord) -> bytes:
-    """The run's page as a ZIP: index.html plus images/ holding every inlined image as a file."""
-    html = run.page_html or ""
+def run_zip(run: RunRecord, policy: PagePolicy | None = None) -> bytes:
+    """The run's page, sanitised for `policy` (`page.safety`: no policy lets its form post nowhere), as a
+    ZIP: index.html plus images/ holding every inlined image as a file."""
+    policy = dataclasses.replace(policy or PagePolicy(), image_sources="'self' data:")  # images/ beside it
+    html = sanitise(run.page_html or "", policy)
     _, imgs = _images(html)
     files: dict[str, tuple[str, bytes]] = {}
     for n, img in enumerate(imgs):

@@ -132,6 +132,8 @@ class PagePolicy:
     form_actions: tuple[str, ...] = ()
     frame_ancestors: str = "'none'"
     scripts: frozenset[str] = field(default=ALLOWED_SCRIPTS)
+    # Where pictures may come from: inlined only, for a served page; a site bundle's own files beside it.
+    image_sources: str = "data:"
 
     @classmethod
     def for_company(cls, company: dict[str, Any], *, form_action: str | None = None,
@@ -147,7 +149,7 @@ class PagePolicy:
         scripts = " ".join(sorted(script_hash(s) for s in self.scripts)) or "'none'"
         actions = sorted({_csp_source(a) for a in self.form_actions}) or ["'none'"]
         return (
-            f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data:; "
+            f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src {self.image_sources}; "
             f"font-src data:; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; "
             f"form-action {' '.join(actions)}; frame-ancestors {self.frame_ancestors}"
         )

@@ -38,6 +38,7 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.many import Budget, Callbacks, Executor, ManyProgress, RunJob, RunOutcome, run_many
 from workflow_core.scenario import Scenario
+from workflow_core.scenario.injection import flagged
 from workflow_core.workflow.spec import Workflow
 
 RESULTS = "results.jsonl"
@@ -103,6 +104,8 @@ class BatchResult(BaseModel):
     error: str | None = None
     page: str | None = None  # path of the page, relative to the output folder
     blocking: list[str] = Field(default_factory=list)  # why a gated page was not written: its findings
+    # Text in the profile that reads as instructions to the model, kept out of the prompts (scenario.injection).
+    input_flags: list[str] = Field(default_factory=list)
     finished_at: float = Field(default_factory=time.time)
 
 
@@ -297,6 +300,7 @@ async def _run_locked(
             # A page gated in an earlier session and published now (or the other way) leaves no stale copy.
             (folder / f"{PAGES if gated else GATED}/{outcome.job.key}.html").unlink(missing_ok=True)
         result = _result(outcome, page, findings)
+        result.input_flags = flagged(profiles.get(outcome.job.key, {}), "profile")
         _append(results_path, result)  # after the page: a line means its page is on disk
         session_cost += result.cost_usd
         session_runs += 1

@@ -23,7 +23,11 @@ import asyncio
 import gc
 import hashlib
 import hmac
+import json
+import logging
 import os
+import re
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +38,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow_core.errors import DecomposeError
 from workflow_core.page.safety import PagePolicy, sanitise
@@ -48,9 +53,11 @@ from workflow_core.run.offload import shutdown as stop_page_workers
 from workflow_core.run.offload import warm_up
 from workflow_core.run.report import run_report
 from workflow_core.scenario import Scenario
+from workflow_core.scenario.injection import flagged
 from workflow_core.workflow.spec import Workflow, dump_workflow
 
 KEY_ENV = "DECOMPOSE_SERVE_KEY"
+log = logging.getLogger("decompose.serve")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -67,6 +74,24 @@ class ServeConfig:
     fallback_page: str | None = None  # the page a gated visitor gets; None: a segment page, no model
     form_action: str | None = None  # where the contact form may post, besides the seller's e-mail
     frame_ancestors: str = "'none'"  # who may frame a served page (a CSP source list)
+
+
+def serve_key(raw: str | None) -> str | None:
+    """The key requests must send, from DECOMPOSE_SERVE_KEY: surrounding white space (a newline from
+    `echo` or a secrets file) trimmed, so it matches what clients send; refused at start when what is left
+    could never be sent in a header (empty, a space or control character inside, or not ASCII)."""
+    if raw is None:
+        return None
+    key = raw.strip()
+    fix = f"set {KEY_ENV} to a long random ASCII value, e.g. `export {KEY_ENV}=$(openssl rand -hex 32)`."
+    if not key:
+        raise DecomposeError(f"{KEY_ENV} is set but empty; {fix}")
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise DecomposeError(
+            f"{KEY_ENV} holds a character a client cannot send in an Authorization header (a space, a "
+            f"control character or a non-ASCII letter), so every request would be refused; {fix}"
+        )
+    return key
 
 
 def startup_warnings(host: str, key: str | None) -> list[str]:
@@ -105,6 +130,8 @@ class PageAnswer(BaseModel):
     publishable: bool | None = None  # no blocking finding (quality.model.publishable)
     gated: bool = False  # the model's page failed its checks: `html` is the fallback page
     blocking: list[str] = Field(default_factory=list)  # why it failed: the blocking findings
+    # Text in the profile that reads as instructions to the model: kept out of the prompts (scenario.injection).
+    input_flags: list[str] = Field(default_factory=list)
     wall_s: float
     profile_id: str | None
     error: str | None = None
@@ -114,9 +141,11 @@ def _problem(status: int, message: str, headers: dict[str, str] | None = None) -
     return HTTPException(status_code=status, detail=message, headers=headers)
 
 
-class _BodyLimit:
-    """Refuses a request body over `limit` bytes with 413 before the app sees it: by its Content-Length,
-    or, for a streamed body, by reading at most `limit` + 1 bytes and handing the app what was read."""
+class _BodyGuard:
+    """Reads a request body before the app sees it and refuses, with a message a client can act on, one
+    over `limit` bytes (413: by its Content-Length, or by reading at most `limit` + 1 bytes of a streamed
+    one), one that is not UTF-8, and JSON nested too deeply for the parser (422). The app gets the bytes
+    read."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -125,12 +154,15 @@ class _BodyLimit:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        too_big = JSONResponse(
-            {"detail": f"the request body is over {self.limit} bytes; send one profile of a few KB."}, 413
-        )
+
+        async def refuse(status: int, message: str) -> None:
+            rid = scope.get("state", {}).get("request_id")
+            await JSONResponse({"detail": message, "request_id": rid}, status)(scope, receive, send)
+
+        too_big = f"the request body is over {self.limit} bytes; send one profile of a few KB."
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await too_big(scope, receive, send)
+            await refuse(413, too_big)
             return
         body, more = b"", True
         while more:
@@ -140,8 +172,12 @@ class _BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                await too_big(scope, receive, send)
+                await refuse(413, too_big)
                 return
+        problem = _body_problem(body)
+        if problem:
+            await refuse(422, problem)
+            return
         replayed = False
 
         async def replay() -> Any:
@@ -154,8 +190,31 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _body_problem(body: bytes) -> str | None:
+    """What makes a body unreadable as JSON before its syntax is looked at (FastAPI answers a syntax error
+    itself, with 422 and the position): bytes that are not UTF-8, nesting too deep to parse."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the request body is not UTF-8 text (byte {exc.start}); send JSON encoded as UTF-8."
+    if text.count("[") + text.count("{") < 64:  # cannot be too deep: skip the second parse
+        return None
+    try:
+        json.loads(text)
+    except RecursionError:
+        return "the request body is JSON nested too deeply to read; a profile is nested a few levels at most."
+    except ValueError:
+        return None  # FastAPI says where the syntax is wrong
+    return None
+
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
 class _SecurityHeaders:
-    """Adds `headers` to every HTTP response (pages, JSON, errors, the API docs alike)."""
+    """Gives every request an id (`X-Request-Id`, the client's own when it sent a short plain one) that error
+    bodies and the log quote, and adds `headers` to every HTTP response (pages, JSON, errors, the API docs
+    alike)."""
 
     def __init__(self, app: Any, headers: dict[str, str], docs_headers: dict[str, str]) -> None:
         self.app = app
@@ -171,6 +230,10 @@ class _SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = self.docs_headers if scope.get("path") in ("/docs", "/redoc") else self.headers
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        rid = sent.decode("ascii") if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = rid
+        extra = [*extra, (b"x-request-id", rid.encode("ascii"))]
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -184,6 +247,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
     """The ASGI app serving `config.workflow` on `config.scenario`. The engine is made when the app starts
     (its HTTP clients belong to the server's event loop) and closed when it stops."""
     state: dict[str, Any] = {}
+    key = serve_key(os.environ.get(KEY_ENV))  # refused here, before serving, when unusable
     workflow_digest = hashlib.sha256(dump_workflow(config.workflow).encode("utf-8")).hexdigest()
     answers = Answers()
     budget = DailyBudget(config.daily_budget_usd)
@@ -215,18 +279,34 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         lifespan=lifespan,
     )
 
+    def request_id(request: Request) -> str | None:
+        return getattr(request.state, "request_id", None)
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         messages = []
         for e in exc.errors():
             where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
             text = str(e.get("msg", "")).removeprefix("Value error, ")
             messages.append(f"{where}: {text}" if where else text)
-        return JSONResponse({"detail": "; ".join(messages) or "the request body is not valid JSON"}, 422)
+        detail = "; ".join(messages) or "the request body is not valid JSON"
+        return JSONResponse({"detail": detail, "request_id": request_id(request)}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = {"detail": exc.detail, "request_id": request_id(request)}
+        return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the log under the request's id; the client gets the id, never the trace.
+        rid = request_id(request)
+        log.error("request %s failed: %s", rid, exc, exc_info=exc)
+        detail = f"the server failed on this request (a bug); its log has the details under request id {rid}."
+        return JSONResponse({"detail": detail, "request_id": rid}, 500, headers=policy.headers())
 
     async def authorised(request: Request) -> None:
         # A coroutine: FastAPI runs a plain function dependency on a worker thread, a hop per request.
-        key = os.environ.get(KEY_ENV)
         if not key:
             return
         sent = request.headers.get("authorization", "")
@@ -316,6 +396,11 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             slots.release()
         error = next((f"{n.id}: {n.error}" for n in run.nodes if n.error), None)
         verdict = verdict_of(run)
+        profile = inputs.scenario.profiles.get(inputs.profile_id or "", {}) if inputs.scenario else {}
+        flags = flagged(profile, "profile")
+        if flags:
+            log.warning("run %s: instruction-like text in the profile, kept out of prompts: %s",
+                        run.run_id, "; ".join(flags))  # fmt: skip
         gated = bool(run.status == "ok" and run.page_html and not verdict.publishable)
         gated = gated and not config.allow_unpublishable
         page = fallback.for_inputs(inputs) if gated else run.page_html
@@ -328,6 +413,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             html=sanitise(page, policy) if page else None,
             gated=gated,
             blocking=verdict.findings,
+            input_flags=flags,
             cost_usd=run.total_cost_usd,
             cached=False,
             qa_score=run.qa_score,
@@ -363,7 +449,20 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         except DecomposeError as exc:
             raise _problem(422, str(exc)) from None
         if answer["status"] != "ok":
-            return JSONResponse({"detail": f"the run {answer['status']}: {answer['error']}", **answer}, 502)
+            # Which provider, model or URL failed, and what it said, is the operator's: the log has it.
+            rid = request_id(request)
+            log.warning("request %s: run %s %s: %s", rid, answer["run_id"], answer["status"], answer["error"])
+            detail = (
+                f"the page could not be made (the run {answer['status']}: a model provider failed or was "
+                f"cut off); retry later. The server log has the details under request id {rid}."
+            )
+            public = {
+                "detail": detail,
+                "request_id": rid,
+                "run_id": answer["run_id"],
+                "status": answer["status"],
+            }
+            return JSONResponse(public, 502)
         if not known:  # (known: it waited on the same visitor's run in flight)
             repeat_json(answer)  # encoded now, while a run's time hides it, so that repeats only send it
         return page_response(answer, wants_html, repeat=known)
@@ -377,7 +476,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
             raise _problem(404, f"no run '{run_id}' in this server's store.")
         return run_report(run)
 
-    app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(_BodyGuard, limit=config.max_body_bytes)
     docs = {k: v for k, v in policy.headers().items() if k != "Content-Security-Policy"}
     app.add_middleware(_SecurityHeaders, headers=policy.headers(), docs_headers=docs)
     return app

@@ -92,6 +92,14 @@ def load_providers_file(path: Path) -> ProvidersFile:
                 f"'{LOCAL_PROVIDER_NAME}' is reserved for the embedded models in {path}; add GGUF files "
                 "under `local: models:` instead."
             )
+        if entry.base_url is not None:
+            scheme, _, rest = entry.base_url.strip().partition("://")
+            if scheme.lower() not in ("http", "https") or not rest.strip("/"):
+                raise DecomposeError(
+                    f"provider '{name}' in {path} has base_url '{entry.base_url}': give an http:// or "
+                    "https:// address, e.g. http://localhost:11434/v1 (other schemes such as file:// are "
+                    "not model servers)."
+                )
         if entry.type == "openai" and not entry.base_url and name != "openai":
             raise DecomposeError(
                 f"provider '{name}' in {path} needs a base_url, e.g. http://localhost:11434/v1 for Ollama."

@@ -12,9 +12,18 @@ from typing import Any
 from workflow_core.page.words import content_words
 from workflow_core.quality.causes import statements_of
 from workflow_core.quality.sources import Sources
+from workflow_core.scenario.injection import without_instructions
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"\bhttps?://[^\s<>\"')]+|\bwww\.[\w.-]+\.[a-z]{2,}[^\s<>\"')]*", re.IGNORECASE)
+# A web address written with no scheme and no www ("evil-pay.example/ridgeline", "acme.com"): a host of two or
+# more labels ending in a common top-level domain, or in any two-letter one when a path follows.
+_TLDS = "com|net|org|io|co|info|biz|app|dev|shop|store|online|site|xyz|ai|example|test|invalid"
+DOMAIN = re.compile(
+    rf"(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:(?:{_TLDS})\b(?:/[^\s<>\"')]*)?"
+    r"|[a-z]{2}/[^\s<>\"')]+)",
+    re.IGNORECASE,
+)
 PHONE = re.compile(
     r"(?<![\w.,])(?:\+\d{1,3}[ \u00a0.-]?)?(?:\(\d{1,4}\)[ \u00a0.-]?)?\d{2,5}(?:[ \u00a0.-]\d{2,5}){1,4}(?![\w,])"
 )
@@ -144,9 +153,21 @@ def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+# A local seven-digit number ("555-0100") is a phone number only where the sentence asks to call it: "500-1000
+# tonnes" has the same shape.
+_LOCAL_PHONE = re.compile(r"(?<![\w.,-])\d{3}[-. ]\d{4}(?![\w,-])")
+_CALL_CUE = re.compile(
+    r"\b(?:call|ring|phone|dial|tel|telephone|text|hotline|number|contact|reach)\b", re.IGNORECASE
+)
+
+
 def phones_in(text: str) -> list[str]:
-    """Phone-number-shaped runs of 8 to 15 digits (written with spaces, dots, dashes or brackets)."""
-    return [m.group(0) for m in PHONE.finditer(text) if 8 <= len(digits(m.group(0))) <= 15]
+    """Phone-number-shaped runs of 8 to 15 digits (written with spaces, dots, dashes or brackets), and local
+    seven-digit numbers ("CALL 555-0100 NOW") in a sentence that asks to call."""
+    found = [m.group(0) for m in PHONE.finditer(text) if 8 <= len(digits(m.group(0))) <= 15]
+    if _CALL_CUE.search(text):
+        found += [m.group(0) for m in _LOCAL_PHONE.finditer(text) if not any(m.group(0) in f for f in found)]
+    return found
 
 
 def compact(text: str) -> str:
@@ -198,23 +219,35 @@ class SourceIndex:
     figures: set[tuple[float, str]] = field(default_factory=set)  # (value, unit) of every sourced figure
     phones: list[str] = field(default_factory=list)  # digits only
     currencies: frozenset[str] = frozenset()  # the currencies the sources' prices are in ("pound", "dollar")
+    # The values money may take: the seller's sources only (a price is the seller's claim, never the visitor's).
+    money: set[float] = field(default_factory=set)
     # Word sets of the sources' sentences, and of two in a row (quality.causes).
     statements: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(cls, sources: Sources) -> SourceIndex:
         """The index of `sources`. The scenario's part (company, offerings, testimonials, knowledge base,
-        guidelines) is reused while its text is the same, so a run pays only for its profile and passages."""
+        guidelines) is reused while its text is the same, so a run pays only for its profile and passages.
+
+        Only the seller's sources back the seller's claims. The visitor's profile is data about the visitor:
+        it supports words and plain figures about them ("your 40 trucks") and their own contact fields (shown
+        back, that is recital, which personalisation reports), never a price, certification, street address,
+        or a phone number, e-mail or web address written in its free text ("notes": "tell readers to ring
+        0800…"). Instruction-like sentences in the research (`scenario.injection`) back nothing."""
         scenario = [
             *strings_of(sources.company),
             *strings_of(sources.offerings),
             *strings_of(sources.testimonials),
-            *sources.documents,
+            *(without_instructions(d) for d in sources.documents),
         ]
-        run = [*(p.text for p in sources.passages), *strings_of(sources.profile or {}), sources.segment or ""]
+        run = [*(without_instructions(p.text) for p in sources.passages), sources.segment or ""]
+        visitor = [*strings_of(sources.profile or {})]
         brand = "\n".join([sources.guidelines, *sources.design_steps])
         index = _index("\n".join(scenario), brand).merged(_index("\n".join(run), ""))
-        return replace(index, statements=_statements(tuple(scenario)) + _statements(tuple(run)))
+        own = tuple(_own_contacts(sources.profile or {}))
+        index = replace(index, money=set(index.values)).merged(_visitor_index("\n".join(visitor), own))
+        statements = _statements(tuple(scenario)) + _statements(tuple(run)) + _statements(tuple(visitor))
+        return replace(index, statements=statements)
 
     def merged(self, other: SourceIndex) -> SourceIndex:
         return SourceIndex(
@@ -228,6 +261,7 @@ class SourceIndex:
             phones=self.phones + other.phones,
             currencies=self.currencies | other.currencies,
             statements=self.statements + other.statements,
+            money=self.money | other.money,
         )
 
     def foreign_currency(self, written: str) -> bool:
@@ -239,14 +273,51 @@ class SourceIndex:
     def supports(self, value: float, unit: str) -> bool:
         """Whether a source gives this figure: the same value in the same unit; a figure with no unit, a
         multiple or money (sources often drop the currency in a range) needs only the value."""
-        if unit in ("", "x", "money"):
+        if unit == "money":
+            return value in self.money
+        if unit in ("", "x"):
             return value in self.values
         return (value, unit) in self.figures
 
     def has_phone(self, phone: str) -> bool:
-        # The last eight digits: "+61 8 5550 0142" and "(08) 5550 0142" are the same line.
+        # The last eight digits (seven for a local number): "+61 8 5550 0142" and "(08) 5550 0142" are the
+        # same line.
         tail = digits(phone)[-8:]
         return any(p.endswith(tail) for p in self.phones)
+
+
+_CONTACT_KEYS = frozenset(
+    {"email", "e-mail", "mail", "phone", "mobile", "telephone", "tel", "website", "url", "web"}
+)
+
+
+def _own_contacts(profile: dict[str, Any]) -> list[str]:
+    """The visitor's own contact details: the values of the profile's contact fields (`email`, `phone`...,
+    at its top level or under `contact`), not numbers or addresses written in its free text."""
+    out = []
+    for scope in (profile, profile.get("contact")):
+        if isinstance(scope, dict):
+            out += [
+                str(v) for k, v in scope.items() if str(k).lower() in _CONTACT_KEYS and isinstance(v, str)
+            ]
+    return out
+
+
+@lru_cache(maxsize=32)
+def _visitor_index(raw: str, own_contacts: tuple[str, ...]) -> SourceIndex:
+    """The visitor's part of the index: their words and plain figures, and their own contact details;
+    nothing a price, a certification, an address or a contact detail from their free text could match."""
+    full = _index(raw, "")
+    return SourceIndex(
+        text=full.text,
+        lower="\n".join(own_contacts).lower(),
+        names_text=full.names_text,
+        compact="",
+        words=full.words,
+        values=full.values,
+        figures={(v, u) for v, u in full.figures if u != "money"},
+        phones=[digits(p) for c in own_contacts for p in phones_in(c)],
+    )
 
 
 @lru_cache(maxsize=32)

@@ -37,6 +37,7 @@ from workflow_core.quality.causes import unsupported_link
 from workflow_core.quality.claims import (
     ADDRESS,
     CERTIFICATION,
+    DOMAIN,
     EMAIL,
     PHONE,
     URL,
@@ -203,6 +204,8 @@ def _contact_findings(sentence: str, low: str, has_digit: bool, index: SourceInd
     out = []
     emails = EMAIL.findall(sentence) if "@" in sentence else []
     urls = URL.findall(sentence) if "http" in low or "www." in low else []
+    if "." in sentence:  # a bare domain ("evil-pay.example/ridgeline") is a web address too
+        urls += DOMAIN.findall(without(sentence, EMAIL, URL))
     for email in emails:
         if email.lower() not in index.lower:
             out.append(

@@ -7,7 +7,8 @@ Six checks, each finding quoting the sentence (or block) at fault:
   when the run's prompts are known (`Sources.instructions`), four words in a row copied from their own text
   ("warm, plain, specific, never pushy" from a system prompt, as a headline);
 - `residue`: template and placeholder residue: `{{ }}`, `{% %}`, `[Company Name]`, `<Your name>`,
-  Markdown (`**bold**`, `## heading`, `[text](url)`), lorem ipsum, TBD/TODO, "placeholder", `undefined`, a block
+  Markdown (`**bold**`, `## heading`, `[text](url)`), markup shown as text (`<script>`, `onerror=`,
+  `javascript:`, `&lt;`), lorem ipsum, TBD/TODO, "placeholder", `undefined`, a block
   that only says N/A / none / not specified, or only a generic label and a number ("Offering 1", "Section 3");
 - `truncation`: text cut mid-sentence: a block ending in "…" or "..." (a short link like "Read more…" aside),
   in a dangling function word ("to", "the", "and", "where"...), a comma or an open bracket, a quotation
@@ -80,6 +81,13 @@ _RESIDUE = re.compile(
     _I,
 )
 _RESIDUE_CASED = re.compile(r"\b(?:TBD|TBC|TODO|FIXME|XXX|NaN)\b")
+# Markup shown to the reader as text (escaped tags, handlers, script URLs): code, not copy.
+_MARKUP_TEXT = re.compile(
+    r"<\s*/?\s*(?:script|img|iframe|svg|style|div|span|a|p|form|input|object|embed|html|body|head)\b[^<]{0,200}>"
+    r"|<\s*(?:script|img|iframe|svg)\b|\bon(?:error|load|click|mouseover|focus)\s*=|\bjavascript\s*:"
+    r"|&(?:lt|gt|quot|#x?[0-9a-f]+);",
+    _I,
+)
 # A generic label and a number standing where copy should be ("Offering 1", "Section 3", "Card 2").
 _NUMBERED_LABEL = re.compile(
     r"^(?:offering|offer|item|section|heading|title|card|feature|service|product|benefit|step|pain point|"
@@ -497,7 +505,12 @@ def check_integrity(page: PageText, sources: Sources, markup: Any = None) -> Axi
             checks = (
                 ("meta", _META.search(sentence)),
                 ("source", _SOURCE_TALK.search(sentence)),
-                ("residue", _RESIDUE.search(sentence) or _RESIDUE_CASED.search(sentence)),
+                (
+                    "residue",
+                    _RESIDUE.search(sentence)
+                    or _RESIDUE_CASED.search(sentence)
+                    or _MARKUP_TEXT.search(sentence),
+                ),
                 ("voice", voice.search(sentence) if voice else None),
                 ("negative", _NEGATIVE.search(sentence)),
             )

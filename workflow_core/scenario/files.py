@@ -138,6 +138,9 @@ def save_scenario_files(
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
+MAX_NAME_BYTES = 255  # one file or folder name, on every common file system
+
+
 def is_os_junk(path: PurePosixPath | Path | str) -> bool:
     """Whether a relative path is OS clutter: `__MACOSX/`, AppleDouble `._*` files, `.DS_Store`, `Thumbs.db`."""
     parts = PurePosixPath(str(path).replace("\\", "/")).parts
@@ -166,7 +169,16 @@ def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
             problems.append(
                 Problem(f"zip entry {name!r} is a symbolic link; scenarios may only hold plain files.")
             )
+        long = [part for part in PurePosixPath(name).parts if len(part.encode("utf-8")) > MAX_NAME_BYTES]
+        if long:
+            problems.append(
+                Problem(
+                    f"zip entry {name[:80]!r}… has a name of {len(long[0].encode('utf-8'))} bytes; file systems "
+                    f"allow {MAX_NAME_BYTES}. Shorten it and zip the folder again."
+                )
+            )
         total += info.file_size
+    problems += _clashes(entries)
     if total > MAX_ZIP_BYTES:
         problems.append(
             Problem(f"the zip unpacks to {total / 1e6:.0f} MB; a scenario may hold at most 50 MB.")
@@ -228,6 +240,27 @@ def import_scenario_zip(zip_bytes: bytes, dest: str | Path) -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _clashes(entries: list[zipfile.ZipInfo]) -> list[Problem]:
+    """Entries that cannot all be unpacked: one file's path is a folder of another's ("a", then "a/b"), or
+    two names differ only in case (one overwrites the other on macOS and Windows)."""
+    files = {PurePosixPath(i.filename) for i in entries if not i.is_dir()}
+    problems = []
+    for path in sorted(files):
+        for parent in path.parents:
+            if parent in files:
+                problems.append(
+                    Problem(
+                        f"zip entry '{parent}' is a file, but '{path}' needs a folder of that name; rename one."
+                    )
+                )
+    seen: dict[str, PurePosixPath] = {}
+    for path in sorted(files):
+        other = seen.setdefault(str(path).lower(), path)
+        if other != path:
+            problems.append(Problem(f"zip entries '{other}' and '{path}' differ only in case; rename one."))
+    return problems
 
 
 def _copy_at_most(src: IO[bytes], out: IO[bytes], limit: int) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.freetext import call_to_action, offering_items
+from workflow_core.scenario.injection import data_only
 from workflow_core.scenario.model import Scenario
 from workflow_core.scenario.segments import profile_segment
 
@@ -89,7 +90,8 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
     )
     company = scenario.company.model_dump()
     return {
-        "profile": profile,
+        # Visitor data is data: instruction-like sentences never reach a prompt (scenario.injection).
+        "profile": data_only(profile),
         "profile_id": profile_id,
         "segment": segment,
         "company": company,
