@@ -45,7 +45,9 @@ def panel(run: RunRecord) -> None:
     elif verdict is False:
         st.error(
             f"Not publishable: {len(stopping)} blocking finding(s), marked :material/block: below. The score is "
-            "half the axes' weighted mean (a quarter when a visitor cannot read the page properly).",
+            "half the axes' weighted mean (a quarter when a visitor cannot read the page properly). "
+            "`decompose serve` would give this visitor the fallback page instead, and `decompose batch` would "
+            "write it to gated/, not pages/.",
             icon=":material/block:",
         )
     st.caption(

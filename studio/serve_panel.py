@@ -24,5 +24,12 @@ def show(
             "An HTTP API for this workflow: POST a visitor's profile, get their page. Set DECOMPOSE_SERVE_KEY "
             "to require a key; the API's docs are at /docs."
         )
+        st.caption(
+            ":material/shield: What visitors get is safe by construction: every page is sanitised (no script "
+            "but the design system's, nothing loaded from elsewhere) and served with a strict "
+            "Content-Security-Policy. A page that is not publishable (see its Quality tab) is not served: the "
+            "visitor gets a page for their segment built from your scenario's own words, and the answer says "
+            "`gated`. Add `--allow-unpublishable` only for experiments."
+        )
         st.code(serve_command(workflow, scenario_dir, all_models), language="bash", wrap_lines=True)
         st.code(curl_example(profile_id), language="bash")

@@ -18,5 +18,7 @@ def test_the_serve_panel_follows_the_chosen_workflow_and_models(page: Page) -> N
     expect(code.first).to_contain_text("--all-models fake/small")
     expect(code.nth(1)).to_contain_text("curl -s -X POST http://127.0.0.1:8000/v1/pages")
     expect(code.nth(1)).to_contain_text('"profile_id": "arjun-utilities"')
+    expect(page.get_by_text("What visitors get is safe by construction")).to_be_visible()  # the gate, said
+    expect(page.get_by_text("--allow-unpublishable")).to_be_visible()
     shot(page, "run-serve-panel")
     shot(page, "run-serve-panel", width=390)

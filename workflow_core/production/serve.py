@@ -20,6 +20,7 @@ bounded wait for a slot (503 + Retry-After), a daily budget (429 + Retry-After, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import hmac
@@ -257,6 +258,8 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         frame_ancestors=config.frame_ancestors,
     )
     fallback = Fallback(config.fallback_page)
+    # The fallback pages are few (one per segment): each is sanitised once.
+    safe_fallback = functools.lru_cache(maxsize=64)(lambda page: sanitise(page, policy))
     counts = {"pages_made": 0, "pages_gated": 0}
 
     @asynccontextmanager
@@ -410,7 +413,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         return PageAnswer(
             run_id=run.run_id,
             status=run.status,
-            html=sanitise(page, policy) if page else None,
+            html=(safe_fallback(page) if gated else sanitise(page, policy)) if page else None,
             gated=gated,
             blocking=verdict.findings,
             input_flags=flags,
