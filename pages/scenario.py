@@ -22,6 +22,7 @@ from studio.scenario_tables import (
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.injection import INSTRUCTION_FLAG
 from workflow_core.scenario.load import (
     DESIGN_STEP_FILES,
     GUIDELINE_FILES,
@@ -172,10 +173,18 @@ except ScenarioError as exc:
     ui.show_error(exc, "This scenario has problems; fix the files below")
     scenario = None
 if scenario is not None and scenario.warnings:
-    st.warning(
-        "Some files were skipped:\n" + "\n".join(f"- {w}" for w in scenario.warnings),
-        icon=":material/warning:",
-    )
+    orders = [w for w in scenario.warnings if INSTRUCTION_FLAG in w]
+    skipped = [w for w in scenario.warnings if INSTRUCTION_FLAG not in w]
+    if skipped:
+        st.warning(
+            "Some files were skipped:\n" + "\n".join(f"- {w}" for w in skipped), icon=":material/warning:"
+        )
+    if orders:
+        st.warning(
+            "Text that reads as instructions to the model (kept out of every prompt, backs no claim):\n"
+            + "\n".join(f"- {w}" for w in orders),
+            icon=":material/gpp_maybe:",
+        )
 
 if scenario is not None:
     # The name as a heading, not a metric: a metric's large type runs into its neighbour at 800 px.

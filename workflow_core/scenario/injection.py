@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 REMOVED = "[instruction-like text removed]"
+INSTRUCTION_FLAG = "reads as an instruction to the model"  # in the scenario loader's warnings
 RULE_VERSION = "1"  # part of cache keys of what the rule shapes: a change to it re-runs them
 
 _I = re.IGNORECASE

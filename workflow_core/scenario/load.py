@@ -12,7 +12,7 @@ from workflow_core.errors import Problem, ScenarioError
 from workflow_core.page.words import slugify
 from workflow_core.scenario.files import is_os_junk
 from workflow_core.scenario.freetext import parse_design_steps, parse_testimonials_text
-from workflow_core.scenario.injection import flagged
+from workflow_core.scenario.injection import INSTRUCTION_FLAG, flagged
 from workflow_core.scenario.model import Company, Document, Scenario, Testimonial
 from workflow_core.scenario.parsers import (
     METADATA_SUFFIX,
@@ -226,7 +226,7 @@ def load_scenario(path: str | Path) -> Scenario:
         *(f for pid, p in profiles.items() for f in flagged(p, f"profile {pid}")),
     ]:
         warnings.append(
-            f"{line} reads as an instruction to the model, not as data: it is kept out of every prompt and "
+            f"{line} {INSTRUCTION_FLAG}, not as data: it is kept out of every prompt and "
             "backs no claim on a page. Reword it as a fact, or remove it."
         )
 
