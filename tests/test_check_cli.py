@@ -203,7 +203,7 @@ async def test_a_judge_that_fails_leaves_a_warning_and_the_run_stands(fake_opena
     run = await engine.run(wf, RunInputs.for_profile(load_scenario(EXAMPLE), "dana-mining"))
     assert run.status == "ok" and run.page_html
     assert "judge" not in run.qa_axes
-    assert any(w.startswith("JudgeRun:") and "did not answer with the JSON" in w for w in run.warnings)
+    assert any(w.startswith("JudgePage:") and "did not answer with the JSON" in w for w in run.warnings)
     assert store.get_run(run.run_id) is not None
 
 

@@ -203,3 +203,47 @@ async def test_finishing_zero_keeps_each_run_in_its_place_to_the_end(fake_openai
     # No call starts before the previous run's checks are over.
     for (_, done), (start, _) in zip(finishes, sorted(calls)[1:], strict=False):
         assert start >= done - 0.01
+
+
+async def test_a_judge_takes_the_providers_slots_like_the_nodes(fake_openai, tmp_path) -> None:
+    # The page judge of each run calls the same provider as the nodes; with max_concurrency 1 the scripted
+    # server never answers two calls at once, whether a node's or a judge's (issue 28: the judges used to
+    # call the provider directly, past its slot, and without retrying).
+    fake_openai.latency_s = 0.15
+    registry = ProviderRegistry()
+    registry.add_configured(
+        "fake", ProviderEntry(base_url=fake_openai.base_url, models=["small"], max_concurrency=1)
+    )
+    from pathlib import Path
+
+    from workflow_core.scenario import load_scenario
+    from workflow_core.testing.fake_server import FakeReply
+    from workflow_core.workflow.templates import load_template
+
+    page = "<!DOCTYPE html><html lang='en'><head><title>Hi</title></head><body><h1>Hello</h1></body></html>"
+    fake_openai.set_responder(lambda body: None if body.get("response_format") else FakeReply(content=page))
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "assets" / "example_scenario")
+    workflow = load_template("single").with_models(all_models="fake/small")
+    jobs = [RunJob(p, workflow, RunInputs.for_profile(scenario, p)) for p in list(scenario.profiles)[:4]]
+    store = Store(tmp_path / "runs.sqlite3")
+    hooks = standard_hooks(store, judge="fake/small", registry=registry, prices=PRICES, render=False)
+    async with Engine(registry, prices=PRICES, store=store, hooks=hooks) as engine:
+        outcomes = await run_many(engine, jobs, concurrency=4)
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    judged = [o.run for o in outcomes if o.run is not None and "judge" in o.run.qa_axes]
+    assert len(judged) == 4 and all(r.judge_cost_usd > 0 for r in judged)
+    assert fake_openai.most_in_flight == 1
+    store.close()
+
+
+async def test_the_page_judge_retries_a_failed_call(fake_openai, fake_registry) -> None:
+    from workflow_core.quality.judge import judge_page
+    from workflow_core.quality.sources import Sources
+    from workflow_core.testing.fake_server import FakeReply
+
+    fake_openai.enqueue(FakeReply(status=503))
+    judged = await judge_page(
+        "<html><body><h1>Hi</h1></body></html>", Sources(), "fake/small", fake_registry, PRICES
+    )
+    assert judged.axis.axis == "judge" and judged.cost_usd > 0
+    assert len([r for r in fake_openai.requests if str(r.get("path", "")).endswith("/chat/completions")]) == 2

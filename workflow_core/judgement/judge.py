@@ -12,14 +12,13 @@ own, reported apart from the variants' costs.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow_core.errors import DecomposeError, ProviderError
+from workflow_core.errors import DecomposeError
 from workflow_core.judgement.pairs import Matchup, Page, pages_by_profile
 from workflow_core.judgement.votes import Winner, load_votes, save_votes
 from workflow_core.lab.experiment import Experiment
@@ -28,7 +27,8 @@ from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.base import ChatRequest, Message, content_text, image_part
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord
-from workflow_core.run.context import RetryPolicy, cache_key
+from workflow_core.run.calls import CallLimits, RetryPolicy, priced_chat
+from workflow_core.run.context import cache_key
 from workflow_core.run.store import Store
 
 PAGE_CHARS = 4000  # of each page's visible text: two pages and the profile fit a small model's context
@@ -139,30 +139,20 @@ async def page_screenshots(
 
 
 async def _ask(
-    registry: ProviderRegistry, ref: str, messages: list[Message], retry: RetryPolicy
+    registry: ProviderRegistry, prices: PriceBook, ref: str, messages: list[Message], retry: RetryPolicy
 ) -> NodeRecord:
-    provider, model = registry.resolve(ref)
+    """One priced call through the one model-call path (`run.calls`: the provider's slot, retries)."""
     request = ChatRequest(
-        model=model, messages=messages, temperature=0.0, max_tokens=200, json_schema=SCHEMA, stream=False
+        model=ref, messages=messages, temperature=0.0, max_tokens=200, json_schema=SCHEMA, stream=False
     )
     # The record keeps the messages' text: the screenshots are in the store already, by page.
     shown = [{"role": str(m["role"]), "content": content_text(m)} for m in messages]
     rec = NodeRecord(id="judge", kind="judge", model=ref, messages=shown)
-    attempt = 0
-    while True:
-        rec.attempts += 1
-        try:
-            result = await provider.chat(request)
-            break
-        except ProviderError as exc:
-            if not exc.retryable or rec.attempts >= ATTEMPTS:
-                raise
-            await asyncio.sleep(retry.delay(attempt, exc.retry_after_s))
-            attempt += 1
-    rec.status, rec.output_text, rec.calls = "ok", result.text, 1
-    rec.input_tokens, rec.output_tokens = result.input_tokens, result.output_tokens
+    limits = CallLimits(attempts=ATTEMPTS, retry=retry, timeout_hint="the judge's timeout", fix="retry later")
+    result = await priced_chat(registry, prices, ref, request, rec, limits)
+    rec.status, rec.output_text = "ok", result.text
     rec.latency_s = result.latency_s
-    rec.compute_s = result.compute_s if result.compute_s is not None else result.latency_s
+    rec.cost_if_uncached_usd = rec.cost_usd
     return rec
 
 
@@ -184,10 +174,7 @@ async def compare(
     key = cache_key({"judge": identity, "messages": messages, "schema": SCHEMA})
     rec = store.cache_get(key) if use_cache and store is not None else None
     if rec is None:
-        rec = await _ask(registry, judge, messages, retry or RetryPolicy())
-        rec.cost_usd = rec.cost_if_uncached_usd = prices.chat_cost(
-            judge, rec.input_tokens, rec.output_tokens, compute_s=rec.compute_s
-        )
+        rec = await _ask(registry, prices, judge, messages, retry or RetryPolicy())
         report.cost_usd += rec.cost_usd
         winner = parse_verdict(rec.output_text)
         if store is not None:

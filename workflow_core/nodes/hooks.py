@@ -50,7 +50,7 @@ class CollectPage:
             run.qa_measures = dict(verdict.measures)
 
 
-class JudgeRun:
+class JudgePage:
     """The optional LLM judge axis of the run's page (after CollectPage): its score joins the run's axes, its
     cost goes to `judge_cost_usd`, apart from the workflow's."""
 
@@ -89,7 +89,7 @@ def standard_hooks(
     if judge:
         if registry is None or prices is None:
             raise ValueError("a judge needs the registry and the price book")
-        hooks.append(JudgeRun(judge, registry, prices, store))
+        hooks.append(JudgePage(judge, registry, prices, store))
     if store is not None:
         hooks.append(SaveRun(store))
     tracing = tracing_hook()

@@ -7,7 +7,6 @@ agreement with the labelled set is in docs/quality.md, and every report names th
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.records import NodeRecord, QAFinding
+from workflow_core.run.calls import CallLimits, priced_chat
 from workflow_core.run.context import cache_key
 from workflow_core.run.store import Store
 
@@ -124,7 +124,7 @@ async def judge_page(
 ) -> JudgeResult:
     """Ask `ref` the checklist about the page (from the store's cache when it was asked before). Raises
     DecomposeError when the model cannot be called or its answer is not the JSON asked for."""
-    provider, model_name = registry.resolve(ref)
+    registry.resolve(ref)  # an unknown model is said here, before the cache is read
     messages = judge_messages(html, sources)
     schema = for_provider(JUDGE_SCHEMA, registry.is_local(ref))
     key = cache_key(
@@ -134,38 +134,26 @@ async def judge_page(
     if hit is not None and isinstance(hit.output_data, dict):
         return JudgeResult(axis_from_answers(hit.output_data, ref), ref, 0.0, 0, 0, cached=True)
     request = ChatRequest(
-        model=model_name,
+        model=ref,  # priced_chat names the provider's model
         messages=messages,
         temperature=0.0,
         max_tokens=200,
         json_schema=schema,
         timeout_s=timeout_s,
     )
-    try:
-        result = await asyncio.wait_for(provider.chat(request), timeout=timeout_s)
-    except TimeoutError:
-        raise DecomposeError(f"the judge {ref} did not answer within {timeout_s:g} s.") from None
+    record = NodeRecord(id="judge", kind="judge", model=ref, status="ok")
+    limits = CallLimits(timeout_s=timeout_s, timeout_hint="the judge's timeout", fix="give it more time")
+    result = await priced_chat(registry, prices, ref, request, record, limits)
     try:
         answers = json_from_text(result.text)
     except OutputParseError as exc:
         raise DecomposeError(f"the judge {ref} did not answer with the JSON asked for: {exc}") from exc
     if not isinstance(answers, dict):
         raise DecomposeError(f"the judge {ref} answered {type(answers).__name__}, not a JSON object.")
-    compute_s = result.compute_s if result.compute_s is not None else result.latency_s
-    cost = prices.chat_cost(ref, result.input_tokens, result.output_tokens, compute_s=compute_s)
+    cost = record.cost_usd
     if store is not None:
-        record = NodeRecord(
-            id="judge",
-            kind="judge",
-            model=ref,
-            status="ok",
-            output_text=result.text,
-            output_data=answers,
-            input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens,
-            cost_usd=cost,
-            cost_if_uncached_usd=cost,
-        )
+        record.output_text, record.output_data = result.text, answers
+        record.cost_if_uncached_usd = cost
         with contextlib.suppress(DecomposeError):  # the verdict stands without the cache
             store.cache_put(key, record)
     return JudgeResult(

@@ -183,6 +183,8 @@ class FakeOpenAIServer:
         self.latency_s = 0.0
         self.requests: list[ReceivedRequest] = []
         self.connections = 0  # TCP connections accepted (keep-alive reuses one)
+        self.in_flight = 0  # POSTs being answered now
+        self.most_in_flight = 0  # the most POSTs answered at once so far
         self._queue: deque[FakeReply] = deque()
         self._responder: Responder | None = None
         self._lock = threading.Lock()
@@ -338,6 +340,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route GET {self.path}", "type": "not_found"}})
 
     def do_POST(self) -> None:
+        with self.fake._lock:
+            self.fake.in_flight += 1
+            self.fake.most_in_flight = max(self.fake.most_in_flight, self.fake.in_flight)
+        try:
+            self._post()
+        finally:
+            with self.fake._lock:
+                self.fake.in_flight -= 1
+
+    def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
