@@ -175,7 +175,7 @@ def node_editor(wf: Workflow, node: Node, problems: list[Problem]) -> None:
         help="A configured model, or type any provider/model ref",
     )
     _field_problems(problems, nid, "model")
-    if node.kind in {"agent", "qa", "image"}:
+    if kind_of(node.kind).system_prompt:
         st.text_area(
             "System prompt",
             value=node.system,
@@ -277,7 +277,7 @@ def _output(node: Node, problems: list[Problem]) -> None:
             on_change=_on_json_field,
             args=(nid, "config"),
         )
-    if node.kind == "agent":
+    if kind_of(node.kind).examples:
         examples_expander(node, _key(nid, "examples"), partial(_set_examples, nid))
     # Outside the expander: a problem with a hidden field must still be seen.
     _field_problems(problems, nid, "params")

@@ -94,7 +94,7 @@ async def test_examples_from_past_runs_best_first_other_profiles_and_a_chosen_mo
     run = await engine.run(taught, RunInputs.for_profile(scenario, "dana-mining"))
     assert run.status == "ok" and all("fake/large" in s for s in run.node("developer").examples)
 
-    with pytest.raises(DecomposeError, match="not an agent node"):
+    with pytest.raises(DecomposeError, match="not a node that takes examples"):
         with_examples(small, store, [ExampleRequest("artist")], None)
     with pytest.raises(DecomposeError, match="no past run"):
         with_examples(small, store, [ExampleRequest("developer", "fake/other")], None)

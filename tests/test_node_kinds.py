@@ -106,3 +106,65 @@ async def test_a_registered_kind_runs_everywhere(toy_kind: NodeKind, fake_regist
     state = to_flow_state(wf, [])
     loud = next(n for n in state.nodes if n.id == "loud")
     assert loud.style["background"] == "#abcdef"
+
+
+# A model-backed kind that says what it takes: the Designer, examples, estimates and the lab's re-pricing read
+# it from the registry, and nothing else names it.
+async def _talk(ctx: NodeContext) -> Prepared:
+    from workflow_core.nodes.agent import agent
+
+    return await agent(ctx)
+
+
+TALK = NodeKind(
+    name="talk",
+    executor=_talk,
+    summary="a persona with its own name",
+    model="required",
+    agent="always",
+    system_prompt=True,
+    examples=True,
+    exact_prompt=True,
+)
+DRAW = NodeKind(
+    name="draw", executor=_talk, summary="priced per picture", model="required", priced_by_tokens=False
+)
+
+
+@pytest.fixture
+def talk_kinds() -> Iterator[None]:
+    register(TALK)
+    register(DRAW)
+    yield
+    unregister("talk")
+    unregister("draw")
+
+
+def test_what_a_kind_takes_is_read_from_the_registry(talk_kinds: None, tmp_path: Any) -> None:
+    from workflow_core.errors import DecomposeError
+    from workflow_core.lab.whatif import target_for
+    from workflow_core.run.examples import ExampleRequest, with_examples
+    from workflow_core.run.store import Store
+
+    wf = parse_workflow(
+        "nodes:\n"
+        "  - {id: pal, kind: talk, model: fake/small, system: 'You are Pal.', prompt: 'Hello {{ who }}'}\n"
+        "  - {id: pic, kind: draw, model: fake/small, prompt: 'a tree'}\n"
+    )
+    store = Store(tmp_path / "runs.sqlite3")
+    try:
+        # --examples accepts the kind that takes examples (and says why it found none), refuses the other
+        with pytest.raises(DecomposeError, match=r"no past run has a scored answer of node .pal.") as found:
+            with_examples(wf, store, [ExampleRequest("pal")], None)
+        assert "not a node that takes examples" not in str(found.value)
+        with pytest.raises(DecomposeError, match=r"not a node that takes examples here \(pal\)"):
+            with_examples(wf, store, [ExampleRequest("pic")], None)
+    finally:
+        store.close()
+    # the lab re-prices the token-priced kind on "*", and keeps the per-picture one as measured
+    used = {"input_tokens": 10, "output_tokens": 10, "model": "fake/small"}
+    assert target_for(NodeRecord(id="pal", kind="talk", **used), {"*": "fake/large"}) == "fake/large"
+    assert target_for(NodeRecord(id="pic", kind="draw", **used), {"*": "fake/large"}) is None
+    # the estimate counts the talk node's rendered prompt exactly: its system prompt is in it
+    estimate = estimate_run(wf, RunInputs({"who": "Dana"}), PriceBook())
+    assert estimate.nodes["pal"].input_tokens > 0

@@ -70,11 +70,12 @@ def _require_scenario_if_used(workflow: Workflow) -> None:
     """Say in one line that a workflow needs --scenario, instead of a problem per prompt variable."""
     from workflow_core.errors import DecomposeError
     from workflow_core.scenario import INPUT_NAMES
+    from workflow_core.workflow.kinds import kind_of
     from workflow_core.workflow.templating import TemplateError, variables_of
 
     used: set[str] = set()
     for node in workflow.nodes:
-        if node.kind in {"profile", "retrieve"}:
+        if kind_of(node.kind).needs_scenario:
             used.add(f"{node.kind} node '{node.id}'")
         for template in (node.system, node.prompt):
             try:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from workflow_core.lab.experiment import Experiment, VariantSummary, summarise_variant
 from workflow_core.pricing.book import PriceBook
 from workflow_core.records import NodeRecord, RunRecord
+from workflow_core.workflow.kinds import kind_of
 
 ModelMap = dict[str, str]
 
@@ -58,13 +59,20 @@ class ExperimentReprice(BaseModel):
         return [s.row() | {"estimate": self.estimate} for s in self.summaries]
 
 
+def _priced_by_tokens(kind: str) -> bool:
+    try:
+        return kind_of(kind).priced_by_tokens
+    except KeyError:  # a run recorded with a kind no longer registered: priced as it ran
+        return False
+
+
 def target_for(node: NodeRecord, model_map: ModelMap) -> str | None:
     """The model a node is re-priced on: its own entry, else "*" for model-backed token-using nodes, else
     None (keep the measured cost: profile, retrieve, assemble, the vector artist)."""
     if node.id in model_map:
         return model_map[node.id]
     uses_tokens = node.input_tokens + node.output_tokens > 0 and node.model is not None
-    if "*" in model_map and uses_tokens and node.kind != "image":
+    if "*" in model_map and uses_tokens and _priced_by_tokens(node.kind):
         return model_map["*"]
     return None
 

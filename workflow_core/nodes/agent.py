@@ -56,6 +56,9 @@ register(
         colour="#fff9db",
         model="required",
         agent="always",
+        system_prompt=True,
+        examples=True,
+        exact_prompt=True,
         new_node={
             "persona": "Analyst",
             "model": "local/qwen2.5-coder-0.5b",

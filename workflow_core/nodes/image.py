@@ -136,6 +136,8 @@ register(
         colour="#fff0f6",
         model="optional",
         agent="always",
+        system_prompt=True,
+        priced_by_tokens=False,  # the images backend is priced per picture
         prompt_variables=frozenset({"element", "palette"}),
         needs_upstream="an upstream node whose output lists `visual_elements`",
         report_fields=_report_fields,

@@ -40,6 +40,7 @@ register(
     NodeKind(
         name="profile",
         executor=profile,
+        needs_scenario=True,
         summary="the visitor's profile JSON as prose (no LLM)",
         icon=":material/person:",
         colour="#e7f5ff",

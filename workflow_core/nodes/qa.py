@@ -23,7 +23,7 @@ from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage, QAVerdict
 from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
-from workflow_core.workflow.kinds import NodeKind, register
+from workflow_core.workflow.kinds import NodeKind, kind_of, register
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
 
@@ -79,7 +79,7 @@ def _developer(ctx: NodeContext) -> Node | None:
         return ctx.workflow.node(str(target))
     for rec in ctx.upstream.values():
         node = ctx.workflow.node(rec.id)
-        if node.kind == "agent" and node.output_format in ("html", "page_spec"):
+        if kind_of(node.kind).is_llm(node) and node.output_format in ("html", "page_spec"):
             return node
     return None
 
@@ -173,6 +173,7 @@ register(
         colour="#e6fcf5",
         model="optional",
         agent="with_model",
+        system_prompt=True,
         prompt_variables=frozenset({"qa", "page"}),
         needs_upstream="an upstream node that produces the page",
     )

@@ -154,6 +154,7 @@ register(
     NodeKind(
         name="retrieve",
         executor=retrieve,
+        needs_scenario=True,
         summary="top-k passages from the company's knowledge (bm25s; hybrid with embeddings when configured), "
         "filtered by profile keys (`config.filter_keys`)",
         icon=":material/menu_book:",

@@ -133,7 +133,7 @@ def estimate_run(
             named = (_names(node.system) | _names(node.prompt)).intersection(upstream)
             # The rendered prompt is exact only for an agent whose prompt names no upstream node; otherwise it
             # holds stand-ins (or, for kinds that build their own messages, such as QA, misses the page).
-            exact = node.kind == "agent" and not named
+            exact = kind_of(node.kind).exact_prompt and not named
             past = history.get(node_id)
             if past is not None and past.model != node.model:
                 past = None  # the node's model changed: its old calls say little about the new one

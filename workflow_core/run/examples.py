@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from workflow_core.errors import DecomposeError
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
+from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.spec import Example, Workflow
 
 _SPEC = re.compile(r"^(?P<node>[^=]+)=(?P<how>best|[^:=\s]+/[^:=\s]+)(?::(?P<k>\d+))?$")
@@ -119,10 +120,10 @@ def with_examples(
     out = workflow.model_copy(deep=True)
     for request in requests:
         node = next((n for n in out.nodes if n.id == request.node), None)
-        if node is None or node.kind != "agent":
-            agents = ", ".join(n.id for n in out.nodes if n.kind == "agent")
+        if node is None or not kind_of(node.kind).examples:
+            agents = ", ".join(n.id for n in out.nodes if kind_of(n.kind).examples)
             raise DecomposeError(
-                f"--examples names '{request.node}', which is not an agent node here ({agents})."
+                f"--examples names '{request.node}', which is not a node that takes examples here ({agents})."
             )
         found = examples_from_runs(store, request, exclude_profile=exclude_profile)
         if not found:

@@ -2,8 +2,9 @@
 
 A kind is one module under `workflow_core.nodes` that calls `register(NodeKind(...))`: its executor (what
 the engine runs), how it is drawn in the palette and on the canvas, which model it takes, which prompt
-variables it adds, what it needs upstream, what it feeds downstream for estimates, and the fields it adds to a
-run's report. Validation, the engine, estimates, reports, the CLI and the Designer read this registry and
+variables it adds, what it needs upstream, what it feeds downstream for estimates, the fields it adds to a
+run's report, and what else the tool asks of it (a system prompt, few-shot examples, an exactly countable
+prompt, a scenario, pricing by tokens). Validation, the engine, estimates, reports, the CLI and the Designer read this registry and
 name no kind themselves.
 
 The built-in kinds register when `workflow_core.nodes` is imported; `kinds()` imports it on first use (as a
@@ -50,6 +51,19 @@ class NodeKind:
     report_fields: Callable[[NodeRecord], dict[str, Any]] | None = None
     # Field values for a node the Designer adds from the palette.
     new_node: Mapping[str, Any] = field(default_factory=dict)
+    # What the rest of the tool asks of a kind, so that no module names one:
+    # it reads a `system` prompt (the Designer shows the field);
+    system_prompt: bool = False
+    # it takes few-shot examples (`examples:`, `--examples NODE=…`, the Designer's examples panel);
+    examples: bool = False
+    # its request is exactly its rendered `system` and `prompt` (estimates can count them as they are; a
+    # kind that builds its own messages, such as QA reading the page, cannot be counted before it runs);
+    exact_prompt: bool = False
+    # it reads the scenario (a profile, the knowledge base), so a run without one cannot start;
+    needs_scenario: bool = False
+    # it is priced by its tokens (re-pricing in the lab moves it to another model's token prices; an artist
+    # priced per picture keeps its measured cost).
+    priced_by_tokens: bool = True
 
     def is_llm(self, node: Node) -> bool:
         """Whether running `node` calls a language model."""
