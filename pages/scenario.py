@@ -67,10 +67,15 @@ def _save(root: Path, files: dict[str, str], failure: str, remove: Collection[st
 
 
 def _use(root: Path, notice: str) -> None:
-    """Make `root` this session's active scenario, and say so on the next run."""
+    """Make `root` this session's active scenario, and say so on the next run. The picker follows on every
+    run (it shows `scenario_path`, the one source of truth, which the URL carries)."""
     st.session_state["scenario_path"] = str(root)
-    st.session_state.pop("scenario_choice", None)  # else the picker would switch straight back
     st.session_state["scenario_notice"] = notice
+
+
+def _pick() -> None:
+    """The user chose another scenario in the picker: it becomes the active one."""
+    st.session_state["scenario_path"] = str(st.session_state["scenario_choice"])
 
 
 def _import() -> None:
@@ -89,7 +94,6 @@ def _import() -> None:
         root,
         f"Imported {upload.name}: **{name}** is now the active scenario for the Designer, Run and Compare.",
     )
-    st.session_state["scenario_choice"] = root
 
 
 def _label(path: Path) -> str:
@@ -147,16 +151,11 @@ if current not in folders:
     folders.append(current)
 top = st.columns([3, 2], vertical_alignment="bottom")
 with top[0]:
-    chosen = st.selectbox(
-        "Active scenario",
-        folders,
-        index=folders.index(current),
-        format_func=_label,
-        key="scenario_choice",
-    )
-    if chosen != current:
-        st.session_state["scenario_path"] = str(chosen)
-        st.rerun()
+    # The picker shows the active scenario on every run, whatever the browser last sent: a save that moved
+    # the example's edits to a copy used to leave the picker on the example, and the next rerun (a table
+    # edit, Enter in a field) switched back to it, dropping the edit from view (issue 27).
+    st.session_state["scenario_choice"] = current
+    st.selectbox("Active scenario", folders, format_func=_label, key="scenario_choice", on_change=_pick)
 with top[1], st.popover("Import a scenario (.zip)", width="stretch"):
     upload = st.file_uploader("Zipped scenario folder", type=["zip"], key="scenario_zip")
     if upload is not None:

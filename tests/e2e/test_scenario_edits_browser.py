@@ -1,0 +1,52 @@
+"""The active scenario is one thing, and an edit to it survives: save the shipped example's company (the
+edit lands in a copy, which becomes active), then do what reruns the page (another tab's table, Enter in a
+field), then reload; the copy stays active, in the picker and the URL, and holds the edit (issue 27, item 2)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import goto_page, pick, shot, wait_idle
+
+
+def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None:
+    goto_page(page, "Scenario")
+    pick(page, "scenario_choice", "Ridgeline Fieldworks · example, ships with the app")
+    picker = page.locator(".st-key-scenario_choice input")
+    expect(picker).to_have_value("Ridgeline Fieldworks · example, ships with the app")
+    page.get_by_role("tab", name="Company").click()
+    tagline = page.get_by_label("Tagline")
+    tagline.fill("Sensors that call before the breakdown")
+    page.get_by_role("button", name="Save company").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile("your edits go to a copy"))).to_be_visible()
+    expect(picker).not_to_have_value(re.compile("example, ships with the app"))
+    copy_label = picker.input_value()
+
+    # Reruns: a press of Enter in a field, and a switch of tabs with a table edit.
+    page.get_by_role("tab", name="Company").click()
+    page.get_by_label("Name").press("Enter")
+    wait_idle(page)
+    page.get_by_role("tab", name="Knowledge").click()
+    page.get_by_text("Add a document").click()
+    new_doc = page.get_by_label("Path inside knowledge/")
+    new_doc.fill("mining/later.md")
+    new_doc.press("Enter")  # a rerun from a widget outside any form
+    wait_idle(page)
+    page.get_by_role("tab", name="Profiles").click()
+    wait_idle(page)
+    expect(picker).to_have_value(copy_label)
+    assert re.search(r"[?&]scenario=(?!example(&|$))[^&]+", page.url), page.url  # the copy, not the example
+
+    page.reload()
+    wait_idle(page)
+    expect(page.locator(".st-key-scenario_choice input")).to_have_value(copy_label)
+    page.get_by_role("tab", name="Company").click()
+    expect(page.get_by_label("Tagline")).to_have_value("Sensors that call before the breakdown")
+    goto_page(page, "Run")
+    expect(page.get_by_text(re.compile("Scenario: Ridgeline Fieldworks"))).to_be_visible()
+    goto_page(page, "Scenario")
+    expect(page.locator(".st-key-scenario_choice input")).to_have_value(copy_label)
+    shot(page, "scenario-edit-kept")
