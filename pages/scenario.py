@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from studio import services, ui
+from studio import scenario_edits, services, ui
 from studio.scenario_tables import (
     ROW_ID,
     Column,
@@ -134,10 +134,12 @@ def _config(columns: list[Column]) -> dict[str, Any]:
 def _editor(root: Path, relpath: str, height: int = 380) -> None:
     path = root / relpath
     original = path.read_text(encoding="utf-8") if path.is_file() else ""
-    key = f"scn:{root}:{relpath}"
-    text = st.text_area(relpath, value=original, height=height, key=key)
+    key = scenario_edits.widget_key(root, relpath)
+    text = st.text_area(relpath, value=scenario_edits.start(root, relpath, original), height=height, key=key)
+    scenario_edits.track(root, relpath, text, original)
     saved = st.button(f"Save {relpath}", key=f"save:{key}", disabled=text == original)
     if saved and _save(root, {relpath: text}, f"{relpath} was not saved"):
+        scenario_edits.reset(root, relpath)
         st.rerun()
 
 
@@ -192,6 +194,8 @@ if scenario is not None:
     m[0].metric("Knowledge documents", len(scenario.documents))
     m[1].metric("Profiles", len(scenario.profiles))
     m[2].metric("Offering segments", len(scenario.offerings))
+# Filled at the end of the run, once every editor below has said whether it holds unsaved changes.
+unsaved_slot = st.empty()
 
 profiles_tab, company_tab, offerings_tab, *text_tabs, knowledge_tab = st.tabs(
     ["Profiles", "Company", "Offerings", *TEXT_FILES, "Knowledge"]
@@ -253,18 +257,20 @@ with offerings_tab:
         offer_rows, offer_columns = offering_rows(offerings)
         st.caption("One row per offering and the segment it is for (segments match the profiles' segment).")
         edited_offers = st.data_editor(
-            offer_rows,
+            scenario_edits.start(root, "offerings", offer_rows),
             num_rows="dynamic",
             width="stretch",
-            key=f"scenario_offerings:{root}",
+            key=scenario_edits.widget_key(root, "offerings"),
             column_config={"segment": st.column_config.TextColumn("segment", required=True)}
             | _config(offer_columns),
         )
         grouped, offer_problems = offerings_from_rows(edited_offers, offer_columns)
+        scenario_edits.track(root, "offerings", edited_offers, offer_rows, changed=grouped != offerings)
         ui.show_problems(offer_problems)
         if st.button("Save offerings", key="scenario_offerings_save", disabled=bool(offer_problems)):
             text = json.dumps(grouped, indent=2, ensure_ascii=False) + "\n"
             if _save(root, {"offerings.json": text}, "offerings.json was not saved"):
+                scenario_edits.reset(root, "offerings")
                 st.rerun()
     with st.expander(f"Advanced: {offerings_file} as text", expanded=offerings is None):
         _editor(root, offerings_file, height=300)
@@ -300,15 +306,17 @@ with profiles_tab:
         "One row per visitor profile: its file name (the profile's id in runs) and a column per key. Lists are written "
         "with ';' between items. Add a row for a new profile; delete a row to remove one."
     )
+    profile_rows = to_rows(records, profile_columns)
     edited = st.data_editor(
-        to_rows(records, profile_columns),
+        scenario_edits.start(root, "profiles", profile_rows),
         num_rows="dynamic",
         width="stretch",
-        key=f"scenario_profiles:{root}",
+        key=scenario_edits.widget_key(root, "profiles"),
         column_config={ROW_ID: st.column_config.TextColumn(ROW_ID, required=True, pinned=True)}
         | _config(profile_columns),
     )
     parsed, problems = from_rows(edited, profile_columns, before=records)
+    scenario_edits.track(root, "profiles", edited, profile_rows, changed=bool(problems) or parsed != records)
     if unreadable:
         problems.append(
             Problem(f"{', '.join(unreadable)} is not a JSON object: fix it in the raw view below.")
@@ -321,6 +329,7 @@ with profiles_tab:
         }
         removed = [f"profiles/{p.name}" for p in profile_files if p.stem not in parsed]
         if _save(root, files, "Profiles were not saved", removed):
+            scenario_edits.reset(root, "profiles")
             st.rerun()
     if profile_files:
         with st.expander("Advanced: one profile as raw JSON"):
@@ -328,3 +337,6 @@ with profiles_tab:
                 "Profile", [p.name for p in profile_files], key=f"scenario_raw_profile:{root}"
             )
             _editor(root, f"profiles/{raw_pick}", height=260)
+
+with unsaved_slot.container():
+    scenario_edits.unsaved_line(root)

@@ -50,3 +50,41 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
     goto_page(page, "Scenario")
     expect(page.locator(".st-key-scenario_choice input")).to_have_value(copy_label)
     shot(page, "scenario-edit-kept")
+
+
+def test_unsaved_edits_survive_a_reload_and_say_so(page: Page) -> None:
+    goto_page(page, "Scenario")
+    page.get_by_role("tab", name="Guidelines").click()
+    box = page.get_by_label("guidelines.md")
+    original = box.input_value()
+    box.fill(original + "\nNever promise a delivery date.")
+    page.get_by_role("heading", name="Scenario", exact=True).click()  # leave the box: the page reruns
+    wait_idle(page)
+    line = page.get_by_text(re.compile("Unsaved changes in guidelines.md"))
+    expect(line).to_be_visible()
+    shot(page, "scenario-unsaved-changes")
+    shot(page, "scenario-unsaved-changes", width=390)
+
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("tab", name="Guidelines").click()
+    expect(page.get_by_label("guidelines.md")).to_have_value(original + "\nNever promise a delivery date.")
+    expect(page.get_by_text(re.compile("Unsaved changes in guidelines.md"))).to_be_visible()
+
+    page.get_by_role("button", name="Discard").click()
+    wait_idle(page)
+    page.get_by_role("tab", name="Guidelines").click()
+    expect(page.get_by_label("guidelines.md")).to_have_value(original)
+    expect(page.get_by_text(re.compile("Unsaved changes"))).to_have_count(0)
+
+    # Saved, nothing is left unsaved.
+    page.get_by_label("guidelines.md").fill(original + "\nAlways name the price.")
+    page.get_by_role("heading", name="Scenario", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Save guidelines.md").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile("Unsaved changes"))).to_have_count(0)
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("tab", name="Guidelines").click()
+    expect(page.get_by_label("guidelines.md")).to_have_value(original + "\nAlways name the price.")
