@@ -153,6 +153,10 @@ try:
 except DecomposeError as exc:
     ui.show_error(exc, "The active scenario cannot be loaded; fix it on the Scenario page")
     st.stop()
+st.caption(
+    f"Scenario: **{scenario.company.name}** ({len(scenario.profiles)} profiles) · change it on the Scenario page",
+    help=str(services.scenario_path()),
+)
 
 profile_ids = list(scenario.profiles)
 model_choices = ["", *services.model_refs()]

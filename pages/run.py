@@ -221,7 +221,11 @@ if (start or (request and not problems)) and profiles:
 def results() -> None:
     handles = _handles()
     if not handles:
-        st.info("Nothing has run in this session yet. Pick a workflow and profiles above, then Run.")
+        earlier = services.store().list_runs(limit=1)
+        st.info(
+            "Nothing has run in this session yet. Pick a workflow and profiles above, then Run"
+            + ("; or reopen an earlier run under Recent runs below." if earlier else ".")
+        )
         return
     keys = list(handles)[::-1]
     shown = st.session_state.get("run_shown")

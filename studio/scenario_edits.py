@@ -1,5 +1,5 @@
 """The Scenario page's unsaved edits: each table and text editor starts from what the user left unsaved
-(kept across reloads by `workflow_core.scenario.pending`), else from the disk; every run keeps what differs
+(kept across reloads by `workflow_core.scenario_drafts`), else from the disk; every run keeps what differs
 from the disk, and the page says what is unsaved, as the Designer does."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from workflow_core.scenario import pending
+from workflow_core import scenario_drafts as pending
 
 AREA_NAMES = {"profiles": "the profiles table", "offerings": "the offerings table"}
 
@@ -25,7 +25,8 @@ def _version(root: Path, area: str) -> int:
 
 def widget_key(root: Path, area: str) -> str:
     """The editor's widget key: a new one after a save or a discard, so the editor starts again from disk."""
-    return f"scn:{root}:{area}:{_version(root, area)}"
+    version = _version(root, area)
+    return f"scn:{root}:{area}" + (f":{version}" if version else "")
 
 
 def start(root: Path, area: str, from_disk: Any) -> Any:

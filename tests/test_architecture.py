@@ -29,6 +29,7 @@ LAYERS = {
     "workspace": 5,
     "production": 5,
     "drafts": 5,
+    "scenario_drafts": 5,
     "cli": 5,
     "bench": 6,
 }

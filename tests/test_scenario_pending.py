@@ -1,4 +1,4 @@
-"""Unsaved Scenario-page edits kept across reloads (`scenario.pending`): by scenario and area, dropped when
+"""Unsaved Scenario-page edits kept across reloads (`scenario_drafts`): by scenario and area, dropped when
 saved or discarded, and never a reason to fail."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_core.scenario import pending
+from workflow_core import scenario_drafts as pending
 
 
 @pytest.fixture(autouse=True)
