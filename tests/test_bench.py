@@ -90,3 +90,17 @@ def test_the_lab_bound_places_trials_in_order_on_the_first_free_slot() -> None:
     assert _list_schedule([0.21] * 10 + [0.42] * 10, 4) == pytest.approx(1.68)
     assert _list_schedule([1.0, 1.0, 1.0], 1) == pytest.approx(3.0)
     assert _list_schedule([], 4) == 0.0
+
+
+def test_the_engine_verdict_is_the_ratio_to_langgraph_and_says_when_it_cannot_judge() -> None:
+    from workflow_core.bench.main import overhead_verdict
+
+    def shape(name: str, ratio: float | None, load: float = 0.1) -> dict:
+        return {"shape": name, "overhead_ratio": ratio, "load_average": load,
+                "engine": {"overhead_ms_per_node": 1.5}}  # fmt: skip
+
+    assert "meets the target" in overhead_verdict([shape("diamond", 0.8), shape("seed", 0.95)])
+    missed = overhead_verdict([shape("diamond", 0.8), shape("chain-40", 1.6)])
+    assert "MISSES" in missed and "1.60 on chain-40" in missed
+    assert "NO VERDICT" in overhead_verdict([shape("diamond", None)])  # no LangGraph: no pass either
+    assert "TOO NOISY TO JUDGE" in overhead_verdict([shape("diamond", 0.8, load=50.0)])

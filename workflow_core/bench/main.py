@@ -1,8 +1,8 @@
 """`decompose bench`: the speed and memory targets, each measured against a baseline in the same run.
 
 - engine overhead per node on three DAG shapes: our engine and LangGraph (when installed) versus the same
-  calls made directly with the provider, against the scripted server at 0 ms latency (target ≤ 2 ms per
-  node for ours; see `overhead`);
+  calls made directly with the provider, against the scripted server at 0 ms latency (target: ours/LangGraph
+  ≤ 1.0 on every shape, measured in the same run; see `overhead`);
 - local tokens/s through our provider versus xllamacpp's server called directly (target ratio ≥ 0.95);
 - peak memory with both local models loaded (target < 3 GB);
 - rendered QA of one page in headless Chromium at 1280 and 390 px with axe-core versus a bare page load and
@@ -21,8 +21,10 @@ from typing import Any
 from workflow_core.bench.overhead import measure_overhead
 from workflow_core.bench.shapes import default_shapes
 
-OVERHEAD_TARGET_MS = 2.0
+OVERHEAD_TARGET_RATIO = 1.0  # ours / LangGraph overhead per node, every shape
 ROUNDS = 15
+# A load average above this share of the machine's cores at the start makes wall times too noisy to judge.
+QUIET_LOAD_SHARE = 0.5
 
 
 def _num(value: float | None, width: int, decimals: int = 2) -> str:
@@ -65,14 +67,35 @@ def format_overhead(results: list[dict[str, Any]]) -> str:
             + _num(r["engine"]["cpu_overhead_ms_per_node"], 11)
             + _num(lg.get("cpu_overhead_ms_per_node"), 11)
         )
-    worst = max(r["engine"]["overhead_ms_per_node"] for r in results)
-    worst_cpu = max(r["engine"]["cpu_overhead_ms_per_node"] for r in results)
-    verdict = "OK" if worst <= OVERHEAD_TARGET_MS else "OVER TARGET"
-    lines.append(
-        f"  ours, worst shape: {worst:.2f} ms per node wall, {worst_cpu:.2f} ms CPU "
-        f"(target ≤ {OVERHEAD_TARGET_MS:g} ms wall): {verdict}"
-    )
+    lines.append("  " + overhead_verdict(results))
     return "\n".join(lines) + "\n"
+
+
+def overhead_verdict(results: list[dict[str, Any]]) -> str:
+    """The engine benchmark's verdict: the target is ours/LangGraph ≤ 1.0 on every shape, measured in the
+    same run; without LangGraph, or on a busy machine, it says it cannot judge rather than pass."""
+    worst = max(r["engine"]["overhead_ms_per_node"] for r in results)
+    reference = f"ours, worst shape: {worst:.2f} ms overhead per node"
+    ratios = [(r["overhead_ratio"], r["shape"]) for r in results]
+    if any(ratio is None for ratio, _ in ratios):
+        return (
+            f"{reference}. NO VERDICT: the target is a ratio to LangGraph measured in the same run, and it was "
+            "not measured on every shape (pip install -e '.[bench]')."
+        )
+    ratio, shape = max(ratios)
+    load = float(results[0].get("load_average") or 0.0)
+    cores = os.cpu_count() or 1
+    verdict = "meets" if ratio <= OVERHEAD_TARGET_RATIO else "MISSES"
+    line = (
+        f"{reference}; ours/LangGraph, worst shape: {ratio:.2f} on {shape} (target ≤ "
+        f"{OVERHEAD_TARGET_RATIO:g} on every shape): {verdict} the target"
+    )
+    if load > QUIET_LOAD_SHARE * cores:
+        line += (
+            f". TOO NOISY TO JUDGE: the load average was {load:.1f} on {cores} cores at the start; run it again "
+            "on a quiet machine"
+        )
+    return line
 
 
 def engine_overhead() -> list[dict[str, Any]]:
