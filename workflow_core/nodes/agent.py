@@ -15,7 +15,10 @@ async def agent(ctx: NodeContext) -> Prepared:
     node = ctx.node
     messages = render_messages(node, ctx.variables())
     assert node.model is not None
-    full_schema = output_schema(node, run_choices(ctx))
+    # The run's ids only where a schema can name them (a text answer has none: on a 40-node chain, gathering
+    # them for every node walked every upstream record each time).
+    choices = run_choices(ctx) if node.output_format in ("json", "page_spec") else {}
+    full_schema = output_schema(node, choices)
     schema = for_provider(full_schema, ctx.registry.is_local(node.model))
 
     async def work(ctx: NodeContext, rec: NodeRecord) -> None:

@@ -53,7 +53,9 @@ def render_messages(node: Node, variables: dict[str, Any]) -> list[dict[str, str
 
 
 def visual_elements(ctx: NodeContext) -> list[dict[str, str]]:
-    ordered = ctx.parent_records() + [r for r in ctx.upstream.values() if r not in ctx.parent_records()]
+    parents = ctx.parent_records()
+    nearest = {r.id for r in parents}
+    ordered = parents + [r for r in ctx.upstream.values() if r.id not in nearest]
     for rec in ordered:
         data = rec.output_data
         if isinstance(data, dict):
