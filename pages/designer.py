@@ -150,7 +150,13 @@ with st.container(border=True, key="designer_meta"):
 
 toolbar = st.columns([2, 1, 1, 1.2], vertical_alignment="bottom")
 with toolbar[0]:
-    template_name = st.selectbox("Template", services.template_names(), index=2, key="designer_template")
+    names = services.template_names()
+    # The box names the template that is loaded (a workflow opened from Home, a reload), not always duo.
+    if wf.name in names and st.session_state.get("designer_template_follows") != wf.name:
+        st.session_state["designer_template"] = wf.name
+    st.session_state["designer_template_follows"] = wf.name
+    st.session_state.setdefault("designer_template", names[min(2, len(names) - 1)])
+    template_name = st.selectbox("Template", names, key="designer_template")
 with toolbar[1]:
     if st.button("Load template", width="stretch"):
         _replace(services.template(template_name), None)

@@ -73,3 +73,13 @@ def test_an_unknown_prompt_variable_shows_an_error_on_that_node(page: Page) -> N
     expect(node).to_contain_text("nonexistent_thing")
     expect(flow(page).locator(".react-flow__node[data-id='personalizer']")).not_to_contain_text("Problem:")
     shot(page, "designer-invalid-variable")
+
+
+def test_the_template_box_names_the_template_that_is_loaded(page: Page) -> None:
+    from tests.e2e.conftest import pick
+
+    pick(page, "home_template", "seed")
+    page.get_by_role("button", name="Open in the Designer").click()
+    wait_idle(page)
+    flow(page).locator(".react-flow__node").first.wait_for()
+    expect(page.locator(".st-key-designer_template input")).to_have_value("seed")
