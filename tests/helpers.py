@@ -352,12 +352,15 @@ def bedrock_knowledge_base(root: Path) -> None:
     write(root, "__MACOSX/knowledge/._stem.txt", "junk")
 
 
-def bedrock_zip(folder: Path) -> bytes:
-    """`bedrock_knowledge_base` written to `folder` and zipped under `kb/`, as a Mac user would send it."""
+def bedrock_zip(folder: Path, extra: dict[str, str] | None = None) -> bytes:
+    """`bedrock_knowledge_base` written to `folder` (with the `extra` files: relative path -> text) and
+    zipped under `kb/`, as a Mac user would send it."""
     import io
     import zipfile
 
     bedrock_knowledge_base(folder)
+    for rel, text in (extra or {}).items():
+        write(folder, rel, text)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for p in sorted(folder.rglob("*")):

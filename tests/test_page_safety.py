@@ -13,7 +13,6 @@ from workflow_core.page.safety import (
     PagePolicy,
     clean_css,
     hazards,
-    safe_page,
     sanitise,
     script_hash,
 )
@@ -45,13 +44,13 @@ def test_a_design_system_page_reads_the_same_after_sanitising() -> None:
 
 def test_every_way_out_of_the_page_is_dropped_and_named() -> None:
     attack = attack_page(ORIGIN)
-    safe = safe_page(attack, POLICY)
-    assert ORIGIN not in safe.html
+    html = sanitise(attack, POLICY)
+    assert ORIGIN not in html
     for gone in ("<script", "onload", "onerror", "javascript:", "<iframe", "<object", "<base", "http-equiv=\"refresh",
                  "@import", "formaction"):  # fmt: skip
-        assert gone not in safe.html, gone
-    assert "Fewer unplanned stops for your haul trucks" in safe.html and 'name="email"' in safe.html
-    named = " | ".join(safe.removed)
+        assert gone not in html, gone
+    assert "Fewer unplanned stops for your haul trucks" in html and 'name="email"' in html
+    named = " | ".join(hazards(parse_html(attack).getroot(), POLICY))
     for kind in ("a script loaded from", "an inline script", "an onload= handler", "an onerror= handler",
                  "a javascript: URL", "an <iframe>", "an <object>", "a <base href>", '<meta http-equiv="refresh">',
                  "a linked stylesheet", "imports", "loads https://collect.example/background.png",

@@ -2,7 +2,7 @@
 Content-Security-Policy and headers it is served with, and a list of what an unsafe page tried to do.
 
 A generated page is untrusted. Before it is served (`decompose serve`), written (`decompose batch`,
-`decompose run --out`) or bundled (site.zip), `safe_page` rebuilds it from what the allow-list keeps:
+`decompose run --out`) or bundled (site.zip), `sanitise` rebuilds it from what the allow-list keeps:
 - **kept**: the elements and attributes our pages use (sections, headings, text, lists, images, the contact
   form, inline SVG, `<style>` and `style=`), `data:image/…` pictures, links to `#`, `http(s):`, `mailto:`
   and `tel:`, a form posting to one of `PagePolicy.form_actions` (the seller's own address);
@@ -11,7 +11,7 @@ A generated page is untrusted. Before it is served (`decompose serve`), written 
   pictures, style sheets and fonts (`url(https://…)`, `@import`), forms posting anywhere else.
 The sanitiser is nh3 (the Rust `ammonia` crate): an HTML5 parser and an allow-list, not a pattern list.
 
-`hazards` names what a page carries that `safe_page` would drop for safety (the integrity axis reports each
+`hazards` names what a page carries that `sanitise` drops for safety (the integrity axis reports each
 as a blocking finding), and `PagePolicy.headers` are the headers every served response carries: a strict
 policy (no script but the design system's, pictures only from `data:`, no connection anywhere, forms only
 to the seller's address, no framing unless configured), `nosniff` and no referrer.
@@ -104,7 +104,6 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
 _CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
 _CSS_OLD_SCRIPT = re.compile(r"\bexpression\s*\(|-moz-binding|(?<![\w-])behavior\s*:", re.IGNORECASE)
-_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 _HEAD_PARTS = re.compile(r"<title>.*?</title>|<meta name=\"description\" content=\"[^\"]*\">|<style>.*?</style>",
                          re.DOTALL)  # fmt: skip
 _OTHER_META = re.compile(r"<meta\b[^>]*>")
@@ -145,13 +144,15 @@ class PagePolicy:
         actions = ([f"mailto:{email}"] if email else []) + ([form_action] if form_action else [])
         return cls(form_actions=tuple(actions), frame_ancestors=frame_ancestors)
 
-    def csp(self) -> str:
+    def csp(self, *, in_page: bool = False) -> str:
+        """The policy as a header; `in_page` for a `<meta>`, which does not honour `frame-ancestors`."""
         scripts = " ".join(sorted(script_hash(s) for s in self.scripts)) or "'none'"
         actions = sorted({_csp_source(a) for a in self.form_actions}) or ["'none'"]
         return (
             f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src {self.image_sources}; "
             f"font-src data:; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; "
-            f"form-action {' '.join(actions)}; frame-ancestors {self.frame_ancestors}"
+            f"form-action {' '.join(actions)}"
+            + ("" if in_page else f"; frame-ancestors {self.frame_ancestors}")
         )
 
     def headers(self) -> dict[str, str]:
@@ -204,14 +205,6 @@ def _cleaner(form_actions: tuple[str, ...]) -> nh3.Cleaner:
     )
 
 
-@dataclass(frozen=True)
-class SafePage:
-    """A page fit to send to a visitor, and what was taken out of it (see `hazards`)."""
-
-    html: str
-    removed: tuple[str, ...]
-
-
 def sanitise(html: str, policy: PagePolicy | None = None) -> str:
     """`html` rebuilt from what the allow-list keeps, as a whole document that carries `policy`'s CSP."""
     policy = policy or PagePolicy()
@@ -230,7 +223,7 @@ def sanitise(html: str, policy: PagePolicy | None = None) -> str:
         s for s in (_allowed_script(t, policy.scripts) for t in _INLINE_SCRIPT.findall(html)) if s is not None
     ]
     lang = _LANG.search(html[:4096])
-    csp = policy.csp().replace(f"; frame-ancestors {policy.frame_ancestors}", "")  # not honoured in a meta
+    csp = policy.csp(in_page=True)
     return (
         f'<!DOCTYPE html>\n<html lang="{lang.group(1) if lang else "en"}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
@@ -241,14 +234,6 @@ def sanitise(html: str, policy: PagePolicy | None = None) -> str:
         + "".join(f"\n<script>{s}</script>" for s in dict.fromkeys(kept_scripts))
         + "\n</body>\n</html>\n"
     )
-
-
-def safe_page(html: str, policy: PagePolicy | None = None) -> SafePage:
-    """The page to send a visitor: `sanitise`d, with the hazards it had."""
-    policy = policy or PagePolicy()
-    from workflow_core.page.html5 import parse_html
-
-    return SafePage(sanitise(html, policy), tuple(hazards(parse_html(html).getroot(), policy)))
 
 
 def _local(tag: Any) -> str:

@@ -1,7 +1,7 @@
 """The page a visitor gets when the workflow's page for them fails its checks: built without a model, from
 the seller's own words only (the company's tagline and description, the visitor's segment's offerings, the
 testimonials that fit them, the guidelines' call to action), in the design system; or a page file the
-operator configured (`decompose serve --fallback-page FILE`), sanitised like every served page."""
+operator configured (`decompose serve --fallback-page FILE`); sanitised like every served page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from workflow_core.errors import DecomposeError
 from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.page.design_system import render_page
+from workflow_core.page.safety import PagePolicy, sanitise
 from workflow_core.run.inputs import RunInputs
 from workflow_core.scenario.inputs import fitting_testimonials
 
@@ -48,11 +49,13 @@ def read_fallback_file(path: str | Path) -> str:
 
 
 class Fallback:
-    """The fallback page for a visitor: the configured file, or the segment page (one per segment, made
-    once: it depends on nothing of the visitor's but their segment)."""
+    """The fallback page for a visitor, sanitised for `policy` as every served page is: the configured file,
+    or the segment page (one per segment, made and sanitised once: it depends on nothing of the visitor's but
+    their segment)."""
 
-    def __init__(self, page: str | None = None) -> None:
-        self.page = page
+    def __init__(self, policy: PagePolicy, page: str | None = None) -> None:
+        self.policy = policy
+        self.page = sanitise(page, policy) if page is not None else None
         self._by_segment: dict[Any, str] = {}
 
     @property
@@ -64,5 +67,5 @@ class Fallback:
             return self.page
         segment = inputs.get("segment")
         if segment not in self._by_segment:
-            self._by_segment[segment] = segment_page(inputs)
+            self._by_segment[segment] = sanitise(segment_page(inputs), self.policy)
         return self._by_segment[segment]

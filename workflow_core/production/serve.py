@@ -20,7 +20,6 @@ bounded wait for a slot (503 + Retry-After), a daily budget (429 + Retry-After, 
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import hashlib
 import hmac
@@ -257,9 +256,7 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
         form_action=config.form_action,
         frame_ancestors=config.frame_ancestors,
     )
-    fallback = Fallback(config.fallback_page)
-    # The fallback pages are few (one per segment): each is sanitised once.
-    safe_fallback = functools.lru_cache(maxsize=64)(lambda page: sanitise(page, policy))
+    fallback = Fallback(policy, config.fallback_page)
     counts = {"pages_made": 0, "pages_gated": 0}
 
     @asynccontextmanager
@@ -406,14 +403,18 @@ def create_app(config: ServeConfig, engine_factory: Callable[[], Engine]) -> Fas
                         run.run_id, "; ".join(flags))  # fmt: skip
         gated = bool(run.status == "ok" and run.page_html and not verdict.publishable)
         gated = gated and not config.allow_unpublishable
-        page = fallback.for_inputs(inputs) if gated else run.page_html
+        page = (
+            fallback.for_inputs(inputs)
+            if gated
+            else (sanitise(run.page_html, policy) if run.page_html else None)
+        )
         if run.status == "ok":
             counts["pages_made"] += 1
             counts["pages_gated"] += gated
         return PageAnswer(
             run_id=run.run_id,
             status=run.status,
-            html=(safe_fallback(page) if gated else sanitise(page, policy)) if page else None,
+            html=page,
             gated=gated,
             blocking=verdict.findings,
             input_flags=flags,
