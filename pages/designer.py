@@ -9,16 +9,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from studio import flow, services, state, ui
+from studio import flow, services, shell, state, ui
 from studio.node_editor import DESELECT_KEY, bump_revision, node_editor, revision
 from workflow_core.drafts import read_draft, recent_drafts
 from workflow_core.errors import DecomposeError, Problem, WorkflowError
 from workflow_core.page.words import slugify
 from workflow_core.workflow.edit import add_node
+from workflow_core.workflow.files import dump_workflow, parse_workflow
 from workflow_core.workflow.graph import validate
-from workflow_core.workflow.kinds import kind_of, kinds
+from workflow_core.workflow.kinds import agent_count, kind_of, kinds
 from workflow_core.workflow.layout import auto_layout
-from workflow_core.workflow.spec import Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 # Below 1100 px the editor goes under the canvas instead of beside it (the sidebar leaves too little room).
@@ -103,7 +104,7 @@ def _describe_draft(draft_id: str) -> str:
 
 # ---------------------------------------------------------------- page
 
-ui.header(
+shell.header(
     "Designer",
     "Add nodes from the palette, connect them by dragging from a node's right handle to another's left.",
 )
@@ -175,7 +176,7 @@ if problems:
     st.error(f"**{wf.name}**: {len(problems)} problem(s) — see the red nodes", icon=":material/error:")
 else:
     st.success(
-        f"**{wf.name}** is valid: {len(wf.nodes)} nodes, k = {wf.agent_count} agents",
+        f"**{wf.name}** is valid: {len(wf.nodes)} nodes, k = {agent_count(wf)} agents",
         icon=":material/check_circle:",
     )
 

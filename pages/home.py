@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio import services, state, ui
+from studio import services, shell, state
 from studio.node_editor import bump_revision
 
-ui.header(
+shell.header(
     "Decompose Studio",
     "Design, run, price and compare agent workflows that build a landing page per visitor.",
 )

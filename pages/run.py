@@ -7,16 +7,16 @@ import uuid
 
 import streamlit as st
 
-from studio import lab, links, serve_panel, services, state, ui
+from studio import lab, links, serve_panel, services, shell, state, ui
 from studio.run_panel import RunHandle, finished, live_progress
 from workflow_core import workspace
-from workflow_core.errors import DecomposeError, WorkflowError
+from workflow_core.errors import DecomposeError, Problem, WorkflowError
 from workflow_core.run.background import BackgroundRun
-from workflow_core.run.estimate import estimate_run
 from workflow_core.run.inputs import RunInputs
+from workflow_core.run.plan import Choices, RunPlan, plan_run
 from workflow_core.run.reopen import workflow_of_run
 from workflow_core.scenario import Scenario
-from workflow_core.workflow.graph import validate
+from workflow_core.workflow.kinds import agent_count
 from workflow_core.workflow.spec import Workflow
 
 DESIGNER = "Designer workflow"
@@ -28,15 +28,13 @@ def _handles() -> dict[str, RunHandle]:
     return handles
 
 
-def _chosen_workflow(source: str, all_models: str | None) -> Workflow:
+def _chosen_workflow(source: str) -> Workflow:
     """The Designer's workflow, a built-in template, or a saved workflow file (`saved:<path>`)."""
     if source == DESIGNER:
-        base = state.workflow()
-    elif source.startswith(lab.SAVED):
-        base = workspace.load_saved_workflow(source[len(lab.SAVED) :])
-    else:
-        base = services.template(source)
-    return base.with_models(all_models=all_models or None)
+        return state.workflow()
+    if source.startswith(lab.SAVED):
+        return workspace.load_saved_workflow(source[len(lab.SAVED) :])
+    return services.template(source)
 
 
 def _source_label(source: str) -> str:
@@ -46,13 +44,18 @@ def _source_label(source: str) -> str:
     return lab.variant_label(source) if source.startswith(lab.SAVED) else f"template: {source}"
 
 
-def _start(workflow: Workflow, scenario: Scenario, profiles: list[str]) -> None:
-    """One BackgroundRun (with its own engine) per profile; the newest becomes the one shown."""
+def _start(shown: RunPlan, scenario: Scenario, profiles: list[str]) -> None:
+    """One BackgroundRun (with its own engine) per profile, each on its plan (the first profile's is the one
+    the page shows); the newest becomes the one shown."""
     handles = _handles()
+    workflow = shown.workflow
     for profile in profiles:
         key = uuid.uuid4().hex[:8]
         try:
-            background = BackgroundRun(services.engine(), workflow, RunInputs.for_profile(scenario, profile))
+            engine = services.engine()
+            same = profile == shown.inputs.profile_id
+            plan = shown if same else engine.plan(shown.workflow, RunInputs.for_profile(scenario, profile))
+            background = BackgroundRun(engine, plan)
         except DecomposeError as exc:
             handles[key] = RunHandle(key, f"{workflow.name} · {profile}", workflow, profile, error=str(exc))
         else:
@@ -84,7 +87,7 @@ def _describe(summary: dict[str, object]) -> str:
 
 # ---------------------------------------------------------------- page
 
-ui.header("Run", "Estimate, run on one or more profiles, and watch each node's output, cost and latency.")
+shell.header("Run", "Estimate, run on one or more profiles, and watch each node's output, cost and latency.")
 
 try:
     scenario = services.scenario(services.scenario_path())
@@ -133,20 +136,34 @@ with st.container(border=True):
         )
 
 try:
-    workflow = _chosen_workflow(source, all_models)
+    base = _chosen_workflow(source)
 except DecomposeError as exc:  # a saved file that no longer parses: say so, keep the page
     ui.show_error(exc, f"{_source_label(source)} cannot be opened")
     st.stop()
+choices = Choices(all_models=all_models or None)
 first_inputs = RunInputs.for_profile(scenario, profiles[0] if profiles else None)
-problems = validate(workflow, inputs=first_inputs.variables.keys(), check_model=registry.check_model)
+prices = services.price_book()
+plan: RunPlan | None = None
+problems: list[Problem] = []
+try:  # the plan the first run will run: validated (every problem at once) and estimated, once
+    plan = plan_run(
+        base,
+        first_inputs,
+        check_model=registry.check_model,
+        prices=prices,
+        store=services.store(),
+        choices=choices,
+    )
+except WorkflowError as exc:
+    problems = list(exc.problems)
+workflow = plan.workflow if plan is not None else base
 
 est_col, action_col = st.columns([3, 1], vertical_alignment="center")
 with est_col:
-    if problems:
+    if plan is None:
         ui.show_error(WorkflowError(problems), f"{workflow.name} cannot run yet")
     else:
-        prices = services.price_book()
-        estimate = estimate_run(workflow, first_inputs, prices, services.store())
+        estimate = plan.estimate
         e = st.columns(4)
         prior = estimate.from_prior
         e[0].metric(
@@ -161,7 +178,7 @@ with est_col:
         )
         e[1].metric("Critical-path latency", f"≈{estimate.critical_path_s:.0f} s")
         e[2].metric("Runs", len(profiles))
-        e[3].metric("Agents (k)", workflow.agent_count)
+        e[3].metric("Agents (k)", agent_count(workflow))
         unpriced = sorted(
             {n.model for n in estimate.nodes.values() if n.model and not prices.has_price(n.model)}
         )
@@ -212,8 +229,8 @@ serve_panel.show(
     profiles[0] if profiles else None,
 )
 
-if (start or (request and not problems)) and profiles:
-    _start(workflow, scenario, profiles)
+if (start or (request and not problems)) and profiles and plan is not None:
+    _start(plan, scenario, profiles)
     st.rerun()  # redraw with Cancel and the polling results
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from studio import scenario_edits, services, ui
+from studio import scenario_edits, services, shell, ui
 from studio.scenario_tables import (
     ROW_ID,
     Column,
@@ -143,7 +143,7 @@ def _editor(root: Path, relpath: str, height: int = 380) -> None:
         st.rerun()
 
 
-ui.header("Scenario", "The company and its visitors: what every prompt reads. Saving writes to disk.")
+shell.header("Scenario", "The company and its visitors: what every prompt reads. Saving writes to disk.")
 if "scenario_notice" in st.session_state:
     st.success(st.session_state.pop("scenario_notice"), icon=":material/check_circle:")
 

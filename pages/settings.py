@@ -8,12 +8,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from studio import quality_view, services, ui
+from studio import quality_view, services, shell, ui
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import LOCAL_USD_PER_HOUR_DEFAULT, ModelPrice, local_speed
 from workflow_core.providers.config import ProviderEntry, default_config_path
 from workflow_core.providers.editing import (
-    PRESETS,
     find_ollama,
     ollama_url,
     probe_entry,
@@ -23,6 +22,7 @@ from workflow_core.providers.editing import (
     variable_is_set,
 )
 from workflow_core.providers.registry import ProviderRegistry
+from workflow_core.providers.types import presets
 from workflow_core.providers.weights import LOCAL_MODELS, weights_status
 from workflow_core.workspace import save_settings, settings_path
 
@@ -56,7 +56,7 @@ def _ollama_models() -> list[str] | None:
 
 def _entry_from_form(kind: str, base_url: str, key_env: str, models: str) -> ProviderEntry:
     return ProviderEntry(
-        type="anthropic" if kind == "anthropic" else "openai",
+        type=kind,
         base_url=base_url.strip() or None,
         api_key_env=key_env.strip() or None,
         models=[m.strip() for m in models.split(",") if m.strip()] or None,
@@ -73,7 +73,7 @@ def _saved(message: str) -> None:
     st.session_state.pop("settings_ollama", None)
 
 
-ui.header(
+shell.header(
     "Settings", "Providers, models and prices. Keys stay in the environment: only their variable names show."
 )
 if "settings_error" in st.session_state:
@@ -144,8 +144,9 @@ with st.expander("Add or edit a provider", icon=":material/add_circle:"):
     edit_choices = ["(new provider)", *in_file]
     editing = st.selectbox("Provider", edit_choices, key="settings_edit_choice")
     current = in_file.get(editing)
-    labels = [p.label for p in PRESETS]
-    preset = PRESETS[
+    offered = presets()
+    labels = [p.label for p in offered]
+    preset = offered[
         labels.index(st.selectbox("Kind", labels, key="settings_preset", disabled=current is not None))
     ]
     with st.form("settings_provider_form", border=False):

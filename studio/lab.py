@@ -1,6 +1,7 @@
 """The Compare page's helpers: what the experiment form offers, and an experiment's analysis
-(`workflow_core.lab.analysis`), its figures and exports, computed once per experiment (and per what-if map
-and TCO inputs) and kept in this session's state. Nothing here computes a number the analysis does not."""
+(`workflow_core.lab.analysis`), its figures (the report outline's charts, `workflow_core.lab.report`) and
+exports, computed once per experiment (and per what-if map and TCO inputs) and kept in this session's state.
+Nothing here computes a number the analysis does not."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import streamlit as st
 
 from studio import quality_view, services, ui
 from workflow_core import workspace
-from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
 from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary, load_experiment
 from workflow_core.lab.export import experiment_screenshots, report_html, results_csv, results_json
+from workflow_core.lab.report import Chart, Section
 from workflow_core.lab.tco import TcoInputs, TcoResult
 from workflow_core.lab.whatif import repriceable_nodes
 from workflow_core.pricing.book import catalogue
@@ -141,38 +142,21 @@ def model_nodes(lab: LabView) -> list[str]:
     return lab.cached("model_nodes", lambda: repriceable_nodes(lab.experiment))
 
 
-def measured_figures(lab: LabView, shown: ExperimentAnalysis) -> dict[str, go.Figure]:
-    """The results tab's charts: they draw measured costs, so one set per experiment."""
-    measured = shown.measured
-    variants = [s.variant for s in measured.summaries]
-    return lab.cached(
-        ("measured_figures", tuple(shown.weights.items())),
-        lambda: {
-            "cost_quality": charts.cost_quality(measured),
-            "against_k": charts.against_k(measured.summaries),
-            "node_costs": charts.node_cost_stacks(shown.nodes, variants),
-        },
-    )
-
-
-def timeline_figures(lab: LabView, shown: ExperimentAnalysis) -> list[go.Figure]:
-    return lab.cached("timelines", lambda: charts.timelines(shown.timelines))
-
-
-def whatif_figure(lab: LabView, shown: ExperimentAnalysis) -> go.Figure | None:
-    """Cost vs quality at the what-if prices (None without a what-if)."""
-    whatif = shown.whatif
-    if whatif is None:
-        return None
-    return lab.cached(
-        ("whatif_fig", model_map_key(whatif.model_map)),
-        lambda: charts.cost_quality(whatif, title="Cost vs quality (what-if prices)"),
-    )
-
-
-def fit_figure(lab: LabView, shown: ExperimentAnalysis) -> go.Figure:
+def _priced_key(shown: ExperimentAnalysis) -> tuple[Any, ...]:
+    """What the priced parts of an analysis depend on beyond the experiment: the what-if map, the TCO inputs."""
     model_map = shown.whatif.model_map if shown.whatif else {}
-    return lab.cached(("fit_fig", model_map_key(model_map)), lambda: charts.coordination_fit(shown.fit))
+    inputs = tuple(shown.tco.inputs.__dict__.items()) if shown.tco else None
+    return (model_map_key(model_map), inputs)
+
+
+def figures(lab: LabView, shown: ExperimentAnalysis, section: Section, chart: Chart) -> list[go.Figure]:
+    """`chart`'s figures (of the report outline's `section`) for the analysis on screen: drawn once per
+    experiment and weights when the section draws measured numbers, else also once per what-if map and TCO
+    inputs."""
+    key: tuple[Any, ...] = ("figures", section.key, chart.key, tuple(shown.weights.items()))
+    if not section.measured:
+        key += _priced_key(shown)
+    return lab.cached(key, lambda: chart.figures(shown))
 
 
 # ---------------------------------------------------------------- tables for the screen

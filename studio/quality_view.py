@@ -3,11 +3,13 @@ could not be measured (never silently), and each axis's findings with the text t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from studio import services
 from workflow_core.lab.intervals import run_quality
-from workflow_core.quality import AXES
+from workflow_core.quality.axes import axes, description, in_order
 from workflow_core.quality.model import (
     blocking,
     effective_weights,
@@ -29,15 +31,38 @@ def score(run: RunRecord) -> float | None:
     return run_quality(run, weights())
 
 
+@dataclass(frozen=True)
+class AxisLine:
+    """One axis of a run as the QA tab shows it: its score, its failed findings and what it measures."""
+
+    name: str
+    score: float
+    failed: int
+    help: str
+
+
+def axis_lines(run: RunRecord) -> list[AxisLine]:
+    """The run's axes in the registry's order (then any it no longer knows), each with its failed findings."""
+    return [
+        AxisLine(
+            axis,
+            run.qa_axes[axis],
+            sum(1 for f in run.qa_findings if f.axis == axis and not f.passed),
+            description(axis),
+        )
+        for axis in in_order(run.qa_axes)
+    ]
+
+
 def panel(run: RunRecord) -> None:
     """The QA tab of a run: the weighted score, the axes, notes and findings."""
     quality = score(run)
     if quality is None:
         st.caption("No quality measured for this run.")
         return
-    axes = [a for a in AXES if a in run.qa_axes] + sorted(set(run.qa_axes) - set(AXES))
+    lines = axis_lines(run)
     used = weights_of(run.qa_axes, services.settings().quality_weights)
-    st.markdown(f"**Quality {quality:.2f}** over {len(axes)} axes ({weights_text(used)}).")
+    st.markdown(f"**Quality {quality:.2f}** over {len(lines)} axes ({weights_text(used)}).")
     verdict = publishable(run.qa_axes, run.qa_findings)
     stopping = blocking(run.qa_findings)
     if verdict:
@@ -53,21 +78,20 @@ def panel(run: RunRecord) -> None:
     st.caption(
         "Change the weights in Settings → Quality. Each axis is a score in [0, 1]; its findings quote the page."
     )
-    cols = st.columns(max(1, min(len(axes), 6)))
-    for i, axis in enumerate(axes):
-        n_failed = sum(1 for f in run.qa_findings if f.axis == axis and not f.passed)
+    cols = st.columns(max(1, min(len(lines), 6)))
+    for i, line in enumerate(lines):
         cols[i % len(cols)].metric(
-            axis,
-            f"{run.qa_axes[axis]:.2f}",
-            f"{n_failed} finding(s)" if n_failed else "clean",
+            line.name,
+            f"{line.score:.2f}",
+            f"{line.failed} finding(s)" if line.failed else "clean",
             delta_color="off",
             delta_arrow="off",
-            help=AXES.get(axis, ""),
+            help=line.help,
         )
     for note in run.qa_notes:
         st.info(note, icon=":material/info:")
     screenshots(run)
-    for axis in axes:
+    for axis in (line.name for line in lines):
         findings = [f for f in run.qa_findings if f.axis == axis]
         failed = [f for f in findings if not f.passed]
         with st.expander(f"{axis}: {len(failed)} of {len(findings)} checks failed", expanded=bool(failed)):
@@ -103,15 +127,15 @@ def settings_section() -> None:
     current = effective_weights(settings.quality_weights)
     grid = st.columns(4)
     chosen: dict[str, float] = {}
-    for i, (axis, what) in enumerate(AXES.items()):
-        chosen[axis] = grid[i % 4].number_input(
-            axis,
+    for i, axis in enumerate(axes().values()):
+        chosen[axis.name] = grid[i % 4].number_input(
+            axis.name,
             min_value=0.0,
             max_value=10.0,
-            value=float(current[axis]),
+            value=float(current[axis.name]),
             step=0.5,
-            help=what,
-            key=f"qw_axis_{axis}",
+            help=axis.description,
+            key=f"qw_axis_{axis.name}",
         )
     models = ["", *services.model_refs()]
     judge = st.selectbox(

@@ -4,7 +4,7 @@ Streamlit chooses how to find pages once per server process. With a `pages/` fol
 in its file-name mode: a deep link such as /compare runs pages/compare.py on its own, without app.py (no page
 config, no secrets, a sidebar listing file names), until some run calls `st.navigation`, which switches the
 whole process to the app's own pages. So app.py runs each page inside `run_app`, and a page that finds itself
-running outside it (`ensure_app_shell`, called by every page's header) runs the app there and then, in the same
+running outside it (`ensure_app_shell`, called by every page's `header`) runs the app there and then, in the same
 run: a rerun would drop the click that started this one, and carrying on outside would give the page's
 widgets other ids than they have under app.py, so the next run would lose what the user typed.
 """
@@ -76,6 +76,14 @@ def _sync_url(url_path: str) -> None:
     chosen = "scenario_path" in ss
     links.put(links.SCENARIO, links.scenario_token(services.scenario_path()) if chosen else None)
     links.keep_only_page_keys(url_path)
+
+
+def header(title: str, subtitle: str) -> None:
+    """The page's title and one-line subtitle. Every page opens with it, so it first makes sure the page runs
+    inside the app's shell: a deep link on a freshly started server runs without it."""
+    ensure_app_shell()
+    st.title(title)
+    st.caption(subtitle)
 
 
 def ensure_app_shell() -> None:

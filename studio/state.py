@@ -11,7 +11,8 @@ import streamlit as st
 from studio import links, services
 from workflow_core.drafts import Draft, new_draft, read_draft, write_draft
 from workflow_core.errors import DecomposeError
-from workflow_core.workflow.spec import Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.files import dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow
 
 UNDO_DEPTH = 30
 

@@ -1,4 +1,5 @@
-"""Page furniture shared by every page: the header, errors shown as messages, problem lists."""
+"""Page furniture shared by every page: errors shown as messages, problem lists. (The header is the app
+shell's, `studio.shell.header`, as it makes sure the page runs inside the shell.)"""
 
 from __future__ import annotations
 
@@ -6,16 +7,7 @@ from collections.abc import Callable, Iterable
 
 import streamlit as st
 
-from studio.shell import ensure_app_shell
 from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
-
-
-def header(title: str, subtitle: str) -> None:
-    """The page's title and one-line subtitle. Every page opens with it, so it first makes sure the page runs
-    inside the app's shell (see `studio.shell`): a deep link on a freshly started server runs without it."""
-    ensure_app_shell()
-    st.title(title)
-    st.caption(subtitle)
 
 
 def problems_of(exc: DecomposeError) -> list[Problem]:

@@ -18,7 +18,7 @@ from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant
 from workflow_core.lab.runner import BackgroundExperiment
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeOpenAIServer
-from workflow_core.workflow.spec import dump_workflow
+from workflow_core.workflow.files import dump_workflow
 from workflow_core.workflow.templates import load_template
 from workflow_core.workspace import new_engine
 

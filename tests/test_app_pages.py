@@ -16,7 +16,8 @@ from studio import services
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store import Store
 from workflow_core.testing.fake_server import FakeOpenAIServer
-from workflow_core.workflow.spec import Edge, dump_workflow, parse_workflow
+from workflow_core.workflow.files import dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Edge
 from workflow_core.workflow.templates import load_template
 from workflow_core.workspace import EXAMPLE_SCENARIO, scenarios_dir
 

@@ -1,6 +1,7 @@
-"""The shape of the code, checked: no import cycles inside the library, the library never imports Streamlit,
-and lower layers never import higher ones (docs/architecture.md). Only imports that run when a module loads
-count; imports inside functions and under TYPE_CHECKING are deliberate late bindings."""
+"""The shape of the code, checked: no import cycles in the library, the studio or the pages, the library never
+imports Streamlit, the studio or the pages, lower layers never import higher ones (docs/architecture.md), and
+the app shell is the root of the studio. Every import counts: at module level, inside functions (a late
+import still ties the two modules together) and under TYPE_CHECKING (a type is a dependency too)."""
 
 from __future__ import annotations
 
@@ -30,65 +31,87 @@ LAYERS = {
     "production": 5,
     "drafts": 5,
     "scenario_drafts": 5,
-    "cli": 5,
-    "bench": 6,
+    "bench": 5,
+    "cli": 6,
 }
 
 
+PROJECT = ROOT.parent
+PACKAGES = ("workflow_core", "studio", "pages")
+
+
 def _module(path: Path) -> str:
-    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    parts = path.relative_to(PROJECT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _load_time_imports(path: Path) -> set[str]:
-    """Modules imported at module level (not in a function, not under `if TYPE_CHECKING:`)."""
+def _imports(path: Path, module: str | None = None) -> set[str]:
+    """Every module `path` (the module called `module`) imports, wherever the import statement is (relative
+    imports resolved)."""
     found: set[str] = set()
-
-    def visit(nodes: list[ast.stmt]) -> None:
-        for node in nodes:
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-                found.update(f"{node.module}.{a.name}" for a in node.names)
-            elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
-                visit(node.body)
-                visit(node.orelse)
-            elif isinstance(node, ast.Try):
-                visit(node.body)
-
-    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    name = (module or _module(path)).split(".")
+    package = name if path.name == "__init__.py" else name[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(target)
+            found.update(f"{target}.{a.name}" for a in node.names)
     return found
 
 
-def _graph() -> nx.DiGraph:
-    modules = {_module(p): p for p in ROOT.rglob("*.py")}
+def _graph(packages: tuple[str, ...] = PACKAGES) -> nx.DiGraph:
+    modules = {_module(p): p for name in packages for p in (PROJECT / name).rglob("*.py")}
     g: nx.DiGraph = nx.DiGraph()
     for name, path in modules.items():
         g.add_node(name)
-        for target in _load_time_imports(path):
+        for target in _imports(path):
             if target in modules and target != name:
                 g.add_edge(name, target)
     return g
+
+
+def _library() -> nx.DiGraph:
+    return _graph(("workflow_core",))
 
 
 def _layer(module: str) -> int:
     return LAYERS[module.split(".")[1]]
 
 
-def test_the_library_has_no_import_cycles() -> None:
-    cycles = list(nx.simple_cycles(_graph()))
+def test_no_import_cycles_in_the_library_the_studio_or_the_pages() -> None:
+    cycles = [sorted(c) for c in nx.strongly_connected_components(_graph()) if len(c) > 1]
     assert cycles == []
 
 
-def test_the_library_never_imports_streamlit() -> None:
+def test_the_architecture_test_sees_imports_inside_functions_and_type_checking(tmp_path: Path) -> None:
+    module = PROJECT / "workflow_core" / "run" / "offload.py"
+    assert "workflow_core.errors" in _imports(module)
+    late = "def f():\n    from ..quality import check\nif TYPE_CHECKING:\n    import studio.ui\n"
+    (tmp_path / "m.py").write_text(late, encoding="utf-8")
+    found = _imports(tmp_path / "m.py", "workflow_core.run.m")
+    assert {"workflow_core.quality", "workflow_core.quality.check", "studio.ui"} <= found
+
+
+def test_the_library_never_imports_streamlit_the_studio_or_the_pages() -> None:
     for path in ROOT.rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        assert "import streamlit" not in text and "from streamlit" not in text, path
+        heads = {m.split(".")[0] for m in _imports(path)}
+        assert not heads & {"streamlit", "studio", "pages"}, path
+
+
+def test_the_app_shell_is_the_root_of_the_studio() -> None:
+    """Pages and app.py open the shell; nothing in the studio imports it (a widget module that did would drag
+    the whole app shell in with it), and the studio never imports a page."""
+    g = _graph()
+    studio = [m for m in g.nodes if m.startswith("studio.")]
+    assert [m for m in studio if g.has_edge(m, "studio.shell")] == []
+    assert [(a, b) for a, b in g.edges if a.startswith("studio") and b.startswith("pages")] == []
 
 
 def test_lower_layers_never_import_higher_ones() -> None:
-    g = _graph()
+    g = _library()
     assert set(LAYERS) >= {m.split(".")[1] for m in g.nodes if m != "workflow_core"}
     upward = [
         (a, b) for a, b in g.edges if a != "workflow_core" and b != "workflow_core" and _layer(a) < _layer(b)

@@ -57,7 +57,8 @@ def test_rendered_qa_is_measured_cold_warm_and_against_both_baselines() -> None:
 
 
 def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> None:
-    from workflow_core.bench.production import measure_batch, measure_serve
+    from workflow_core.bench.batch import measure_batch
+    from workflow_core.bench.serve import measure_serve
 
     batch = measure_batch(n=6, concurrency=3, latency_s=0.05, baseline_runs=2, rendered_runs=2)
     assert (
@@ -84,12 +85,12 @@ def test_the_production_benchmarks_measure_what_they_say_on_a_small_load() -> No
 
 
 def test_the_lab_bound_places_trials_in_order_on_the_first_free_slot() -> None:
-    from workflow_core.bench.production import _list_schedule
+    from workflow_core.bench.lab import list_schedule
 
     # Ten 1-call trials then ten 2-call trials on 4 slots: the last two 2-call trials start at 1.26 s.
-    assert _list_schedule([0.21] * 10 + [0.42] * 10, 4) == pytest.approx(1.68)
-    assert _list_schedule([1.0, 1.0, 1.0], 1) == pytest.approx(3.0)
-    assert _list_schedule([], 4) == 0.0
+    assert list_schedule([0.21] * 10 + [0.42] * 10, 4) == pytest.approx(1.68)
+    assert list_schedule([1.0, 1.0, 1.0], 1) == pytest.approx(3.0)
+    assert list_schedule([], 4) == 0.0
 
 
 def test_the_engine_verdict_is_the_ratio_to_langgraph_and_says_when_it_cannot_judge() -> None:

@@ -20,11 +20,7 @@ from workflow_core.lab.charts import (
     timelines,
 )
 from workflow_core.lab.coordination import M_EXPLANATION, CostPoint, fit_coordination
-from workflow_core.lab.experiment import (
-    load_experiment,
-    save_experiment,
-    with_repeat_seed,
-)
+from workflow_core.lab.experiment import load_experiment, save_experiment
 from workflow_core.lab.export import (
     experiment_screenshots,
     report_html,
@@ -35,6 +31,7 @@ from workflow_core.lab.export import (
 from workflow_core.lab.similarity import dissimilarity, distinctiveness
 from workflow_core.lab.tables import node_breakdown, pages
 from workflow_core.lab.tco import TcoInputs, TcoVariant, tco, tco_variants
+from workflow_core.lab.trials import with_repeat_seed
 from workflow_core.lab.whatif import reprice_experiment, reprice_run, repriceable_nodes
 from workflow_core.page.site import visible_text
 from workflow_core.pricing.book import PriceBook
@@ -296,7 +293,8 @@ def test_a_cached_runs_timeline_uses_the_times_its_nodes_took_when_computed():
     from workflow_core.lab.analysis import computed_spans
     from workflow_core.lab.charts import timeline
     from workflow_core.records import NodeRecord, RunRecord
-    from workflow_core.workflow.spec import Edge, Node, Workflow, dump_workflow
+    from workflow_core.workflow.files import dump_workflow
+    from workflow_core.workflow.spec import Edge, Node, Workflow
 
     wf = Workflow(
         name="w",

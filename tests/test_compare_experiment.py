@@ -14,13 +14,8 @@ import pytest
 from tests.helpers import SlowChecks, assert_renders_offline
 from workflow_core.cli.compare import compare_cli
 from workflow_core.errors import DecomposeError
-from workflow_core.lab.experiment import (
-    ExperimentProgress,
-    ExperimentSpec,
-    Variant,
-    load_experiment,
-    run_experiment,
-)
+from workflow_core.lab.experiment import ExperimentSpec, Variant, load_experiment
+from workflow_core.lab.trials import ExperimentProgress, run_experiment
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine

@@ -19,7 +19,8 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeReply
-from workflow_core.workflow.spec import Node, parse_workflow
+from workflow_core.workflow.files import parse_workflow
+from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]

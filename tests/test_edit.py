@@ -6,10 +6,11 @@ import pytest
 
 from workflow_core.errors import WorkflowError
 from workflow_core.workflow.edit import add_node, delete_node, rename_node
+from workflow_core.workflow.files import dump_workflow
 from workflow_core.workflow.graph import validate
 from workflow_core.workflow.kinds import kind_of
 from workflow_core.workflow.layout import COLUMN_GAP
-from workflow_core.workflow.spec import Edge, Node, Position, Workflow, dump_workflow
+from workflow_core.workflow.spec import Edge, Node, Position, Workflow
 from workflow_core.workflow.templates import load_template
 
 

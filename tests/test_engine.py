@@ -10,11 +10,11 @@ import pytest
 from workflow_core.errors import WorkflowError
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
-from workflow_core.run.context import RetryPolicy
+from workflow_core.run.calls import RetryPolicy
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.testing.fake_server import FakeReply
-from workflow_core.workflow.spec import parse_workflow
+from workflow_core.workflow.files import parse_workflow
 
 DIAMOND = """
 name: diamond

@@ -18,7 +18,8 @@ from workflow_core.run.examples import ExampleRequest, examples_from_runs, with_
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario
-from workflow_core.workflow.spec import Example, dump_workflow, parse_workflow
+from workflow_core.workflow.files import dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Example
 from workflow_core.workflow.templates import load_template
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
@@ -106,7 +107,7 @@ async def test_a_specialised_variant_in_the_lab_learns_from_the_larger_models_ot
     fake_registry, tmp_path
 ):
     from workflow_core.cli.compare import spec_from_args
-    from workflow_core.lab.experiment import run_experiment
+    from workflow_core.lab.trials import run_experiment
 
     scenario = load_scenario(EXAMPLE)
     store = Store(tmp_path / "runs.sqlite3")
@@ -143,7 +144,8 @@ async def test_an_experiment_teaches_its_small_variant_with_its_large_variants_a
 ):
     # One experiment, as a user writes it: the 1.5B-like variant, then the specialised small one, whose
     # examples come from the large variant's trials on the other profiles of this same experiment.
-    from workflow_core.lab.experiment import ExperimentSpec, Variant, run_experiment
+    from workflow_core.lab.experiment import ExperimentSpec, Variant
+    from workflow_core.lab.trials import run_experiment
 
     scenario = load_scenario(EXAMPLE)
     store = Store(tmp_path / "runs.sqlite3")

@@ -21,7 +21,7 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.secrets import redact
 from workflow_core.testing.fake_server import FakeOpenAIServer, FakeReply
-from workflow_core.workflow.spec import parse_workflow
+from workflow_core.workflow.files import parse_workflow
 
 ANSWER = "Trucks back sooner"
 JSON_NODE = parse_workflow(
@@ -150,7 +150,7 @@ async def test_a_truncated_answer_fails_the_node_after_its_retries_and_is_not_ca
     wf = parse_workflow("nodes: [{id: writer, model: fake/small, prompt: Write., params: {retries: 1}}]")
     for _ in range(2):
         fake_openai.enqueue(FakeReply(content="The page is about to be written", cut_at=200))
-    from workflow_core.run.context import RetryPolicy
+    from workflow_core.run.calls import RetryPolicy
 
     engine.retry = RetryPolicy(base_delay_s=0.01)
     run = await engine.run(wf)

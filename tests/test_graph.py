@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from workflow_core.records import NodeRecord
 from workflow_core.scenario import INPUT_NAMES
+from workflow_core.workflow.files import parse_workflow
 from workflow_core.workflow.graph import available_variables, critical_path, topological_layers, validate
-from workflow_core.workflow.spec import parse_workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
 
 CYCLE_AND_UNKNOWN = """

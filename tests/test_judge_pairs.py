@@ -16,7 +16,8 @@ from workflow_core.cli.main import main
 from workflow_core.judgement.agreement import agreement
 from workflow_core.judgement.judge import SYSTEM, judge_pairs, parse_verdict
 from workflow_core.judgement.votes import Vote, load_votes, save_votes
-from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, run_experiment
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant
+from workflow_core.lab.trials import run_experiment
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.base import content_text

@@ -21,7 +21,7 @@ from workflow_core.judgement.votes import Vote, VoteError, load_votes, save_vote
 from workflow_core.lab.analysis import analyse
 from workflow_core.lab.export import report_html
 from workflow_core.pricing.book import PriceBook
-from workflow_core.quality.model import DEFAULT_WEIGHTS
+from workflow_core.quality.axes import default_weights
 from workflow_core.run.store import Store
 
 
@@ -120,8 +120,11 @@ def test_pairs_are_informative_blind_and_never_repeat_back_to_back() -> None:
 def test_votes_are_stored_once_and_an_old_database_gains_the_table(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     Store(path).close()
-    db = sqlite3.connect(path)  # as a database from before the votes (migration 5) and the ones after it
-    db.executescript("DROP TABLE votes; DROP TABLE node_calls; PRAGMA user_version = 3;")
+    # as a database from before the votes (migration 5), the ones after it and the migrations' names
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP TABLE votes; DROP TABLE node_calls; DROP TABLE _migrations; PRAGMA user_version = 3;"
+    )
     db.close()
     store = Store(path)
     first = [vote("A", "B", "left", 1.0, voter="  Ana "), vote("B", "C", "tie", 2.0)]
@@ -187,10 +190,11 @@ def test_the_people_axis_joins_the_lab_once_every_variant_has_enough_votes() -> 
     assert "single" in after.measured.pareto_front
     assert "QA includes the <b>people</b> axis" in report_html(after)
     assert "people</b> axis" not in report_html(before)
-    # With an automatic axis beside it, people weigh DEFAULT_WEIGHTS["people"] against it.
+    # With an automatic axis beside it, people weigh their default weight against it.
     experiment.trials[0].run.qa_axes = {"accessibility": 1.0}
     mixed = with_people_axis(experiment, rated).trials[0].run
-    w = DEFAULT_WEIGHTS["people"] / (DEFAULT_WEIGHTS["people"] + DEFAULT_WEIGHTS["accessibility"])
+    defaults = default_weights()
+    w = defaults["people"] / (defaults["people"] + defaults["accessibility"])
     assert mixed.qa_score == pytest.approx(w * mixed.qa_axes["people"] + (1 - w) * 1.0, abs=1e-4)
 
 

@@ -18,7 +18,7 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.many import Budget, Callbacks, ManyProgress, RunJob, run_many
 from workflow_core.run.store import Store
-from workflow_core.workflow.spec import parse_workflow
+from workflow_core.workflow.files import parse_workflow
 
 ONE_CALL = """
 name: one-call

@@ -12,14 +12,14 @@ from studio.flow import to_flow_state
 from workflow_core.errors import WorkflowError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.records import NodeRecord
-from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import estimate_run
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.report import run_report
+from workflow_core.workflow.contract import NodeContext, Prepared
+from workflow_core.workflow.files import parse_workflow
 from workflow_core.workflow.graph import available_variables, validate
 from workflow_core.workflow.kinds import NodeKind, kinds, register, unregister
-from workflow_core.workflow.spec import parse_workflow
 
 
 async def shout(ctx: NodeContext) -> Prepared:

@@ -270,7 +270,7 @@ def _seen(rendered) -> dict:
 
 
 def test_a_page_leaves_nothing_behind_for_the_next_one() -> None:
-    """Pages share a tab (`render._Tab`), not what is in it: a page that keeps a timer running, leaves
+    """Pages share a tab (`browser.Tab`), not what is in it: a page that keeps a timer running, leaves
     globals and listeners, opens a window and logs errors late changes nothing in how the next page reads."""
     clean = f"<html lang='en'><head>{MV}<title>t</title></head><body><main><h1>ok</h1><p>Words.</p></main></body></html>"
     saboteur = (
@@ -288,7 +288,7 @@ def test_a_page_leaves_nothing_behind_for_the_next_one() -> None:
         shared.render(saboteur)
         # The tab waits on a blank page: none of the saboteur's scripts runs on meanwhile.
         (tab,) = shared._idle
-        left = asyncio.run_coroutine_threadsafe(tab.page.evaluate("typeof window.leftover"), shared._loop)
+        left = shared._browser.submit(tab.page.evaluate("typeof window.leftover"))
         assert left.result(timeout=10) == "undefined"
         after = shared.render(clean)
         assert _seen(after) == expected

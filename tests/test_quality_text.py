@@ -406,7 +406,8 @@ def test_copy_cut_from_a_source_sentence_mid_phrase():
 
 
 def test_near_duplicate_paragraphs_are_paired_through_their_shingles():
-    from workflow_core.quality.substance import _near_duplicates, copy_blocks
+    from workflow_core.quality.substance import _near_duplicates
+    from workflow_core.quality.text import copy_blocks
 
     text = _text(
         "<p>Crates of sourdough reach your café before seven every weekday morning.</p>"

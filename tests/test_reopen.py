@@ -9,7 +9,8 @@ import pytest
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.reopen import workflow_of_run
 from workflow_core.run.store import Store
-from workflow_core.workflow.spec import Workflow, dump_workflow
+from workflow_core.workflow.files import dump_workflow
+from workflow_core.workflow.spec import Workflow
 from workflow_core.workflow.templates import load_template
 
 

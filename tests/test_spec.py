@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from workflow_core.errors import WorkflowError
-from workflow_core.workflow.spec import dump_workflow, parse_workflow
+from workflow_core.workflow.files import dump_workflow, parse_workflow
+from workflow_core.workflow.kinds import agent_count
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template, resolve_workflow
 
 
@@ -51,7 +52,7 @@ def test_with_models_overrides():
 
 
 def test_templates_span_k_one_to_six():
-    assert [load_template(n).agent_count for n in TEMPLATE_NAMES] == [1, 1, 2, 3, 4, 6]
+    assert [agent_count(load_template(n)) for n in TEMPLATE_NAMES] == [1, 1, 2, 3, 4, 6]
 
 
 def test_resolve_unknown_workflow_says_what_exists():

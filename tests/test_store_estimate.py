@@ -11,8 +11,9 @@ from workflow_core.run.engine import Engine
 from workflow_core.run.estimate import PRIOR_OUTPUT_SHARE, estimate_run
 from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
-from workflow_core.run.store import _MIGRATIONS, Store, StoreError
-from workflow_core.workflow.spec import parse_workflow
+from workflow_core.run.migrations import MIGRATIONS
+from workflow_core.run.store import Store, StoreError
+from workflow_core.workflow.files import parse_workflow
 
 WF = parse_workflow(
     """
@@ -30,7 +31,8 @@ PRICES = PriceBook(overrides={"fake/small": ModelPrice(1.0, 2.0, source="test")}
 def test_store_migrates_once_and_reopens(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = Store(path)
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
+    names = sqlite3.connect(path).execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()
+    assert [n for (n,) in names] == [fn.__name__ for fn in MIGRATIONS]
     store.close()
     Store(path).close()  # reopening an up-to-date database runs no migration twice
 
@@ -43,7 +45,8 @@ async def test_an_older_database_keeps_its_history_for_estimates(tmp_path, fake_
     run = await Engine(fake_registry, prices=PRICES, store=store, hooks=[SaveRun(store)]).run(WF, TOPIC)
     store.close()
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE node_calls; PRAGMA user_version = 5;")  # as before 6
+    # as a database numbered by user_version before migration 6 (and before migrations had names)
+    db.executescript("DROP TABLE node_calls; DROP TABLE _migrations; PRAGMA user_version = 5;")
     db.close()
     reopened = Store(path)
     history = reopened.node_history(WF.name)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflow_core.errors import Problem, WorkflowError
-from workflow_core.workflow.spec import Workflow, dump_workflow, parse_workflow
+from workflow_core.workflow.files import dump_workflow, parse_workflow
+from workflow_core.workflow.spec import Workflow
 from workflow_core.workspace import home
 
 _ID = re.compile(r"^[0-9a-f]{12}$")

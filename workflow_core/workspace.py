@@ -22,7 +22,8 @@ from workflow_core.quality.model import check_weights
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store
 from workflow_core.scenario.files import check_scenario_files, save_scenario_files
-from workflow_core.workflow.spec import Workflow, dump_workflow, load_workflow_file
+from workflow_core.workflow.files import dump_workflow, load_workflow_file
+from workflow_core.workflow.spec import Workflow
 
 HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
@@ -110,7 +111,7 @@ class Settings(BaseModel):
 
     local_usd_per_hour: float | None = Field(None, ge=0)
     price_overrides: dict[str, ModelPrice] = Field(default_factory=dict)
-    # The quality axes' weights where they differ from DEFAULT_WEIGHTS (what the Run page and the lab weigh by).
+    # The quality axes' weights where they differ from their defaults (what the Run page and the lab weigh by).
     quality_weights: dict[str, float] = Field(default_factory=dict)
     # The model of the optional LLM judge axis ("provider/model"); None: no judge.
     judge_model: str | None = None

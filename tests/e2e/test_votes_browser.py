@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import ROOT, pick, serve_app, wait_idle
 from tests.helpers import echo_responder
-from workflow_core.lab.experiment import ExperimentSpec, Variant, run_experiment
+from workflow_core.lab.experiment import ExperimentSpec, Variant
+from workflow_core.lab.trials import run_experiment
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.registry import ProviderRegistry

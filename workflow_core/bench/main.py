@@ -8,7 +8,8 @@
 - rendered QA of one page in headless Chromium at 1280 and 390 px with axe-core versus a bare page load and
   the static checks (target ≤ 3 s per page; see `render`).
 
-`--production` runs only the production benchmarks instead (`bench.production`: batch, lab, serve, estimates).
+`--production` runs only the production benchmarks instead (`bench.production`: batch, lab, serve, estimates,
+ray).
 `--json` prints one JSON document with every measurement instead of the text report.
 """
 
@@ -129,79 +130,6 @@ def _format_memory(mem: dict[str, Any]) -> str:
     )
 
 
-def _format_production(report: dict[str, Any]) -> str:
-    b, lab, srv = report["batch"], report["lab"], report["serve"]
-    c = b["concurrent"]
-    lines = [
-        f"production (scripted server in a child process, {b['latency_s'] * 1000:.0f} ms per call; seed = 2 calls)",
-        f"  batch of {c['runs']} at concurrency {b['concurrency']}, every call made, static checks: "
-        f"{c['runs_per_s']:.1f} runs/s = {b['ratio_to_limit']:.2f} of the limit ({b['limit_runs_per_s']:.0f}/s), "
-        f"{b['speedup_vs_one_at_a_time']:.1f}× one at a time ({b['one_at_a_time']['runs_per_s']:.2f}/s)",
-        f"    CPU per run: {c['cpu_ms_per_run']:.0f} ms in this process (the event loop and its threads)"
-        + (
-            f", {c['all_cpu_ms_per_run']:.0f} ms in all processes (page workers, the scripted server); "
-            f"{b['cores']} cores can do {b['cpu_ceiling_runs_per_s']:.0f} runs/s at that, so the batch reached "
-            f"{b['ratio_to_reachable']:.2f} of what this machine can reach"
-            if c.get("all_cpu_ms_per_run")
-            else ""
-        ),
-        f"    one run alone holds its place {b['unloaded_nodes_s'] * 1000:.0f} ms (2 calls of "
-        f"{b['latency_s'] * 1000:.0f} ms, the server's own overhead, the page; "
-        f"{b['unloaded_run_s'] * 1000:.0f} ms with its checks and save), so {b['concurrency']} at once could do at most "
-        f"{b['unloaded_bound_runs_per_s']:.1f} runs/s ({b['unloaded_bound_runs_per_s'] / b['limit_runs_per_s']:.2f} "
-        f"of the limit) with no contention; the batch reached {b['ratio_to_unloaded_bound']:.2f} of that",
-        f"    each run holding its place through its checks and save (finishing=0): "
-        f"{b['held']['runs_per_s']:.1f} runs/s = {b['held_ratio_to_limit']:.2f} of the limit; at concurrency 4 "
-        f"(limit {b['moderate_limit_runs_per_s']:.0f}/s), "
-        f"{b['moderate_held']['runs_per_s'] / b['moderate_limit_runs_per_s']:.2f} held, "
-        f"{b['moderate_overlapped']['runs_per_s'] / b['moderate_limit_runs_per_s']:.2f} with the next run "
-        "calling models while the last is checked",
-        f"    rendered checks ({b['rendered']['runs']} runs, each page rendered afresh, "
-        f"{b['rendered_pages_at_once']} at once): {b['rendered']['runs_per_s']:.2f} runs/s = "
-        f"{b['rendered_ratio_to_limit']:.3f} of the limit; Chromium is the bottleneck",
-        f"  lab, {lab['trials']} trials: concurrency 4 is {lab['speedup']:.1f}× one trial at a time with static "
-        f"checks ({lab['wall_s_one_at_a_time']:.1f} s → {lab['wall_s_concurrency_4']:.1f} s; these trials "
-        f"need {lab['shape_bound_s']:.1f} s on 4 slots at least, so at most {lab['shape_bound_speedup']:.1f}×), "
-        f"{lab['rendered_speedup']:.1f}× with every page rendered ({lab['rendered_wall_s_one_at_a_time']:.1f} s → "
-        f"{lab['rendered_wall_s_concurrency_4']:.1f} s; Chromium renders {os.cpu_count() or 1} at once at most)",
-        f"  serve ({'static' if srv.get('static_checks') else 'rendered'} checks, {srv['run_slots']} runs at once), "
-        f"{srv['requests']} requests at {srv['concurrent']} concurrent (half repeats): p50 "
-        f"{srv['p50_s']:.2f} s, p95 {srv['p95_s']:.2f} s, {srv['errors']} errors; repeats p95 "
-        f"{srv['cached_p95_s']:.2f} s (may wait on the first request's run); repeats alone p50 "
-        f"{srv['repeats_alone_p50_s'] * 1000:.0f} ms, p95 {srv['repeats_alone_p95_s'] * 1000:.0f} ms",
-        "  estimate error of a run's cost, (estimate − actual) / actual, after 0 / 1 / 3 saved runs:",
-    ]
-    lines += [
-        f"    {r['template']:<8} {r['error_after_0']:+8.0%} {r['error_after_1']:+8.0%} {r['error_after_3']:+8.0%}"
-        for r in report["estimates"]
-    ]
-    ray = report.get("ray")
-    if ray is None:
-        lines.append("  ray: not installed (pip install -e '.[ray]')")
-    else:
-        lines.append(
-            f"  ray, {ray['runs']} seed runs at concurrency {ray['concurrency']} on a local instance: "
-            f"{ray['ray']['runs_per_s']:.2f} runs/s = {ray['ratio_to_in_process']:.2f}× in-process "
-            f"({ray['in_process']['runs_per_s']:.2f}/s), {ray['overhead_s_per_run'] * 1000:+.0f} ms per run; "
-            f"start-up {ray['ray_startup_s']:.1f} s, first runs (each worker's engine) "
-            f"{ray['ray_first_runs_wall_s']:.1f} s"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def production() -> dict[str, Any]:
-    """The production benchmarks (see `bench.production`)."""
-    from workflow_core.bench import production as p
-
-    return {
-        "batch": p.measure_batch(),
-        "lab": p.measure_lab(),
-        "serve": p.measure_serve(),
-        "estimates": p.measure_estimates(),
-        "ray": p.measure_ray(),
-    }
-
-
 def main(quick: bool = False, as_json: bool = False, only_production: bool = False) -> int:
     """Run the benchmarks (the local-model ones unless `quick`), printing each result as it comes, or with
     `as_json` only one JSON document at the end: {"engine_overhead": [...], "rendered_qa": {...},
@@ -216,8 +144,10 @@ def main(quick: bool = False, as_json: bool = False, only_production: bool = Fal
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start: figures are relative\n"
     )
     if only_production:
+        from workflow_core.bench.production import format_production, production
+
         report: dict[str, Any] = {"production": production()}
-        say(_format_production(report["production"]))
+        say(format_production(report["production"]))
         if as_json:
             print(json.dumps(report, indent=2))
         return 0

@@ -17,7 +17,8 @@ from workflow_core.page.artist import vector_svg
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri
 from workflow_core.quality import Renderer, Sources, check_page
-from workflow_core.quality.render import LAUNCH_ARGS, NEXT_FRAME
+from workflow_core.quality.browser import LAUNCH_ARGS
+from workflow_core.quality.render import NEXT_FRAME
 from workflow_core.quality.rendered import DESKTOP, MOBILE
 
 TARGET_S = 3.0

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+
 from workflow_core.errors import DecomposeError
+
+
+def add_otel_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="export a trace per run over OTLP/HTTP (to OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318)",
+    )
 
 
 def parse_node_refs(pairs: list[str], flag: str, node_note: str = "") -> dict[str, str]:

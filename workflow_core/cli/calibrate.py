@@ -131,8 +131,8 @@ def _print_judge_preference(folder: Path, ref: str) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from workflow_core.quality.calibrate import (
-        TEXT_AXES,
         axis_stats,
+        counted_axes,
         judge_agreement,
         load_cases,
         question_rates,
@@ -151,9 +151,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"{len(cases)} pages, {good} good, from {folder}\n")
     if not args.skip_axes:
         results = run_cases(cases)
-        labelled = tuple(sorted({a for c in cases for a in c.axes} - set(TEXT_AXES)))
         print("Quality axes:\n")
-        print(table(axis_stats(results, TEXT_AXES + labelled)))
+        print(table(axis_stats(results, counted_axes(cases))))
         print("\n" + timing(results) + "\n")
     preference = Path(args.preference) if args.preference else folder / "preference"
     if not args.skip_axes and (preference / "set.json").is_file():

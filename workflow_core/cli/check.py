@@ -11,9 +11,10 @@ from typing import Any
 
 from workflow_core.errors import DecomposeError
 from workflow_core.nodes.retrieve import default_passages
-from workflow_core.quality import AXES, QualityReport, Sources, check_page
+from workflow_core.quality import QualityReport, Sources, check_page
+from workflow_core.quality.axes import in_order
 from workflow_core.quality.judge import JudgeResult, judge_page
-from workflow_core.quality.model import is_blocking, parse_weights
+from workflow_core.quality.model import blocking, is_blocking, parse_weights, report_of
 from workflow_core.scenario import load_scenario
 
 
@@ -54,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_page(html, sources, weights=weights)
     judged = _judge(html, sources, args.judge) if args.judge else None
     if judged is not None:
-        report = QualityReport.of([*report.axes.values(), judged.axis], weights, report.screenshots)
+        report = report_of([*report.axes.values(), judged.axis], weights, report.screenshots, report.checker)
     if args.json:
         print(json.dumps(as_json(report, judged), indent=2, ensure_ascii=False))
     else:
@@ -63,14 +64,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def as_json(report: QualityReport, judged: JudgeResult | None = None) -> dict[str, Any]:
-    """{"score", "publishable", "axes": {name: score}, "weights", "notes", "findings": [{axis, check, passed,
-    blocking, message, evidence}], "judge": {model, cost_usd, cached} when judged}. `blocking` marks the failing
-    findings that keep the page from being published."""
+    """{"score", "publishable", "axes": {name: score}, "weights", "checker", "notes", "findings": [{axis, check,
+    passed, blocking, message, evidence}], "judge": {model, cost_usd, cached} when judged}. `blocking` marks the
+    failing findings that keep the page from being published."""
     out: dict[str, Any] = {
         "score": report.score,
         "publishable": report.publishable,
         "axes": report.axis_scores,
         "weights": report.weights,
+        "checker": report.checker,
         "notes": report.notes,
         "findings": [
             {
@@ -90,14 +92,14 @@ def as_json(report: QualityReport, judged: JudgeResult | None = None) -> dict[st
 
 
 def as_text(report: QualityReport, judged: JudgeResult | None = None, *, show_passed: bool = False) -> str:
-    blocking = report.blocking
+    stopping = blocking(report.findings)
     verdict = (
         "publishable"
-        if not blocking
-        else f"NOT publishable: {len(blocking)} blocking finding(s), marked ⛔ (the score is half the axes' mean, a quarter with a defect of presentation)"
+        if not stopping
+        else f"NOT publishable: {len(stopping)} blocking finding(s), marked ⛔ (the score is half the axes' mean, a quarter with a defect of presentation)"
     )
     lines = [f"quality {report.score:.2f} over {len(report.axes)} axes: {verdict}"]
-    for name in [a for a in AXES if a in report.axes]:
+    for name in in_order(report.axes):
         axis = report.axes[name]
         failed = axis.failures
         lines.append(

@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING, Any
 from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
-from workflow_core.lab.experiment import (
-    Experiment,
-    ExperimentProgress,
-    ExperimentSpec,
-    Variant,
-    VariantSummary,
-    run_experiment,
-)
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary
 from workflow_core.lab.export import Shots, experiment_screenshots, write_exports
 from workflow_core.lab.tables import axis_rows
 from workflow_core.lab.tco import TcoInputs
+from workflow_core.lab.trials import ExperimentProgress, run_experiment
 from workflow_core.quality.model import weights_text
 from workflow_core.run.examples import ExampleRequest
 

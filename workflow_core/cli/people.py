@@ -1,5 +1,5 @@
-"""`decompose diff`, `decompose votes export|import|ratings` and `decompose judge-pairs`: people's judgement
-in the lab from the terminal, over the same core as the Compare page."""
+"""`decompose votes export|import|ratings` and `decompose judge-pairs`: people's judgement in the lab from the
+terminal, over the same core as the Compare page."""
 
 from __future__ import annotations
 
@@ -15,25 +15,7 @@ from workflow_core.judgement.ratings import VariantRating, rate
 from workflow_core.judgement.transfer import export_votes, import_votes
 from workflow_core.judgement.votes import load_votes
 from workflow_core.lab.experiment import Experiment, load_experiment
-from workflow_core.records import RunRecord
-from workflow_core.run.diff import diff_runs, format_diff
 from workflow_core.run.store import Store
-
-
-def _run(store: Store, run_id: str) -> RunRecord:
-    run = store.get_run(run_id)
-    if run is None:
-        raise DecomposeError(
-            f"no run '{run_id}' in {store.path}. Run ids are in a run's report.json (run_id), in an experiment's "
-            "runs.csv, and on the Run page under Recent runs."
-        )
-    return run
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    store = Store()
-    print(format_diff(diff_runs(_run(store, args.run_a), _run(store, args.run_b)), max_lines=args.max_lines))
-    return 0
 
 
 def _experiment(store: Store, experiment_id: str) -> Experiment:

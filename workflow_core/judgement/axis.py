@@ -1,7 +1,7 @@
 """The "people" quality axis: once every variant of an experiment has been in enough people's votes, each
 run's quality gains the axis `people` (its variant's Bradley–Terry score) and its QA score is recomputed as
-the page score of its axes (`quality.model.page_score`; people weighs DEFAULT_WEIGHTS["people"]
-unless the run's verdict kept other weights).
+the page score of its axes under the weights its verdict was scored with (`quality.model.with_axis`; people
+weighs its default weight, `quality.axes`).
 The lab's tables, Pareto front and report then read it like any other axis; nothing in the lab changes."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from workflow_core.judgement.ratings import VariantRating
 from workflow_core.lab.experiment import Experiment
-from workflow_core.quality.model import page_score
+from workflow_core.quality.model import with_axis
+from workflow_core.records import AxisResult, QualityReport
 
 MIN_VOTES_PER_VARIANT = 5  # fewer, and one vote moves a variant's score by more than the axes it joins
 
@@ -33,8 +34,6 @@ def with_people_axis(
         run = trial.run
         if run is None or trial.variant not in by_variant:
             continue
-        run.qa_axes = {**run.qa_axes, "people": round(by_variant[trial.variant], 4)}
-        # The weights the run's verdict used (the user's, when set), else the defaults.
-        weights = next((n.qa.weights for n in run.nodes if n.qa is not None and n.qa.weights), None)
-        run.qa_score = page_score(run.qa_axes, run.qa_findings, weights)
+        people = AxisResult(axis="people", score=round(by_variant[trial.variant], 4))
+        run.qa = with_axis(run.qa or QualityReport(score=people.score), people)  # unchecked: people alone
     return copy

@@ -119,7 +119,8 @@ async def page_screenshots(
 ) -> Screenshots:
     """The screenshots of `pages` by their HTML: the store's (kept when the run was checked), else rendered
     now in headless Chromium. A page that cannot be rendered gets none (its problem goes to `report`)."""
-    from workflow_core.quality.render import RenderError, shared_renderer
+    from workflow_core.quality.browser import RenderError
+    from workflow_core.quality.render import shared_renderer
 
     shots: dict[str, Mapping[int, tuple[str, bytes]]] = {}
     for page in pages:

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from workflow_core.judgement.votes import Vote, VoteError, load_votes, save_votes
-from workflow_core.run.store import VOTE_COLUMNS, Store
+from workflow_core.run.store import Store
+from workflow_core.run.store_votes import VOTE_COLUMNS
 
 REQUIRED = ("experiment_id", "left_variant", "right_variant", "left_run", "right_run", "winner", "created_at")
 

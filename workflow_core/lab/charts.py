@@ -1,5 +1,6 @@
 """Plotly figures for the decomposition lab. Each function draws one typed part of an `ExperimentAnalysis`
-and returns a `go.Figure`; the app shows it with `st.plotly_chart`, the HTML report inlines it."""
+and returns a `go.Figure`. Which chart goes in which section, under which title, is the report outline's
+(`workflow_core.lab.report`): the Compare page and the HTML report both draw what it lists."""
 
 from __future__ import annotations
 
@@ -81,7 +82,9 @@ def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
     return usd_axis(fig, "x", values=[s.cost_usd for s in rows if s.qa_mean is not None])
 
 
-def against_k(summaries: list[VariantSummary]) -> go.Figure:
+def against_k(
+    summaries: list[VariantSummary], title: str = "Cost, latency and quality against k"
+) -> go.Figure:
     """Cost, critical-path latency and quality against the number of agents k (three panels)."""
     rows = sorted(summaries, key=lambda s: (s.k, s.variant))
     fig = make_subplots(rows=1, cols=3, subplot_titles=("cost per run (USD)", "latency (s)", "QA score"))
@@ -123,11 +126,13 @@ def against_k(summaries: list[VariantSummary]) -> go.Figure:
     )
     for col in (1, 2, 3):
         fig.update_xaxes(title_text="k (agents)", dtick=1, row=1, col=col)
-    fig.update_layout(title="Cost, latency and quality against k", **_LAYOUT)
+    fig.update_layout(title=title, **_LAYOUT)
     return usd_axis(fig, "y", col=1, values=[s.cost_usd for s in rows])
 
 
-def node_cost_stacks(rows: list[NodeSummary], variants: list[str]) -> go.Figure:
+def node_cost_stacks(
+    rows: list[NodeSummary], variants: list[str], title: str = "Cost per run by node"
+) -> go.Figure:
     """Mean cost per run of each variant (in the order of `variants`), stacked by node."""
     nodes: list[str] = []
     for r in rows:
@@ -139,9 +144,7 @@ def node_cost_stacks(rows: list[NodeSummary], variants: list[str]) -> go.Figure:
         if not any(cost.values()):
             continue
         fig.add_trace(go.Bar(x=variants, y=[cost.get(v, 0.0) for v in variants], name=node))
-    fig.update_layout(
-        barmode="stack", title="Cost per run by node", xaxis_title="variant", yaxis_title="USD", **_LAYOUT
-    )
+    fig.update_layout(barmode="stack", title=title, xaxis_title="variant", yaxis_title="USD", **_LAYOUT)
     totals = [sum(r.cost_usd for r in rows if r.variant == v) for v in variants]
     return usd_axis(fig, "y", values=[0.0, *totals])
 
@@ -185,23 +188,24 @@ def timeline(
     return fig
 
 
-def timelines(runs: list[TimelineRun]) -> list[go.Figure]:
-    """One timeline per variant's chosen run (`analysis.timeline_runs`)."""
+def timelines(runs: list[TimelineRun], title: str = "Timeline") -> list[go.Figure]:
+    """One timeline per variant's chosen run (`analysis.timeline_runs`), each titled `title`: its variant."""
     out = []
     for t in runs:
         # A cached node's real bar is a cache read (milliseconds); the tables count the time it took when it
         # was computed, so the timeline draws that too.
         cached = " (cached nodes hatched, at the time they took when computed)" if t.spans is not None else ""
-        title = f"Timeline: {t.variant} (k={t.k}), {t.run.profile or '-'}{cached}"
-        out.append(timeline(t.run, title=title, spans=t.spans))
+        named = f"{title}: {t.variant} (k={t.k}), {t.run.profile or '-'}{cached}"
+        out.append(timeline(t.run, title=named, spans=t.spans))
     return out
 
 
-def coordination_fit(fit: CoordinationFit) -> go.Figure:
-    """Each run's cost (the costs the fit used) against k, with the fitted curve at the mean task size."""
+def coordination_fit(fit: CoordinationFit, title: str = "Coordination overhead") -> go.Figure:
+    """Each run's cost (the costs the fit used) against k, with the fitted curve at the mean task size;
+    `title` is followed by the fit's m and R²."""
     fig = go.Figure()
     if not fit.points:
-        fig.update_layout(title="Coordination overhead: no runs to fit", **_LAYOUT)
+        fig.update_layout(title=f"{title}: no runs to fit", **_LAYOUT)
         return fig
     fig.add_trace(
         go.Scatter(
@@ -219,7 +223,7 @@ def coordination_fit(fit: CoordinationFit) -> go.Figure:
         go.Scatter(x=ks, y=[fit.predict(k, n_mean) for k in ks], mode="lines", name=f"fit, m = {fit.m:.2f}")
     )
     fig.update_layout(
-        title=f"Coordination overhead: m = {fit.m:.2f}, R² = {fit.r2:.2f}",
+        title=f"{title}: m = {fit.m:.2f}, R² = {fit.r2:.2f}",
         xaxis_title="k (agents)",
         yaxis_title="cost per run (USD)",
         **_LAYOUT,
@@ -237,8 +241,9 @@ def coordination_fit(fit: CoordinationFit) -> go.Figure:
     return usd_axis(fig, "y", values=[p.cost for p in fit.points])
 
 
-def tco_chart(result: TcoResult) -> go.Figure:
-    """Cumulative cost per variant by month, with each break-even month marked."""
+def tco_chart(result: TcoResult, title: str = "Cumulative cost") -> go.Figure:
+    """Cumulative cost per variant by month, with each break-even month marked; `title` is followed by the
+    engineering cost per agent."""
     months = list(range(1, result.inputs.months + 1))
     fig = go.Figure()
     for v in result.variants:
@@ -260,7 +265,7 @@ def tco_chart(result: TcoResult) -> go.Figure:
                 )
             )
     fig.update_layout(
-        title=f"Cumulative cost (engineering ${result.inputs.engineering_cost_per_agent:,.0f} per agent)",
+        title=f"{title} (engineering ${result.inputs.engineering_cost_per_agent:,.0f} per agent)",
         xaxis_title="month",
         yaxis_title="cumulative USD",
         **_LAYOUT,

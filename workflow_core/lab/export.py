@@ -11,16 +11,17 @@ import csv
 import html
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 
-from workflow_core.lab import charts
 from workflow_core.lab.analysis import ExperimentAnalysis
 from workflow_core.lab.coordination import M_EXPLANATION
 from workflow_core.lab.experiment import Experiment, VariantSummary
+from workflow_core.lab.report import OUTLINE
 from workflow_core.lab.tables import axis_rows
 from workflow_core.page.safety import sanitise
 from workflow_core.page.words import slugify
@@ -185,6 +186,110 @@ def _people_note(experiment: Experiment) -> list[str]:
     return [f"<p class='muted'>QA includes the <b>people</b> axis from blind pairwise votes: {listed}.</p>"]
 
 
+@dataclass(frozen=True)
+class _Report:
+    """What the report's sections are written from."""
+
+    analysis: ExperimentAnalysis
+    page_links: bool
+    screenshots: Mapping[str, Shots]
+
+
+def _results(r: _Report) -> tuple[list[str], list[str]]:
+    measured = r.analysis.measured
+    return [
+        "<p class='muted'>Means per run. Cost is what each node cost when computed (cached results "
+        "included at their original cost). QA is the automatic page score (mean ± std over profiles and "
+        "repeats); publishable is the share of pages with no blocking finding; written is the share of a "
+        "page's copy written for its visitor (not copied from the scenario, not repeated); "
+        "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
+        html_table([s.row() for s in measured.summaries]),
+        *_people_note(r.analysis.experiment),
+        "<h2>Quality by axis</h2>",
+        "<p class='muted'>Mean and 95% interval (Student's t) over the runs that measured each axis; "
+        "the headline claims a quality difference only when the intervals do not overlap. Quality is "
+        f"the weighted mean of the axes ({html.escape(weights_text(r.analysis.weights))}).</p>",
+        html_table(axis_rows(measured.summaries)),
+        "<h2>Charts</h2>",
+    ], []
+
+
+def _whatif(r: _Report) -> tuple[list[str], list[str]]:
+    w = r.analysis.whatif
+    assert w is not None  # the section is shown only with a what-if
+    unpriced = ", ".join(w.unpriced)
+    return [
+        f"<p>Model map: <code>{html.escape(json.dumps(w.model_map))}</code>"
+        + (" <span class='warn'>(estimate: tokens measured on other models)</span>" if w.estimate else "")
+        + "</p>",
+        f"<p class='warning'>⚠ No price is known for {html.escape(unpriced)}: counted as $0.</p>"
+        if unpriced
+        else "",
+        f"<p class='headline'>{html.escape(w.headline)}</p>",
+        html_table([s.row() | {"estimate": w.estimate} for s in w.summaries]),
+    ], []
+
+
+def _coordination(r: _Report) -> tuple[list[str], list[str]]:
+    analysis, fit = r.analysis, r.analysis.fit
+    return [
+        f"<p>The seed's cost model, fitted to each run's {html.escape(analysis.priced.label)}: "
+        "<b>cost ≈ a + b·n + c·k^m</b>, 1 &lt; m ≤ 2.</p>",
+        f"<p>{html.escape(fit.explanation())}</p>",
+        *(f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in analysis.fit_warnings),
+        f"<p class='muted'>{html.escape(M_EXPLANATION)}</p>",
+        html_table([fit.summary() | {"warnings": len(fit.warnings)}]),
+    ], []
+
+
+def _tco(r: _Report) -> tuple[list[str], list[str]]:
+    result = r.analysis.tco
+    assert result is not None  # the section is shown only with a TCO
+    inputs = result.inputs
+    return [
+        f"<p>Engineering ${inputs.engineering_cost_per_agent:,.0f} per agent, "
+        f"{inputs.requests_per_month:,.0f} requests/month growing "
+        f"{inputs.monthly_growth:.0%} a month; every request costs its variant's "
+        f"{html.escape(r.analysis.priced.label)}.</p>",
+        html_table(result.break_even_rows(_fmt)),
+    ], []
+
+
+def _pages(r: _Report) -> tuple[list[str], list[str]]:
+    experiment = r.analysis.experiment
+    parts = ["<div class='pages'>"]
+    for t in experiment.trials:
+        if t.run is None or not t.run.page_html:
+            continue
+        label = f"{t.variant} · {t.profile or '-'} · repeat {t.repeat} · QA {_fmt(t.run.qa_score)}"
+        link = ""
+        if r.page_links:
+            link = f" <a href='pages/{page_filename(t.variant, t.profile, t.repeat)}'>open</a>"
+        parts.append(
+            f"<figure><div class='thumb'><iframe sandbox='' loading='lazy' title='{html.escape(label)}' "
+            f"srcdoc='{html.escape(sanitise(t.run.page_html), quote=True)}'></iframe></div>"
+            f"<figcaption>{html.escape(label)}{link}</figcaption></figure>"
+        )
+    parts.append("</div>")
+    return parts, screenshot_section(experiment, r.screenshots)
+
+
+# Each outline section's text and tables around its charts, (before them, after them); a section without an
+# entry is its heading and charts.
+_BODIES: dict[str, Callable[[_Report], tuple[list[str], list[str]]]] = {
+    "results": _results,
+    "whatif": _whatif,
+    "coordination": _coordination,
+    "tco": _tco,
+    "timelines": lambda r: (
+        [],
+        ["<h2>Per-node breakdown</h2>", html_table([n.row() for n in r.analysis.nodes])],
+    ),
+    "pages": _pages,
+    "runs": lambda r: ([html_table(r.analysis.runs)], []),
+}
+
+
 def report_html(
     analysis: ExperimentAnalysis,
     *,
@@ -192,11 +297,13 @@ def report_html(
     title: str | None = None,
     screenshots: Mapping[str, Shots] | None = None,
 ) -> str:
-    """The self-contained HTML report of `analysis`. With `page_links`, each thumbnail also links to
-    pages/<page_filename(...)> next to the report (what `write_exports` writes); `screenshots` (run id ->
-    its page's screenshots) adds the variants' rendered pages side by side at 1280 and 390 px."""
+    """The self-contained HTML report of `analysis`: the sections of the report outline
+    (`workflow_core.lab.report.OUTLINE`) in order, each with its text, tables and charts. With `page_links`,
+    each thumbnail also links to pages/<page_filename(...)> next to the report (what `write_exports` writes);
+    `screenshots` (run id -> its page's screenshots) adds the variants' rendered pages side by side at 1280
+    and 390 px."""
     fig = _Figures()
-    experiment, measured = analysis.experiment, analysis.measured
+    experiment = analysis.experiment
     title = title or f"Decomposition experiment: {experiment.spec.name}"
     parts = [
         f"<h1>{html.escape(title)}</h1>",
@@ -205,81 +312,16 @@ def report_html(
         f"{html.escape(', '.join(experiment.spec.profiles) or 'all')}"
         f" · repeats {experiment.spec.repeats}</p>",
         f"<p class='headline'>{html.escape(analysis.headline)}</p>",
-        "<h2>Results per variant</h2>",
-        "<p class='muted'>Means per run. Cost is what each node cost when computed (cached results "
-        "included at their original cost). QA is the automatic page score (mean ± std over profiles and "
-        "repeats); publishable is the share of pages with no blocking finding; written is the share of a "
-        "page's copy written for its visitor (not copied from the scenario, not repeated); "
-        "distinctiveness is how different the pages for different profiles are (0 = identical words).</p>",
-        html_table([s.row() for s in measured.summaries]),
-        *_people_note(experiment),
-        "<h2>Quality by axis</h2>",
-        "<p class='muted'>Mean and 95% interval (Student's t) over the runs that measured each axis; "
-        "the headline claims a quality difference only when the intervals do not overlap. Quality is "
-        f"the weighted mean of the axes ({html.escape(weights_text(analysis.weights))}).</p>",
-        html_table(axis_rows(measured.summaries)),
-        "<h2>Charts</h2>",
-        fig(charts.cost_quality(measured)),
-        fig(charts.against_k(measured.summaries)),
-        fig(charts.node_cost_stacks(analysis.nodes, [s.variant for s in measured.summaries])),
     ]
-    if analysis.whatif is not None:
-        w = analysis.whatif
-        unpriced = ", ".join(w.unpriced)
-        parts += [
-            "<h2>What-if pricing</h2>",
-            f"<p>Model map: <code>{html.escape(json.dumps(w.model_map))}</code>"
-            + (" <span class='warn'>(estimate: tokens measured on other models)</span>" if w.estimate else "")
-            + "</p>",
-            f"<p class='warning'>⚠ No price is known for {html.escape(unpriced)}: counted as $0.</p>"
-            if unpriced
-            else "",
-            f"<p class='headline'>{html.escape(w.headline)}</p>",
-            html_table([s.row() | {"estimate": w.estimate} for s in w.summaries]),
-            fig(charts.cost_quality(w, title="Cost vs quality (re-priced)")),
-        ]
-    fit = analysis.fit
-    parts += [
-        "<h2>Coordination overhead</h2>",
-        f"<p>The seed's cost model, fitted to each run's {html.escape(analysis.priced.label)}: "
-        "<b>cost ≈ a + b·n + c·k^m</b>, 1 &lt; m ≤ 2.</p>",
-        f"<p>{html.escape(fit.explanation())}</p>",
-        *(f"<p class='warning'>⚠ {html.escape(w)}</p>" for w in analysis.fit_warnings),
-        f"<p class='muted'>{html.escape(M_EXPLANATION)}</p>",
-        html_table([fit.summary() | {"warnings": len(fit.warnings)}]),
-        fig(charts.coordination_fit(fit)),
-    ]
-    if analysis.tco is not None:
-        result = analysis.tco
-        inputs = result.inputs
-        parts += [
-            "<h2>Total cost of ownership</h2>",
-            f"<p>Engineering ${inputs.engineering_cost_per_agent:,.0f} per agent, "
-            f"{inputs.requests_per_month:,.0f} requests/month growing "
-            f"{inputs.monthly_growth:.0%} a month; every request costs its variant's "
-            f"{html.escape(analysis.priced.label)}.</p>",
-            html_table(result.break_even_rows(_fmt)),
-            fig(charts.tco_chart(result)),
-        ]
-    parts.append("<h2>Latency timelines</h2>")
-    parts += [fig(f) for f in charts.timelines(analysis.timelines)]
-    parts += ["<h2>Per-node breakdown</h2>", html_table([n.row() for n in analysis.nodes])]
-    parts += ["<h2>Pages</h2>", "<div class='pages'>"]
-    for t in experiment.trials:
-        if t.run is None or not t.run.page_html:
+    report = _Report(analysis, page_links, screenshots or {})
+    for section in OUTLINE:
+        if not section.shown(analysis):
             continue
-        label = f"{t.variant} · {t.profile or '-'} · repeat {t.repeat} · QA {_fmt(t.run.qa_score)}"
-        link = ""
-        if page_links:
-            link = f" <a href='pages/{page_filename(t.variant, t.profile, t.repeat)}'>open</a>"
-        parts.append(
-            f"<figure><div class='thumb'><iframe sandbox='' loading='lazy' title='{html.escape(label)}' "
-            f"srcdoc='{html.escape(sanitise(t.run.page_html), quote=True)}'></iframe></div>"
-            f"<figcaption>{html.escape(label)}{link}</figcaption></figure>"
-        )
-    parts.append("</div>")
-    parts += screenshot_section(experiment, screenshots or {})
-    parts += ["<h2>Runs</h2>", html_table(analysis.runs)]
+        body = _BODIES.get(section.key)
+        before, after = body(report) if body else ([], [])
+        parts += [f"<h2>{html.escape(section.title)}</h2>", *before]
+        parts += [fig(f) for chart in section.charts for f in chart.figures(analysis)]
+        parts += after
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
-from workflow_core.quality.model import AXES, page_score
+from workflow_core.quality.axes import in_order
+from workflow_core.quality.model import page_score
 from workflow_core.records import RunRecord
 
 # Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (standard tables); 1.96 beyond.
@@ -70,11 +71,10 @@ def run_quality(run: RunRecord, weights: Mapping[str, float] | None = None) -> f
 
 
 def axis_intervals(runs: list[RunRecord]) -> dict[str, Interval]:
-    """Each axis measured on any of `runs`, with its interval over the runs that measured it (AXES order)."""
-    seen = {a for r in runs for a in r.qa_axes}
-    order = [a for a in AXES if a in seen] + sorted(seen - set(AXES))
+    """Each axis measured on any of `runs`, with its interval over the runs that measured it (in the axis
+    registry's order)."""
     out: dict[str, Interval] = {}
-    for axis in order:
+    for axis in in_order(a for r in runs for a in r.qa_axes):
         iv = interval(r.qa_axes[axis] for r in runs if axis in r.qa_axes)
         if iv is not None:
             out[axis] = iv

@@ -1,5 +1,5 @@
 """Runs an experiment on a background thread with its own event loop, so a UI can poll its progress (trial
-i/N, the variant, profile and node at work) and cancel it without blocking. Like `runner.BackgroundRun` for a
+i/N, the variant, profile and node at work) and cancel it without blocking. Like `run.background.BackgroundRun` for a
 single run; one per browser session, nothing shared between sessions."""
 
 from __future__ import annotations
@@ -8,13 +8,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workflow_core.lab.experiment import (
-    Experiment,
-    ExperimentProgress,
-    ExperimentSpec,
-    Trial,
-    run_experiment,
-)
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Trial
+from workflow_core.lab.trials import ExperimentProgress, run_experiment
 from workflow_core.run.background import BackgroundJob
 from workflow_core.run.engine import Engine
 from workflow_core.run.store import Store

@@ -7,7 +7,7 @@ from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import call_params, chat_request, render_messages, run_choices
 from workflow_core.nodes.outputs import check_schema, for_provider, output_schema, parse_output
 from workflow_core.records import NodeRecord
-from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.workflow.contract import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, register
 
 

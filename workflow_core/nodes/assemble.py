@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from workflow_core.nodes.common import build_page_async, page_source
 from workflow_core.records import NodeRecord
-from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.workflow.contract import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, register
 
 

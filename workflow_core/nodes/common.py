@@ -15,9 +15,9 @@ from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
 from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage
-from workflow_core.run.context import NodeContext
 from workflow_core.run.offload import offload
 from workflow_core.scenario.inputs import fitting_testimonials
+from workflow_core.workflow.contract import NodeContext
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
 

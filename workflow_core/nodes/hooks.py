@@ -5,14 +5,13 @@ run is saved."""
 from __future__ import annotations
 
 from workflow_core.nodes.qa import sources_of
-from workflow_core.nodes.qa import verdict as verdict_of
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.quality.check import check_page_async
 from workflow_core.quality.judge import judge_page
-from workflow_core.quality.model import page_score
+from workflow_core.quality.model import with_axis
 from workflow_core.quality.render import Renderer
-from workflow_core.records import RunRecord
+from workflow_core.records import QualityReport, RunRecord
 from workflow_core.run.hooks import FinishedRun, RunHook, SaveRun
 from workflow_core.run.store import Store
 from workflow_core.run.telemetry import tracing_hook
@@ -41,13 +40,10 @@ class CollectPage:
             passages = [p for r in run.nodes for p in r.passages]
             workflow = finished.graph.workflow
             sources = sources_of(finished.inputs, passages, workflow)
-            verdict = verdict_of(await check_page_async(run.page_html, sources, render=self.render))
+            verdict = await check_page_async(run.page_html, sources, render=self.render)
         if verdict is not None:
-            run.qa_score, run.qa_axes = verdict.score, dict(verdict.axes)
-            run.qa_publishable = verdict.publishable
+            run.qa = verdict.model_copy(deep=True)
             run.screenshots = dict(verdict.screenshots)
-            run.qa_findings, run.qa_notes = list(verdict.findings), list(verdict.notes)
-            run.qa_measures = dict(verdict.measures)
 
 
 class JudgePage:
@@ -66,11 +62,11 @@ class JudgePage:
             return
         sources = sources_of(finished.inputs, [p for r in run.nodes for p in r.passages])
         judged = await judge_page(run.page_html, sources, self.ref, self.registry, self.prices, self.store)
-        run.qa_axes = {**run.qa_axes, "judge": judged.axis.score}
-        run.qa_findings = [f for f in run.qa_findings if f.axis != "judge"] + judged.axis.findings
         cost = "cached" if judged.cached else f"${judged.cost_usd:.6f}"
-        run.qa_notes = [*run.qa_notes, f"judge: {judged.model} ({cost}, apart from the workflow's cost)"]
-        run.qa_score = page_score(run.qa_axes, run.qa_findings)
+        note = f"{judged.model} ({cost}, apart from the workflow's cost)"
+        # A page no check measured (the checks failed) gets the judge's axis alone.
+        verdict = run.qa if run.qa is not None else QualityReport(score=judged.axis.score)
+        run.qa = with_axis(verdict, judged.axis.model_copy(update={"note": note}))
         run.judge_cost_usd = judged.cost_usd
 
 

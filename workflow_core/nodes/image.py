@@ -14,7 +14,7 @@ from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.page.icons import choose_icons
 from workflow_core.providers.base import ImageProvider
 from workflow_core.records import Image, NodeRecord
-from workflow_core.run.context import NodeContext, Prepared
+from workflow_core.workflow.contract import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.templating import render
 

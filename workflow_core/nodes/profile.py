@@ -9,8 +9,8 @@ from typing import Any
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import estimate_tokens
 from workflow_core.records import NodeRecord
-from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.scenario import profile_to_prose
+from workflow_core.workflow.contract import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.spec import Node
 

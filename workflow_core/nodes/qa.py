@@ -18,11 +18,10 @@ from workflow_core.nodes.common import (
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
-from workflow_core.quality.model import checks_version
 from workflow_core.quality.sources import workflow_instructions
-from workflow_core.records import NodeRecord, Passage, QAVerdict
-from workflow_core.run.context import NodeContext, Prepared
-from workflow_core.run.inputs import RunInputs
+from workflow_core.quality.version import checker_version
+from workflow_core.records import NodeRecord, Passage
+from workflow_core.workflow.contract import NodeContext, Prepared, RunInputsView
 from workflow_core.workflow.kinds import NodeKind, kind_of, register
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
@@ -44,7 +43,7 @@ QA_REVIEW_SCHEMA = {
 }
 
 
-def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
+def sources_of(inputs: RunInputsView, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
     """What the quality axes check a run's page against (with `workflow`, its prompts' own words too)."""
     documents = list(inputs.scenario.documents) if inputs.scenario is not None else []
     sources = Sources.from_variables(dict(inputs.variables), passages, documents)
@@ -53,24 +52,14 @@ def sources_of(inputs: RunInputs, passages: list[Passage], workflow: Workflow | 
     return replace(sources, instructions=workflow_instructions(workflow))
 
 
-def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QAVerdict:
-    return QAVerdict(
-        score=report.score,
-        publishable=report.publishable,
-        axes=report.axis_scores,
-        weights=report.weights,
-        findings=list(report.findings),
-        notes=report.notes,
-        measures=report.measures,
-        screenshots=dict(report.screenshots),
-        feedback=feedback,
-        sent_back=sent_back,
-    )
+def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QualityReport:
+    """The check's report as the QA node keeps it: the same shape, with the reviewer's feedback."""
+    return report.model_copy(update={"feedback": feedback, "sent_back": sent_back})
 
 
-async def _qa_report(ctx: NodeContext, html: str) -> QualityReport:
+async def _qa_report(html: str, sources: Sources) -> QualityReport:
     # Rendering takes a second or two: the page renders on the browser's thread while this loop runs on.
-    return await check_page_async(html, sources_of(ctx.inputs, passages_of(ctx), ctx.workflow))
+    return await check_page_async(html, sources)
 
 
 def _developer(ctx: NodeContext) -> Node | None:
@@ -88,7 +77,8 @@ async def qa(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
     page = await build_page_async(ctx, source)
     node = ctx.node
-    report = await _qa_report(ctx, page)
+    sources = sources_of(ctx.inputs, passages_of(ctx), ctx.workflow)
+    report = await _qa_report(page, sources)
     messages: list[dict[str, str]] = []
     developer = _developer(ctx) if node.model else None
     if node.model:
@@ -118,7 +108,7 @@ async def qa(ctx: NodeContext) -> Prepared:
             if not approve and feedback.strip() and developer is not None and rounds > 0:
                 try:
                     final_page = await _send_back(ctx, rec, developer, feedback)
-                    final_report = await _qa_report(ctx, final_page)
+                    final_report = await _qa_report(final_page, sources)
                 except OutputParseError as exc:
                     # The reviewed page stands; a revision that cannot be parsed must not lose it.
                     rec.warnings.append(f"the revision after review failed ({exc}); kept the reviewed page.")
@@ -129,14 +119,14 @@ async def qa(ctx: NodeContext) -> Prepared:
         # What a prompt downstream of the reviewer may read (`{{ qa_node.score }}`, `.feedback`).
         rec.output_data = {"score": final_report.score, "feedback": feedback, "sent_back": sent_back}
 
-    # Everything the verdict depends on: the page, what the automatic checks read, the review prompt, and
-    # the developer a rejected page goes back to.
+    # Everything the verdict depends on: the checker version (the checks' code and the registered axes), the
+    # page, everything the checks read (the sources, made from the run's inputs, its passages and the
+    # workflow's prompts), the review prompt, and the developer a rejected page goes back to.
     material = {
         "kind": "qa",
-        "checks_version": checks_version(),
+        "checker": checker_version(),
         "page": page,
-        "checks": {k: ctx.inputs.get(k) for k in ("design_steps", "guidelines", "profile", "company")},
-        "passages": [p.model_dump() for p in passages_of(ctx)],
+        "sources": sources.key_material(),
         "model": ctx.registry.identity(node.model) if node.model else None,
         "params": call_params(node),
         "messages": messages,

@@ -15,13 +15,13 @@ from workflow_core.page.words import slugify
 from workflow_core.pricing.book import estimate_tokens
 from workflow_core.providers.base import EmbeddingProvider
 from workflow_core.records import NodeRecord, Passage
-from workflow_core.run.context import NodeContext, Prepared
 from workflow_core.run.inputs import RunInputs
 from workflow_core.scenario import Scenario
 from workflow_core.scenario.injection import RULE_VERSION as INJECTION_RULE
 from workflow_core.scenario.injection import without_instructions
 from workflow_core.scenario.knowledge import KnowledgeIndex, index_for_scenario
 from workflow_core.scenario.segments import document_segment_key
+from workflow_core.workflow.contract import NodeContext, Prepared, RunInputsView
 from workflow_core.workflow.kinds import NodeKind, register
 from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
@@ -37,7 +37,7 @@ def _filters_from_profile(profile_data: dict[str, Any], keys: list[str]) -> dict
 
 
 def query_and_filters(
-    scenario: Scenario, variables: dict[str, Any], inputs: RunInputs, config: Mapping[str, Any]
+    scenario: Scenario, variables: dict[str, Any], inputs: RunInputsView, config: Mapping[str, Any]
 ) -> tuple[str, dict[str, str]]:
     """A retrieve node's query (its `query` template, by default the visitor's profile as JSON) and its
     filters (the segment the scenario matched the profile to, else the profile's `filter_keys`)."""
@@ -62,7 +62,7 @@ def default_passages(scenario: Scenario, profile_id: str | None, top_k: int = 4)
 
 async def retrieve(ctx: NodeContext) -> Prepared:
     scenario = ctx.inputs.scenario
-    if scenario is None:
+    if not isinstance(scenario, Scenario):
         raise DecomposeError(
             "a retrieve node needs a scenario with knowledge documents: pass --scenario DIR."
         )

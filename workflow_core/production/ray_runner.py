@@ -16,12 +16,9 @@ from typing import Any
 
 from workflow_core.errors import DecomposeError
 from workflow_core.records import RunRecord
-from workflow_core.run.estimate import RunEstimate
 from workflow_core.run.hooks import save_finished_run
-from workflow_core.run.inputs import RunInputs
-from workflow_core.run.many import RunJob
+from workflow_core.run.plan import RunPlan
 from workflow_core.run.store import Store
-from workflow_core.workflow.spec import Workflow
 
 RAY_MISSING = (
     "--ray needs Ray, an optional extra: pip install -e '.[ray]' (or pip install 'ray[default]>=2.40,<3')."
@@ -60,9 +57,7 @@ class RunWorker:
         self._engine: Any = None
         self._render = render
 
-    async def run(
-        self, workflow: Workflow, inputs: RunInputs, run_id: str | None, estimate: RunEstimate | None
-    ) -> tuple[str, dict[int, bytes]]:
+    async def run(self, plan: RunPlan, run_id: str | None) -> tuple[str, dict[int, bytes]]:
         if self._engine is None:
             from workflow_core.nodes.hooks import standard_hooks
             from workflow_core.providers.registry import ProviderRegistry
@@ -76,8 +71,9 @@ class RunWorker:
                 store=None,
                 hooks=standard_hooks(None, render=self._render),
             )
-        # The driver's estimate (it knows the history): each node's record carries it, as in-process.
-        run = await self._engine.run(workflow, inputs, run_id=run_id, estimate=estimate)
+        # The driver's plan: validated against the driver's providers, with its estimate (the driver knows
+        # the history), which each node's record carries, as in-process.
+        run = await self._engine.run_plan(plan, run_id=run_id)
         return run.model_dump_json(), dict(run.screenshots)
 
     def pid(self) -> int:
@@ -129,15 +125,15 @@ class RayRunner:
         """The process ids of the actors (each is its own process with its own engine)."""
         return list(self._ray.get([a.pid.remote() for a in self._actors]))
 
-    async def __call__(self, job: RunJob, estimate: RunEstimate | None, cancel: asyncio.Event) -> RunRecord:
-        """Run `job` on the next idle actor; save the run (and its screenshots) in the driver's store."""
+    async def __call__(self, plan: RunPlan, run_id: str | None, cancel: asyncio.Event) -> RunRecord:
+        """Run `plan` on the next idle actor; save the run (and its screenshots) in the driver's store."""
         if self._idle is None:
             self._idle = asyncio.Queue()
             for a in self._actors:
                 self._idle.put_nowait(a)
         actor = await self._idle.get()
         try:
-            ref = actor.run.remote(job.workflow, job.inputs, job.run_id, estimate)
+            ref = actor.run.remote(plan, run_id)
             waiting = asyncio.ensure_future(ref)  # an ObjectRef is awaitable
             stop = asyncio.ensure_future(cancel.wait())
             done, _ = await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)

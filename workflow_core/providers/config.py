@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from workflow_core.errors import DecomposeError
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME
+from workflow_core.providers.types import DEFAULT_TYPE, provider_type, provider_types, type_names
 
 CONFIG_ENV = "DECOMPOSE_PROVIDERS"
 
@@ -28,7 +30,7 @@ class ProviderEntry(BaseModel):
     """One provider in providers.yaml."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["openai", "anthropic"] = "openai"
+    type: str = DEFAULT_TYPE  # a registered provider type (workflow_core.providers.types)
     base_url: str | None = None
     api_key_env: str | None = None
     models: list[str] | None = None
@@ -36,6 +38,16 @@ class ProviderEntry(BaseModel):
     prices: dict[str, ModelPriceConfig] = Field(default_factory=dict)
     # At most this many calls to the provider at once, across every run of the process (its rate limit).
     max_concurrency: int | None = Field(None, ge=1)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _registered_type(cls, value: Any) -> Any:
+        """Any type in the table, refused as a Literal of the registered names would be."""
+        if not isinstance(value, str) or value not in provider_types():
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": type_names(quote="'")}
+            )
+        return value
 
 
 class LocalEntry(BaseModel):
@@ -80,8 +92,8 @@ def load_providers_file(path: Path) -> ProvidersFile:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise DecomposeError(
-            f"the providers file {path} has problems: {problems}. Each provider needs `type` (openai or "
-            "anthropic), `base_url`, optionally `api_key_env` (the NAME of an environment variable, not "
+            f"the providers file {path} has problems: {problems}. Each provider needs `type` ({type_names()}), "
+            "`base_url`, optionally `api_key_env` (the NAME of an environment variable, not "
             "the key) and `models`."
         ) from exc
     for name, entry in config.providers.items():
@@ -100,8 +112,9 @@ def load_providers_file(path: Path) -> ProvidersFile:
                     "https:// address, e.g. http://localhost:11434/v1 (other schemes such as file:// are "
                     "not model servers)."
                 )
-        if entry.type == "openai" and not entry.base_url and name != "openai":
+        kind = provider_type(entry.type)
+        if kind.base_url_missing(name, entry.base_url):
             raise DecomposeError(
-                f"provider '{name}' in {path} needs a base_url, e.g. http://localhost:11434/v1 for Ollama."
+                f"provider '{name}' in {path} needs a base_url, e.g. {kind.base_url_example()}."
             )
     return config

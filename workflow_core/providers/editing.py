@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -14,33 +13,12 @@ import yaml
 from workflow_core.errors import DecomposeError, ProviderError
 from workflow_core.providers.config import ProviderEntry, ProvidersFile, load_providers_file
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME
+from workflow_core.providers.types import OLLAMA_DEFAULT, provider_type
 
 OLLAMA_ENV = "DECOMPOSE_OLLAMA_URL"  # where "Ollama on this machine" looks (tests point it at a fake server)
-OLLAMA_DEFAULT = "http://localhost:11434/v1"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY_PREFIXES = ("sk-", "sk_", "pk-", "xai-", "gsk_", "hf_", "AIza")
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A kind of provider the Settings page offers, with what it usually needs."""
-
-    label: str
-    type: str
-    base_url: str
-    api_key_env: str
-    name: str
-
-
-PRESETS = (
-    Preset("OpenAI", "openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "openai"),
-    Preset("Anthropic", "anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY", "anthropic"),
-    Preset("Ollama", "openai", OLLAMA_DEFAULT, "", "ollama"),
-    Preset("vLLM", "openai", "http://localhost:8000/v1", "", "vllm"),
-    Preset("LM Studio", "openai", "http://localhost:1234/v1", "", "lmstudio"),
-    Preset("Other OpenAI-compatible server", "openai", "", "", ""),
-)
 
 
 def ollama_url() -> str:
@@ -73,8 +51,9 @@ def check_entry(name: str, entry: ProviderEntry) -> None:
         raise DecomposeError(
             f"'{key}' is not an environment variable name: use letters, digits and '_' (e.g. MY_API_KEY)."
         )
-    if entry.type == "openai" and not entry.base_url and name != "openai":
-        raise DecomposeError(f"'{name}' needs a base URL, e.g. http://localhost:11434/v1 for Ollama.")
+    kind = provider_type(entry.type)
+    if kind.base_url_missing(name, entry.base_url):
+        raise DecomposeError(f"'{name}' needs a base URL, e.g. {kind.base_url_example()}.")
     if entry.base_url and not re.match(r"^https?://", entry.base_url):
         raise DecomposeError(f"'{entry.base_url}' is not a URL: start it with http:// or https://.")
 

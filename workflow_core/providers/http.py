@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
+import os
+import ssl
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +18,22 @@ from workflow_core.errors import ProviderError
 
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every provider client shares: httpx's default (certifi's roots, or `SSL_CERT_FILE` /
+    `SSL_CERT_DIR` when set), made once per process. httpx builds a new one for each client, which loads
+    the root certificates again (about 60 ms here); the app makes a client for every run."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile, capath=capath if not cafile else None)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:

@@ -28,6 +28,7 @@ from workflow_core.providers.http import (
     sse_data,
     status_error,
     stream_event,
+    tls_context,
     transport_error,
 )
 from workflow_core.secrets import register_secret
@@ -89,7 +90,7 @@ class OpenAICompatProvider:
             return self._client
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=self._timeout(300.0))
+            self._client = httpx.AsyncClient(timeout=self._timeout(300.0), verify=tls_context())
             self._client_loop = loop
         return self._client
 

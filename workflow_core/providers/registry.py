@@ -1,8 +1,10 @@
 """Which providers and models this installation can call, and how "provider/model" refs resolve to them.
 
-Providers come from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, ANTHROPIC_API_KEY), from a
-providers.yaml file, and always include the embedded `local` models. API keys are read from the environment
-variable a provider names, at call time: nothing here stores or writes a key.
+Providers come from the environment (a provider type's variables, e.g. OPENAI_API_KEY / OPENAI_BASE_URL,
+ANTHROPIC_API_KEY), from a providers.yaml file, and always include the embedded `local` models. What each
+`type` means (its client, defaults, whether genai-prices knows its models) comes from `providers.types`.
+API keys are read from the environment variable a provider names, at call time: nothing here stores or
+writes a key.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from workflow_core.errors import DecomposeError, ProviderError
-from workflow_core.pricing.book import ModelPrice
-from workflow_core.providers.anthropic import AnthropicProvider
+from workflow_core.pricing.book import IMAGE_PRICES, ModelPrice
 from workflow_core.providers.base import ChatProvider
 from workflow_core.providers.config import (
     CONFIG_ENV,
@@ -27,13 +28,8 @@ from workflow_core.providers.config import (
     load_providers_file,
 )
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME, N_PARALLEL, LocalProvider
-from workflow_core.providers.openai_compat import OpenAICompatProvider
+from workflow_core.providers.types import DEFAULT_TYPE, provider_type, provider_types
 
-OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
-ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
-# Providers whose model names genai-prices can vouch for when no list is declared.
-_PRICED_PROVIDERS = frozenset({"openai", "anthropic"})
-_OPENAI_IMAGE_MODELS = frozenset({"dall-e-2", "dall-e-3"})
 # The built-in vector artist is not a provider to call; image nodes name it as "vector/...".
 _BUILTIN_PROVIDERS = frozenset({"vector"})
 
@@ -54,7 +50,7 @@ class ProviderSettings:
     """How a provider was configured, without secrets (the key's variable name only)."""
 
     name: str
-    type: str  # openai | anthropic | local | custom
+    type: str  # a provider type's name (providers.types), local, or custom
     base_url: str | None = None
     api_key_env: str | None = None
     models: list[str] | None = None
@@ -71,8 +67,17 @@ def _known_to_genai_prices(provider: str, model: str) -> bool:
     try:
         get_snapshot().find_provider_model(model, None, provider, None)
     except LookupError:
-        return provider == "openai" and model in _OPENAI_IMAGE_MODELS
+        return f"{provider}/{model}" in IMAGE_PRICES  # image models priced per picture (dall-e)
     return True
+
+
+def _priced_by_catalogue(settings: ProviderSettings | None) -> bool:
+    """Whether genai-prices vouches for a provider's model names: the provider named like a type that is
+    priced by the catalogue, at that type's own address."""
+    if settings is None or settings.custom_base_url or settings.name != settings.type:
+        return False
+    kind = provider_types().get(settings.type)
+    return kind is not None and kind.priced_by_catalogue
 
 
 class ProviderRegistry:
@@ -111,7 +116,8 @@ class ProviderRegistry:
 
     @classmethod
     def from_environment(cls, config_path: str | Path | None = None) -> ProviderRegistry:
-        """local always; openai / anthropic from their environment variables; more from providers.yaml."""
+        """local always; a provider per type whose key variable (or base URL variable) is set, named like
+        the type (openai, anthropic); more from providers.yaml."""
         registry = cls()
         explicit = config_path is not None or bool(os.environ.get(CONFIG_ENV))
         path = Path(config_path).expanduser() if config_path is not None else default_config_path()
@@ -141,28 +147,19 @@ class ProviderRegistry:
                 max_concurrency=N_PARALLEL,
             ),
         )
-        if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-            base = os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE
+        for kind in provider_types().values():
+            override = os.environ.get(kind.base_url_env) if kind.base_url_env else None
+            if not override and not (kind.api_key_env and os.environ.get(kind.api_key_env)):
+                continue
+            base = override or kind.default_base_url
             registry.add(
-                OpenAICompatProvider("openai", base, None, api_key_env="OPENAI_API_KEY"),
+                kind.client(kind.name, base, kind.api_key_env),
                 settings=ProviderSettings(
-                    name="openai",
-                    type="openai",
+                    name=kind.name,
+                    type=kind.name,
                     base_url=base,
-                    api_key_env="OPENAI_API_KEY",
-                    custom_base_url=bool(os.environ.get("OPENAI_BASE_URL")),
-                    source="environment",
-                ),
-            )
-        if os.environ.get("ANTHROPIC_API_KEY"):
-            registry.add(
-                AnthropicProvider("anthropic", None, api_key_env="ANTHROPIC_API_KEY"),
-                settings=ProviderSettings(
-                    name="anthropic",
-                    type="anthropic",
-                    base_url=ANTHROPIC_DEFAULT_BASE,
-                    api_key_env="ANTHROPIC_API_KEY",
-                    custom_base_url=False,
+                    api_key_env=kind.api_key_env,
+                    custom_base_url=bool(override),
                     source="environment",
                 ),
             )
@@ -172,17 +169,10 @@ class ProviderRegistry:
 
     def add_configured(self, name: str, entry: ProviderEntry, source: str = "code") -> None:
         """Add a provider described like a providers.yaml entry."""
-        custom = entry.base_url is not None
-        provider: ChatProvider
-        key_env: str | None
-        if entry.type == "anthropic":
-            base = entry.base_url or ANTHROPIC_DEFAULT_BASE
-            key_env = entry.api_key_env or "ANTHROPIC_API_KEY"
-            provider = AnthropicProvider(name, None, base_url=base, api_key_env=key_env)
-        else:
-            base = entry.base_url or OPENAI_DEFAULT_BASE
-            key_env = entry.api_key_env or ("OPENAI_API_KEY" if name == "openai" else None)
-            provider = OpenAICompatProvider(name, base, None, api_key_env=key_env)
+        kind = provider_type(entry.type)
+        base = entry.base_url or kind.default_base_url
+        key_env = kind.key_env_for(name, entry.api_key_env)
+        provider = kind.client(name, base, key_env)
         settings = ProviderSettings(
             name=name,
             type=entry.type,
@@ -191,7 +181,7 @@ class ProviderRegistry:
             models=entry.models,
             usd_per_hour=entry.usd_per_hour,
             prices={m: p.model_dump(exclude_none=True) for m, p in entry.prices.items()},
-            custom_base_url=custom,
+            custom_base_url=entry.base_url is not None,
             source=source,
             max_concurrency=entry.max_concurrency,
         )
@@ -211,14 +201,15 @@ class ProviderRegistry:
     def _unknown_provider_message(self, name: str, ref: str) -> str:
         configured = ", ".join(self._providers) or "none"
         hint = ""
-        if name == "openai":
-            hint = " Set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server) to enable it."
-        elif name == "anthropic":
-            hint = " Set ANTHROPIC_API_KEY to enable it."
+        kind = provider_types().get(name)
+        if kind is not None and kind.api_key_env:
+            also = f" (or {kind.base_url_env} for a compatible server)" if kind.base_url_env else ""
+            hint = f" Set {kind.api_key_env}{also} to enable it."
+        keys = " or ".join(k.api_key_env for k in provider_types().values() if k.api_key_env)
         return (
             f"unknown provider '{name}' in '{ref}'. Configured providers: {configured}.{hint} To add one, "
-            f"set OPENAI_API_KEY or ANTHROPIC_API_KEY, or add it under `providers:` in "
-            f"{default_config_path()} (type: openai, base_url, api_key_env, models)."
+            f"set {keys}, or add it under `providers:` in "
+            f"{default_config_path()} (type: {DEFAULT_TYPE}, base_url, api_key_env, models)."
         )
 
     @staticmethod
@@ -255,8 +246,7 @@ class ProviderRegistry:
                 f"{', '.join(declared) or 'none'}. Add it to `models:` of '{provider_name}' in "
                 "the providers file."
             )
-        settings = self._settings.get(provider_name)
-        if provider_name in _PRICED_PROVIDERS and settings is not None and not settings.custom_base_url:
+        if _priced_by_catalogue(self._settings.get(provider_name)):
             if _known_to_genai_prices(provider_name, model):
                 return None
             return (
@@ -323,7 +313,7 @@ class ProviderRegistry:
             settings = self._settings[name]
             if declared is not None:
                 out.extend(ModelInfo(f"{name}/{m}", name, m, local, "configured") for m in declared)
-            elif name in _PRICED_PROVIDERS and not settings.custom_base_url:
+            elif _priced_by_catalogue(settings):
                 from workflow_core.pricing.book import catalogue
 
                 out.extend(

@@ -24,20 +24,26 @@ from typing import Any
 
 from workflow_core.nodes.retrieve import default_passages
 from workflow_core.page.checks.common import load_page
-from workflow_core.quality.brand import check_brand
-from workflow_core.quality.check import check_page
-from workflow_core.quality.grounding import check_grounding
-from workflow_core.quality.integrity import check_integrity
+from workflow_core.quality.axes import PageToCheck, axes
+from workflow_core.quality.check import NOT_REQUESTED, check_page
 from workflow_core.quality.judge import CHECKLIST, JudgeResult
 from workflow_core.quality.model import QualityReport
-from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.preference import PreferenceSet, agreement, keys_for, rater_agreement
 from workflow_core.quality.sources import Sources
-from workflow_core.quality.substance import check_substance
 from workflow_core.quality.text import page_text
 from workflow_core.scenario import Scenario, load_scenario
 
-TEXT_AXES = ("grounding", "integrity", "personalisation", "brand", "substance")
+
+def calibrated_axes() -> tuple[str, ...]:
+    """The axes whose flags calibration counts and times (`Axis.calibrated`, with a `measure`), in order: the
+    axes that read the page's text and markup, which need no browser."""
+    return tuple(a.name for a in axes().values() if a.calibrated and a.measure is not None)
+
+
+def counted_axes(cases: list[Case]) -> tuple[str, ...]:
+    """The calibrated axes, then any other axis a case is labelled with (by name)."""
+    calibrated = calibrated_axes()
+    return calibrated + tuple(sorted({a for c in cases for a in c.axes} - set(calibrated)))
 
 
 @dataclass
@@ -56,7 +62,7 @@ class CaseResult:
     report: QualityReport
     seconds: float  # the whole check_page
     parse_seconds: float  # parsing the page once (the baseline)
-    text_seconds: float  # the text axes alone, on the parsed page
+    text_seconds: float  # the calibrated axes alone, on the parsed page
 
     @property
     def flagged(self) -> set[str]:
@@ -121,18 +127,18 @@ def load_cases(folder: Path, root: Path | None = None) -> list[Case]:
 
 def _text_axes_seconds(case: Case, repeats: int = 3) -> tuple[float, float]:
     """(parse, text axes): the fastest of `repeats` times to parse the page (`load_page`, the baseline every
-    check pays) and to run the four text axes on it; the fastest run is the least disturbed by other work."""
+    check pays) and to run the calibrated axes on it; the fastest run is the least disturbed by other work."""
+    measures = [a.measure for a in axes().values() if a.name in calibrated_axes() and a.measure is not None]
     parse, text_axes = [], []
     for _ in range(repeats):
         start = time.perf_counter()
         loaded = load_page(case.html)
         parsed = time.perf_counter()
-        text = page_text(loaded.root)
-        check_grounding(text, case.sources)
-        check_integrity(text, case.sources)
-        check_personalisation(text, case.sources)
-        check_brand(loaded, text, case.sources)
-        check_substance(text, case.sources)
+        subject = PageToCheck(
+            case.html, loaded, page_text(loaded.root), case.sources, None, None, NOT_REQUESTED
+        )
+        for measure in measures:
+            measure(subject)
         parse.append(parsed - start)
         text_axes.append(time.perf_counter() - parsed)
     return min(parse), min(text_axes)
@@ -148,10 +154,12 @@ def run_cases(cases: list[Case]) -> list[CaseResult]:
     return results
 
 
-def axis_stats(results: list[CaseResult], axes: tuple[str, ...] = TEXT_AXES) -> dict[str, AxisStats]:
-    stats = {a: AxisStats() for a in axes}
+def axis_stats(results: list[CaseResult], counted: tuple[str, ...] | None = None) -> dict[str, AxisStats]:
+    """Per axis of `counted` (default: the calibrated axes), its flags on `results` against their labels."""
+    counted = calibrated_axes() if counted is None else counted
+    stats = {a: AxisStats() for a in counted}
     for r in results:
-        for axis in axes:
+        for axis in counted:
             stats[axis].count(r.case.name, axis in r.case.axes, axis in r.flagged)
     return stats
 
@@ -299,8 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No cases.json in {folder}: pass the folder of a labelled set (e.g. tests/quality_cases).")
         return 2
     results = run_cases(load_cases(folder))
-    labelled = tuple(sorted({a for r in results for a in r.case.axes} - set(TEXT_AXES)))
-    stats = axis_stats(results, TEXT_AXES + labelled)
+    stats = axis_stats(results, counted_axes([r.case for r in results]))
     print(f"{len(results)} pages, {sum(1 for r in results if not r.case.axes)} good\n")
     print(table(stats))
     for axis, s in stats.items():

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import workflow_core.quality.builtin_axes  # noqa: F401  (the built-in axes: page workers preload them here)
 from workflow_core.page.checks.common import load_page
-from workflow_core.quality.accessibility import fallback_accessibility, rendered_accessibility
-from workflow_core.quality.brand import check_brand
-from workflow_core.quality.grounding import check_grounding
-from workflow_core.quality.integrity import check_integrity
-from workflow_core.quality.model import AxisResult, QualityReport
-from workflow_core.quality.personalisation import check_personalisation
-from workflow_core.quality.render import Renderer, RenderError, shared_renderer
+from workflow_core.quality.axes import Axis, PageToCheck, measured_axes
+from workflow_core.quality.browser import RenderError
+from workflow_core.quality.model import QualityReport, report_of
+from workflow_core.quality.render import Renderer, shared_renderer
 from workflow_core.quality.rendered import Rendered
-from workflow_core.quality.responsive import fallback_responsive, rendered_responsive
 from workflow_core.quality.sources import Sources
-from workflow_core.quality.substance import check_substance
 from workflow_core.quality.text import page_text
-from workflow_core.run.offload import offload
+from workflow_core.quality.version import checker_version
+from workflow_core.run.offload import offload, preload
+
+# Page workers (`run.offload`) import the checks and build the icon index as they start, not with their
+# first page.
+preload("workflow_core.quality.check")
+preload("workflow_core.page.icons:icon_set")
 
 NOT_REQUESTED = "not requested (static checks were chosen: --static-checks, render=False); static checks only"
 
@@ -30,15 +32,16 @@ def check_page(
     available_files: set[str] | None = None,
     render: bool | Rendered | Renderer | None = True,
 ) -> QualityReport:
-    """Check a page on every axis that applies and score it in [0, 1] (the weighted mean of the axes,
-    `DEFAULT_WEIGHTS` overridden by `weights`). `available_files` are the relative paths that exist next to
+    """Check a page on every registered axis that applies (`quality.axes`) and score it in [0, 1] (the
+    weighted mean of the axes, their default weights overridden by `weights`). `available_files` are the relative paths that exist next to
     the page (None: the page must be self-contained).
 
     `render`: True renders the page in headless Chromium for the accessibility and responsive axes (with
     the shared renderer, blocking while it renders; a `Renderer` renders with that one); a `Rendered` uses
     a page already rendered; False or None, or a browser that is missing or fails, uses the static checks
     instead, labelled on the axis's note and as a finding ("rendered checks skipped: …")."""
-    return _report(html, sources, weights, available_files, *_rendered_now(html, render))
+    rendered, why = _rendered_now(html, render)
+    return _report(html, sources, weights, available_files, rendered, why, measured_axes(), checker_version())
 
 
 async def check_page_async(
@@ -50,7 +53,8 @@ async def check_page_async(
     render: bool | Rendered | Renderer | None = True,
 ) -> QualityReport:
     """`check_page` for async callers, whose loop only waits: the page renders on the browser's thread, then
-    is parsed and measured in a page worker process (`run.offload`)."""
+    is parsed and measured in a page worker process (`run.offload`). The worker is handed the axes to measure
+    and the checker version as this process has them: an axis registered here is measured there too."""
     rendered: Rendered | None = None
     why = NOT_REQUESTED
     if isinstance(render, Rendered):
@@ -62,7 +66,10 @@ async def check_page_async(
         except RenderError as exc:
             why = str(exc)
     weights = dict(weights) if weights is not None else None  # a plain dict pickles whatever it came as
-    return await offload(_report, html, sources, weights, available_files, rendered, why)
+    checker = checker_version()
+    return await offload(
+        _report, html, sources, weights, available_files, rendered, why, measured_axes(), checker
+    )
 
 
 def _rendered_now(html: str, choice: bool | Rendered | Renderer | None) -> tuple[Rendered | None, str]:
@@ -84,28 +91,13 @@ def _report(
     available_files: set[str] | None,
     rendered: Rendered | None,
     why_not_rendered: str,
+    measured: tuple[Axis, ...],
+    checker: str,
 ) -> QualityReport:
-    sources = sources or Sources()
     page = load_page(html)
-    text = page_text(page.root)
-    if rendered is not None:
-        rendered_axes = [
-            rendered_accessibility(rendered),
-            rendered_responsive(rendered, available_files, page),
-        ]
-    else:
-        rendered_axes = [
-            fallback_accessibility(html, page, why_not_rendered),
-            fallback_responsive(page, available_files, why_not_rendered),
-        ]
-    axes: list[AxisResult | None] = [
-        *rendered_axes,
-        check_grounding(text, sources),
-        check_integrity(text, sources, page.root),
-        check_personalisation(text, sources),
-        check_brand(page, text, sources),
-        check_substance(text, sources),
-    ]
-    return QualityReport.of(
-        [a for a in axes if a is not None], weights, rendered.screenshots if rendered is not None else None
+    subject = PageToCheck(
+        html, page, page_text(page.root), sources or Sources(), available_files, rendered, why_not_rendered
     )
+    results = [a.measure(subject) for a in measured if a.measure is not None]
+    screenshots = rendered.screenshots if rendered is not None else None
+    return report_of([r for r in results if r is not None], weights, screenshots, checker)

@@ -5,12 +5,13 @@ workflow's own prompts, which a page must not copy."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from workflow_core.records import Passage
 from workflow_core.scenario import Scenario, scenario_inputs
 from workflow_core.scenario.model import Document
+from workflow_core.workflow.kinds import is_llm
 from workflow_core.workflow.spec import Workflow
 
 
@@ -43,6 +44,14 @@ class Sources:
         """The sources of one profile of a scenario (no profile: the scenario alone)."""
         inputs = scenario_inputs(scenario, profile_id)
         return cls.from_variables(inputs, passages or [], scenario.documents)
+
+    def key_material(self) -> dict[str, Any]:
+        """Everything here as plain data: what a cached verdict on a page checked against these sources is
+        keyed by (see `nodes.qa`), so any change to what the axes read is a new key."""
+        return {
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+            "passages": [p.model_dump() for p in self.passages],
+        }
 
     @classmethod
     def from_variables(
@@ -88,7 +97,7 @@ _TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 def workflow_instructions(workflow: Workflow) -> list[str]:
     """The literal text of the prompts of `workflow`'s model nodes (`instruction_text` of each)."""
     return instruction_text(
-        [text for n in workflow.nodes if n.is_llm for text in (n.system, n.prompt) if text]
+        [text for n in workflow.nodes if is_llm(n) for text in (n.system, n.prompt) if text]
     )
 
 

@@ -24,10 +24,8 @@ publishing (`BLOCKING` in `quality/verdict.py`), quoting what it read:
 
 Score: each failing finding takes `PENALTY` times its weight off 1.0 (an empty page scores 0).
 
-`originality` is measured on the same copy (not part of the score): the share of its words written for this
-visitor, against those in runs of `RUN` or more words shared with the scenario (documents, offerings,
-testimonials, company, profile: copied, or filled in by the design system), and those repeated inside the
-page.
+`originality` is measured on the same copy (not part of the score; `quality.originality`): the share of its
+words written for this visitor, against those copied from the scenario and those repeated inside the page.
 """
 
 from __future__ import annotations
@@ -35,23 +33,27 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from workflow_core.page.words import STOPWORDS, light_stem
-from workflow_core.quality.claims import strings_of
 from workflow_core.quality.model import AxisResult
+from workflow_core.quality.originality import originality
 from workflow_core.quality.sources import Sources
-from workflow_core.quality.text import Block, PageText, finding, score_of_penalties, words_of
+from workflow_core.quality.text import (
+    Block,
+    PageText,
+    copy_blocks,
+    finding,
+    normalised,
+    score_of_penalties,
+    tokens_of,
+)
 from workflow_core.records import QAFinding
 from workflow_core.scenario.freetext import offering_items
 
 AXIS = "substance"
 MIN_WORDS = 40  # copy a page needs before it says anything: a hero and one short section
 PENALTY = 0.25
-RUN = 8  # words in a row shared with a source that make copy copied rather than written
-_NOT_COPY = frozenset({"nav", "footer", "form"})
 # Words that name a topic or a kind of business rather than say anything about it.
 _TOPIC_WORDS = frozenset(
     {
@@ -140,32 +142,6 @@ _MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class Originality:
-    """Shares of a page's copy (words outside the header, navigation, forms and footer): `written` for this
-    visitor, `from_sources` (runs of `RUN`+ words shared with the scenario), `repeated` (a sentence said
-    before on the page). They sum to 1 when `words` > 0."""
-
-    words: int
-    written: float
-    from_sources: float
-    repeated: float
-
-
-def copy_blocks(page: PageText) -> list[Block]:
-    """The blocks a reader reads as the page's copy: not the title, navigation, forms or footer."""
-    return [b for b in page.blocks if b.tag != "title" and not (b.places & _NOT_COPY)]
-
-
-def _tokens(text: str) -> list[str]:
-    """Lower-case words, accents folded and a possessive's 's dropped ("Whitfield's" is "whitfield")."""
-    return [re.sub(r"['’]s$", "", w) for w in words_of(text)]
-
-
-def _norm(text: str) -> str:
-    return " ".join(_tokens(text))
-
-
 def _main_headline(blocks: list[Block]) -> Block | None:
     h1 = next((b for b in blocks if b.tag == "h1"), None)
     return h1 or next((b for b in blocks if b.is_heading), None)
@@ -179,7 +155,7 @@ def _name_words(sources: Sources) -> set[str]:
     names += [*sources.offerings, *_offering_names(sources)]
     profile = sources.profile or {}
     names += [str(profile.get(k) or "") for k in ("name", "company", "industry", "segment", "sector")]
-    words = {w for n in names for w in _tokens(n)}
+    words = {w for n in names for w in tokens_of(n)}
     return words | {light_stem(w) for w in words}
 
 
@@ -187,7 +163,7 @@ def _headline_problem(headline: Block | None, sources: Sources) -> str | None:
     if headline is None or len(headline.text.split()) < 2:
         return "there is none" if headline is None else f"it is one word ({headline.text!r})"
     names = _name_words(sources) | _TOPIC_WORDS
-    words = [w for w in _tokens(headline.text) if w not in STOPWORDS and len(w) > 1]
+    words = [w for w in tokens_of(headline.text) if w not in STOPWORDS and len(w) > 1]
     left = [w for w in words if w not in names and light_stem(w) not in names]
     if not left:
         return f"{headline.text!r} only names the seller, a segment, offerings or topics"
@@ -207,11 +183,11 @@ def _names_an_offering(copy: list[Block], sources: Sources) -> bool | None:
     names = _offering_names(sources)
     if not names:
         return None
-    text = " " + _norm(" ".join(b.text for b in copy)) + " "
+    text = " " + normalised(" ".join(b.text for b in copy)) + " "
     words = set(text.split()) | {light_stem(w) for w in text.split()}
     for name in names:
-        tokens = [w for w in _tokens(name) if w not in STOPWORDS]
-        if f" {_norm(name)} " in text:
+        tokens = [w for w in tokens_of(name) if w not in STOPWORDS]
+        if f" {normalised(name)} " in text:
             return True
         if tokens and sum(w in words or light_stem(w) in words for w in tokens) >= max(1, 0.75 * len(tokens)):
             return True
@@ -244,7 +220,7 @@ def _closing_problem(page: PageText) -> str | None:
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = [w for w in _tokens(text)]
+    words = [w for w in tokens_of(text)]
     return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
@@ -264,7 +240,7 @@ def _near_duplicates(blocks: list[Block], threshold: float = 0.6, common: int = 
     texts: dict[str, int] = {}
     pairs: dict[int, int] = {}
     for j, b in enumerate(blocks):
-        first = texts.setdefault(_norm(b.text), j)
+        first = texts.setdefault(normalised(b.text), j)
         if first != j:
             pairs.setdefault(first, j)
     for (i, j), inter in sorted(shared.items()):
@@ -281,7 +257,7 @@ def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
         if block.tag in ("a", "button", "label", "figcaption"):
             continue
         for sentence in block.sentences:
-            key = _norm(sentence)
+            key = normalised(sentence)
             if len(key.split()) < 4:
                 continue
             if key in seen:
@@ -292,7 +268,7 @@ def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
     for block in copy:
         if block.tag not in ("p", "li", "dd", "td", "h1", "h2", "h3"):
             continue
-        tokens = _tokens(block.text)
+        tokens = tokens_of(block.text)
         grams = Counter(
             g
             for g in (tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
@@ -301,96 +277,35 @@ def _repetitions(copy: list[Block]) -> list[tuple[str, str]]:
         if any(n >= 2 for n in grams.values()) or _DOUBLED.search(block.text):
             found.append((block.text, "one passage says the same words twice"))
     # The same heading twice ("Pivot Stalls" over two cards).
-    heads = Counter(_norm(b.text) for b in copy if b.tag in ("h2", "h3", "h4"))
+    heads = Counter(normalised(b.text) for b in copy if b.tag in ("h2", "h3", "h4"))
     found += [(h, "two headings say the same") for h, n in heads.items() if n >= 2 and h]
     # A card whose text only repeats its heading.
     for head, body in itertools.pairwise(copy):
-        if head.is_heading and body.tag in ("p", "li", "dd") and _norm(body.text) == _norm(head.text):
+        if (
+            head.is_heading
+            and body.tag in ("p", "li", "dd")
+            and normalised(body.text) == normalised(head.text)
+        ):
             found.append((body.text, "the card's text only repeats its heading"))
     # Two paragraphs that say the same thing.
-    prose = [b for b in copy if b.tag in ("p", "li", "dd", "td") and len(_tokens(b.text)) >= 8]
+    prose = [b for b in copy if b.tag in ("p", "li", "dd", "td") and len(tokens_of(b.text)) >= 8]
     found += [(prose[j].text, "two paragraphs say the same thing") for _, j in _near_duplicates(prose)]
     # Headings that differ only by a number ("Overcoming Challenges I / II / III").
     numbered: dict[str, list[str]] = {}
     for b in copy:
         if b.is_heading and _NUMBERED.search(b.text):
-            numbered.setdefault(_NUMBERED.sub("", _norm(b.text)), []).append(b.text)
+            numbered.setdefault(_NUMBERED.sub("", normalised(b.text)), []).append(b.text)
     for stem, headings in numbered.items():
         if len(headings) >= 2 and stem:
             found.append((" / ".join(headings), f"{len(headings)} headings differ only by a number"))
     return found
 
 
-def originality(page: PageText, sources: Sources) -> Originality:
-    """The shares of the page's copy written for the visitor, taken from the sources, and repeated."""
-    copy = copy_blocks(page)
-    texts = tuple(_source_texts(sources))
-    source_grams, short_phrases = _source_runs(texts), _short_source_phrases(texts)
-    words = written = copied = repeated = 0
-    seen: set[str] = set()
-    for block in copy:
-        for sentence in block.sentences:
-            tokens = _tokens(sentence)
-            if not tokens:
-                continue
-            words += len(tokens)
-            key = " ".join(tokens)
-            if key in seen and len(tokens) >= 4:
-                repeated += len(tokens)
-                continue
-            seen.add(key)
-            covered = [False] * len(tokens)
-            for i in range(len(tokens) - RUN + 1):
-                if tuple(tokens[i : i + RUN]) in source_grams:
-                    for j in range(i, i + RUN):
-                        covered[j] = True
-            # A sentence shorter than a run is copied when the whole of it is a source phrase.
-            if len(tokens) < RUN and key in short_phrases:
-                covered = [True] * len(tokens)
-            n = sum(covered)
-            copied += n
-            written += len(tokens) - n
-    if not words:
-        return Originality(0, 0.0, 0.0, 0.0)
-    return Originality(words, round(written / words, 4), round(copied / words, 4), round(repeated / words, 4))
-
-
-def _source_texts(sources: Sources) -> list[str]:
-    texts = list(sources.documents) + [p.text for p in sources.passages]
-    texts += list(sources.offerings.values())
-    texts += [str(t.get("quote") or "") for t in sources.testimonials]
-    texts += [str(v) for v in sources.company.values() if isinstance(v, str)]
-    texts += list(strings_of(sources.profile or {}))
-    return texts
-
-
-# A batch checks every page against the same sources: their runs are worked out once.
-@lru_cache(maxsize=8)
-def _source_runs(texts: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
-    grams: set[tuple[str, ...]] = set()
-    for text in texts:
-        tokens = _tokens(text)
-        grams.update(tuple(tokens[i : i + RUN]) for i in range(len(tokens) - RUN + 1))
-    return frozenset(grams)
-
-
-@lru_cache(maxsize=8)
-def _short_source_phrases(texts: tuple[str, ...]) -> frozenset[str]:
-    """Whole short source lines (an offering's name and description, a testimonial) as normalised text."""
-    out: set[str] = set()
-    for text in texts:
-        for line in re.split(r"[\n.!?]+", text):
-            key = _norm(line)
-            if 2 <= len(key.split()) < RUN:
-                out.add(key)
-    return frozenset(out)
-
-
 def check_substance(page: PageText, sources: Sources) -> AxisResult:
     """Whether the page says anything at all, and says it once (see the module docstring)."""
     copy = copy_blocks(page)
     findings: list[QAFinding] = []
-    words = sum(len(_tokens(b.text)) for b in copy)
+    words = sum(len(tokens_of(b.text)) for b in copy)
 
     def fail(check: str, evidence: str = "", **fields: Any) -> None:
         findings.append(finding(AXIS, check, False, _MESSAGES[check].format(**fields), evidence))

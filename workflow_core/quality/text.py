@@ -50,6 +50,7 @@ _UNREAD = frozenset({"script", "style", "template", "noscript", "head", "svg", "
 # Landmarks and roles that change what a block may say (a footer's copyright year, a testimonial's quote).
 _PLACES = {"footer": "footer", "nav": "nav", "blockquote": "quote", "figure": "figure", "form": "form"}
 
+_NOT_COPY = frozenset({"nav", "footer", "form"})  # what a reader does not read as copy
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’%$£€.,-]*")
 
 
@@ -147,6 +148,21 @@ _WORD_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 def words_of(text: str) -> list[str]:
     """The lower-case words of `text`, accents folded, an apostrophe kept inside a word ("it's", "Dana's")."""
     return _WORD_TOKEN.findall(folded(text))
+
+
+def tokens_of(text: str) -> list[str]:
+    """`words_of` with a possessive's 's dropped ("Whitfield's" is "whitfield"): names compare as names."""
+    return [re.sub(r"['’]s$", "", w) for w in words_of(text)]
+
+
+def normalised(text: str) -> str:
+    """`text` as its `tokens_of`, one space apart: two texts that say the same words compare equal."""
+    return " ".join(tokens_of(text))
+
+
+def copy_blocks(page: PageText) -> list[Block]:
+    """The blocks a reader reads as the page's copy: not the title, navigation, forms or footer."""
+    return [b for b in page.blocks if b.tag != "title" and not (b.places & _NOT_COPY)]
 
 
 def quote(text: str, limit: int = 200) -> str:

@@ -12,9 +12,8 @@ from workflow_core.errors import DecomposeError
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.context import RunEvent
 from workflow_core.run.engine import Engine
-from workflow_core.run.inputs import RunInputs
+from workflow_core.run.plan import RunPlan
 from workflow_core.secrets import redact
-from workflow_core.workflow.spec import Workflow
 
 
 @dataclass
@@ -94,16 +93,11 @@ class BackgroundJob:
 class BackgroundRun(BackgroundJob):
     """One workflow run on a daemon thread. `poll()` is cheap and thread-safe; `cancel()` stops it."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        workflow: Workflow,
-        inputs: RunInputs,
-    ) -> None:
-        super().__init__(f"run-{workflow.name}")
+    def __init__(self, engine: Engine, plan: RunPlan) -> None:
+        """Run `plan` (which `engine.plan` made) on `engine`."""
+        super().__init__(f"run-{plan.workflow.name}")
         self._engine = engine
-        self._workflow = workflow
-        self._inputs = inputs
+        self._plan = plan
         self._records: dict[str, NodeRecord] = {}
         self._streamed: dict[str, str] = {}
         self._finished_order: list[str] = []
@@ -126,7 +120,7 @@ class BackgroundRun(BackgroundJob):
 
     async def _work(self, cancel: asyncio.Event) -> None:
         async with self._engine as engine:
-            run = await engine.run(self._workflow, self._inputs, on_event=self._on_event, cancel=cancel)
+            run = await engine.run_plan(self._plan, on_event=self._on_event, cancel=cancel)
         with self._lock:
             self._run = run
             self._state = "finished"

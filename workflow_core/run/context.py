@@ -1,12 +1,13 @@
-"""What a node executor works with: its context (node, inputs, upstream records, services) and what it
-returns to the engine (`Prepared`). Executors live in `workflow_core.nodes`; the engine in `run.engine`."""
+"""The engine's side of a node run: the context an executor is given (`EngineContext`, which implements
+`workflow.contract.NodeContext`), run events, and the cache key. Executors live in `workflow_core.nodes`; the
+engine in `run.engine`."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from workflow_core.pricing.book import PriceBook
@@ -40,25 +41,15 @@ class RunEvent:
 EventSink = Callable[[RunEvent], None]
 
 
-@dataclass
-class Prepared:
-    """What a node executor decided before doing any work: the cache key material and how to do the work."""
-
-    key_material: dict[str, Any]
-    work: Callable[[NodeContext, NodeRecord], Awaitable[None]]
-    messages: list[dict[str, str]] = field(default_factory=list)
-    cacheable: bool = True
-
-
 def cache_key(material: dict[str, Any]) -> str:
     blob = json.dumps({"v": CACHE_VERSION, **material}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 @dataclass
-class NodeContext:
-    """What a node executor sees: its node, the run's graph and inputs, its ancestors' records (in
-    topological order) and the services it may call."""
+class EngineContext:
+    """The engine's side of the node contract (`workflow.contract.NodeContext`): one node's view of a run,
+    its graph and inputs, its ancestors' records (in topological order) and the services it may call."""
 
     node: Node
     graph: WorkflowGraph

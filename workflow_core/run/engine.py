@@ -25,15 +25,17 @@ from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord, NodeStatus, RunRecord
-from workflow_core.run.context import EventSink, NodeContext, RetryPolicy, RunEvent, cache_key
-from workflow_core.run.estimate import RunEstimate, estimate_run
+from workflow_core.run.calls import RetryPolicy
+from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key
 from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
+from workflow_core.run.plan import Choices, RunPlan, plan_run
 from workflow_core.run.store import Store
 from workflow_core.secrets import redact
+from workflow_core.workflow.files import dump_workflow
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph
-from workflow_core.workflow.kinds import kind_of
-from workflow_core.workflow.spec import Workflow, dump_workflow
+from workflow_core.workflow.kinds import agent_count, kind_of
+from workflow_core.workflow.spec import Workflow
 
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 # Fields a cache hit copies from the stored record: what the node produced, not how this run went.
@@ -89,6 +91,20 @@ class Engine:
             workflow, inputs=inputs.variables.keys(), check_model=self.registry.check_model
         )
 
+    def plan(
+        self, workflow: Workflow, inputs: RunInputs | None = None, choices: Choices | None = None
+    ) -> RunPlan:
+        """The run's plan (`run.plan`: the workflow with `choices` applied, validated, estimated), built once
+        by every way in and handed to `run_plan`."""
+        return plan_run(
+            workflow,
+            inputs or RunInputs(),
+            check_model=self.registry.check_model,
+            prices=self.prices,
+            store=self.store,
+            choices=choices,
+        )
+
     async def run(
         self,
         workflow: Workflow,
@@ -97,26 +113,33 @@ class Engine:
         on_event: EventSink | None = None,
         cancel: asyncio.Event | None = None,
         run_id: str | None = None,
-        estimate: RunEstimate | None = None,
-        graph: WorkflowGraph | None = None,
     ) -> RunRecord:
-        """Validate, then run every node, then the hooks. `estimate` is the one the caller already showed
-        (computed here when not given), so each node's record carries its estimate beside its actual cost;
-        `graph` is what `validate` returned for this workflow and these inputs, when the caller has it."""
-        inputs = inputs or RunInputs()
-        graph = graph if graph is not None else self.validate(workflow, inputs)
+        """`run_plan(plan(workflow, inputs))`: for a caller with nothing to show before the run."""
+        plan = self.plan(workflow, inputs)
+        return await self.run_plan(plan, on_event=on_event, cancel=cancel, run_id=run_id)
+
+    async def run_plan(
+        self,
+        plan: RunPlan,
+        *,
+        on_event: EventSink | None = None,
+        cancel: asyncio.Event | None = None,
+        run_id: str | None = None,
+    ) -> RunRecord:
+        """Run every node of the plan, then the hooks. Each node's record carries the plan's estimate beside
+        its actual cost."""
+        workflow, inputs, graph, estimate = plan.workflow, plan.inputs, plan.graph, plan.estimate
         emit: EventSink = on_event or (lambda _e: None)
         run = RunRecord(
             run_id=run_id or uuid.uuid4().hex[:12],
             workflow=workflow.name,
             profile=inputs.profile_id,
             started_at=time.time(),
-            agent_count=workflow.agent_count,
+            agent_count=agent_count(workflow),
             workflow_yaml=dump_workflow(workflow),
             process=PROCESS,
             nodes=[NodeRecord(id=n.id, kind=n.kind, model=n.model) for n in workflow.nodes],
         )
-        estimate = estimate or estimate_run(workflow, inputs, self.prices, self.store, graph=graph)
         for rec in run.nodes:
             if rec.id in estimate.nodes:
                 rec.estimated_cost_usd = estimate.nodes[rec.id].cost_usd
@@ -124,7 +147,12 @@ class Engine:
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         t0 = time.perf_counter()
-        await self._schedule(graph, inputs, records, run.run_id, emit, cancel or asyncio.Event())
+        writes: list[asyncio.Task[None]] = []
+        try:
+            await self._schedule(graph, inputs, records, run.run_id, emit, cancel or asyncio.Event(), writes)
+        finally:
+            # Every cache write has landed (or its failure is a warning on its node) before the run is over.
+            await asyncio.gather(*writes, return_exceptions=True)
         run.finished_at = time.time()
         run.wall_s = time.perf_counter() - t0
         _, run.critical_path_s = graph.critical_path(records)
@@ -164,9 +192,11 @@ class Engine:
         run_id: str,
         emit: EventSink,
         cancel: asyncio.Event,
+        writes: list[asyncio.Task[None]],
     ) -> None:
         """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel.
-        Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size."""
+        Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size. The
+        nodes' cache writes go into `writes`, for the run to await."""
         tasks: dict[str, asyncio.Task[None]] = {}
         running: dict[asyncio.Task[None], str] = {}
         done: set[str] = set()
@@ -198,7 +228,7 @@ class Engine:
                     elif bad:
                         close(node_id, "skipped", f"skipped because upstream node '{bad[0]}' did not finish")
                     else:
-                        ctx = NodeContext(
+                        ctx = EngineContext(
                             node=graph.nodes[node_id],
                             graph=graph,
                             inputs=inputs,
@@ -209,7 +239,7 @@ class Engine:
                             run_id=run_id,
                             retry=self.retry,
                         )
-                        task = asyncio.create_task(self._run_node(ctx, records[node_id]))
+                        task = asyncio.create_task(self._run_node(ctx, records[node_id], writes))
                         tasks[node_id] = task
                         running[task] = node_id
                 if not running:
@@ -230,7 +260,7 @@ class Engine:
             if unfinished:
                 await asyncio.gather(*unfinished, return_exceptions=True)
 
-    async def _run_node(self, ctx: NodeContext, rec: NodeRecord) -> None:
+    async def _run_node(self, ctx: EngineContext, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
         rec.status = "running"
         rec.started_at = time.time()
         ctx.emit(RunEvent("node_started", ctx.run_id, node_id=rec.id, record=rec))
@@ -249,10 +279,9 @@ class Engine:
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 if key and self.store is not None:
-                    try:  # a committed write: on a thread, so the other runs' streams go on meanwhile
-                        await asyncio.to_thread(self.store.cache_put, key, rec)
-                    except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
-                        rec.warnings.append(f"the result could not be cached: {exc}")
+                    # A committed write, on a thread and off the node's path: its children start while
+                    # it lands (the run awaits it before it ends).
+                    writes.append(asyncio.create_task(self._cache_put(key, rec, rec.model_dump_json())))
             rec.status = "ok"
         except asyncio.CancelledError:
             rec.status = "cancelled"
@@ -269,6 +298,13 @@ class Engine:
             rec.finished_at = time.time()
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))
+
+    async def _cache_put(self, key: str, rec: NodeRecord, encoded: str) -> None:
+        assert self.store is not None
+        try:
+            await asyncio.to_thread(self.store.cache_put, key, rec, encoded)
+        except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
+            rec.warnings.append(f"the result could not be cached: {exc}")
 
     @staticmethod
     def _fill_from_cache(rec: NodeRecord, hit: NodeRecord) -> None:

@@ -19,7 +19,7 @@ from workflow_core.pricing.book import PriceBook, estimate_tokens
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import WorkflowGraph
-from workflow_core.workflow.kinds import kind_of
+from workflow_core.workflow.kinds import is_llm, kind_of
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import NodeOutput, TemplateError, render, variables_of
 
@@ -127,7 +127,7 @@ def estimate_run(
     for node_id in graph.order:
         node = graph.nodes[node_id]
         upstream = graph.ancestors[node_id]
-        if node.is_llm and node.model:
+        if is_llm(node) and node.model:
             # Stand-ins only for the upstream outputs the prompts name (a stand-in for every ancestor of
             # every node made a long chain's estimate quadratic).
             named = (_names(node.system) | _names(node.prompt)).intersection(upstream)

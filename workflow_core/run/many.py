@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING
 from workflow_core.errors import DecomposeError
 from workflow_core.records import RunRecord
 from workflow_core.run.context import RunEvent
-from workflow_core.run.estimate import RunEstimate, estimate_run
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.offload import warm_up
-from workflow_core.workflow.graph import WorkflowGraph
+from workflow_core.run.plan import Choices, RunPlan
 from workflow_core.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -43,6 +42,7 @@ class RunJob:
     workflow: Workflow
     inputs: RunInputs
     run_id: str | None = None
+    choices: Choices | None = None  # applied to `workflow` by the run's plan (`run.plan`)
 
 
 @dataclass
@@ -114,7 +114,8 @@ class Budget:
 
 # Runs a job somewhere other than the engine in this process (a Ray task: production.ray_runner.RayRunner)
 # and returns its run, already saved; raises DecomposeError when no run came back.
-Executor = Callable[[RunJob, RunEstimate | None, asyncio.Event], Awaitable[RunRecord]]
+# Runs a job's plan elsewhere (a Ray actor) under the job's run id, and brings its record back.
+Executor = Callable[[RunPlan, str | None, asyncio.Event], Awaitable[RunRecord]]
 
 
 @dataclass
@@ -181,19 +182,15 @@ async def run_many(
             state["failed"] += 1
         cb.on_outcome(outcome)
 
-    async def one(index: int, estimate: RunEstimate | None) -> RunOutcome:
-        job, graph = jobs[index], graphs.pop(index, None)
+    async def one(index: int, plan: RunPlan | DecomposeError) -> RunOutcome:
+        job = jobs[index]
         started = time.perf_counter()
         cb.on_start(job)
+        if isinstance(plan, DecomposeError):  # validation refused it: every problem, no call made
+            return RunOutcome(job, error=str(plan), state="invalid", elapsed_s=time.perf_counter() - started)
         if executor is not None:
             try:
-                engine.validate(job.workflow, job.inputs)
-            except DecomposeError as exc:
-                return RunOutcome(
-                    job, error=str(exc), state="invalid", elapsed_s=time.perf_counter() - started
-                )
-            try:
-                run = await executor(job, estimate, cancel)
+                run = await executor(plan, job.run_id, cancel)
             except DecomposeError as exc:
                 return RunOutcome(job, error=str(exc), state="lost", elapsed_s=time.perf_counter() - started)
             error = None if run.status == "ok" else first_error(run)
@@ -206,35 +203,25 @@ async def run_many(
             cb.on_event(job, event)
 
         try:
-            run = await engine.run(
-                job.workflow,
-                job.inputs,
-                on_event=on_event,
-                cancel=cancel,
-                run_id=job.run_id,
-                estimate=estimate,
-                graph=graph,
-            )
+            run = await engine.run_plan(plan, on_event=on_event, cancel=cancel, run_id=job.run_id)
         except DecomposeError as exc:
             return RunOutcome(job, error=str(exc), state="invalid", elapsed_s=time.perf_counter() - started)
         error = None if run.status == "ok" else first_error(run)
         return RunOutcome(job, run, error, elapsed_s=time.perf_counter() - started)
 
-    graphs: dict[int, WorkflowGraph] = {}  # each job's validated graph, so that its run validates once
-
-    def estimate_of(index: int) -> RunEstimate | None:
+    def plan_of(index: int) -> RunPlan | DecomposeError:
+        """The job's plan (`Engine.plan`: validated and estimated once), or why it cannot run."""
         job = jobs[index]
         try:
-            graph = graphs[index] = engine.validate(job.workflow, job.inputs)
-        except DecomposeError:
-            return None  # engine.run reports the problems as the job's outcome
-        return estimate_run(job.workflow, job.inputs, engine.prices, engine.store, graph=graph)
+            return engine.plan(job.workflow, job.inputs, job.choices)
+        except DecomposeError as exc:
+            return exc
 
     if concurrency > 1 and executor is None and len(jobs) > 1:
         await asyncio.to_thread(warm_up)  # the page workers start once, before the first pages need them
     stopped: str | None = None
     next_cost = 0.0
-    estimates: dict[int, RunEstimate | None] = {}
+    plans: dict[int, RunPlan | DecomposeError] = {}
     try:
         while pending or running:
             while (
@@ -247,10 +234,10 @@ async def run_many(
                     stopped = "cancelled"
                     break
                 index = pending[0]
-                if index not in estimates:  # a job that waited on the budget keeps its estimate
-                    estimates[index] = estimate_of(index)
-                estimate = estimates[index]
-                cost = estimate.cost_usd if estimate is not None else 0.0
+                if index not in plans:  # a job that waited on the budget keeps its plan
+                    plans[index] = plan_of(index)
+                plan = plans[index]
+                cost = plan.estimate.cost_usd if isinstance(plan, RunPlan) else 0.0
                 if budget is not None and not budget.fits(cost):
                     next_cost = cost
                     if not running:
@@ -260,7 +247,7 @@ async def run_many(
                 if budget is not None:
                     budget.reserve(cost)
                 calling.add(index)
-                running[asyncio.create_task(one(index, estimate))] = (index, cost)
+                running[asyncio.create_task(one(index, plans.pop(index)))] = (index, cost)
             progress()
             if not running:
                 break

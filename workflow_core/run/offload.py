@@ -64,6 +64,7 @@ def page_workers() -> int:
 
 _guard = threading.Lock()
 _executor: Executor | None = None
+_preloads: list[str] = []  # what each worker prepares as it starts (`preload`)
 _wanted = False  # warm_up asked for the pool: one that broke is started again on the next piece of work
 
 
@@ -83,11 +84,21 @@ def _pool(start: bool = False) -> Executor | None:
                 max_workers=workers,
                 timeout=IDLE_TIMEOUT_S,
                 initializer=_prepare_worker,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), tuple(_preloads)),
             )
             atexit.unregister(shutdown)  # once, however many pools this process starts
             atexit.register(shutdown)
         return _executor
+
+
+def preload(target: str) -> None:
+    """Have each worker prepare `target` as it starts: a module to import ("package.module") or a function
+    to call with no arguments ("package.module:function"). The code that offloads work registers what its
+    work needs (the page checks register the page code and the icon index), so this pool knows no caller.
+    Workers already running are not told; they import what a piece of work needs when it arrives."""
+    with _guard:
+        if target not in _preloads:
+            _preloads.append(target)
 
 
 def _discard(pool: Executor) -> None:
@@ -142,20 +153,22 @@ def _ready() -> bool:
     return True
 
 
-def _prepare_worker(parent: int) -> None:
-    """What each worker does once, as it starts: watch for `parent` (this process) going away, import the
-    page code, build the icon index, and then freeze what that allocated out of the garbage collector's
+def _prepare_worker(parent: int, preloads: tuple[str, ...]) -> None:
+    """What each worker does once, as it starts: watch for `parent` (this process) going away, prepare what
+    the callers registered (`preload`), and then freeze what that allocated out of the garbage collector's
     sight. Without psutil, loky runs a full `gc.collect()` in every worker once a second (a full collection
     of the page code and the icon index alone takes about 36 ms here, and a busy worker spent about 15% of
     its time in them); frozen, a collection walks only what the pages since allocated."""
     import gc
+    import importlib
 
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
 
-    import workflow_core.quality.check  # noqa: F401  (the page code a worker needs)
-    from workflow_core.page.icons import icon_set
-
-    icon_set()
+    for target in preloads:
+        module, _, function = target.partition(":")
+        loaded = importlib.import_module(module)
+        if function:
+            getattr(loaded, function)()
     gc.freeze()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from workflow_core.errors import WorkflowError
 from workflow_core.records import RunRecord
-from workflow_core.workflow.spec import Node, Workflow, parse_workflow
+from workflow_core.workflow.files import parse_workflow
+from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templates import TEMPLATE_NAMES, load_template
 
 

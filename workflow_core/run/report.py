@@ -53,6 +53,9 @@ def run_report(run: RunRecord) -> dict[str, Any]:
         "qa_axes": dict(run.qa_axes),
         "qa_findings": [f.model_dump() for f in run.qa_findings],
         "qa_notes": list(run.qa_notes),
+        # What the score weighed each axis by, and the checker version that measured the page.
+        "qa_weights": dict(run.qa.weights) if run.qa is not None else {},
+        "qa_checker": run.qa.checker if run.qa is not None else None,
         "warnings": run.warnings,
         "nodes": nodes,
     }

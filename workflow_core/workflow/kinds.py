@@ -14,16 +14,16 @@ plugin loader would), so `workflow_core.workflow` never imports the node modules
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workflow_core.workflow.contract import Executor
+
 if TYPE_CHECKING:
     from workflow_core.records import NodeRecord
-    from workflow_core.run.context import NodeContext, Prepared
-    from workflow_core.workflow.spec import Node
+    from workflow_core.workflow.spec import Node, Workflow
 
-Executor = Callable[["NodeContext"], Awaitable["Prepared"]]
 ModelUse = Literal["required", "optional", "none"]
 BUILTIN_MODULE = "workflow_core.nodes"
 
@@ -99,3 +99,29 @@ def kinds() -> Mapping[str, NodeKind]:
 def kind_of(name: str) -> NodeKind:
     """The kind called `name`; KeyError when there is none (validation reports unknown kinds first)."""
     return kinds()[name]
+
+
+def is_llm(node: Node) -> bool:
+    """Whether running `node` calls a language model."""
+    return kind_of(node.kind).is_llm(node)
+
+
+def is_agent(node: Node) -> bool:
+    """Whether `node` is one of the decomposition's persona agents (the artist counts even when its backend is
+    the built-in vector artist: it is a separate role with its own hand-off)."""
+    return kind_of(node.kind).is_agent(node)
+
+
+def agent_count(workflow: Workflow) -> int:
+    """k: how many persona agents the job is decomposed into."""
+    return sum(1 for n in workflow.nodes if is_agent(n))
+
+
+def unknown_kinds(names: Mapping[int, object]) -> dict[int, str]:
+    """The problems of node kinds by position: a message for each name the registry does not know."""
+    known = kinds()
+    return {
+        i: f"unknown node kind '{name}': use one of {', '.join(known)}"
+        for i, name in names.items()
+        if isinstance(name, str) and name not in known
+    }

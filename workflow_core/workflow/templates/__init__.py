@@ -6,7 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 from workflow_core.errors import Problem, WorkflowError
-from workflow_core.workflow.spec import Workflow, load_workflow_file, parse_workflow
+from workflow_core.workflow.files import load_workflow_file, parse_workflow
+from workflow_core.workflow.spec import Workflow
 
 # Ordered by decomposition depth: this is the order comparisons and pickers show them in.
 TEMPLATE_NAMES: tuple[str, ...] = ("single", "single-spec", "duo", "seed", "seed-qa", "deep")

@@ -1,0 +1,156 @@
+"""The store's statistics of model calls, for estimates: each successful uncached call's model, tokens,
+prompt characters and times, written beside its run (`node_calls`) and read back as a node's recent means
+(`node_history`) and a model's measured tokenizer (`chars_per_token`). They are read from the database once
+and then kept up to date in memory as this store saves runs."""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from workflow_core.records import RunRecord
+from workflow_core.run.store_base import StorePart
+
+HISTORY_CALLS = 5  # a node's latest calls that its estimate averages
+TOKENIZER_CALLS = 20  # a model's latest calls that measure its characters per token
+
+
+@dataclass(frozen=True)
+class NodeHistory:
+    """A node's recent model calls, averaged (`Store.node_history`)."""
+
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    latency_s: float
+    compute_s: float
+
+
+def call_rows(run: RunRecord) -> list[tuple[Any, ...]]:
+    """The `node_calls` rows a run adds: one per successful uncached model call that counted tokens."""
+    return [
+        (
+            run.run_id,
+            run.workflow,
+            n.id,
+            n.model,
+            run.started_at,
+            sum(len(m.get("content", "")) for m in n.messages),
+            n.input_tokens,
+            n.output_tokens,
+            n.latency_s,
+            n.compute_s,
+        )
+        for n in run.nodes
+        if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
+    ]
+
+
+class CallStatsPart(StorePart):
+    # Recent model calls in memory (see node_history); valid while data_version holds.
+    _node_calls: dict[str, dict[str, deque[tuple[str, str, int, int, float, float]]]]
+    _model_calls: dict[str, deque[tuple[str, int, int]]] | None
+    _node_summaries: dict[str, dict[str, NodeHistory]]  # node_history's answers, until a change
+    _data_version: int | None
+
+    def _init_call_stats(self) -> None:
+        self._node_calls = {}
+        self._model_calls = None
+        self._node_summaries = {}
+        self._data_version = None
+
+    def _save_calls(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write a run's `call_rows` (inside the caller's `_writing`)."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO node_calls (run_id, workflow, node_id, model, started_at, prompt_chars,"
+            " input_tokens, output_tokens, latency_s, compute_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def node_history(self, workflow: str) -> dict[str, NodeHistory]:
+        """Per node id of `workflow`, the means over its latest `HISTORY_CALLS` successful uncached model calls:
+        input and output tokens, latency and compute seconds (for estimates), and the model that made them.
+        Read from the database once, then kept up to date in memory as this store saves runs (and read again
+        when another process has written to the database)."""
+        with self._lock:
+            self._refresh_stats()
+            if workflow not in self._node_calls:
+                rows = self._db.execute(
+                    "SELECT node_id, run_id, model, input_tokens, output_tokens, latency_s, compute_s FROM ("
+                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
+                    " FROM node_calls WHERE workflow = ?) WHERE latest <= ? ORDER BY started_at",
+                    (workflow, HISTORY_CALLS),
+                ).fetchall()
+                nodes: dict[str, deque[tuple[str, str, int, int, float, float]]] = {}
+                for node_id, *call in rows:
+                    nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS)).append(tuple(call))
+                self._node_calls[workflow] = nodes
+            if workflow in self._node_summaries:
+                return dict(self._node_summaries[workflow])
+            calls = self._node_calls[workflow]
+            summary = self._node_summaries[workflow] = {
+                node_id: NodeHistory(
+                    model=recent[-1][1],
+                    calls=len(recent),
+                    input_tokens=round(statistics.fmean(c[2] for c in recent)),
+                    output_tokens=round(statistics.fmean(c[3] for c in recent)),
+                    latency_s=statistics.fmean(c[4] for c in recent),
+                    compute_s=statistics.fmean(c[5] for c in recent),
+                )
+                for node_id, recent in calls.items()
+                if recent
+            }
+            return dict(summary)
+
+    def chars_per_token(self) -> dict[str, float]:
+        """Per model, the characters of prompt per input token over its latest `TOKENIZER_CALLS` calls: its
+        tokenizer as measured, so an estimate counts a prompt's tokens the way that model will. Kept in memory
+        like `node_history`."""
+        with self._lock:
+            self._refresh_stats()
+            if self._model_calls is None:
+                rows = self._db.execute(
+                    "SELECT model, run_id || '/' || node_id, prompt_chars, input_tokens FROM ("
+                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
+                    " FROM node_calls WHERE prompt_chars > 0) WHERE latest <= ? ORDER BY started_at",
+                    (TOKENIZER_CALLS,),
+                ).fetchall()
+                self._model_calls = {}
+                for model, call, chars, tokens in rows:
+                    self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS)).append(
+                        (call, chars, tokens)
+                    )
+            return {
+                model: sum(c[1] for c in calls) / sum(c[2] for c in calls)
+                for model, calls in self._model_calls.items()
+                if calls and sum(c[2] for c in calls) > 0
+            }
+
+    def _refresh_stats(self) -> None:
+        """Forget the in-memory call statistics when another connection has committed since they were read
+        (SQLite's data_version changes only for other connections' commits). Called under the lock."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self._node_calls.clear()
+            self._node_summaries.clear()
+            self._model_calls = None
+
+    def _remember_calls(self, workflow: str, rows: list[tuple[Any, ...]]) -> None:
+        """Add a saved run's calls to the in-memory statistics that are loaded (under the lock); a run saved
+        again is not counted twice."""
+        nodes = self._node_calls.get(workflow)
+        self._node_summaries.pop(workflow, None)
+        for run_id, _, node_id, model, _, chars, in_tok, out_tok, latency, compute in rows:
+            if nodes is not None:
+                recent = nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS))
+                if all(c[0] != run_id for c in recent):
+                    recent.append((run_id, model, in_tok, out_tok, latency, compute))
+            if self._model_calls is not None and chars > 0:
+                by_model = self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS))
+                call = f"{run_id}/{node_id}"
+                if all(c[0] != call for c in by_model):
+                    by_model.append((call, chars, in_tok))
