@@ -82,6 +82,34 @@ async def test_second_run_is_served_from_cache(fake_openai, fake_registry, store
     assert [n.cost_if_uncached_usd for n in second.nodes] == [n.cost_usd for n in first.nodes]
 
 
+class _BusyStore(Store):
+    """A store that another thread always holds when a write would be made without waiting, and whose waited
+    writes are slow: the engine's cache writes must go to a thread and land before the run ends."""
+
+    thread_writes = 0
+
+    def cache_put(self, key, record, encoded=None, wait=True):
+        if not wait:
+            return False
+        time.sleep(0.05)
+        type(self).thread_writes += 1
+        return super().cache_put(key, record, encoded, wait)
+
+
+async def test_cache_writes_land_before_the_run_ends_even_when_the_store_is_busy(
+    fake_openai, fake_registry, tmp_path
+):
+    busy = _BusyStore(tmp_path / "busy.sqlite3")
+    try:
+        run = await engine_for(fake_registry, busy).run(parse_workflow(DIAMOND))
+        assert _BusyStore.thread_writes == 4 and all(n.warnings == [] for n in run.nodes)
+        assert all(busy.cache_get(n.cache_key) is not None for n in run.nodes if n.cache_key)
+        again = await engine_for(fake_registry, busy).run(parse_workflow(DIAMOND))
+        assert all(n.cached for n in again.nodes)
+    finally:
+        busy.close()
+
+
 async def test_changed_prompt_misses_cache_only_downstream(fake_openai, fake_registry, store):
     await engine_for(fake_registry, store).run(parse_workflow(DIAMOND))
     changed = parse_workflow(DIAMOND.replace("right of", "to the right of"))

@@ -279,9 +279,7 @@ class Engine:
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 if key and self.store is not None:
-                    # A committed write, on a thread and off the node's path: its children start while
-                    # it lands (the run awaits it before it ends).
-                    writes.append(asyncio.create_task(self._cache_put(key, rec, rec.model_dump_json())))
+                    self._cache_put(key, rec, writes)
             rec.status = "ok"
         except asyncio.CancelledError:
             rec.status = "cancelled"
@@ -299,10 +297,24 @@ class Engine:
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))
 
-    async def _cache_put(self, key: str, rec: NodeRecord, encoded: str) -> None:
+    def _cache_put(self, key: str, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
+        """Cache a node's answer. A committed write takes tens of microseconds (WAL, synchronous=NORMAL), so
+        it is made here when the store is free; when another thread holds it (a run being saved with its
+        page), on a thread, off the node's path: its children start while it lands, and the run awaits it in
+        `writes` before it ends. A hop to a thread for every write cost more than the write: the threads
+        contend with this loop for the interpreter."""
         assert self.store is not None
+        store, encoded = self.store, rec.model_dump_json()
+
+        async def on_a_thread() -> None:
+            try:
+                await asyncio.to_thread(store.cache_put, key, rec, encoded)
+            except DecomposeError as exc:
+                rec.warnings.append(f"the result could not be cached: {exc}")
+
         try:
-            await asyncio.to_thread(self.store.cache_put, key, rec, encoded)
+            if not store.cache_put(key, rec, encoded, wait=False):
+                writes.append(asyncio.create_task(on_a_thread()))
         except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
             rec.warnings.append(f"the result could not be cached: {exc}")
 

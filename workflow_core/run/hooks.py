@@ -4,6 +4,7 @@ are hooks, so the executor knows nothing of pages or persistence."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,14 +38,24 @@ class SaveRun:
     """Saves every run to the store: as running when it starts (so a process killed mid-run leaves a record
     that the next start marks interrupted), and in full when it finishes."""
 
+    # A finished run this small (its page and outputs, in characters) is saved on the loop when the store is
+    # free: a committed write of it takes well under a millisecond, less than the hop to a worker thread,
+    # whose thread then contends with the loop for the interpreter. A larger one, or one with screenshots,
+    # is saved on a thread, so the other runs on the loop are not held up.
+    INLINE_CHARS = 200_000
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def before_run(self, run: RunRecord) -> None:
         self.store.save_run(run)
 
-    def after_run(self, finished: FinishedRun) -> None:
-        save_finished_run(self.store, finished.run)
+    async def after_run(self, finished: FinishedRun) -> None:
+        run = finished.run
+        size = len(run.page_html or "") + sum(len(n.output_text) + len(n.page_html or "") for n in run.nodes)
+        if not run.screenshots and size < self.INLINE_CHARS and self.store.save_run(run, wait=False):
+            return
+        await asyncio.to_thread(save_finished_run, self.store, run)
 
 
 def save_finished_run(store: Store, run: RunRecord) -> None:

@@ -91,16 +91,21 @@ class Store(RunsPart, ExperimentsPart, VotesPart, ScreenshotsPart):
             self._db.close()
 
     @contextmanager
-    def _writing(self, what: str) -> Iterator[None]:
+    def _writing(self, what: str, wait: bool = True) -> Iterator[bool]:
         """One committed write under the lock; a failure (disk full, read-only) rolls back and becomes a
-        StoreError that says what could not be saved and where."""
-        with self._lock:
-            try:
-                yield
-                self._db.commit()
-            except sqlite3.Error as exc:
-                self._db.rollback()
-                raise StoreError(f"could not save {what} to {self.path}: {exc}.") from exc
+        StoreError that says what could not be saved and where. With `wait=False` it yields False at once,
+        and writes nothing, when another thread holds the store."""
+        if not self._lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            yield True
+            self._db.commit()
+        except sqlite3.Error as exc:
+            self._db.rollback()
+            raise StoreError(f"could not save {what} to {self.path}: {exc}.") from exc
+        finally:
+            self._lock.release()
 
 
 def _read_only(path: Path) -> bool:

@@ -19,6 +19,7 @@ class StorePart:
 
     if TYPE_CHECKING:
 
-        def _writing(self, what: str) -> AbstractContextManager[None]:
-            """One committed write under the lock (Store._writing)."""
+        def _writing(self, what: str, wait: bool = True) -> AbstractContextManager[bool]:
+            """One committed write under the lock (Store._writing); False without waiting when `wait` is
+            False and another thread holds the store."""
             ...

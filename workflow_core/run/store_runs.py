@@ -19,17 +19,20 @@ class RunsPart(CallStatsPart):
             row = self._db.execute("SELECT record FROM cache WHERE key = ?", (key,)).fetchone()
         return NodeRecord.model_validate_json(row[0]) if row else None
 
-    def cache_put(self, key: str, record: NodeRecord, encoded: str | None = None) -> None:
-        """Cache `record` under `key`; `encoded` is its JSON when the caller made it already (the engine
-        does, on its loop, so that the record is not read on this thread while the loop changes it)."""
+    def cache_put(self, key: str, record: NodeRecord, encoded: str | None = None, wait: bool = True) -> bool:
+        """Cache `record` under `key`; `encoded` is its JSON when the caller made it already. With
+        `wait=False` nothing is written, and False returned, when another thread holds the store (a caller on
+        an event loop then writes on a thread instead of waiting there)."""
         encoded = (
             encoded if encoded is not None else record.model_dump_json()
         )  # before the lock (see save_run)
-        with self._writing("a cached node result"):
-            self._db.execute(
-                "INSERT OR REPLACE INTO cache (key, node_kind, record, created_at) VALUES (?, ?, ?, ?)",
-                (key, record.kind, encoded, time.time()),
-            )
+        with self._writing("a cached node result", wait=wait) as holding:
+            if holding:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO cache (key, node_kind, record, created_at) VALUES (?, ?, ?, ?)",
+                    (key, record.kind, encoded, time.time()),
+                )
+        return holding
 
     def cache_clear(self) -> int:
         with self._writing("the cleared cache"):
@@ -37,28 +40,33 @@ class RunsPart(CallStatsPart):
         return n
 
     # runs
-    def save_run(self, run: RunRecord) -> None:
+    def save_run(self, run: RunRecord, wait: bool = True) -> bool:
+        """Save `run` (again: its latest state replaces the earlier one). With `wait=False` nothing is saved,
+        and False returned, when another thread holds the store."""
         # Encoded before the lock: a finished run holds its page, and the event loop waits on this lock to
         # read the store (an estimate's history) while another thread saves.
         record = run.model_dump_json()
         calls = call_rows(run)
-        with self._writing(f"run {run.run_id}"):
-            self._db.execute(
-                "INSERT OR REPLACE INTO runs (run_id, workflow, profile, started_at, status, total_cost_usd, record)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    run.workflow,
-                    run.profile,
-                    run.started_at,
-                    run.status,
-                    run.total_cost_usd,
-                    record,
-                ),
-            )
-            self._save_calls(calls)
-        with self._lock:  # once committed
-            self._remember_calls(run.workflow, calls)
+        with self._writing(f"run {run.run_id}", wait=wait) as holding:
+            if holding:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO runs (run_id, workflow, profile, started_at, status, total_cost_usd,"
+                    " record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run.run_id,
+                        run.workflow,
+                        run.profile,
+                        run.started_at,
+                        run.status,
+                        run.total_cost_usd,
+                        record,
+                    ),
+                )
+                self._save_calls(calls)
+        if holding:
+            with self._lock:  # once committed
+                self._remember_calls(run.workflow, calls)
+        return holding
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:

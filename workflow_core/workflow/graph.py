@@ -37,6 +37,16 @@ def _ancestor_sets(g: nx.DiGraph, order: Iterable[str]) -> dict[str, set[str]]:
     return found_by
 
 
+def _order(g: nx.DiGraph) -> tuple[list[str] | None, dict[str, set[str]], set[str]]:
+    """A topological order of `g` and every node's ancestors, in one pass; (None, {}, set()) when `g` has a
+    cycle (the caller then names each cycle). Most workflows are acyclic: they pay for no cycle search."""
+    try:
+        order = list(nx.topological_sort(g))
+    except nx.NetworkXUnfeasible:
+        return None, {}, set()
+    return order, _ancestor_sets(g, order), set()
+
+
 def to_digraph(workflow: Workflow) -> nx.DiGraph:
     g: nx.DiGraph = nx.DiGraph()
     for n in workflow.nodes:
@@ -55,6 +65,14 @@ def validate(
 ) -> list[Problem]:
     """Every problem that would stop the workflow from running, each with the node it belongs to. `graph` is
     the workflow's digraph when the caller has already built it."""
+    return _check(workflow, inputs, check_model, graph)[0]
+
+
+def _check(
+    workflow: Workflow, inputs: Iterable[str], check_model: ModelCheck | None, graph: nx.DiGraph | None
+) -> tuple[list[Problem], list[str] | None, dict[str, set[str]]]:
+    """`validate`'s problems, with the topological order and ancestor sets it found on the way (None when the
+    workflow has a cycle), so that a valid workflow's graph is not ordered twice."""
     problems: list[Problem] = []
     available_inputs = set(inputs)
     ids = [n.id for n in workflow.nodes]
@@ -96,8 +114,8 @@ def validate(
     g = graph if graph is not None else to_digraph(workflow)
     g = g.copy() if any(u not in known or v not in known for u, v in g.edges) else g
     g.remove_edges_from([(u, v) for u, v in g.edges if u not in known or v not in known])
-    cyclic: set[str] = set()
-    for cycle in nx.simple_cycles(g):
+    order, ancestors, cyclic = _order(g)
+    for cycle in nx.simple_cycles(g) if order is None else ():
         if len(cycle) == 1:
             continue
         loop = " → ".join([*cycle, cycle[0]])
@@ -111,7 +129,8 @@ def validate(
     env_globals = set(environment().globals)
     # A node on a cycle has no topological order, so it gets its direct parents.
     looped = cyclic | set(nx.nodes_with_selfloops(g))
-    ancestors = _ancestor_sets(g, nx.topological_sort(g.subgraph(n for n in g if n not in looped)))
+    if order is None:
+        ancestors = _ancestor_sets(g, nx.topological_sort(g.subgraph(n for n in g if n not in looped)))
     for n in workflow.nodes:
         upstream = ancestors.get(n.id) if n.id not in looped else None
         if upstream is None:
@@ -154,7 +173,7 @@ def validate(
                         f"Available here: {', '.join(offered) if offered else 'nothing (add an edge or a scenario)'}."
                     )
                 problems.append(Problem(hint, node_id=n.id, field=field))
-    return problems
+    return problems, order, ancestors
 
 
 def available_variables(workflow: Workflow, node_id: str, inputs: Iterable[str] = ()) -> list[str]:
@@ -173,15 +192,24 @@ class WorkflowGraph:
     """A valid workflow as a DAG, built once per run: topological order, each node's parents, and each node's
     ancestors in topological order. Build it with `validated_graph` (a cyclic workflow has no order)."""
 
-    def __init__(self, workflow: Workflow, digraph: nx.DiGraph | None = None) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        digraph: nx.DiGraph | None = None,
+        ordered: tuple[list[str], dict[str, set[str]]] | None = None,
+    ) -> None:
+        """`ordered`: the digraph's topological order and ancestor sets, when validation found them already."""
         self.workflow = workflow
         self.nodes: dict[str, Node] = {n.id: n for n in workflow.nodes}
         self.digraph = digraph if digraph is not None else to_digraph(workflow)
-        self.order: list[str] = list(nx.topological_sort(self.digraph))
+        if ordered is None:
+            order = list(nx.topological_sort(self.digraph))
+            ordered = order, _ancestor_sets(self.digraph, order)
+        self.order: list[str] = ordered[0]
         self.parents: dict[str, list[str]] = {n: list(self.digraph.predecessors(n)) for n in self.order}
         self.children: dict[str, list[str]] = {n: list(self.digraph.successors(n)) for n in self.order}
         position = {n: i for i, n in enumerate(self.order)}
-        found = _ancestor_sets(self.digraph, self.order)
+        found = ordered[1]
         self.ancestors: dict[str, list[str]] = {
             n: sorted(found[n], key=position.__getitem__) for n in self.order
         }
@@ -205,10 +233,10 @@ def validated_graph(
 ) -> WorkflowGraph:
     """The workflow's graph, after checking that it can run (WorkflowError with every problem otherwise)."""
     digraph = to_digraph(workflow)
-    problems = validate(workflow, inputs=inputs, check_model=check_model, graph=digraph)
-    if problems:
+    problems, order, ancestors = _check(workflow, inputs, check_model, digraph)
+    if problems or order is None:
         raise WorkflowError(problems)
-    return WorkflowGraph(workflow, digraph)
+    return WorkflowGraph(workflow, digraph, (order, ancestors))
 
 
 def critical_path(workflow: Workflow, records: Mapping[str, _Timed]) -> tuple[list[str], float]:
