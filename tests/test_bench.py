@@ -105,3 +105,20 @@ def test_the_engine_verdict_is_the_ratio_to_langgraph_and_says_when_it_cannot_ju
     assert "MISSES" in missed and "1.60 on chain-40" in missed
     assert "NO VERDICT" in overhead_verdict([shape("diamond", None)])  # no LangGraph: no pass either
     assert "TOO NOISY TO JUDGE" in overhead_verdict([shape("diamond", 0.8, load=50.0)])
+
+
+def test_every_benchmark_says_its_load_and_when_it_is_too_noisy_to_judge() -> None:
+    import os
+
+    from workflow_core.bench.load import load_note
+    from workflow_core.bench.render import format_rendered_qa
+
+    cores = os.cpu_count() or 1
+    assert load_note(0.0) == f"load average 0.0 on {cores} cores at the start"
+    assert "TOO NOISY TO JUDGE" in load_note(float(cores))
+    rendered = {
+        "warm_median_s": 0.5, "screenshot_kb": {1280: 100}, "executable": "chromium", "cold_s": 1.0,
+        "pages": 1, "bare_median_s": 0.2, "warm_over_bare": 2.5, "static_median_s": 0.02,
+        "load_average_start": float(cores) * 2, "load_average_end": 0.1,
+    }  # fmt: skip
+    assert "TOO NOISY TO JUDGE" in format_rendered_qa(rendered)

@@ -162,10 +162,12 @@ def new_engine(
     settings: Settings | None = None,
     judge: str | None = None,
     render: bool = True,
+    trace: bool = False,
 ) -> Engine:
     """A fresh engine for one run (or one experiment): its own registry, since HTTP clients belong to the
     event loop that runs it. `judge` (a model ref) adds the LLM judge axis to every run's quality;
-    `render=False` checks pages without the browser (static accessibility and responsive axes, labelled)."""
+    `render=False` checks pages without the browser (static accessibility and responsive axes, labelled);
+    `trace` exports every run to OpenTelemetry (`--otel`)."""
     registry = ProviderRegistry.from_environment()
     store = Store()
     if store.path not in _swept:
@@ -179,5 +181,7 @@ def new_engine(
         prices=prices,
         store=store,
         use_cache=use_cache,
-        hooks=standard_hooks(store, judge=judge, registry=registry, prices=prices, render=render),
+        hooks=standard_hooks(
+            store, judge=judge, registry=registry, prices=prices, render=render, trace=trace
+        ),
     )

@@ -19,6 +19,7 @@ import json
 import os
 from typing import Any
 
+from workflow_core.bench.load import load_average, load_note, too_noisy
 from workflow_core.bench.overhead import measure_overhead
 from workflow_core.bench.shapes import default_shapes
 
@@ -27,8 +28,6 @@ OVERHEAD_TARGET_RATIO = 1.0  # ours / LangGraph overhead per node, every shape
 # machine here the ratio still moved by up to a tenth between runs at 31, and at 15 the verdict flipped on
 # noise alone.
 ROUNDS = 31
-# A load average above this share of the machine's cores at the start makes wall times too noisy to judge.
-QUIET_LOAD_SHARE = 0.5
 
 
 def _num(value: float | None, width: int, decimals: int = 2) -> str:
@@ -94,7 +93,7 @@ def overhead_verdict(results: list[dict[str, Any]]) -> str:
         f"{reference}; ours/LangGraph, worst shape: {ratio:.2f} on {shape} (target ≤ "
         f"{OVERHEAD_TARGET_RATIO:g} on every shape): {verdict} the target"
     )
-    if load > QUIET_LOAD_SHARE * cores:
+    if too_noisy(load):
         line += (
             f". TOO NOISY TO JUDGE: the load average was {load:.1f} on {cores} cores at the start; run it again "
             "on a quiet machine"
@@ -129,7 +128,8 @@ def _format_memory(mem: dict[str, Any]) -> str:
     verdict = "OK" if peak < 3 * 1024 else "OVER TARGET"
     return (
         f"peak memory with both local models loaded: {peak:.0f} MB "
-        f"(baseline before loading {float(mem.get('baseline_mb', 0)):.0f} MB; target < 3072 MB): {verdict}"
+        f"(baseline before loading {float(mem.get('baseline_mb', 0)):.0f} MB; target < 3072 MB): {verdict} "
+        "(memory, not time: the machine's load does not change it)"
     )
 
 
@@ -149,8 +149,10 @@ def main(quick: bool = False, as_json: bool = False, only_production: bool = Fal
     if only_production:
         from workflow_core.bench.production import format_production, production
 
+        load = load_average()
         report: dict[str, Any] = {"production": production()}
         say(format_production(report["production"]))
+        say(f"  production: {load_note(load)}")
         if as_json:
             print(json.dumps(report, indent=2))
         return 0
@@ -170,18 +172,20 @@ def main(quick: bool = False, as_json: bool = False, only_production: bool = Fal
     else:
         from workflow_core.bench.local import measure_local_throughput, measure_peak_memory_both_models
 
+        load = load_average()
         report["local_throughput"] = measure_local_throughput()
-        say(_format_throughput(report["local_throughput"]))
+        say(_format_throughput(report["local_throughput"]) + f"  {load_note(load)}\n")
         report["peak_memory"] = measure_peak_memory_both_models()
         say(_format_memory(report["peak_memory"]))
         from workflow_core.bench.local import measure_seed_page
 
+        load = load_average()
         seed = report["seed_page"] = measure_seed_page()
         say(
             f"seed page on the small local model ({seed['profile']}, uncached): wall {seed['wall_s']:.1f} s, "
             f"critical path {seed['critical_path_s']:.1f} s = {seed['wall_over_critical_path']:.2f}× "
             f"(target: wall ≤ 90 s, ≤ 1.1× the critical path); ${seed['cost_usd']:.6f} "
-            f"(estimated ${seed['estimated_cost_usd']:.6f}), QA {seed['qa_score']}\n"
+            f"(estimated ${seed['estimated_cost_usd']:.6f}), QA {seed['qa_score']}\n  {load_note(load)}\n"
         )
     if as_json:
         print(json.dumps(report, indent=2))

@@ -13,6 +13,7 @@ import statistics
 import time
 from typing import Any
 
+from workflow_core.bench.load import load_note
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri
@@ -168,8 +169,7 @@ def format_rendered_qa(r: dict[str, Any]) -> str:
     return (
         "rendered QA: every axis of one design-system page against the example's sources, rendered at 1280 "
         f"and 390 px (axe-core, layout measures, JPEG screenshots: {shots}); {r['executable']}\n"
-        f"  load average {r['load_average_start']:.1f} at the start, {r['load_average_end']:.1f} at the end "
-        "(2 cores shared with other work): wall times are noisy\n"
+        f"  {load_note(r['load_average_start'])} ({r['load_average_end']:.1f} at the end)\n"
         f"  cold (browser start + first page) {r['cold_s']:6.2f} s\n"
         f"  warm, per page (median of {r['pages']})    {r['warm_median_s']:6.2f} s   "
         f"(target ≤ {TARGET_S:g} s): {verdict}\n"

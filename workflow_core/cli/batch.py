@@ -124,13 +124,15 @@ def batch_cli(args: argparse.Namespace) -> int:
             print(f"  ✗ {problem.message}", file=sys.stderr)
         if len(rejected) > 20:
             print(f"  … and {len(rejected) - 20} more (all in summary.json)", file=sys.stderr)
-    engine = new_engine(render=not args.static_checks)
+    engine = new_engine(render=not args.static_checks, trace=args.otel)
     runner = None
     if args.ray:
         from workflow_core.production.ray_runner import RayRunner
 
         print(f"starting Ray ({args.ray}) with {args.concurrency} worker(s)...", file=sys.stderr)
-        runner = RayRunner(args.ray, args.concurrency, engine.store, render=not args.static_checks)
+        runner = RayRunner(
+            args.ray, args.concurrency, engine.store, render=not args.static_checks, trace=args.otel
+        )
     done_before = sum(1 for r in read_results(Path(args.out)) if r.status == "ok" and r.profile in profiles)
     print(
         f"{workflow.name}: {len(profiles)} profile(s), {done_before} already done in {args.out}; "

@@ -166,9 +166,11 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
             f"Profiles there: {', '.join(scenario.profiles)}."
         )
     if engine_factory is None:
+        import functools
+
         from workflow_core.workspace import new_engine
 
-        engine_factory = new_engine
+        engine_factory = functools.partial(new_engine, trace=bool(getattr(args, "otel", False)))
 
     concurrency = getattr(args, "concurrency", 1)
     if not isinstance(concurrency, int) or concurrency < 1:

@@ -236,8 +236,6 @@ def _terminated(_signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "otel", False):
-        os.environ["DECOMPOSE_OTEL"] = "1"  # read by run.telemetry when the engine's hooks are made
     from workflow_core.errors import DecomposeError
 
     # `kill` (SIGTERM) ends a command as Ctrl-C does, so its clean-up runs: the page worker processes

@@ -81,10 +81,10 @@ def _require_scenario_if_used(workflow: Workflow) -> None:
         )
 
 
-def _services(no_cache: bool = False) -> Any:
+def _services(no_cache: bool = False, trace: bool = False) -> Any:
     from workflow_core.workspace import new_engine
 
-    return new_engine(use_cache=not no_cache)
+    return new_engine(use_cache=not no_cache, trace=trace)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = load_inputs(args.scenario, args.profile)
     if inputs.scenario is None:
         _require_scenario_if_used(base)
-    engine = _services(args.no_cache)
+    engine = _services(args.no_cache, trace=args.otel)
     # Every problem at once, before the estimate or any call; validated once (the engine runs this plan).
     plan = engine.plan(base, inputs, choices)
     workflow, estimate = plan.workflow, plan.estimate

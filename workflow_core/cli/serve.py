@@ -109,7 +109,7 @@ def serve_cli(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        create_app(config, lambda: new_engine(render=not args.static_checks)),
+        create_app(config, lambda: new_engine(render=not args.static_checks, trace=args.otel)),
         host=args.host,
         port=args.port,
         log_level="warning",

@@ -77,10 +77,11 @@ def standard_hooks(
     registry: ProviderRegistry | None = None,
     prices: PriceBook | None = None,
     render: bool | Renderer = True,
+    trace: bool = False,
 ) -> list[RunHook]:
     """Collect the page and its verdict, then (with a `judge` model) judge it, save the run (when there is a
-    store), and trace it when OpenTelemetry export is switched on (see `run.telemetry`; nothing at all when
-    it is off). `render`: how the automatic checks see the page (see `CollectPage`)."""
+    store), and trace it when `trace` asks for it or OpenTelemetry export is switched on in the environment
+    (see `run.telemetry`; nothing at all when it is off). `render`: how the automatic checks see the page (see `CollectPage`)."""
     hooks: list[RunHook] = [CollectPage(render)]
     if judge:
         if registry is None or prices is None:
@@ -88,7 +89,7 @@ def standard_hooks(
         hooks.append(JudgePage(judge, registry, prices, store))
     if store is not None:
         hooks.append(SaveRun(store))
-    tracing = tracing_hook()
+    tracing = tracing_hook(trace)
     if tracing is not None:
         hooks.append(tracing)
     return hooks

@@ -53,9 +53,9 @@ class RunWorker:
     """The body of one Ray actor: an engine built on first use and kept for the actor's life, one run at a
     time. Runs' quality checks and OpenTelemetry spans happen here; saving is the driver's."""
 
-    def __init__(self, render: bool = True) -> None:
+    def __init__(self, render: bool = True, trace: bool = False) -> None:
         self._engine: Any = None
-        self._render = render
+        self._render, self._trace = render, trace
 
     async def run(self, plan: RunPlan, run_id: str | None) -> tuple[str, dict[int, bytes]]:
         if self._engine is None:
@@ -69,7 +69,7 @@ class RunWorker:
                 registry,
                 prices=price_book(None, registry),
                 store=None,
-                hooks=standard_hooks(None, render=self._render),
+                hooks=standard_hooks(None, render=self._render, trace=self._trace),
             )
         # The driver's plan: validated against the driver's providers, with its estimate (the driver knows
         # the history), which each node's record carries, as in-process.
@@ -93,6 +93,7 @@ class RayRunner:
         *,
         num_cpus: int | None = None,
         render: bool = True,
+        trace: bool = False,
     ) -> None:
         ray = _ray()
         self._ray = ray
@@ -114,7 +115,7 @@ class RayRunner:
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
                 raise DecomposeError(f"could not start or join Ray at {address!r}: {exc}") from None
         actor = ray.remote(max_restarts=1)(RunWorker)
-        self._actors = [actor.remote(render) for _ in range(max(1, workers))]
+        self._actors = [actor.remote(render, trace) for _ in range(max(1, workers))]
         self._idle: asyncio.Queue[Any] | None = None
 
     @property

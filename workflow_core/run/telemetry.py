@@ -23,8 +23,10 @@ SWITCH_ENV = "DECOMPOSE_OTEL"
 DEFAULT_ENDPOINT = "http://localhost:4318"  # an OTLP/HTTP collector on this machine (Jaeger, Phoenix, ...)
 
 
-def tracing_wanted() -> bool:
-    return bool(os.environ.get(ENDPOINT_ENV)) or os.environ.get(SWITCH_ENV) == "1"
+def tracing_wanted(trace: bool = False) -> bool:
+    """Whether to trace: asked for (`--otel`), or switched on in the environment (an OTLP endpoint, or
+    DECOMPOSE_OTEL=1)."""
+    return trace or bool(os.environ.get(ENDPOINT_ENV)) or os.environ.get(SWITCH_ENV) == "1"
 
 
 def _ns(seconds: float | None) -> int | None:
@@ -133,6 +135,7 @@ class TraceRuns:
         return bool(self.provider.force_flush(timeout_ms))
 
 
-def tracing_hook() -> TraceRuns | None:
-    """The tracing hook when tracing is wanted (see the module's docstring), else None at no cost."""
-    return TraceRuns() if tracing_wanted() else None
+def tracing_hook(trace: bool = False) -> TraceRuns | None:
+    """The tracing hook when tracing is wanted (`trace`, or see the module's docstring), else None at no
+    cost."""
+    return TraceRuns() if tracing_wanted(trace) else None
