@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from studio import scenario_actions as actions
 from studio import scenario_edits, services, shell, ui
 from studio.scenario_tables import (
     ROW_ID,
-    Column,
     columns_of,
     from_rows,
     offering_rows,
@@ -21,7 +20,7 @@ from studio.scenario_tables import (
 )
 from workflow_core.errors import DecomposeError, Problem, ScenarioError
 from workflow_core.page.colour import DEFAULT_PALETTE
-from workflow_core.scenario.files import import_scenario_zip
+from workflow_core.scenario.borrowed import borrowed
 from workflow_core.scenario.injection import INSTRUCTION_FLAG
 from workflow_core.scenario.load import (
     DESIGN_STEP_FILES,
@@ -34,9 +33,8 @@ from workflow_core.scenario.model import Scenario
 from workflow_core.workspace import (
     CYCLE_SHOP_SCENARIO,
     EXAMPLE_SCENARIO,
-    edit_scenario,
-    new_scenario_folder,
     scenario_folders,
+    set_scenario_logo,
 )
 
 # Each tab edits the file the scenario already has among these names (a new file takes the first name).
@@ -45,55 +43,6 @@ TEXT_FILES = {
     "Design steps": DESIGN_STEP_FILES,
     "Testimonials": TESTIMONIAL_FILES,
 }
-
-
-def _save(root: Path, files: dict[str, str], failure: str, remove: Collection[str] = ()) -> bool:
-    """Write files through the core's checks; on a problem, say so and keep the user's text. An edit to the
-    example that ships with the app lands in a copy, which becomes the active scenario."""
-    try:
-        target = edit_scenario(root, files, remove)
-    except DecomposeError as exc:
-        ui.show_error(exc, failure)
-        return False
-    if target != root:
-        _use(
-            target,
-            f"The example scenario ships with the app, so your edits go to a copy: {target}. "
-            "It is now the active scenario; the example stays as it was.",
-        )
-    for relpath in files:
-        st.toast(f"Saved {relpath}", icon=":material/check_circle:")
-    return True
-
-
-def _use(root: Path, notice: str) -> None:
-    """Make `root` this session's active scenario, and say so on the next run. The picker follows on every
-    run (it shows `scenario_path`, the one source of truth, which the URL carries)."""
-    st.session_state["scenario_path"] = str(root)
-    st.session_state["scenario_notice"] = notice
-
-
-def _pick() -> None:
-    """The user chose another scenario in the picker: it becomes the active one."""
-    st.session_state["scenario_path"] = str(st.session_state["scenario_choice"])
-
-
-def _import() -> None:
-    """Unpack the uploaded zip as a new scenario and make it active. A callback, so it runs before the
-    picker is drawn and can set the picker to the new scenario."""
-    upload = st.session_state.get("scenario_zip")
-    if upload is None:
-        return
-    try:
-        root = import_scenario_zip(upload.getvalue(), new_scenario_folder(upload.name))
-        name = services.scenario(root).company.name
-    except DecomposeError as exc:
-        st.session_state["scenario_import_error"] = (upload.name, exc)
-        return
-    _use(
-        root,
-        f"Imported {upload.name}: **{name}** is now the active scenario for the Designer, Run and Compare.",
-    )
 
 
 def _label(path: Path) -> str:
@@ -106,43 +55,6 @@ def _label(path: Path) -> str:
     return f"{name} · {where}"
 
 
-def _read_json(root: Path, relpath: str) -> Any:
-    try:
-        return json.loads((root / relpath).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _config(columns: list[Column]) -> dict[str, Any]:
-    """Column settings by the kind of values each key holds."""
-    config: dict[str, Any] = {}
-    for c in columns:
-        if c.kind in {"number", "integer"}:
-            config[c.key] = st.column_config.NumberColumn(c.key, step=1 if c.kind == "integer" else None)
-        elif c.kind == "flag":
-            config[c.key] = st.column_config.CheckboxColumn(c.key)
-        else:
-            hint = "Several values: separate them with ';'" if c.kind == "list" else None
-            config[c.key] = st.column_config.TextColumn(c.key, help=hint)
-    return config
-
-
-def _editor(root: Path, relpath: str, height: int = 380) -> None:
-    path = root / relpath
-    original = path.read_text(encoding="utf-8") if path.is_file() else ""
-    key = scenario_edits.widget_key(root, relpath)
-    text = st.text_area(relpath, value=scenario_edits.start(root, relpath, original), height=height, key=key)
-    scenario_edits.track(root, relpath, text, original)
-    saved = st.button(f"Save {relpath}", key=f"save:{key}", disabled=text == original)
-    if saved and _save(root, {relpath: text}, f"{relpath} was not saved"):
-        scenario_edits.reset(root, relpath)
-        st.rerun()
-
-
 shell.header("Scenario", "The company and its visitors: what every prompt reads. Saving writes to disk.")
 if "scenario_notice" in st.session_state:
     st.success(st.session_state.pop("scenario_notice"), icon=":material/check_circle:")
@@ -151,17 +63,30 @@ folders = scenario_folders()
 current = services.scenario_path()
 if current not in folders:
     folders.append(current)
-top = st.columns([3, 2], vertical_alignment="bottom")
+top = st.columns([3, 1.3, 1.7], vertical_alignment="bottom")
 with top[0]:
     # The picker shows the active scenario on every run, whatever the browser last sent: a save that moved
     # the example's edits to a copy used to leave the picker on the example, and the next rerun (a table
     # edit, Enter in a field) switched back to it, dropping the edit from view (issue 27).
     st.session_state["scenario_choice"] = current
-    st.selectbox("Active scenario", folders, format_func=_label, key="scenario_choice", on_change=_pick)
-with top[1], st.popover("Import a scenario (.zip)", width="stretch"):
+    st.selectbox(
+        "Active scenario", folders, format_func=_label, key="scenario_choice", on_change=actions.pick
+    )
+with top[1], st.popover("New scenario", icon=":material/add:", width="stretch"):
+    with st.form("scenario_new", border=False):
+        st.text_input("Company name", key="scenario_new_name", placeholder="Crumb & Co Bakery")
+        st.form_submit_button("Create an empty scenario", type="primary", on_click=actions.create)
+    st.caption(
+        "It starts empty: nothing of an example comes with it. To start from an example instead, pick it as "
+        "the active scenario and edit it (your edits go to a copy)."
+    )
+    new_error = st.session_state.pop("scenario_new_error", None)
+    if new_error is not None:
+        ui.show_error(new_error, "The scenario was not created")
+with top[2], st.popover("Import a scenario (.zip)", width="stretch"):
     upload = st.file_uploader("Zipped scenario folder", type=["zip"], key="scenario_zip")
     if upload is not None:
-        st.button("Import and use it", key="scenario_import", on_click=_import)
+        st.button("Import and use it", key="scenario_import", on_click=actions.import_zip)
     import_error = st.session_state.pop("scenario_import_error", None)
     if import_error is not None:
         ui.show_error(import_error[1], f"{import_error[0]} could not be imported")
@@ -188,6 +113,16 @@ if scenario is not None and scenario.warnings:
         )
 
 if scenario is not None:
+    shipped = [(services.scenario(p), p) for p in (EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO)]
+    leftovers = borrowed(scenario, root, shipped)
+    if leftovers:
+        st.warning(
+            "This scenario still holds an example's material, which your pages would show:\n"
+            + "\n".join(f"- {line}" for line in leftovers),
+            icon=":material/content_copy:",
+        )
+
+if scenario is not None:
     # The name as a heading, not a metric: a metric's large type runs into its neighbour at 800 px.
     st.subheader(scenario.company.name, anchor=False)
     m = st.columns(3)
@@ -203,16 +138,16 @@ profiles_tab, company_tab, offerings_tab, *text_tabs, knowledge_tab = st.tabs(
 for tab, names in zip(text_tabs, TEXT_FILES.values(), strict=True):
     relpath = scenario_file(root, names)
     with tab:
-        _editor(root, relpath)
+        actions.editor(root, relpath)
 
 with company_tab:
-    company = _read_json(root, "company.json")
+    company = actions.read_json(root, "company.json")
     if not isinstance(company, dict):
         st.caption("company.json cannot be read as a form: fix it in the raw JSON below.")
     else:
-        contact = _mapping(company.get("contact"))
-        palette = DEFAULT_PALETTE | _mapping(company.get("palette"))
-        fonts = _mapping(company.get("fonts"))
+        contact = actions.mapping(company.get("contact"))
+        palette = DEFAULT_PALETTE | actions.mapping(company.get("palette"))
+        fonts = actions.mapping(company.get("fonts"))
         with st.form(f"company:{root}", border=False):
             c1, c2 = st.columns(2)
             name = c1.text_input("Name", company.get("name", ""))
@@ -223,6 +158,24 @@ with company_tab:
             phone = c4.text_input("Contact phone", contact.get("phone", ""))
             website = c5.text_input("Website", company.get("website", ""))
             address = st.text_input("Address", contact.get("address", ""))
+            c6, c7 = st.columns(2)
+            cta = c6.text_input(
+                "Call to action",
+                company.get("call_to_action", ""),
+                placeholder="Order a birthday cake",
+                help="The page's main button. Empty: the one your guidelines quote, if any.",
+            )
+            logo_upload = c7.file_uploader(
+                "Logo (.svg or .png)", type=["svg", "png"], key=f"scenario_logo:{root}"
+            )
+            if scenario is not None and scenario.logo_data:
+                st.image(
+                    scenario.logo_data
+                    if scenario.logo_mime == "image/svg+xml"
+                    else f"data:{scenario.logo_mime};base64,{scenario.logo_data}",
+                    caption="Current logo",
+                    width=160,
+                )
             st.markdown("**Palette and fonts**")
             swatches = st.columns(max(len(palette), 1))
             colours = {
@@ -241,16 +194,25 @@ with company_tab:
                     "contact": contact | {"email": email, "phone": phone, "address": address},
                     "palette": palette | colours,
                     "fonts": fonts | {"heading": heading, "body": body},
+                    "call_to_action": cta.strip(),
                 }
                 text = json.dumps(updated, indent=2, ensure_ascii=False) + "\n"
-                if _save(root, {"company.json": text}, "company.json was not saved"):
-                    st.rerun()
+                if actions.save(root, {"company.json": text}, "company.json was not saved"):
+                    scenario_edits.reset(root, "company.json")  # the raw view starts again from disk
+                    saved_to = Path(st.session_state.get("scenario_path", root))
+                    try:
+                        if logo_upload is not None:
+                            set_scenario_logo(saved_to, logo_upload.name, logo_upload.getvalue())
+                    except DecomposeError as exc:
+                        ui.show_error(exc, f"{logo_upload.name if logo_upload else 'The logo'} was not saved")
+                    else:
+                        st.rerun()
     with st.expander("Advanced: company.json as raw JSON"):
-        _editor(root, "company.json", height=300)
+        actions.editor(root, "company.json", height=300)
 
 with offerings_tab:
     offerings_file = scenario_file(root, OFFERING_FILES)
-    offerings = _read_json(root, offerings_file) if offerings_file.endswith(".json") else None
+    offerings = actions.read_json(root, offerings_file) if offerings_file.endswith(".json") else None
     if not isinstance(offerings, dict) or not all(isinstance(v, list) for v in offerings.values()):
         st.caption(f"{offerings_file} is edited as text below (the table reads offerings.json).")
     else:
@@ -262,41 +224,68 @@ with offerings_tab:
             width="stretch",
             key=scenario_edits.widget_key(root, "offerings"),
             column_config={"segment": st.column_config.TextColumn("segment", required=True)}
-            | _config(offer_columns),
+            | actions.column_config_for(offer_columns),
         )
         grouped, offer_problems = offerings_from_rows(edited_offers, offer_columns)
         scenario_edits.track(root, "offerings", edited_offers, offer_rows, changed=grouped != offerings)
         ui.show_problems(offer_problems)
         if st.button("Save offerings", key="scenario_offerings_save", disabled=bool(offer_problems)):
             text = json.dumps(grouped, indent=2, ensure_ascii=False) + "\n"
-            if _save(root, {"offerings.json": text}, "offerings.json was not saved"):
+            if actions.save(root, {"offerings.json": text}, "offerings.json was not saved"):
                 scenario_edits.reset(root, "offerings")
                 st.rerun()
+    with st.expander("Add an offering", expanded=not offerings):
+        with st.form("scenario_offer_form", border=False):
+            o1, o2 = st.columns(2)
+            o1.text_input(
+                "Segment", key="scenario_offer_segment", placeholder="weddings", help="Who it is for"
+            )
+            o2.text_input("Offering", key="scenario_offer_name", placeholder="Wedding cake tasting")
+            st.text_input("Description", key="scenario_offer_description")
+            st.text_input("Price", key="scenario_offer_price", placeholder="from $450")
+            st.form_submit_button(
+                "Add the offering", on_click=actions.add_offering, args=(root, offerings_file)
+            )
+        offer_error = st.session_state.pop("scenario_offer_error", None)
+        if offer_error is not None:
+            ui.show_error(offer_error, "The offering was not added")
     with st.expander(f"Advanced: {offerings_file} as text", expanded=offerings is None):
-        _editor(root, offerings_file, height=300)
+        actions.editor(root, offerings_file, height=300)
 
 with knowledge_tab:
-    docs = sorted(p.relative_to(root).as_posix() for p in (root / "knowledge").rglob("*") if p.is_file())
+    docs = actions.knowledge_documents(root)
+    if st.session_state.get("scenario_doc") not in docs:
+        st.session_state.pop("scenario_doc", None)
     if not docs:
-        st.caption("No knowledge documents yet: add .md or .txt files under knowledge/.")
+        st.caption("No knowledge documents yet: add one below (Markdown or plain text).")
     else:
         doc = st.selectbox("Document", docs, key="scenario_doc")
-        _editor(root, doc, height=320)
-    with st.expander("Add a document"):
-        new_name = st.text_input(
-            "Path inside knowledge/", placeholder="mining/new-notes.md", key="scenario_newdoc"
+        actions.editor(root, doc, height=320)
+        with st.expander("Metadata: what retrieval filters on (e.g. industry)"):
+            actions.metadata_editor(root, doc)
+        st.button(
+            "Delete this document",
+            key="scenario_doc_delete",
+            icon=":material/delete:",
+            on_click=actions.delete_doc,
+            args=(root, doc),
         )
-        create = st.button("Create", key="scenario_newdoc_create", disabled=not new_name)
-        relpath = f"knowledge/{new_name}"
-        if create and _save(root, {relpath: f"# {Path(new_name).stem}\n"}, f"{relpath} was not saved"):
-            st.rerun()
+    with st.expander("Add a document", expanded=not docs):
+        with st.form("scenario_newdoc_form", border=False):
+            st.text_input(
+                "Path inside knowledge/", placeholder="cakes/wedding-cakes.md", key="scenario_newdoc"
+            )
+            st.form_submit_button("Create", on_click=actions.create_doc, args=(root,))
+        doc_error = st.session_state.pop("scenario_doc_error", None)
+        if doc_error is not None:
+            ui.show_error(doc_error, "The document was not created")
 
 with profiles_tab:
     profile_files = sorted((root / "profiles").glob("*.json")) if (root / "profiles").is_dir() else []
     records: dict[str, dict[str, Any]] = {}
     unreadable = []
     for p in profile_files:
-        data = _read_json(root, f"profiles/{p.name}")
+        data = actions.read_json(root, f"profiles/{p.name}")
         if isinstance(data, dict):
             records[p.stem] = data
         else:
@@ -313,7 +302,7 @@ with profiles_tab:
         width="stretch",
         key=scenario_edits.widget_key(root, "profiles"),
         column_config={ROW_ID: st.column_config.TextColumn(ROW_ID, required=True, pinned=True)}
-        | _config(profile_columns),
+        | actions.column_config_for(profile_columns),
     )
     parsed, problems = from_rows(edited, profile_columns, before=records)
     scenario_edits.track(root, "profiles", edited, profile_rows, changed=bool(problems) or parsed != records)
@@ -328,15 +317,32 @@ with profiles_tab:
             for pid, data in parsed.items()
         }
         removed = [f"profiles/{p.name}" for p in profile_files if p.stem not in parsed]
-        if _save(root, files, "Profiles were not saved", removed):
+        if actions.save(root, files, "Profiles were not saved", removed):
             scenario_edits.reset(root, "profiles")
             st.rerun()
+    with st.expander("Add a profile", expanded=not profile_files):
+        with st.form("scenario_profile_form", border=False):
+            p1, p2 = st.columns(2)
+            p1.text_input(
+                "Profile id", key="scenario_profile_id", placeholder="priya-events", help="Its file name"
+            )
+            p2.text_input("Visitor's name", key="scenario_profile_name")
+            p3, p4, p5 = st.columns(3)
+            p3.text_input("Role", key="scenario_profile_role")
+            p4.text_input("Their company", key="scenario_profile_company")
+            p5.text_input("Industry or segment", key="scenario_profile_industry", placeholder="weddings")
+            st.text_input("Interests (separate them with ';')", key="scenario_profile_interests")
+            st.text_input("Goals", key="scenario_profile_goals")
+            st.form_submit_button("Add the profile", on_click=actions.add_profile, args=(root,))
+        profile_error = st.session_state.pop("scenario_profile_error", None)
+        if profile_error is not None:
+            ui.show_error(profile_error, "The profile was not added")
     if profile_files:
         with st.expander("Advanced: one profile as raw JSON"):
             raw_pick = st.selectbox(
                 "Profile", [p.name for p in profile_files], key=f"scenario_raw_profile:{root}"
             )
-            _editor(root, f"profiles/{raw_pick}", height=260)
+            actions.editor(root, f"profiles/{raw_pick}", height=260)
 
 with unsaved_slot.container():
     scenario_edits.unsaved_line(root)

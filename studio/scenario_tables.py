@@ -135,7 +135,10 @@ def from_rows(
 def offering_rows(offerings: dict[str, list[dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[Column]]:
     """Offerings (segment -> list of offers) as one row per offer with its segment, and the offers' columns."""
     offers = {f"{seg}\0{i}": offer for seg, items in offerings.items() for i, offer in enumerate(items)}
-    columns = columns_of(offers) or [Column("name", "text"), Column("description", "text")]
+    # Every offer has a name, a description and a price column, even in a new scenario with no offers yet.
+    columns = columns_of(offers)
+    known = {c.key for c in columns}
+    columns += [Column(key, "text") for key in ("name", "description", "price") if key not in known]
     rows = to_rows(offers, columns, id_key="segment")
     for row in rows:
         row["segment"] = str(row["segment"]).split("\0")[0]

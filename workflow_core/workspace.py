@@ -88,6 +88,54 @@ def new_scenario_folder(name: str) -> Path:
     )
 
 
+def create_scenario(company_name: str) -> Path:
+    """A new, empty scenario for `company_name` in the user's scenarios folder: the company and nothing else
+    (no documents, offerings, guidelines, testimonials, logo or profiles), so nothing of an example's comes
+    with it. Raises ScenarioError when the name is empty."""
+    name = company_name.strip()
+    if not name:
+        raise ScenarioError(
+            [Problem("a scenario needs the company's name: type it, then create the scenario.")]
+        )
+    target = new_scenario_folder(name)
+    while target.exists():  # two within the same second
+        target = target.with_name(target.name + "-1")
+    company = json.dumps({"name": name}, indent=2, ensure_ascii=False) + "\n"
+    save_scenario_files(target, {"company.json": company, "offerings.json": "{}\n"})
+    for folder in ("knowledge", "profiles"):
+        (target / folder).mkdir(exist_ok=True)
+    return target
+
+
+def set_scenario_logo(root: str | Path, filename: str, data: bytes) -> Path:
+    """Make `data` (an SVG or PNG file called `filename`) the logo of scenario `root`, replacing the other
+    kind; returns the scenario written (a copy when `root` ships with the app, as `edit_scenario`). Raises
+    ScenarioError for another kind of file, a PNG that is not one, or one over 1 MB."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".svg":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                [Problem(f"{filename} is not SVG text (UTF-8): export it again as SVG.")]
+            ) from exc
+        return edit_scenario(root, {"logo.svg": text}, remove=["logo.png"])
+    if suffix != ".png":
+        raise ScenarioError(
+            [Problem(f"{filename}: a logo is an .svg or a .png file; convert it to one of those.")]
+        )
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ScenarioError([Problem(f"{filename} is not a PNG image (its first bytes say otherwise).")])
+    if len(data) > 1_000_000:
+        raise ScenarioError([Problem(f"{filename} is {len(data) / 1e6:.1f} MB: a logo must be under 1 MB.")])
+    target = edit_scenario(root, {}, remove=["logo.svg"])
+    try:
+        (target / "logo.png").write_bytes(data)
+    except OSError as exc:
+        raise ScenarioError([Problem(f"cannot write logo.png: {exc.strerror}.")]) from exc
+    return target
+
+
 def edit_scenario(root: str | Path, files: Mapping[str, str], remove: Collection[str] = ()) -> Path:
     """Save `files` (path inside the scenario -> text) into scenario `root`, delete the paths in `remove`, and
     return the scenario that was written. That is `root`, unless `root` ships with the app (under assets/):

@@ -115,7 +115,9 @@ def _walk(
         # Import a scenario: it becomes the active one, and says so.
         goto_page(page, "Scenario")
         page.get_by_text("Import a scenario (.zip)").click()
-        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(archive))
+        page.locator(
+            "[data-testid='stPopoverBody'] [data-testid='stFileUploaderDropzoneInput']"
+        ).set_input_files(str(archive))
         page.get_by_role("button", name="Import and use it").click()
         wait_idle(page)
         expect(page.get_by_text(re.compile("Northwind Sensors is now the active scenario"))).to_be_visible()

@@ -27,13 +27,13 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
 
     # Reruns: a press of Enter in a field, and a switch of tabs with a table edit.
     page.get_by_role("tab", name="Company").click()
-    page.get_by_label("Name").press("Enter")
+    page.get_by_label("Name", exact=True).press("Enter")
     wait_idle(page)
     page.get_by_role("tab", name="Knowledge").click()
     page.get_by_text("Add a document").click()
     new_doc = page.get_by_label("Path inside knowledge/")
     new_doc.fill("mining/later.md")
-    new_doc.press("Enter")  # a rerun from a widget outside any form
+    new_doc.press("Enter")  # submits the new-document form: a rerun that saves the document
     wait_idle(page)
     page.get_by_role("tab", name="Profiles").click()
     wait_idle(page)

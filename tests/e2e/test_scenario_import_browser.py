@@ -21,7 +21,9 @@ def test_a_bedrock_style_zip_imports_through_the_scenario_page_with_its_warnings
     archive.write_bytes(bedrock_zip(tmp_path / "kb", {"knowledge/vendor-note.md": order}))
     goto_page(page, "Scenario")
     page.get_by_text("Import a scenario (.zip)").click()
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(archive))
+    page.locator("[data-testid='stPopoverBody'] [data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        str(archive)
+    )
     page.get_by_role("button", name="Import and use it").click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="Acme")).to_be_visible(timeout=30_000)

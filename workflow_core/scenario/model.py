@@ -52,6 +52,8 @@ class Company(BaseModel):
     website: str = ""
     palette: Palette = Field(default_factory=Palette)
     fonts: Fonts = Field(default_factory=Fonts)
+    # The page's main button, e.g. "Order a birthday cake"; empty: the one the guidelines quote, if any.
+    call_to_action: str = ""
 
 
 class Document(BaseModel):
