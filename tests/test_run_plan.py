@@ -27,15 +27,16 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The workflows validated, by name, in order (every validation goes through `workflow.graph.validate`)."""
+    """The workflows validated, by name, in order (every validation, `validate` or `validated_graph`, goes
+    through `workflow.graph._check`)."""
     seen: list[str] = []
-    real = graph_module.validate
+    real = graph_module._check
 
     def counting(workflow: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append(workflow.name)
         return real(workflow, *args, **kwargs)
 
-    monkeypatch.setattr(graph_module, "validate", counting)
+    monkeypatch.setattr(graph_module, "_check", counting)
     yield seen
 
 
