@@ -220,17 +220,24 @@ def coordination(view: lab.LabView, analysis: ExperimentAnalysis) -> None:
         f"The seed's cost model, fitted to each run's {analysis.priced.label}: "
         "**cost ≈ a + b·n + c·k^m**, 1 < m ≤ 2."
     )
+    # Whether the fit says anything comes first: a share read off a fit that explains little misleads.
+    (st.success if fit.says_something else st.warning)(fit.verdict(), icon=":material/fact_check:")
     f = st.columns(5)
+    interval = (
+        f"; 95% of resampled fits: {fit.m_interval[0]:.2f}–{fit.m_interval[1]:.2f}" if fit.m_interval else ""
+    )
     f[0].metric(
         "m",
-        f"{fit.m:.2f}" if fit.overhead_measured else "–",
-        help="How fast coordination grows with k (– when the runs show no coordination cost)",
+        f"{fit.m:.2f}" if fit.overhead_measured and fit.says_something else "–",
+        help=f"How fast coordination grows with k (– when the runs show no coordination cost, or the fit "
+        f"says little){interval}",
     )
     f[1].metric("R²", f"{fit.r2:.2f}", help="Share of the cost variation the model explains")
     f[2].metric("a (fixed)", _usd(fit.a), help="USD per request")
     f[3].metric("b (per output token)", _usd(fit.b), help="USD per output token")
     f[4].metric("c (coordination)", _usd(fit.c), help="USD × k^m")
-    st.info(fit.explanation(), icon=":material/lightbulb:")
+    if fit.story():
+        st.info(fit.story(), icon=":material/lightbulb:")
     for warning in analysis.fit_warnings:
         st.warning(warning, icon=":material/warning:")
     with st.expander("What m means", expanded=False):

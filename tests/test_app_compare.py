@@ -270,7 +270,10 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
     assert data["headline"] in printed.splitlines()
     explanation = data["coordination_fit"]["explanation"]
     assert f"coordination: {explanation}" in printed and f"at {costs}" in explanation
-    assert (f"m = {m}" in explanation) == (data["coordination_fit"]["c"] > 0)  # m only with an overhead
+    # m only with an overhead, and only from a fit that can be read (issue 27: no share from a poor fit).
+    readable = data["coordination_fit"]["c"] > 0 and data["coordination_fit"]["says_something"]
+    assert (f"m = {m}" in explanation) == readable
+    assert explanation.startswith(("The fit describes these runs", "The fit says little about coordination"))
     break_evens = {
         b["variant"]: (
             "never" if b["volume"] is None else f"{b['volume']:,.0f}",

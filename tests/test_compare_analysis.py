@@ -323,3 +323,34 @@ def test_the_report_shows_each_runs_screenshots_side_by_side(tmp_path) -> None:
     assert "Screenshots at 1280 and 390 px" in html
     assert "data:image/jpeg;base64,d2lkZQ==" in html and "data:image/jpeg;base64,bmFycm93" in html
     assert "Screenshots at 1280" not in report_html(analyse(exp, PriceBook()))
+
+
+def test_the_fit_says_first_whether_it_says_anything_and_gives_no_share_when_it_does_not() -> None:
+    from workflow_core.lab.coordination import CostPoint, fit_coordination
+
+    good = fit_coordination(
+        [
+            CostPoint(k=k, n=n + 37 * k, cost=0.001 + 2e-6 * (n + 37 * k) + 0.0004 * k**1.5)
+            for k in (1, 2, 3, 4, 6)
+            for n in (500.0, 1200.0, 2000.0)
+        ]
+    )
+    assert good.says_something and good.m_interval is not None
+    assert good.m_interval[0] <= 1.5 <= good.m_interval[1] and good.m_interval[1] - good.m_interval[0] < 0.2
+    assert good.explanation().startswith("The fit describes these runs (R² = 1.00, m between")
+    assert "15 runs at measured costs" in good.verdict()
+    assert "% of a run's cost" in good.explanation()
+
+    # Issue 27: R² 0.29, a negative per-token cost, and "57% of a run's cost at 6 agents" after it.
+    noisy = [
+        CostPoint(k=k, n=n, cost=c)
+        for k, n, c in [
+            (1, 900.0, 0.0011), (1, 400.0, 0.0024), (2, 1200.0, 0.0007), (2, 300.0, 0.0019),
+            (3, 800.0, 0.0024), (3, 1500.0, 0.0009), (6, 700.0, 0.0031), (6, 1600.0, 0.0012),
+        ]
+    ]  # fmt: skip
+    poor = fit_coordination(noisy)
+    assert not poor.says_something
+    assert poor.explanation().startswith("The fit says little about coordination here (R² = ")
+    assert "% of a run's cost" not in poor.explanation() and "doubling" not in poor.explanation()
+    assert poor.story() == "" and poor.summary()["says_something"] is False

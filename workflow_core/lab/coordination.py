@@ -18,6 +18,8 @@ import numpy as np
 from workflow_core.lab.experiment import Experiment
 
 N_PARAMETERS = 4  # a, b, c, m
+MIN_R2 = 0.5  # below it the model explains too little of the cost's variation to be read
+BOOTSTRAP_RESAMPLES = 150  # runs resampled with replacement for the interval on m (fixed seed: repeatable)
 
 M_EXPLANATION = (
     "m says how fast coordination grows with the number of agents k. The cost model is "
@@ -47,6 +49,8 @@ class CoordinationFit:
     points: list[CostPoint]
     warnings: list[str] = field(default_factory=list)
     costs: str = "measured costs"  # which costs the points carry, in words ("what-if prices", ...)
+    # The 95% bootstrap interval on m over the runs (None: too few runs, or no resample found an overhead).
+    m_interval: tuple[float, float] | None = None
 
     def predict(self, k: float, n: float) -> float:
         return self.a + self.b * n + self.c * k**self.m
@@ -61,6 +65,9 @@ class CoordinationFit:
             "b": self.b,
             "c": self.c,
             "r2": self.r2,
+            "m_low": self.m_interval[0] if self.m_interval else None,
+            "m_high": self.m_interval[1] if self.m_interval else None,
+            "says_something": self.says_something,
             "points": len(self.points),
             "costs": self.costs,
             "warnings": list(self.warnings),
@@ -71,12 +78,55 @@ class CoordinationFit:
         """Whether the runs show a coordination cost at all (a positive c·k^m); without one, m means nothing."""
         return bool(self.points) and self.c > 0
 
-    def explanation(self) -> str:
-        """The fit in plain words, for the UI: one story, never a growth factor for an overhead that is not
-        there."""
-        basis = f"R² = {self.r2:.2f} over {len(self.points)} runs at {self.costs}"
+    def doubts(self) -> list[str]:
+        """Why the fit cannot be read as a measure of coordination (empty: it can)."""
+        out = []
+        if len(self.points) < N_PARAMETERS + 2:
+            out.append(f"{len(self.points)} runs for {N_PARAMETERS} parameters")
+        if len({p.k for p in self.points}) < 3:
+            out.append("fewer than three different numbers of agents")
+        if self.r2 < MIN_R2:
+            out.append(f"it explains little of the cost's variation (R² = {self.r2:.2f})")
+        if self.b < 0:
+            out.append("it gives the work itself a negative price per output token")
+        if self.m_interval is not None and self.m_interval[1] - self.m_interval[0] > 0.5:
+            out.append(f"m could lie anywhere from {self.m_interval[0]:.2f} to {self.m_interval[1]:.2f}")
+        return out
+
+    @property
+    def says_something(self) -> bool:
+        """Whether the fit can be read: enough runs over enough k, most of the variation explained, no
+        negative price for the work, and m pinned down."""
+        return bool(self.points) and not self.doubts()
+
+    def verdict(self) -> str:
+        """First of all, whether the fit says anything (R² and the interval on m)."""
+        interval = (
+            f", m between {self.m_interval[0]:.2f} and {self.m_interval[1]:.2f} (95% of resampled fits)"
+            if self.m_interval
+            else ""
+        )
         if not self.points:
             return "No run finished: there is nothing to fit."
+        basis = f"R² = {self.r2:.2f}{interval}, {len(self.points)} runs at {self.costs}"
+        if self.says_something:
+            return f"The fit describes these runs ({basis})."
+        return (
+            f"The fit says little about coordination here ({basis}): {'; '.join(self.doubts())}. Read no cost "
+            "share or growth factor from it; add runs at more depths (variants with other k), profiles or repeats."
+        )
+
+    def explanation(self) -> str:
+        """The fit in plain words: its verdict first, then (only when it can be read) what it says."""
+        story = self.story()
+        return f"{self.verdict()} {story}".strip()
+
+    def story(self) -> str:
+        """What a fit that can be read says: a cost share and a growth factor, never a growth factor for an
+        overhead that is not there; "" when the fit says little."""
+        if not self.points or not self.says_something:
+            return ""
+        basis = f"R² = {self.r2:.2f} over {len(self.points)} runs at {self.costs}"
         if not self.overhead_measured:
             return (
                 f"No measurable coordination overhead ({basis}): once the work itself (the output tokens) is "
@@ -141,15 +191,7 @@ def fit_coordination(
     k = np.array([p.k for p in points], dtype=float)
     n = np.array([p.n for p in points], dtype=float)
     y = np.array([p.cost for p in points], dtype=float)
-    best: tuple[float, float, np.ndarray] | None = None
-    for m in np.linspace(1.0, 2.0, m_grid + 1)[1:]:
-        design = np.column_stack([np.ones_like(k), n, k**m])
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        sse = float(np.sum((design @ coef - y) ** 2))
-        if best is None or sse < best[0] - 1e-18:
-            best = (sse, float(m), coef)
-    assert best is not None
-    _, m_best, coef = best
+    m_best, coef = _fit_once(k, n, y, m_grid)
     pred = np.column_stack([np.ones_like(k), n, k**m_best]) @ coef
     r2 = _r2(y, pred)
     if r2 < 0.5:
@@ -168,6 +210,7 @@ def fit_coordination(
             "The coordination term came out negative: adding agents did not cost more in these runs."
         )
     return CoordinationFit(
+        m_interval=_m_interval(k, n, y, m_grid) if coef[2] > 0 else None,
         m=m_best,
         a=float(coef[0]),
         b=float(coef[1]),
@@ -177,3 +220,36 @@ def fit_coordination(
         warnings=warnings,
         costs=costs,
     )
+
+
+def _fit_once(k: np.ndarray, n: np.ndarray, y: np.ndarray, m_grid: int) -> tuple[float, np.ndarray]:
+    """The m on the grid over (1, 2] with the least squared error, and its a, b, c."""
+    best: tuple[float, float, np.ndarray] | None = None
+    for m in np.linspace(1.0, 2.0, m_grid + 1)[1:]:
+        design = np.column_stack([np.ones_like(k), n, k**m])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(np.sum((design @ coef - y) ** 2))
+        if best is None or sse < best[0] - 1e-18:
+            best = (sse, float(m), coef)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _m_interval(k: np.ndarray, n: np.ndarray, y: np.ndarray, m_grid: int) -> tuple[float, float] | None:
+    """The 2.5th and 97.5th percentiles of m over fits to the runs resampled with replacement (those that find
+    an overhead at all), on a coarser grid; None with fewer runs than parameters + 2."""
+    if len(y) < N_PARAMETERS + 2:
+        return None
+    rng = np.random.default_rng(0)
+    found = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        pick = rng.integers(0, len(y), len(y))
+        if len(set(k[pick].tolist())) < 2:
+            continue
+        m, coef = _fit_once(k[pick], n[pick], y[pick], min(m_grid, 50))
+        if coef[2] > 0:
+            found.append(m)
+    if len(found) < BOOTSTRAP_RESAMPLES // 4:
+        return None
+    low, high = np.percentile(found, [2.5, 97.5])
+    return float(low), float(high)
