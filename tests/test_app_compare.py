@@ -300,7 +300,7 @@ def test_the_report_the_cli_and_the_page_show_one_analysis(
     comparison = data["headline"].removesuffix(f". {data['quality_basis']}")
     assert comparison != data["headline"] and "rule verdict" in data["quality_basis"]
     assert f"#### :material/insights: {comparison}" in text and data["quality_basis"] in text
-    shown_m = m if data["coordination_fit"]["c"] > 0 else "–"  # no overhead: m means nothing, shown as –
+    shown_m = m if readable else "–"  # no overhead, or a fit that says little: m means nothing, shown as –
     assert next(x.value for x in at.metric if x.label == "m") == shown_m
     assert f"fitted to each run's {costs}" in text and explanation in text
     assert _page_break_evens(at) == break_evens
