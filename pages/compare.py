@@ -81,6 +81,8 @@ def _progress(status: ExperimentStatus) -> None:
             " &nbsp; ".join(f"{STATUS_ICON.get(s, '')} {node}" for node, s in status.nodes.items()),
             help="Nodes of the trial under way",
         )
+    for node, waits in status.waits.items():  # what a running node's model call waits on now
+        st.caption(f"{node}: {waits}")
     if status.trials:
         st.table(
             [

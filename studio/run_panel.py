@@ -76,8 +76,13 @@ def live_progress(handle: RunHandle, progress: RunProgress) -> None:
     st.plotly_chart(
         dag_figure(handle.workflow, records, height=260), key=f"dag:{handle.key}", width="stretch"
     )
-    for node_id, rec in records.items():
-        if rec.status == "running" and progress.streamed.get(node_id):
+    # Each running node says what it waits on: a call slot, its model loading, its prompt being processed
+    # (a long wait on a busy machine), or how fast it writes.
+    running = [node_id for node_id, rec in records.items() if rec.status == "running"]
+    if running:
+        st.markdown("\n".join(f"- **{node_id}**: {progress.waits(node_id)}" for node_id in running))
+    for node_id in running:
+        if progress.streamed.get(node_id):
             with st.container(border=True):
                 st.caption(f":material/edit_note: {node_id} is writing…")
                 st.code(progress.streamed[node_id][-1200:], language=None, wrap_lines=True)

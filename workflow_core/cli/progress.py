@@ -1,5 +1,6 @@
 """What `decompose run` prints while a run goes: each node's start and end on stderr, with its time, tokens and
-cost, and a running count of streamed chunks when stderr is a terminal."""
+cost, what a node's model call waits on (a call slot, its model loading, its prompt being processed), and a
+running count of streamed chunks when stderr is a terminal."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ class RunPrinter:
     def __call__(self, event: Any) -> None:
         if event.kind == "node_started":
             print(f"  ▶ {event.node_id} started", file=sys.stderr, flush=True)
+        elif event.kind == "node_status" and not (event.text or "").startswith("generating"):
+            if self.tty and event.node_id in self.tokens:
+                print(file=sys.stderr)
+            print(f"    {event.node_id}: {event.text}", file=sys.stderr, flush=True)
         elif event.kind == "token" and self.tty:
             n = self.tokens[event.node_id] = self.tokens.get(event.node_id, 0) + 1
             print(f"\r    {event.node_id}: {n} chunks streamed", end="", file=sys.stderr, flush=True)

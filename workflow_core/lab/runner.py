@@ -32,6 +32,7 @@ class ExperimentStatus:
     error: str | None
     elapsed_s: float
     running_nodes: list[str] = field(default_factory=list)
+    waits: dict[str, str] = field(default_factory=dict)  # running node -> what its model call waits on
 
 
 class BackgroundExperiment(BackgroundJob):
@@ -57,6 +58,7 @@ class BackgroundExperiment(BackgroundJob):
         self._profile: str | None = None
         self._repeat = 0
         self._nodes: dict[str, str] = {}
+        self._waits: dict[str, str] = {}
         self._trials: list[Trial] = []
         self._experiment: Experiment | None = None
         self._start()
@@ -66,13 +68,16 @@ class BackgroundExperiment(BackgroundJob):
             self._done, self._total = p.done, p.total
             if p.phase == "trial_started":
                 self._variant, self._profile, self._repeat = p.variant, p.profile, p.repeat
-                self._nodes = {}
+                self._nodes, self._waits = {}, {}
             elif p.phase == "node" and p.event is not None:
                 event = p.event
                 if event.kind == "run_started" and event.run is not None:
                     self._nodes = {n.id: n.status for n in event.run.nodes}
                 elif event.record is not None and event.kind in {"node_started", "node_finished"}:
                     self._nodes[event.record.id] = event.record.status
+                    self._waits.pop(event.record.id, None)
+                elif event.kind == "node_status" and event.node_id and event.text:
+                    self._waits[event.node_id] = event.text
             elif p.phase == "trial_finished" and p.trial is not None:
                 self._trials.append(p.trial)
 
@@ -95,6 +100,7 @@ class BackgroundExperiment(BackgroundJob):
                 profile=self._profile,
                 repeat=self._repeat,
                 nodes=dict(self._nodes),
+                waits={n: w for n, w in self._waits.items() if self._nodes.get(n) == "running"},
                 trials=list(self._trials),
                 experiment=self._experiment,
                 error=self._error,

@@ -21,6 +21,7 @@ from typing import Any
 from workflow_core.errors import ModelNotInstalledError, ProviderError
 from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback
 from workflow_core.providers.openai_compat import OpenAICompatProvider
+from workflow_core.providers.status import report
 from workflow_core.providers.weights import LOCAL_MODELS, ensure_weights, weights_status
 
 LOCAL_PROVIDER_NAME = "local"
@@ -219,10 +220,15 @@ class LocalProvider:
 
     async def chat(self, request: ChatRequest, on_token: TokenCallback | None = None) -> ChatResult:
         """A chat completion from a local model; the first call of a model loads it (seconds)."""
+        loading = self._server_key(request.model) not in _servers
+        if loading:
+            report(f"loading {request.model} (its first call in this process loads it: seconds)")
         try:
             address = await self.ensure_server(request.model)
         except ModelNotInstalledError as exc:
             raise ProviderError(str(exc), retryable=False) from exc
+        if loading:
+            report(f"{request.model} is loaded; processing the prompt")
         token = _machine_clock.start()
         try:
             result = await self._client_for(address).chat(request, on_token)

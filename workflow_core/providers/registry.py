@@ -296,6 +296,18 @@ class ProviderRegistry:
         async with slot:
             yield
 
+    def slot_wait(self, ref: str) -> str | None:
+        """What a call to `ref` would wait for before it may start: its provider's call slots all in use (a
+        sentence), or None when one is free or the provider has no limit."""
+        name = ref.partition("/")[0]
+        slot = self._slots.get(name)
+        settings = self._settings.get(name)
+        if slot is None or settings is None or not slot.locked():
+            return None
+        return (
+            f"waiting for a free call slot of {name} (max_concurrency {settings.max_concurrency}, all in use)"
+        )
+
     def is_local(self, ref: str) -> bool:
         provider, _, _ = ref.partition("/")
         return self._kinds.get(provider) == "local"

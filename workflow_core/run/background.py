@@ -28,6 +28,22 @@ class RunProgress:
     elapsed_s: float
     events: int = 0
     finished_order: list[str] = field(default_factory=list)
+    # Each running node's latest status (what its model call waits on) and when it began (time.time()).
+    status: dict[str, tuple[str, float]] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)  # tokens streamed so far, by node
+
+    def waits(self, node_id: str, now: float | None = None) -> str:
+        """What a running node is doing, in words, with how long it has done it; generation with its rate."""
+        found = self.status.get(node_id)
+        if found is None:
+            return "working"
+        text, since = found
+        elapsed = max((now if now is not None else time.time()) - since, 0.0)
+        if text.startswith("generating"):
+            count = self.tokens.get(node_id, 0)
+            rate = f", {count / elapsed:.1f} tokens/s" if elapsed >= 0.5 else ""
+            return f"{text}: {count} tokens{rate}"
+        return f"{text} · {elapsed:.0f} s"
 
 
 class BackgroundJob:
@@ -101,6 +117,8 @@ class BackgroundRun(BackgroundJob):
         self._records: dict[str, NodeRecord] = {}
         self._streamed: dict[str, str] = {}
         self._finished_order: list[str] = []
+        self._status: dict[str, tuple[str, float]] = {}
+        self._tokens: dict[str, int] = {}
         self._events = 0
         self._run: RunRecord | None = None
         self._start()
@@ -110,8 +128,13 @@ class BackgroundRun(BackgroundJob):
             self._events += 1
             if event.kind == "token" and event.node_id:
                 self._streamed[event.node_id] = self._streamed.get(event.node_id, "") + (event.text or "")
+                self._tokens[event.node_id] = self._tokens.get(event.node_id, 0) + 1
+            elif event.kind == "node_status" and event.node_id and event.text:
+                self._status[event.node_id] = (event.text, time.time())
             elif event.record is not None:
                 self._records[event.record.id] = event.record.model_copy(deep=True)
+                if event.kind == "node_started":
+                    self._status[event.record.id] = ("working", time.time())
                 if event.kind == "node_finished":
                     self._finished_order.append(event.record.id)
             if event.kind == "run_started" and event.run is not None:
@@ -136,6 +159,8 @@ class BackgroundRun(BackgroundJob):
                 elapsed_s=self._elapsed(),
                 events=self._events,
                 finished_order=list(self._finished_order),
+                status=dict(self._status),
+                tokens=dict(self._tokens),
             )
 
     def wait(self, timeout: float | None = None) -> RunProgress:

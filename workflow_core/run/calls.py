@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from workflow_core.errors import ProviderError
-from workflow_core.pricing.book import PriceBook
+from workflow_core.pricing.book import PriceBook, estimate_tokens
+from workflow_core.providers import status
 from workflow_core.providers.base import ChatRequest, ChatResult
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord
@@ -60,16 +61,22 @@ async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     record: NodeRecord,
     limits: CallLimits,
+    calling: str | None = None,
 ) -> T:
     """Await `call()` (a call to model `ref`) in one of its provider's slots, under `limits`; count each
-    attempt on `record`. Raises the last ProviderError when no attempt succeeds."""
+    attempt on `record`. What the call waits on is reported (`providers.status`): a free slot, then `calling`
+    (by default "calling REF"), then a retry's wait. Raises the last ProviderError when no attempt succeeds."""
     timeout = limits.timeout_s
     last: ProviderError | None = None
     for attempt in range(limits.attempts):
         record.attempts += 1
         try:
             # Waiting for a slot (the provider's max_concurrency) is not counted against the timeout.
+            waits = registry.slot_wait(ref)
+            if waits:
+                status.report(waits)
             async with registry.call_slot(ref):
+                status.report(calling or f"calling {ref}")
                 return await asyncio.wait_for(call(), timeout=timeout)
         except TimeoutError:
             last = ProviderError(
@@ -86,6 +93,7 @@ async def call_with_retries(
                 f"{ref} is rate limited and asks to retry after {wait:g} s, longer than {limits.timeout_hint} "
                 f"of {timeout:g} s: run again later or {limits.fix}. ({last})"
             )
+        status.report(f"waiting {wait:.1f} s to try {ref} again ({last})")
         await asyncio.sleep(wait)
     assert last is not None
     raise last
@@ -99,14 +107,19 @@ async def priced_chat(
     record: NodeRecord,
     limits: CallLimits,
     on_token: Callable[[str], None] | None = None,
+    on_status: status.StatusListener | None = None,
 ) -> ChatResult:
     """Call chat model `ref` through `call_with_retries` and add its usage, compute time and cost to
-    `record` (`request.model` is set to the provider's name for the model)."""
+    `record` (`request.model` is set to the provider's name for the model). `on_status` hears what the call
+    waits on: a slot, the model loading, the prompt (with its estimated tokens) being processed."""
     provider, model_name = registry.resolve(ref)
     request.model = model_name
-    result = await call_with_retries(
-        registry, ref, lambda: provider.chat(request, on_token=on_token), record, limits
-    )
+    prompt_tokens = estimate_tokens("".join(m.get("content", "") for m in request.messages))
+    processing = f"processing the prompt (≈{prompt_tokens:,} tokens) on {ref}"
+    with status.reporting(on_status):
+        result = await call_with_retries(
+            registry, ref, lambda: provider.chat(request, on_token=on_token), record, limits, processing
+        )
     # Local servers report the share of the machine this request used (parallel requests share it).
     compute_s = result.compute_s if result.compute_s is not None else result.latency_s
     record.calls += 1

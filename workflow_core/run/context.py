@@ -23,7 +23,11 @@ from workflow_core.workflow.templating import NodeOutput
 T = TypeVar("T")
 # "nodes_finished": every node is done and the run's totals are known; the hooks (checking the page,
 # saving the run) are still to come, and "run_finished" follows them.
-EventKind = Literal["run_started", "node_started", "token", "node_finished", "nodes_finished", "run_finished"]
+# "node_status": what a running node's model call waits on now (`text`): a call slot, a model loading, the
+# prompt being processed, "generating" from its first token.
+EventKind = Literal[
+    "run_started", "node_started", "node_status", "token", "node_finished", "nodes_finished", "run_finished"
+]
 # Bumped when what a cached record holds changes shape, so older entries are recomputed, never misread.
 CACHE_VERSION = 2
 
@@ -95,7 +99,18 @@ class EngineContext:
         """Call a chat model through `run.calls.priced_chat`, streaming tokens as events; the usage, compute
         time and cost go on the record."""
 
+        first = True
+
         def on_token(text: str) -> None:
+            nonlocal first
+            if first:
+                first = False
+                on_status(f"generating on {ref}")
             self.emit(RunEvent("token", self.run_id, node_id=self.node.id, text=text))
 
-        return await priced_chat(self.registry, self.prices, ref, request, record, self.limits(), on_token)
+        def on_status(text: str) -> None:
+            self.emit(RunEvent("node_status", self.run_id, node_id=self.node.id, text=text))
+
+        return await priced_chat(
+            self.registry, self.prices, ref, request, record, self.limits(), on_token, on_status
+        )
