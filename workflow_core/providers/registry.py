@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from workflow_core.errors import DecomposeError, ProviderError
-from workflow_core.pricing.book import IMAGE_PRICES, ModelPrice
+from workflow_core.pricing.book import ModelPrice
 from workflow_core.providers.base import ChatProvider
+from workflow_core.providers.catalogue import known_to_genai_prices, priced_by_catalogue
 from workflow_core.providers.config import (
     CONFIG_ENV,
     ProviderEntry,
@@ -59,25 +60,6 @@ class ProviderSettings:
     custom_base_url: bool = True
     source: str = "code"
     max_concurrency: int | None = None  # calls at once (None: no limit of ours)
-
-
-def _known_to_genai_prices(provider: str, model: str) -> bool:
-    from genai_prices.data_snapshot import get_snapshot
-
-    try:
-        get_snapshot().find_provider_model(model, None, provider, None)
-    except LookupError:
-        return f"{provider}/{model}" in IMAGE_PRICES  # image models priced per picture (dall-e)
-    return True
-
-
-def _priced_by_catalogue(settings: ProviderSettings | None) -> bool:
-    """Whether genai-prices vouches for a provider's model names: the provider named like a type that is
-    priced by the catalogue, at that type's own address."""
-    if settings is None or settings.custom_base_url or settings.name != settings.type:
-        return False
-    kind = provider_types().get(settings.type)
-    return kind is not None and kind.priced_by_catalogue
 
 
 class ProviderRegistry:
@@ -246,8 +228,8 @@ class ProviderRegistry:
                 f"{', '.join(declared) or 'none'}. Add it to `models:` of '{provider_name}' in "
                 "the providers file."
             )
-        if _priced_by_catalogue(self._settings.get(provider_name)):
-            if _known_to_genai_prices(provider_name, model):
+        if priced_by_catalogue(self._settings.get(provider_name)):
+            if known_to_genai_prices(provider_name, model):
                 return None
             return (
                 f"unknown model '{model}' for provider '{provider_name}': genai-prices does not know it. "
@@ -325,7 +307,7 @@ class ProviderRegistry:
             settings = self._settings[name]
             if declared is not None:
                 out.extend(ModelInfo(f"{name}/{m}", name, m, local, "configured") for m in declared)
-            elif _priced_by_catalogue(settings):
+            elif priced_by_catalogue(settings):
                 from workflow_core.pricing.book import catalogue
 
                 out.extend(
