@@ -148,7 +148,7 @@ class CanvasEvent:
 NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
 
 
-def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 260, high: int = 640) -> int:
+def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 320, high: int = 640) -> int:
     """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
     graph's bounding box scaled to that width, within [low, high]."""
     if not workflow.nodes:
@@ -170,7 +170,11 @@ _CANVAS_SCRIPT = """
 (function () {
   const css = ".react-flow__handle{width:14px!important;height:14px!important;border:2px solid #fff!important;"
     + "background:#495057!important}.react-flow__handle-left{left:-8px!important}"
-    + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}";
+    + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}"
+    // The zoom controls in a row at the top right, where the fitted view leaves its margin: in their
+    // default column at the bottom left they covered the first node of every left-to-right graph.
+    + ".react-flow__controls{top:6px!important;right:6px!important;left:auto!important;bottom:auto!important;"
+    + "flex-direction:row!important;display:flex!important;margin:0!important}";
   const doc = window.parent.document;
   function deselect() {
     const close = doc.querySelector(".st-key-%(deselect)s button");
