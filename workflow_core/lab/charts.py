@@ -49,6 +49,16 @@ def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
     the Pareto front joined and labelled."""
     rows = costing.summaries
     front = set(costing.pareto_front)
+    costs = [s.cost_usd for s in rows if s.qa_mean is not None]
+    low, high = (min(costs), max(costs)) if costs else (0.0, 0.0)
+    span = (high - low) or (high * 0.2) or 1e-6
+
+    def label_side(x: float) -> str:
+        # A label centred on the first or last point ran off the plot ("ingle (k=1)"): it leans inwards.
+        if x <= low + span * 0.2:
+            return "top right"
+        return "top left" if x >= high - span * 0.2 else "top center"
+
     fig = go.Figure()
     for on_front in (True, False):
         pts = [s for s in rows if (s.variant in front) == on_front and s.qa_mean is not None]
@@ -61,7 +71,7 @@ def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
                 error_y={"type": "data", "array": [s.qa_std or 0.0 for s in pts], "visible": True},
                 mode="markers+text",
                 text=[f"{s.variant} (k={s.k})" for s in pts],
-                textposition="top center",
+                textposition=[label_side(s.cost_usd) for s in pts],
                 marker={"size": 14, "symbol": "star" if on_front else "circle"},
                 name="Pareto front" if on_front else "dominated",
             )
@@ -79,7 +89,11 @@ def cost_quality(costing: Costing, title: str = "Cost vs quality") -> go.Figure:
             )
         )
     fig.update_layout(title=title, xaxis_title="cost per run (USD)", yaxis_title="QA score", **_LAYOUT)
-    return usd_axis(fig, "x", values=[s.cost_usd for s in rows if s.qa_mean is not None])
+    if costs:  # room beside the outer points and above the best one for their labels
+        fig.update_xaxes(range=[low - span * 0.12, high + span * 0.12])
+        tops = [(s.qa_mean or 0.0) + (s.qa_std or 0.0) for s in rows if s.qa_mean is not None]
+        fig.update_yaxes(range=[min(0.0, *tops) - 0.02, max(1.0, *tops) + 0.12])
+    return usd_axis(fig, "x", values=costs)
 
 
 def against_k(
