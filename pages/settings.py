@@ -27,6 +27,12 @@ from workflow_core.providers.weights import LOCAL_MODELS, weights_status
 from workflow_core.workspace import save_settings, settings_path
 
 
+def _said_by(name: str, message: str) -> str:
+    """`message` about provider `name`, named once: a provider's own errors already start with its name (a
+    test of Ollama read "ollama: ollama: cannot connect")."""
+    return message if message.startswith(f"{name}: ") else f"{name}: {message}"
+
+
 def _check(name: str) -> tuple[bool, str]:
     """Contact one provider with a registry of its own (its HTTP clients live and die in this call)."""
 
@@ -184,7 +190,7 @@ with st.expander("Add or edit a provider", icon=":material/add_circle:"):
                 with st.spinner(f"Asking {name} for its models…"):
                     ok, message, served = asyncio.run(probe_entry(name.strip(), entry))
                 (st.success if ok else st.error)(
-                    f"{name}: {message}" + (f" ({', '.join(served[:8])})" if served else "")
+                    _said_by(name.strip(), message) + (f" ({', '.join(served[:8])})" if served else "")
                 )
             else:
                 put_provider(config_path, name.strip(), entry)
@@ -216,7 +222,7 @@ with check_cols[2]:
                 ok, message = _check(target)
             except DecomposeError as exc:
                 ok, message = False, str(exc)
-        (st.success if ok else st.error)(f"{target}: {message}")
+        (st.success if ok else st.error)(_said_by(target, message))
 
 st.subheader("Models")
 st.table(

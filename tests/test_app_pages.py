@@ -365,6 +365,8 @@ def test_an_unreachable_provider_is_named_in_settings_and_on_the_failed_node(
     at.selectbox(key="settings_check_target").set_value("dead").run()
     at.button(key="settings_check").click().run()
     assert any("cannot connect" in e.value for e in at.error)
+    # The provider is named once (its own errors start with its name: it read "dead: dead: cannot connect").
+    assert not any("dead: dead:" in e.value for e in at.error)
     at.switch_page("pages/run.py").run()
     at.selectbox(key="run_all_models").set_value("dead/m").run()
     _run_to_the_end(at)
