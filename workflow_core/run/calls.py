@@ -23,7 +23,7 @@ from typing import TypeVar
 from workflow_core.errors import ProviderError
 from workflow_core.pricing.book import PriceBook, estimate_tokens
 from workflow_core.providers import status
-from workflow_core.providers.base import ChatRequest, ChatResult
+from workflow_core.providers.base import ChatRequest, ChatResult, content_text
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord
 
@@ -114,7 +114,7 @@ async def priced_chat(
     waits on: a slot, the model loading, the prompt (with its estimated tokens) being processed."""
     provider, model_name = registry.resolve(ref)
     request.model = model_name
-    prompt_tokens = estimate_tokens("".join(_text_of(m.get("content")) for m in request.messages))
+    prompt_tokens = estimate_tokens("".join(content_text(m) for m in request.messages))
     processing = f"processing the prompt (≈{prompt_tokens:,} tokens) on {ref}"
     with status.reporting(on_status):
         result = await call_with_retries(
@@ -140,13 +140,3 @@ async def priced_chat(
             f"the answer was cut off at max_tokens ({request.max_tokens}); raise params.max_tokens."
         )
     return result
-
-
-def _text_of(content: object) -> str:
-    """A message's text: the string itself, or the text parts of a multimodal message (a judge's, which
-    carries the page's screenshots as image parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
