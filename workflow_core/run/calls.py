@@ -77,7 +77,10 @@ async def call_with_retries(
                 status.report(waits)
             async with registry.call_slot(ref):
                 status.report(calling or f"calling {ref}")
-                return await asyncio.wait_for(call(), timeout=timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for runs the call in a task of its own, one more
+                # task and loop hop for every model call (measured in the engine-overhead benchmark).
+                async with asyncio.timeout(timeout):
+                    return await call()
         except TimeoutError:
             last = ProviderError(
                 f"{ref} did not answer within {limits.timeout_hint} of {timeout:g} s (per attempt); {limits.fix}.",

@@ -45,6 +45,10 @@ class RunEvent:
 EventSink = Callable[[RunEvent], None]
 
 
+def no_listener(_event: RunEvent) -> None:
+    """The sink of a run nobody watches (a batch, a benchmark): its nodes skip making token events."""
+
+
 def cache_key(material: dict[str, Any]) -> str:
     blob = json.dumps({"v": CACHE_VERSION, **material}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -111,6 +115,8 @@ class EngineContext:
         def on_status(text: str) -> None:
             self.emit(RunEvent("node_status", self.run_id, node_id=self.node.id, text=text))
 
+        if self.emit is no_listener:  # nobody hears them: no event per token, no status listener per call
+            return await priced_chat(self.registry, self.prices, ref, request, record, self.limits())
         return await priced_chat(
             self.registry, self.prices, ref, request, record, self.limits(), on_token, on_status
         )

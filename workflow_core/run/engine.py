@@ -11,6 +11,7 @@ pages: what happens after a run (collecting the page, checking it, saving the re
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import os
 import socket
@@ -19,14 +20,14 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.calls import RetryPolicy
-from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key
+from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key, no_listener
 from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.plan import Choices, RunPlan, plan_run
@@ -129,7 +130,7 @@ class Engine:
         """Run every node of the plan, then the hooks. Each node's record carries the plan's estimate beside
         its actual cost."""
         workflow, inputs, graph, estimate = plan.workflow, plan.inputs, plan.graph, plan.estimate
-        emit: EventSink = on_event or (lambda _e: None)
+        emit: EventSink = on_event or no_listener
         run = RunRecord(
             run_id=run_id or uuid.uuid4().hex[:12],
             workflow=workflow.name,
@@ -195,14 +196,17 @@ class Engine:
         writes: list[asyncio.Task[None]],
     ) -> None:
         """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel.
-        Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size. The
-        nodes' cache writes go into `writes`, for the run to await."""
+        Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size. A node's
+        end starts its children from the task's done callback: the scheduler itself sleeps until every node
+        is done or the user cancels, instead of waking (and re-arming a wait on every running task) once per
+        node. The nodes' cache writes go into `writes`, for the run to await."""
+        loop = asyncio.get_running_loop()
         tasks: dict[str, asyncio.Task[None]] = {}
-        running: dict[asyncio.Task[None], str] = {}
         done: set[str] = set()
+        all_done: asyncio.Future[Any] = loop.create_future()
         waiting = {n: len(graph.parents[n]) for n in graph.order}
         ready = deque(n for n in graph.order if waiting[n] == 0)
-        cancel_wait = asyncio.ensure_future(cancel.wait())
+        pumping = stopped = False
 
         def settle(node_id: str) -> None:
             done.add(node_id)
@@ -210,6 +214,8 @@ class Engine:
                 waiting[child] -= 1
                 if waiting[child] == 0:
                     ready.append(child)
+            if len(done) == len(graph.order) and not all_done.done():
+                all_done.set_result(None)
 
         def close(node_id: str, status: NodeStatus, error: str) -> None:
             rec = records[node_id]
@@ -217,13 +223,22 @@ class Engine:
             settle(node_id)
             emit(RunEvent("node_finished", run_id, node_id=node_id, record=rec))
 
-        try:
-            while len(done) < len(graph.order):
+        def finished(node_id: str, _task: asyncio.Task[None]) -> None:
+            settle(node_id)
+            pump()
+
+        def pump() -> None:
+            # Start (or close) every ready node; a loop, not recursion, so a long chain of skipped nodes is flat.
+            nonlocal pumping
+            if pumping:
+                return
+            pumping = True
+            try:
                 while ready:
                     node_id = ready.popleft()
                     parents = graph.parents[node_id]
                     bad = [p for p in parents if records[p].status != "ok"]
-                    if cancel.is_set():
+                    if cancel.is_set() or stopped:
                         close(node_id, "cancelled", "cancelled by the user")
                     elif bad:
                         close(node_id, "skipped", f"skipped because upstream node '{bad[0]}' did not finish")
@@ -239,19 +254,27 @@ class Engine:
                             run_id=run_id,
                             retry=self.retry,
                         )
-                        task = asyncio.create_task(self._run_node(ctx, records[node_id], writes))
+                        task = loop.create_task(self._run_node(ctx, records[node_id], writes))
                         tasks[node_id] = task
-                        running[task] = node_id
-                if not running:
-                    continue
-                finished, _ = await asyncio.wait([*running, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
-                if cancel_wait in finished and cancel.is_set():
-                    for t in running:
-                        t.cancel()
-                    await asyncio.gather(*running, return_exceptions=True)
-                for t in [t for t in running if t.done()]:
-                    settle(running.pop(t))
+                        task.add_done_callback(functools.partial(finished, node_id))
+            finally:
+                pumping = False
+
+        cancel_wait: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+        try:
+            pump()
+            if not all_done.done():
+                await asyncio.wait([all_done, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
+            if (
+                not all_done.done()
+            ):  # cancelled: the running nodes end cancelled, their callbacks close the rest
+                running = [t for t in tasks.values() if not t.done()]
+                for t in running:
+                    t.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                await all_done
         finally:
+            stopped = True  # a node that ends from here on starts no child
             cancel_wait.cancel()
             # If run() itself is cancelled from outside, no node task may outlive it.
             unfinished = [t for t in tasks.values() if not t.done()]
