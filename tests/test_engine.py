@@ -182,6 +182,21 @@ async def test_cancellation_stops_running_and_pending_nodes(fake_openai, fake_re
     assert {n.status for n in run.nodes} == {"cancelled"}
 
 
+async def test_a_run_cancelled_from_outside_leaves_no_node_running(fake_openai, fake_registry):
+    # The scheduler starts children from done callbacks: once the run's own task is cancelled, no node task
+    # may outlive it and no node may start after it.
+    fake_openai.latency_s = 0.4
+    run_task = asyncio.create_task(engine_for(fake_registry).run(parse_workflow(DIAMOND)))
+    await asyncio.sleep(0.6)  # a is done, b and c are running
+    run_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run_task
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    sent = len(fake_openai.requests)
+    await asyncio.sleep(0.6)
+    assert len(fake_openai.requests) == sent == 3  # d never started
+
+
 async def test_events_stream_tokens_and_node_lifecycle(fake_openai, fake_registry):
     events = []
     await engine_for(fake_registry).run(parse_workflow(DIAMOND), on_event=events.append)
