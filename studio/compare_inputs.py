@@ -147,6 +147,8 @@ class TcoTab:
             if result is None:
                 st.info("No variant finished a run: there is nothing to cost.")
                 return
+            if analysis.disturbance_note:
+                st.warning(analysis.disturbance_note, icon=":material/speed:")
             st.table(lab.monthly_rows(result), hide_index=True, border="horizontal")
             if result.break_evens:
                 st.markdown(f"**Break-even against {result.baseline}**")

@@ -7,6 +7,8 @@ draws which sections' charts, so a chart registered there shows here with no cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from studio import lab, quality_view, ui, votes
@@ -75,8 +77,11 @@ def charts(view: lab.LabView, shown: ExperimentAnalysis, tab: str, *, tabbed: bo
 # ---------------------------------------------------------------- the tabs
 
 
-def overview(exp: Experiment, analysis: ExperimentAnalysis) -> None:
-    """Failures, the headline and the standout variants, above the tabs."""
+def overview(
+    exp: Experiment, analysis: ExperimentAnalysis, remeasure: Callable[[], None] | None = None
+) -> None:
+    """Failures, the headline and the standout variants, above the tabs; with disturbed measurements, what
+    they are and a button that re-measures them (`remeasure`, None while an experiment runs)."""
     failed = analysis.failed
     if failed:
         st.warning(
@@ -84,6 +89,26 @@ def overview(exp: Experiment, analysis: ExperimentAnalysis) -> None:
             f"{failed[0].variant} on {failed[0].profile or '–'}: {failed[0].error}",
             icon=":material/warning:",
         )
+    if analysis.disturbed:
+        with st.container(border=True, key="lab_disturbed"):
+            st.warning(
+                "Measured while the machine was busy? "
+                + " ".join(
+                    f"**{d.node}** ({', '.join(f'{v} on {p or chr(8211)}' for v, p in d.trials)}) {d.reason}."
+                    for d in analysis.disturbed
+                ),
+                icon=":material/speed:",
+            )
+            st.button(
+                f"Re-measure {len(analysis.disturbed)} disturbed measurement"
+                + ("s" if len(analysis.disturbed) > 1 else ""),
+                icon=":material/replay:",
+                on_click=remeasure,
+                disabled=remeasure is None,
+                help="Calls those nodes' models again for their timing and cost; the cached outputs, and every "
+                "other result, stay as they are.",
+                key="lab_remeasure",
+            )
     with st.container(border=True):
         st.markdown(f"#### :material/insights: {analysis.measured.headline}")
         st.caption(analysis.basis)

@@ -97,11 +97,13 @@ def _views() -> dict[str, LabView]:
 
 
 def view(experiment: Experiment) -> LabView:
-    """The view of an experiment, made on first use and kept for the last few experiments."""
+    """The view of an experiment, made on first use and kept for the last few experiments. A new version of
+    an experiment (re-measured under the same id) replaces the view of the old one."""
     views = _views()
     found = views.get(experiment.experiment_id)
-    if found is not None:
+    if found is not None and found.experiment.finished_at == experiment.finished_at:
         return found
+    views.pop(experiment.experiment_id, None)
     built = LabView(experiment=experiment)
     views[experiment.experiment_id] = built
     for old in list(views)[:-KEPT_EXPERIMENTS]:

@@ -104,6 +104,13 @@ def _inspector(handle: RunHandle, run: RunRecord) -> None:
     cols[4].metric("Cache hit", "yes" if rec.cached else "no")
     # As text, not a metric: a long model ref wraps instead of pushing the page sideways.
     st.markdown(f"**Model:** {rec.model or '–'}", help="The model that served this node")
+    if rec.measured is not None:  # when and under what load its timing (and a local model's cost) was taken
+        expected = (
+            f"; its model's recent calls predict {rec.measured.expected_s:.1f} s"
+            if rec.measured.expected_s
+            else ""
+        )
+        st.caption(f"Timing {rec.measured.describe()}{expected}.")
     if rec.error:
         st.error(f"{rec.id}: {rec.error}", icon=":material/error:")
     if rec.messages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import time
@@ -14,8 +15,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from workflow_core.cli.main import main
-from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, save_experiment
 from workflow_core.lab.runner import BackgroundExperiment
+from workflow_core.records import Measurement
+from workflow_core.run.store import Store
 from workflow_core.scenario import load_scenario
 from workflow_core.testing.fake_server import FakeOpenAIServer
 from workflow_core.workflow.files import dump_workflow
@@ -189,6 +192,36 @@ def test_cancel_stops_the_experiment_and_keeps_what_finished(
     assert any("Cancelled" in w.value for w in at.warning)
     trials = at.dataframe[-1].value
     assert "cancelled" in set(trials["error"].fillna(""))
+
+
+def test_a_disturbed_measurement_is_said_and_re_measured_from_the_page(
+    experiment: Experiment, fake_openai: FakeOpenAIServer, lab_env: Path
+) -> None:
+    # The engine flags a disturbed measurement as it is made (tests/test_disturbed_measurements.py); here
+    # the stored experiment carries one, as a comparison that reused it from the cache would.
+    trial = next(t for t in experiment.trials if t.variant == "seed" and t.run is not None)
+    assert trial.run is not None
+    node = next(n for n in trial.run.nodes if n.id == "personalizer")
+    node.measured = Measurement(at=time.time(), load_1m=3.1, cores=2, expected_s=9.0, disturbed="took 44.0 s")
+    store = Store(Path(os.environ["DECOMPOSE_DB"]))
+    save_experiment(experiment, store)
+    store.close()
+    at = _compare(experiment.experiment_id)
+    text = _texts(at)
+    assert "Measured while the machine was busy?" in text and "took 44.0 s" in text
+    assert "This rests on 1 disturbed measurement" in text  # the headline says so
+    sent = len(fake_openai.requests)
+    at.button(key="lab_remeasure").click().run()
+    deadline = time.time() + 30
+    while "lab_background" in at.session_state and time.time() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception
+    # Only that node's model was called again; every other result came from the cache.
+    assert len(fake_openai.requests) - sent == 1
+    text = _texts(at)
+    assert "Measured while the machine was busy?" not in text and "disturbed measurement" not in text
+    assert at.session_state["lab_shown"] == experiment.experiment_id
 
 
 def test_an_experiment_whose_runs_all_failed_still_shows_without_a_traceback(

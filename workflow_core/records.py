@@ -4,6 +4,7 @@ the app and the comparison all read."""
 from __future__ import annotations
 
 import statistics
+import time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -191,6 +192,26 @@ def _without_screenshots(value: QualityReport, handler: SerializerFunctionWrapHa
 StoredReport = Annotated[QualityReport, WrapSerializer(_without_screenshots)]
 
 
+class Measurement(BaseModel):
+    """When and under what load a node's timing (and, for a local model, its cost) was taken, and whether it
+    looks disturbed: far slower than its model's own recent calls predict for its tokens (`run.timing`). A
+    cached result carries the measurement of the run that computed it."""
+
+    at: float  # when the node finished computing
+    load_1m: float | None = None  # the machine's 1-minute load average then
+    cores: int | None = None
+    expected_s: float | None = None  # what the model's recent calls predict for these tokens
+    disturbed: str | None = None  # why it looks disturbed, in words; None when it does not
+    remeasured: bool = False  # the timing was taken again, the output kept from the first measurement
+
+    def describe(self) -> str:
+        """E.g. "measured 2026-12-05 14:03 at load 3.1 on 2 cores"."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.at))
+        load = f" at load {self.load_1m:.1f}" if self.load_1m is not None else ""
+        cores = f" on {self.cores} cores" if self.cores and load else ""
+        return f"{'re-measured' if self.remeasured else 'measured'} {when}{load}{cores}"
+
+
 class NodeRecord(BaseModel):
     id: str
     kind: str
@@ -224,6 +245,7 @@ class NodeRecord(BaseModel):
     page_html: str | None = None
     qa: StoredReport | None = None
     cache_key: str | None = None
+    measured: Measurement | None = None  # None for a node that made no model call
 
 
 class RunRecord(BaseModel):

@@ -220,4 +220,6 @@ def render_text(analysis: ExperimentAnalysis) -> str:
     if analysis.tco is not None:
         lines.append(f"TCO on {analysis.priced.label}:")
         lines += [f"  {b.sentence()}" for b in analysis.tco.break_evens]
+        if analysis.disturbance_note:
+            lines.append(f"  ⚠ {analysis.disturbance_note}")
     return "\n".join(lines)

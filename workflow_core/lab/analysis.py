@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from workflow_core.lab.coordination import CoordinationFit, coordination_points, fit_coordination
+from workflow_core.lab.disturbance import DisturbedMeasurement, disturbance_note, disturbed_measurements
 from workflow_core.lab.experiment import Experiment, NodeSummary, Trial, VariantSummary
 from workflow_core.lab.intervals import Interval, clearly_differ
 from workflow_core.lab.tables import node_breakdown, trial_table
@@ -86,6 +87,13 @@ class ExperimentAnalysis:
     timelines: list[TimelineRun]
     failed: list[Trial]
     weights: dict[str, float] = field(default_factory=dict)  # the quality axes' weights used
+    # Measurements that look disturbed (`lab.disturbance`); the headline and the TCO say so.
+    disturbed: list[DisturbedMeasurement] = field(default_factory=list)
+
+    @property
+    def disturbance_note(self) -> str | None:
+        """What the headline and the TCO add when they rest on disturbed measurements (None when none)."""
+        return disturbance_note(self.disturbed)
 
     @property
     def priced(self) -> Costing:
@@ -143,16 +151,18 @@ def analyse(
         timelines=timeline_runs(experiment),
         failed=[t for t in experiment.trials if not t.ok],
         weights=effective_weights(weights),
+        disturbed=disturbed_measurements(experiment),
     )
 
 
 def _measured(experiment: Experiment, weights: Mapping[str, float] | None) -> Costing:
     summaries = experiment.summaries(weights)
+    note = disturbance_note(disturbed_measurements(experiment))
     return Costing(
         basis="measured",
         summaries=summaries,
         trial_costs={i: t.cost_usd for i, t in enumerate(experiment.trials) if t.run is not None},
-        headline=headline(summaries),
+        headline=headline(summaries) + (f". ⚠ {note}" if note else ""),
         pareto_front=pareto_front([(s.variant, s.cost_usd, s.qa_mean) for s in summaries]),
     )
 

@@ -46,8 +46,15 @@ class BackgroundExperiment(BackgroundJob):
         engine_factory: Callable[[], Engine],
         *,
         store: Store | None = None,
+        experiment_id: str | None = None,
+        remeasure: frozenset[str] = frozenset(),
     ) -> None:
+        """`remeasure` (with the `experiment_id` to replace): cache keys whose results keep their output and
+        have their timing taken again (`lab.disturbance.remeasure_keys`); every other node comes from the
+        cache as before."""
         super().__init__(f"experiment-{spec.name}")
+        self._experiment_id = experiment_id
+        self._remeasure = remeasure
         self.spec = spec
         self._scenario = scenario
         self._factory = engine_factory
@@ -83,8 +90,15 @@ class BackgroundExperiment(BackgroundJob):
 
     async def _work(self, cancel: asyncio.Event) -> None:
         async with self._factory() as engine:
+            engine.remeasure = set(self._remeasure)
             experiment = await run_experiment(
-                self.spec, self._scenario, engine, self._on_progress, store=self._store, cancel=cancel
+                self.spec,
+                self._scenario,
+                engine,
+                self._on_progress,
+                store=self._store,
+                cancel=cancel,
+                experiment_id=self._experiment_id,
             )
         with self._lock:
             self._experiment = experiment

@@ -81,6 +81,10 @@ def trial_table(experiment: Experiment) -> list[dict[str, Any]]:
                 "qa_score": r.qa_score if r else None,
                 **({f"axis:{a}": v for a, v in r.qa_axes.items()} if r else {}),
                 "error": t.error,
+                # Nodes whose measurement looks disturbed (run.timing), e.g. "personalizer"
+                "disturbed": ", ".join(n.id for n in r.nodes if n.measured and n.measured.disturbed)
+                if r
+                else "",
             }
         )
     return rows

@@ -237,7 +237,9 @@ async def run_experiment(
             slots[index] = Trial(variant=variant.name, profile=profile, repeat=repeat, error="cancelled")
     exp.trials = [t for t in slots if t is not None]
     exp.finished_at = time.time()
-    if store is not None:
+    # A cancelled re-run of a saved experiment (a re-measurement) must not replace the whole one with part.
+    replacing_cancelled = experiment_id is not None and cancel is not None and cancel.is_set()
+    if store is not None and not replacing_cancelled:
         save_experiment(exp, store)
     emit(ExperimentProgress("experiment_finished", done, total))
     return exp

@@ -18,20 +18,21 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.records import NodeRecord, NodeStatus, RunRecord
+from workflow_core.records import Measurement, NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.calls import RetryPolicy
 from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key, no_listener
 from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.plan import Choices, RunPlan, plan_run
 from workflow_core.run.store import Store
+from workflow_core.run.timing import CallTiming, judge_timing
 from workflow_core.secrets import redact
 from workflow_core.workflow.files import dump_workflow
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph
@@ -51,7 +52,10 @@ _CACHED_FIELDS = (
     "page_html",
     "qa",
     "examples",
+    "measured",
 )
+# What a re-measured node keeps from the cache: everything but the new call's tokens, time and cost.
+_OUTPUT_FIELDS = ("output_text", "output_data", "passages", "images", "page_html", "qa", "examples")
 
 
 class Engine:
@@ -70,6 +74,7 @@ class Engine:
         use_cache: bool = True,
         retry: RetryPolicy | None = None,
         hooks: Sequence[RunHook] = (),
+        remeasure: Iterable[str] = (),
     ) -> None:
         self.registry = registry
         self.prices = prices or PriceBook()
@@ -77,6 +82,10 @@ class Engine:
         self.use_cache = use_cache
         self.retry = retry or RetryPolicy()
         self.hooks = list(hooks)
+        # Cache keys whose results are served with their timing taken again (`run.timing`: a disturbed
+        # measurement): the call is made, its time, tokens and cost kept, and the cached output stands. Once
+        # per key: later runs of this engine are served the re-measured entry.
+        self.remeasure = set(remeasure)
 
     async def __aenter__(self) -> Engine:
         return self
@@ -150,7 +159,9 @@ class Engine:
         t0 = time.perf_counter()
         writes: list[asyncio.Task[None]] = []
         try:
-            await self._schedule(graph, inputs, records, run.run_id, emit, cancel or asyncio.Event(), writes)
+            await self._schedule(
+                graph, inputs, records, run.run_id, emit, cancel or asyncio.Event(), writes, plan.timings
+            )
         finally:
             # Every cache write has landed (or its failure is a warning on its node) before the run is over.
             await asyncio.gather(*writes, return_exceptions=True)
@@ -194,6 +205,7 @@ class Engine:
         emit: EventSink,
         cancel: asyncio.Event,
         writes: list[asyncio.Task[None]],
+        timings: Mapping[str, Sequence[CallTiming]],
     ) -> None:
         """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel.
         Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size. A node's
@@ -254,7 +266,7 @@ class Engine:
                             run_id=run_id,
                             retry=self.retry,
                         )
-                        task = loop.create_task(self._run_node(ctx, records[node_id], writes))
+                        task = loop.create_task(self._run_node(ctx, records[node_id], writes, timings))
                         tasks[node_id] = task
                         task.add_done_callback(functools.partial(finished, node_id))
             finally:
@@ -283,7 +295,13 @@ class Engine:
             if unfinished:
                 await asyncio.gather(*unfinished, return_exceptions=True)
 
-    async def _run_node(self, ctx: EngineContext, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
+    async def _run_node(
+        self,
+        ctx: EngineContext,
+        rec: NodeRecord,
+        writes: list[asyncio.Task[None]],
+        timings: Mapping[str, Sequence[CallTiming]],
+    ) -> None:
         rec.status = "running"
         rec.started_at = time.time()
         ctx.emit(RunEvent("node_started", ctx.run_id, node_id=rec.id, record=rec))
@@ -294,13 +312,20 @@ class Engine:
             key = cache_key(prepared.key_material) if prepared.cacheable else None
             rec.cache_key = key
             hit = self.store.cache_get(key) if (key and self.use_cache and self.store) else None
-            if hit is not None:
+            remeasuring = hit is not None and key in self.remeasure
+            if remeasuring:
+                self.remeasure.discard(key or "")
+            if hit is not None and not remeasuring:
                 self._fill_from_cache(rec, hit)
             else:
                 await prepared.work(ctx, rec)
                 rec.cost_if_uncached_usd = rec.cost_usd
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
+                self._measure(rec, timings, remeasured=remeasuring)
+                if hit is not None:  # re-measured: the new call's timing, the cached output
+                    for name in _OUTPUT_FIELDS:
+                        setattr(rec, name, getattr(hit, name))
                 if key and self.store is not None:
                     self._cache_put(key, rec, writes)
             rec.status = "ok"
@@ -319,6 +344,32 @@ class Engine:
             rec.finished_at = time.time()
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))
+
+    def _measure(
+        self, rec: NodeRecord, timings: Mapping[str, Sequence[CallTiming]], remeasured: bool
+    ) -> None:
+        """Note when and under what load a node that called a model was measured, and whether its compute
+        time is far outside what its model's recent calls predict (`run.timing`): then it says so."""
+        if not rec.model or not rec.calls:
+            return
+        judged = judge_timing(
+            rec.model,
+            rec.input_tokens,
+            rec.output_tokens,
+            rec.compute_s,
+            timings.get(rec.model, ()),
+            self.prices,
+        )
+        rec.measured = Measurement(
+            at=time.time(),
+            load_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            cores=os.cpu_count(),
+            expected_s=judged.expected_s if judged else None,
+            disturbed=judged.disturbed if judged else None,
+            remeasured=remeasured,
+        )
+        if judged is not None and judged.disturbed:
+            rec.warnings.append(f"this measurement looks disturbed: it {judged.disturbed}.")
 
     def _cache_put(self, key: str, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
         """Cache a node's answer. A committed write takes tens of microseconds (WAL, synchronous=NORMAL), so
@@ -350,3 +401,8 @@ class Engine:
         rec.cost_usd = 0.0
         rec.cached = True
         rec.ttft_s = None
+        if hit.measured is not None and hit.measured.disturbed:  # replaying it must not go unsaid
+            rec.warnings.append(
+                f"the cached result's measurement looks disturbed ({hit.measured.describe()}): it "
+                f"{hit.measured.disturbed}."
+            )

@@ -10,7 +10,7 @@ the run's records carry beside what they actually cost.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflow_core.errors import DecomposeError
@@ -18,6 +18,7 @@ from workflow_core.pricing.book import PriceBook
 from workflow_core.run.estimate import RunEstimate, estimate_run
 from workflow_core.run.examples import ExampleRequest, with_examples
 from workflow_core.run.inputs import RunInputs
+from workflow_core.run.timing import CallTiming
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph
 from workflow_core.workflow.spec import Workflow
 
@@ -33,6 +34,8 @@ class RunPlan:
     inputs: RunInputs
     graph: WorkflowGraph
     estimate: RunEstimate
+    # Per model of the workflow, its recent calls (`run.timing`): what the run's measurements are judged by.
+    timings: Mapping[str, Sequence[CallTiming]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,4 +76,6 @@ def plan_run(
     if choices is not None:
         workflow = choices.apply(workflow, store, inputs.profile_id)
     graph = validated_graph(workflow, inputs=inputs.variables.keys(), check_model=check_model)
-    return RunPlan(workflow, inputs, graph, estimate_run(workflow, inputs, prices, store, graph=graph))
+    estimate = estimate_run(workflow, inputs, prices, store, graph=graph)
+    timings = store.model_timings({n.model for n in workflow.nodes if n.model}) if store else {}
+    return RunPlan(workflow, inputs, graph, estimate, timings)

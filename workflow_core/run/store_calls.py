@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from workflow_core.records import RunRecord
 from workflow_core.run.store_base import StorePart
+from workflow_core.run.timing import CallTiming
 
 HISTORY_CALLS = 5  # a node's latest calls that its estimate averages
 TOKENIZER_CALLS = 20  # a model's latest calls that measure its characters per token
@@ -45,14 +47,21 @@ def call_rows(run: RunRecord) -> list[tuple[Any, ...]]:
             n.compute_s,
         )
         for n in run.nodes
-        if n.status == "ok" and not n.cached and n.model and n.input_tokens and n.output_tokens
+        if n.status == "ok"
+        and not n.cached
+        and n.model
+        and n.input_tokens
+        and n.output_tokens
+        # A disturbed measurement (run.timing) would skew the estimates and judgements that read these.
+        and not (n.measured is not None and n.measured.disturbed)
     ]
 
 
 class CallStatsPart(StorePart):
     # Recent model calls in memory (see node_history); valid while data_version holds.
     _node_calls: dict[str, dict[str, deque[tuple[str, str, int, int, float, float]]]]
-    _model_calls: dict[str, deque[tuple[str, int, int]]] | None
+    # Per model, its latest calls: (run/node, prompt chars, input tokens, output tokens, compute seconds).
+    _model_calls: dict[str, deque[tuple[str, int, int, int, float]]] | None
     _node_summaries: dict[str, dict[str, NodeHistory]]  # node_history's answers, until a change
     _data_version: int | None
 
@@ -110,24 +119,40 @@ class CallStatsPart(StorePart):
         tokenizer as measured, so an estimate counts a prompt's tokens the way that model will. Kept in memory
         like `node_history`."""
         with self._lock:
-            self._refresh_stats()
-            if self._model_calls is None:
-                rows = self._db.execute(
-                    "SELECT model, run_id || '/' || node_id, prompt_chars, input_tokens FROM ("
-                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
-                    " FROM node_calls WHERE prompt_chars > 0) WHERE latest <= ? ORDER BY started_at",
-                    (TOKENIZER_CALLS,),
-                ).fetchall()
-                self._model_calls = {}
-                for model, call, chars, tokens in rows:
-                    self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS)).append(
-                        (call, chars, tokens)
-                    )
+            calls_by_model = self._latest_model_calls()
             return {
                 model: sum(c[1] for c in calls) / sum(c[2] for c in calls)
-                for model, calls in self._model_calls.items()
+                for model, calls in calls_by_model.items()
                 if calls and sum(c[2] for c in calls) > 0
             }
+
+    def model_timings(self, models: Iterable[str]) -> dict[str, list[CallTiming]]:
+        """Per model of `models`, the tokens and compute seconds of its latest `TOKENIZER_CALLS` calls (any
+        workflow's), for judging whether a new measurement is disturbed (`run.timing`)."""
+        with self._lock:
+            calls_by_model = self._latest_model_calls()
+            return {
+                model: [CallTiming(c[2], c[3], c[4]) for c in calls_by_model[model]]
+                for model in models
+                if model in calls_by_model
+            }
+
+    def _latest_model_calls(self) -> dict[str, deque[tuple[str, int, int, int, float]]]:
+        """The models' latest calls, read from the database once (under the lock)."""
+        self._refresh_stats()
+        if self._model_calls is None:
+            rows = self._db.execute(
+                "SELECT model, run_id || '/' || node_id, prompt_chars, input_tokens, output_tokens, compute_s"
+                " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY started_at DESC) AS latest"
+                " FROM node_calls WHERE prompt_chars > 0) WHERE latest <= ? ORDER BY started_at",
+                (TOKENIZER_CALLS,),
+            ).fetchall()
+            self._model_calls = {}
+            for model, call, chars, tokens, out_tokens, compute in rows:
+                self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS)).append(
+                    (call, chars, tokens, out_tokens, compute)
+                )
+        return self._model_calls
 
     def _refresh_stats(self) -> None:
         """Forget the in-memory call statistics when another connection has committed since they were read
@@ -153,4 +178,4 @@ class CallStatsPart(StorePart):
                 by_model = self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS))
                 call = f"{run_id}/{node_id}"
                 if all(c[0] != call for c in by_model):
-                    by_model.append((call, chars, in_tok))
+                    by_model.append((call, chars, in_tok, out_tok, compute))
