@@ -4,12 +4,13 @@ re-measured by one action: the output stays, the timing and a local model's cost
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from workflow_core.cli.compare import render_text
+from workflow_core.cli.compare import compare_cli, render_text
 from workflow_core.lab.analysis import analyse
 from workflow_core.lab.disturbance import disturbed_measurements, remeasure_keys
 from workflow_core.lab.experiment import ExperimentSpec, Variant, load_experiment
@@ -141,3 +142,48 @@ async def test_the_lab_flags_a_disturbed_cached_measurement_and_re_measuring_giv
     assert load_experiment(exp.experiment_id, store).trials[0].cost_usd == trial2.cost_usd
     rerun = await engine.run(seed, RunInputs.for_profile(scenario, third))
     assert next(n for n in rerun.nodes if n.id == "personalizer").cost_if_uncached_usd == node.cost_usd
+
+
+def test_decompose_compare_says_so_and_remeasure_takes_the_timing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "runs.sqlite3"))
+    scenario = load_scenario(SCENARIO)
+    first, second, third = sorted(scenario.profiles)[:3]
+    stall = StallOnce()
+    with FakeOpenAIServer(models=["small"]) as server:
+        server.set_responder(stall)
+
+        def engine_factory() -> Engine:
+            store = Store(tmp_path / "runs.sqlite3")
+            registry = ProviderRegistry()
+            registry.add(OpenAICompatProvider("local", server.base_url, None), models=["small"])
+            return Engine(registry, prices=PriceBook(), store=store, hooks=standard_hooks(store))
+
+        def compare(**kw: Any) -> str:
+            args = argparse.Namespace(what_if=[], concurrency=1, repeats=1, otel=False, **kw)
+            compare_cli(args, engine_factory)
+            return capsys.readouterr().out
+
+        compare(
+            variants="seed",
+            scenario=str(SCENARIO),
+            profiles=f"{first},{second}",
+            all_models=MODEL,
+            out=str(tmp_path / "history"),
+        )
+        stall.arm()
+        out = compare(
+            variants="seed",
+            scenario=str(SCENARIO),
+            profiles=third,
+            all_models=MODEL,
+            out=str(tmp_path / "slow"),
+        )
+        assert "⚠ This rests on 1 disturbed measurement" in out and "personalizer" in out
+        saved = max(
+            Store(tmp_path / "runs.sqlite3").list_experiments(), key=lambda e: float(str(e["created_at"]))
+        )
+        sent = len(server.requests)
+        out = compare(remeasure=str(saved["experiment_id"]), out=str(tmp_path / "again"))
+        assert len(server.requests) == sent + 1 and "disturbed" not in out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
+from workflow_core.lab.disturbance import remeasure_keys
 from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary
 from workflow_core.lab.export import Shots, experiment_screenshots, write_exports
 from workflow_core.lab.tables import axis_rows
@@ -24,6 +25,7 @@ from workflow_core.lab.tco import TcoInputs
 from workflow_core.lab.trials import ExperimentProgress, run_experiment
 from workflow_core.quality.model import weights_text
 from workflow_core.run.examples import ExampleRequest
+from workflow_core.run.store import Store
 
 if TYPE_CHECKING:
     from workflow_core.run.engine import Engine
@@ -156,9 +158,26 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     from workflow_core.scenario import load_scenario
     from workflow_core.workspace import price_book
 
-    spec = spec_from_args(args)
     model_map = parse_node_refs(getattr(args, "what_if", None) or [], "--what-if", " (NODE may be *)")
-    scenario = load_scenario(args.scenario)
+    remeasure: Experiment | None = None
+    if getattr(args, "remeasure", None):
+        from workflow_core.cli.people import saved_experiment
+
+        store = Store()
+        try:
+            remeasure = saved_experiment(store, args.remeasure)
+        finally:
+            store.close()
+        spec = remeasure.spec
+        scenario = load_scenario(remeasure.scenario or "")
+    else:
+        if not getattr(args, "variants", None) or not getattr(args, "scenario", None):
+            raise DecomposeError(
+                "decompose compare needs --variants and --scenario (e.g. --variants single,seed,deep --scenario "
+                "assets/example_scenario), or --remeasure EXPERIMENT to re-measure a saved one."
+            )
+        spec = spec_from_args(args)
+        scenario = load_scenario(args.scenario)
     unknown = [p for p in spec.profiles if p not in scenario.profiles]
     if unknown:
         raise DecomposeError(
@@ -184,7 +203,17 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
 
     async def go() -> tuple[Experiment, dict[str, Shots]]:
         async with engine_factory() as engine:
-            exp = await run_experiment(spec, scenario, engine, _progress_printer(), concurrency=concurrency)
+            if remeasure is not None:
+                engine.remeasure = set(remeasure_keys(remeasure))
+                print(f"re-measuring {len(engine.remeasure)} disturbed measurement(s)", file=sys.stderr)
+            exp = await run_experiment(
+                spec,
+                scenario,
+                engine,
+                _progress_printer(),
+                concurrency=concurrency,
+                experiment_id=remeasure.experiment_id if remeasure is not None else None,
+            )
             return exp, experiment_screenshots(exp, engine.store) if engine.store is not None else {}
 
     experiment, shots = asyncio.run(go())
@@ -201,6 +230,11 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
         f"experiment {experiment.experiment_id}; wrote " + ", ".join(str(p) for p in paths.values()),
         file=sys.stderr,
     )
+    if analysis.disturbed:
+        print(
+            f"re-measure: decompose compare --remeasure {experiment.experiment_id} --out {args.out}",
+            file=sys.stderr,
+        )
     return 0 if all(t.ok for t in experiment.trials) else 1
 
 

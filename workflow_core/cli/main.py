@@ -154,12 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--variants",
-        required=True,
         help="comma-separated templates or YAML paths; TEMPLATE[NODE=best|REF:K] specialises a node by examples "
         "from past runs on other profiles, e.g. seed[developer=local/qwen2.5-coder-1.5b:2]",
     )
-    c.add_argument("--scenario", required=True)
+    c.add_argument("--scenario")
     c.add_argument("--profiles", help="comma-separated profile ids (default: all)")
+    c.add_argument(
+        "--remeasure",
+        metavar="EXPERIMENT",
+        help="run a saved experiment again under its id (its variants, scenario and profiles), taking the "
+        "timing of its disturbed measurements again; every other result comes from the cache",
+    )
     c.add_argument("--repeats", type=int, default=1)
     c.add_argument(
         "--concurrency",

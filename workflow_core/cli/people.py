@@ -18,7 +18,8 @@ from workflow_core.lab.experiment import Experiment, load_experiment
 from workflow_core.run.store import Store
 
 
-def _experiment(store: Store, experiment_id: str) -> Experiment:
+def saved_experiment(store: Store, experiment_id: str) -> Experiment:
+    """A saved experiment, or an error that lists the ones there are."""
     try:
         return load_experiment(experiment_id, store)
     except DecomposeError:
@@ -51,7 +52,7 @@ def cmd_votes(args: argparse.Namespace) -> int:
             f"read {read} vote(s) from {args.target}: {new} new, {read - new} already here", file=sys.stderr
         )
     else:
-        experiment = _experiment(store, args.target)
+        experiment = saved_experiment(store, args.target)
         votes = load_votes(store, experiment.experiment_id, people_only=True)
         ratings = rate(votes, [v.name for v in experiment.spec.variants])
         print(f"{experiment.spec.name}: {len(votes)} people's vote(s)")
@@ -71,7 +72,7 @@ def cmd_judge_pairs(args: argparse.Namespace) -> int:
     from workflow_core.workspace import price_book
 
     store = Store()
-    experiment = _experiment(store, args.experiment)
+    experiment = saved_experiment(store, args.experiment)
     summaries: dict[str, str] = {}
     scenario_dir = args.scenario or experiment.scenario
     if scenario_dir:
