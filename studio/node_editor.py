@@ -16,7 +16,7 @@ from workflow_core.errors import Problem, WorkflowError
 from workflow_core.workflow.edit import delete_node, rename_node
 from workflow_core.workflow.graph import available_variables
 from workflow_core.workflow.kinds import kind_of, kinds
-from workflow_core.workflow.spec import Example, Node, Params, Workflow
+from workflow_core.workflow.spec import PAGE_FORMATS, Example, Node, Params, Workflow
 
 OUTPUT_FORMATS = ("text", "json", "tagged", "html", "page_spec")
 DESELECT_KEY = "designer_deselect"
@@ -82,6 +82,9 @@ def _on_params(node_id: str) -> None:
         if value is None:
             return
         values[field] = value
+    candidates = _field(node_id, "params.candidates")  # shown only on a node that writes the page
+    if candidates is not None:
+        values["candidates"] = candidates
     try:
         _update_node(node_id, params=Params.model_validate(values))
     except ValidationError as exc:
@@ -228,6 +231,19 @@ def _parameters(node: Node) -> None:
                 on_change=_on_params,
                 args=(nid,),
             )
+            if kind_of(node.kind).candidates and node.output_format in PAGE_FORMATS:
+                st.number_input(
+                    "Candidates (best of n)",
+                    1,
+                    8,
+                    int(node.params.candidates),
+                    key=_key(nid, "params.candidates"),
+                    on_change=_on_params,
+                    args=(nid,),
+                    help="Sample this many pages and keep the one the quality verdict rates best. Every "
+                    "sample is paid for; the verdict that picks the page also grades it, so its score is no "
+                    "longer independent evidence (people's votes are).",
+                )
         with p2:
             st.number_input(
                 "Max tokens",

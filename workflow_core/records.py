@@ -212,6 +212,21 @@ class Measurement(BaseModel):
         return f"{'re-measured' if self.remeasured else 'measured'} {when}{load}{cores}"
 
 
+class Candidate(BaseModel):
+    """One of a best-of-n node's samples (`params.candidates`): its seed, its answer, what it cost and how the
+    quality verdict rated the page it made; `chosen` is the one the node kept."""
+
+    seed: int | None = None
+    output_text: str = ""
+    score: float | None = None  # None when the answer could not be used
+    publishable: bool | None = None
+    cost_usd: float = 0.0
+    compute_s: float = 0.0
+    output_tokens: int = 0
+    chosen: bool = False
+    error: str | None = None
+
+
 class NodeRecord(BaseModel):
     id: str
     kind: str
@@ -246,6 +261,7 @@ class NodeRecord(BaseModel):
     qa: StoredReport | None = None
     cache_key: str | None = None
     measured: Measurement | None = None  # None for a node that made no model call
+    candidates: list[Candidate] = Field(default_factory=list)  # a best-of-n node's samples, the kept one too
 
 
 class RunRecord(BaseModel):

@@ -129,19 +129,32 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
 
 def _variant(token: str, all_models: str | None) -> Variant:
     """A variant from `--variants`: a template or YAML path, optionally specialised by examples from past runs
-    as `seed[developer=local/qwen2.5-coder-1.5b:2]` (several `;`-separated), named `seed+examples`."""
+    as `seed[developer=local/qwen2.5-coder-1.5b:2]`, or sampling a node's page n times and keeping the best as
+    `seed[developer:candidates=3]` (several `;`-separated), named `seed+examples`, `seed+best3`."""
     match = re.fullmatch(r"(?P<wf>[^\[]+)\[(?P<examples>[^\]]*)\]", token)
     if not match:
         return Variant(name=_variant_name(token), workflow=token, all_models=all_models)
-    examples = [e.strip() for e in match.group("examples").split(";") if e.strip()]
-    for text in examples:
+    items = [e.strip() for e in match.group("examples").split(";") if e.strip()]
+    candidates: dict[str, int] = {}
+    examples = []
+    for text in items:
+        best = re.fullmatch(r"(?P<node>[a-z_][a-z0-9_]*):candidates=(?P<n>\d+)", text)
+        if best:
+            n = int(best.group("n"))
+            if not 1 <= n <= 8:
+                raise DecomposeError(f"{token}: candidates must be 1 to 8, got {n}.")
+            candidates[best.group("node")] = n
+            continue
         ExampleRequest.parse(text)  # a malformed request is an error now, not in every trial
+        examples.append(text)
     workflow = match.group("wf").strip()
+    suffix = ("+examples" if examples else "") + "".join(f"+best{n}" for n in candidates.values())
     return Variant(
-        name=f"{_variant_name(workflow)}+examples",
+        name=f"{_variant_name(workflow)}{suffix}",
         workflow=workflow,
         all_models=all_models,
         examples=examples,
+        candidates=candidates,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from workflow_core.errors import DecomposeError
+from workflow_core.errors import DecomposeError, Problem, WorkflowError
 from workflow_core.lab.intervals import Interval, axis_intervals, interval, run_quality
 from workflow_core.lab.similarity import distinctiveness
 from workflow_core.quality.model import publishable
@@ -36,9 +36,11 @@ class Variant(BaseModel):
     # Nodes specialised by examples from past runs, as `NODE=best|REF[:K]` (workflow_core.run.examples); each
     # trial takes them from runs on other profiles than its own.
     examples: list[str] = Field(default_factory=list)
+    # Best of n per node (`params.candidates`), e.g. {"developer": 3}.
+    candidates: dict[str, int] = Field(default_factory=dict)
 
     def resolve(self) -> Workflow:
-        """The workflow with this variant's models applied."""
+        """The workflow with this variant's models (and candidates) applied."""
         from workflow_core.workflow.templates import resolve_workflow
 
         text = self.workflow
@@ -46,7 +48,21 @@ class Variant(BaseModel):
             wf = parse_workflow(text, source=f"variant {self.name}")
         else:
             wf = resolve_workflow(text)
-        return wf.with_models(self.model_overrides or None, self.all_models)
+        wf = wf.with_models(self.model_overrides or None, self.all_models)
+        for node_id, n in self.candidates.items():
+            try:
+                node = wf.node(node_id)
+            except KeyError:
+                raise WorkflowError(
+                    [
+                        Problem(
+                            f"variant {self.name} asks for candidates on node '{node_id}', which is not in "
+                            f"workflow '{wf.name}'. Its nodes: {', '.join(x.id for x in wf.nodes)}."
+                        )
+                    ]
+                ) from None
+            node.params = node.params.model_copy(update={"candidates": n})
+        return wf
 
 
 class ExperimentSpec(BaseModel):

@@ -3,7 +3,10 @@ its output format has one) and parses the answer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflow_core.errors import OutputParseError
+from workflow_core.nodes.candidates import best_of
 from workflow_core.nodes.common import call_params, chat_request, render_messages, run_choices
 from workflow_core.nodes.outputs import check_schema, for_provider, output_schema, parse_output
 from workflow_core.records import NodeRecord
@@ -21,22 +24,31 @@ async def agent(ctx: NodeContext) -> Prepared:
     full_schema = output_schema(node, choices)
     schema = for_provider(full_schema, ctx.registry.is_local(node.model))
 
-    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
-        rec.examples = [e.source for e in node.examples]
+    async def answer(seed: int | None, into: NodeRecord) -> tuple[str, Any]:
+        """One usable answer (text, parsed data), its calls counted on `into`; an answer that cannot be used
+        is never kept (nor cached): asking again often helps, up to params.retries more times."""
+        request = chat_request(node, messages, schema)
+        request.seed = seed
         answers = node.params.retries + 1
-        for answer in range(1, answers + 1):
-            result = await ctx.chat(node.model or "", chat_request(node, messages, schema), rec)
+        for attempt in range(1, answers + 1):
+            result = await ctx.chat(node.model or "", request, into)
             try:
                 data = parse_output(node, result.text)
                 check_schema(node, data, full_schema)
             except OutputParseError as exc:
-                # An answer that cannot be used is never kept (nor cached); asking again often helps.
-                if answer == answers:
+                if attempt == answers:
                     raise OutputParseError(f"{exc} ({answers} answer(s) tried; none could be used)") from exc
-                rec.warnings.append(f"answer {answer} could not be used, asked again: {exc}")
+                into.warnings.append(f"answer {attempt} could not be used, asked again: {exc}")
                 continue
-            rec.output_text, rec.output_data = result.text, data
-            return
+            return result.text, data
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def work(ctx: NodeContext, rec: NodeRecord) -> None:
+        rec.examples = [e.source for e in node.examples]
+        if node.params.candidates > 1:
+            await best_of(ctx, rec, answer)
+        else:
+            rec.output_text, rec.output_data = await answer(node.params.seed, rec)
 
     material = {
         "kind": "agent",
@@ -59,6 +71,7 @@ register(
         colour="#fff9db",
         model="required",
         agent="always",
+        candidates=True,
         system_prompt=True,
         examples=True,
         exact_prompt=True,

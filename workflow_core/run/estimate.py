@@ -61,6 +61,9 @@ class _FillerOutput(NodeOutput):
 
 
 # Output tokens before a node has any history, as a share of its max_tokens by output format: the medians of
+# Seconds to build and rate one best-of-n candidate's page (rendered checks at two widths, nodes.candidates).
+CANDIDATE_CHECK_S = 1.0
+
 # 82 uncached calls of the built-in templates on the embedded 0.5B and 1.5B (2026-12-01, example and cycle-shop
 # scenarios): html 0.68 (n=9), page_spec 0.59 (n=31), json 0.44 (n=33), text 0.19 (n=9, QA verdicts only).
 PRIOR_OUTPUT_SHARE: dict[str, float] = {"html": 0.68, "page_spec": 0.59, "json": 0.44, "text": 0.19}
@@ -155,6 +158,13 @@ def estimate_run(
                 out_tok = max(1, round(node.params.max_tokens * share))
                 seconds = prices.estimate_latency_s(node.model, in_tok, out_tok)
                 cost = prices.estimate_chat_cost(node.model, in_tok, out_tok)
+                n = node.params.candidates  # best of n: n answers paid for (a node's history has them all)
+                if n > 1:
+                    cost *= n
+                    # A local model answers one at a time; a hosted one answers them together. Each page is
+                    # then rated (about a second in the browser).
+                    seconds = seconds * (n if prices.is_local(node.model) else 1) + n * CANDIDATE_CHECK_S
+                    in_tok, out_tok = in_tok * n, out_tok
             out_tokens[node_id] = out_tok
             estimates[node_id] = NodeEstimate(
                 node_id, node.model, in_tok, out_tok, cost, seconds, past is not None

@@ -10,7 +10,7 @@ import networkx as nx
 
 from workflow_core.errors import Problem, WorkflowError
 from workflow_core.workflow.kinds import kind_of
-from workflow_core.workflow.spec import NODE_ID_PATTERN, Node, Workflow
+from workflow_core.workflow.spec import NODE_ID_PATTERN, PAGE_FORMATS, Node, Workflow
 from workflow_core.workflow.templating import TemplateError, environment, variables_of
 
 ModelCheck = Callable[[str], str | None]
@@ -147,6 +147,26 @@ def _check(
                 )
             if not n.prompt.strip():
                 problems.append(Problem(f"{_a(n.kind)} needs a prompt.", node_id=n.id, field="prompt"))
+        if n.params.candidates > 1:
+            if not kind.candidates:
+                problems.append(
+                    Problem(
+                        f"{_a(n.kind)} cannot sample candidates: set params.candidates to 1.",
+                        node_id=n.id,
+                        field="params",
+                    )
+                )
+            elif n.output_format not in PAGE_FORMATS:
+                problems.append(
+                    Problem(
+                        f"params.candidates: {n.params.candidates} needs a node that writes the page "
+                        f"(output_format {' or '.join(PAGE_FORMATS)}): the quality verdict that picks the best "
+                        "candidate rates pages, and nothing rates other outputs yet. Set it on the front-end "
+                        "developer, or set it to 1.",
+                        node_id=n.id,
+                        field="params",
+                    )
+                )
         if kind.needs_upstream and not upstream:
             problems.append(Problem(f"a {n.kind} node needs {kind.needs_upstream}.", node_id=n.id))
         if n.model and check_model is not None:

@@ -64,6 +64,8 @@ class NodeKind:
     # it is priced by its tokens (re-pricing in the lab moves it to another model's token prices; an artist
     # priced per picture keeps its measured cost).
     priced_by_tokens: bool = True
+    # it can sample `params.candidates` answers and keep the best page (nodes.candidates).
+    candidates: bool = False
 
     def is_llm(self, node: Node) -> bool:
         """Whether running `node` calls a language model."""

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from workflow_core.errors import Problem, WorkflowError
 
 OutputFormat = Literal["text", "json", "tagged", "html", "page_spec"]
+# The output formats that are a page (a front-end agent): what the quality verdict rates.
+PAGE_FORMATS = ("page_spec", "html")
 NODE_ID_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -32,6 +34,9 @@ class Params(BaseModel):
     max_tokens: int = Field(512, ge=1, le=32768)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     seed: int | None = None
+    # Best of n: sample this many answers (seeds seed, seed+1, …) and keep the one whose page the quality
+    # verdict rates best (nodes.candidates). Every sample is paid for.
+    candidates: int = Field(1, ge=1, le=8)
     timeout_s: float = Field(300.0, gt=0)
     retries: int = Field(2, ge=0, le=10)
 
