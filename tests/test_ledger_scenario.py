@@ -1,0 +1,59 @@
+"""The third example scenario, assets/ledger_scenario (Tallyhouse Bookkeeping, a B2B bookkeeping firm): it loads
+cleanly, each of its three visitors maps to a different segment, and only the hospitality visitor gets
+testimonials, since the scenario has quotes for that segment alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflow_core.scenario import load_scenario
+from workflow_core.scenario.inputs import fitting_testimonials, scenario_inputs
+from workflow_core.scenario.segments import profile_segment
+
+LEDGER = Path(__file__).resolve().parents[1] / "assets" / "ledger_scenario"
+SEGMENTS = {
+    "rosa-hospitality": "hospitality",
+    "kerry-construction": "construction",
+    "ade-creative": "creative",
+}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(LEDGER)
+
+
+def test_loads_with_three_segments_and_no_warnings(scenario) -> None:
+    assert scenario.company.name == "Tallyhouse Bookkeeping"
+    assert set(scenario.offerings) == {"hospitality", "construction", "creative"}
+    assert len(scenario.documents) == 6
+    assert {d.metadata.get("industry") for d in scenario.documents} == set(scenario.offerings)
+    assert scenario.logo_mime == "image/svg+xml"
+    assert scenario.warnings == []
+
+
+def test_each_profile_maps_to_its_own_segment(scenario) -> None:
+    assert set(scenario.profiles) == set(SEGMENTS)
+    found = {pid: profile_segment(profile, scenario) for pid, profile in scenario.profiles.items()}
+    assert found == SEGMENTS
+    assert len(set(found.values())) == 3
+
+
+def test_offerings_and_call_to_action_reach_the_inputs(scenario) -> None:
+    for pid in SEGMENTS:
+        variables = scenario_inputs(scenario, pid)
+        assert variables["cta"] == "Book a free 20-minute call"
+        items = variables["offering_items"]
+        assert 2 <= len(items) <= 3
+        assert all("£" in item["price"] for item in items)
+
+
+def test_testimonials_only_for_the_hospitality_visitor(scenario) -> None:
+    assert len(scenario.testimonials) == 2
+    assert {t.segment for t in scenario.testimonials} == {"hospitality"}
+    hospitality = fitting_testimonials(scenario_inputs(scenario, "rosa-hospitality"))
+    assert sorted(t["author"] for t in hospitality) == ["Nadia Okafor", "Tom Hargreaves"]
+    for pid in ("kerry-construction", "ade-creative"):
+        assert fitting_testimonials(scenario_inputs(scenario, pid)) == []
