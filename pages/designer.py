@@ -23,8 +23,10 @@ from workflow_core.workflow.spec import Workflow
 from workflow_core.workspace import load_saved_workflow, save_workflow, saved_workflows, workflows_dir
 
 # Below 1100 px the editor goes under the canvas instead of beside it (the sidebar leaves too little room).
+# On a phone the page keeps Streamlit's own narrow margins: the canvas needs every pixel of the width.
 _SPLIT_CSS = (
-    "<style>[data-testid='stMainBlockContainer']{padding-left:2.5rem;padding-right:2.5rem}"
+    "<style>@media (min-width:641px){[data-testid='stMainBlockContainer']"
+    "{padding-left:2.5rem;padding-right:2.5rem}}"
     "@media (max-width:1100px){.st-key-designer_split>[data-testid='stLayoutWrapper']>"
     "[data-testid='stHorizontalBlock']{flex-wrap:wrap}"
     ".st-key-designer_split>[data-testid='stLayoutWrapper']>[data-testid='stHorizontalBlock']>"
@@ -205,7 +207,7 @@ with canvas_col:
         problems,
         revision(),
         height=flow.fitted_height(wf),
-        min_zoom=0.3,
+        min_zoom=0.1,  # a wide graph on a phone still fits whole
         fit_view=True,
         show_controls=True,
         allow_new_edges=True,

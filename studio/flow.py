@@ -146,11 +146,13 @@ class CanvasEvent:
 
 
 NODE_SIZE = (210.0, 110.0)  # a node's box on the canvas, about (its style's width, four lines of text)
+CONTROLS_BAND = 40  # px above the graph for the zoom controls, so they never cover a node
 
 
 def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 320, high: int = 640) -> int:
-    """A canvas height in pixels that shows the graph at the canvas' `width` without much empty space: the
-    graph's bounding box scaled to that width, within [low, high]."""
+    """A first canvas height in pixels, before the browser knows the canvas' width: the graph's bounding box
+    scaled to `width`, plus the controls' band, within [low, high]. In the browser `_CANVAS_SCRIPT` then sizes
+    the canvas to the graph at its real width and fits the view to it."""
     if not workflow.nodes:
         return low
     xs = [n.position.x for n in workflow.nodes]
@@ -158,23 +160,33 @@ def fitted_height(workflow: Workflow, width: float = 600.0, low: int = 320, high
     box_w = max(xs) - min(xs) + NODE_SIZE[0]
     box_h = max(ys) - min(ys) + NODE_SIZE[1]
     scale = min(1.0, width / box_w)
-    return int(min(high, max(low, box_h * scale + 80)))
+    return int(min(high, max(low, box_h * scale + 40 + CONTROLS_BAND)))
 
 
 # Bigger connection handles (the component draws 6 px dots that are hard to grab), and Escape or a click on
 # empty canvas closes the node editor: the canvas is a same-origin component iframe, so the app's page can
 # style it and hear its events. (The component reports a pane click only as "no selection", which a drag's
 # end reports too, sometimes in the same millisecond as the click that follows it: not a signal to trust.)
+#
+# The canvas fits the graph at whatever width it gets (1280, 800 or a 390 px phone): the server cannot know
+# that width, and the component fits its view only once, at its first height. So the script measures the
+# graph (the nodes' positions and sizes in the canvas), gives the canvas the height that shows the graph
+# at its width, within [320, 680] px (200 on a phone), and presses the canvas' own "fit view" control. It
+# does so again when the width or the set of nodes changes, or the bounds do other than by a drag (a drag
+# keeps the user's view). The zoom controls sit in a band of their own above the graph.
 _CANVAS_SCRIPT = """
 <script>
 (function () {
+  const BAND = %(band)d;
   const css = ".react-flow__handle{width:14px!important;height:14px!important;border:2px solid #fff!important;"
     + "background:#495057!important}.react-flow__handle-left{left:-8px!important}"
     + ".react-flow__handle-right{right:-8px!important}.react-flow__handle:hover{background:#1c7ed6!important}"
-    // The zoom controls in a row at the top right, where the fitted view leaves its margin: in their
-    // default column at the bottom left they covered the first node of every left-to-right graph.
-    + ".react-flow__controls{top:6px!important;right:6px!important;left:auto!important;bottom:auto!important;"
-    + "flex-direction:row!important;display:flex!important;margin:0!important}";
+    // The zoom controls in a row at the top right, in a band above the graph: over the graph (their default
+    // column at the bottom left, or the top right of the fitted view) they covered a node.
+    + "#root>div{box-sizing:border-box!important;padding-top:" + BAND + "px}"
+    + ".react-flow{overflow:visible!important}.react-flow__renderer{overflow:hidden}"
+    + ".react-flow__controls{top:" + (6 - BAND) + "px!important;right:0!important;left:auto!important;"
+    + "bottom:auto!important;flex-direction:row!important;display:flex!important;margin:0!important}";
   const doc = window.parent.document;
   function deselect() {
     const close = doc.querySelector(".st-key-%(deselect)s button");
@@ -189,20 +201,73 @@ _CANVAS_SCRIPT = """
   function onClick(e) {
     if (e.target && e.target.classList && e.target.classList.contains("react-flow__pane")) deselect();
   }
+  function fit(frame, inner) {
+    const box = inner.querySelector("#root>div"), nodes = inner.querySelectorAll(".react-flow__node");
+    const width = frame.clientWidth;
+    if (!box || !nodes.length || !width) return;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    const ids = [];
+    nodes.forEach(function (n) {
+      const m = /translate\\(([-\\d.]+)px,\\s*([-\\d.]+)px\\)/.exec(n.style.transform);
+      if (!m || !n.offsetWidth) return;
+      const x = Number(m[1]), y = Number(m[2]);
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x + n.offsetWidth); y1 = Math.max(y1, y + n.offsetHeight);
+      ids.push(n.getAttribute("data-id"));
+    });
+    if (!isFinite(x0)) return;
+    const key = width + "|" + ids.sort().join(","), bounds = Math.round(x1 - x0) + "x" + Math.round(y1 - y0);
+    if (frame.__fitKey === key && frame.__bounds === bounds) {
+      if (box.style.height !== frame.__height) {  // a rerun drew the component at the server's height
+        box.style.height = frame.__height;
+        frame.style.height = frame.__height;
+      }
+      return;
+    }
+    const dragged = frame.__fitKey === key && (inner.__pointerDown || Date.now() - (inner.__movedAt || 0) < 1500);
+    frame.__fitKey = key;
+    frame.__bounds = bounds;
+    if (dragged && frame.__height) return;
+    // fitView leaves 5%% of the graph's size on each side and zooms in at most 2x.
+    const zoom = Math.min(2, width / ((x1 - x0) * 1.1));
+    const low = width < 480 ? 200 : 320;
+    const height = Math.round(Math.min(680, Math.max(low, BAND + (y1 - y0) * 1.1 * zoom + 24)));
+    frame.__height = height + "px";
+    box.style.height = frame.__height;
+    frame.style.height = frame.__height;
+    // Once the canvas has taken its new size (it measures itself on the next frames), fit the view to it.
+    [120, 500].forEach(function (ms) {
+      setTimeout(function () {
+        const button = inner.querySelector(".react-flow__controls-fitview");
+        if (button) button.click();
+      }, ms);
+    });
+  }
   function wire() {
     doc.querySelectorAll("iframe[title='streamlit_flow.streamlit_flow']").forEach(function (frame) {
       const inner = frame.contentDocument;
-      if (!inner || !inner.head || inner.__decompose) return;
-      inner.__decompose = true;
-      const style = inner.createElement("style");
-      style.textContent = css;
-      inner.head.appendChild(style);
-      inner.addEventListener("keydown", onKey);
-      inner.addEventListener("click", onClick);
+      if (!inner || !inner.head) return;
+      if (!inner.__decompose) {
+        inner.__decompose = true;
+        const style = inner.createElement("style");
+        style.textContent = css;
+        inner.head.appendChild(style);
+        inner.addEventListener("keydown", onKey);
+        inner.addEventListener("click", onClick);
+        inner.addEventListener("pointerdown", function (e) {
+          inner.__pointerDown = !!(e.target.closest && e.target.closest(".react-flow__node"));
+        }, true);
+        inner.addEventListener("pointerup", function () {
+          if (inner.__pointerDown) inner.__movedAt = Date.now();
+          inner.__pointerDown = false;
+        }, true);
+      }
+      fit(frame, inner);
     });
   }
   if (!doc.__decomposeEsc) { doc.__decomposeEsc = true; doc.addEventListener("keydown", onKey); }
-  if (!window.parent.__decomposeWire) { window.parent.__decomposeWire = window.parent.setInterval(wire, 400); }
+  if (window.parent.__decomposeWire) window.parent.clearInterval(window.parent.__decomposeWire);
+  window.parent.__decomposeWire = window.parent.setInterval(wire, 300);
   wire();
 })();
 </script>
@@ -211,7 +276,7 @@ _CANVAS_SCRIPT = """
 
 def canvas_extras(deselect_key: str) -> None:
     """Draw (invisibly) the script that enlarges the canvas' handles and maps Escape to `deselect_key`."""
-    st.html(_CANVAS_SCRIPT % {"deselect": deselect_key}, unsafe_allow_javascript=True)
+    st.html(_CANVAS_SCRIPT % {"deselect": deselect_key, "band": CONTROLS_BAND}, unsafe_allow_javascript=True)
 
 
 def canvas(

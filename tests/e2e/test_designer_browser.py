@@ -83,3 +83,51 @@ def test_the_template_box_names_the_template_that_is_loaded(page: Page) -> None:
     wait_idle(page)
     flow(page).locator(".react-flow__node").first.wait_for()
     expect(page.locator(".st-key-designer_template input")).to_have_value("seed")
+
+
+_CANVAS_LAYOUT = """() => {
+  const frame = document.querySelector("iframe[title='streamlit_flow.streamlit_flow']");
+  const inner = frame && frame.contentDocument;
+  if (!inner) return null;
+  const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const controls = inner.querySelector(".react-flow__controls");
+  return {
+    canvas: [0, 0, frame.clientWidth, frame.clientHeight],
+    nodes: [...inner.querySelectorAll(".react-flow__node")].map(box),
+    controls: controls ? box(controls) : null,
+  };
+}"""
+
+
+def _fitted(layout: dict | None) -> str | None:
+    """None when every node lies inside the canvas, clear of its zoom controls, and the graph spans most of
+    the canvas' width or height; else what is wrong."""
+    if not layout or not layout["nodes"] or not layout["controls"]:
+        return "no canvas, nodes or controls"
+    cw, ch = layout["canvas"][2], layout["canvas"][3]
+    cl, ct, cr, cb = layout["controls"]
+    for left, top, right, bottom in layout["nodes"]:
+        if left < -1 or top < -1 or right > cw + 1 or bottom > ch + 1:
+            return f"a node at {(left, top, right, bottom)} is cut off by the {cw}x{ch} canvas"
+        if left < cr and right > cl and top < cb and bottom > ct:
+            return f"the zoom controls {layout['controls']} cover a node at {(left, top, right, bottom)}"
+    width = max(n[2] for n in layout["nodes"]) - min(n[0] for n in layout["nodes"])
+    height = max(n[3] for n in layout["nodes"]) - min(n[1] for n in layout["nodes"])
+    if width < 0.6 * cw and height < 0.6 * ch:
+        return f"the graph ({width:.0f}x{height:.0f}) fills little of the {cw}x{ch} canvas"
+    return None
+
+
+def test_the_canvas_fits_the_whole_graph_at_1280_800_and_390_px(page: Page) -> None:
+    """Issue 27: at 390 px the first node was cut off, and the zoom controls covered a node. The canvas
+    takes the height that shows the graph at its width and fits the view again when the width changes."""
+    _load_template(page, "seed")
+    for width, height in ((1280, 900), (800, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        problem: str | None = "not measured"
+        for _ in range(30):  # the canvas re-fits within a second of a resize
+            page.wait_for_timeout(200)
+            problem = _fitted(page.evaluate(_CANVAS_LAYOUT))
+            if problem is None:
+                break
+        assert problem is None, f"at {width} px: {problem}"
