@@ -33,7 +33,23 @@ _CSS = (
     # Between a phone and a laptop (800 px) the open sidebar took a third of the width: narrower there, it
     # leaves the Designer's canvas and the charts room. Below 769 px Streamlit lays it over the page anyway.
     "@media (min-width:769px) and (max-width:1100px){section[data-testid='stSidebar']"
-    "{width:12.5rem!important;min-width:12.5rem!important;max-width:12.5rem!important}}</style>"
+    "{width:12.5rem!important;min-width:12.5rem!important;max-width:12.5rem!important}}"
+    # See _FOCUS_SCRIPT: no focus ring round the whole main area unless the Tab key brought the focus there.
+    "html:not([data-tab-focus]) [data-testid='stMain']:focus-visible::before{content:none}"
+    # The sidebar holds nothing under the navigation but that invisible script: no line between them.
+    "[data-testid='stSidebarNavSeparator']{display:none}</style>"
+)
+# Streamlit makes the main area focusable (tabindex 0, so that a keyboard can scroll it) and draws a ring
+# round it while it has :focus-visible. A click on anything in it that is not a control focuses it, and the
+# next key press (a vote's shortcut, an arrow key to scroll) makes it :focus-visible: the grey box left round
+# the page after a vote. The ring stays where it helps, for focus that the Tab key moved there: Tab marks the
+# page until the next pointer press. (In the sidebar: an element in the main area would add a gap above the
+# page's title.)
+_FOCUS_SCRIPT = (
+    "<script>(function(){const d=window.parent.document;if(d.__decomposeFocus)return;d.__decomposeFocus=true;"
+    "const root=d.documentElement;"
+    "d.addEventListener('keydown',function(e){if(e.key==='Tab')root.setAttribute('data-tab-focus','');},true);"
+    "d.addEventListener('pointerdown',function(){root.removeAttribute('data-tab-focus');},true);})();</script>"
 )
 
 
@@ -55,6 +71,7 @@ def run_app() -> None:
     # Before any page builds a provider: keys may live in .streamlit/secrets.toml instead of the environment.
     secrets_to_environment()
     st.html(_CSS)
+    st.sidebar.html(_FOCUS_SCRIPT, unsafe_allow_javascript=True)
     page = st.navigation(app_pages())
     _sync_url(page.url_path)
     token = _inside_app.set(True)

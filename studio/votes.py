@@ -29,6 +29,20 @@ from workflow_core.scenario.prose import profile_to_prose
 # (page width, page height, frame height). A desktop page is laid out at 1280 px and scaled into its column
 # (about 360 px wide on a 1280 px screen, a scale near 0.29), so 1600 px of it fill a 470 px frame.
 WIDTHS = {"Desktop": (1280, 1600, 470), "Mobile": (390, 720, 700)}
+# Below this window width (a phone) a page is laid out at its frame's width instead, unscaled and readable.
+PHONE_BELOW = 641
+# Side by side on a wide screen; below 1100 px (where the sidebar leaves each column too narrow) one page above
+# the other, each the full width, with the four vote buttons two by two. On a phone the frames are taller, the
+# pages being read at their own size, and the name and width controls take a line each (the width's "Mobile"
+# was cut off beside the name).
+_LAYOUT_CSS = (
+    "<style>@media (max-width:1100px){.st-key-vote_panes [data-testid='stHorizontalBlock']"
+    "{flex-wrap:wrap}.st-key-vote_panes [data-testid='stColumn']{min-width:100%!important;"
+    "flex:1 1 100%!important}.st-key-vote_buttons [data-testid='stColumn']{flex:1 1 40%!important}}"
+    "@media (max-width:640px){.st-key-vote_panes [data-testid='stElementContainer']:has(>iframe),"
+    ".st-key-vote_panes iframe{height:600px!important}"
+    ".st-key-vote_head [data-testid='stColumn']{min-width:100%!important;flex:1 1 100%!important}}</style>"
+)
 # winner: (label, icon, shortcut). Not the arrow keys: while the tab bar has focus they switch tabs.
 CHOICES = {
     "left": ("Left better", ":material/arrow_back:", "1"),
@@ -165,12 +179,15 @@ def voting(view: lab.LabView) -> None:
     with st.container(border=True, key="vote_profile"):
         st.markdown(f"**The visitor** · `{matchup.profile or '–'}`")
         st.caption(_profile_summary(experiment, matchup.profile))
-    panes = st.columns(2)
+    with st.container(key="vote_panes"):
+        panes = st.columns(2)
     for pane, side, page in zip(panes, ("Left", "Right"), (matchup.left, matchup.right), strict=True):
         with pane, st.container(border=True, key=f"vote_pane_{side.lower()}"):
             st.markdown(f"**{side}** · press {CHOICES[side.lower()][2]} if it is better")
-            st.iframe(sandboxed_preview(page.html, width, height), height=frame, alt=f"{side} page")
-    buttons = st.columns(4)
+            preview = sandboxed_preview(page.html, width, height, phone_below=PHONE_BELOW)
+            st.iframe(preview, height=frame, alt=f"{side} page")
+    with st.container(key="vote_buttons"):
+        buttons = st.columns(4)
     for col, (winner, (label, icon, shortcut)) in zip(buttons, CHOICES.items(), strict=True):
         col.button(
             label,
@@ -324,7 +341,9 @@ def panel(view: lab.LabView) -> None:
         "Which page would serve this visitor better? Judge blind: pairs come from variants with the fewest "
         "votes first, never the same pair twice in a row."
     )
-    c1, c2 = st.columns([3, 2])
+    st.html(_LAYOUT_CSS)
+    with st.container(key="vote_head"):
+        c1, c2 = st.columns([3, 2])
     c1.text_input("Your name (optional)", key="vote_voter", max_chars=60, placeholder="kept with your votes")
     with c2:
         st.segmented_control("Width", list(WIDTHS), default="Desktop", key="vote_width")

@@ -177,3 +177,52 @@ def test_six_blind_votes_by_keyboard_rate_the_variants_and_survive_a_reload(
     finally:
         context.close()
     assert not errors, errors
+
+
+def _pane_boxes(page: Page) -> list[dict[str, float]]:
+    boxes = [page.locator(f".st-key-vote_pane_{side}").bounding_box() for side in ("left", "right")]
+    assert all(boxes), boxes
+    return boxes  # type: ignore[return-value]
+
+
+def test_the_pages_stack_readable_on_a_phone_and_no_focus_box_is_left_after_a_vote(
+    browser: Browser, lab_url: str
+) -> None:
+    """Issue 27: at 390 px the two pages were unreadable thumbnails side by side, and a vote by keyboard left
+    a grey focus box round the main area. On a phone the pages stack, each the full width and laid out at
+    it (not a 1280 px layout scaled down); at 1280 px they stay side by side."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{lab_url}/compare")
+        wait_idle(page)
+        page.get_by_role("tab", name="Saved experiments").click()
+        page.locator(".st-key-lab_saved_open button").click()
+        wait_idle(page)
+        page.get_by_role("tab", name="People").click()
+        wait_idle(page)
+        expect(page.locator(".st-key-vote_pane_right iframe")).to_be_visible()
+        left, right = _pane_boxes(page)
+        assert abs(left["y"] - right["y"]) < 2 and right["x"] >= left["x"] + left["width"], (left, right)
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(500)
+        left, right = _pane_boxes(page)
+        assert right["y"] >= left["y"] + left["height"], ("not stacked", left, right)
+        assert min(left["width"], right["width"]) >= 0.9 * 390, (left, right)
+        # The page inside is laid out at its frame's width, unscaled: text at its own size.
+        inner = page.frame_locator(".st-key-vote_pane_left iframe").locator("iframe")
+        shown = inner.evaluate("f => [f.getBoundingClientRect().width, f.parentElement.style.transform]")
+        assert shown[0] >= 0.8 * 390 and shown[1] in ("scale(1)", "none"), shown
+
+        page.locator(".st-key-vote_profile").click()  # focuses the main area (it has tabindex 0)
+        before = page.get_by_role("heading", name=re.compile(r"Ratings from")).inner_text()
+        page.keyboard.press("1")
+        expect(page.get_by_role("heading", name=re.compile(r"Ratings from"))).not_to_have_text(before)
+        ring = page.evaluate(
+            "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+            " return [m.matches(':focus-visible'), getComputedStyle(m, '::before').content]; }"
+        )
+        assert ring[1] == "none", f"the main area draws its focus ring after a vote: {ring}"
+    finally:
+        context.close()

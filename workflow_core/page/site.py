@@ -285,7 +285,9 @@ _REPORT_HEIGHT = (
 )
 
 
-def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | None = None) -> str:
+def sandboxed_preview(
+    html: str, width: int, height: int, *, fit_height: int | None = None, phone_below: int | None = None
+) -> str:
     """A small HTML document that shows `html` in an `<iframe sandbox="allow-scripts">` of the given size.
 
     There is deliberately no `allow-same-origin`: the page's scripts run, but in an opaque origin that cannot
@@ -294,6 +296,10 @@ def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | N
 
     With `fit_height`, the frame takes the page's own height once the page reports it (up to `fit_height`
     pixels, scrolling inside beyond that), so a short page leaves no empty band and a long one is seen whole.
+
+    With `phone_below`, in a window narrower than that many pixels (the app's window, or the screen where the
+    app cannot be read) the page is laid out at the frame's own width, unscaled, and scrolls inside the frame:
+    a 1280 px layout scaled into a phone's column is an unreadable thumbnail.
     """
     html = with_preview_policy(html)
     if fit_height is not None:
@@ -305,8 +311,13 @@ def sandboxed_preview(html: str, width: int, height: int, *, fit_height: int | N
     # belongs to the wrapper; the untrusted page stays inside the sandboxed frame.
     fit = (
         "<script>(function(){var f=document.getElementById('fit'),fr=f.firstElementChild,"
-        f"box=document.getElementById('box'),W={width},H={height},MOST={most};function go(){{"
-        "var s=Math.min(1,document.documentElement.clientWidth/W);"
+        f"box=document.getElementById('box'),W={width},H={height},MOST={most},PHONE={int(phone_below or 0)};"
+        "function phone(){if(!PHONE)return false;var w;try{w=window.top.innerWidth}catch(e){w=screen.width}"
+        "return w<PHONE;}"
+        "function go(){var d=document.documentElement,p=phone();"
+        "d.style.overflowY=p?'scroll':'';d.style.overflowX=p?'hidden':'';"
+        "var cw=d.clientWidth,w=p?cw:W,s=p?1:Math.min(1,cw/W);"
+        "f.style.width=w+'px';fr.style.width=w+'px';"
         "f.style.transform='scale('+s+')';"
         # A transform does not shrink the layout box: the clipping box takes the scaled height, so the
         # document (which Streamlit measures to size the frame) is as tall as what shows.
