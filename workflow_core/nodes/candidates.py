@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from workflow_core.errors import DecomposeError
-from workflow_core.nodes.common import build_page_async, passages_of
-from workflow_core.nodes.qa import sources_of
+from workflow_core.nodes.common import build_page_async, passages_of, sources_of
 from workflow_core.quality.check import check_page_async
 from workflow_core.records import Candidate, NodeRecord
 from workflow_core.workflow.contract import NodeContext

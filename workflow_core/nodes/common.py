@@ -4,7 +4,7 @@ the page from a front-end node's output."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workflow_core.errors import DecomposeError
@@ -13,12 +13,13 @@ from workflow_core.page.colour import DEFAULT_PALETTE
 from workflow_core.page.design_system import render_page
 from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
+from workflow_core.quality import Sources
 from workflow_core.quality.sources import workflow_instructions
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.offload import offload
 from workflow_core.scenario.inputs import fitting_testimonials
-from workflow_core.workflow.contract import NodeContext
-from workflow_core.workflow.spec import Node
+from workflow_core.workflow.contract import NodeContext, RunInputsView
+from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
 
 
@@ -194,3 +195,12 @@ def _upstream_elements(ctx: NodeContext) -> list[dict[str, str]]:
 def passages_of(ctx: NodeContext) -> list[Passage]:
     """Every passage retrieved upstream of this node (what the page's claims may be grounded in)."""
     return [p for rec in ctx.upstream.values() for p in rec.passages]
+
+
+def sources_of(inputs: RunInputsView, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
+    """What the quality axes check a run's page against (with `workflow`, its prompts' own words too)."""
+    documents = list(inputs.scenario.documents) if inputs.scenario is not None else []
+    sources = Sources.from_variables(dict(inputs.variables), passages, documents)
+    if workflow is None:
+        return sources
+    return replace(sources, instructions=workflow_instructions(workflow))

@@ -4,7 +4,7 @@ run is saved."""
 
 from __future__ import annotations
 
-from workflow_core.nodes.qa import sources_of
+from workflow_core.nodes.common import sources_of
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.quality.check import check_page_async

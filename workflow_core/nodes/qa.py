@@ -3,8 +3,6 @@ developer once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import (
     build_page_async,
@@ -14,16 +12,16 @@ from workflow_core.nodes.common import (
     passages_of,
     render_messages,
     run_choices,
+    sources_of,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
 from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
-from workflow_core.quality.sources import workflow_instructions
 from workflow_core.quality.version import checker_version
-from workflow_core.records import NodeRecord, Passage
-from workflow_core.workflow.contract import NodeContext, Prepared, RunInputsView
+from workflow_core.records import NodeRecord
+from workflow_core.workflow.contract import NodeContext, Prepared
 from workflow_core.workflow.kinds import NodeKind, kind_of, register
-from workflow_core.workflow.spec import Node, Workflow
+from workflow_core.workflow.spec import Node
 from workflow_core.workflow.templating import render
 
 _QA_SYSTEM = (
@@ -41,15 +39,6 @@ QA_REVIEW_SCHEMA = {
     "required": ["approve", "feedback"],
     "additionalProperties": False,
 }
-
-
-def sources_of(inputs: RunInputsView, passages: list[Passage], workflow: Workflow | None = None) -> Sources:
-    """What the quality axes check a run's page against (with `workflow`, its prompts' own words too)."""
-    documents = list(inputs.scenario.documents) if inputs.scenario is not None else []
-    sources = Sources.from_variables(dict(inputs.variables), passages, documents)
-    if workflow is None:
-        return sources
-    return replace(sources, instructions=workflow_instructions(workflow))
 
 
 def verdict(report: QualityReport, feedback: str = "", sent_back: bool = False) -> QualityReport:
