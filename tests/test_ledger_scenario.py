@@ -57,3 +57,12 @@ def test_testimonials_only_for_the_hospitality_visitor(scenario) -> None:
     assert sorted(t["author"] for t in hospitality) == ["Nadia Okafor", "Tom Hargreaves"]
     for pid in ("kerry-construction", "ade-creative"):
         assert fitting_testimonials(scenario_inputs(scenario, pid)) == []
+
+
+def test_a_visitor_of_no_known_segment_sees_no_segments_testimonial(scenario) -> None:
+    variables = scenario_inputs(scenario, "rosa-hospitality")
+    variables["segment"] = None  # e.g. an industry no segment matches
+    assert fitting_testimonials(variables) == []
+    unsegmented = {"quote": "They answer the phone.", "author": "Sam", "role": "Owner"}
+    variables["testimonials"] = [*variables["testimonials"], unsegmented]
+    assert fitting_testimonials(variables) == [unsegmented]

@@ -1,7 +1,10 @@
-"""`qa`: automatic checks of the page; with a model, an LLM review that may send the page back to the
-developer once."""
+"""`qa`: automatic checks of the page; with a model, an LLM review, and one repair: a page the checks find
+unpublishable goes back to the developer with the fields its blocking findings point at (`nodes.repair`), or,
+when the review rejects it otherwise, with the reviewer's feedback."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from workflow_core.errors import OutputParseError
 from workflow_core.nodes.common import (
@@ -15,8 +18,11 @@ from workflow_core.nodes.common import (
     sources_of,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
+from workflow_core.nodes.repair import SAID as REPAIR_SAID
+from workflow_core.nodes.repair import FieldPath, faulted_fields, merge_repair, repair_request
 from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
+from workflow_core.quality.model import blocking
 from workflow_core.quality.version import checker_version
 from workflow_core.records import NodeRecord
 from workflow_core.workflow.contract import NodeContext, Prepared
@@ -70,6 +76,7 @@ async def qa(ctx: NodeContext) -> Prepared:
     report = await _qa_report(page, sources)
     messages: list[dict[str, str]] = []
     developer = _developer(ctx) if node.model else None
+    spec = _spec_of(ctx, developer)
     if node.model:
         failed = [f.message for f in report.findings if not f.passed]
         variables = {
@@ -94,7 +101,23 @@ async def qa(ctx: NodeContext) -> Prepared:
             approve = bool(review.get("approve", True)) if isinstance(review, dict) else True
             feedback = str(review.get("feedback", "")) if isinstance(review, dict) else ""
             rounds = int(node.config.get("max_rounds", 1))
-            if not approve and feedback.strip() and developer is not None and rounds > 0:
+            faulted = faulted_fields(spec, blocking(report.findings)) if spec is not None else {}
+            if faulted and developer is not None and rounds > 0:
+                # Repair once: the fields the blocking findings point at go back; the rest stays.
+                assert spec is not None
+                try:
+                    repaired = await _repair(ctx, rec, developer, spec, faulted, feedback)
+                    repaired_report = await _qa_report(repaired, sources)
+                    if repaired_report.score >= report.score:
+                        final_page, final_report = repaired, repaired_report
+                        rec.warnings.append(REPAIR_SAID)
+                    else:
+                        rec.warnings.append(
+                            "the repair scored lower than the reviewed page; kept the reviewed page."
+                        )
+                except OutputParseError as exc:
+                    rec.warnings.append(f"the repair failed ({exc}); kept the reviewed page.")
+            elif not approve and feedback.strip() and developer is not None and rounds > 0:
                 try:
                     final_page = await _send_back(ctx, rec, developer, feedback)
                     final_report = await _qa_report(final_page, sources)
@@ -121,8 +144,42 @@ async def qa(ctx: NodeContext) -> Prepared:
         "messages": messages,
         "config": node.config,
         "developer": developer.model_dump(exclude={"position"}) if developer else None,
+        "repair": 1,  # blocking findings go back field by field (nodes.repair)
     }
     return Prepared(material, work, messages)
+
+
+def _spec_of(ctx: NodeContext, developer: Node | None) -> dict[str, Any] | None:
+    """The page spec the developer wrote (None for an HTML page, or no developer)."""
+    rec = ctx.upstream.get(developer.id) if developer is not None else None
+    data = rec.output_data if rec is not None and isinstance(rec.output_data, dict) else {}
+    spec = data.get("page_spec")
+    return spec if isinstance(spec, dict) else None
+
+
+async def _repair(
+    ctx: NodeContext,
+    rec: NodeRecord,
+    developer: Node,
+    spec: dict[str, Any],
+    faulted: dict[FieldPath, list[str]],
+    feedback: str,
+) -> str:
+    """The developer rewrites the faulted fields (`nodes.repair`); only those are taken into the page. The
+    extra call is the QA node's."""
+    messages = render_messages(developer, ctx.variables())
+    # Appended after rendering: the findings quote model output, never template code.
+    messages[-1]["content"] += "\n\n" + repair_request(spec, faulted, feedback)
+    schema = for_provider(
+        output_schema(developer, run_choices(ctx)), ctx.registry.is_local(developer.model or "")
+    )
+    result = await ctx.chat(developer.model or "", chat_request(developer, messages, schema), rec)
+    parsed = parse_output(developer, result.text)
+    revised = parsed.get("page_spec") if isinstance(parsed, dict) else None
+    merged = merge_repair(spec, revised if isinstance(revised, dict) else {}, faulted)
+    return await build_page_async(
+        ctx, NodeRecord(id=developer.id, kind="agent", output_data={"page_spec": merged})
+    )
 
 
 async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedback: str) -> str:

@@ -52,7 +52,9 @@ def visitor_company(profile: dict[str, Any] | None) -> str:
 def fitting_testimonials(variables: dict[str, Any]) -> list[dict[str, Any]]:
     """The testimonials a page for this visitor may show: those of the visitor's segment or of none (a
     construction client quoted to a mining visitor is no evidence to them), and none credited to the visitor's
-    own company (the visitor quoted to themselves). Blind raters named both on our pages (issue 22)."""
+    own company (the visitor quoted to themselves). Blind raters named both on our pages (issue 22). A visitor
+    whose segment is unknown sees only testimonials that name no segment: one written for a segment is
+    someone else's. With none left, the page leaves the section out."""
     segment = str(variables.get("segment") or "").lower()
     profile = variables.get("profile")
     company = visitor_company(profile if isinstance(profile, dict) else None).lower()
@@ -62,7 +64,7 @@ def fitting_testimonials(variables: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         own = str(t.get("segment") or "").lower()
         credit = f"{t.get('role') or ''} {t.get('company') or ''}".lower()
-        if (segment and own and own != segment) or (company and company in credit):
+        if (own and own != segment) or (company and company in credit):
             continue
         out.append(t)
     return out
