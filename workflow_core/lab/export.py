@@ -252,11 +252,7 @@ def _tco(r: _Report) -> tuple[list[str], list[str]]:
         f"{inputs.monthly_growth:.0%} a month; every request costs its variant's "
         f"{html.escape(r.analysis.priced.label)}.</p>",
         html_table(result.break_even_rows(_fmt)),
-        *(
-            [f"<p class='warning'>⚠ {html.escape(r.analysis.disturbance_note)}</p>"]
-            if r.analysis.disturbance_note
-            else []
-        ),
+        *[f"<p class='warning'>⚠ {html.escape(note)}</p>" for note in [r.analysis.disturbance_note] if note],
     ], []
 
 

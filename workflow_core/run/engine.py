@@ -25,14 +25,14 @@ from typing import Any, Literal
 from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.records import Measurement, NodeRecord, NodeStatus, RunRecord
+from workflow_core.records import NodeRecord, NodeStatus, RunRecord
 from workflow_core.run.calls import RetryPolicy
 from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key, no_listener
 from workflow_core.run.hooks import FinishedRun, RunHook
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.plan import Choices, RunPlan, plan_run
 from workflow_core.run.store import Store
-from workflow_core.run.timing import CallTiming, judge_timing
+from workflow_core.run.timing import CallTiming, measure
 from workflow_core.secrets import redact
 from workflow_core.workflow.files import dump_workflow
 from workflow_core.workflow.graph import WorkflowGraph, validated_graph
@@ -322,7 +322,7 @@ class Engine:
                 rec.cost_if_uncached_usd = rec.cost_usd
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
-                self._measure(rec, timings, remeasured=remeasuring)
+                measure(rec, timings.get(rec.model or "", ()), self.prices, remeasured=remeasuring)
                 if hit is not None:  # re-measured: the new call's timing, the cached output
                     for name in _OUTPUT_FIELDS:
                         setattr(rec, name, getattr(hit, name))
@@ -344,32 +344,6 @@ class Engine:
             rec.finished_at = time.time()
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))
-
-    def _measure(
-        self, rec: NodeRecord, timings: Mapping[str, Sequence[CallTiming]], remeasured: bool
-    ) -> None:
-        """Note when and under what load a node that called a model was measured, and whether its compute
-        time is far outside what its model's recent calls predict (`run.timing`): then it says so."""
-        if not rec.model or not rec.calls:
-            return
-        judged = judge_timing(
-            rec.model,
-            rec.input_tokens,
-            rec.output_tokens,
-            rec.compute_s,
-            timings.get(rec.model, ()),
-            self.prices,
-        )
-        rec.measured = Measurement(
-            at=time.time(),
-            load_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-            cores=os.cpu_count(),
-            expected_s=judged.expected_s if judged else None,
-            disturbed=judged.disturbed if judged else None,
-            remeasured=remeasured,
-        )
-        if judged is not None and judged.disturbed:
-            rec.warnings.append(f"this measurement looks disturbed: it {judged.disturbed}.")
 
     def _cache_put(self, key: str, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
         """Cache a node's answer. A committed write takes tens of microseconds (WAL, synchronous=NORMAL), so

@@ -9,11 +9,14 @@ are kept out of the history that later estimates and judgements read.
 
 from __future__ import annotations
 
+import os
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from workflow_core.pricing.book import PriceBook
+from workflow_core.records import Measurement, NodeRecord
 
 FACTOR = 2.5  # this many times the prediction, and
 MIN_EXCESS_S = 1.0  # this many seconds over it: a short call's jitter is not a disturbance
@@ -69,3 +72,23 @@ def judge_timing(
             f"its tokens ({compute_s / expected:.1f}×): the machine was probably busy; re-measure it",
         )
     return TimingJudgement(expected, None)
+
+
+def measure(
+    rec: NodeRecord, history: Sequence[CallTiming], prices: PriceBook, remeasured: bool = False
+) -> None:
+    """Note on `rec` (a node that has just computed) when and under what load it was measured, and whether
+    its compute time is far outside what `history` (its model's recent calls) predicts: then it says so."""
+    if not rec.model or not rec.calls:
+        return
+    judged = judge_timing(rec.model, rec.input_tokens, rec.output_tokens, rec.compute_s, history, prices)
+    rec.measured = Measurement(
+        at=time.time(),
+        load_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        cores=os.cpu_count(),
+        expected_s=judged.expected_s if judged else None,
+        disturbed=judged.disturbed if judged else None,
+        remeasured=remeasured,
+    )
+    if judged is not None and judged.disturbed:
+        rec.warnings.append(f"this measurement looks disturbed: it {judged.disturbed}.")
