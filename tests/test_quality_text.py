@@ -143,6 +143,17 @@ def test_a_possessive_of_a_sourced_name_is_the_name():
     assert not check_grounding(_text("<p>Find us on Cooper's Wynd, Edinburgh.</p>"), street).failures
 
 
+def test_the_call_to_action_backs_its_own_figure():
+    """On a scenario the checks were not written from (the ledger bookkeeping firm), every page failed
+    grounding.figures on its own button, "Book a free 20-minute call": the call to action the guidelines quote
+    and the design system places was not among the sources that back figures."""
+    sources = Sources(company={"name": "Tallyhouse Bookkeeping"}, cta="Book a free 20-minute call")
+    page = _text("<p>Book a free 20-minute call with us.</p>")
+    assert not check_grounding(page, sources).failures, _failures(check_grounding(page, sources))
+    other = _text("<p>Book a free 45-minute call with us.</p>")
+    assert [c for c, _ in _failures(check_grounding(other, sources))] == ["figures"]
+
+
 def test_grounding_checks_quotes_against_the_testimonials():
     sources = Sources(
         testimonials=[{"quote": "Yard checks went from a walk to a glance.", "author": "Dev Ram"}]

@@ -239,6 +239,9 @@ class SourceIndex:
             *strings_of(sources.offerings),
             *strings_of(sources.testimonials),
             *(without_instructions(d) for d in sources.documents),
+            # The call to action is the seller's own words (its guidelines quote it) and the design system
+            # places it on every page: "Book a free 20-minute call" gives its figure.
+            sources.cta,
         ]
         run = [*(without_instructions(p.text) for p in sources.passages), sources.segment or ""]
         visitor = [*strings_of(sources.profile or {})]
