@@ -30,12 +30,7 @@ from workflow_core.scenario.load import (
     scenario_file,
 )
 from workflow_core.scenario.model import Scenario
-from workflow_core.workspace import (
-    CYCLE_SHOP_SCENARIO,
-    EXAMPLE_SCENARIO,
-    scenario_folders,
-    set_scenario_logo,
-)
+from workflow_core.workspace import SHIPPED_SCENARIOS, scenario_folders, set_scenario_logo
 
 # Each tab edits the file the scenario already has among these names (a new file takes the first name).
 TEXT_FILES = {
@@ -51,7 +46,7 @@ def _label(path: Path) -> str:
         name = services.scenario(path).company.name
     except DecomposeError:
         name = "(cannot be loaded)"
-    where = "example, ships with the app" if path in (EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO) else path.name
+    where = "example, ships with the app" if path in SHIPPED_SCENARIOS else path.name
     return f"{name} · {where}"
 
 
@@ -113,7 +108,7 @@ if scenario is not None and scenario.warnings:
         )
 
 if scenario is not None:
-    shipped = [(services.scenario(p), p) for p in (EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO)]
+    shipped = [(services.scenario(p), p) for p in SHIPPED_SCENARIOS]
     leftovers = borrowed(scenario, root, shipped)
     if leftovers:
         st.warning(

@@ -320,6 +320,18 @@ def test_the_bike_shop_ships_as_a_second_scenario(app_env: Path) -> None:
     assert "Winter-Ready Service" in at.text_area(key=f"scn:{CYCLE_SHOP_SCENARIO}:offerings.yaml").value
 
 
+def test_the_bookkeeping_firm_ships_as_a_third_scenario_and_borrows_nothing(app_env: Path) -> None:
+    from workflow_core.workspace import LEDGER_SCENARIO
+
+    at = _app("scenario")
+    at.selectbox(key="scenario_choice").set_value(LEDGER_SCENARIO).run()
+    assert not at.exception and not at.error
+    assert at.session_state["scenario_path"] == str(LEDGER_SCENARIO)
+    assert "Book a free 20-minute call" in at.text_area(key=f"scn:{LEDGER_SCENARIO}:guidelines.txt").value
+    # A shipped example is not told it holds an example's material.
+    assert not any("still holds an example's material" in str(w.value) for w in at.warning)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

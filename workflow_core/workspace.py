@@ -29,6 +29,10 @@ HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 # A second shipped scenario that differs in kind: a consumer business (a bike shop) written in free text.
 CYCLE_SHOP_SCENARIO = EXAMPLE_SCENARIO.parent / "cycle_shop_scenario"
+# A third, unlike both: a B2B service (a bookkeeping firm) whose testimonials fit one segment only.
+LEDGER_SCENARIO = EXAMPLE_SCENARIO.parent / "ledger_scenario"
+# Every scenario that ships with the app, in the order the Scenario page offers them.
+SHIPPED_SCENARIOS = (EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO, LEDGER_SCENARIO)
 
 
 def home() -> Path:
@@ -67,8 +71,7 @@ def load_saved_workflow(path: str | Path) -> Workflow:
 
 
 def scenario_folders() -> list[Path]:
-    """The shipped scenarios (the example, then the bike shop), then every imported scenario (newest
-    first)."""
+    """The shipped scenarios (`SHIPPED_SCENARIOS`), then every imported scenario (newest first)."""
     folder = scenarios_dir()
     imported = []
     if folder.is_dir():
@@ -78,7 +81,7 @@ def scenario_folders() -> list[Path]:
                 if roots:
                     imported.append(min(roots, key=lambda p: len(p.parts)))
     imported.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    return [EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO, *imported]
+    return [*SHIPPED_SCENARIOS, *imported]
 
 
 def new_scenario_folder(name: str) -> Path:
