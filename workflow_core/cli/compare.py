@@ -18,7 +18,7 @@ from workflow_core.cli.args import parse_node_refs
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.analysis import ExperimentAnalysis, analyse
 from workflow_core.lab.disturbance import remeasure_keys
-from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary
+from workflow_core.lab.experiment import Experiment, ExperimentSpec, Variant, VariantSummary, load_experiment
 from workflow_core.lab.export import Shots, experiment_screenshots, write_exports
 from workflow_core.lab.tables import axis_rows
 from workflow_core.lab.tco import TcoInputs
@@ -174,11 +174,9 @@ def compare_cli(args: argparse.Namespace, engine_factory: Callable[[], Engine] |
     model_map = parse_node_refs(getattr(args, "what_if", None) or [], "--what-if", " (NODE may be *)")
     remeasure: Experiment | None = None
     if getattr(args, "remeasure", None):
-        from workflow_core.cli.people import saved_experiment
-
         store = Store()
         try:
-            remeasure = saved_experiment(store, args.remeasure)
+            remeasure = load_experiment(args.remeasure, store)
         finally:
             store.close()
         spec = remeasure.spec

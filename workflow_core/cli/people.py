@@ -14,19 +14,8 @@ from workflow_core.judgement.judge import JudgeRun, judge_pairs
 from workflow_core.judgement.ratings import VariantRating, rate
 from workflow_core.judgement.transfer import export_votes, import_votes
 from workflow_core.judgement.votes import load_votes
-from workflow_core.lab.experiment import Experiment, load_experiment
+from workflow_core.lab.experiment import load_experiment
 from workflow_core.run.store import Store
-
-
-def saved_experiment(store: Store, experiment_id: str) -> Experiment:
-    """A saved experiment, or an error that lists the ones there are."""
-    try:
-        return load_experiment(experiment_id, store)
-    except DecomposeError:
-        known = ", ".join(str(e["experiment_id"]) for e in store.list_experiments()[:8]) or "none yet"
-        raise DecomposeError(
-            f"no experiment '{experiment_id}' in {store.path}. Experiments there: {known}."
-        ) from None
 
 
 def format_ratings(ratings: list[VariantRating]) -> str:
@@ -52,7 +41,7 @@ def cmd_votes(args: argparse.Namespace) -> int:
             f"read {read} vote(s) from {args.target}: {new} new, {read - new} already here", file=sys.stderr
         )
     else:
-        experiment = saved_experiment(store, args.target)
+        experiment = load_experiment(args.target, store)
         votes = load_votes(store, experiment.experiment_id, people_only=True)
         ratings = rate(votes, [v.name for v in experiment.spec.variants])
         print(f"{experiment.spec.name}: {len(votes)} people's vote(s)")
@@ -72,7 +61,7 @@ def cmd_judge_pairs(args: argparse.Namespace) -> int:
     from workflow_core.workspace import price_book
 
     store = Store()
-    experiment = saved_experiment(store, args.experiment)
+    experiment = load_experiment(args.experiment, store)
     summaries: dict[str, str] = {}
     scenario_dir = args.scenario or experiment.scenario
     if scenario_dir:

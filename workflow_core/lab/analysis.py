@@ -131,7 +131,8 @@ def analyse(
     """The analysis of `experiment`: measured summaries always; re-priced ones when `model_map` names a
     model; the fit and (with `tco_inputs`) the TCO on the what-if prices when there are some, else on the
     measured costs. Pure: reads the experiment and the price book, writes nothing."""
-    measured = _measured(experiment, weights)
+    disturbed = disturbed_measurements(experiment)
+    measured = _measured(experiment, weights, disturbance_note(disturbed))
     whatif = _repriced(experiment, model_map, prices, weights) if model_map else None
     priced = whatif or measured
     variants = tco_variants(priced.summaries)
@@ -151,13 +152,13 @@ def analyse(
         timelines=timeline_runs(experiment),
         failed=[t for t in experiment.trials if not t.ok],
         weights=effective_weights(weights),
-        disturbed=disturbed_measurements(experiment),
+        disturbed=disturbed,
     )
 
 
-def _measured(experiment: Experiment, weights: Mapping[str, float] | None) -> Costing:
+def _measured(experiment: Experiment, weights: Mapping[str, float] | None, note: str | None) -> Costing:
+    """The variants on measured costs; `note` (a disturbance note) follows the headline."""
     summaries = experiment.summaries(weights)
-    note = disturbance_note(disturbed_measurements(experiment))
     return Costing(
         basis="measured",
         summaries=summaries,

@@ -49,5 +49,5 @@ def disturbance_note(found: list[DisturbedMeasurement]) -> str | None:
     what = "1 disturbed measurement" if len(found) == 1 else f"{len(found)} disturbed measurements"
     return (
         f"This rests on {what} ({runs} run{'s' if runs != 1 else ''}): {variant}'s {first.node} on "
-        f"{profile or 'no profile'} {first.reason.removesuffix('; re-measure it')}. Re-measure before deciding"
+        f"{profile or 'no profile'} {first.reason}. Re-measure before deciding"
     )

@@ -172,11 +172,11 @@ def save_experiment(experiment: Experiment, store: Store) -> None:
 
 
 def load_experiment(experiment_id: str, store: Store) -> Experiment:
+    """A saved experiment; a DecomposeError that names the ones there are when it is not in `store`."""
     raw = store.get_experiment(experiment_id)
     if raw is None:
-        raise DecomposeError(
-            f"no experiment '{experiment_id}' in {store.path}; list them with list_experiments()."
-        )
+        known = ", ".join(str(e["experiment_id"]) for e in store.list_experiments()[:8]) or "none yet"
+        raise DecomposeError(f"no experiment '{experiment_id}' in {store.path}. Experiments there: {known}.")
     return Experiment.model_validate_json(raw)
 
 

@@ -54,8 +54,10 @@ _CACHED_FIELDS = (
     "examples",
     "measured",
 )
-# What a re-measured node keeps from the cache: everything but the new call's tokens, time and cost.
-_OUTPUT_FIELDS = ("output_text", "output_data", "passages", "images", "page_html", "qa", "examples")
+# What a re-measured node keeps from the cache: everything cached but the new call's tokens and measurement.
+_OUTPUT_FIELDS = tuple(
+    f for f in _CACHED_FIELDS if f not in {"input_tokens", "output_tokens", "calls", "measured"}
+)
 
 
 class Engine:
@@ -277,9 +279,8 @@ class Engine:
             pump()
             if not all_done.done():
                 await asyncio.wait([all_done, cancel_wait], return_when=asyncio.FIRST_COMPLETED)
-            if (
-                not all_done.done()
-            ):  # cancelled: the running nodes end cancelled, their callbacks close the rest
+            # Cancelled: the running nodes end cancelled, and their callbacks close the rest.
+            if not all_done.done():
                 running = [t for t in tasks.values() if not t.done()]
                 for t in running:
                     t.cancel()
@@ -323,7 +324,8 @@ class Engine:
                 rec.status = "ok"
                 rec.latency_s = rec.latency_if_uncached_s = time.perf_counter() - t0
                 measure(rec, timings.get(rec.model or "", ()), self.prices, remeasured=remeasuring)
-                if hit is not None:  # re-measured: the new call's timing, the cached output
+                if remeasuring:  # the new call's timing, the cached output
+                    assert hit is not None
                     for name in _OUTPUT_FIELDS:
                         setattr(rec, name, getattr(hit, name))
                 if key and self.store is not None:

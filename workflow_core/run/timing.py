@@ -69,7 +69,7 @@ def judge_timing(
         return TimingJudgement(
             expected,
             f"took {compute_s:.1f} s where {ref}'s last {len(history)} calls predict {expected:.1f} s for "
-            f"its tokens ({compute_s / expected:.1f}×): the machine was probably busy; re-measure it",
+            f"its tokens ({compute_s / expected:.1f}×)",
         )
     return TimingJudgement(expected, None)
 
@@ -91,4 +91,6 @@ def measure(
         remeasured=remeasured,
     )
     if judged is not None and judged.disturbed:
-        rec.warnings.append(f"this measurement looks disturbed: it {judged.disturbed}.")
+        rec.warnings.append(
+            f"this measurement looks disturbed: it {judged.disturbed}: the machine was probably busy; re-measure it."
+        )
