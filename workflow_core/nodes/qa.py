@@ -18,8 +18,8 @@ from workflow_core.nodes.common import (
     sources_of,
 )
 from workflow_core.nodes.outputs import for_provider, json_from_text, output_schema, parse_output
+from workflow_core.nodes.repair import REVIEWER_ASKS, FieldPath, faulted_fields, merge_repair, repair_request
 from workflow_core.nodes.repair import SAID as REPAIR_SAID
-from workflow_core.nodes.repair import FieldPath, faulted_fields, merge_repair, repair_request
 from workflow_core.quality import QualityReport, Sources
 from workflow_core.quality.check import check_page_async
 from workflow_core.quality.model import blocking
@@ -157,6 +157,20 @@ def _spec_of(ctx: NodeContext, developer: Node | None) -> dict[str, Any] | None:
     return spec if isinstance(spec, dict) else None
 
 
+async def _re_answer(ctx: NodeContext, rec: NodeRecord, developer: Node, asked: str) -> Any:
+    """The developer's answer to its own prompt with `asked` after it, parsed as its output format. The extra
+    call's tokens and cost are the QA node's (it caused them)."""
+    messages = render_messages(developer, ctx.variables())
+    # Appended after rendering: what is asked quotes model output (findings, the reviewer's words), never
+    # template code.
+    messages[-1]["content"] += "\n\n" + asked
+    schema = for_provider(
+        output_schema(developer, run_choices(ctx)), ctx.registry.is_local(developer.model or "")
+    )
+    result = await ctx.chat(developer.model or "", chat_request(developer, messages, schema), rec)
+    return parse_output(developer, result.text)
+
+
 async def _repair(
     ctx: NodeContext,
     rec: NodeRecord,
@@ -165,16 +179,8 @@ async def _repair(
     faulted: dict[FieldPath, list[str]],
     feedback: str,
 ) -> str:
-    """The developer rewrites the faulted fields (`nodes.repair`); only those are taken into the page. The
-    extra call is the QA node's."""
-    messages = render_messages(developer, ctx.variables())
-    # Appended after rendering: the findings quote model output, never template code.
-    messages[-1]["content"] += "\n\n" + repair_request(spec, faulted, feedback)
-    schema = for_provider(
-        output_schema(developer, run_choices(ctx)), ctx.registry.is_local(developer.model or "")
-    )
-    result = await ctx.chat(developer.model or "", chat_request(developer, messages, schema), rec)
-    parsed = parse_output(developer, result.text)
+    """The developer rewrites the faulted fields (`nodes.repair`); only those are taken into the page."""
+    parsed = await _re_answer(ctx, rec, developer, repair_request(spec, faulted, feedback))
     revised = parsed.get("page_spec") if isinstance(parsed, dict) else None
     merged = merge_repair(spec, revised if isinstance(revised, dict) else {}, faulted)
     return await build_page_async(
@@ -183,20 +189,9 @@ async def _repair(
 
 
 async def _send_back(ctx: NodeContext, rec: NodeRecord, developer: Node, feedback: str) -> str:
-    """One bounded revision: the developer re-answers with the reviewer's feedback, and the page is rebuilt.
-    The extra call's tokens and cost are the QA node's (it caused them)."""
-    messages = render_messages(developer, ctx.variables())
-    # Appended after rendering: the reviewer's words are model output, never template code.
-    messages[-1]["content"] += "\n\nA reviewer asked for these changes; apply them:\n" + feedback
-    revised = developer
-    schema = for_provider(
-        output_schema(revised, run_choices(ctx)), ctx.registry.is_local(developer.model or "")
-    )
-    result = await ctx.chat(developer.model or "", chat_request(revised, messages, schema), rec)
-    revised_rec = NodeRecord(
-        id=developer.id, kind="agent", output_text=result.text, output_data=parse_output(revised, result.text)
-    )
-    return await build_page_async(ctx, revised_rec)
+    """One bounded revision: the developer re-answers with the reviewer's feedback, and the page is rebuilt."""
+    parsed = await _re_answer(ctx, rec, developer, REVIEWER_ASKS + feedback)
+    return await build_page_async(ctx, NodeRecord(id=developer.id, kind="agent", output_data=parsed))
 
 
 register(

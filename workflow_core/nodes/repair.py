@@ -24,6 +24,9 @@ SAID = (
     "checks, so its better score is partly theirs (people's votes are the independent check)"
 )
 
+# How a reviewer's words are put to the developer, in a repair and in a plain send-back.
+REVIEWER_ASKS = "A reviewer asked for these changes; apply them:\n"
+
 FieldPath = tuple[Any, ...]  # ("headline",) or ("offerings", 1, "text")
 
 
@@ -72,7 +75,7 @@ def repair_request(spec: dict[str, Any], faulted: dict[FieldPath, list[str]], fe
         "The checks found problems in these parts of your page. Write the same page again, with only these "
         "parts rewritten for this customer in our own words; keep everything else as it was:\n"
         + "\n".join(lines)
-        + (f"\n\nA reviewer asked for these changes; apply them:\n{feedback}" if feedback.strip() else "")
+        + (f"\n\n{REVIEWER_ASKS}{feedback}" if feedback.strip() else "")
     )
 
 

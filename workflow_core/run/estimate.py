@@ -60,10 +60,10 @@ class _FillerOutput(NodeOutput):
         return self._filler
 
 
-# Output tokens before a node has any history, as a share of its max_tokens by output format: the medians of
 # Seconds to build and rate one best-of-n candidate's page (rendered checks at two widths, nodes.candidates).
 CANDIDATE_CHECK_S = 1.0
 
+# Output tokens before a node has any history, as a share of its max_tokens by output format: the medians of
 # 82 uncached calls of the built-in templates on the embedded 0.5B and 1.5B (2026-12-01, example and cycle-shop
 # scenarios): html 0.68 (n=9), page_spec 0.59 (n=31), json 0.44 (n=33), text 0.19 (n=9, QA verdicts only).
 PRIOR_OUTPUT_SHARE: dict[str, float] = {"html": 0.68, "page_spec": 0.59, "json": 0.44, "text": 0.19}
