@@ -64,6 +64,7 @@ def test_an_unknown_prompt_variable_shows_an_error_on_that_node(page: Page) -> N
     wait_idle(page)
     prompt = page.get_by_label("Prompt template")
     expect(prompt).to_be_visible()
+    expect(prompt).not_to_have_value("")  # its template is in it before it is read
     prompt.fill(prompt.input_value() + "\nAlso mention {{ nonexistent_thing }}.")
     page.get_by_label("Persona").click()  # leaving the field commits it
     wait_idle(page)

@@ -100,6 +100,7 @@ def test_edit_a_prompt_and_run_seed_on_the_embedded_local_model(page: Page) -> N
         except PlaywrightTimeoutError:
             if attempt == 2:
                 raise
+    expect(prompt).not_to_have_value("")  # its template is in it before it is read
     prompt.fill(prompt.input_value() + "\nKeep every sentence short.")
     page.get_by_label("Persona").click()
     wait_idle(page)

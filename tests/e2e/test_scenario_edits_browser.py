@@ -56,6 +56,8 @@ def test_unsaved_edits_survive_a_reload_and_say_so(page: Page) -> None:
     goto_page(page, "Scenario")
     page.get_by_role("tab", name="Guidelines").click()
     box = page.get_by_label("guidelines.md")
+    # The text area can be on the page a moment before its text is: read it once the file is in it.
+    expect(box).to_have_value(re.compile("brand and page guidelines"))
     original = box.input_value()
     box.fill(original + "\nNever promise a delivery date.")
     page.get_by_role("heading", name="Scenario", exact=True).click()  # leave the box: the page reruns
