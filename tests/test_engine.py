@@ -82,32 +82,86 @@ async def test_second_run_is_served_from_cache(fake_openai, fake_registry, store
     assert [n.cost_if_uncached_usd for n in second.nodes] == [n.cost_usd for n in first.nodes]
 
 
-class _BusyStore(Store):
+class _CountingStore(Store):
+    """A store that counts its cache transactions and the results in each."""
+
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.transactions: list[int] = []
+
+    def cache_put_many(self, entries, wait=True):
+        holding = super().cache_put_many(entries, wait)
+        if holding:
+            self.transactions.append(len(entries))
+        return holding
+
+
+class _BusyStore(_CountingStore):
     """A store that another thread always holds when a write would be made without waiting, and whose waited
     writes are slow: the engine's cache writes must go to a thread and land before the run ends."""
 
-    thread_writes = 0
-
-    def cache_put(self, key, record, encoded=None, wait=True):
+    def cache_put_many(self, entries, wait=True):
         if not wait:
             return False
         time.sleep(0.05)
-        type(self).thread_writes += 1
-        return super().cache_put(key, record, encoded, wait)
+        return super().cache_put_many(entries, wait)
 
 
-async def test_cache_writes_land_before_the_run_ends_even_when_the_store_is_busy(
+async def test_quick_results_are_cached_in_one_transaction_that_lands_before_the_run_ends(
     fake_openai, fake_registry, tmp_path
 ):
     busy = _BusyStore(tmp_path / "busy.sqlite3")
     try:
         run = await engine_for(fake_registry, busy).run(parse_workflow(DIAMOND))
-        assert _BusyStore.thread_writes == 4 and all(n.warnings == [] for n in run.nodes)
+        # The scripted server answers in milliseconds: all four results are quick, written together at the end.
+        assert busy.transactions == [4] and all(n.warnings == [] for n in run.nodes)
         assert all(busy.cache_get(n.cache_key) is not None for n in run.nodes if n.cache_key)
         again = await engine_for(fake_registry, busy).run(parse_workflow(DIAMOND))
         assert all(n.cached for n in again.nodes)
     finally:
         busy.close()
+
+
+async def test_a_slow_result_is_committed_as_soon_as_it_exists(fake_openai, fake_registry, tmp_path):
+    """What took a while to make survives a crash later in the run: it is written before its children run."""
+    fake_openai.latency_s = 0.3  # over cache_writes.QUICK_S
+    store_ = _CountingStore(tmp_path / "counting.sqlite3")
+    seen_by_d: list[bool] = []
+
+    def responder(body):
+        if body["messages"][-1]["content"].startswith("join"):  # d runs: a, b and c must be in the store
+            seen_by_d.extend(store_.cache_get(n) is not None for n in keys.values())
+        return None
+
+    fake_openai.set_responder(responder)
+    keys: dict[str, str] = {}
+    try:
+        first = await engine_for(fake_registry, store_).run(parse_workflow(DIAMOND))
+        keys.update({n.id: n.cache_key for n in first.nodes if n.id != "d"})
+        store_.cache_clear()
+        store_.transactions.clear()
+        await engine_for(fake_registry, store_).run(parse_workflow(DIAMOND))
+        assert store_.transactions == [1, 1, 1, 1]
+        assert seen_by_d[-3:] == [True, True, True]
+    finally:
+        store_.close()
+
+
+async def test_a_held_quick_result_serves_the_same_call_later_in_its_run(fake_openai, fake_registry, store):
+    twice = """
+name: twice
+nodes:
+  - {id: a, model: fake/small, prompt: "start"}
+  - {id: b, model: fake/small, prompt: "again"}
+  - {id: c, model: fake/small, prompt: "again"}
+edges:
+  - {source: a, target: b}
+  - {source: b, target: c}
+"""
+    run = await engine_for(fake_registry, store).run(parse_workflow(twice))
+    assert [n.cached for n in run.nodes] == [False, False, True]
+    assert len(fake_openai.requests) == 2
+    assert run.node("c").output_text == run.node("b").output_text
 
 
 async def test_changed_prompt_misses_cache_only_downstream(fake_openai, fake_registry, store):

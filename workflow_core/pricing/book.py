@@ -107,9 +107,12 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 def estimate_tokens(text: str) -> int:
     """A rough token count (about four characters a token); at least 1 for non-empty text."""
-    if not text:
-        return 0
-    return max(1, round(len(text) / 4))
+    return tokens_for_chars(len(text))
+
+
+def tokens_for_chars(chars: int) -> int:
+    """`estimate_tokens` of a text `chars` characters long."""
+    return max(1, round(chars / 4)) if chars else 0
 
 
 def local_speed(model: str) -> LocalSpeed:

@@ -26,6 +26,7 @@ from workflow_core.errors import DecomposeError
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.records import NodeRecord, NodeStatus, RunRecord
+from workflow_core.run.cache_writes import CacheWrites
 from workflow_core.run.calls import RetryPolicy
 from workflow_core.run.context import EngineContext, EventSink, RunEvent, cache_key, no_listener
 from workflow_core.run.hooks import FinishedRun, RunHook
@@ -159,14 +160,15 @@ class Engine:
         emit(RunEvent("run_started", run.run_id, run=run))
         records = {r.id: r for r in run.nodes}
         t0 = time.perf_counter()
-        writes: list[asyncio.Task[None]] = []
+        writes = CacheWrites(self.store) if self.store is not None else None
         try:
             await self._schedule(
                 graph, inputs, records, run.run_id, emit, cancel or asyncio.Event(), writes, plan.timings
             )
         finally:
             # Every cache write has landed (or its failure is a warning on its node) before the run is over.
-            await asyncio.gather(*writes, return_exceptions=True)
+            if writes is not None:
+                await writes.finish()
         run.finished_at = time.time()
         run.wall_s = time.perf_counter() - t0
         _, run.critical_path_s = graph.critical_path(records)
@@ -206,14 +208,14 @@ class Engine:
         run_id: str,
         emit: EventSink,
         cancel: asyncio.Event,
-        writes: list[asyncio.Task[None]],
+        writes: CacheWrites | None,
         timings: Mapping[str, Sequence[CallTiming]],
     ) -> None:
         """Start each node once its parents are done; skip it when a parent did not finish; stop on cancel.
         Each node waits on a count of unfinished parents, so scheduling is linear in the graph's size. A node's
         end starts its children from the task's done callback: the scheduler itself sleeps until every node
         is done or the user cancels, instead of waking (and re-arming a wait on every running task) once per
-        node. The nodes' cache writes go into `writes`, for the run to await."""
+        node. The nodes' results are cached through `writes` (None: no store)."""
         loop = asyncio.get_running_loop()
         tasks: dict[str, asyncio.Task[None]] = {}
         done: set[str] = set()
@@ -300,7 +302,7 @@ class Engine:
         self,
         ctx: EngineContext,
         rec: NodeRecord,
-        writes: list[asyncio.Task[None]],
+        writes: CacheWrites | None,
         timings: Mapping[str, Sequence[CallTiming]],
     ) -> None:
         rec.status = "running"
@@ -312,7 +314,7 @@ class Engine:
             rec.messages = prepared.messages
             key = cache_key(prepared.key_material) if prepared.cacheable else None
             rec.cache_key = key
-            hit = self.store.cache_get(key) if (key and self.use_cache and self.store) else None
+            hit = writes.get(key) if (key and self.use_cache and writes is not None) else None
             remeasuring = hit is not None and key in self.remeasure
             if remeasuring:
                 self.remeasure.discard(key or "")
@@ -328,8 +330,8 @@ class Engine:
                     assert hit is not None
                     for name in _OUTPUT_FIELDS:
                         setattr(rec, name, getattr(hit, name))
-                if key and self.store is not None:
-                    self._cache_put(key, rec, writes)
+                if key and writes is not None:
+                    writes.put(key, rec, took_s=rec.latency_s)
             rec.status = "ok"
         except asyncio.CancelledError:
             rec.status = "cancelled"
@@ -346,27 +348,6 @@ class Engine:
             rec.finished_at = time.time()
             rec.latency_s = time.perf_counter() - t0
             ctx.emit(RunEvent("node_finished", ctx.run_id, node_id=rec.id, record=rec))
-
-    def _cache_put(self, key: str, rec: NodeRecord, writes: list[asyncio.Task[None]]) -> None:
-        """Cache a node's answer. A committed write takes tens of microseconds (WAL, synchronous=NORMAL), so
-        it is made here when the store is free; when another thread holds it (a run being saved with its
-        page), on a thread, off the node's path: its children start while it lands, and the run awaits it in
-        `writes` before it ends. A hop to a thread for every write cost more than the write: the threads
-        contend with this loop for the interpreter."""
-        assert self.store is not None
-        store, encoded = self.store, rec.model_dump_json()
-
-        async def on_a_thread() -> None:
-            try:
-                await asyncio.to_thread(store.cache_put, key, rec, encoded)
-            except DecomposeError as exc:
-                rec.warnings.append(f"the result could not be cached: {exc}")
-
-        try:
-            if not store.cache_put(key, rec, encoded, wait=False):
-                writes.append(asyncio.create_task(on_a_thread()))
-        except DecomposeError as exc:  # the answer is paid for: keep it, say it was not cached
-            rec.warnings.append(f"the result could not be cached: {exc}")
 
     @staticmethod
     def _fill_from_cache(rec: NodeRecord, hit: NodeRecord) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from workflow_core.pricing.book import PriceBook, estimate_tokens
+from workflow_core.pricing.book import PriceBook, tokens_for_chars
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
 from workflow_core.workflow.graph import WorkflowGraph
@@ -143,9 +144,9 @@ def estimate_run(
             if past is not None and not exact:
                 in_tok = past.input_tokens  # what its past calls measured beats stand-ins (not rendered)
             else:
-                text = _prompt_text(node, graph, named, inputs, out_tokens)
+                chars = _prompt_chars(node, graph, named, inputs, out_tokens)
                 ratio = chars_per_token.get(node.model)
-                in_tok = (round(len(text) / ratio) if ratio else estimate_tokens(text)) + 8
+                in_tok = (round(chars / ratio) if ratio else tokens_for_chars(chars)) + 8
             if past is not None:
                 out_tok = past.output_tokens
                 seconds = past.latency_s
@@ -180,17 +181,33 @@ def estimate_run(
     )
 
 
-def _prompt_text(
+def _prompt_chars(
     node: Node, graph: WorkflowGraph, named: AbstractSet[str], inputs: RunInputs, out_tokens: dict[str, int]
-) -> str:
-    """A node's prompt rendered with the run's inputs, and a stand-in of the estimated length for each
-    upstream output (`named`) it names, with its examples."""
-    variables: dict[str, Any] = dict(inputs.variables)
-    for a in named:
-        variables[a] = _FillerOutput(_handoff_tokens(graph.nodes[a], out_tokens, inputs.variables))
+) -> int:
+    """The length of a node's prompt rendered with the run's inputs and a stand-in of the estimated length for
+    each upstream output (`named`) it names, with its examples."""
+    handoffs = tuple(
+        sorted((a, _handoff_tokens(graph.nodes[a], out_tokens, inputs.variables)) for a in named)
+    )
+    examples = sum(len(e.prompt) + len(e.answer) for e in node.examples)
     try:
-        text = (render(node.system, variables) if node.system else "") + render(node.prompt, variables)
+        if (_names(node.system) | _names(node.prompt)) <= named:  # it reads no input: the same every run
+            return _standin_chars(node.system, node.prompt, handoffs) + examples
+        variables: dict[str, Any] = dict(inputs.variables)
+        variables.update((a, _FillerOutput(tokens)) for a, tokens in handoffs)
+        return _rendered_chars(node.system, node.prompt, variables) + examples
     except Exception:  # stand-ins cannot satisfy every expression (e.g. comparisons); fall back
         upstream = graph.ancestors[node.id]
-        text = node.system + node.prompt + " word" * sum(out_tokens.get(a, 0) for a in upstream)
-    return text + "".join(e.prompt + e.answer for e in node.examples)
+        words = sum(out_tokens.get(a, 0) for a in upstream)
+        return len(node.system) + len(node.prompt) + len(" word") * words + examples
+
+
+def _rendered_chars(system: str, prompt: str, variables: dict[str, Any]) -> int:
+    return (len(render(system, variables)) if system else 0) + len(render(prompt, variables))
+
+
+@lru_cache(maxsize=512)
+def _standin_chars(system: str, prompt: str, handoffs: tuple[tuple[str, int], ...]) -> int:
+    """`_rendered_chars` of templates that name only upstream outputs: a pure function of the templates and
+    the stand-ins' lengths, so a workflow estimated again (every run is) renders them once."""
+    return _rendered_chars(system, prompt, {a: _FillerOutput(tokens) for a, tokens in handoffs})

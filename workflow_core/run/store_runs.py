@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Sequence
 
 from workflow_core.records import NodeRecord, RunRecord
 from workflow_core.run.store_calls import CallStatsPart, call_rows
@@ -26,11 +27,18 @@ class RunsPart(CallStatsPart):
         encoded = (
             encoded if encoded is not None else record.model_dump_json()
         )  # before the lock (see save_run)
-        with self._writing("a cached node result", wait=wait) as holding:
+        return self.cache_put_many([(key, record, encoded)], wait=wait)
+
+    def cache_put_many(self, entries: Sequence[tuple[str, NodeRecord, str]], wait: bool = True) -> bool:
+        """Cache each (key, record, its JSON) of `entries` in one transaction; `wait` as in `cache_put`."""
+        now = time.time()
+        rows = [(key, record.kind, encoded, now) for key, record, encoded in entries]
+        what = "a cached node result" if len(rows) == 1 else f"{len(rows)} cached node results"
+        with self._writing(what, wait=wait) as holding:
             if holding:
-                self._db.execute(
+                self._db.executemany(
                     "INSERT OR REPLACE INTO cache (key, node_kind, record, created_at) VALUES (?, ?, ?, ?)",
-                    (key, record.kind, encoded, time.time()),
+                    rows,
                 )
         return holding
 
