@@ -16,7 +16,18 @@ import time
 
 import streamlit as st
 
-from studio import compare_inputs, compare_tabs, lab, links, run_diff, services, shell, ui, votes
+from studio import (
+    compare_inputs,
+    compare_tabs,
+    lab,
+    links,
+    run_diff,
+    search_panel,
+    services,
+    shell,
+    ui,
+    votes,
+)
 from workflow_core import workspace
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.disturbance import remeasure_keys
@@ -170,9 +181,15 @@ st.caption(
 
 profile_ids = list(scenario.profiles)
 model_choices = ["", *services.model_refs()]
-running = _running()
+running = _running() or search_panel.running()  # one job at a time: runs measured undisturbed
 
-new_tab, saved_tab = st.tabs([":material/science: New experiment", ":material/history: Saved experiments"])
+new_tab, saved_tab, search_tab = st.tabs(
+    [
+        ":material/science: New experiment",
+        ":material/history: Saved experiments",
+        ":material/tune: Which node needs the big model?",
+    ]
+)
 with new_tab:
     c1, c2 = st.columns([3, 2])
     with c1:
@@ -236,7 +253,7 @@ with new_tab:
             width="stretch",
         )
     with b2:
-        if running and st.button("Cancel", icon=":material/stop:", key="lab_cancel", width="stretch"):
+        if _running() and st.button("Cancel", icon=":material/stop:", key="lab_cancel", width="stretch"):
             bg = _background()
             if bg is not None:
                 bg.cancel()
@@ -259,6 +276,9 @@ with saved_tab:
         st.session_state["lab_shown"] = opened
         st.session_state.pop("lab_run_error", None)
 
+with search_tab:
+    search_panel.form(scenario, running)
+
 if start:
     _start(name, chosen, models, profiles, repeats)
     st.session_state.pop("lab_run_error", None)
@@ -268,6 +288,7 @@ start_error = st.session_state.get("lab_start_error")
 if isinstance(start_error, DecomposeError):
     ui.show_error(start_error, "The experiment cannot start")
 progress_panel()
+search_panel.progress_panel()
 run_error = st.session_state.get("lab_run_error")
 if run_error:
     st.warning(run_error, icon=":material/warning:")
@@ -276,7 +297,7 @@ if run_error:
 
 shown = st.session_state.get("lab_shown") or links.get(links.EXPERIMENT)  # ?experiment= after a reload
 links.put(links.EXPERIMENT, str(shown) if shown else None)
-if not shown and _running():
+if not shown and (_running() or search_panel.running()):
     st.stop()  # the progress above says what is happening
 if not shown:
     st.info(
@@ -301,6 +322,7 @@ st.caption(
     f"Experiment {exp.experiment_id} · {when} · {len(exp.spec.variants)} variant(s) × "
     f"{len(exp.spec.profiles) or 'all'} profile(s) × {exp.spec.repeats} repeat(s) · {len(exp.trials)} runs"
 )
+search_panel.answer(exp)  # when a model search made this experiment: its recommendation first
 overview = st.container()  # failures and the headline: drawn once the analysis below is computed
 
 results_tab, pages_tab, people_tab, diff_tab, whatif_tab, fit_tab, tco_tab, export_tab = st.tabs(

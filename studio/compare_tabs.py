@@ -27,7 +27,7 @@ PAGE_SIZE = (360, 640)  # a phone-sized page: two fit side by side at 1280 px
 # Which tab draws the charts of which outline sections (every section is in one). Results holds the measured
 # sections, each chart in a tab of its own; the others stack their charts under their tables.
 TAB_SECTIONS: dict[str, tuple[str, ...]] = {
-    "results": ("results", "timelines", "runs"),
+    "results": ("search", "results", "timelines", "runs"),  # the search's words: search_panel.answer
     "pages": ("pages",),
     "whatif": ("whatif",),
     "coordination": ("coordination",),

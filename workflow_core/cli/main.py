@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow_core.cli.batch import add_parser as add_batch
     from workflow_core.cli.calibrate import add_parser as add_calibrate
     from workflow_core.cli.diff import add_parser as add_diff
+    from workflow_core.cli.optimise import add_parser as add_optimise
     from workflow_core.cli.run import add_parser as add_run
     from workflow_core.cli.serve import add_parser as add_serve
 
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_otel_flag(add(sub, "a built-in template name or a YAML path"))
     add_calibrate(sub)
     add_diff(sub)
+    add_otel_flag(add_optimise(sub))
 
     vo = sub.add_parser(
         "votes", help="people's pairwise votes: export or import CSV, or an experiment's ratings"

@@ -254,7 +254,10 @@ def headline(summaries: list[VariantSummary], estimate: bool = False) -> str:
     [0.70–0.84]: no clear difference (the 95% intervals overlap)"."""
     pair = pick_pair(summaries)
     if pair is None:
-        return "need two variants with different numbers of agents to compare decomposed vs single."
+        return (
+            "Every variant has the same number of agents, so there is no decomposed-vs-single headline: "
+            "compare them on cost, latency and quality below."
+        )
     s, d = pair
     if s.cost_usd > 0:
         change = (s.cost_usd - d.cost_usd) / s.cost_usd * 100

@@ -150,6 +150,21 @@ class NodeSummary(BaseModel):
         return self.model_dump()
 
 
+class SearchRecord(BaseModel):
+    """What a per-node model search (`lab.search`) concluded, kept with the experiment its trials make: its
+    variants are the assignments it tried."""
+
+    strategy: str
+    reason: str
+    evaluations: int
+    exhaustive_evaluations: int
+    paid_usd: float
+    stopped: str | None = None
+    recommended: str | None = None  # the recommended assignment's variant name
+    front: list[str] = Field(default_factory=list)  # variant names on the Pareto front
+    lines: list[str] = Field(default_factory=list)  # the answer in words, as `decompose optimise` prints it
+
+
 class Experiment(BaseModel):
     experiment_id: str
     spec: ExperimentSpec
@@ -159,6 +174,7 @@ class Experiment(BaseModel):
     k: dict[str, int] = Field(default_factory=dict)  # variant -> agent count
     workflows: dict[str, str] = Field(default_factory=dict)  # variant -> workflow name
     trials: list[Trial] = Field(default_factory=list)
+    search: SearchRecord | None = None  # set when a model search made the experiment
 
     def trials_of(self, variant: str) -> list[Trial]:
         return [t for t in self.trials if t.variant == variant]

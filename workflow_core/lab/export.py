@@ -275,9 +275,18 @@ def _pages(r: _Report) -> tuple[list[str], list[str]]:
     return parts, screenshot_section(experiment, r.screenshots)
 
 
+def _search(r: _Report) -> tuple[list[str], list[str]]:
+    record = r.analysis.experiment.search
+    assert record is not None  # the section is shown only for an experiment a model search made
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in record.lines)
+    front = ", ".join(record.front) or "–"
+    return [f"<ul>{items}</ul>", f"<p class='muted'>Pareto front: {html.escape(front)}</p>"], []
+
+
 # Each outline section's text and tables around its charts, (before them, after them); a section without an
 # entry is its heading and charts.
 _BODIES: dict[str, Callable[[_Report], tuple[list[str], list[str]]]] = {
+    "search": _search,
     "results": _results,
     "whatif": _whatif,
     "coordination": _coordination,

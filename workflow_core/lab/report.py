@@ -99,6 +99,11 @@ def _timelines(analysis: ExperimentAnalysis, title: str) -> Figures:
 
 OUTLINE: tuple[Section, ...] = (
     Section(
+        "search",
+        "Which node needs the big model?",
+        shown=lambda analysis: analysis.experiment.search is not None,
+    ),
+    Section(
         "results",
         "Results per variant",
         [

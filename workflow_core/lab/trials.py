@@ -136,8 +136,10 @@ async def run_experiment(
     concurrency: int = 1,
     cancel: asyncio.Event | None = None,
     experiment_id: str | None = None,
+    save: bool = True,
 ) -> Experiment:
-    """Run every variant × profile × repeat and save the experiment (to `store`, else the engine's store).
+    """Run every variant × profile × repeat and save the experiment (to `store`, else the engine's store; not
+    when `save` is False: a caller that runs trials one by one, such as the model search, saves its own).
 
     Trials run one at a time by default so latencies are not disturbed by each other (nodes inside a run still
     run concurrently): each trial to its end, its page checked and saved, before the next one starts (a
@@ -239,7 +241,7 @@ async def run_experiment(
     exp.finished_at = time.time()
     # A cancelled re-run of a saved experiment (a re-measurement) must not replace the whole one with part.
     replacing_cancelled = experiment_id is not None and cancel is not None and cancel.is_set()
-    if store is not None and not replacing_cancelled:
+    if save and store is not None and not replacing_cancelled:
         save_experiment(exp, store)
     emit(ExperimentProgress("experiment_finished", done, total))
     return exp
