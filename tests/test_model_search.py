@@ -6,6 +6,7 @@ ascent and halving must get there with at most half of exhaustive search's evalu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -257,3 +258,67 @@ def test_decompose_optimise_says_what_is_wrong_without_a_traceback(cli_env, chai
         "--target-quality", "7", check=False,
     )  # fmt: skip
     assert "--target-quality is a quality between 0 and 1, got 7.0" in proc.stderr
+
+
+async def test_a_cancelled_search_keeps_what_it_measured_and_says_so(
+    fake_openai, fake_registry, tmp_path, chain_file
+) -> None:
+    fake_openai.set_responder(_responder)
+    store = Store(tmp_path / "cancel.sqlite3")
+    cancel = asyncio.Event()
+    request = SearchRequest(
+        workflow=str(chain_file),
+        models=("fake/small", "fake/large"),
+        profiles=("dana-mining",),
+        strategy="exhaustive",
+    )
+
+    def progress(p: SearchProgress) -> None:
+        if p.outcome is None and p.done == 3:  # the fourth evaluation starts: the user cancels
+            cancel.set()
+
+    result, experiment = await ModelSearch(
+        request, load_scenario(SCENARIO), _engine(fake_registry, store)
+    ).run(progress, cancel)
+    store.close()
+    assert result.stopped == "a cancel" and result.evaluations == 3
+    assert len(experiment.trials) == 3 and all(t.ok for t in experiment.trials)
+    assert any("stopped early by a cancel" in line for line in result.lines())
+
+
+async def test_auto_keeps_within_the_budget_and_a_search_cut_short_still_answers(
+    fake_openai, fake_registry, tmp_path, chain_file
+) -> None:
+    fake_openai.set_responder(_responder)
+    store = Store(tmp_path / "auto.sqlite3")
+    request = SearchRequest(
+        workflow=str(chain_file),
+        models=("fake/small", "fake/large"),
+        profiles=("arjun-utilities", "dana-mining", "kiri-mining"),
+    )
+    probe = ModelSearch(request, load_scenario(SCENARIO), _engine(fake_registry, store))
+    assert probe.strategy == "halving"
+    halving, coordinate = probe.predict("halving").cost_usd, probe.predict("coordinate").cost_usd
+    assert coordinate < halving
+    budget = (coordinate + halving) / 2  # halving would pass it, coordinate ascent would not
+    search = ModelSearch(
+        replace(request, budget_usd=budget), load_scenario(SCENARIO), _engine(fake_registry, store)
+    )
+    assert search.strategy == "coordinate"
+    assert (
+        search.reason.startswith("coordinate: halving would cost about $")
+        and "over the search budget" in search.reason
+    )
+    # Cut short on the first visitor: the answer compares what was tried there, and says so.
+    tiny = replace(
+        request,
+        strategy="halving",
+        budget_usd=3 * probe.predict_one(probe.space.cheapest(), "arjun-utilities"),
+    )
+    result, _ = await ModelSearch(tiny, load_scenario(SCENARIO), _engine(fake_registry, store)).run()
+    store.close()
+    assert result.stopped is not None and result.recommended is not None
+    assert any(
+        line.startswith("no assignment was tried on every visitor: the answer compares them on 1 of the 3")
+        for line in result.lines()
+    )

@@ -67,6 +67,11 @@ class SearchAnswer:
         )
         if self.stopped:
             out.append(f"stopped early by {self.stopped}: the answer rests on what was tried")
+        if self.points and len(self.points[0].profiles) < len(self.profiles):
+            out.append(
+                f"no assignment was tried on every visitor: the answer compares them on "
+                f"{len(self.points[0].profiles)} of the {len(self.profiles)}"
+            )
         if self.recommended is None:
             out.append("recommended: nothing: no assignment was run on every visitor")
             return out
@@ -112,7 +117,15 @@ def answer(
     stopped: str | None = None,
     trail: tuple[str, ...] = (),
 ) -> SearchAnswer:
+    every = tuple(profiles)
     complete = [a for a in measured.assignments() if all(measured.has(a, p) for p in profiles)]
+    wanted = list(profiles)
+    if not complete and measured.assignments():
+        # Stopped before any assignment ran on every visitor: answer on the visitors the most-tried ones share.
+        most = max(measured.assignments(), key=lambda a: len(measured.profiles_of(a)))
+        wanted = [p for p in profiles if measured.has(most, p)]
+        complete = [a for a in measured.assignments() if all(measured.has(a, p) for p in wanted)]
+    profiles = wanted
     points = [measured.scores(a, profiles) for a in complete]
     partial = [measured.scores(a) for a in measured.assignments() if a not in complete]
     ordered = rule.order(measured, complete, profiles)
@@ -133,7 +146,7 @@ def answer(
     return SearchAnswer(
         strategy=strategy,
         reason=reason,
-        profiles=tuple(profiles),
+        profiles=every,
         evaluations=evaluations,
         exhaustive_evaluations=space.size * len(profiles),
         paid_usd=measured.paid_usd,

@@ -27,7 +27,13 @@ from workflow_core.lab.intervals import run_quality
 from workflow_core.lab.search.answer import SearchAnswer, answer
 from workflow_core.lab.search.scores import Outcome, Rule
 from workflow_core.lab.search.space import Assignment, SearchSpace, build_space, label
-from workflow_core.lab.search.strategies import Search, Strategy, choose, planned_evaluations, run_strategy
+from workflow_core.lab.search.strategies import (
+    Search,
+    Strategy,
+    choose,
+    planned_evaluations,
+    run_strategy,
+)
 from workflow_core.lab.trials import run_experiment
 from workflow_core.run.engine import Engine
 from workflow_core.run.inputs import RunInputs
@@ -106,9 +112,10 @@ class ModelSearch:
         self.space = build_space(self.workflow, request.models, pinned=request.pinned)
         per_call = self._cost_per_model(self.space)  # then ordered by it: cheapest first
         self.space = build_space(self.workflow, request.models, pinned=request.pinned, cost_of=per_call)
-        self.strategy, self.reason = choose(request.strategy, self.space, self.profiles)
         self._graph = WorkflowGraph(self.space.workflow)
         self._paid: set[_NodeKey] = set()
+        self._whole: tuple[float, float] | None = None
+        self.strategy, self.reason = self._choose()
         self.trials: list[Trial] = []
 
     # ------------------------------------------------------------------ estimates
@@ -148,22 +155,51 @@ class ModelSearch:
         keys = self._node_keys(assignment, profile)
         return sum(estimates[n][0] for n, k in keys.items() if n in estimates and k not in self._paid)
 
-    def predict(self) -> Prediction:
-        """The search's cost and time before it starts: exact for exhaustive search (each node result the
-        cache would share counted once), scaled by the planned evaluations for the others."""
-        seen: set[_NodeKey] = set()
-        cost = seconds = 0.0
-        for profile in self.profiles:
-            for a in self.space.assignments():
-                estimates = self._node_estimates(a, profile)
-                for node, key in self._node_keys(a, profile).items():
-                    if node in estimates and key not in seen:
-                        seen.add(key)
-                        cost += estimates[node][0]
-                        seconds += estimates[node][1]
-        planned = planned_evaluations(self.strategy, self.space, len(self.profiles))
+    def _exhaustive_cost(self) -> tuple[float, float]:
+        """Exhaustive search's cost and seconds from the estimates, each node result the cache would share
+        counted once."""
+        if self._whole is None:
+            seen: set[_NodeKey] = set()
+            cost = seconds = 0.0
+            for profile in self.profiles:
+                for a in self.space.assignments():
+                    estimates = self._node_estimates(a, profile)
+                    for node, key in self._node_keys(a, profile).items():
+                        if node in estimates and key not in seen:
+                            seen.add(key)
+                            cost += estimates[node][0]
+                            seconds += estimates[node][1]
+            self._whole = (cost, seconds)
+        return self._whole
+
+    def predict(self, strategy: Strategy | None = None) -> Prediction:
+        """The search's cost and time before it starts (with `strategy`, default the chosen one): exact for
+        exhaustive search, scaled by the planned evaluations for the others."""
+        strategy = strategy or self.strategy
+        cost, seconds = self._exhaustive_cost()
+        planned = planned_evaluations(strategy, self.space, len(self.profiles))
         share = planned / (self.space.size * len(self.profiles))
-        return Prediction(self.strategy, self.reason, self.space.size, planned, cost * share, seconds * share)
+        reason = self.reason if strategy == self.strategy else strategy
+        return Prediction(strategy, reason, self.space.size, planned, cost * share, seconds * share)
+
+    def _choose(self) -> tuple[Strategy, str]:
+        """`choose`'s strategy; with `auto` and a search budget that it would pass by the estimates, the
+        strategy whose prediction fits (else the cheapest), and why."""
+        strategy, reason = choose(self.request.strategy, self.space, self.profiles)
+        budget = self.request.budget_usd
+        if self.request.strategy != "auto" or budget is None:
+            return strategy, reason
+        self.strategy, self.reason = strategy, reason
+        costs = {s: self.predict(s).cost_usd for s in ("exhaustive", "halving", "coordinate")}
+        if costs[strategy] <= budget:
+            return strategy, reason
+        fitting = [s for s in costs if costs[s] <= budget]
+        cheaper: Strategy = fitting[0] if fitting else min(costs, key=costs.__getitem__)  # type: ignore[assignment]
+        return cheaper, (
+            f"{cheaper}: {strategy} would cost about ${costs[strategy]:.4f} by the estimates, over the search "
+            f"budget of ${budget:.4f}; {cheaper} about ${costs[cheaper]:.4f}"
+            + ("" if fitting else ", the least of the three: it may stop at the budget")
+        )
 
     # ------------------------------------------------------------------ the search
 
@@ -213,6 +249,8 @@ class ModelSearch:
         spec = ExperimentSpec(name="search", variants=[variant], profiles=[profile] if profile else [])
         exp = await run_experiment(spec, self.scenario, self.engine, cancel=cancel, save=False)
         trial = exp.trials[0]
+        if cancel is not None and cancel.is_set():  # cut short: the search drops it (Search.ensure)
+            return Outcome(False, 0.0, 0.0, 0.0, None, None, "cancelled")
         self.trials.append(trial)
         run = trial.run
         if run is not None:

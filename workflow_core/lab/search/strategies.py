@@ -108,7 +108,7 @@ class Search:
                 if self.measured.has(a, profile):
                     continue
                 if self.cancelled():
-                    self.stopped = "cancelled"
+                    self.stopped = "a cancel"
                     return False
                 if self.budget_usd is not None:
                     spent = self.measured.paid_usd
@@ -118,7 +118,11 @@ class Search:
                             f"evaluation could cost ${self.predict(a, profile):.6f}"
                         )
                         return False
-                self.measured.add(a, profile, await self.evaluate(a, profile))
+                outcome = await self.evaluate(a, profile)
+                if self.cancelled():  # cut short: it measured nothing worth keeping
+                    self.stopped = "a cancel"
+                    return False
+                self.measured.add(a, profile, outcome)
                 self.evaluations += 1
         return True
 
