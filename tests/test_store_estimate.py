@@ -13,6 +13,7 @@ from workflow_core.run.hooks import SaveRun
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.migrations import MIGRATIONS
 from workflow_core.run.store import Store, StoreError
+from workflow_core.testing.fake_server import FakeReply
 from workflow_core.workflow.files import parse_workflow
 
 WF = parse_workflow(
@@ -268,3 +269,30 @@ async def test_call_statistics_follow_saves_here_and_in_other_processes(tmp_path
         )
     assert here.node_history(WF.name)["a"].calls == 5  # the latest five
     assert Store(path).node_history(WF.name) == here.node_history(WF.name)  # memory agrees with the database
+
+
+async def test_a_node_tried_on_two_models_is_estimated_on_each_from_its_own_calls(
+    tmp_path, fake_openai, fake_registry
+):
+    """The model search runs a node on one model, then another, then the first again: each estimate reads the
+    calls on that model (before, the node's latest calls were averaged whatever their model, and a node whose
+    last call was on the other model fell back to the prior)."""
+    store = Store(tmp_path / "db.sqlite3")
+    fake_openai.set_responder(
+        lambda body: FakeReply(content="word " * (40 if body["model"] == "large" else 5))
+    )
+    prices = PriceBook(
+        overrides={m: ModelPrice(1.0, 2.0, source="test") for m in ("fake/small", "fake/large")}
+    )
+    large = WF.with_models({"a": "fake/large"})
+    for workflow in (WF, large, WF):
+        await Engine(fake_registry, prices=prices, store=store, hooks=[SaveRun(store)], use_cache=False).run(
+            workflow, TOPIC
+        )
+    small_a = estimate_run(WF, TOPIC, prices, store).nodes["a"]
+    large_a = estimate_run(large, TOPIC, prices, store).nodes["a"]
+    assert small_a.output_from_history and large_a.output_from_history
+    assert small_a.output_tokens < 10 < 30 < large_a.output_tokens
+    assert store.node_history(WF.name)["a"].model == "fake/small"  # no models given: the latest call's
+    assert store.node_history(WF.name, {"a": "fake/large"})["a"].calls == 1
+    store.close()

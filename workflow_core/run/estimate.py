@@ -2,8 +2,9 @@
 
 - Input tokens: the prompts rendered with stand-ins for upstream outputs, counted with the model's own
   characters per token as measured on its past calls (else four characters a token).
-- Output tokens, latency and compute: the means of the node's latest calls in past runs of the workflow
-  (`Store.node_history`, kept up to date as runs are saved). With no history, a prior: a share of the node's
+- Output tokens, latency and compute: the means of the node's latest calls on its model in past runs of the
+  workflow (`Store.node_history`, kept up to date as runs are saved): a node tried on two models (the model
+  search does) is estimated on each from its own calls. With no history, a prior: a share of the node's
   `max_tokens` by output format (`PRIOR_OUTPUT_SHARE`), and the model's measured speed plus a per-call
   latency; such a node is marked `from_prior`, and the run estimate says so.
 """
@@ -123,7 +124,8 @@ def estimate_run(
 ) -> RunEstimate:
     """The estimate of a valid workflow (pass its `graph` when it is built already)."""
     graph = graph or WorkflowGraph(workflow)
-    history = store.node_history(workflow.name) if store else {}
+    models = {n.id: n.model for n in workflow.nodes if n.model}
+    history = store.node_history(workflow.name, models) if store else {}  # each node's calls on its model
     chars_per_token = store.chars_per_token() if store else {}
     out_tokens: dict[str, int] = {}
     estimates: dict[str, NodeEstimate] = {}

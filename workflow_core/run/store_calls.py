@@ -1,13 +1,13 @@
 """The store's statistics of model calls, for estimates: each successful uncached call's model, tokens,
 prompt characters and times, written beside its run (`node_calls`) and read back as a node's recent means
-(`node_history`) and a model's measured tokenizer (`chars_per_token`). They are read from the database once
+(`node_history`, per node and model) and a model's measured tokenizer (`chars_per_token`). They are read from the database once
 and then kept up to date in memory as this store saves runs."""
 
 from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,17 +58,18 @@ def call_rows(run: RunRecord) -> list[tuple[Any, ...]]:
 
 
 class CallStatsPart(StorePart):
-    # Recent model calls in memory (see node_history); valid while data_version holds.
-    _node_calls: dict[str, dict[str, deque[tuple[str, str, int, int, float, float]]]]
+    # Recent model calls in memory (see node_history), per workflow, node and model; valid while data_version
+    # holds. Each call: (run id, input tokens, output tokens, latency, compute seconds).
+    _node_calls: dict[str, dict[str, dict[str, deque[tuple[str, int, int, float, float]]]]]
+    _last_model: dict[str, dict[str, str]]  # per workflow and node, the model of its latest call
     # Per model, its latest calls: (run/node, prompt chars, input tokens, output tokens, compute seconds).
     _model_calls: dict[str, deque[tuple[str, int, int, int, float]]] | None
-    _node_summaries: dict[str, dict[str, NodeHistory]]  # node_history's answers, until a change
     _data_version: int | None
 
     def _init_call_stats(self) -> None:
         self._node_calls = {}
+        self._last_model = {}
         self._model_calls = None
-        self._node_summaries = {}
         self._data_version = None
 
     def _save_calls(self, rows: list[tuple[Any, ...]]) -> None:
@@ -79,40 +80,43 @@ class CallStatsPart(StorePart):
             rows,
         )
 
-    def node_history(self, workflow: str) -> dict[str, NodeHistory]:
-        """Per node id of `workflow`, the means over its latest `HISTORY_CALLS` successful uncached model calls:
-        input and output tokens, latency and compute seconds (for estimates), and the model that made them.
-        Read from the database once, then kept up to date in memory as this store saves runs (and read again
-        when another process has written to the database)."""
+    def node_history(self, workflow: str, models: Mapping[str, str] | None = None) -> dict[str, NodeHistory]:
+        """Per node id of `workflow`, the means over its latest `HISTORY_CALLS` successful uncached model calls
+        on one model: input and output tokens, latency and compute seconds (for estimates). The model is the
+        node's in `models` (node id -> model ref) when given, else the model of the node's latest call; a node
+        with no call on that model is left out. Read from the database once, then kept up to date in memory as
+        this store saves runs (and read again when another process has written to the database)."""
         with self._lock:
             self._refresh_stats()
             if workflow not in self._node_calls:
                 rows = self._db.execute(
-                    "SELECT node_id, run_id, model, input_tokens, output_tokens, latency_s, compute_s FROM ("
-                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY started_at DESC) AS latest"
-                    " FROM node_calls WHERE workflow = ?) WHERE latest <= ? ORDER BY started_at",
+                    "SELECT node_id, model, run_id, input_tokens, output_tokens, latency_s, compute_s FROM ("
+                    " SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id, model ORDER BY started_at DESC) AS"
+                    " latest FROM node_calls WHERE workflow = ?) WHERE latest <= ? ORDER BY started_at",
                     (workflow, HISTORY_CALLS),
                 ).fetchall()
-                nodes: dict[str, deque[tuple[str, str, int, int, float, float]]] = {}
-                for node_id, *call in rows:
-                    nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS)).append(tuple(call))
-                self._node_calls[workflow] = nodes
-            if workflow in self._node_summaries:
-                return dict(self._node_summaries[workflow])
-            calls = self._node_calls[workflow]
-            summary = self._node_summaries[workflow] = {
-                node_id: NodeHistory(
-                    model=recent[-1][1],
-                    calls=len(recent),
-                    input_tokens=round(statistics.fmean(c[2] for c in recent)),
-                    output_tokens=round(statistics.fmean(c[3] for c in recent)),
-                    latency_s=statistics.fmean(c[4] for c in recent),
-                    compute_s=statistics.fmean(c[5] for c in recent),
-                )
-                for node_id, recent in calls.items()
-                if recent
-            }
-            return dict(summary)
+                nodes: dict[str, dict[str, deque[tuple[str, int, int, float, float]]]] = {}
+                last: dict[str, str] = {}
+                for node_id, model, *call in rows:
+                    by_model = nodes.setdefault(node_id, {})
+                    by_model.setdefault(model, deque(maxlen=HISTORY_CALLS)).append(tuple(call))
+                    last[node_id] = model
+                self._node_calls[workflow], self._last_model[workflow] = nodes, last
+            calls, last_model = self._node_calls[workflow], self._last_model[workflow]
+            out: dict[str, NodeHistory] = {}
+            for node_id, by_model in calls.items():
+                model = (models or {}).get(node_id) or last_model.get(node_id)
+                recent = by_model.get(model or "")
+                if model and recent:
+                    out[node_id] = NodeHistory(
+                        model=model,
+                        calls=len(recent),
+                        input_tokens=round(statistics.fmean(c[1] for c in recent)),
+                        output_tokens=round(statistics.fmean(c[2] for c in recent)),
+                        latency_s=statistics.fmean(c[3] for c in recent),
+                        compute_s=statistics.fmean(c[4] for c in recent),
+                    )
+            return out
 
     def chars_per_token(self) -> dict[str, float]:
         """Per model, the characters of prompt per input token over its latest `TOKENIZER_CALLS` calls: its
@@ -161,19 +165,20 @@ class CallStatsPart(StorePart):
         if version != self._data_version:
             self._data_version = version
             self._node_calls.clear()
-            self._node_summaries.clear()
+            self._last_model.clear()
             self._model_calls = None
 
     def _remember_calls(self, workflow: str, rows: list[tuple[Any, ...]]) -> None:
         """Add a saved run's calls to the in-memory statistics that are loaded (under the lock); a run saved
         again is not counted twice."""
         nodes = self._node_calls.get(workflow)
-        self._node_summaries.pop(workflow, None)
+        last = self._last_model.get(workflow)
         for run_id, _, node_id, model, _, chars, in_tok, out_tok, latency, compute in rows:
-            if nodes is not None:
-                recent = nodes.setdefault(node_id, deque(maxlen=HISTORY_CALLS))
+            if nodes is not None and last is not None:
+                recent = nodes.setdefault(node_id, {}).setdefault(model, deque(maxlen=HISTORY_CALLS))
                 if all(c[0] != run_id for c in recent):
-                    recent.append((run_id, model, in_tok, out_tok, latency, compute))
+                    recent.append((run_id, in_tok, out_tok, latency, compute))
+                last[node_id] = model
             if self._model_calls is not None and chars > 0:
                 by_model = self._model_calls.setdefault(model, deque(maxlen=TOKENIZER_CALLS))
                 call = f"{run_id}/{node_id}"
