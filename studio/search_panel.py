@@ -4,6 +4,7 @@ recommended workflow saved in one click. The search itself is `workflow_core.lab
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +19,7 @@ from workflow_core.lab.search.search import ModelSearch, Prediction, SearchReque
 from workflow_core.lab.search.strategies import STRATEGIES
 from workflow_core.run.engine import Engine
 from workflow_core.scenario import Scenario
+from workflow_core.workflow.templates import resolve_workflow
 
 POLL_S = 1.0
 _KEY = "search_background"
@@ -35,6 +37,18 @@ def running() -> bool:
 
 def _workflow_of(option: str) -> str:
     return option[len(lab.SAVED) :] if option.startswith(lab.SAVED) else option
+
+
+def _model_nodes(option: str | None) -> dict[str, str]:
+    """The chosen workflow's model-backed nodes and their own models (none when it cannot be read: the
+    estimate then says why)."""
+    if option is None:
+        return {}
+    try:
+        workflow = resolve_workflow(_workflow_of(option))
+    except DecomposeError:
+        return {}
+    return {n.id: n.model for n in workflow.nodes if n.model}
 
 
 def form(scenario: Scenario, busy: bool) -> None:
@@ -65,6 +79,14 @@ def form(scenario: Scenario, busy: bool) -> None:
     profiles = st.multiselect(
         "Visitors", list(scenario.profiles), default=list(scenario.profiles)[:3], key="search_profiles"
     )
+    own_models = _model_nodes(option)
+    pinned = st.multiselect(
+        "Keep these nodes on their own model",
+        list(own_models),
+        format_func=lambda n: f"{n} ({own_models[n]})",
+        key="search_pinned",
+        help="A pinned node is not searched: it runs on the model the workflow gives it",
+    )
     c5, c6 = st.columns(2)
     with c5:
         target = st.number_input(
@@ -94,6 +116,7 @@ def form(scenario: Scenario, busy: bool) -> None:
         workflow=_workflow_of(option),
         models=tuple(models),
         profiles=tuple(profiles),
+        pinned={n: own_models[n] for n in pinned if n in own_models},
         rule=Rule(target_quality=target),
         strategy=str(strategy),
         budget_usd=budget or None,
@@ -172,6 +195,11 @@ def _progress() -> None:
         st.session_state["lab_shown"] = status.experiment_id
         if status.state == "cancelled":
             st.session_state["lab_run_error"] = "Search cancelled: the answer rests on the evaluations made."
+    else:
+        st.session_state["lab_run_error"] = (
+            f"The search stopped before its first evaluation ({status.stopped or 'nothing to run'}): "
+            "raise the search budget, or choose fewer models or visitors."
+        )
     st.rerun()
 
 
@@ -185,8 +213,13 @@ def answer(exp: Experiment) -> None:
         st.markdown("**Which node needs the big model?**")
         recommended = [line for line in record.lines if line.startswith(("recommended:", "  "))]
         others = [line for line in record.lines if line not in recommended]
+        if record.effects:  # the per-node sentences are the table below
+            recommended = [line for line in recommended if not re.match(r"  \w+: ", line)]
         st.markdown("\n".join(f"- {line}" for line in others))
         st.code("\n".join(recommended) or "recommended: nothing", language=None, wrap_lines=True)
+        if record.effects:
+            st.markdown("**Per node: what changing its model does** (all else as recommended)")
+            st.table(record.effects, hide_index=True, border="horizontal")
         if record.front:
             st.caption("Pareto front (cost, latency, quality): " + " · ".join(record.front))
         variant = next((v for v in exp.spec.variants if v.name == record.recommended), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from workflow_core.errors import DecomposeError
 from workflow_core.lab.analysis import analyse
 from workflow_core.lab.experiment import load_experiment
 from workflow_core.lab.export import report_html
-from workflow_core.lab.search.scores import Rule
+from workflow_core.lab.search.scores import Measured, Outcome, Rule
 from workflow_core.lab.search.search import ModelSearch, SearchProgress, SearchRequest
-from workflow_core.lab.search.space import build_space
+from workflow_core.lab.search.space import Assignment, build_space
+from workflow_core.lab.search.strategies import Search, run_strategy
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.run.engine import Engine
@@ -136,6 +138,7 @@ async def test_the_answer_says_per_node_what_a_change_of_model_does(
     assert "<h2>Which node needs the big model?</h2>" in report
     assert "recommended: brief=small angle=small words=small page=large" in report
     assert report.index("Which node needs the big model?") < report.index("Results per variant")
+    assert "<h3>Per node: what changing its model does</h3>" in report and "keep the large" in report
     effects = {e.node: e for e in result.effects}
     page = effects["page"]  # large → small: much cheaper, clearly worse
     assert page.cost_change is not None and page.cost_change < -0.3
@@ -322,3 +325,81 @@ async def test_auto_keeps_within_the_budget_and_a_search_cut_short_still_answers
         line.startswith("no assignment was tried on every visitor: the answer compares them on 1 of the 3")
         for line in result.lines()
     )
+
+
+def test_decompose_optimise_defaults_to_every_configured_model(cli_env, chain_file) -> None:
+    """Without --models every configured model is a candidate; a budget too small for one evaluation stops the
+    search before any model is called, and says so."""
+    proc = decompose(
+        cli_env, "optimise", str(chain_file), "--scenario", str(SCENARIO), "--profiles", "dana-mining",
+        "--search-budget-usd", "0.0000001", check=False,
+    )  # fmt: skip
+    assert "Traceback" not in proc.stderr
+    assert re.search(
+        r"models: .*fake/small,fake/large.* \(every configured model; --models to choose\)", proc.stderr
+    )
+    assert "stopped early by the search budget" in proc.stdout
+    assert "recommended: nothing" in proc.stdout and proc.returncode == 1
+
+
+def _measured(table: dict[str, tuple[float, list[float | None]]]) -> tuple[Measured, dict[str, Assignment]]:
+    """Outcomes by hand: assignment name -> (cost per page, quality per visitor; None: the run failed)."""
+    measured, named = Measured(), {}
+    for name, (cost, qualities) in table.items():
+        assignment = (("writer", f"fake/{name}"),)
+        named[name] = assignment
+        for i, q in enumerate(qualities):
+            outcome = Outcome(q is not None, cost, cost, 1.0, q, None, None if q is not None else "failed")
+            measured.add(assignment, f"v{i}", outcome)
+    return measured, named
+
+
+def test_the_rule_says_when_it_cannot_be_met_and_never_recommends_a_failure() -> None:
+    visitors = ["v0", "v1", "v2"]
+    measured, named = _measured(
+        {
+            "cheap": (0.001, [0.40, 0.42, 0.41]),
+            "dear": (0.010, [0.70, 0.72, 0.71]),
+            "broken": (0.0, [None] * 3),
+        }
+    )
+    everything = list(named.values())
+    chosen, notes = Rule().choose(measured, everything, visitors)
+    assert chosen == named["dear"] and notes == []  # cheap is clearly below: the dearer one
+    chosen, notes = Rule(target_quality=0.9).choose(measured, everything, visitors)
+    assert chosen == named["dear"] and notes[0].startswith("no assignment reached the target quality 0.90")
+    chosen, notes = Rule(max_cost_per_page_usd=0.005).choose(measured, everything, visitors)
+    assert chosen == named["dear"] and "no assignment good enough costs under $0.005000" in notes[0]
+    chosen, notes = Rule().choose(measured, [named["broken"]], visitors)
+    assert chosen is None and notes == ["every assignment tried failed on every visitor"]
+
+
+def test_identical_differences_on_two_visitors_are_not_certain() -> None:
+    measured, named = _measured({"a": (0.001, [0.50, 0.50]), "b": (0.002, [0.56, 0.56])})
+    diff = measured.difference(named["a"], named["b"])
+    assert diff is not None and diff.n == 2 and diff.high - diff.low == pytest.approx(0.2)
+    assert not diff.clearly_negative  # 0.06 on two visitors with no spread: not enough
+    measured, named = _measured({"a": (0.001, [0.30, 0.30]), "b": (0.002, [0.56, 0.56])})
+    assert measured.difference(named["a"], named["b"]).clearly_negative
+
+
+async def test_halving_never_culls_the_best_so_far() -> None:
+    """Four models on one node, all within 0.05 on the first visitor: the cheap half would go on alone, but
+    the best so far stays, since the rule measures the others against it."""
+    quality = {"m1": 0.50, "m2": 0.52, "m3": 0.53, "m4": 0.54}
+    cost = {"m1": 1.0, "m2": 2.0, "m3": 3.0, "m4": 4.0}
+    workflow = parse_workflow("nodes:\n  - {id: writer, model: fake/m1, prompt: hi}\n")
+    space = build_space(
+        workflow,
+        ["fake/m1", "fake/m2", "fake/m3", "fake/m4"],
+        cost_of={f"fake/{m}": c for m, c in cost.items()},
+    )
+
+    async def evaluate(assignment: Assignment, profile: str | None) -> Outcome:
+        model = dict(assignment)["writer"].split("/")[1]
+        return Outcome(True, cost[model], cost[model], 1.0, quality[model], True)
+
+    search = Search(space, ["v0", "v1"], Rule(), evaluate)
+    await run_strategy(search, "halving")
+    survivors = {a for a in search.measured.assignments() if search.measured.has(a, "v1")}
+    assert survivors == {(("writer", "fake/m1"),), (("writer", "fake/m4"),)}

@@ -26,6 +26,10 @@ def test_search_the_model_of_each_node_and_save_the_answer(page: Page, fake_serv
     page.keyboard.press("Escape")  # close the models' list: it covers the visitors
     remove(page, "search_profiles", "arjun-utilities")  # the first three visitors are offered: keep one
     remove(page, "search_profiles", "kiri-mining")
+    pins = page.locator(".st-key-search_pinned input")  # nodes that keep their own model: none here
+    pins.click()
+    expect(page.get_by_role("option", name="developer (local/qwen2.5-coder-0.5b)")).to_be_visible()
+    page.keyboard.press("Escape")
     page.locator(".st-key-search_estimate button").click()
     wait_idle(page)
     prediction = page.get_by_text(re.compile(r"exhaustive: 4 assignments × 1 visitor is small enough"))
@@ -49,6 +53,9 @@ def test_search_the_model_of_each_node_and_save_the_answer(page: Page, fake_serv
         re.compile(r"recommended: personalizer=(small|large) developer=(small|large)")
     )
     expect(page.get_by_text(re.compile(r"evaluations: 4 \(exhaustive search: 4\)"))).to_be_visible()
+    effects = page.locator("[data-testid='stTable']").filter(has_text="instead")
+    expect(effects).to_contain_text("personalizer")
+    expect(effects).to_contain_text("developer")
     shot(page, "search-answer")
     shot(page, "search-answer", width=390)
     page.get_by_role("button", name="Save the recommended workflow").click()

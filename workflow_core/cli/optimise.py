@@ -24,6 +24,7 @@ from workflow_core.lab.search.space import label
 from workflow_core.lab.search.strategies import STRATEGIES
 
 if TYPE_CHECKING:
+    from workflow_core.lab.experiment import Experiment
     from workflow_core.run.engine import Engine
 
 
@@ -36,8 +37,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     o.add_argument("workflow", help="a built-in template name or a YAML path")
     o.add_argument(
         "--models",
-        required=True,
-        help="comma-separated model refs each node may take, e.g. local/qwen2.5-coder-0.5b,local/qwen2.5-coder-1.5b",
+        help="comma-separated model refs each node may take, e.g. local/qwen2.5-coder-0.5b,local/qwen2.5-coder-1.5b "
+        "(default: every model configured here, as `decompose models` lists them)",
     )
     o.add_argument("--scenario", required=True, help="scenario folder (company, knowledge, profiles)")
     o.add_argument("--profiles", help="comma-separated profile ids (default: all)")
@@ -129,7 +130,7 @@ def answer_table(result: SearchAnswer) -> str:
     return text_table(["assignment", "USD/page", "crit s", "quality [95%]", "publish", "front"], rows)
 
 
-def answer_json(result: SearchAnswer, experiment_id: str) -> dict[str, Any]:
+def answer_json(result: SearchAnswer, experiment_id: str | None) -> dict[str, Any]:
     def scores(s: Any) -> dict[str, Any]:
         return {
             "assignment": dict(s.assignment),
@@ -150,6 +151,7 @@ def answer_json(result: SearchAnswer, experiment_id: str) -> dict[str, Any]:
         "paid_usd": result.paid_usd,
         "stopped": result.stopped,
         "recommended": dict(result.recommended) if result.recommended else None,
+        "notes": list(result.notes),
         "front": [dict(a) for a in result.front],
         "points": [scores(s) for s in result.points],
         "partial": [scores(s) for s in result.partial],
@@ -162,24 +164,35 @@ def cmd_optimise(args: argparse.Namespace, engine_factory: Callable[[], Engine] 
     from workflow_core.scenario import load_scenario
     from workflow_core.workspace import new_engine
 
+    if not args.models:
+        from workflow_core.providers.registry import ProviderRegistry
+
+        refs = [m.ref for m in ProviderRegistry.from_environment().models() if not m.ref.endswith("/*")]
+        args.models = ",".join(refs)
+        print(
+            f"models: {args.models or 'none configured'} (every configured model; --models to choose)",
+            file=sys.stderr,
+        )
     request = request_from_args(args)
     scenario = load_scenario(args.scenario)
     factory = engine_factory or functools.partial(
         new_engine, trace=bool(getattr(args, "otel", False)), render=not args.static_checks
     )
 
-    async def go() -> tuple[SearchAnswer, str, ModelSearch]:
+    async def go() -> tuple[SearchAnswer, Experiment, ModelSearch]:
         async with factory() as engine:
             search = ModelSearch(request, scenario, engine)
             print(search.predict().sentence(), file=sys.stderr, flush=True)
             result, experiment = await search.run(_printer())
-            return result, experiment.experiment_id, search
+            return result, experiment, search
 
-    result, experiment_id, search = asyncio.run(go())
+    result, experiment, search = asyncio.run(go())
+    experiment_id = experiment.experiment_id if experiment.trials else None
     if result.points:
         print(answer_table(result))
     print("\n".join(result.lines()))
-    print(f"experiment {experiment_id}: open it in Compare", file=sys.stderr)
+    if experiment_id:
+        print(f"experiment {experiment_id}: open it in Compare", file=sys.stderr)
     if args.out:
         from workflow_core.workspace import save_workflow
 

@@ -163,6 +163,7 @@ class SearchRecord(BaseModel):
     recommended: str | None = None  # the recommended assignment's variant name
     front: list[str] = Field(default_factory=list)  # variant names on the Pareto front
     lines: list[str] = Field(default_factory=list)  # the answer in words, as `decompose optimise` prints it
+    effects: list[dict[str, str]] = Field(default_factory=list)  # per node, what changing its model does
 
 
 class Experiment(BaseModel):

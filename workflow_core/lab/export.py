@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,9 +279,13 @@ def _pages(r: _Report) -> tuple[list[str], list[str]]:
 def _search(r: _Report) -> tuple[list[str], list[str]]:
     record = r.analysis.experiment.search
     assert record is not None  # the section is shown only for an experiment a model search made
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in record.lines)
+    lines = [line for line in record.lines if not (record.effects and re.match(r"  \w+: ", line))]
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines)  # the effects: the table
     front = ", ".join(record.front) or "–"
-    return [f"<ul>{items}</ul>", f"<p class='muted'>Pareto front: {html.escape(front)}</p>"], []
+    parts = [f"<ul>{items}</ul>"]
+    if record.effects:
+        parts += ["<h3>Per node: what changing its model does</h3>", html_table(list(record.effects))]
+    return [*parts, f"<p class='muted'>Pareto front: {html.escape(front)}</p>"], []
 
 
 # Each outline section's text and tables around its charts, (before them, after them); a section without an

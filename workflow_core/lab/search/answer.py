@@ -20,23 +20,41 @@ class NodeEffect:
     cost_change: float | None  # relative: −0.64 is 64% cheaper; None when not measured
     quality: Difference | None  # the alternative's quality minus the recommended's
 
+    def cost_text(self) -> str:
+        if self.cost_change is None:
+            return "–"
+        return (
+            f"saves {-self.cost_change:.0%}" if self.cost_change < 0 else f"costs {self.cost_change:.0%} more"
+        )
+
+    def advice(self) -> str:
+        a, b = short_model(self.chosen), short_model(self.model)
+        if self.cost_change is None or self.quality is None:
+            return "not tried with the rest of the recommended assignment"
+        if self.quality.clearly_negative:
+            return f"keep the {a}"
+        if self.quality.clearly_positive:
+            return f"the {b} is better, at that cost"
+        if self.cost_change < 0:
+            return f"no clear change in quality: the {b} would do"
+        return f"no clear change: use the {a}"
+
     def sentence(self) -> str:
         a, b = short_model(self.chosen), short_model(self.model)
         if self.cost_change is None or self.quality is None:
-            return f"{self.node}: {a} → {b} was not tried with the rest of the recommended assignment"
-        cost = (
-            f"saves {-self.cost_change:.0%}" if self.cost_change < 0 else f"costs {self.cost_change:.0%} more"
-        )
-        quality = f"quality {self.quality.text()}"
-        if self.quality.clearly_negative:
-            advice = f"keep the {a}"
-        elif self.quality.clearly_positive:
-            advice = f"the {b} is better, at that cost"
-        elif self.cost_change < 0:
-            advice = f"no clear change in quality: the {b} would do"
-        else:
-            advice = f"no clear change: use the {a}"
-        return f"{self.node}: {a} → {b} {cost}, {quality}: {advice}"
+            return f"{self.node}: {a} → {b} was {self.advice()}"
+        return f"{self.node}: {a} → {b} {self.cost_text()}, quality {self.quality.text()}: {self.advice()}"
+
+    def row(self) -> dict[str, str]:
+        """The effect as a table row: what the app and the report show."""
+        return {
+            "node": self.node,
+            "recommended": short_model(self.chosen),
+            "instead": short_model(self.model),
+            "cost": self.cost_text(),
+            "quality [95%]": self.quality.text() if self.quality is not None else "–",
+            "so": self.advice(),
+        }
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,7 @@ class SearchAnswer:
     partial: tuple[Scores, ...]  # tried on fewer (dropped by halving, or the search stopped)
     front: tuple[Assignment, ...]
     recommended: Assignment | None
+    notes: tuple[str, ...]  # where the rule could not be met (a target quality, a cost cap) or nothing ran
     effects: tuple[NodeEffect, ...]
     trail: tuple[str, ...]
 
@@ -67,13 +86,17 @@ class SearchAnswer:
         )
         if self.stopped:
             out.append(f"stopped early by {self.stopped}: the answer rests on what was tried")
+        if self.evaluations == 0 and not self.points:
+            out.append("recommended: nothing: no evaluation was made")
+            return out
         if self.points and len(self.points[0].profiles) < len(self.profiles):
             out.append(
                 f"no assignment was tried on every visitor: the answer compares them on "
                 f"{len(self.points[0].profiles)} of the {len(self.profiles)}"
             )
+        out += list(self.notes)
         if self.recommended is None:
-            out.append("recommended: nothing: no assignment was run on every visitor")
+            out.append("recommended: nothing")
             return out
         rec = self.scores_of(self.recommended)
         assert rec is not None
@@ -128,8 +151,7 @@ def answer(
     profiles = wanted
     points = [measured.scores(a, profiles) for a in complete]
     partial = [measured.scores(a) for a in measured.assignments() if a not in complete]
-    ordered = rule.order(measured, complete, profiles)
-    recommended = ordered[0] if ordered else None
+    recommended, notes = rule.choose(measured, complete, profiles)
     effects: list[NodeEffect] = []
     if recommended is not None:
         rec = measured.scores(recommended, profiles)
@@ -148,13 +170,14 @@ def answer(
         reason=reason,
         profiles=every,
         evaluations=evaluations,
-        exhaustive_evaluations=space.size * len(profiles),
+        exhaustive_evaluations=space.size * len(every),
         paid_usd=measured.paid_usd,
         stopped=stopped,
         points=tuple(points),
         partial=tuple(partial),
         front=tuple(pareto(points)),
         recommended=recommended,
+        notes=tuple(notes),
         effects=tuple(effects),
         trail=trail,
     )

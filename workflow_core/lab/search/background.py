@@ -26,7 +26,8 @@ class SearchStatus:
     current: str | None  # the assignment under way, as a variant name
     profile: str | None
     outcomes: list[tuple[str, str | None, Outcome]]  # (assignment, visitor, what it measured), in order
-    experiment_id: str | None
+    experiment_id: str | None  # None until it ends, and when it ended before its first evaluation
+    stopped: str | None  # what stopped it early: the budget, a cancel
     error: str | None
     elapsed_s: float
 
@@ -44,6 +45,7 @@ class BackgroundSearch(BackgroundJob):
         self._profile: str | None = None
         self._outcomes: list[tuple[str, str | None, Outcome]] = []
         self._experiment_id: str | None = None
+        self._stopped: str | None = None
         self._start()
 
     def _on_progress(self, p: SearchProgress) -> None:
@@ -57,11 +59,12 @@ class BackgroundSearch(BackgroundJob):
 
     async def _work(self, cancel: asyncio.Event) -> None:
         async with self._factory() as engine:
-            _, experiment = await ModelSearch(self.request, self._scenario, engine).run(
+            result, experiment = await ModelSearch(self.request, self._scenario, engine).run(
                 self._on_progress, cancel
             )
         with self._lock:
-            self._experiment_id = experiment.experiment_id
+            self._experiment_id = experiment.experiment_id if experiment.trials else None
+            self._stopped = result.stopped
             self._state = "cancelled" if cancel.is_set() else "finished"
 
     def poll(self) -> SearchStatus:
@@ -74,6 +77,7 @@ class BackgroundSearch(BackgroundJob):
                 profile=self._profile,
                 outcomes=list(self._outcomes),
                 experiment_id=self._experiment_id,
+                stopped=self._stopped,
                 error=self._error,
                 elapsed_s=self._elapsed(),
             )

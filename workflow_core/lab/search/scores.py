@@ -3,8 +3,8 @@
 An evaluation is one assignment run on one visitor. Quality is the product's verdict on the page (its score;
 a run that failed scores 0). Two assignments are compared on the visitors both were run on, by the paired
 difference of their quality: one is *clearly below* another when the 95% interval of that difference lies
-below zero and the difference is at least `MIN_GAP`; on a single visitor there is no interval, so only a gap of
-`SINGLE_VISITOR_GAP` or more counts. The ranking follows the answer's rule: the assignments not clearly below
+below zero and the difference is at least `MIN_GAP`. The interval is Student's t, but never narrower than
+±`SINGLE_VISITOR_GAP`/n: on one visitor only a gap over 0.2 counts, on two one over 0.1. The ranking follows the answer's rule: the assignments not clearly below
 the best (or, with a target, those that reach it), cheapest first, then the rest by quality.
 """
 
@@ -58,9 +58,7 @@ class Difference:
 
     @property
     def clearly_negative(self) -> bool:
-        if self.mean > -MIN_GAP:
-            return False
-        return self.high < 0 if self.n >= 2 else self.mean <= -SINGLE_VISITOR_GAP
+        return self.mean <= -MIN_GAP and self.high < 0
 
     @property
     def clearly_positive(self) -> bool:
@@ -135,11 +133,12 @@ class Measured:
         if not common:
             return None
         diffs = [self.outcomes[(a, p)].score - self.outcomes[(b, p)].score for p in common]
-        m = statistics.fmean(diffs)
-        if len(diffs) < 2:
-            return Difference(m, m, m, 1)
-        half = t_quantile(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
-        return Difference(m, m - half, m + half, len(diffs))
+        m, n = statistics.fmean(diffs), len(diffs)
+        # The fewer the visitors, the wider the least interval: identical differences on two visitors (common
+        # with a verdict's discrete scores) have no spread, and would otherwise look certain.
+        spread = t_quantile(n - 1) * statistics.stdev(diffs) / math.sqrt(n) if n >= 2 else 0.0
+        half = max(spread, SINGLE_VISITOR_GAP / n)
+        return Difference(m, m - half, m + half, n)
 
 
 @dataclass(frozen=True)
@@ -174,6 +173,38 @@ class Rule:
         first = sorted(good, key=lambda s: (_cost(s), -s.quality_mean))
         rest = sorted((s for s in scored if s not in good), key=lambda s: (-s.quality_mean, _cost(s)))
         return [s.assignment for s in first + rest]
+
+    def choose(
+        self, measured: Measured, assignments: Sequence[Assignment], profiles: Sequence[str | None]
+    ) -> tuple[Assignment | None, list[str]]:
+        """The recommendation among `assignments` (each run on every one of `profiles`), and what the answer
+        must say about it: when no assignment reaches the target quality or keeps under the cost cap, the rule
+        recommends the nearest one and says so. None when every one of them failed."""
+        wanted = list(profiles)
+        scored = [measured.scores(a, wanted) for a in dict.fromkeys(assignments)]
+        viable = [s for s in scored if s.failures < len(s.profiles)]
+        if not viable:
+            return None, (["every assignment tried failed on every visitor"] if scored else [])
+        notes: list[str] = []
+        best = max(viable, key=lambda s: (s.quality_mean, -_cost(s)))
+        good = [s for s in viable if self._good(s, best, measured, wanted, on_means=False)]
+        if self.target_quality is not None and best.quality_mean < self.target_quality:
+            notes.append(
+                f"no assignment reached the target quality {self.target_quality:.2f} (the best has "
+                f"{best.quality_mean:.2f}): recommended the best"
+            )
+        if self.max_cost_per_page_usd is not None:
+            affordable = [s for s in good if _cost(s) <= self.max_cost_per_page_usd]
+            if affordable:
+                good = affordable
+            else:
+                cheapest = min(_cost(s) for s in good)
+                notes.append(
+                    f"no assignment good enough costs under ${self.max_cost_per_page_usd:.6f} a page (the "
+                    f"cheapest costs ${cheapest:.6f}): recommended that one"
+                )
+        chosen = min(good, key=lambda s: (_cost(s), -s.quality_mean))
+        return chosen.assignment, notes
 
     def _good(
         self,

@@ -73,11 +73,11 @@ class Prediction:
 
     def sentence(self) -> str:
         return (
-            f"{self.reason}. About {self.evaluations} evaluations, at most ${self.cost_usd:.6f} and about "
+            f"{self.reason}. About {self.evaluations} evaluations, about ${self.cost_usd:.6f} and "
             f"{self.seconds / 60:.0f} min (from the estimates; the cache makes it less)."
             if self.seconds >= 90
-            else f"{self.reason}. About {self.evaluations} evaluations, at most ${self.cost_usd:.6f} and "
-            f"about {self.seconds:.0f} s (from the estimates; the cache makes it less)."
+            else f"{self.reason}. About {self.evaluations} evaluations, about ${self.cost_usd:.6f} and "
+            f"{self.seconds:.0f} s (from the estimates; the cache makes it less)."
         )
 
 
@@ -296,8 +296,9 @@ class ModelSearch:
                 recommended=label(result.recommended) if result.recommended else None,
                 front=[label(a) for a in result.front],
                 lines=result.lines(),
+                effects=[e.row() for e in result.effects],
             ),
         )
-        if self.engine.store is not None:
+        if self.engine.store is not None and exp.trials:  # nothing ran: nothing for the lab to open
             save_experiment(exp, self.engine.store)
         return exp

@@ -62,7 +62,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def planned_evaluations(strategy: Strategy, space: SearchSpace, profiles: int) -> int:
-    """How many evaluations the strategy makes at most (coordinate ascent: its first round and a second)."""
+    """About how many evaluations the strategy makes (coordinate ascent: its first round and most of a second;
+    it goes on while a round changes something, up to `MAX_ROUNDS`)."""
     if strategy == "exhaustive":
         return space.size * profiles
     if strategy == "coordinate":
@@ -168,6 +169,10 @@ async def _halving(search: Search) -> None:
         if not await search.ensure(alive, search.profiles[:p]) or p >= total:
             return
         keep = math.ceil(len(alive) / 2)
-        alive = search.rule.order(search.measured, alive, search.profiles[:p], on_means=True)[:keep]
+        so_far = search.profiles[:p]
+        top = max(alive, key=lambda a: search.measured.scores(a, so_far).quality_mean)
+        alive = search.rule.order(search.measured, alive, so_far, on_means=True)[:keep]
+        if top not in alive:  # the best so far stays: the rule measures the others against it
+            alive[-1] = top
         search.trail.append(f"after {p} visitor(s): kept {keep} assignment(s)")
         p = total if keep == 1 else min(total, p * 2)  # the last one standing is run on every visitor
