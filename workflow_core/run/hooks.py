@@ -9,7 +9,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
-from workflow_core.errors import DecomposeError
 from workflow_core.records import RunRecord
 from workflow_core.run.inputs import RunInputs
 from workflow_core.run.store import Store
@@ -49,20 +48,7 @@ class SaveRun:
         self.store = store
 
     def before_run(self, run: RunRecord) -> None:
-        # Saved once the loop is next free: after the first nodes have sent their calls, so the write
-        # overlaps their wait for the model instead of delaying it (without a running loop, now).
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.store.save_run(run)
-            return
-        loop.call_soon(self._save_running, run)
-
-    def _save_running(self, run: RunRecord) -> None:
-        try:
-            self.store.save_run(run)
-        except DecomposeError as exc:  # as a failing hook is: a warning on the run, whose results stand
-            run.warnings.append(f"{type(self).__name__}: {exc}")
+        self.store.save_run(run)
 
     async def after_run(self, finished: FinishedRun) -> None:
         run = finished.run
