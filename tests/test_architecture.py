@@ -27,6 +27,7 @@ LAYERS = {
     "nodes": 3,
     "lab": 4,
     "judgement": 4,
+    "tune": 4,
     "workspace": 5,
     "production": 5,
     "drafts": 5,
