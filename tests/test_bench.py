@@ -1,5 +1,6 @@
 """The engine-overhead benchmark's measurement on a small chain: real HTTP to the scripted server, a real
-engine run on a fresh SQLite store. It checks what is measured, never how fast (timings vary by machine)."""
+engine run on a SQLite store whose cache is emptied each round. It checks what is measured, never how fast
+(timings vary by machine)."""
 
 from __future__ import annotations
 

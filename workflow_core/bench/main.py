@@ -40,7 +40,7 @@ def format_overhead(results: list[dict[str, Any]]) -> str:
     lines = [
         "engine overhead: scripted server at 0 ms latency, every call streamed (SSE); "
         f"median of {first['rounds']} rounds after 1 warm-up",
-        f"  cache {first['cache']} (a fresh SQLite store per round: every lookup misses, every result and the run are written)",
+        f"  cache {first['cache']} (one SQLite store, its cache emptied before each round: every lookup misses, every result and the run are written)",
         f"  load average {first['load_average']:.1f} at the start: wall times are noisy on a busy machine, "
         "CPU times less so",
     ]
