@@ -138,6 +138,9 @@ def test_model_names_are_checked_against_genai_prices_as_the_type_declares(
         assert registry.check_model(f"{TOY}/deepseek-chat") is None
         assert made_up and "genai-prices does not know it" in made_up
         assert statuses[f"{TOY}/deepseek-chat"] == "configured (priced by genai-prices)"
+        # A model search's default candidates are the models configured by name, not the catalogue's list.
+        assert f"{TOY}/deepseek-chat" not in registry.chosen_models()
+        assert "local/qwen2.5-coder-0.5b" in registry.chosen_models()
     else:
         assert made_up is None
         assert statuses[f"{TOY}/*"] == "configured; any model the server serves"

@@ -167,7 +167,7 @@ def cmd_optimise(args: argparse.Namespace, engine_factory: Callable[[], Engine] 
     if not args.models:
         from workflow_core.providers.registry import ProviderRegistry
 
-        refs = [m.ref for m in ProviderRegistry.from_environment().models() if not m.ref.endswith("/*")]
+        refs = ProviderRegistry.from_environment().chosen_models()
         args.models = ",".join(refs)
         print(
             f"models: {args.models or 'none configured'} (every configured model; --models to choose)",

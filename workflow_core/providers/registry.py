@@ -44,6 +44,7 @@ class ModelInfo:
     model: str
     local: bool
     status: str
+    from_catalogue: bool = False  # listed because genai-prices knows the provider's models, not configured
 
 
 @dataclass
@@ -294,6 +295,11 @@ class ProviderRegistry:
         provider, _, _ = ref.partition("/")
         return self._kinds.get(provider) == "local"
 
+    def chosen_models(self) -> list[str]:
+        """The model refs configured here by name: the local models and those a provider lists, not a
+        wildcard nor the genai-prices catalogue's whole list for a provider (what a search tries by default)."""
+        return [m.ref for m in self.models() if not m.ref.endswith("/*") and not m.from_catalogue]
+
     def models(self) -> list[ModelInfo]:
         """Every model a ref can name here, with a status line (weights, configuration)."""
         out: list[ModelInfo] = []
@@ -311,7 +317,9 @@ class ProviderRegistry:
                 from workflow_core.pricing.book import catalogue
 
                 out.extend(
-                    ModelInfo(ref, name, ref.partition("/")[2], local, "configured (priced by genai-prices)")
+                    ModelInfo(
+                        ref, name, ref.partition("/")[2], local, "configured (priced by genai-prices)", True
+                    )
                     for ref in catalogue(name)
                 )
             else:
