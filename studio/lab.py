@@ -46,6 +46,11 @@ def variant_label(option: str) -> str:
     return option
 
 
+def workflow_of(option: str) -> str:
+    """What a variant option runs: a template name, or a saved workflow's path."""
+    return option[len(SAVED) :] if option.startswith(SAVED) else option
+
+
 def build_spec(
     name: str, options: list[str], models: dict[str, str], profiles: list[str], repeats: int
 ) -> ExperimentSpec:
@@ -53,7 +58,7 @@ def build_spec(
     node's own model). Variant names are unique: a saved workflow named like a template gets "(saved)"."""
     variants: list[Variant] = []
     for option in options:
-        workflow = option[len(SAVED) :] if option.startswith(SAVED) else option
+        workflow = workflow_of(option)
         label = Path(workflow).stem if option.startswith(SAVED) else option
         if label in {v.name for v in variants}:
             label = variant_label(option)

@@ -4,7 +4,6 @@ recommended workflow saved in one click. The search itself is `workflow_core.lab
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -35,17 +34,13 @@ def running() -> bool:
     return bg is not None and bg.poll().state == "running"
 
 
-def _workflow_of(option: str) -> str:
-    return option[len(lab.SAVED) :] if option.startswith(lab.SAVED) else option
-
-
 def _model_nodes(option: str | None) -> dict[str, str]:
     """The chosen workflow's model-backed nodes and their own models (none when it cannot be read: the
     estimate then says why)."""
     if option is None:
         return {}
     try:
-        workflow = resolve_workflow(_workflow_of(option))
+        workflow = resolve_workflow(lab.workflow_of(option))
     except DecomposeError:
         return {}
     return {n.id: n.model for n in workflow.nodes if n.model}
@@ -113,7 +108,7 @@ def form(scenario: Scenario, busy: bool) -> None:
         st.caption("Pick a workflow, at least one model and one visitor.")
         return
     request = SearchRequest(
-        workflow=_workflow_of(option),
+        workflow=lab.workflow_of(option),
         models=tuple(models),
         profiles=tuple(profiles),
         pinned={n: own_models[n] for n in pinned if n in own_models},
@@ -211,10 +206,9 @@ def answer(exp: Experiment) -> None:
         return
     with st.container(border=True):
         st.markdown("**Which node needs the big model?**")
-        recommended = [line for line in record.lines if line.startswith(("recommended:", "  "))]
-        others = [line for line in record.lines if line not in recommended]
-        if record.effects:  # the per-node sentences are the table below
-            recommended = [line for line in recommended if not re.match(r"  \w+: ", line)]
+        lines = record.summary_lines()  # the per-node sentences are the table below
+        recommended = [line for line in lines if line.startswith(("recommended:", "  "))]
+        others = [line for line in lines if line not in recommended]
         st.markdown("\n".join(f"- {line}" for line in others))
         st.code("\n".join(recommended) or "recommended: nothing", language=None, wrap_lines=True)
         if record.effects:

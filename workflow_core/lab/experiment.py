@@ -9,6 +9,7 @@ have had.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Mapping
@@ -164,6 +165,10 @@ class SearchRecord(BaseModel):
     front: list[str] = Field(default_factory=list)  # variant names on the Pareto front
     lines: list[str] = Field(default_factory=list)  # the answer in words, as `decompose optimise` prints it
     effects: list[dict[str, str]] = Field(default_factory=list)  # per node, what changing its model does
+
+    def summary_lines(self) -> list[str]:
+        """`lines` without the per-node sentences when `effects` has them as a table's rows."""
+        return [line for line in self.lines if not (self.effects and re.match(r"  \w+: ", line))]
 
 
 class Experiment(BaseModel):

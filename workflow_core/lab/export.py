@@ -11,7 +11,6 @@ import csv
 import html
 import io
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,8 +278,7 @@ def _pages(r: _Report) -> tuple[list[str], list[str]]:
 def _search(r: _Report) -> tuple[list[str], list[str]]:
     record = r.analysis.experiment.search
     assert record is not None  # the section is shown only for an experiment a model search made
-    lines = [line for line in record.lines if not (record.effects and re.match(r"  \w+: ", line))]
-    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines)  # the effects: the table
+    items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in record.summary_lines())
     front = ", ".join(record.front) or "–"
     parts = [f"<ul>{items}</ul>"]
     if record.effects:

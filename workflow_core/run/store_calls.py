@@ -62,6 +62,7 @@ class CallStatsPart(StorePart):
     # holds. Each call: (run id, input tokens, output tokens, latency, compute seconds).
     _node_calls: dict[str, dict[str, dict[str, deque[tuple[str, int, int, float, float]]]]]
     _last_model: dict[str, dict[str, str]]  # per workflow and node, the model of its latest call
+    _summaries: dict[tuple[str, str, str], NodeHistory]  # node_history's means by (workflow, node, model)
     # Per model, its latest calls: (run/node, prompt chars, input tokens, output tokens, compute seconds).
     _model_calls: dict[str, deque[tuple[str, int, int, int, float]]] | None
     _data_version: int | None
@@ -69,6 +70,7 @@ class CallStatsPart(StorePart):
     def _init_call_stats(self) -> None:
         self._node_calls = {}
         self._last_model = {}
+        self._summaries = {}
         self._model_calls = None
         self._data_version = None
 
@@ -107,8 +109,11 @@ class CallStatsPart(StorePart):
             for node_id, by_model in calls.items():
                 model = (models or {}).get(node_id) or last_model.get(node_id)
                 recent = by_model.get(model or "")
-                if model and recent:
-                    out[node_id] = NodeHistory(
+                if not (model and recent):
+                    continue
+                key = (workflow, node_id, model)
+                if key not in self._summaries:  # estimated on every plan: the means once per change
+                    self._summaries[key] = NodeHistory(
                         model=model,
                         calls=len(recent),
                         input_tokens=round(statistics.fmean(c[1] for c in recent)),
@@ -116,6 +121,7 @@ class CallStatsPart(StorePart):
                         latency_s=statistics.fmean(c[3] for c in recent),
                         compute_s=statistics.fmean(c[4] for c in recent),
                     )
+                out[node_id] = self._summaries[key]
             return out
 
     def chars_per_token(self) -> dict[str, float]:
@@ -166,6 +172,7 @@ class CallStatsPart(StorePart):
             self._data_version = version
             self._node_calls.clear()
             self._last_model.clear()
+            self._summaries.clear()
             self._model_calls = None
 
     def _remember_calls(self, workflow: str, rows: list[tuple[Any, ...]]) -> None:
@@ -174,6 +181,7 @@ class CallStatsPart(StorePart):
         nodes = self._node_calls.get(workflow)
         last = self._last_model.get(workflow)
         for run_id, _, node_id, model, _, chars, in_tok, out_tok, latency, compute in rows:
+            self._summaries.pop((workflow, node_id, model), None)
             if nodes is not None and last is not None:
                 recent = nodes.setdefault(node_id, {}).setdefault(model, deque(maxlen=HISTORY_CALLS))
                 if all(c[0] != run_id for c in recent):

@@ -163,13 +163,7 @@ class Rule:
         difference is clear yet and the cheap assignments would otherwise all look level."""
         wanted = None if profiles is None else list(profiles)
         scored = [measured.scores(a, wanted) for a in dict.fromkeys(assignments)]
-        if not scored:
-            return []
-        best = max(scored, key=lambda s: (s.quality_mean, -_cost(s)))
-        good = [s for s in scored if self._good(s, best, measured, wanted, on_means)]
-        if self.max_cost_per_page_usd is not None:
-            affordable = [s for s in good if _cost(s) <= self.max_cost_per_page_usd]
-            good = affordable or good
+        good, _ = self._shortlist(measured, scored, wanted, on_means)
         first = sorted(good, key=lambda s: (_cost(s), -s.quality_mean))
         rest = sorted((s for s in scored if s not in good), key=lambda s: (-s.quality_mean, _cost(s)))
         return [s.assignment for s in first + rest]
@@ -182,12 +176,23 @@ class Rule:
         recommends the nearest one and says so. None when every one of them failed."""
         wanted = list(profiles)
         scored = [measured.scores(a, wanted) for a in dict.fromkeys(assignments)]
+        good, notes = self._shortlist(measured, scored, wanted, on_means=False)
+        if not good:
+            return None, (["every assignment tried failed on every visitor"] if scored else [])
+        chosen = min(good, key=lambda s: (_cost(s), -s.quality_mean))
+        return chosen.assignment, notes
+
+    def _shortlist(
+        self, measured: Measured, scored: list[Scores], profiles: list[str | None] | None, on_means: bool
+    ) -> tuple[list[Scores], list[str]]:
+        """The assignments the rule would pick from (those good enough, under the cost cap when any good one
+        is), and what the answer must say when the target or the cap cannot be met; none when all failed."""
         viable = [s for s in scored if s.failures < len(s.profiles)]
         if not viable:
-            return None, (["every assignment tried failed on every visitor"] if scored else [])
+            return [], []
         notes: list[str] = []
         best = max(viable, key=lambda s: (s.quality_mean, -_cost(s)))
-        good = [s for s in viable if self._good(s, best, measured, wanted, on_means=False)]
+        good = [s for s in viable if self._good(s, best, measured, profiles, on_means)]
         if self.target_quality is not None and best.quality_mean < self.target_quality:
             notes.append(
                 f"no assignment reached the target quality {self.target_quality:.2f} (the best has "
@@ -195,16 +200,14 @@ class Rule:
             )
         if self.max_cost_per_page_usd is not None:
             affordable = [s for s in good if _cost(s) <= self.max_cost_per_page_usd]
-            if affordable:
-                good = affordable
-            else:
+            if not affordable:
                 cheapest = min(_cost(s) for s in good)
                 notes.append(
                     f"no assignment good enough costs under ${self.max_cost_per_page_usd:.6f} a page (the "
                     f"cheapest costs ${cheapest:.6f}): recommended that one"
                 )
-        chosen = min(good, key=lambda s: (_cost(s), -s.quality_mean))
-        return chosen.assignment, notes
+            good = affordable or good
+        return good, notes
 
     def _good(
         self,
@@ -214,8 +217,6 @@ class Rule:
         profiles: list[str | None] | None,
         on_means: bool,
     ) -> bool:
-        if s.failures and s.failures == len(s.profiles):
-            return False
         if self.target_quality is not None:
             return s.quality_mean >= self.target_quality or s is best
         if s is best:
