@@ -149,6 +149,8 @@ class TcoTab:
                 return
             if analysis.disturbance_note:
                 st.warning(analysis.disturbance_note, icon=":material/speed:")
+            for note in analysis.training_notes:
+                st.caption(f"Specialised models, counted once up front: {note}")
             st.table(lab.monthly_rows(result), hide_index=True, border="horizontal")
             if result.break_evens:
                 st.markdown(f"**Break-even against {result.baseline}**")

@@ -10,8 +10,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# .[otel] and .[ray] too: their tests (an OTLP receiver, a local Ray instance) must run in CI, not be skipped.
-python3 -m pip install -q -e '.[test,otel,ray]'
+# .[otel], .[ray] and .[tune] too: their tests (an OTLP receiver, a local Ray instance, a LoRA training) must run
+# in CI, not be skipped. torch==2.13.0 first: pinned alone, pip takes the CPU build on this machine's disk.
+python3 -m pip install -q torch==2.13.0
+python3 -m pip install -q -e '.[test,otel,ray,tune]'
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy workflow_core studio pages app.py

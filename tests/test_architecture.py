@@ -16,6 +16,7 @@ LAYERS = {
     "errors": 0,
     "secrets": 0,
     "records": 0,
+    "paths": 0,
     "workflow": 1,
     "pricing": 1,
     "providers": 1,

@@ -354,3 +354,37 @@ def test_the_fit_says_first_whether_it_says_anything_and_gives_no_share_when_it_
     assert poor.explanation().startswith("The fit says little about coordination here (R² = ")
     assert "% of a run's cost" not in poor.explanation() and "doubling" not in poor.explanation()
     assert poor.story() == "" and poor.summary()["says_something"] is False
+
+
+def test_a_specialised_models_training_is_paid_once_up_front(tmp_path, monkeypatch) -> None:
+    variants = [TcoVariant("single", 1, 0.004), TcoVariant("seed", 3, 0.001, training_usd=600.0)]
+    inputs = TcoInputs(engineering_cost_per_agent=300, requests_per_month=100_000, months=36)
+    # (2 extra agents × $300 + $600 of training) / $0.003 saved per request = 400,000 requests: month 4.
+    result = tco(variants, inputs)
+    assert result.break_evens[0].volume == pytest.approx(400_000) and result.break_evens[0].month == 4
+    assert result.cumulative["seed"][0] == pytest.approx(900 + 600 + 100)
+
+    # The lab reads the training's cost from the adapter's card, for the variants whose runs used it.
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path))
+    folder = tmp_path / "adapters" / "dev"
+    folder.mkdir(parents=True)
+    (folder / "adapter.gguf").write_bytes(b"GGUF")
+    (folder / "card.json").write_text('{"student": "local/qwen2.5-coder-0.5b", "training_cost_usd": 600.0}')
+    exp = hand_made_experiment()
+    for trial in exp.trials:
+        for node in trial.run.nodes if trial.variant == "seed" and trial.run else ():
+            if node.id == "developer":
+                node.model = "local/qwen2.5-coder-0.5b+dev"
+            elif node.id == "personalizer":
+                node.model = "local/qwen2.5-coder-0.5b+gone"  # its card was deleted: said, not counted
+    plain = analyse(hand_made_experiment(), PriceBook(), tco_inputs=inputs)
+    analysis = analyse(exp, PriceBook(), tco_inputs=inputs)
+    assert analysis.training["seed"].usd == 600.0 and set(analysis.training) == {"seed"}
+    assert analysis.training_notes == [
+        "seed: training dev $600.0000 once; no card for gone: its training is not counted"
+    ]
+    assert plain.tco is not None and analysis.tco is not None
+    before = {b.variant: b.volume for b in plain.tco.break_evens}
+    after = {b.variant: b.volume for b in analysis.tco.break_evens}
+    assert after["seed"] is not None and before["seed"] is not None and after["seed"] > before["seed"]
+    assert after["deep"] == before["deep"]

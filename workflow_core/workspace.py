@@ -4,18 +4,18 @@ under the user data dir (or DECOMPOSE_HOME, which tests point at a temporary fol
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from workflow_core.errors import DecomposeError, Problem, ScenarioError, WorkflowError
 from workflow_core.nodes.hooks import standard_hooks
 from workflow_core.page.words import slugify
+from workflow_core.paths import HOME_ENV as HOME_ENV
+from workflow_core.paths import home
 from workflow_core.pricing.book import ModelPrice, PriceBook
 from workflow_core.providers.registry import ProviderRegistry
 from workflow_core.quality.model import check_weights
@@ -25,7 +25,6 @@ from workflow_core.scenario.files import check_scenario_files, save_scenario_fil
 from workflow_core.workflow.files import dump_workflow, load_workflow_file
 from workflow_core.workflow.spec import Workflow
 
-HOME_ENV = "DECOMPOSE_HOME"
 EXAMPLE_SCENARIO = Path(__file__).resolve().parents[1] / "assets" / "example_scenario"
 # A second shipped scenario that differs in kind: a consumer business (a bike shop) written in free text.
 CYCLE_SHOP_SCENARIO = EXAMPLE_SCENARIO.parent / "cycle_shop_scenario"
@@ -33,11 +32,6 @@ CYCLE_SHOP_SCENARIO = EXAMPLE_SCENARIO.parent / "cycle_shop_scenario"
 LEDGER_SCENARIO = EXAMPLE_SCENARIO.parent / "ledger_scenario"
 # Every scenario that ships with the app, in the order the Scenario page offers them.
 SHIPPED_SCENARIOS = (EXAMPLE_SCENARIO, CYCLE_SHOP_SCENARIO, LEDGER_SCENARIO)
-
-
-def home() -> Path:
-    override = os.environ.get(HOME_ENV)
-    return Path(override) if override else Path(platformdirs.user_data_dir("decompose-studio"))
 
 
 def workflows_dir() -> Path:

@@ -265,6 +265,7 @@ def render_text(analysis: ExperimentAnalysis) -> str:
     if analysis.tco is not None:
         lines.append(f"TCO on {analysis.priced.label}:")
         lines += [f"  {b.sentence()}" for b in analysis.tco.break_evens]
+        lines += [f"  specialised models, counted once up front: {n}" for n in analysis.training_notes]
         if analysis.disturbance_note:
             lines.append(f"  ⚠ {analysis.disturbance_note}")
     return "\n".join(lines)

@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow_core.cli.optimise import add_parser as add_optimise
     from workflow_core.cli.run import add_parser as add_run
     from workflow_core.cli.serve import add_parser as add_serve
+    from workflow_core.cli.specialise import add_parser as add_specialise
 
     add_run(sub)
     sub.add_parser("templates", help="list the built-in templates").set_defaults(func=cmd_templates)
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_calibrate(sub)
     add_diff(sub)
     add_otel_flag(add_optimise(sub))
+    add_specialise(sub)
 
     vo = sub.add_parser(
         "votes", help="people's pairwise votes: export or import CSV, or an experiment's ratings"

@@ -25,6 +25,7 @@ from workflow_core.lab.experiment import Experiment, NodeSummary, Trial, Variant
 from workflow_core.lab.intervals import Interval, clearly_differ
 from workflow_core.lab.tables import node_breakdown, trial_table
 from workflow_core.lab.tco import TcoInputs, TcoResult, tco, tco_variants
+from workflow_core.lab.training import Training, training_by_variant
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
 from workflow_core.quality.model import effective_weights
@@ -89,6 +90,12 @@ class ExperimentAnalysis:
     weights: dict[str, float] = field(default_factory=dict)  # the quality axes' weights used
     # Measurements that look disturbed (`lab.disturbance`); the headline and the TCO say so.
     disturbed: list[DisturbedMeasurement] = field(default_factory=list)
+    training: dict[str, Training] = field(default_factory=dict)  # variant -> the specialised models' training
+
+    @property
+    def training_notes(self) -> list[str]:
+        """One line per variant that runs a specialised model: what its training cost, counted once in the TCO."""
+        return [f"{v}: {t.note()}" for v, t in sorted(self.training.items()) if t.note()]
 
     @property
     def disturbance_note(self) -> str | None:
@@ -135,7 +142,8 @@ def analyse(
     measured = _measured(experiment, weights, disturbance_note(disturbed))
     whatif = _repriced(experiment, model_map, prices, weights) if model_map else None
     priced = whatif or measured
-    variants = tco_variants(priced.summaries)
+    training = training_by_variant(experiment)
+    variants = tco_variants(priced.summaries, {v: t.usd for v, t in training.items()})
     ran = [s for s in measured.summaries if s.runs > s.failures]
     with_qa = [s for s in measured.summaries if s.qa_mean is not None]
     return ExperimentAnalysis(
@@ -153,6 +161,7 @@ def analyse(
         failed=[t for t in experiment.trials if not t.ok],
         weights=effective_weights(weights),
         disturbed=disturbed,
+        training=training,
     )
 
 

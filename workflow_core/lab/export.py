@@ -253,6 +253,10 @@ def _tco(r: _Report) -> tuple[list[str], list[str]]:
         f"{html.escape(r.analysis.priced.label)}.</p>",
         html_table(result.break_even_rows(_fmt)),
         *[f"<p class='warning'>⚠ {html.escape(note)}</p>" for note in [r.analysis.disturbance_note] if note],
+        *[
+            f"<p>Specialised models, counted once up front: {html.escape(note)}</p>"
+            for note in r.analysis.training_notes
+        ],
     ], []
 
 

@@ -1,18 +1,20 @@
 """Total cost of ownership: when does decomposing pay for itself?
 
-Each variant costs `engineering_cost_per_agent × k` once (designing, prompting and testing each agent), then
+Each variant costs `engineering_cost_per_agent × k` once (designing, prompting and testing each agent), plus
+the training of any specialised model it runs (`training_usd`, from the adapters' cards), then
 its per-request cost × requests every month. Requests start at `requests_per_month` and grow by
 `monthly_growth` (0.1 = 10 % a month). A decomposed variant (more agents, cheaper per request) breaks even
 against the single one after
 
-    volume* = (k_d − k_s) × engineering cost per agent / (cost per request_s − cost per request_d)
+    volume* = ((k_d − k_s) × engineering cost per agent + training_d − training_s)
+              / (cost per request_s − cost per request_d)
 
 requests; the break-even month is the first month whose cumulative requests reach that volume.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +34,10 @@ class TcoVariant:
     name: str
     k: int
     cost_per_request: float
+    training_usd: float = 0.0  # one-off: training the specialised models it runs
+
+    def upfront(self, inputs: TcoInputs) -> float:
+        return self.k * inputs.engineering_cost_per_agent + self.training_usd
 
 
 @dataclass
@@ -111,7 +117,7 @@ def requests_by_month(inputs: TcoInputs) -> list[float]:
 
 
 def break_even(d: TcoVariant, s: TcoVariant, inputs: TcoInputs, requests: list[float]) -> BreakEven:
-    upfront = (d.k - s.k) * inputs.engineering_cost_per_agent
+    upfront = d.upfront(inputs) - s.upfront(inputs)
     saving = s.cost_per_request - d.cost_per_request
     if upfront <= 0 and saving >= 0:
         return BreakEven(d.name, s.name, 0.0, 1, "no more engineering and no dearer per request")
@@ -139,7 +145,7 @@ def tco(variants: list[TcoVariant], inputs: TcoInputs, baseline: str | None = No
     cumulative: dict[str, list[float]] = {}
     for v in variants:
         monthly[v.name] = [r * v.cost_per_request for r in requests]
-        total = v.k * inputs.engineering_cost_per_agent
+        total = v.upfront(inputs)
         cum = []
         for m in monthly[v.name]:
             total += m
@@ -149,7 +155,14 @@ def tco(variants: list[TcoVariant], inputs: TcoInputs, baseline: str | None = No
     return TcoResult(inputs, list(variants), base.name, monthly, cumulative, requests, bes)
 
 
-def tco_variants(summaries: list[VariantSummary]) -> list[TcoVariant]:
+def tco_variants(
+    summaries: list[VariantSummary], training: Mapping[str, float] | None = None
+) -> list[TcoVariant]:
     """TCO variants from the variants that ran (per-request cost = mean cost per run, measured or
-    re-priced: whichever summaries are given)."""
-    return [TcoVariant(s.variant, s.k, s.cost_usd) for s in summaries if s.runs > s.failures]
+    re-priced: whichever summaries are given; `training`: a variant's one-off training USD)."""
+    spent = training or {}
+    return [
+        TcoVariant(s.variant, s.k, s.cost_usd, spent.get(s.variant, 0.0))
+        for s in summaries
+        if s.runs > s.failures
+    ]

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import ModelNotInstalledError, ProviderError
+from workflow_core.paths import adapters_dir
+from workflow_core.providers.adapters import Adapter, find_adapters, split_model
 from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.status import report
@@ -38,17 +40,22 @@ class _RunningServer:
     address: str
     path: Path
     threads: int
+    adapter: Path | None = None
 
 
 _servers: dict[str, _RunningServer] = {}
 _start_lock = threading.Lock()
 
 
-def _start_server(model_path: Path, threads: int) -> _RunningServer:
+def _start_server(model_path: Path, threads: int, adapter: Path | None = None) -> _RunningServer:
     import xllamacpp  # imported here: loading the native library is only needed once a model runs
 
     params = xllamacpp.CommonParams()
     params.model.path = str(model_path)
+    if adapter is not None:
+        # A server of its own per adapter, applied to every request at full scale: one server switching
+        # adapters per request could serve a prompt from a cache made under another adapter.
+        params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(adapter), 1.0)]
     params.n_ctx = N_CTX
     params.n_parallel = N_PARALLEL
     params.cpuparams.n_threads = threads
@@ -64,20 +71,28 @@ def _start_server(model_path: Path, threads: int) -> _RunningServer:
     try:
         server = xllamacpp.Server(params)
     except Exception as exc:  # the native loader reports any bad file as a plain exception
+        what = f"{model_path} with the adapter {adapter}" if adapter else str(model_path)
         raise ModelNotInstalledError(
-            f"llama.cpp could not load {model_path}: {exc}. Check that it is a GGUF model file."
+            f"llama.cpp could not load {what}: {exc}. Check that it is a GGUF model file"
+            + (" and a LoRA adapter trained on that model." if adapter else ".")
         ) from exc
     return _RunningServer(
-        server=server, address=str(server.listening_address).rstrip("/"), path=model_path, threads=threads
+        server=server,
+        address=str(server.listening_address).rstrip("/"),
+        path=model_path,
+        threads=threads,
+        adapter=adapter,
     )
 
 
-def shared_server(key: str, model_path: Path, threads: int | None = None) -> _RunningServer:
+def shared_server(
+    key: str, model_path: Path, threads: int | None = None, adapter: Path | None = None
+) -> _RunningServer:
     """The process-wide server for `key`, starting it on first use (blocking: call it from a thread)."""
     with _start_lock:
         running = _servers.get(key)
         if running is None:
-            running = _start_server(model_path, threads or os.cpu_count() or 1)
+            running = _start_server(model_path, threads or os.cpu_count() or 1, adapter)
             _servers[key] = running
         return running
 
@@ -127,24 +142,64 @@ _machine_clock = ShareClock()
 
 
 class LocalProvider:
-    """Serves the embedded models (see `weights.LOCAL_MODELS`) plus user GGUF files by name."""
+    """Serves the embedded models (see `weights.LOCAL_MODELS`), user GGUF files by name, and the trained LoRA
+    adapters in `adapters` (default: the user's adapters folder) as `BASE+NAME` on their base model."""
 
     name = LOCAL_PROVIDER_NAME
 
-    def __init__(self, extra_models: dict[str, Path] | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        extra_models: dict[str, Path] | None = None,
+        threads: int | None = None,
+        adapters: Path | None = None,
+    ) -> None:
         self.extra_models = {k: Path(v).expanduser() for k, v in (extra_models or {}).items()}
         self.threads = threads
+        self.adapters_dir = adapters if adapters is not None else adapters_dir()
         self._clients: dict[str, OpenAICompatProvider] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"LocalProvider(models={self.model_names()!r})"
 
-    def model_names(self) -> list[str]:
+    def _base_models(self) -> list[str]:
         return [*LOCAL_MODELS, *(m for m in self.extra_models if m not in LOCAL_MODELS)]
 
+    def adapters(self) -> dict[str, Adapter]:
+        """The trained adapters whose base model this provider serves, by name."""
+        bases = set(self._base_models())
+        return {n: a for n, a in find_adapters(self.adapters_dir).items() if a.base in bases}
+
+    def model_names(self) -> list[str]:
+        return [*self._base_models(), *(a.model for a in self.adapters().values())]
+
+    def _adapter(self, model: str) -> Adapter | None:
+        """The adapter `model` names ('BASE+NAME'), or None for a plain model. ModelNotInstalledError when the
+        adapter is missing or was trained on another base."""
+        base, name = split_model(model)
+        if name is None:
+            return None
+        adapter = find_adapters(self.adapters_dir).get(name)
+        if adapter is None:
+            known = ", ".join(a.model for a in self.adapters().values()) or "none yet"
+            raise ModelNotInstalledError(
+                f"local has no adapter '{name}' (in {self.adapters_dir}; trained adapters: {known}). "
+                "`decompose specialise` trains one."
+            )
+        if adapter.base != base:
+            raise ModelNotInstalledError(
+                f"the adapter '{name}' was trained on {adapter.base}, not {base}: use local/{adapter.model}"
+            )
+        return adapter
+
     def model_problem(self, model: str) -> str | None:
-        """Why `model` cannot run here (unknown, weights missing, file absent), or None."""
+        """Why `model` cannot run here (unknown, weights missing, file absent, no such adapter), or None."""
+        try:
+            adapter = self._adapter(model)
+        except ModelNotInstalledError as exc:
+            return str(exc)
+        if adapter is not None:
+            return self.model_problem(adapter.base)
         if model in self.extra_models:
             path = self.extra_models[model]
             if path.is_file():
@@ -160,18 +215,32 @@ class LocalProvider:
 
     def model_status(self, model: str) -> str:
         """A one-line status for model lists."""
+        base, name = split_model(model)
+        if name is not None:
+            problem = self.model_problem(model)
+            return problem or f"LoRA adapter '{name}' on {base}: {self.model_status(base)}"
         if model in self.extra_models:
             path = self.extra_models[model]
             return f"GGUF file {path}" if path.is_file() else f"GGUF file missing: {path}"
         return weights_status(model).text
 
     def identity(self, model: str) -> str:
+        try:
+            adapter = self._adapter(model)
+        except ModelNotInstalledError:
+            return f"local/{model}"  # not runnable: model_problem says why wherever it is used
+        if adapter is not None:
+            return f"{self.identity(adapter.base)}+{adapter.name}@sha256:{adapter.sha256()}"
         if model in self.extra_models:
             path = self.extra_models[model]
             st = path.stat() if path.is_file() else None
             return f"local/{model}@{path}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
         spec = LOCAL_MODELS.get(model)
         return f"local/{model}@sha256:{spec.sha256}" if spec else f"local/{model}"
+
+    def model_path(self, model: str) -> Path:
+        """The GGUF file of a plain model (assembling the embedded weights on first use)."""
+        return self._model_path(model)
 
     def _model_path(self, model: str) -> Path:
         if model in self.extra_models:
@@ -187,14 +256,19 @@ class LocalProvider:
         raise ModelNotInstalledError(self.model_problem(model) or f"unknown local model '{model}'")
 
     def _server_key(self, model: str) -> str:
-        return f"{model}@{self.extra_models[model]}" if model in self.extra_models else model
+        base, name = split_model(model)
+        key = f"{base}@{self.extra_models[base]}" if base in self.extra_models else base
+        return f"{key}+{self.adapters_dir / name}" if name else key
 
     def _ensure_server_sync(self, model: str) -> _RunningServer:
         key = self._server_key(model)
         running = _servers.get(key)
         if running is not None:
             return running
-        return shared_server(key, self._model_path(model), self.threads)
+        adapter = self._adapter(model)
+        if adapter is None:
+            return shared_server(key, self._model_path(model), self.threads)
+        return shared_server(key, self._model_path(adapter.base), self.threads, adapter.path)
 
     async def ensure_server(self, model: str) -> str:
         """Start (once per process) the server of `model` without blocking the event loop; its address."""

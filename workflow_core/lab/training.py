@@ -1,0 +1,43 @@
+"""The one-off cost of the specialised models a variant runs: a node on `local/BASE+ADAPTER` was trained once
+(`decompose specialise`), and its training card says what that compute cost. The TCO counts it up front, as it
+counts the engineering of each agent, so a specialised model has to earn back its training too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflow_core.lab.experiment import Experiment
+from workflow_core.paths import adapters_dir
+from workflow_core.providers.adapters import find_adapters, split_model
+
+
+@dataclass(frozen=True)
+class Training:
+    adapters: tuple[str, ...]  # the adapters' names
+    usd: float  # their training compute, together (an adapter used by two nodes is paid once)
+    missing: tuple[str, ...] = ()  # adapters whose card is gone: their cost is not known
+
+    def note(self) -> str:
+        if not self.adapters and not self.missing:
+            return ""
+        known = f"training {', '.join(self.adapters)} ${self.usd:.4f} once" if self.adapters else ""
+        gone = f"no card for {', '.join(self.missing)}: its training is not counted" if self.missing else ""
+        return "; ".join(p for p in (known, gone) if p)
+
+
+def training_by_variant(experiment: Experiment, folder: Path | None = None) -> dict[str, Training]:
+    """For each variant whose runs used an adapter, what training it took (from the adapters' cards)."""
+    cards = find_adapters(folder or adapters_dir())
+    used: dict[str, set[str]] = {}
+    for trial in experiment.trials:
+        for node in trial.run.nodes if trial.run else ():
+            _, name = split_model((node.model or "").partition("/")[2])
+            if name:
+                used.setdefault(trial.variant, set()).add(name)
+    out = {}
+    for variant, names in used.items():
+        known = sorted(n for n in names if n in cards)
+        usd = sum(float(cards[n].card.get("training_cost_usd") or 0.0) for n in known)
+        out[variant] = Training(tuple(known), usd, tuple(sorted(names - set(known))))
+    return out
