@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from workflow_core.bench.local import _adapter_speed
 from workflow_core.errors import DecomposeError
 from workflow_core.lab.trials import with_repeat_seed
 from workflow_core.nodes.hooks import standard_hooks
@@ -87,13 +88,16 @@ def _request(name: str, steps: int) -> Any:
 
 @needs_tune
 @pytest.mark.local_model
-async def test_an_adapter_trained_on_the_teachers_runs_changes_what_llama_cpp_answers(fake_openai, tmp_path):
+async def test_an_adapter_trained_on_the_teachers_runs_changes_what_llama_cpp_answers(
+    fake_openai, tmp_path, monkeypatch
+):
     """One training, killed part-way (cancelled) and resumed, then served (one test: loading the student for
     training takes half a minute)."""
     from workflow_core.tune.specialise import specialise
     from workflow_core.tune.train import Cancelled
 
     fake_openai.set_responder(_teacher)
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path))  # the user's adapters folder: tmp_path/adapters
     adapters = tmp_path / "adapters"
     registry = _registry(fake_openai, adapters)
     store = Store(tmp_path / "runs.sqlite3")
@@ -140,6 +144,9 @@ async def test_an_adapter_trained_on_the_teachers_runs_changes_what_llama_cpp_an
     base, tuned = await answer("qwen2.5-coder-0.5b"), await answer("qwen2.5-coder-0.5b+zebra")
     assert tuned != base
     assert "ZEBRA-7" in tuned and "ZEBRA" not in base, (base, tuned)
+    # The benchmark of its speed against the base model runs on it (its verdict is for a quiet machine).
+    speed = await _adapter_speed("qwen2.5-coder-0.5b+zebra", max_tokens=16, rounds=1)
+    assert speed["base_tps"] > 0 and speed["adapter_tps"] > 0 and speed["ratio"] > 0
     await registry.aclose()
     store.close()
 
@@ -181,3 +188,36 @@ def test_an_adapter_ref_that_does_not_exist_says_which_do(tmp_path):
     (adapters / "half").mkdir()
     (adapters / "half" / "card.json").write_text(json.dumps({"student": "local/qwen2.5-coder-0.5b"}))
     assert "qwen2.5-coder-0.5b+half" not in local.model_names(), "a folder without weights is no adapter"
+
+
+def test_the_command_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from workflow_core.cli.main import main
+
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "runs.sqlite3"))
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(tmp_path / "none.yaml"))
+    (tmp_path / "none.yaml").write_text("providers: {}\n")
+    base = ["specialise", "--workflow", "seed", "--from", "local/qwen2.5-coder-1.5b"]
+
+    def error(argv: list[str]) -> str:
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        return err
+
+    assert "seed has no node 'site' that calls a model; its model nodes: personalizer, developer" in error(
+        [*base[:1], "site", *base[1:]]
+    )
+    assert "cannot name an adapter" in error([*base[:1], "developer", *base[1:], "--name", "No Way"])
+    assert "--steps must be 1 or more" in error([*base[:1], "developer", *base[1:], "--steps", "0"])
+    assert "is not a local model" in error([*base[:1], "developer", *base[1:], "--to", "openai/gpt-4.1-mini"])
+    if not extra.missing():
+        # Nothing stored yet: the message says how many runs to make, and with which command.
+        message = error([*base[:1], "developer", *base[1:], "--scenario", "assets/example_scenario"])
+        assert "too few examples to specialise a model for developer" in message
+        assert "decompose batch seed --scenario assets/example_scenario" in message
+        assert "--model developer=local/qwen2.5-coder-1.5b" in message
+    monkeypatch.setattr(extra, "missing", lambda: ["torch", "peft"])
+    message = error([*base[:1], "developer", *base[1:]])
+    assert "needs torch, peft, which are not installed" in message
+    assert "pip install 'decompose-studio[tune]'" in message and "torch==2.13.0" in message

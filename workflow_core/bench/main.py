@@ -5,6 +5,7 @@
   ≤ 1.0 on every shape, measured in the same run; see `overhead`);
 - local tokens/s through our provider versus xllamacpp's server called directly (target ratio ≥ 0.95);
 - peak memory with both local models loaded (target < 3 GB);
+- each trained adapter's generation tokens/s against its base model's (target ≥ 0.9×);
 - rendered QA of one page in headless Chromium at 1280 and 390 px with axe-core versus a bare page load and
   the static checks (target ≤ 3 s per page; see `render`).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from workflow_core.bench.load import load_average, load_note, too_noisy
@@ -133,6 +135,28 @@ def _format_memory(mem: dict[str, Any]) -> str:
     )
 
 
+def _format_adapter(sp: dict[str, Any]) -> str:
+    verdict = "OK" if sp["ratio"] >= 0.9 else "UNDER TARGET"
+    return (
+        f"adapter speed: {sp['model']} against {sp['base']}, same prompt, threads and {sp['max_tokens']} tokens\n"
+        f"  base {sp['base_tps']:.1f} tok/s   with the adapter {sp['adapter_tps']:.1f} tok/s"
+        f"   ratio {sp['ratio']:.3f} (target ≥ 0.9): {verdict}\n"
+    )
+
+
+def _adapters(report: dict[str, Any], say: Callable[[str], None]) -> None:
+    """Each trained adapter's generation speed against its base model (none: nothing is said)."""
+    from workflow_core.bench.local import measure_adapter_speed
+    from workflow_core.providers.local import LocalProvider
+
+    adapters = LocalProvider().adapters()
+    results = report["adapter_speed"] = []
+    for adapter in adapters.values():
+        load = load_average()
+        results.append(measure_adapter_speed(adapter.model))
+        say(_format_adapter(results[-1]) + f"  {load_note(load)}\n")
+
+
 def main(quick: bool = False, as_json: bool = False, only_production: bool = False) -> int:
     """Run the benchmarks (the local-model ones unless `quick`), printing each result as it comes, or with
     `as_json` only one JSON document at the end: {"engine_overhead": [...], "rendered_qa": {...},
@@ -177,6 +201,7 @@ def main(quick: bool = False, as_json: bool = False, only_production: bool = Fal
         say(_format_throughput(report["local_throughput"]) + f"  {load_note(load)}\n")
         report["peak_memory"] = measure_peak_memory_both_models()
         say(_format_memory(report["peak_memory"]))
+        _adapters(report, say)
         from workflow_core.bench.local import measure_seed_page
 
         load = load_average()
