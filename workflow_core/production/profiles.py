@@ -88,7 +88,8 @@ def profile_problems(profile: Any) -> list[str]:
 
 
 def _profile_id(data: dict[str, Any], fallback: str) -> str:
-    """As a scenario names its profiles: the `id`, else (in a JSONL file) the name, else `fallback`."""
+    """The profile's `id` made safe for a file name, else `fallback` (a file's stem, or `profile-N` for line N
+    of a JSONL file: a name is not an id, two visitors may share one)."""
     return slugify(str(data.get("id") or ""), fallback=fallback)
 
 
@@ -102,7 +103,7 @@ def load_profiles(path: str | Path) -> dict[str, dict[str, Any]]:
 
 def read_profiles(path: str | Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
     """Profiles by id from a JSONL file (one JSON object per line) or a folder of `.json` files. An id is
-    the profile's `id`, else its file name (in a folder) or its name or line number (in a JSONL file), made
+    the profile's `id`, else its file name (in a folder) or `profile-N` for line N (in a JSONL file), made
     safe for a file name.
     Returns the valid profiles and a Problem for each one left out (bad JSON, an invalid profile, a second
     profile with an id already taken), so a batch runs the good lines and reports the bad ones. Raises
