@@ -369,7 +369,8 @@ def test_a_specialised_models_training_is_paid_once_up_front(tmp_path, monkeypat
     folder = tmp_path / "adapters" / "dev"
     folder.mkdir(parents=True)
     (folder / "adapter.gguf").write_bytes(b"GGUF")
-    (folder / "card.json").write_text('{"student": "local/qwen2.5-coder-0.5b", "training_cost_usd": 600.0}')
+    card = {"student": "local/qwen2.5-coder-0.5b", "training_cost_usd": 600.0}
+    (folder / "card.json").write_text(json.dumps(card))
     exp = hand_made_experiment()
     for trial in exp.trials:
         for node in trial.run.nodes if trial.variant == "seed" and trial.run else ():
@@ -388,3 +389,8 @@ def test_a_specialised_models_training_is_paid_once_up_front(tmp_path, monkeypat
     after = {b.variant: b.volume for b in analysis.tco.break_evens}
     assert after["seed"] is not None and before["seed"] is not None and after["seed"] > before["seed"]
     assert after["deep"] == before["deep"]
+    # A visitor the adapter was trained on is no test of it: said.
+    visitor = next(t.profile for t in exp.trials if t.variant == "seed" and t.profile)
+    (folder / "card.json").write_text(json.dumps(card | {"examples": {"train_visitors": [visitor]}}))
+    note = analyse(exp, PriceBook(), tco_inputs=inputs).training_notes[0]
+    assert f"it ran on {visitor}, which its adapter was trained on" in note
