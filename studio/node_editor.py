@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from studio import services, state, ui
 from studio.examples_panel import examples_expander
+from studio.specialise_panel import specialise_expander
 from workflow_core.errors import Problem, WorkflowError
 from workflow_core.workflow.edit import delete_node, rename_node
 from workflow_core.workflow.graph import available_variables
@@ -69,6 +70,12 @@ def _on_model(node_id: str) -> None:
         return
     value = _field(node_id, "model")
     _update_node(node_id, model=(value or "").strip() or None)
+
+
+def _use_model(node_id: str, ref: str) -> None:
+    """Put model `ref` on the node as a choice in its Model field would (the field then shows it)."""
+    _update_node(node_id, model=ref)
+    st.session_state[_key(node_id, "model")] = ref
 
 
 def _on_params(node_id: str) -> None:
@@ -201,6 +208,8 @@ def node_editor(wf: Workflow, node: Node, problems: list[Problem]) -> None:
         _field_problems(problems, nid, "prompt")
     _parameters(node)
     _output(node, problems)
+    if node.model:
+        specialise_expander(wf, node, _key(nid, "specialise"), partial(_use_model, nid))
     ui.show_problems(p for p in problems if p.node_id == nid and (p.field or "") not in _OWN_FIELDS)
     if st.button("Delete node", key=f"delete:{nid}", icon=":material/delete:"):
         _delete(nid)

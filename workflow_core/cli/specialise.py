@@ -12,8 +12,7 @@ import threading
 from typing import Any
 
 from workflow_core.errors import DecomposeError
-
-STUDENT_DEFAULT = "local/qwen2.5-coder-0.5b"
+from workflow_core.tune.specialise import STUDENT_DEFAULT
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:

@@ -38,6 +38,8 @@ from workflow_core.tune import extra
 from workflow_core.tune.data import TrainingData, collect
 from workflow_core.tune.train import Progress, Settings
 
+STUDENT_DEFAULT = "local/qwen2.5-coder-0.5b"
+
 
 @dataclass(frozen=True)
 class Request:
@@ -49,6 +51,28 @@ class Request:
     settings: Settings = field(default_factory=Settings)
     min_quality: float | None = None  # None: keep only runs whose page was publishable
     scenario: str = "DIR"  # for the advice on making more runs
+
+
+def how_to_make_more(request: Request) -> str:
+    """The command that makes more of the teacher's runs, for the message when there are too few."""
+    return (
+        f"decompose batch {request.workflow} --scenario {request.scenario} --profiles VISITORS.jsonl "
+        f"--out DIR --model {request.node}={request.teacher}"
+    )
+
+
+def training_data(request: Request, store: Store) -> TrainingData:
+    """The examples `request` would train on (the run store only: nothing loads); a DecomposeError says how
+    many more runs to make."""
+    return collect(
+        store,
+        request.workflow,
+        request.node,
+        request.teacher,
+        min_quality=request.min_quality,
+        seed=request.settings.seed,
+        how_to_make_more=how_to_make_more(request),
+    )
 
 
 def check(request: Request, registry: ProviderRegistry, folder: Path | None = None) -> LocalProvider:
@@ -102,18 +126,7 @@ def specialise(
     local = check(request, registry, folder)
     root = folder or local.adapters_dir
     report = on_progress or (lambda _p: None)
-    data = collect(
-        store,
-        request.workflow,
-        request.node,
-        request.teacher,
-        min_quality=request.min_quality,
-        seed=request.settings.seed,
-        how_to_make_more=(
-            f"decompose batch {request.workflow} --scenario {request.scenario} --profiles VISITORS.jsonl "
-            f"--out DIR --model {request.node}={request.teacher}"
-        ),
-    )
+    data = training_data(request, store)
     if on_data is not None:
         on_data(data)
     _, model_name = registry.split(request.student)
