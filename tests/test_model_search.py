@@ -134,6 +134,7 @@ async def test_the_answer_says_per_node_what_a_change_of_model_does(
     )
     analysis = analyse(saved, PRICES)
     assert analysis.measured.headline.startswith("Every variant has the same number of agents")
+    assert ".." not in analysis.headline  # the sentence and what its quality rests on: one full stop between
     report = report_html(analysis)
     assert "<h2>Which node needs the big model?</h2>" in report
     assert "recommended: brief=small angle=small words=small page=large" in report

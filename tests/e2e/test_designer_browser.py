@@ -132,3 +132,21 @@ def test_the_canvas_fits_the_whole_graph_at_1280_800_and_390_px(page: Page) -> N
             if problem is None:
                 break
         assert problem is None, f"at {width} px: {problem}"
+
+
+def test_specialise_for_this_node_checks_the_training_data_first(page: Page) -> None:
+    """Issue 25: the panel on a model node says, before anything loads, that there are too few of the teacher's
+    runs and which command makes them; Train stays off until the data is there."""
+    _load_template(page, "seed")
+    flow(page).locator(".react-flow__node[data-id='developer']").click()
+    wait_idle(page)
+    page.get_by_text("Specialise for this node").click()
+    wait_idle(page)
+    expect(page.get_by_label("Adapter name")).to_have_value("seed-developer")
+    page.get_by_role("button", name="Check the training data").click()
+    wait_idle(page)
+    expect(page.get_by_text("too few examples to specialise a model for developer").first).to_be_visible()
+    expect(page.get_by_text("decompose batch seed").first).to_be_visible()
+    expect(page.get_by_role("button", name="Train")).to_be_disabled()
+    shot(page, "designer-specialise-check")
+    shot(page, "designer-specialise-check", width=390)

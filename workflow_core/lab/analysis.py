@@ -115,7 +115,7 @@ class ExperimentAnalysis:
     @property
     def headline(self) -> str:
         """The measured comparison, then what its quality rests on."""
-        return f"{self.measured.headline}. {self.basis}"
+        return f"{self.measured.headline.rstrip('.')}. {self.basis}"
 
     @property
     def fit_warnings(self) -> list[str]:

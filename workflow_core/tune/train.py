@@ -23,6 +23,7 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -108,6 +109,16 @@ def _cpu_has_bf16(torch: Any) -> bool:
         return False
 
 
+def get_peft_model_state_dict(model: Any) -> dict[str, Any]:
+    """The LoRA weights by PEFT name. PEFT warns on every call that it cannot find the base model's config.json
+    to check the vocabulary (a GGUF carries none, and LoRA here never touches the embeddings): silenced."""
+    from peft import get_peft_model_state_dict as weights
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not find a config file")
+        return dict(weights(model))
+
+
 def _order(n: int, steps: int, seed: int) -> list[int]:
     """Which example each step trains on: every example once per epoch, each epoch shuffled by the seed."""
     rng = random.Random(seed)
@@ -140,7 +151,7 @@ def train(
     """Train a LoRA adapter on `model` (a transformers causal LM); checkpoints in `folder`. Returns the PEFT
     model, the kept (best-validation) adapter's LoRA weights by PEFT name, and the log."""
     import torch
-    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
 
     if not train_set or not validation:
         raise DecomposeError("training needs at least one training and one validation example")
@@ -214,7 +225,11 @@ def train(
 
     session_start = time.monotonic()
     wall_before = log.wall_s
-    report(Progress("training", start, settings.steps, note=note or "measuring the base model"))
+    report(
+        Progress(
+            "training", start, settings.steps, elapsed_s=log.wall_s, note=note or "measuring the base model"
+        )
+    )
     if start == 0 and not log.validation:
         log.validation.append((0, validate()))
         log.best_step = 0
