@@ -214,7 +214,10 @@ def test_the_command_says_what_is_wrong_without_a_traceback(tmp_path, monkeypatc
     if not extra.missing():
         # Nothing stored yet: the message says how many runs to make, and with which command.
         message = error([*base[:1], "developer", *base[1:], "--scenario", "assets/example_scenario"])
-        assert "too few examples to specialise a model for developer" in message
+        assert (
+            "too few examples to specialise a model for developer: no stored run of seed has developer on"
+            in message
+        )
         assert "decompose batch seed --scenario assets/example_scenario" in message
         assert "--model developer=local/qwen2.5-coder-1.5b" in message
     monkeypatch.setattr(extra, "missing", lambda: ["torch", "peft"])

@@ -114,8 +114,13 @@ def collect(
     if len(train) < MIN_TRAIN or not validation:
         visitors = len({e.visitor for e in examples})
         need = max(MIN_TRAIN - len(train), 0)
+        found = (
+            data.summary()
+            if teacher_runs
+            else f"no stored run of {workflow} has {node} on {teacher} yet ({len(summaries)} runs of {workflow})"
+        )
         problem = (
-            f"too few examples to specialise a model for {node}: {data.summary()}. Pages must be {gate}."
+            f"too few examples to specialise a model for {node}: {found}. Pages must be {gate}."
             if len(train) < MIN_TRAIN
             else f"every example comes from one visitor ({examples[0].visitor}): validation needs another's."
         )
