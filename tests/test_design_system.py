@@ -269,3 +269,29 @@ def test_palette_value_or_default_as_hex() -> None:
     assert palette_hex({"primary": "rgb(255, 0, 0)"}, "primary") == "#ff0000"
     assert palette_hex({"primary": "not a colour"}, "primary") == DEFAULT_PALETTE["primary"]
     assert palette_hex({"accent": None}, "accent", "#123456") == "#123456"
+
+
+def test_a_closing_that_invites_nobody_is_replaced_by_a_neutral_ask():
+    """Issue 24: small models end pages on a line of research ("Environmental Officers tell the Council that
+    water cart routes are planned") or a heading over nothing. The design system keeps a closing that asks or
+    speaks to the reader, and otherwise says less: "Let's talk" and the call to action."""
+    from workflow_core.page.design_system import closing
+
+    kept = ("Ready for a fresher harvest season?", "Tell us about your fields and we will map your route.")
+    assert closing(*kept, "Book a route review") == kept
+    research = ("Environmental Officers tell the Council that water cart routes are planned", "Experience rather")
+    assert closing(*research, "Book a site assessment") == (
+        "Let's talk",
+        "Book a site assessment, and tell us what you need.",
+    )
+    assert closing("Contact us", "", "Get in touch") == ("Let's talk", "Write to us, and tell us what you need.")
+
+    def close_of(html: str) -> tuple[str, str]:
+        section = etree.HTML(html).find(".//section[@id='contact']")
+        return section.findtext(".//h2"), section.findtext(".//p")
+
+    assert close_of(realistic_page()) == (SPEC["closing_headline"], SPEC["closing_text"])
+    assert close_of(realistic_page({**SPEC, "closing_headline": research[0], "closing_text": research[1]})) == (
+        "Let's talk",
+        "Book a route review, and tell us what you need.",
+    )

@@ -26,6 +26,7 @@ from workflow_core.page.icons import choose_icons
 from workflow_core.page.safety import SLIDER_JS
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
+from workflow_core.page.words import invites
 
 __all__ = ["page_colours", "render_page"]
 
@@ -206,6 +207,20 @@ def headline_size(headline: str) -> str:
     return "long" if len(headline) > LONG_HEADLINE_CHARS else ""
 
 
+CLOSING_HEADLINE = "Let's talk"
+
+
+def closing(headline: str, text: str, cta: str) -> tuple[str, str]:
+    """The page's last section: the model's heading and words when they invite the reader (`words.invites`),
+    else a neutral close written for the section from the call to action: small models often end on a line
+    of research ("Environmental Officers tell the Council…") or a heading over nothing, which reads as a
+    report, not an offer. The page then says less of the model's, never more of the sources'."""
+    if invites(f"{headline} {text}") and text:
+        return headline, text
+    ask = cta.rstrip(".!") if cta and cta != "Get in touch" else "Write to us"
+    return CLOSING_HEADLINE, f"{ask}, and tell us what you need."
+
+
 def render_page(
     spec: dict[str, Any],
     *,
@@ -289,7 +304,8 @@ def render_page(
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
     closing_headline = title(page["closing_headline"], 80)
     if not closing_headline or closing_headline.lower() == headline.lower():
-        closing_headline = "Let's talk"
+        closing_headline = CLOSING_HEADLINE
+    closing_text = copy(page["closing_text"], 240)
     pains = []
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
@@ -303,6 +319,7 @@ def render_page(
         else data_uri("image/svg+xml", vector_svg(company_name, "logo", palette, width=160, height=160))
     )
     cta_text = clean_text(cta)[:40] or "Get in touch"
+    closing_headline, closing_text = closing(closing_headline, closing_text, cta_text)
     testimonial_cards = _testimonials(testimonials)[:3]
     nav = [
         *([{"href": "#pain-points", "label": "Challenges"}] if pains else []),
@@ -331,7 +348,7 @@ def render_page(
         about=clean_text(company.get("description")),
         pains=pains,
         closing_headline=closing_headline,
-        closing_text=copy(page["closing_text"], 240),
+        closing_text=closing_text,
         cta=cta_text,
         company=details,
         company_name=company_name,

@@ -51,3 +51,22 @@ def light_stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + keep
     return word
+
+
+# Verbs that invite the reader to act, in a link, a button or a page's closing words. One list for the design
+# system (which writes a closing that invites when the model's does not) and the substance checks (which fail
+# a closing that does not): the check cannot fail a closing the design system wrote, and says so.
+ASK = re.compile(
+    r"\b(?:book|call|ring|phone|contact|e-?mail|write|message|talk|speak|chat|ask|order|buy|shop|get|start|"
+    r"begin|request|schedule|arrange|reserve|enquire|inquire|join|sign up|register|subscribe|try|visit|"
+    r"come|see|explore|discover|find out|learn|download|claim|apply|quote|reply|let'?s|meet|tell us|"
+    r"drop us|reach|plan|send)\b",
+    re.IGNORECASE,
+)
+_TO_READER = re.compile(r"\b(?:you|your|you'll|we'll|we will)\b", re.IGNORECASE)
+
+
+def invites(text: str) -> bool:
+    """Whether closing words ask the reader to act or speak to them ("you", "we will"): a closing that does
+    neither reads as a report's last line, not an offer's."""
+    return bool(ASK.search(text) or _TO_READER.search(text))

@@ -35,7 +35,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from workflow_core.page.words import STOPWORDS, light_stem
+from workflow_core.page.words import ASK, STOPWORDS, invites, light_stem
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.originality import originality
 from workflow_core.quality.sources import Sources
@@ -122,14 +122,6 @@ _TOPIC_WORDS = frozenset(
         "focus",
     }
 )
-# Verbs that invite the reader to act, in a link, a button or the closing words.
-_ASK = re.compile(
-    r"\b(?:book|call|ring|phone|contact|e-?mail|write|message|talk|speak|chat|ask|order|buy|shop|get|start|"
-    r"begin|request|schedule|arrange|reserve|enquire|inquire|join|sign up|register|subscribe|try|visit|"
-    r"come|see|explore|discover|find out|learn|download|claim|apply|quote|reply|let'?s|meet|tell us|"
-    r"drop us|reach|plan|send)\b",
-    re.IGNORECASE,
-)
 _DOUBLED = re.compile(r"\b([A-Za-z]{4,})\s*(?:,|\band\b|\bor\b)\s*\1\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"\s+(?:[ivx]+|\d+|[a-c])\.?$", re.IGNORECASE)
 _MESSAGES = {
@@ -199,11 +191,11 @@ def _asks(page: PageText, sources: Sources) -> bool:
     for href, label in page.links:
         if (
             href.startswith(("mailto:", "tel:"))
-            or _ASK.search(label)
+            or ASK.search(label)
             or (cta and cta.lower() in label.lower())
         ):
             return True
-    return any(b.tag == "button" and not (b.places & {"nav"}) and _ASK.search(b.text) for b in page.blocks)
+    return any(b.tag == "button" and not (b.places & {"nav"}) and ASK.search(b.text) for b in page.blocks)
 
 
 def _closing_problem(page: PageText) -> str | None:
@@ -214,7 +206,7 @@ def _closing_problem(page: PageText) -> str | None:
     closing = body[heads[-1] :]
     # The closing words, not the button the design system puts under them: a button alone is not an ask.
     text = " ".join(b.text for b in closing if b.is_heading or (b.tag == "p" and "form" not in b.places))
-    if _ASK.search(text) or re.search(r"\b(?:you|your|you'll|we'll|we will)\b", text, re.IGNORECASE):
+    if invites(text):
         return None
     return closing[0].text
 
