@@ -211,14 +211,17 @@ CLOSING_HEADLINE = "Let's talk"
 
 
 def closing(headline: str, text: str, cta: str) -> tuple[str, str]:
-    """The page's last section: the model's heading and words when they invite the reader (`words.invites`),
-    else a neutral close written for the section from the call to action: small models often end on a line
+    """The page's last section: the model's heading and words when its words invite the reader
+    (`words.invites`), else a neutral close written for the section from the call to action: small models often end on a line
     of research ("Environmental Officers tell the Council…") or a heading over nothing, which reads as a
     report, not an offer. The page then says less of the model's, never more of the sources'."""
-    if invites(f"{headline} {text}") and text:
+    if text and invites(text):
         return headline, text
     ask = cta.rstrip(".!") if cta and cta != "Get in touch" else "Write to us"
-    return CLOSING_HEADLINE, f"{ask}, and tell us what you need."
+    # The model's heading stays when it invites by itself ("Talk to our team"); the default one never vouches
+    # for the words under it ("Let's talk" over a line of research).
+    kept = headline if headline != CLOSING_HEADLINE and invites(headline) else CLOSING_HEADLINE
+    return kept, f"{ask}, and tell us what you need."
 
 
 def render_page(
