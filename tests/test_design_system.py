@@ -313,3 +313,12 @@ def test_a_closing_that_invites_nobody_is_replaced_by_a_neutral_ask():
         "Let's talk",
         "Book a route review, and tell us what you need.",
     )
+
+
+def test_a_template_blank_or_talk_of_research_notes_is_not_copy():
+    # Seen on a seed closing: "For more information, contact Ridgeline Fieldworks at [contact_info]" over
+    # "Thank you for your interest in our research notes and offerings."
+    assert fit_title("For more information, contact Ridgeline Fieldworks at [contact_info]", 80) == ""
+    assert fit_copy(
+        "Thank you for your interest in our research notes and offerings. We reply within a day.", 240
+    ) == ("We reply within a day.")

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 _META = re.compile(
     r"\b(landing[- ]pages?|web[- ]?pages?|websites?|web sites?|the visitors?|visitor'?s?|visual elements?|"
     r"hero images?|page spec|sub-?headlines?|headlines?|call[- ]to[- ]action|pain[- ]points?|target audience|as an ai|"
-    r"language model|this section|placeholder|lorem ipsum|json)\b|\{\{|\}\}|\[[A-Z][A-Za-z ]*\]"
+    r"language model|this section|placeholder|lorem ipsum|json|research notes?|our notes)\b|\{\{|\}\}"
+    # A template's blank left in: "[Company Name]", "[contact_info]".
+    r"|\[[A-Za-z][A-Za-z_ ]*\]"
     # A prompt's voice rule copied onto the page: "We are Ridgeline Fieldworks, you are the customer".
     r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
     re.IGNORECASE,
