@@ -322,3 +322,35 @@ def test_a_template_blank_or_talk_of_research_notes_is_not_copy():
     assert fit_copy(
         "Thank you for your interest in our research notes and offerings. We reply within a day.", 240
     ) == ("We reply within a day.")
+
+
+def test_a_challenge_card_that_stops_a_research_sentence_part_way_is_left_out():
+    """Issue 24: the first blocker of seed's pages after the closing change (6 of 9) was a card heading that is
+    a research sentence cut off ("Owners estimated they spent a median of 2.5 hours a week"). The card goes;
+    the page says less, never half a sentence."""
+    from workflow_core.page.copy import cut_off, cut_prefixes
+
+    research = [
+        "Owners estimated they spent a median of 2.5 hours a week working out tips by hand. Tips are owed "
+        "to staff."
+    ]
+    cut = cut_prefixes(research)
+    assert cut_off("Owners estimated they spent a median of 2.5 hours a week", cut)
+    assert not cut_off(
+        "Owners estimated they spent a median of 2.5 hours a week working out tips by hand.", cut
+    )
+    assert not cut_off("Tips are owed", cut)  # three words: too short to say
+    assert not cut_off("Hours lost to tips every week", cut)
+    pains = [
+        {
+            "title": "Owners estimated they spent a median of 2.5 hours",
+            "text": "Hours go on tips every week.",
+        },
+        {"title": "Routes planned by hand", "text": "Your drivers lose an hour a day to paper maps."},
+    ]
+    html = realistic_page({**SPEC, "pain_points": pains}, sources=research)
+    cards = etree.HTML(html).findall(".//section[@id='pain-points']//h3")
+    assert [c.text for c in cards] == ["Routes planned by hand"]
+    # Without the sources the design system cannot tell, and keeps both.
+    plain = etree.HTML(realistic_page({**SPEC, "pain_points": pains}))
+    assert len(plain.findall(".//section[@id='pain-points']//h3")) == 2

@@ -137,6 +137,7 @@ class PagePlan:
     profile: dict[str, Any] | None
     image_descriptions: dict[str, str]
     instructions: list[str]
+    sources: list[str]  # the passages retrieved upstream: what a heading must not stop part-way through
 
     def build(self) -> str:
         if "page_spec" in self.data:
@@ -152,6 +153,7 @@ class PagePlan:
                 profile=self.profile,
                 image_descriptions=self.image_descriptions,
                 instructions=self.instructions,
+                sources=self.sources,
             )
         else:
             html = inline_images(self.data.get("html", ""), self.images, self.logo or None)
@@ -175,6 +177,7 @@ def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
         profile=ctx.inputs.profile,
         image_descriptions={e["label"]: e["description"] for e in _upstream_elements(ctx)} if spec else {},
         instructions=workflow_instructions(ctx.workflow) if spec else [],
+        sources=[p.text for p in passages_of(ctx)] if spec else [],
     )
 
 

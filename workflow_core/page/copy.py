@@ -191,6 +191,23 @@ def _speaks_as(sentence: str, names: Iterable[str]) -> bool:
     )
 
 
+def cut_prefixes(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple[str, ...]]:
+    """Every way to stop a sentence of `texts` part-way: its first `least` words or more, short of its last
+    two. A heading that is one of these is a source sentence cut off ("Owners estimated they spent a median
+    of 2.5 hours a week", where the notes go on "working out tips by hand")."""
+    out: set[tuple[str, ...]] = set()
+    for text in texts:
+        for sentence in sentences(text):
+            words = tuple(_WORD.findall(sentence.lower()))
+            out.update(words[:n] for n in range(least, len(words) - 1))
+    return frozenset(out)
+
+
+def cut_off(text: str, prefixes: frozenset[tuple[str, ...]]) -> bool:
+    """Whether `text` is a source sentence stopped part-way (see `cut_prefixes`)."""
+    return bool(prefixes) and tuple(_WORD.findall(text.lower())) in prefixes
+
+
 def fit_copy(
     text: str, limit: int | None = None, not_ours: Iterable[str] = (), prompt: Shingles = frozenset()
 ) -> str:

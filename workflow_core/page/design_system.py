@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
-from workflow_core.page.copy import fit_copy, fit_title, prompt_shingles, without_label
+from workflow_core.page.copy import cut_off, cut_prefixes, fit_copy, fit_title, prompt_shingles, without_label
 from workflow_core.page.header import image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.safety import SLIDER_JS
@@ -237,6 +237,7 @@ def render_page(
     profile: dict[str, Any] | None = None,
     image_descriptions: dict[str, str] | None = None,
     instructions: list[str] | None = None,
+    sources: list[str] | None = None,
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
@@ -247,7 +248,8 @@ def render_page(
     page nor speak as the visitor's company (read from `profile`); otherwise neutral text or the scenario's
     own words stand in. `images` maps visual-element labels to data URIs, matched leniently; an unmatched
     label gets the vector artist's drawing of its description (`image_descriptions`), never a broken
-    `<img>`. All text is HTML-escaped.
+    `<img>`. All text is HTML-escaped. A challenge card whose heading or text is a sentence of `sources` (the
+    research the run retrieved) cut off part-way is left out: the page says less, never half a sentence.
     """
     page = coerce_page_spec(spec)
     not_ours = _visitor_orgs(profile)
@@ -309,10 +311,11 @@ def render_page(
     if not closing_headline or closing_headline.lower() == headline.lower():
         closing_headline = CLOSING_HEADLINE
     closing_text = copy(page["closing_text"], 240)
+    cut = cut_prefixes(sources or [])
     pains = []
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
-        if heading and text:
+        if heading and text and not (cut_off(heading, cut) or cut_off(text, cut)):
             pains.append({"title": heading, "text": text})
     hero = image_for(0, headline)
     offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
