@@ -20,7 +20,7 @@ from typing import Any
 
 from workflow_core.errors import ModelNotInstalledError, ProviderError
 from workflow_core.paths import adapters_dir
-from workflow_core.providers.adapters import Adapter, find_adapters, split_model
+from workflow_core.providers.adapters import Adapter, find_adapters, name_problem, read_adapter, split_model
 from workflow_core.providers.base import ChatRequest, ChatResult, TokenCallback
 from workflow_core.providers.openai_compat import OpenAICompatProvider
 from workflow_core.providers.status import report
@@ -179,7 +179,7 @@ class LocalProvider:
         base, name = split_model(model)
         if name is None:
             return None
-        adapter = find_adapters(self.adapters_dir).get(name)
+        adapter = read_adapter(self.adapters_dir / name) if name_problem(name) is None else None
         if adapter is None:
             known = ", ".join(a.model for a in self.adapters().values()) or "none yet"
             raise ModelNotInstalledError(
@@ -191,6 +191,15 @@ class LocalProvider:
                 f"the adapter '{name}' was trained on {adapter.base}, not {base}: use local/{adapter.model}"
             )
         return adapter
+
+    def serves(self, model: str) -> bool:
+        """Whether `model` names a model of this provider: a base model, or an adapter on its own base (one
+        folder read, not the whole adapters folder: every model call asks)."""
+        try:
+            adapter = self._adapter(model)
+        except ModelNotInstalledError:
+            return False
+        return model in self._base_models() if adapter is None else adapter.base in self._base_models()
 
     def model_problem(self, model: str) -> str | None:
         """Why `model` cannot run here (unknown, weights missing, file absent, no such adapter), or None."""

@@ -249,7 +249,7 @@ class ProviderRegistry:
             problem = self.check_model(ref)
             if problem:
                 raise DecomposeError(problem)
-        elif model not in provider.model_names():
+        elif not provider.serves(model):
             raise DecomposeError(provider.model_problem(model) or f"unknown local model '{model}'")
         return provider, model
 
