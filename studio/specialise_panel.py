@@ -11,13 +11,12 @@ import streamlit as st
 
 from studio import services, ui
 from workflow_core.errors import DecomposeError
-from workflow_core.page.words import slugify
 from workflow_core.providers.adapters import split_model
 from workflow_core.providers.local import LOCAL_PROVIDER_NAME
 from workflow_core.tune import extra
 from workflow_core.tune.background import BackgroundSpecialise, SpecialiseStatus, check_data
-from workflow_core.tune.specialise import STUDENT_DEFAULT, Request, check
-from workflow_core.tune.train import Progress, Settings
+from workflow_core.tune.specialise import STUDENT_DEFAULT, Request, check, default_name
+from workflow_core.tune.train import Progress, Settings, duration
 from workflow_core.workflow.spec import Node, Workflow
 
 POLL_S = 1.0
@@ -65,11 +64,6 @@ def _default_teacher(node: Node, refs: list[str], student: str) -> str | None:
         return node.model
     others = [r for r in refs if r.startswith(f"{LOCAL_PROVIDER_NAME}/") and r != student]
     return others[0] if others else next((r for r in refs if r != student), None)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def _for(request: Request, wf: Workflow, node: Node) -> bool:
@@ -162,7 +156,7 @@ def _form(wf: Workflow, node: Node, key: str) -> Request | None:
     )
     name = st.text_input(
         "Adapter name",
-        value=slugify(f"{wf.name}-{node.id}", fallback="adapter")[:48],
+        value=default_name(wf.name, node.id),
         key=f"{key}:name",
         help="Lowercase letters, digits and dashes; the new model is local/STUDENT+NAME",
     )
@@ -170,7 +164,7 @@ def _form(wf: Workflow, node: Node, key: str) -> Request | None:
         "Steps",
         min_value=1,
         max_value=100_000,
-        value=120,
+        value=Settings().steps,
         step=10,
         key=f"{key}:steps",
         help="One example a step",
@@ -221,15 +215,7 @@ def _progress_text(p: Progress | None) -> tuple[float, str]:
         return 0.0, "starting"
     if p.phase != "training" or not p.steps:
         return (1.0 if p.phase == "writing" else 0.0), p.note or p.phase
-    parts = [f"step {p.step}/{p.steps}"]
-    if p.loss is not None:
-        parts.append(f"loss {p.loss:.3f}")
-    if p.validation is not None:
-        parts.append(f"validation {p.validation:.3f}")
-    parts.append(f"{_duration(p.elapsed_s)} elapsed")
-    if p.left_s is not None:
-        parts.append(f"~{_duration(p.left_s)} left")
-    return min(p.step / p.steps, 1.0), " · ".join(parts)
+    return min(p.step / p.steps, 1.0), " · ".join(p.parts())
 
 
 def _progress() -> None:
@@ -287,7 +273,7 @@ def _result(request: Request, status: SpecialiseStatus, node: Node, use_model: U
         else "no validation loss recorded"
     )
     wall = card.get("wall_s")
-    took = f" in {_duration(float(wall))}" if isinstance(wall, int | float) else ""
+    took = f" in {duration(float(wall))}" if isinstance(wall, int | float) else ""
     st.success(f"Trained **`{ref}`**{took}: {losses}.", icon=":material/check_circle:")
     if loss.get("best_step") == 0:
         st.warning(

@@ -13,6 +13,7 @@ from typing import Any
 
 from workflow_core.errors import DecomposeError
 from workflow_core.tune.specialise import STUDENT_DEFAULT
+from workflow_core.tune.train import Settings, duration
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -40,7 +41,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--scenario", default="DIR", help="the scenario the runs were made on (for the advice on making more)"
     )
     s.add_argument("--name", help="the adapter's name (default WORKFLOW-NODE)")
-    s.add_argument("--steps", type=int, help="training steps, one example each (default 120)")
+    s.add_argument("--steps", type=int, help=f"training steps, one example each (default {Settings().steps})")
     s.add_argument("--learning-rate", type=float, help="AdamW learning rate (default 2e-4)")
     s.add_argument("--rank", type=int, help="LoRA rank (default 16; alpha is twice the rank)")
     s.add_argument(
@@ -51,11 +52,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="the shuffle, the split and the adapter's start")
     s.set_defaults(func=cmd_specialise)
     return s
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 class _Bar:
@@ -76,15 +72,7 @@ class _Bar:
             return
         width = 24
         filled = round(width * p.step / p.steps)
-        parts = [f"[{'#' * filled}{'.' * (width - filled)}] step {p.step}/{p.steps}"]
-        if p.loss is not None:
-            parts.append(f"loss {p.loss:.3f}")
-        if p.validation is not None:
-            parts.append(f"validation {p.validation:.3f}")
-        parts.append(f"{_duration(p.elapsed_s)} elapsed")
-        if p.left_s is not None:
-            parts.append(f"~{_duration(p.left_s)} left")
-        line = "  ".join(parts)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] " + "  ".join(p.parts())
         if self.tty:
             print(f"\r{line}", end="", file=sys.stderr, flush=True)
         elif p.step % 10 == 0 or p.step == p.steps:
@@ -92,8 +80,7 @@ class _Bar:
 
 
 def request_from_args(args: argparse.Namespace) -> Any:
-    from workflow_core.page.words import slugify
-    from workflow_core.tune.specialise import Request
+    from workflow_core.tune.specialise import Request, default_name
     from workflow_core.tune.train import Settings
     from workflow_core.workflow.templates import resolve_workflow
 
@@ -123,7 +110,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
     settings = Settings(
         **{**settings.__dict__, "eval_every": max(1, min(settings.eval_every, settings.steps))}
     )
-    name = args.name or slugify(f"{workflow.name}-{args.node}", fallback="adapter")[:48]
+    name = args.name or default_name(workflow.name, args.node)
     return Request(
         workflow.name, args.node, args.teacher, args.student, name, settings, args.min_quality, args.scenario
     )
@@ -173,7 +160,7 @@ def cmd_specialise(args: argparse.Namespace) -> int:
     card = adapter.card
     loss = card["loss"]
     print(
-        f"\ntrained in {_duration(card['wall_s'])} on {card['device']} ({card['precision']}); validation loss "
+        f"\ntrained in {duration(card['wall_s'])} on {card['device']} ({card['precision']}); validation loss "
         f"{loss['base_validation']:.3f} (the base model) → {loss['best_validation']:.3f} (step "
         f"{loss['best_step']}, kept); training compute ${card['training_cost_usd']:.4f}; adapter in "
         f"{adapter.folder}",

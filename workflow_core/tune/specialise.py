@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow_core.errors import DecomposeError
+from workflow_core.page.words import slugify
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.adapters import (
     ADAPTER_FILE,
@@ -51,6 +52,11 @@ class Request:
     settings: Settings = field(default_factory=Settings)
     min_quality: float | None = None  # None: keep only runs whose page was publishable
     scenario: str = "DIR"  # for the advice on making more runs
+
+
+def default_name(workflow: str, node: str) -> str:
+    """The adapter's name when none is given: WORKFLOW-NODE, made a valid name."""
+    return slugify(f"{workflow}-{node}", fallback="adapter")[:48]
 
 
 def how_to_make_more(request: Request) -> str:

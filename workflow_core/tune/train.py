@@ -62,6 +62,24 @@ class Progress:
     left_s: float | None = None  # time left, from the pace of the steps run in this session
     note: str = ""
 
+    def parts(self) -> list[str]:
+        """A training step's progress as the CLI and the app write it: step, loss, validation, times."""
+        out = [f"step {self.step}/{self.steps}"]
+        if self.loss is not None:
+            out.append(f"loss {self.loss:.3f}")
+        if self.validation is not None:
+            out.append(f"validation {self.validation:.3f}")
+        out.append(f"{duration(self.elapsed_s)} elapsed")
+        if self.left_s is not None:
+            out.append(f"~{duration(self.left_s)} left")
+        return out
+
+
+def duration(seconds: float) -> str:
+    """'m:ss'."""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
 
 @dataclass
 class Log:
@@ -280,4 +298,4 @@ def train(
     return peft_model, best, log
 
 
-__all__ = ["IGNORE", "Cancelled", "Log", "Progress", "Settings", "train"]
+__all__ = ["IGNORE", "Cancelled", "Log", "Progress", "Settings", "duration", "train"]
