@@ -209,7 +209,7 @@ async def test_prompt_text_a_writer_copies_is_kept_off_the_page_or_marked_down(f
     # The run's own prompts are what the design system filters copy against and what the integrity axis
     # compares a page with. seed: the copied headline never reaches the page. single (raw HTML, no design
     # system to filter it): the copied line is on the page and the axis marks it down.
-    copied = "Use only facts from the notes above"
+    copied = "What one of our offerings does for them"
     raw = (
         '<!DOCTYPE html><html lang="en"><head><title>Ridgeline</title></head><body><main>'
         "<h1>Haul trucks that stay on the road</h1><h2>Our offerings for them:</h2><p>Sensors.</p>"

@@ -354,3 +354,70 @@ def test_a_challenge_card_that_stops_a_research_sentence_part_way_is_left_out():
     # Without the sources the design system cannot tell, and keeps both.
     plain = etree.HTML(realistic_page({**SPEC, "pain_points": pains}))
     assert len(plain.findall(".//section[@id='pain-points']//h3")) == 2
+
+
+def test_each_sentence_is_said_once_and_a_card_with_nothing_new_is_left_out():
+    """Issue 24: repetition was the second blocker of seed's pages: a 0.5B writes one sentence into the lede,
+    two cards and the close ("Riders tell us the difference shows up on long rides" three times). The
+    offers' words are said first; later fields drop what the page has said; a challenge card left with
+    nothing new, or under a heading already used, is left out."""
+    from workflow_core.page.copy import Said
+
+    said = Said()
+    assert said.new("Daily routes that cut empty miles. We plan them.") == (
+        "Daily routes that cut empty miles. We plan them."
+    )
+    assert said.new("We plan them. Fresh fruit, every day.") == "Fresh fruit, every day."
+    # The same sentence reworded at its edges (most of its four-word runs already said) counts as said.
+    assert said.said("Daily routes that cut empty miles, every day")
+    assert not said.said("Sensors alert you when a load warms.")
+    repeated = "Soft fruit loses value with every warm hour."
+    spec = {
+        **SPEC,
+        "subheadline": "Daily routes that cut empty miles.",  # the first offer's sentence again
+        "pain_points": [
+            {"source": "a", "title": "Fruit spoiling in transit", "text": repeated},
+            {"source": "b", "title": "Spoiled fruit", "text": repeated},  # nothing new: left out
+            {
+                "source": "c",
+                "title": "Fruit spoiling in transit",
+                "text": "Empty trips cost fuel.",
+            },  # same heading
+        ],
+        "closing_headline": "Talk to us",
+        "closing_text": f"{repeated} Call us and we will map your first route.",
+    }
+    tree = etree.HTML(realistic_page(spec))
+    texts = [" ".join(p.itertext()) for p in tree.findall(".//main//p")]
+    assert sum(repeated in t for t in texts) == 1
+    assert sum("Daily routes that cut empty miles." in t for t in texts) == 1
+    assert [h.text for h in tree.findall(".//section[@id='pain-points']//h3")] == [
+        "Fruit spoiling in transit"
+    ]
+    closing = tree.find(".//section[@id='contact']")
+    assert "Call us and we will map your first route." in " ".join(closing.itertext())
+    # The lede that only repeated an offer gives way to the company's own description (none here).
+    assert tree.find(".//p[@class='lede']") is None
+
+
+def test_a_headline_that_is_an_offering_description_cut_short_gives_way():
+    """Issue 24: with the offerings' descriptions in its prompt, a 0.5B began its headline with one and the
+    grammar's length limit cut it ("Winter Ready Service: Full safety check, new brake pads, lights and
+    mudguards"). The company's tagline stands in; the closing heading gets the neutral one."""
+    offerings = [
+        {
+            **OFFERINGS[0],
+            "description": "Daily routes between fields and depot, planned each morning by our team.",
+        },
+        *OFFERINGS[1:],
+    ]
+    cut = "Harvest Route Planning: Daily routes between fields and depot, planned each"
+    spec = {**SPEC, "headline": cut, "closing_headline": cut}
+    tree = etree.HTML(realistic_page(spec, offerings=offerings))
+    assert tree.find(".//h1").text == COMPANY["tagline"]
+    assert tree.find(".//section[@id='contact']//h2").text == "Let's talk"
+    # A headline of its own that merely names the offering stays.
+    kept = etree.HTML(
+        realistic_page({**SPEC, "headline": "Harvest Route Planning for your farm"}, offerings=offerings)
+    )
+    assert kept.find(".//h1").text == "Harvest Route Planning for your farm"

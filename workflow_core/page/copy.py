@@ -241,6 +241,35 @@ def fit_copy(
     return " ".join(kept)
 
 
+class Said:
+    """What a page has said so far, sentence by sentence, so each thing is said once: a small model writes the
+    same sentence into the lede, a card and the close, or pastes an offering's description it was shown. A
+    sentence counts as said when its words match one already on the page, or when most of its `SHINGLE`-word
+    runs are already on the page (the same sentence reworded at the edges)."""
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[str, ...]] = set()
+        self._grams: set[tuple[str, ...]] = set()
+
+    def said(self, sentence: str) -> bool:
+        key = tuple(_WORD.findall(sentence.lower()))
+        if not key or key in self._keys:
+            return bool(key)
+        grams = shingles(sentence)
+        return len(grams) >= 3 and len(grams & self._grams) >= 0.6 * len(grams)
+
+    def add(self, text: str) -> None:
+        for sentence in sentences(text):
+            self._keys.add(tuple(_WORD.findall(sentence.lower())))
+            self._grams |= shingles(sentence)
+
+    def new(self, text: str) -> str:
+        """`text` without the sentences already said, and what is left counted as said."""
+        kept = " ".join(s for s in sentences(text) if not self.said(s))
+        self.add(kept)
+        return kept
+
+
 def without_label(text: str, label: str) -> str:
     """`text` without a leading "<label>:" or "<label> -" (a card that repeats its own heading, a headline
     that starts with the company's name before saying it again); `text` itself when nothing would be left."""

@@ -20,7 +20,15 @@ from markupsafe import Markup
 
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
-from workflow_core.page.copy import cut_off, cut_prefixes, fit_copy, fit_title, prompt_shingles, without_label
+from workflow_core.page.copy import (
+    Said,
+    cut_off,
+    cut_prefixes,
+    fit_copy,
+    fit_title,
+    prompt_shingles,
+    without_label,
+)
 from workflow_core.page.header import image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
 from workflow_core.page.safety import SLIDER_JS
@@ -304,19 +312,42 @@ def render_page(
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
     tagline = clean_text(company.get("tagline"))
-    headline = without_label(title(page["headline"], 80), company_name) or tagline or company_name
-    subheadline = copy(page["subheadline"], 200) or clean_text(company.get("description"))
+    cut = cut_prefixes(sources or [])
+    # A headline that is an offering's description stopped at the length limit ("Winter Ready Service: Full
+    # safety check, new brake pads, lights and mudguards") reads as cut off, like a research sentence.
+    cut_heading = cut | cut_prefixes(
+        f"{clean_text(o.get('name'))}: {clean_text(o.get('description'))}" for o in offerings or []
+    )
+    headline = without_label(title(page["headline"], 80), company_name)
+    if cut_off(headline, cut_heading):
+        headline = ""
+    headline = headline or tagline or company_name
+    # Each sentence once: the offers' words first (they carry the facts), then the lede, the cards and the
+    # close drop what the page has already said; a card left with nothing to say is left out.
+    said = Said()
+    said.add(headline)
+    for card in cards:
+        card["text"] = said.new(card["text"])
+    subheadline = said.new(copy(page["subheadline"], 200)) or clean_text(company.get("description"))
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
     closing_headline = title(page["closing_headline"], 80)
-    if not closing_headline or closing_headline.lower() == headline.lower():
+    if (
+        not closing_headline
+        or closing_headline.lower() == headline.lower()
+        or cut_off(closing_headline, cut_heading)
+    ):
         closing_headline = CLOSING_HEADLINE
-    closing_text = copy(page["closing_text"], 240)
-    cut = cut_prefixes(sources or [])
     pains = []
+    headings = {headline.lower()}
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
-        if heading and text and not (cut_off(heading, cut) or cut_off(text, cut)):
+        if not heading or heading.lower() in headings or cut_off(heading, cut) or cut_off(text, cut):
+            continue
+        text = said.new(text)
+        if text:
+            headings.add(heading.lower())
             pains.append({"title": heading, "text": text})
+    closing_text = said.new(copy(page["closing_text"], 240))
     hero = image_for(0, headline)
     offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
     logo = (
