@@ -64,8 +64,10 @@ async def test_seed_qa_sends_the_faulted_fields_back_and_keeps_the_rest(
     fake_openai, fake_registry, tmp_path
 ) -> None:
     scenario = load_scenario(EXAMPLE)
-    title = "Unplanned haul truck downtime"  # a research note's title: research as copy, a blocking finding
-    assert any(title in d.text for d in scenario.documents)
+    # A headline that only names an offering promises nothing (substance.headline, a blocking finding) and the
+    # design system keeps it: a research note's title, once used here, is now dropped before any check sees it.
+    title = "Haul Fleet Health"
+    assert any(title in text for text in scenario.offerings.values())
 
     def responder(body: dict[str, Any]) -> FakeReply | None:
         fmt = (body.get("response_format") or {}).get("json_schema") or {}
