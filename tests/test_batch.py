@@ -141,7 +141,9 @@ def test_a_budget_smaller_than_the_batch_stops_it_with_what_is_left(cli_env, tmp
     assert proc.returncode == 1
     assert "stopped: not started: the budget has $" in proc.stderr and "next run is estimated" in proc.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert 1 <= summary["ok"] <= 3 and summary["not_started"] == len(PROFILE_NAMES) - summary["ok"]
+    # The warm-up page's cost only sizes the budget (about 3.5 pages; the visitors' pages cost 0.8-1.0 of it,
+    # so 3 or 4 fit): what matters is that the batch stopped short of all of them, within the budget.
+    assert 1 <= summary["ok"] <= 4 and summary["not_started"] == len(PROFILE_NAMES) - summary["ok"] >= 1
     assert summary["cost_usd"] <= budget + 0.25 * one_page  # never above by more than an estimate's error
     assert summary["budget_left_usd"] == budget - summary["cost_usd"]
 

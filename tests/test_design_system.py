@@ -421,3 +421,16 @@ def test_a_headline_that_is_an_offering_description_cut_short_gives_way():
         realistic_page({**SPEC, "headline": "Harvest Route Planning for your farm"}, offerings=offerings)
     )
     assert kept.find(".//h1").text == "Harvest Route Planning for your farm"
+
+
+def test_an_id_where_copy_belongs_is_not_copy():
+    """Issue 24, round 3: a 0.5B wrote the offering id it was shown in brackets as the line under the
+    headline ("Cis-and-reverse-charge") and both blind raters named it; a closing listed "[kids-bike-trade-up]"."""
+    assert fit_copy("cis-and-reverse-charge", 200) == ""
+    assert fit_title("vat_and_mtd", 60) == ""
+    assert fit_title("What we offer them: [kids-bike-trade-up], [cargo-bike-test-rides]", 80) == ""
+    # Hyphenated words in a real sentence or heading stay.
+    assert fit_copy("Our 13-week cash-flow forecast shows what is coming.", 200) == (
+        "Our 13-week cash-flow forecast shows what is coming."
+    )
+    assert fit_title("Long-term care", 60) == "Long-term care"

@@ -13,12 +13,15 @@ _META = re.compile(
     r"\b(landing[- ]pages?|web[- ]?pages?|websites?|web sites?|the visitors?|visitor'?s?|visual elements?|"
     r"hero images?|page spec|sub-?headlines?|headlines?|call[- ]to[- ]action|pain[- ]points?|target audience|as an ai|"
     r"language model|this section|placeholder|lorem ipsum|json|research notes?|our notes)\b|\{\{|\}\}"
-    # A template's blank left in: "[Company Name]", "[contact_info]".
-    r"|\[[A-Za-z][A-Za-z_ ]*\]"
+    # A template's blank left in, or an id in brackets: "[Company Name]", "[contact_info]", "[silo-tank-levels]".
+    r"|\[[A-Za-z][A-Za-z0-9_ -]*\]"
     # A prompt's voice rule copied onto the page: "We are Ridgeline Fieldworks, you are the customer".
     r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
     re.IGNORECASE,
 )
+# An id where copy belongs: a field that is only "cis-and-reverse-charge" (a small model wrote the offering's id
+# it was shown in brackets as the line under the headline).
+_ID = re.compile(r"^\W*[a-z0-9]+(?:[-_][a-z0-9]+)+\W*$")
 # A seller running itself down ("we do not have a proven track record").
 _NEGATIVE_SELF = re.compile(
     r"\b(no|without|lack(?:ing)?(?: of)?|not (?:yet )?(?:have )?a?)\s+(?:a\s+)?(?:proven\s+)?"
@@ -216,7 +219,7 @@ def fit_copy(
     seller down. When the text reached `limit` its unfinished last sentence is dropped. "" when nothing
     is left."""
     text = " ".join(text.split()).strip(" \"'“”")
-    if not text:
+    if not text or _ID.match(text):
         return ""
     text = _SPLIT_DECIMAL.sub(".", text)  # a small model's "9. 4 hours" is 9.4 hours
     found = sentences(text)
@@ -305,7 +308,8 @@ def fit_title(
     """`tidy_title`, or "" when the heading talks about the page or speaks as the visitor's company."""
     title = capitalised(tidy_title(text, limit))
     if (
-        _META.search(title)
+        _ID.match(text.strip())
+        or _META.search(title)
         or _NEGATIVE_SELF.search(title)
         or _speaks_as(title, list(not_ours))
         or copied_from(title, prompt)
