@@ -263,14 +263,18 @@ class Said:
 
     def add(self, text: str) -> None:
         for sentence in sentences(text):
-            self._keys.add(tuple(_WORD.findall(sentence.lower())))
-            self._grams |= shingles(sentence)
+            self._add(sentence)
+
+    def _add(self, sentence: str) -> None:
+        self._keys.add(tuple(_WORD.findall(sentence.lower())))
+        self._grams |= shingles(sentence)
 
     def new(self, text: str) -> str:
         """`text` without the sentences already said, and what is left counted as said."""
-        kept = " ".join(s for s in sentences(text) if not self.said(s))
-        self.add(kept)
-        return kept
+        kept = [s for s in sentences(text) if not self.said(s)]
+        for sentence in kept:
+            self._add(sentence)
+        return " ".join(kept)
 
 
 def without_label(text: str, label: str) -> str:
