@@ -261,11 +261,14 @@ def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+_CSP = "content-security-policy"
+
+
 def hazards(root: Any, policy: PagePolicy | None = None) -> list[str]:
     """What the page under `root` (an lxml element) carries that could run, load or send something in a
     visitor's browser: scripts (but the design system's own), event handlers, `javascript:` and other
     script URLs, frames and plug-ins, external pictures, style sheets and fonts, forms posting anywhere
-    but `policy.form_actions`, a `<base>` or a `<meta http-equiv>`. One line per kind and element."""
+    but `policy.form_actions`, a `<base>` or a `<meta http-equiv>` other than a Content-Security-Policy. One line per kind and element."""
     policy = policy or PagePolicy()
     found: list[str] = []
     for el in root.iter():
@@ -282,7 +285,9 @@ def hazards(root: Any, policy: PagePolicy | None = None) -> list[str]:
             found.append(f"an <{tag}> {_short(el.get('src') or el.get('data') or '')}".rstrip())
         elif tag == "base":
             found.append(f"a <base href> ({_short(el.get('href') or '')})")
-        elif tag == "meta" and el.get("http-equiv"):
+        elif tag == "meta" and (el.get("http-equiv") or "").strip().lower() not in {"", _CSP}:
+            # A Content-Security-Policy only takes permissions away (a <meta> one cannot even report), and
+            # every page `sanitise` writes carries one: a page exported by compare or batch must check clean.
             found.append(f'a <meta http-equiv="{el.get("http-equiv")}">')
         elif tag == "link" and _EXTERNAL.match(el.get("href") or ""):
             found.append(f"a linked {el.get('rel') or 'resource'} from {_short(el.get('href') or '')}")
