@@ -81,6 +81,19 @@ def test_missing_company_file_and_not_a_folder(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nope")
 
 
+def test_visitors_from_another_folder_replace_the_scenarios_own(tmp_path: Path) -> None:
+    (tmp_path / "ada.json").write_text(json.dumps({"name": "Ada", "industry": "Mining"}))
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ScenarioError, match=r"bad\.json"):
+        load_scenario(EXAMPLE, profiles=tmp_path)
+    (tmp_path / "bad.json").unlink()
+    s = load_scenario(EXAMPLE, profiles=tmp_path)
+    assert list(s.profiles) == ["ada"] and s.company.name == "Ridgeline Fieldworks"
+    assert "dana-mining" in load_scenario(EXAMPLE).profiles
+    with pytest.raises(ScenarioError, match="not a folder of .json profiles"):
+        load_scenario(EXAMPLE, profiles=tmp_path / "nope")
+
+
 def test_metadata_from_sidecar_and_front_matter(tmp_path: Path) -> None:
     write(tmp_path, "company.yaml", "name: Acme\n")
     write(tmp_path, "knowledge/x.txt", "text x")

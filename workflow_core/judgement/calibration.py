@@ -13,9 +13,8 @@ from workflow_core.judgement.judge import JudgeRun, compare, judge_messages, pag
 from workflow_core.judgement.pairs import Page
 from workflow_core.pricing.book import PriceBook
 from workflow_core.providers.registry import ProviderRegistry
-from workflow_core.quality.preference import Agreement, PreferenceSet, agreement_of
+from workflow_core.quality.preference import Agreement, PreferenceSet, agreement_of, page_scenarios
 from workflow_core.run.store import Store
-from workflow_core.scenario import load_scenario
 from workflow_core.scenario.prose import profile_to_prose
 
 
@@ -50,8 +49,8 @@ async def judge_preference(
     as_page = {p.id: Page(variant=p.variant, run_id=p.id, html=pset.html(p)) for p in pages}
     run = JudgeRun(judge=judge)
     shots = await page_screenshots(store, list(as_page.values()), run) if see_pages else None
-    scenarios = {path: load_scenario(path) for path in {p.scenario for p in pages}}
-    summaries = {p.visitor: profile_to_prose(scenarios[p.scenario].profiles[p.profile]) for p in pages}
+    scenario_of = page_scenarios(pages)
+    summaries = {p.visitor: profile_to_prose(scenario_of(p).profiles[p.profile]) for p in pages}
     won: dict[tuple[str, str], str | None] = {}
     consistent = 0
     by_visitor: dict[str, list[str]] = {}

@@ -29,7 +29,7 @@ from workflow_core.lab.training import Training, training_by_variant
 from workflow_core.lab.whatif import ModelMap, reprice_experiment
 from workflow_core.pricing.book import PriceBook
 from workflow_core.quality.model import effective_weights
-from workflow_core.quality.preference import HELD_OUT
+from workflow_core.quality.preference import HELD_OUT, weakest_held_out
 from workflow_core.records import RunRecord
 from workflow_core.run.reopen import workflow_of_run
 from workflow_core.workflow.graph import WorkflowGraph
@@ -295,18 +295,25 @@ def preference_measures(summaries: list[VariantSummary]) -> set[str]:
 
 
 def quality_basis(preference: set[str] | frozenset[str] = frozenset()) -> str:
-    """What the lab's quality rests on and how far it is trusted: the rule verdict's measured agreement with
-    blind raters on pages its rules were not tuned on (`quality.preference.HELD_OUT`), and which preference
-    measures join it."""
-    held = HELD_OUT
+    """What the lab's quality rests on and how far it is trusted: the rule verdict's agreement with blind raters
+    on pages its rules were not tuned on, the weakest of the held-out splits (`quality.preference.HELD_OUT`),
+    and which preference measures join it."""
+    held = weakest_held_out()
     if held is None:
         return "Quality rests on the rule verdict, not yet measured against blind raters."
+    others = [m for m in HELD_OUT if m.pairs and m is not held]
     text = (
         f"Quality rests on the rule verdict, which agreed with blind raters on {held.agree}/{held.pairs} pairs "
         f"({held.agree / held.pairs:.0%}) and {held.decisive_agree}/{held.decisive_pairs} of the big-vs-decomposed "
         f"pairs of pages it was not tuned on (the raters agreed with each other on "
-        f"{held.raters_agree}/{held.raters_pairs})"
+        f"{held.raters_agree}/{held.raters_pairs}"
     )
+    if others:
+        which, rest = ("lower", "the other") if len(others) == 1 else ("lowest", "the others")
+        text += f"; the {which} of {len(others) + 1} held-out sets, {rest} " + ", ".join(
+            f"{m.agree}/{m.pairs}" for m in others
+        )
+    text += ")"
     labels = {"people": "people's votes", "judge": "an LLM judge"}
     joined = [label for name, label in labels.items() if name in preference]
     if joined:

@@ -28,7 +28,13 @@ from workflow_core.quality.axes import PageToCheck, axes
 from workflow_core.quality.check import NOT_REQUESTED, check_page
 from workflow_core.quality.judge import CHECKLIST, JudgeResult
 from workflow_core.quality.model import QualityReport
-from workflow_core.quality.preference import PreferenceSet, agreement, keys_for, rater_agreement
+from workflow_core.quality.preference import (
+    PreferenceSet,
+    agreement,
+    keys_for,
+    page_scenarios,
+    rater_agreement,
+)
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import page_text
 from workflow_core.scenario import Scenario, load_scenario
@@ -264,14 +270,11 @@ def question_rates(judged: list[JudgedCase]) -> str:
 
 def preference_reports(pset: PreferenceSet, render: bool = True) -> dict[str, QualityReport]:
     """The verdict on every page of a preference set, checked as a run's page is (rendered by default)."""
-    scenarios: dict[str, Scenario] = {}
-    out: dict[str, QualityReport] = {}
-    for page in pset.pages:
-        if page.scenario not in scenarios:
-            scenarios[page.scenario] = load_scenario(page.scenario)
-        sources = sources_for(scenarios[page.scenario], page.profile)
-        out[page.id] = check_page(pset.html(page), sources, render=render)
-    return out
+    scenario_of = page_scenarios(pset.pages)
+    return {
+        page.id: check_page(pset.html(page), sources_for(scenario_of(page), page.profile), render=render)
+        for page in pset.pages
+    }
 
 
 def _rate(agree: int, pairs: int) -> str:

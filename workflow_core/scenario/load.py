@@ -128,7 +128,10 @@ def _load_offerings(root: Path, problems: list[Problem]) -> dict[str, str]:
     return offerings
 
 
-def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+def _load_profiles(
+    root: Path, problems: list[Problem], folder: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """The scenario's profiles (`profiles/*.json` and `profiles.jsonl`), or only the `.json` files in `folder`."""
     profiles: dict[str, dict[str, Any]] = {}
 
     def add(pid: str, data: dict[str, Any], rel: str) -> None:
@@ -136,12 +139,14 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, A
             problems.append(Problem(f"two profiles have the id {pid!r}; give each a unique `id`.", field=rel))
         profiles[pid] = data
 
-    pdir = root / "profiles"
+    pdir = folder or root / "profiles"
+    if folder is not None and not folder.is_dir():
+        problems.append(Problem(f"{folder} is not a folder of .json profiles."))
     if pdir.is_dir():
         for path in sorted(pdir.iterdir()):
             if not path.is_file() or path.suffix.lower() != ".json":
                 continue
-            rel = path.relative_to(root).as_posix()
+            rel = path.as_posix() if folder is not None else path.relative_to(root).as_posix()
             text = _read(path, rel, problems)
             if text is None:
                 continue
@@ -150,7 +155,7 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, A
             if data is not None:
                 add(str(data.get("id") or path.stem), data, rel)
     jsonl = root / "profiles.jsonl"
-    if jsonl.is_file():
+    if folder is None and jsonl.is_file():
         text = _read(jsonl, "profiles.jsonl", problems)
         if text is not None:
             rows, local = parse_profiles_jsonl(text, "profiles.jsonl")
@@ -164,8 +169,9 @@ def _load_profiles(root: Path, problems: list[Problem]) -> dict[str, dict[str, A
     return profiles
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario folder, raising one ScenarioError that lists every problem found."""
+def load_scenario(path: str | Path, profiles: str | Path | None = None) -> Scenario:
+    """Load a scenario folder, raising one ScenarioError that lists every problem found. With `profiles`, a
+    folder of `.json` profiles, its visitors are those in place of the scenario's own."""
     root = Path(path)
     if not root.is_dir():
         raise ScenarioError([Problem(f"{root} is not a folder; a scenario is a folder with a company.json.")])
@@ -220,10 +226,10 @@ def load_scenario(path: str | Path) -> Scenario:
     elif (root / "logo.png").is_file():
         logo_mime, logo_data = "image/png", base64.b64encode((root / "logo.png").read_bytes()).decode("ascii")
 
-    profiles = _load_profiles(root, problems)
+    visitors = _load_profiles(root, problems, Path(profiles) if profiles is not None else None)
     for line in [
         *(f for d in documents for f in flagged(d.text, f"knowledge/{d.name}")),
-        *(f for pid, p in profiles.items() for f in flagged(p, f"profile {pid}")),
+        *(f for pid, p in visitors.items() for f in flagged(p, f"profile {pid}")),
     ]:
         warnings.append(
             f"{line} {INSTRUCTION_FLAG}, not as data: it is kept out of every prompt and "
@@ -242,6 +248,6 @@ def load_scenario(path: str | Path) -> Scenario:
         testimonials=testimonials,
         logo_mime=logo_mime,
         logo_data=logo_data,
-        profiles=profiles,
+        profiles=visitors,
         warnings=warnings,
     )

@@ -20,6 +20,9 @@ SPLITS = {
     "tune": "pages the rules were tuned on: the example and cycle-shop scenarios, rated blind before tuning",
     "holdout": "pages the rules were not tuned on: two scenarios written for this set (bakery, solar co-op), "
     "generated, rated and measured only after the rules were frozen",
+    "holdout2": "pages the rules were not tuned on: nine visitors written for the shipped example, cycle-shop and "
+    "ledger scenarios (visitors/holdout2), pages made at 04b37b4 (2026-12-06) and rated blind, no rule changed after; "
+    "one rule (an id is not copy) was written from other pages made for these visitors",
 }
 
 
@@ -33,19 +36,21 @@ def write_set() -> None:
     for path in sorted((HERE / "pages").glob("*/*/*.html")):
         split, scenario = path.parts[-3], path.parts[-2]
         profile, variant = path.stem.split("--")
-        pages.append(
-            {
-                "id": page_id(split, f"{scenario}/{path.name}"),
-                "file": str(path.relative_to(HERE)),
-                "split": split,
-                "scenario": SCENARIOS[scenario],
-                "profile": profile,
-                "variant": variant,
-            }
-        )
+        page = {
+            "id": page_id(split, f"{scenario}/{path.name}"),
+            "file": str(path.relative_to(HERE)),
+            "split": split,
+            "scenario": SCENARIOS[scenario],
+            "profile": profile,
+            "variant": variant,
+        }
+        visitors = HERE / "visitors" / split / scenario
+        if (visitors / f"{profile}.json").is_file():
+            page["visitors"] = str(visitors.relative_to(HERE.parents[2]))
+        pages.append(page)
     manifest = {
         "big": ["single", "single-spec"],
-        "decomposed": ["seed", "deep"],
+        "decomposed": ["seed", "deep", "seed-tuned2"],
         "splits": SPLITS,
         "pages": pages,
         "ratings": sorted(str(p.relative_to(HERE)) for p in (HERE / "ratings").glob("*.json")),

@@ -2,10 +2,11 @@
 screenshot at 1280 and at 390 px, and a brief that says who the seller and the visitor are. The key (letter ->
 page file) is written apart from the packet, so a rater who sees the packet never sees a variant's name.
 
-    python -m tests.quality_cases.preference.make_packet PAGES_DIR PACKET_DIR KEY_JSON --seed N
+    python -m tests.quality_cases.preference.make_packet PAGES_DIR PACKET_DIR KEY_JSON --seed N [--visitors DIR]
 
 PAGES_DIR holds `<scenario>/<profile>--<variant>.html`; each scenario folder name is looked up in
-`SCENARIOS` below."""
+`SCENARIOS` below. With `--visitors`, the visitors are `DIR/<scenario>/<profile>.json` rather than the
+scenario's own profiles (a split of new visitors for shipped scenarios)."""
 
 from __future__ import annotations
 
@@ -24,15 +25,20 @@ from workflow_core.scenario import load_scenario
 SCENARIOS = {
     "example": "assets/example_scenario",
     "cycle": "assets/cycle_shop_scenario",
+    "ledger": "assets/ledger_scenario",
     "bakery": "tests/quality_cases/scenarios/bakery",
     "solar": "tests/quality_cases/scenarios/solar",
 }
 
 
-def brief(scenario_dir: str, profile_id: str) -> str:
-    """What a rater knows: the seller, what it sells, and the visitor the page was made for."""
+def brief(scenario_dir: str, profile_id: str, visitors: Path | None = None) -> str:
+    """What a rater knows: the seller, what it sells, and the visitor the page was made for (from the folder
+    `visitors` when given, else the scenario's profiles)."""
     scenario = load_scenario(scenario_dir)
-    profile = scenario.profiles[profile_id]
+    if visitors is not None:
+        profile = json.loads((visitors / f"{profile_id}.json").read_text(encoding="utf-8"))
+    else:
+        profile = scenario.profiles[profile_id]
     company = scenario.company
     lines = [
         f"Seller: {company.name}. {company.tagline}",
@@ -51,6 +57,7 @@ def main() -> None:
     parser.add_argument("packet", type=Path)
     parser.add_argument("key", type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--visitors", type=Path, help="a folder of <scenario>/<profile>.json visitors")
     args = parser.parse_args()
     renderer = Renderer()
     key: dict[str, dict[str, str]] = {}
@@ -64,7 +71,15 @@ def main() -> None:
                 visitor = f"{scenario_folder.name}-{profile_id}"
                 out = args.packet / visitor
                 out.mkdir(parents=True, exist_ok=True)
-                (out / "brief.txt").write_text(brief(scenario_dir, profile_id) + "\n", encoding="utf-8")
+                (out / "brief.txt").write_text(
+                    brief(
+                        scenario_dir,
+                        profile_id,
+                        args.visitors / scenario_folder.name if args.visitors else None,
+                    )
+                    + "\n",
+                    encoding="utf-8",
+                )
                 letters = list(string.ascii_uppercase[: len(pages)])
                 random.Random(f"{args.seed}/{visitor}").shuffle(letters)
                 key[visitor] = {}
