@@ -13,7 +13,7 @@ from typing import Any
 
 from workflow_core.errors import DecomposeError
 from workflow_core.tune.specialise import STUDENT_DEFAULT
-from workflow_core.tune.train import Settings, duration
+from workflow_core.tune.train import TARGET_MODULES, Settings, duration
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -44,6 +44,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, help=f"training steps, one example each (default {Settings().steps})")
     s.add_argument("--learning-rate", type=float, help="AdamW learning rate (default 2e-4)")
     s.add_argument("--rank", type=int, help="LoRA rank (default 16; alpha is twice the rank)")
+    s.add_argument(
+        "--modules",
+        help="the projections to adapt, comma-separated (default all: " + ",".join(TARGET_MODULES) + ")",
+    )
     s.add_argument(
         "--min-quality",
         type=float,
@@ -106,6 +110,12 @@ def request_from_args(args: argparse.Namespace) -> Any:
         if not 1 <= args.rank <= 256:
             raise DecomposeError(f"--rank must be between 1 and 256, got {args.rank}")
         overrides["rank"], overrides["alpha"] = args.rank, 2 * args.rank
+    if args.modules is not None:
+        modules = tuple(dict.fromkeys(m.strip() for m in str(args.modules).split(",") if m.strip()))
+        unknown = [m for m in modules if m not in TARGET_MODULES]
+        if unknown or not modules:
+            raise DecomposeError(f"--modules takes some of {','.join(TARGET_MODULES)}, got '{args.modules}'")
+        overrides["modules"] = modules
     settings = Settings(**overrides)
     settings = Settings(
         **{**settings.__dict__, "eval_every": max(1, min(settings.eval_every, settings.steps))}

@@ -47,6 +47,7 @@ class Settings:
     eval_every: int = 20
     checkpoint_every: int = 10
     seed: int = 0
+    modules: tuple[str, ...] = TARGET_MODULES  # the projections LoRA adapts (PEFT's names)
 
 
 @dataclass
@@ -180,7 +181,7 @@ def train(
     config = LoraConfig(
         r=settings.rank,
         lora_alpha=settings.alpha,
-        target_modules=list(TARGET_MODULES),
+        target_modules=list(settings.modules),
         lora_dropout=0.0,
         bias="none",
         task_type="CAUSAL_LM",
