@@ -90,7 +90,7 @@ def test_visitors_from_another_folder_replace_the_scenarios_own(tmp_path: Path) 
     s = load_scenario(EXAMPLE, profiles=tmp_path)
     assert list(s.profiles) == ["ada"] and s.company.name == "Ridgeline Fieldworks"
     assert "dana-mining" in load_scenario(EXAMPLE).profiles
-    with pytest.raises(ScenarioError, match="not a folder of .json profiles"):
+    with pytest.raises(ScenarioError, match=r"not a folder of \.json profiles"):
         load_scenario(EXAMPLE, profiles=tmp_path / "nope")
 
 
