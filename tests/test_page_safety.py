@@ -105,3 +105,14 @@ def test_the_integrity_axis_blocks_a_page_that_carries_script() -> None:
     assert report.publishable is False
     assert not [f for f in check_page(realistic_page(), sources, render=False).findings
                 if f.check == "integrity.executable"]  # fmt: skip
+
+
+def test_a_page_as_exported_gets_the_verdict_the_run_gave_it() -> None:
+    """compare and batch export pages through `sanitise`; the preference set and `decompose check` grade those
+    files. The verdict on the exported page must be the verdict on the page the run made."""
+    sources = Sources(company=COMPANY, profile={"name": "Maria Lopez", "company": "Green Acre Farms"})
+    page = realistic_page()
+    run = check_page(page, sources, render=False)
+    exported = check_page(sanitise(page, PagePolicy.for_company(COMPANY)), sources, render=False)
+    assert (exported.publishable, exported.score) == (run.publishable, run.score)
+    assert {a: r.score for a, r in exported.axes.items()} == {a: r.score for a, r in run.axes.items()}
