@@ -125,7 +125,7 @@ async def test_an_adapter_trained_on_the_teachers_runs_changes_what_llama_cpp_an
     assert not set(card["examples"]["train_visitors"]) & set(card["examples"]["validation_visitors"])
     assert card["loss"]["best_validation"] < card["loss"]["base_validation"]
     assert card["lora_tensors"] == 24 * 7 * 2  # 24 layers × 7 projections × (A, B)
-    import gguf  # float16, as llama.cpp's converter writes them: float32 made the 0.5B generate 2-3% slower
+    import gguf  # float16, as llama.cpp's converter writes them: half the size of float32
 
     assert {t.tensor_type for t in gguf.GGUFReader(str(adapter.path)).tensors} == {
         gguf.GGMLQuantizationType.F16

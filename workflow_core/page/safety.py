@@ -268,7 +268,8 @@ def hazards(root: Any, policy: PagePolicy | None = None) -> list[str]:
     """What the page under `root` (an lxml element) carries that could run, load or send something in a
     visitor's browser: scripts (but the design system's own), event handlers, `javascript:` and other
     script URLs, frames and plug-ins, external pictures, style sheets and fonts, forms posting anywhere
-    but `policy.form_actions`, a `<base>` or a `<meta http-equiv>` other than a Content-Security-Policy. One line per kind and element."""
+    but `policy.form_actions`, a `<base>` or a `<meta http-equiv>` other than a Content-Security-Policy. One
+    line per kind and element."""
     policy = policy or PagePolicy()
     found: list[str] = []
     for el in root.iter():

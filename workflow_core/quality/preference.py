@@ -74,9 +74,8 @@ class PreferencePage:
     scenario: str  # the scenario folder, relative to the repository root
     profile: str
     variant: str
-    visitors: str | None = (
-        None  # a folder of profiles used in place of the scenario's, relative like `scenario`
-    )
+    # A folder of profiles used in place of the scenario's own, relative like `scenario`.
+    visitors: str | None = None
 
     @property
     def visitor(self) -> str:

@@ -2,10 +2,10 @@
 
 llama.cpp reads `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha`, and per adapted
 weight two tensors named after the base model's tensor: `blk.N.attn_q.weight.lora_a` (PEFT's lora_A, rank ×
-inputs) and `….lora_b` (lora_B, outputs × rank), stored as PEFT holds them, in float16 (llama.cpp's converter's default: half the size of float32, the same
-weights to 3 significant digits, and as fast or slightly faster here: 0.89× the base's speed against 0.87× in
-two quiet runs; docs/specialise.md). It applies
-scale × alpha / rank, PEFT's own scaling. The architecture must be the base model's, read from its GGUF file.
+inputs) and `….lora_b` (lora_B, outputs × rank), stored as PEFT holds them, in float16 (llama.cpp's
+converter's default: half the size of float32, the same weights to 3 significant digits, and as fast or slightly
+faster here: 0.89× the base's speed against 0.87× in two quiet runs; docs/specialise.md). It applies scale ×
+alpha / rank, PEFT's own scaling. The architecture must be the base model's, read from its GGUF file.
 
 Imports gguf (and numpy): call `extra.require()` first.
 """

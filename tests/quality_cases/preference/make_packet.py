@@ -34,11 +34,8 @@ SCENARIOS = {
 def brief(scenario_dir: str, profile_id: str, visitors: Path | None = None) -> str:
     """What a rater knows: the seller, what it sells, and the visitor the page was made for (from the folder
     `visitors` when given, else the scenario's profiles)."""
-    scenario = load_scenario(scenario_dir)
-    if visitors is not None:
-        profile = json.loads((visitors / f"{profile_id}.json").read_text(encoding="utf-8"))
-    else:
-        profile = scenario.profiles[profile_id]
+    scenario = load_scenario(scenario_dir, profiles=visitors)
+    profile = scenario.profiles[profile_id]
     company = scenario.company
     lines = [
         f"Seller: {company.name}. {company.tagline}",
