@@ -245,3 +245,48 @@ async def test_prompt_text_a_writer_copies_is_kept_off_the_page_or_marked_down(f
     flagged = [f for f in single.qa_findings if f.check == "integrity.meta" and not f.passed]
     assert flagged and "Our offerings for them:" in flagged[0].evidence
     assert "repeats the workflow's own prompt" in flagged[0].message and single.qa_axes["integrity"] < 1.0
+
+
+COPYWRITER = """
+- id: copywriter
+  kind: agent
+  model: fake/small
+  prompt: "{% for o in offering_items if o.id in personalizer.offerings %}{{ o.name }}; {% endfor %}"
+  output_format: json
+  output_schema:
+    type: object
+    required: [headline, tagline]
+    properties: {headline: {type: string}, tagline: {type: string}}
+"""
+
+
+async def test_an_agent_wired_to_the_page_writes_the_spec_fields_it_names(fake_openai, fake_registry):
+    # A copywriter node that writes {"headline": ...} and is wired to the page replaces the developer's
+    # headline; a field that is not a page-spec text field ("tagline") is not copied anywhere.
+    text = (ROOT / "workflow_core" / "workflow" / "templates" / "seed.yaml").read_text(encoding="utf-8")
+    text = text.replace("- id: site\n", COPYWRITER.lstrip("\n") + "- id: site\n")
+    text += "- {source: personalizer, target: copywriter}\n- {source: copywriter, target: site}\n"
+    wf = parse_workflow(text).with_models(all_models="fake/small")
+
+    def responder(body):
+        if set(_schema(body).get("properties", {})) == {"headline", "tagline"}:
+            return FakeReply(
+                content=json.dumps({"headline": "Catch failures before the ramp", "tagline": "Zzq"})
+            )
+        return None
+
+    fake_openai.set_responder(responder)
+    engine = Engine(fake_registry, prices=PriceBook(), hooks=standard_hooks(None))
+    result = await engine.run(wf, RunInputs.for_profile(load_scenario(EXAMPLE), "dana-mining"))
+    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
+    page = result.page_html or ""
+    assert re.search(r"<h1[^>]*>Catch failures before the ramp</h1>", page)
+    assert "Zzq" not in page
+    assert result.node("site").output_data == {"source": "developer", "copy": {"headline": "copywriter"}}
+    # Without the edge to the page, the copywriter's words go nowhere: the developer's headline stands.
+    unwired = wf.model_copy(
+        update={"edges": [e for e in wf.edges if e.target != "site" or e.source != "copywriter"]}
+    )
+    again = await engine.run(unwired, RunInputs.for_profile(load_scenario(EXAMPLE), "dana-mining"))
+    assert "Catch failures before the ramp" not in (again.page_html or "")
+    assert again.node("site").output_data == {"source": "developer"}

@@ -161,9 +161,43 @@ class PagePlan:
         return fill_missing_images(html, self.palette)
 
 
+# The page spec's text fields another agent wired to the page may write in place of the front-end node's.
+COPY_FIELDS = ("headline", "subheadline", "closing_headline", "closing_text")
+
+
+def copy_from_parents(ctx: NodeContext, source: NodeRecord) -> dict[str, str]:
+    """Page-spec text fields (`COPY_FIELDS`) that agents wired straight to this node, other than the page's
+    own source, wrote as JSON: field → node id (the nearest parent first; a field written twice keeps the
+    first). A copywriter node that writes only `{"headline": …}` replaces the developer's headline."""
+    found: dict[str, str] = {}
+    for rec in ctx.parent_records():
+        data = rec.output_data
+        if rec.id == source.id or not isinstance(data, dict) or "page_spec" in data or "html" in data:
+            continue
+        for field in COPY_FIELDS:
+            if isinstance(data.get(field), str) and data[field].strip() and field not in found:
+                found[field] = rec.id
+    return found
+
+
+def page_data(ctx: NodeContext, source: NodeRecord) -> dict[str, Any]:
+    """The page `source` describes, with any text fields other agents wired to this node wrote in place."""
+    data = source.output_data if isinstance(source.output_data, dict) else {}
+    if not isinstance(data.get("page_spec"), dict):
+        return data
+    writers = copy_from_parents(ctx, source)
+    if not writers:
+        return data
+    records = {r.id: r for r in ctx.parent_records()}
+    spec = dict(data["page_spec"])
+    for field, node_id in writers.items():
+        spec[field] = records[node_id].output_data[field]
+    return {**data, "page_spec": spec}
+
+
 def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
     """What building the page `source` describes takes, gathered from the run (cheap: no parsing)."""
-    data = source.output_data if isinstance(source.output_data, dict) else {}
+    data = page_data(ctx, source)
     spec = "page_spec" in data
     return PagePlan(
         data=data,
