@@ -121,6 +121,15 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.visitors and page.profile in scenario_of(page).profiles
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
+    # The third brings nine more, none of them a visitor of another split; three variants each.
+    third = pset.in_split("holdout3")
+    assert len(third) == 27 and len({p.variant for p in third}) == 3 and len(pset.raters("holdout3")) >= 2
+    assert len({p.visitor for p in third}) == 9 and len({p.scenario for p in third}) == 3
+    others = {p.profile for p in pset.pages if p.split != "holdout3"}
+    for page in third:
+        assert page.visitors and page.profile in page_scenarios(third)(page).profiles
+        assert page.profile not in load_scenario(page.scenario).profiles and page.profile not in others
+    assert set(pset.held_out) == {"holdout", "holdout3"} and "holdout2" in pset.tuned
 
 
 def test_the_verdict_agrees_with_blind_raters_as_the_lab_says(shipped) -> None:
@@ -131,7 +140,7 @@ def test_the_verdict_agrees_with_blind_raters_as_the_lab_says(shipped) -> None:
 
     pset, reports = shipped
     keys = keys_for(pset.pages, lambda p: (reports[p.id].publishable, reports[p.id].score))
-    assert {m.split for m in HELD_OUT} == set(pset.splits) - {"tune"}
+    assert {m.split for m in HELD_OUT} == set(pset.held_out)
     for expected in HELD_OUT:
         held = agreement(pset, keys, expected.split)
         raters = rater_agreement(pset, expected.split)

@@ -22,6 +22,7 @@ PROFILE = {
     "industry": "agriculture",
     "location": "Yorkshire",
     "interests": ["cold chain", "route planning"],
+    "goals": "Get every load of soft fruit to market fresh.",
     "weekly_volume": "40 tonnes of soft fruit",
 }
 PASSAGES = [

@@ -64,10 +64,10 @@ async def test_seed_qa_sends_the_faulted_fields_back_and_keeps_the_rest(
     fake_openai, fake_registry, tmp_path
 ) -> None:
     scenario = load_scenario(EXAMPLE)
-    # A headline that only names an offering promises nothing (substance.headline, a blocking finding) and the
-    # design system keeps it: a research note's title, once used here, is now dropped before any check sees it.
-    title = "Haul Fleet Health"
-    assert any(title in text for text in scenario.offerings.values())
+    # A headline of a segment and filler words promises nothing (substance.headline, a blocking finding) and the
+    # design system keeps it: a research note's title, once used here, is now dropped before any check sees
+    # it, and one offering's name, used next, now passes (it names the offer).
+    title = "Mining Industry Solutions"
 
     def responder(body: dict[str, Any]) -> FakeReply | None:
         fmt = (body.get("response_format") or {}).get("json_schema") or {}

@@ -406,7 +406,8 @@ ISSUE_22: list[tuple[str, str, Any, list[str]]] = [
         "northbeam-priya-ds",
         "issue22_name_headline",
         (_PRIYA_H1, '<h1 id="hero-title">Northbeam Advisory</h1>'),
-        ["substance"],
+        # The seller's name as the headline also says nothing to this visitor (personalisation.hero).
+        ["substance", "personalisation"],
     ),
     (
         "ridgeline-dana-ds",

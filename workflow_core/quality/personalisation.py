@@ -5,16 +5,28 @@ Relevance (the mean of the parts that apply):
 - `segment`: the page names the visitor's segment (or one of the segment's offerings);
 - `offerings`: the page names the segment's offerings (two are enough; an offering counts when its name, or
   most of its name's words, appear);
+- `hero`: the main headline is this visitor's: 1.0 when it says what they want (three words of their goals,
+  interests or needs), 0.5 when it shares fewer of those or a word with their segment, its offerings or its
+  research, 0 (a failing finding) for a line any visitor gets: the seller's tagline or name, or nothing of
+  theirs;
+- `choice`: the offering the page leads with (the first of the segment's it names) fits what they want: it
+  fails when the best-fitting offering shares three or more of those words and the lead a third of that or
+  less (a substation offer to a water engineer who asked about burst mains);
 - `pain_points`: each retrieved passage is addressed (two of its most frequent content words on the page).
 Using the visitor's name, company or role earns nothing: a page is not more personal for quoting a CRM record.
 
 Recital (each a failing finding quoting the sentence; each takes 35% off the relevance):
-- `recital`: a run of 8 or more consecutive words shared with one of the profile's values or with its prose
-  (`profile_to_prose`);
+- `recital`: a run of 8 or more consecutive words shared with one of the profile's values or with its prose,
+  except what the visitor wants (goals, interests, needs) said as a promise ("Get the reverse charge right
+  on every invoice"): that is the page speaking to them, and blind raters put such pages first. Told back as
+  their data ("Your goal is to…", "You told us…") it is a recital;
 - `record`: a CRM-style line, "Goals: …", "Interests: …", whose value comes from the profile;
 - `private`: a private field quoted (e-mail, phone, budget, revenue, salary, address, date of birth);
-- `goal_figures`: the figures of a goal quoted with it ("from 82% to 88%": all of a goal's figures in one
-  sentence, or one of them with three of the goal's words).
+- `goal_figures`: all the figures of a goal quoted together ("from 82% to 88%"), or one of them with three of
+  the goal's words in a sentence that tells the visitor it is their goal.
+
+`hero`, `choice` and the promise exception were written from the holdout2 preference pages (2026-12-06), which
+makes holdout2 a tuning split from then on; their agreement is reported on holdout3 (docs/quality.md).
 
 Fit (each a failing finding that takes 35% off the relevance, like a recital):
 - `fit`: a testimonial from a customer of another segment (a construction client quoted to a mining
@@ -28,7 +40,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from workflow_core.page.words import content_words
+from workflow_core.page.words import content_words, light_stem
 from workflow_core.quality.claims import numbers_in, plain, quoted_testimonials, strings_of
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
@@ -43,6 +55,15 @@ RECITAL_COST = 0.35
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,%'][a-z0-9]+)*%?")
 _PRIVATE = re.compile(r"e-?mail|phone|mobile|budget|revenue|salary|income|spend|address|birth|age$", re.I)
 _GOALS = re.compile(r"goal|objective|target|kpi", re.I)
+# The profile's fields that say what the visitor wants: a page that promises it in those words speaks to them.
+_WANTS = re.compile(r"goal|objective|target|kpi|interest|need|pain|challenge|priorit", re.I)
+# Telling the visitor about themselves ("Your goal is to…", "You told us…"): their own data read back to them,
+# where the same words as a promise ("Cut shutdown overruns to under 10%") speak to them.
+_TOLD = re.compile(
+    r"\byour (?:goals?|aims?|targets?|objectives?|plans?|priorit(?:y|ies)|interests?|needs?) (?:is|are|was|were)\b|"
+    r"\byou(?:'ve| have)? (?:told us|said|mentioned|asked|want(?:ed)?|need|hope|plan|aim|are looking|are trying)\b",
+    re.I,
+)
 _RECORD_LABEL = re.compile(r"^\s*([A-Z][\w ]{2,24}):\s*(.+)")
 
 
@@ -93,7 +114,12 @@ class _Profile:
 
     def __init__(self, profile: dict[str, Any]) -> None:
         flat = _flat(profile)
-        self.grams = _grams([*strings_of(profile), profile_to_prose(profile)])
+        wants = [s for k, v in flat.items() if _WANTS.search(k) for s in strings_of(v)]
+        # What they want, said back as a promise ("Get the reverse charge right on every invoice"), is the
+        # page speaking to them, not a recital: blind raters put such pages first (holdout2, 2026-12-06).
+        self.want_grams = _grams(wants)
+        others = [s for k, v in flat.items() if not _WANTS.search(k) for s in strings_of(v)]
+        self.grams = (_grams(others) | _grams([profile_to_prose(profile)])) - self.want_grams
         self.private = [
             (k, plain(str(v)))
             for k, v in flat.items()
@@ -108,7 +134,9 @@ class _Profile:
     def recital(self, sentence: str) -> tuple[str, str] | None:
         """(check, what) when `sentence` quotes the profile back, else None."""
         tokens = _tokens(sentence)
-        if any(tuple(tokens[i : i + RUN]) in self.grams for i in range(len(tokens) - RUN + 1)):
+        runs = {tuple(tokens[i : i + RUN]) for i in range(len(tokens) - RUN + 1)}
+        told = bool(_TOLD.search(sentence))
+        if runs & self.grams or (told and runs & self.want_grams):
             return "recital", ""
         m = _RECORD_LABEL.match(sentence)
         value = self.labels.get(plain(m.group(1))) if m and not _PRIVATE.search(m.group(1)) else None
@@ -121,14 +149,14 @@ class _Profile:
         if leaked:
             return "private", ", ".join(leaked)
         figures = _values(sentence)
-        if figures and self.goals:
-            words = set(content_words(sentence))
-            for goal_figures, goal_words in self.goals:
-                shown = goal_figures & figures
-                if (len(goal_figures) >= 2 and shown == goal_figures) or (
-                    shown and len(words & goal_words) >= 3
-                ):
-                    return "goal_figures", ""
+        for goal_figures, goal_words in self.goals if figures else []:
+            shown = goal_figures & figures
+            # All of a goal's figures ("from 82% to 88%") are their own numbers read back; one of them in a
+            # promise ("your first 100 km ride") speaks to them unless the sentence tells them it is their goal.
+            if (len(goal_figures) >= 2 and shown == goal_figures) or (
+                told and shown and len(set(content_words(sentence)) & goal_words) >= 3
+            ):
+                return "goal_figures", ""
         return None
 
 
@@ -189,6 +217,32 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
                 f"{segment!r}" + ("." if ok else f" ({', '.join(names)}): show the ones that fit."),
             )
         )
+    headline = _headline(page)
+    if headline and sources.profile:
+        level, shared = _hero_level(headline, sources)
+        parts.append(level)
+        out.append(
+            finding(
+                AXIS,
+                "hero",
+                level > 0,
+                "The headline "
+                + (
+                    f"speaks to what the visitor wants ({', '.join(shared)})."
+                    if level == 1.0
+                    else "touches on their world but not on what they want: lead with their goal."
+                    if level
+                    else "is a line any visitor would get (the seller's tagline, or nothing of their segment, "
+                    "its offers or their goals): lead with what this visitor wants and the offer that meets it."
+                ),
+                headline,
+            )
+        )
+    lead = _lead_offering(page, names, sources) if sources.profile else None
+    if lead is not None:
+        ok, message = lead
+        parts.append(1.0 if ok else 0.0)
+        out.append(finding(AXIS, "choice", ok, message))
     # Retrieval fills its slots from other segments when the visitor's has too few passages: those are not
     # the visitor's needs.
     seg = plain(segment)
@@ -216,6 +270,108 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
             )
         parts.append(covered / len(passages))
     return parts, out
+
+
+def _headline(page: PageText) -> str:
+    """The main headline: the first h1 outside the navigation, footer and forms ("" when there is none)."""
+    blocks = (b for b in page.blocks if b.tag == "h1" and not b.places & {"nav", "footer", "form"})
+    return next((b.text for b in blocks), "")
+
+
+def _fit_words(name: str, sources: Sources) -> set[str]:
+    """The words of what the visitor wants that an offering's name and description share."""
+    listing = sources.offerings.get(_segment_of(sources), "")
+    line = next((ln for ln in listing.splitlines() if name in ln), name)
+    return _want_words(sources) & {light_stem(w) for w in content_words(line)}
+
+
+def _lead_offering(page: PageText, names: list[str], sources: Sources) -> tuple[bool, str] | None:
+    """Whether the offering the page leads with (the first of the segment's offerings it names) meets what
+    the visitor wants, when another offering clearly does: it shares at most a third of the words of their
+    goals, interests and needs that the best-fitting offering shares, and that one shares at least
+    HERO_WORDS. None when the page names none of them."""
+    if not names:
+        return None
+    lead = None
+    for block in page.blocks:
+        if block.places & {"nav", "footer"}:
+            continue
+        named = [n for n in names if named_in(n, block.text)]
+        if named:
+            text = plain(block.text)
+            lead = min(
+                named,
+                key=lambda n: min(
+                    (i for w in content_words(n) if (i := text.find(w)) >= 0), default=len(text)
+                ),
+            )
+            break
+    if lead is None:
+        return None
+    fits = {n: _fit_words(n, sources) for n in names}
+    best = max(names, key=lambda n: len(fits[n]))
+    wrong = len(fits[best]) >= HERO_WORDS and len(fits[lead]) * 3 <= len(fits[best])
+    if wrong:
+        return False, (
+            f"The page leads with {lead!r}, which meets little of what the visitor wants; {best!r} meets "
+            f"{', '.join(sorted(fits[best]))}: lead with the offer that fits them."
+        )
+    return True, f"The page leads with {lead!r}, an offer that fits what the visitor wants."
+
+
+HERO_WORDS = 3  # words of what the visitor wants that make a headline theirs
+
+
+def _hero_level(headline: str, sources: Sources) -> tuple[float, list[str]]:
+    """How far the headline is this visitor's, with the words of what they want that it shares: 1.0 when it
+    says what they want (HERO_WORDS of the words of their goals, interests or needs); 0.5 when it shares fewer
+    of those, or a word with their segment's offerings or research; 0 for a line any visitor gets (the
+    seller's tagline or name, or words from none of those)."""
+    headline = plain(headline).strip(" .!")
+    said = {light_stem(w) for w in content_words(headline)}
+    shared = sorted(_want_words(sources) & said)
+    generic = {plain(str(sources.company.get(k) or "")).strip(" .!") for k in ("tagline", "name")} - {""}
+    if headline in generic:
+        return 0.0, []
+    if len(shared) >= HERO_WORDS:
+        return 1.0, shared
+    return (0.5 if shared or said & _segment_words(sources) else 0.0), shared
+
+
+def _segment_words(sources: Sources) -> set[str]:
+    """The content words (stemmed) of the visitor's segment, its offerings and the research retrieved for it,
+    less the seller's name."""
+    segment = _segment_of(sources)
+    seg = plain(segment)
+    texts = [segment, sources.offerings.get(segment, "")]
+    texts += [p.text for p in sources.passages if plain(str(p.metadata.get("industry", seg))) == seg]
+    seller = {light_stem(w) for w in content_words(str(sources.company.get("name") or ""))}
+    return {light_stem(w) for t in texts for w in content_words(t)} - seller
+
+
+def _want_words(sources: Sources) -> set[str]:
+    """The content words (stemmed) of what the visitor wants (goals, interests, needs), less the words that
+    only name someone: the seller, the visitor, their company, their segment."""
+    flat = _flat(sources.profile or {})
+    words = {
+        light_stem(w)
+        for k, v in flat.items()
+        if _WANTS.search(k)
+        for t in strings_of(v)
+        for w in content_words(t)
+    }
+    names = [str(sources.company.get("name") or ""), _segment_of(sources)]
+    names += [str(flat.get(k) or "") for k in ("name", "company", "role")]
+    return words - {light_stem(w) for n in names for w in content_words(n)}
+
+
+def named_in(name: str, text: str) -> bool:
+    """Whether an offering's name, or most of its name's words, appear in `text`."""
+    words = content_words(name)
+    said = {light_stem(w) for w in content_words(text)}
+    return plain(name) in plain(text) or (
+        bool(words) and sum(light_stem(w) in said for w in words) >= 0.6 * len(words)
+    )
 
 
 def _words(text: str) -> str:
