@@ -246,6 +246,29 @@ def test_a_full_stop_in_a_number_or_an_abbreviation_ends_no_sentence() -> None:
     )
 
 
+def test_a_list_item_on_its_own_line_is_a_sentence_of_its_own() -> None:
+    # The ledger's research notes list their findings; joined into the line before, an item was no sentence of
+    # its own, so a card stopping part-way through one ("Firms reported £1 in every £6 of their annual
+    # turnover") was not seen as cut off and the page went out with it (3 ledger pages of 9, 2026-12-06).
+    from workflow_core.page.copy import cut_off, cut_prefixes
+
+    notes = (
+        "One in four invoices was paid after 60 days.\n- Firms reported £1 in every £6 of their annual turnover "
+        "as overdue.\n* 31% had waited more than a year.\n2. Most chased by phone."
+    )
+    assert sentences(notes) == [
+        "One in four invoices was paid after 60 days.",
+        "Firms reported £1 in every £6 of their annual turnover as overdue.",
+        "31% had waited more than a year.",
+        "Most chased by phone.",
+    ]
+    assert cut_off("Firms reported £1 in every £6 of their annual turnover", cut_prefixes([notes]))
+    # Retrieved passages come with their lines joined: the bullet after a full stop still starts an item.
+    joined = " ".join(notes.split())
+    assert cut_off("Firms reported £1 in every £6 of their annual turnover", cut_prefixes([joined]))
+    assert sentences("A dash - inside a line is not a list.") == ["A dash - inside a line is not a list."]
+
+
 def test_copy_mends_split_decimals_and_drops_a_copied_voice_rule() -> None:
     # Both seen on real duo/seed pages from the 0.5B: "9. 4 hours", and the prompt's voice rule as a headline.
     assert fit_copy("Failures take 9. 4 hours, against 3. 1 hours for a repair.") == (

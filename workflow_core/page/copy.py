@@ -172,9 +172,20 @@ def copied_from(sentence: str, prompt: Shingles) -> str | None:
     return next((" ".join(g) for g in shingles(sentence) if g in prompt), None)
 
 
+# A list item's marker at the start of a line ("- Firms reported…"), or a bullet after a sentence's end where
+# retrieval joined the lines ("…lost this way. - Projects were priced…"): an item is a sentence of its own.
+_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•]|\d+[.)])[ \t]+|(?<=[.!?])[ \t]+[-*•][ \t]+")
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of `text`, each with its end punctuation (the last may have none). A full stop inside a
-    number ("9.4"), after a common abbreviation ("e.g.") or before a small letter does not end a sentence."""
+    number ("9.4"), after a common abbreviation ("e.g.") or before a small letter does not end a sentence; a
+    list item on a line of its own starts one (research notes list their findings: "…after 60 days.\n- Firms
+    reported £1 in every £6…" is two sentences, and so is the same text with its lines joined, so a card that
+    stops part-way through the second is seen)."""
+    items = _LIST_ITEM.split(text)
+    if len(items) > 1:
+        return [s for item in items for s in sentences(item)]
     text = " ".join(text.split())
     found: list[str] = []
     start = 0
