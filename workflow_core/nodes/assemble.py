@@ -13,7 +13,8 @@ from workflow_core.workflow.kinds import NodeKind, register
 
 async def assemble(ctx: NodeContext) -> Prepared:
     source = page_source(ctx)
-    writers = copy_from_parents(ctx, source)  # page-spec text fields another wired agent wrote
+    # Which wired agent wrote which page-spec text field (page_plan puts their words on the page).
+    writers = {field: node for field, (node, _) in copy_from_parents(ctx, source).items()}
     # Rendering and inlining the page is CPU work: done in a page worker, so other runs keep being scheduled.
     html = await build_page_async(ctx, source)
 

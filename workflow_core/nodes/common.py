@@ -165,18 +165,19 @@ class PagePlan:
 COPY_FIELDS = ("headline", "subheadline", "closing_headline", "closing_text")
 
 
-def copy_from_parents(ctx: NodeContext, source: NodeRecord) -> dict[str, str]:
+def copy_from_parents(ctx: NodeContext, source: NodeRecord) -> dict[str, tuple[str, str]]:
     """Page-spec text fields (`COPY_FIELDS`) that agents wired straight to this node, other than the page's
-    own source, wrote as JSON: field → node id (the nearest parent first; a field written twice keeps the
-    first). A copywriter node that writes only `{"headline": …}` replaces the developer's headline."""
-    found: dict[str, str] = {}
+    own source, wrote as JSON: field → (node id, text), the nearest parent first (a field written twice keeps
+    the first). A copywriter node that writes only `{"headline": …}` replaces the developer's headline."""
+    found: dict[str, tuple[str, str]] = {}
     for rec in ctx.parent_records():
         data = rec.output_data
         if rec.id == source.id or not isinstance(data, dict) or "page_spec" in data or "html" in data:
             continue
         for field in COPY_FIELDS:
-            if isinstance(data.get(field), str) and data[field].strip() and field not in found:
-                found[field] = rec.id
+            value = data.get(field)
+            if isinstance(value, str) and value.strip() and field not in found:
+                found[field] = (rec.id, value)
     return found
 
 
@@ -185,14 +186,8 @@ def page_data(ctx: NodeContext, source: NodeRecord) -> dict[str, Any]:
     data = source.output_data if isinstance(source.output_data, dict) else {}
     if not isinstance(data.get("page_spec"), dict):
         return data
-    writers = copy_from_parents(ctx, source)
-    if not writers:
-        return data
-    records = {r.id: r for r in ctx.parent_records()}
-    spec = dict(data["page_spec"])
-    for field, node_id in writers.items():
-        spec[field] = records[node_id].output_data[field]
-    return {**data, "page_spec": spec}
+    written = {field: text for field, (_, text) in copy_from_parents(ctx, source).items()}
+    return {**data, "page_spec": {**data["page_spec"], **written}} if written else data
 
 
 def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:

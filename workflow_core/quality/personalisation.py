@@ -52,6 +52,7 @@ from workflow_core.scenario.prose import profile_to_prose
 AXIS = "personalisation"
 RUN = 8  # consecutive words shared with the profile that make a recital
 RECITAL_COST = 0.35
+HERO_WORDS = 3  # words of what the visitor wants that make a headline theirs
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,%'][a-z0-9]+)*%?")
 _PRIVATE = re.compile(r"e-?mail|phone|mobile|budget|revenue|salary|income|spend|address|birth|age$", re.I)
 _GOALS = re.compile(r"goal|objective|target|kpi", re.I)
@@ -217,9 +218,10 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
                 f"{segment!r}" + ("." if ok else f" ({', '.join(names)}): show the ones that fit."),
             )
         )
+    wants = _want_words(sources) if sources.profile else set()
     headline = _headline(page)
     if headline and sources.profile:
-        level, shared = _hero_level(headline, sources)
+        level, shared = _hero_level(headline, sources, wants)
         parts.append(level)
         out.append(
             finding(
@@ -238,7 +240,7 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
                 headline,
             )
         )
-    lead = _lead_offering(page, names, sources) if sources.profile else None
+    lead = _lead_offering(page, names, sources, wants) if sources.profile else None
     if lead is not None:
         ok, message = lead
         parts.append(1.0 if ok else 0.0)
@@ -278,14 +280,9 @@ def _headline(page: PageText) -> str:
     return next((b.text for b in blocks), "")
 
 
-def _fit_words(name: str, sources: Sources) -> set[str]:
-    """The words of what the visitor wants that an offering's name and description share."""
-    listing = sources.offerings.get(_segment_of(sources), "")
-    line = next((ln for ln in listing.splitlines() if name in ln), name)
-    return _want_words(sources) & {light_stem(w) for w in content_words(line)}
-
-
-def _lead_offering(page: PageText, names: list[str], sources: Sources) -> tuple[bool, str] | None:
+def _lead_offering(
+    page: PageText, names: list[str], sources: Sources, wants: set[str]
+) -> tuple[bool, str] | None:
     """Whether the offering the page leads with (the first of the segment's offerings it names) meets what
     the visitor wants, when another offering clearly does: it shares at most a third of the words of their
     goals, interests and needs that the best-fitting offering shares, and that one shares at least
@@ -296,7 +293,7 @@ def _lead_offering(page: PageText, names: list[str], sources: Sources) -> tuple[
     for block in page.blocks:
         if block.places & {"nav", "footer"}:
             continue
-        named = [n for n in names if named_in(n, block.text)]
+        named = [n for n in names if _named_in(n, block.text)]
         if named:
             text = plain(block.text)
             lead = min(
@@ -308,7 +305,10 @@ def _lead_offering(page: PageText, names: list[str], sources: Sources) -> tuple[
             break
     if lead is None:
         return None
-    fits = {n: _fit_words(n, sources) for n in names}
+    listing = sources.offerings.get(_segment_of(sources), "").splitlines()
+    # The words of what the visitor wants that each offering's line (its name and description) shares.
+    lines = {n: next((ln for ln in listing if n in ln), n) for n in names}
+    fits = {n: wants & {light_stem(w) for w in content_words(line)} for n, line in lines.items()}
     best = max(names, key=lambda n: len(fits[n]))
     wrong = len(fits[best]) >= HERO_WORDS and len(fits[lead]) * 3 <= len(fits[best])
     if wrong:
@@ -319,17 +319,14 @@ def _lead_offering(page: PageText, names: list[str], sources: Sources) -> tuple[
     return True, f"The page leads with {lead!r}, an offer that fits what the visitor wants."
 
 
-HERO_WORDS = 3  # words of what the visitor wants that make a headline theirs
-
-
-def _hero_level(headline: str, sources: Sources) -> tuple[float, list[str]]:
+def _hero_level(headline: str, sources: Sources, wants: set[str]) -> tuple[float, list[str]]:
     """How far the headline is this visitor's, with the words of what they want that it shares: 1.0 when it
     says what they want (HERO_WORDS of the words of their goals, interests or needs); 0.5 when it shares fewer
     of those, or a word with their segment's offerings or research; 0 for a line any visitor gets (the
     seller's tagline or name, or words from none of those)."""
     headline = plain(headline).strip(" .!")
     said = {light_stem(w) for w in content_words(headline)}
-    shared = sorted(_want_words(sources) & said)
+    shared = sorted(wants & said)
     generic = {plain(str(sources.company.get(k) or "")).strip(" .!") for k in ("tagline", "name")} - {""}
     if headline in generic:
         return 0.0, []
@@ -365,7 +362,7 @@ def _want_words(sources: Sources) -> set[str]:
     return words - {light_stem(w) for n in names for w in content_words(n)}
 
 
-def named_in(name: str, text: str) -> bool:
+def _named_in(name: str, text: str) -> bool:
     """Whether an offering's name, or most of its name's words, appear in `text`."""
     words = content_words(name)
     said = {light_stem(w) for w in content_words(text)}
