@@ -307,6 +307,33 @@ def test_a_tagline_headline_and_a_lead_offer_that_misses_what_they_want_are_foun
     assert not right.failures and right.score > lead.score
 
 
+def test_a_page_that_talks_about_the_visitor_like_an_internal_note_is_not_publishable():
+    # Both holdout3 raters: "leaks internal wording", "reads the CRM back at him", "cannot go out".
+    for body in (
+        "<p>Their problem is: customers need a written tipping policy.</p>",
+        "<p>The customer is concerned about staff on variable hours.</p>",
+        "<h1>Gareth Pryce wants to get the reverse charge right</h1>",
+        "<h1>Gareth Pryce's VAT Check</h1>",
+    ):
+        result = _people(body)
+        assert "third_person" in [c for c, _ in _failures(result)], body
+        assert (
+            check_page(
+                f"<!DOCTYPE html><html lang='en'><body><main>{body}</main></body></html>",
+                Sources(profile=WANTS_PROFILE, **WANTS_SOURCES),  # type: ignore[arg-type]
+                render=False,
+            ).publishable
+            is False
+        )
+    # Speaking to them, or about other customers, is not.
+    for body in (
+        "<p>You need a written tipping policy, and we write one with you.</p>",
+        "<p>Our customers tell us the first invoice is the hardest.</p>",
+        "<p>The customer service desk is open on Saturdays.</p>",
+    ):
+        assert "third_person" not in [c for c, _ in _failures(_people(body))], body
+
+
 def test_personalisation_reads_only_the_visitors_segment_passages():
     other = Passage(
         doc="m.md",
@@ -482,6 +509,28 @@ def test_copy_cut_from_a_source_sentence_mid_phrase():
     assert not check_integrity(
         _text("<p>Independent cafes throw away 18% of their pastries.</p>"), sources
     ).failures
+
+
+def test_copy_cut_inside_a_word_of_a_source_sentence():
+    # holdout3: "Monthly bookkeeping with project codes on every cost, re-chr" on an offer card (raters: "breaks
+    # off at 're-chr'"); the offering goes on "recharged expenses".
+    sources = Sources(
+        offerings={
+            "creative": "- Agency Books & VAT: Monthly bookkeeping with project codes on every cost, recharged "
+            "expenses billed back to clients."
+        }
+    )
+    for cut in (
+        "Monthly bookkeeping with project codes on every cost, re-chr",
+        "Project codes on every cost, re",
+    ):
+        assert [c for c, _ in _failures(check_integrity(_text(f"<p>{cut}</p>"), sources))] == ["truncation"]
+    assert not check_integrity(
+        _text("<p>Monthly bookkeeping with project codes on every cost, recharged expenses billed back.</p>"),
+        sources,
+    ).failures
+    # A word of its own after the lifted words is a phrase the page made, not a cut.
+    assert not check_integrity(_text("<p>Project codes on every cost, always</p>"), sources).failures
 
 
 def test_near_duplicate_paragraphs_are_paired_through_their_shingles():

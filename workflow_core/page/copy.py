@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from workflow_core.page.words import about_visitor
+
 # Talk about the page, the brief or the model: instruction text that belongs in a prompt, never on a page.
 _META = re.compile(
     r"\b(landing[- ]pages?|web[- ]?pages?|websites?|web sites?|the visitors?|visitor'?s?|visual elements?|"
@@ -217,18 +219,35 @@ def cut_prefixes(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple[
     return frozenset(out)
 
 
+_LAST_TOKEN = re.compile(r"[\w'’-]+\W*$")
+
+
 def cut_off(text: str, prefixes: frozenset[tuple[str, ...]]) -> bool:
-    """Whether `text` is a source sentence stopped part-way (see `cut_prefixes`)."""
-    return bool(prefixes) and tuple(_WORD.findall(text.lower())) in prefixes
+    """Whether `text` is a source sentence stopped part-way (see `cut_prefixes`), also inside a word: "Monthly
+    bookkeeping with project codes on every cost, re-chr" (the offering goes on "recharged expenses…")."""
+    if not prefixes:
+        return False
+    if tuple(_WORD.findall(text.lower())) in prefixes:
+        return True
+    stripped = text.rstrip()
+    if stripped[-1:] in _ENDS:
+        return False
+    head = _LAST_TOKEN.sub("", stripped)
+    return head != stripped and tuple(_WORD.findall(head.lower())) in prefixes
 
 
 def fit_copy(
-    text: str, limit: int | None = None, not_ours: Iterable[str] = (), prompt: Shingles = frozenset()
+    text: str,
+    limit: int | None = None,
+    not_ours: Iterable[str] = (),
+    prompt: Shingles = frozenset(),
+    visitor: tuple[str, ...] = (),
 ) -> str:
     """The publishable part of a copy field: its whole sentences, minus those that talk about the page or
-    the brief, speak as one of `not_ours` (the visitor's company: "At Redgum Ridge Gold, we ..."), or run the
-    seller down. When the text reached `limit` its unfinished last sentence is dropped. "" when nothing
-    is left."""
+    the brief, speak as one of `not_ours` (the visitor's company: "At Redgum Ridge Gold, we ..."), talk about
+    the visitor instead of to them (`words.about_visitor`, with `visitor` their names: "The customer is
+    concerned about…"), or run the seller down. When the text reached `limit` its unfinished last sentence is
+    dropped. "" when nothing is left."""
     text = " ".join(text.split()).strip(" \"'“”")
     if not text or _ID.match(text):
         return ""
@@ -250,6 +269,7 @@ def fit_copy(
         if not _META.search(s)
         and not _NEGATIVE_SELF.search(s)
         and not _speaks_as(s, names)
+        and not about_visitor(s, visitor)
         and not copied_from(s, prompt)
     ]
     return " ".join(kept)
@@ -318,15 +338,21 @@ def tidy_title(text: str, limit: int | None = None) -> str:
 
 
 def fit_title(
-    text: str, limit: int | None = None, not_ours: Iterable[str] = (), prompt: Shingles = frozenset()
+    text: str,
+    limit: int | None = None,
+    not_ours: Iterable[str] = (),
+    prompt: Shingles = frozenset(),
+    visitor: tuple[str, ...] = (),
 ) -> str:
-    """`tidy_title`, or "" when the heading talks about the page or speaks as the visitor's company."""
+    """`tidy_title`, or "" when the heading talks about the page, speaks as the visitor's company or talks
+    about the visitor (`fit_copy`)."""
     title = capitalised(tidy_title(text, limit))
     if (
         _ID.match(text.strip())
         or _META.search(title)
         or _NEGATIVE_SELF.search(title)
         or _speaks_as(title, list(not_ours))
+        or about_visitor(title, visitor)
         or copied_from(title, prompt)
     ):
         return ""

@@ -34,7 +34,7 @@ from workflow_core.page.icons import choose_icons
 from workflow_core.page.safety import SLIDER_JS
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
-from workflow_core.page.words import invites
+from workflow_core.page.words import invites, visitor_names
 
 __all__ = ["page_colours", "render_page"]
 
@@ -171,11 +171,16 @@ def _visitor_orgs(profile: dict[str, Any] | None) -> list[str]:
 
 
 def _offering_cards(
-    chosen: list[dict[str, str]], catalogue: list[dict[str, Any]], fit: Callable[[str, int], str]
+    chosen: list[dict[str, str]],
+    catalogue: list[dict[str, Any]],
+    fit: Callable[[str, int], str],
+    cut: frozenset[tuple[str, ...]] = frozenset(),
 ) -> list[dict[str, str]]:
     """The offerings to show: each chosen id (or a name a model wrote instead) matched to the scenario's
     offering, whose name, price and description are facts; the model's sentence is the card's text when it
-    is fit to publish. With no match, the scenario's first offerings."""
+    is fit to publish and not a sentence of the offering's description or of `cut` (the research) stopped
+    part-way ("Monthly bookkeeping with project codes on every cost, re-chr": the description stands in).
+    With no match, the scenario's first offerings."""
     by_key: dict[str, dict[str, Any]] = {}
     for o in catalogue:
         by_key.setdefault(str(o.get("id", "")).lower(), o)
@@ -188,7 +193,10 @@ def _offering_cards(
             continue
         seen.add(found["id"])
         text = without_label(fit(item.get("text", ""), 200), clean_text(found.get("name")))
-        text = text or clean_text(found.get("description"))
+        description = clean_text(found.get("description"))
+        if text and cut_off(text, cut | cut_prefixes([description])):
+            text = ""
+        text = text or description
         cards.append({**_fact(found), "text": text, "image": item.get("image", "")})
     if not cards:
         cards = [{**_fact(o), "text": clean_text(o.get("description")), "image": ""} for o in catalogue[:3]]
@@ -263,11 +271,13 @@ def render_page(
     not_ours = _visitor_orgs(profile)
     prompt = prompt_shingles(instructions or [])
 
+    visitor = tuple(visitor_names(profile))
+
     def copy(text: str, limit: int) -> str:
-        return fit_copy(text, limit, not_ours, prompt)
+        return fit_copy(text, limit, not_ours, prompt, visitor)
 
     def title(text: str, limit: int) -> str:
-        return fit_title(text, limit, not_ours, prompt)
+        return fit_title(text, limit, not_ours, prompt, visitor)
 
     descriptions = {
         **{e["label"]: e["description"] for e in page.get("visual_elements", [])},
@@ -277,7 +287,8 @@ def render_page(
     heading_font, body_font = _company_fonts(company)
     colours = page_colours(palette)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
-    cards = _offering_cards(page["offerings"], offerings or [], copy)
+    cut = cut_prefixes(sources or [])
+    cards = _offering_cards(page["offerings"], offerings or [], copy, cut)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.
     shown: set[str] = set()
@@ -312,7 +323,6 @@ def render_page(
         return {"src": data_uri("image/svg+xml", svg), "alt": alt}
 
     tagline = clean_text(company.get("tagline"))
-    cut = cut_prefixes(sources or [])
     # A headline that is an offering's description stopped at the length limit ("Winter Ready Service: Full
     # safety check, new brake pads, lights and mudguards") reads as cut off, like a research sentence.
     cut_heading = cut | cut_prefixes(

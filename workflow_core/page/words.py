@@ -70,3 +70,45 @@ def invites(text: str) -> bool:
     """Whether closing words ask the reader to act or speak to them ("you", "we will"): a closing that does
     neither reads as a report's last line, not an offer's."""
     return bool(ASK.search(text) or _TO_READER.search(text))
+
+
+# A sentence about the visitor in the third person, in the words of a CRM note or a brief ("The customer is
+# concerned about…", "Their problem is: …"): blind raters called such lines "internal wording" that "cannot go
+# out" (holdout3, 2026-12-06). One pattern for the design system (which drops such a sentence from a model's
+# copy) and the personalisation check (which fails a page that shows one): the check cannot fail a sentence the
+# design system dropped, and docs/quality.md says so.
+_ABOUT_THEM = re.compile(
+    r"\b(?:the|this) (?:customer|client|prospect|lead|buyer|visitor|contact)(?:'s)? (?:is|was|has|had|wants?|"
+    r"wanted|needs?|needed|would|asked|mentioned|said|says|told|struggles?|worries|worried|reported|runs?|"
+    r"owns?|works?|plans?|hopes?|feels?|fears?|prefers?|seems?|is concerned)\b"
+    r"|^\W*(?:their|his|her) (?:problems?|pains?|goals?|needs?|challenges?|issues?|concerns?|priorit(?:y|ies)|"
+    r"situation|aim|worry|worries) (?:is|are|was|were)\b",
+    re.IGNORECASE,
+)
+_THIRD_PERSON_VERBS = (
+    r"(?:'s\b|’s\b| (?:wants?|needs?|is|has|would|runs?|works?|asked|told|plans?|hopes?|is looking|"
+    r"was looking)\b)"
+)
+
+
+def about_visitor(sentence: str, names: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whether `sentence` talks about the visitor instead of to them: "the customer is…", "their problem is…",
+    or one of `names` (the visitor's full and first name) as its subject or owner ("Tomasz Nowak wants to…",
+    "Hamish Doyle's Bike Fit")."""
+    if _ABOUT_THEM.search(sentence):
+        return True
+    return any(
+        re.search(rf"\b{re.escape(name)}{_THIRD_PERSON_VERBS}", sentence, re.IGNORECASE) is not None
+        for name in names
+        if len(name) >= 3
+    )
+
+
+def visitor_names(profile: dict[str, object] | None) -> list[str]:
+    """The visitor's full name and first name, from a profile's `name` (or `full_name`), for `about_visitor`."""
+    if not profile:
+        return []
+    name = next(
+        (str(profile[k]) for k in ("name", "full_name") if isinstance(profile.get(k), str)), ""
+    ).strip()
+    return [name, name.split()[0]] if " " in name else [name] if name else []

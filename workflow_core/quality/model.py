@@ -41,6 +41,7 @@ BLOCKING_CHECKS = PRESENTATION | frozenset(
         "personalisation.record",
         "personalisation.private",
         "personalisation.goal_figures",
+        "personalisation.third_person",
         "personalisation.fit",
         "brand.banned_words",
     }

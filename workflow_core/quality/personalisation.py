@@ -23,7 +23,11 @@ Recital (each a failing finding quoting the sentence; each takes 35% off the rel
 - `record`: a CRM-style line, "Goals: …", "Interests: …", whose value comes from the profile;
 - `private`: a private field quoted (e-mail, phone, budget, revenue, salary, address, date of birth);
 - `goal_figures`: all the figures of a goal quoted together ("from 82% to 88%"), or one of them with three of
-  the goal's words in a sentence that tells the visitor it is their goal.
+  the goal's words in a sentence that tells the visitor it is their goal;
+- `third_person`: a sentence about the visitor instead of to them, in an internal note's words ("The customer
+  is concerned about…", "Their problem is: …", "Tomasz Nowak wants to…": `page.words.about_visitor`, the
+  pattern the design system drops such sentences by, so on the design system's pages it only sees what a
+  developer wrote outside its fields). Written from holdout3 (2026-12-06), where both raters named it.
 
 `hero`, `choice` and the promise exception were written from the holdout2 preference pages (2026-12-06), which
 makes holdout2 a tuning split from then on; their agreement is reported on holdout3 (docs/quality.md).
@@ -40,7 +44,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from workflow_core.page.words import content_words, light_stem
+from workflow_core.page.words import about_visitor, content_words, light_stem, visitor_names
 from workflow_core.quality.claims import numbers_in, plain, quoted_testimonials, strings_of
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
@@ -103,6 +107,8 @@ _MESSAGES = {
     "private": "The page quotes the visitor's private {label}: never show it.",
     "goal_figures": "The page quotes the visitor's own goal figures back to them: speak to the goal without "
     "reciting it.",
+    "third_person": 'The page talks about the visitor instead of to them, like an internal note ("the customer '
+    'is…", "their problem is…", their name as the subject): say "you".',
 }
 
 
@@ -131,6 +137,7 @@ class _Profile:
         self.labels = {
             plain(k.split(".")[-1].replace("_", " ")): " ".join(strings_of(v)) for k, v in flat.items()
         }
+        self.names = tuple(visitor_names(profile))
 
     def recital(self, sentence: str) -> tuple[str, str] | None:
         """(check, what) when `sentence` quotes the profile back, else None."""
@@ -139,6 +146,8 @@ class _Profile:
         told = bool(_TOLD.search(sentence))
         if runs & self.grams or (told and runs & self.want_grams):
             return "recital", ""
+        if about_visitor(sentence, self.names):
+            return "third_person", ""
         m = _RECORD_LABEL.match(sentence)
         value = self.labels.get(plain(m.group(1))) if m and not _PRIVATE.search(m.group(1)) else None
         if m and value:
