@@ -66,3 +66,30 @@ def test_a_visitor_of_no_known_segment_sees_no_segments_testimonial(scenario) ->
     unsegmented = {"quote": "They answer the phone.", "author": "Sam", "role": "Owner"}
     variables["testimonials"] = [*variables["testimonials"], unsegmented]
     assert fitting_testimonials(variables) == [unsegmented]
+
+
+def test_agents_see_the_offering_that_fits_what_the_visitor_wants_first(scenario) -> None:
+    """holdout4: the 0.5B personalizer led with irrigation sensors for a harvest contractor who asked about his
+    headers; blind raters put a plain page with the right offer above it. The list it picks from is ordered by
+    fit, the scenario's order among equals."""
+    from workflow_core.scenario.freetext import offering_items
+    from workflow_core.scenario.offer_fit import rank_offerings
+
+    items = offering_items(scenario.offerings["construction"])  # the scenario's own order
+    assert items[0]["name"] != "Trades Payroll"
+    profile = {
+        "name": "Craig Pennington",
+        "company": "Pennington Groundworks",
+        "industry": "Construction",
+        "interests": ["moving labourers onto payroll", "pension auto-enrolment"],
+        "goals": "Put four CIS labourers on weekly payroll with pensions from 6 April, for under £80 a month.",
+    }
+    assert [o["name"] for o in rank_offerings(items, profile)][0] == "Trades Payroll"
+    # What the agents are given for a visitor is that order.
+    scenario.profiles["craig"] = profile
+    try:
+        assert scenario_inputs(scenario, "craig")["offering_items"][0]["name"] == "Trades Payroll"
+    finally:
+        del scenario.profiles["craig"]
+    # Nothing said of what they want: the scenario's own order.
+    assert [o["id"] for o in rank_offerings(items, {"name": "Craig"})] == [o["id"] for o in items]

@@ -10,6 +10,7 @@ from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.freetext import call_to_action, offering_items
 from workflow_core.scenario.injection import data_only
 from workflow_core.scenario.model import Scenario
+from workflow_core.scenario.offer_fit import rank_offerings
 from workflow_core.scenario.segments import profile_segment
 
 INPUT_NAMES: dict[str, str] = {
@@ -19,7 +20,8 @@ INPUT_NAMES: dict[str, str] = {
     "company": "the company: name, tagline, description, contact, website, palette, fonts",
     "palette": "brand colours as hex: primary, secondary, accent, background, text",
     "offerings": "the offering text for the profile's segment (all segments when none matches)",
-    "offering_items": "the segment's offerings as dicts (id, name, price, description); ids are what agents pick",
+    "offering_items": "the segment's offerings as dicts (id, name, price, description), the best fit to what the "
+    "visitor wants first (scenario.offer_fit); ids are what agents pick",
     "all_offerings": "every segment's offering text, keyed by segment",
     "guidelines": "the brand and design guidelines (guidelines.md)",
     "cta": "the company's call to action, else the one the guidelines ask for (a quoted phrase), or an empty string",
@@ -86,6 +88,8 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
     else:
         offerings = "\n\n".join(f"## {k}\n{v}" for k, v in scenario.offerings.items())
         items = offering_items("\n".join(scenario.offerings.values()))
+    # A small model picks from the top of a list: the offerings that fit what this visitor wants come first.
+    items = rank_offerings(items, profile)
     seg = (segment or "").lower()
     testimonials = sorted(
         scenario.testimonials, key=lambda t: 0 if seg and (t.segment or "").lower() == seg else 1

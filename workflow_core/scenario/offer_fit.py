@@ -1,0 +1,61 @@
+"""The segment's offerings in the order they fit one visitor: most words shared with what the visitor says they
+want (goals, interests, needs, challenges, priorities, what they did lately) first, the scenario's order among
+equals. Agents see `offering_items` in this order, and a small model picks from the top of a list: blind raters
+ranked pages that led with an offering the visitor had not asked about below a plain page with the right one
+(holdout4, 2026-12-06: irrigation and silo sensors for a harvest contractor who asked about his headers).
+
+The quality verdict's `personalisation.choice` reads fit in a similar way (the goals, interests and needs a lead
+offering shares), so on pages made from this order that check partly measures this ranking; docs/quality.md
+says so."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from workflow_core.page.words import content_words, light_stem
+
+# The profile's fields that say what the visitor wants or did: the words an offering should share.
+_WANTS = re.compile(
+    r"goal|objective|target|interest|need|pain|challenge|priorit|activity|question|asked", re.I
+)
+# The fields that only name them.
+_NAMES = ("name", "company", "role", "location", "industry")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def want_words(profile: dict[str, Any] | None) -> set[str]:
+    """The stemmed content words of what the visitor wants or did, less those that only name them."""
+    profile = profile or {}
+    wants = {
+        light_stem(w)
+        for k, v in profile.items()
+        if _WANTS.search(str(k))
+        for s in _strings(v)
+        for w in content_words(s)
+    }
+    names = {light_stem(w) for k in _NAMES for s in _strings(profile.get(k)) for w in content_words(s)}
+    return wants - names
+
+
+def fit(offering: dict[str, Any], wants: set[str]) -> int:
+    """How many of `wants` an offering's name and description share."""
+    text = f"{offering.get('name') or ''} {offering.get('description') or ''}"
+    return len({light_stem(w) for w in content_words(text)} & wants)
+
+
+def rank_offerings(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """`items` with the best-fitting offering first (a stable sort: equals keep the scenario's order)."""
+    wants = want_words(profile)
+    if not wants:
+        return list(items)
+    return sorted(items, key=lambda o: -fit(o, wants))
