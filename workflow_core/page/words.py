@@ -86,8 +86,7 @@ _ABOUT_THEM = re.compile(
     re.IGNORECASE,
 )
 _THIRD_PERSON_VERBS = (
-    r"(?:'s\b|’s\b| (?:wants?|needs?|is|has|would|runs?|works?|asked|told|plans?|hopes?|is looking|"
-    r"was looking)\b)"
+    r"(?: (?:wants?|needs?|is|has|would|runs?|works?|asked|told|plans?|hopes?|is looking|was looking)\b)"
 )
 
 
@@ -97,8 +96,11 @@ def about_visitor(sentence: str, names: list[str] | tuple[str, ...] = ()) -> boo
     "Hamish Doyle's Bike Fit")."""
     if _ABOUT_THEM.search(sentence):
         return True
+    # Their full name as an owner ("Hamish Doyle's Bike Fit"); a first name's possessive may be someone else's
+    # ("Call Priya's account team": the seller's Priya).
     return any(
         re.search(rf"\b{re.escape(name)}{_THIRD_PERSON_VERBS}", sentence, re.IGNORECASE) is not None
+        or (" " in name and re.search(rf"\b{re.escape(name)}['’]s\b", sentence, re.IGNORECASE) is not None)
         for name in names
         if len(name) >= 3
     )

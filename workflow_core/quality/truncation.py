@@ -226,8 +226,8 @@ class SourceText:
             # "recharged expenses".
             tail = re.search(r"([\w'’-]+)\W*$", text)
             partial = folded(tail.group(1)).replace("-", "") if tail else ""
-            head = words_of(text[: tail.start()]) if tail else []
-            for sentence, end, _ in self.sentences.get(tuple(head[-4:]), []) if len(head) >= 4 else []:
+            before = words_of(text[: tail.start()]) if tail else []
+            for sentence, end, _ in self.sentences.get(tuple(before[-4:]), []) if len(before) >= 4 else []:
                 following = sentence[end]
                 # Its first letters, shorter than the word ("re", or a mangled "re-chr" for "recharged").
                 if len(partial) >= 2 and len(partial) < len(following) and following[:2] == partial[:2]:

@@ -30,6 +30,10 @@ SPLITS = {
     "holdout4": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout4), "
     "pages of single-spec, seed and seed-h (seed with a copywriter that reads the visitor's goal) made on "
     "2026-12-06 after the rules were written, rated blind by two new raters, measured once",
+    "holdout5": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout5), "
+    "pages of single-spec, seed and seed-best3 (seed with the developer's best of three candidates, picked by the "
+    "verdict) made on 2026-12-06 with the same rules as holdout4 and offerings ordered by fit, rated blind by two "
+    "new raters, measured once",
 }
 
 
@@ -63,7 +67,7 @@ def write_set() -> None:
         pages.append(page)
     manifest = {
         "big": ["single", "single-spec"],
-        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h"],
+        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3"],
         "splits": SPLITS,
         "tuned": TUNED,
         "pages": pages,
