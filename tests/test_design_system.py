@@ -496,3 +496,14 @@ def test_copy_that_talks_about_the_visitor_instead_of_to_them_is_left_out():
     html = realistic_page({**SPEC, "headline": "Maria Lopez wants every harvest fresh"})
     assert "Maria Lopez wants" not in html
     assert fit_copy("Our customers say the routes save a day a week.", 240)
+
+
+def test_a_blank_with_an_apostrophe_and_a_briefs_label_for_the_visitors_problem_are_not_copy():
+    """holdout5's raters: "[customer's contact information]" left in a closing, and "Customer's Problem: Wheel
+    Spoke Tension and Bike Fit" as a headline ("reads like an internal note")."""
+    assert fit_copy("Get in touch at [customer's contact information]. We reply within a day.", 240) == (
+        "We reply within a day."
+    )
+    assert fit_title("Customer's Problem: Wheel Spoke Tension and Bike Fit", 80) == ""
+    assert fit_title("Wheel spokes that stay tight", 80) == "Wheel spokes that stay tight"
+    assert fit_copy("We put each customer's needs first.", 240) == "We put each customer's needs first."

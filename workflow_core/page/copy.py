@@ -15,8 +15,11 @@ _META = re.compile(
     r"\b(landing[- ]pages?|web[- ]?pages?|websites?|web sites?|the visitors?|visitor'?s?|visual elements?|"
     r"hero images?|page spec|sub-?headlines?|headlines?|call[- ]to[- ]action|pain[- ]points?|target audience|as an ai|"
     r"language model|this section|placeholder|lorem ipsum|json|research notes?|our notes)\b|\{\{|\}\}"
-    # A template's blank left in, or an id in brackets: "[Company Name]", "[contact_info]", "[silo-tank-levels]".
-    r"|\[[A-Za-z][A-Za-z0-9_ -]*\]"
+    # A template's blank left in, or an id in brackets: "[Company Name]", "[contact_info]", "[silo-tank-levels]",
+    # "[customer's contact information]".
+    r"|\[[A-Za-z][A-Za-z0-9_ '’.-]*\]"
+    # A brief's label for the visitor's problem as a heading: "Customer's Problem: Wheel Spoke Tension".
+    r"|\bcustomers?['’]?s? (?:problems?|pains?|pain points?|needs?|goals?|challenges?|issues?)\s*:"
     # A prompt's voice rule copied onto the page: "We are Ridgeline Fieldworks, you are the customer".
     r"|\bwe are\b[^.!?]{0,80}\byou are\b|\byou are the (?:customer|visitor|reader|client)\b",
     re.IGNORECASE,
