@@ -131,7 +131,9 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
             assert page.visitors and page.profile in page_scenarios(more)(page).profiles
             assert page.profile not in load_scenario(page.scenario).profiles and page.profile not in others
     # Rules were written from holdout2's pages, then from holdout3's: both are tuning splits now.
-    assert set(pset.held_out) == {"holdout", "holdout4", "holdout5"} and {"holdout2", "holdout3"} <= pset.tuned
+    assert (
+        set(pset.held_out) == {"holdout", "holdout4", "holdout5"} and {"holdout2", "holdout3"} <= pset.tuned
+    )
 
 
 def test_the_verdict_agrees_with_blind_raters_as_the_lab_says(shipped) -> None:
