@@ -4,6 +4,7 @@ agrees with them (on every pair and on the decisive big-vs-decomposed ones), on 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,12 @@ def shipped() -> tuple[object, dict[str, object]]:
     from workflow_core.quality.calibrate import preference_reports
 
     pset = load_preference_set(SHIPPED)
-    return pset, preference_reports(pset, render=True)
+    # Rendered in Chromium as the lab measures them: only the splits the tests below read (the held-out ones and
+    # the tune split), about 100 of the set's 165 pages.
+    read = {*pset.held_out, "tune"}
+    return pset, preference_reports(
+        replace(pset, pages=[p for p in pset.pages if p.split in read]), render=True
+    )
 
 
 def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
@@ -143,7 +149,8 @@ def test_the_verdict_agrees_with_blind_raters_as_the_lab_says(shipped) -> None:
     from workflow_core.quality.preference import HELD_OUT, keys_for, weakest_held_out
 
     pset, reports = shipped
-    keys = keys_for(pset.pages, lambda p: (reports[p.id].publishable, reports[p.id].score))
+    checked = [p for p in pset.pages if p.id in reports]
+    keys = keys_for(checked, lambda p: (reports[p.id].publishable, reports[p.id].score))
     assert {m.split for m in HELD_OUT} == set(pset.held_out)
     for expected in HELD_OUT:
         held = agreement(pset, keys, expected.split)
