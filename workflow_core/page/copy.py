@@ -222,7 +222,8 @@ def cut_prefixes(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple[
     return frozenset(out)
 
 
-_LAST_TOKEN = re.compile(r"[\w'’-]+\W*$")
+# A text's last word, hyphens kept, and anything after it: "re-chr" of "…on every cost, re-chr".
+LAST_TOKEN = re.compile(r"([\w'’-]+)\W*$")
 
 
 def cut_off(text: str, prefixes: frozenset[tuple[str, ...]]) -> bool:
@@ -235,7 +236,7 @@ def cut_off(text: str, prefixes: frozenset[tuple[str, ...]]) -> bool:
     stripped = text.rstrip()
     if stripped[-1:] in _ENDS:
         return False
-    head = _LAST_TOKEN.sub("", stripped)
+    head = LAST_TOKEN.sub("", stripped)
     return head != stripped and tuple(_WORD.findall(head.lower())) in prefixes
 
 

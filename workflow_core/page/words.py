@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from importlib.resources import files
+from typing import Any
 
 # Function words and the vocabulary every page brief uses ("section", "page", "include"), which say
 # nothing about what a step or a passage is about.
@@ -23,6 +25,18 @@ def slugify(label: str, fallback: str = "image") -> str:
     text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return text or fallback
+
+
+def strings_of(value: Any) -> Iterable[str]:
+    """Every string and number inside a JSON-like value (a profile, a record)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from strings_of(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from strings_of(v)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        yield str(value)
 
 
 def content_words(text: str) -> list[str]:
@@ -86,7 +100,7 @@ _ABOUT_THEM = re.compile(
     re.IGNORECASE,
 )
 _THIRD_PERSON_VERBS = (
-    r"(?: (?:wants?|needs?|is|has|would|runs?|works?|asked|told|plans?|hopes?|is looking|was looking)\b)"
+    r" (?:wants?|needs?|is|has|would|runs?|works?|asked|told|plans?|hopes?|is looking|was looking)\b"
 )
 
 

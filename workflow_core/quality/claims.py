@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from workflow_core.page.words import content_words
+from workflow_core.page.words import content_words, strings_of
 from workflow_core.quality.causes import statements_of
 from workflow_core.quality.sources import Sources
 from workflow_core.scenario.injection import without_instructions
@@ -179,18 +179,6 @@ def plain(text: str) -> str:
     """Lower case, hyphens and curly quotes as plain spaces and quotes, whitespace collapsed."""
     text = text.lower().replace("’", "'").replace("-", " ").replace("–", " ")
     return " ".join(text.split())
-
-
-def strings_of(value: Any) -> Iterable[str]:
-    """Every string and number inside a JSON-like value."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from strings_of(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from strings_of(v)
-    elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        yield str(value)
 
 
 def quoted_testimonials(text: str, testimonials: Iterable[dict[str, Any]]) -> list[dict[str, Any]] | None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from workflow_core.page.copy import LAST_TOKEN
 from workflow_core.page.copy import sentences as split_sentences
 from workflow_core.page.words import folded
 from workflow_core.quality.sources import Sources
@@ -221,17 +222,16 @@ class SourceText:
                     and name[k].startswith(partial)
                 ):
                     return f"it ends mid-name ({' '.join(words[-k - 1 :])!r} for {' '.join(name)!r})"
-        if not ended:
-            # Stopped inside a word: "…project codes on every cost, re-chr" where the offering goes on
-            # "recharged expenses".
-            tail = re.search(r"([\w'’-]+)\W*$", text)
-            partial = folded(tail.group(1)).replace("-", "") if tail else ""
-            before = words_of(text[: tail.start()]) if tail else []
-            for sentence, end, _ in self.sentences.get(tuple(before[-4:]), []) if len(before) >= 4 else []:
+        # Stopped inside a word: "…project codes on every cost, re-chr" where the offering goes on "recharged".
+        tail = None if ended else LAST_TOKEN.search(text)
+        before = words_of(text[: tail.start()]) if tail else []
+        if tail and len(before) >= 4:
+            partial = folded(tail.group(1)).replace("-", "")
+            for sentence, end, _ in self.sentences.get(tuple(before[-4:]), []):
                 following = sentence[end]
                 # Its first letters, shorter than the word ("re", or a mangled "re-chr" for "recharged").
                 if len(partial) >= 2 and len(partial) < len(following) and following[:2] == partial[:2]:
-                    return f"it ends mid-word ({tail.group(1) if tail else ''!r} for {following!r})"
+                    return f"it ends mid-word ({tail.group(1)!r} for {following!r})"
         last = words[-1]
         for sentence, end, pauses in self.sentences.get(tuple(words[-4:]), []):
             following = sentence[end]

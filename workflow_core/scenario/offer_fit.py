@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workflow_core.page.words import content_words, light_stem
+from workflow_core.page.words import content_words, light_stem, strings_of
 
 # The profile's fields that say what the visitor wants or did: the words an offering should share.
 _WANTS = re.compile(
@@ -23,16 +23,6 @@ _WANTS = re.compile(
 _NAMES = ("name", "company", "role", "location", "industry")
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple):
-        return [s for v in value for s in _strings(v)]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    return []
-
-
 def want_words(profile: dict[str, Any] | None) -> set[str]:
     """The stemmed content words of what the visitor wants or did, less those that only name them."""
     profile = profile or {}
@@ -40,10 +30,10 @@ def want_words(profile: dict[str, Any] | None) -> set[str]:
         light_stem(w)
         for k, v in profile.items()
         if _WANTS.search(str(k))
-        for s in _strings(v)
+        for s in strings_of(v)
         for w in content_words(s)
     }
-    names = {light_stem(w) for k in _NAMES for s in _strings(profile.get(k)) for w in content_words(s)}
+    names = {light_stem(w) for k in _NAMES for s in strings_of(profile.get(k)) for w in content_words(s)}
     return wants - names
 
 
