@@ -12,6 +12,7 @@ from workflow_core.quality.integrity import check_integrity
 from workflow_core.quality.personalisation import check_personalisation
 from workflow_core.quality.responsive import fallback_responsive, rendered_responsive
 from workflow_core.quality.substance import check_substance
+from workflow_core.quality.wants import check_wants
 from workflow_core.records import AxisResult
 
 # Module-level functions, not lambdas: a page worker process (`run.offload`) receives the axes it measures
@@ -40,6 +41,10 @@ def _integrity(p: PageToCheck) -> AxisResult:
 
 def _personalisation(p: PageToCheck) -> AxisResult | None:
     return check_personalisation(p.text, p.sources)
+
+
+def _wants(p: PageToCheck) -> AxisResult | None:
+    return check_wants(p.text, p.sources)
 
 
 def _brand(p: PageToCheck) -> AxisResult | None:
@@ -95,6 +100,17 @@ register_axis(
         "addresses the visitor's segment and needs without reciting their profile",
         default_weight=1.5,
         measure=_personalisation,
+    )
+)
+register_axis(
+    Axis(
+        "wants",
+        "speaks to what the visitor said they want: the share of the words of their goals, interests, "
+        "needs and recent activity the page's copy uses (full marks at half)",
+        default_weight=2.0,
+        measure=_wants,
+        # Measured against people's blind rankings (the preference set), not labelled defects.
+        calibrated=False,
     )
 )
 register_axis(

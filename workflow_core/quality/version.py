@@ -24,6 +24,7 @@ def checks_version() -> str:
     here, page = Path(__file__).parent, Path(__file__).parent.parent / "page"
     files = [*here.glob("*.py"), here / "measures.js", *(page / "checks").glob("*.py")]
     files += [page / name for name in ("copy.py", "words.py", "html5.py", "safety.py")]
+    files.append(here.parent / "scenario" / "offer_fit.py")  # the visitor's want words (quality.wants)
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
