@@ -73,7 +73,7 @@ def test_agents_see_the_offering_that_fits_what_the_visitor_wants_first(scenario
     headers; blind raters put a plain page with the right offer above it. The list it picks from is ordered by
     fit, the scenario's order among equals."""
     from workflow_core.scenario.freetext import offering_items
-    from workflow_core.scenario.offer_fit import rank_offerings
+    from workflow_core.scenario.offer_fit import rank_offerings, wants_of
 
     items = offering_items(scenario.offerings["construction"])  # the scenario's own order
     assert items[0]["name"] != "Trades Payroll"
@@ -85,11 +85,17 @@ def test_agents_see_the_offering_that_fits_what_the_visitor_wants_first(scenario
         "goals": "Put four CIS labourers on weekly payroll with pensions from 6 April, for under £80 a month.",
     }
     assert next(o["name"] for o in rank_offerings(items, profile)) == "Trades Payroll"
-    # What the agents are given for a visitor is that order.
+    # What the agents are given for a visitor is that order, and what the visitor wants in their own words
+    # (`visitor_wants`), without the sentences that only name them.
     scenario.profiles["craig"] = profile
     try:
-        assert scenario_inputs(scenario, "craig")["offering_items"][0]["name"] == "Trades Payroll"
+        variables = scenario_inputs(scenario, "craig")
+        assert variables["offering_items"][0]["name"] == "Trades Payroll"
+        assert variables["visitor_wants"] == [*profile["interests"], profile["goals"]]
     finally:
         del scenario.profiles["craig"]
+    # A profile may call them anything that says so: wants, concerns, worries count as what they want.
+    wants = {"first_name": "Ewan", "wants": ["a wheelset that survives the potholes"], "worries": "his knee"}
+    assert wants_of(wants) == ["a wheelset that survives the potholes", "his knee"]
     # Nothing said of what they want: the scenario's own order.
     assert [o["id"] for o in rank_offerings(items, {"name": "Craig"})] == [o["id"] for o in items]

@@ -10,12 +10,14 @@ from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.freetext import call_to_action, offering_items
 from workflow_core.scenario.injection import data_only
 from workflow_core.scenario.model import Scenario
-from workflow_core.scenario.offer_fit import rank_offerings
+from workflow_core.scenario.offer_fit import rank_offerings, wants_of
 from workflow_core.scenario.segments import profile_segment
 
 INPUT_NAMES: dict[str, str] = {
     "profile": "the visitor's profile as given (a dict; any keys)",
     "profile_id": "the profile's id (file stem or its `id` key)",
+    "visitor_wants": "what the visitor says they want or did, as a list of their profile's sentences (its goals, "
+    "interests, needs, challenges, priorities, recent activity: scenario.offer_fit.wants_of)",
     "segment": "the offering key that matches the profile's industry/segment, or None",
     "company": "the company: name, tagline, description, contact, website, palette, fonts",
     "palette": "brand colours as hex: primary, secondary, accent, background, text",
@@ -95,10 +97,12 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
         scenario.testimonials, key=lambda t: 0 if seg and (t.segment or "").lower() == seg else 1
     )
     company = scenario.company.model_dump()
+    # Visitor data is data: instruction-like sentences never reach a prompt (scenario.injection).
+    visitor = data_only(profile)
     return {
-        # Visitor data is data: instruction-like sentences never reach a prompt (scenario.injection).
-        "profile": data_only(profile),
+        "profile": visitor,
         "profile_id": profile_id,
+        "visitor_wants": wants_of(visitor),
         "segment": segment,
         "company": company,
         "palette": company["palette"],

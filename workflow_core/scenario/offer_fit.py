@@ -1,5 +1,5 @@
 """The segment's offerings in the order they fit one visitor: most words shared with what the visitor says they
-want (goals, interests, needs, challenges, priorities, what they did lately) first, the scenario's order among
+want (goals, wants, interests, needs, concerns, challenges, priorities, what they did lately) first, the scenario's order among
 equals. Agents see `offering_items` in this order, and a small model picks from the top of a list: blind raters
 ranked pages that led with an offering the visitor had not asked about below a plain page with the right one
 (holdout4, 2026-12-06: irrigation and silo sensors for a harvest contractor who asked about his headers).
@@ -17,22 +17,25 @@ from workflow_core.page.words import content_words, light_stem, strings_of
 
 # The profile's fields that say what the visitor wants or did: the words an offering should share.
 _WANTS = re.compile(
-    r"goal|objective|target|interest|need|pain|challenge|priorit|activity|question|asked", re.I
+    r"goal|objective|target|want|interest|need|pain|concern|worr|challenge|priorit|activity|question|asked",
+    re.I,
 )
 # The fields that only name them.
 _NAMES = ("name", "company", "role", "location", "industry")
 
 
+def wants_of(profile: dict[str, Any] | None) -> list[str]:
+    """What the visitor says they want or did, in their profile's words: the strings of its goals, interests,
+    needs, challenges, priorities and recent activity, in the profile's order (the `visitor_wants` input)."""
+    return [
+        s for k, v in (profile or {}).items() if _WANTS.search(str(k)) for s in strings_of(v) if s.strip()
+    ]
+
+
 def want_words(profile: dict[str, Any] | None) -> set[str]:
     """The stemmed content words of what the visitor wants or did, less those that only name them."""
     profile = profile or {}
-    wants = {
-        light_stem(w)
-        for k, v in profile.items()
-        if _WANTS.search(str(k))
-        for s in strings_of(v)
-        for w in content_words(s)
-    }
+    wants = {light_stem(w) for s in wants_of(profile) for w in content_words(s)}
     names = {light_stem(w) for k in _NAMES for s in strings_of(profile.get(k)) for w in content_words(s)}
     return wants - names
 
