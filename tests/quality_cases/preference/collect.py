@@ -35,6 +35,10 @@ SPLITS = {
     "(visitors/holdout5), pages of single-spec, seed and seed-best3 (seed with the developer's best of three "
     "candidates, picked by the verdict) made on 2026-12-06 with the same rules as holdout4 and offerings ordered "
     "by fit, rated blind by two new raters; measured held out with the rules of df9acca (9/23), then tuned on",
+    "holdout6": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout6), "
+    "pages of single-spec, seed, seed-best3 and seed-w (seed whose developer reads what the visitor wants) made on "
+    "2026-12-06 after the wants axis was chosen, the verdict on every page recorded before two new raters' "
+    "rankings were read (predictions/holdout6.json), measured once",
 }
 
 
@@ -69,7 +73,7 @@ def write_set() -> None:
         pages.append(page)
     manifest = {
         "big": ["single", "single-spec"],
-        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3"],
+        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3", "seed-w"],
         "splits": SPLITS,
         "tuned": TUNED,
         "pages": pages,
