@@ -290,3 +290,71 @@ async def test_an_agent_wired_to_the_page_writes_the_spec_fields_it_names(fake_o
     again = await engine.run(unwired, RunInputs.for_profile(load_scenario(EXAMPLE), "dana-mining"))
     assert "Catch failures before the ramp" not in (again.page_html or "")
     assert again.node("site").output_data == {"source": "developer"}
+
+
+async def test_a_heading_lifted_from_the_middle_of_a_note_never_reaches_the_page(fake_openai, fake_registry):
+    """Issue 24: the page a run builds leaves out copy the truncation check would call cut off (a heading
+    lifted from the middle of a research sentence, stopped part-way), by the check's own rule, which the node
+    hands the design system with the run's passages, offerings and names."""
+    from workflow_core.page.copy import cut_off, cut_prefixes
+    from workflow_core.quality.truncation import SourceText
+
+    lifted: list[str] = []
+
+    def responder(body):
+        props = _schema(body).get("properties", {})
+        if "notes" in props:
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "notes": props["notes"]["items"]["enum"][:1],
+                        "offerings": ["professional-bike-fit"],
+                        "visual_elements": [
+                            {"label": "hero", "description": "A road cyclist on a coast road"},
+                            {"label": "fit", "description": "A bike on a fitting jig"},
+                        ],
+                    }
+                )
+            )
+        if "hero_image" in props:
+            prompt = body["messages"][-1]["content"]
+            note = re.search(r"\] (.+)", prompt.split("What we offer them")[0]).group(1)
+            rule = SourceText.for_page([note], [], [])
+            words = note.split()
+            # A run of words from inside a sentence of the note that the check calls cut off, ending on a word
+            # a heading may end on (a title that ends on "and" is trimmed before any of this).
+            lifted.append(
+                next(
+                    run.capitalize()
+                    for i in range(1, len(words))
+                    for n in range(5, 9)
+                    if (run := " ".join(words[i : i + n])).isascii()
+                    and re.fullmatch(r"[a-z]{4,}", words[i + n - 1] if i + n <= len(words) else "")
+                    and words[i + n - 1] not in {"with", "from", "their", "your", "that", "which"}
+                    and rule.cut_copy(run)
+                    and not cut_off(run, cut_prefixes([note]))  # not a sentence's start: the old rule's
+                )
+            )
+            return FakeReply(
+                content=json.dumps(
+                    {
+                        "headline": "Ride long without the ache",
+                        "subheadline": "We fit your bike to how you ride.",
+                        "hero_image": "hero",
+                        "pain_points": [
+                            {"source": "n", "title": lifted[0], "text": "It costs you every long ride."},
+                            {"source": "n", "title": "Sore knees", "text": "A low saddle strains knees."},
+                        ],
+                        "offerings": [{"id": "professional-bike-fit", "text": "We set you up right."}],
+                        "closing_headline": "Pop in for a chat",
+                        "closing_text": "Book a fit and ride further.",
+                    }
+                )
+            )
+        return None
+
+    fake_openai.set_responder(responder)
+    result = await _run("seed", fake_registry, CYCLE_SHOP, "ewan-road")
+    assert result.status == "ok", [(n.id, n.error) for n in result.nodes if n.error]
+    page = result.page_html or ""
+    assert lifted and lifted[0] not in page and "Sore knees" in page

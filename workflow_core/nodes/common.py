@@ -4,6 +4,7 @@ the page from a front-end node's output."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,9 +16,10 @@ from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
 from workflow_core.quality import Sources
 from workflow_core.quality.sources import workflow_instructions
+from workflow_core.quality.truncation import SourceText
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.offload import offload
-from workflow_core.scenario.inputs import fitting_testimonials
+from workflow_core.scenario.inputs import fitting_testimonials, visitor_company
 from workflow_core.workflow.contract import NodeContext, RunInputsView
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
@@ -138,6 +140,10 @@ class PagePlan:
     image_descriptions: dict[str, str]
     instructions: list[str]
     sources: list[str]  # the passages retrieved upstream: what a heading must not stop part-way through
+    # Every segment's offerings and the names a block may end on (seller, visitor's company, testimonials'
+    # authors): with `sources`, what the truncation check reads a page's copy against.
+    offering_texts: list[str] = dataclasses.field(default_factory=list)
+    names: list[str] = dataclasses.field(default_factory=list)
 
     def build(self) -> str:
         if "page_spec" in self.data:
@@ -154,6 +160,8 @@ class PagePlan:
                 image_descriptions=self.image_descriptions,
                 instructions=self.instructions,
                 sources=self.sources,
+                # The truncation check's own rule: copy it would call cut off is left out as it is built.
+                cut=SourceText.for_page(self.sources, self.offering_texts, self.names).cut_copy,
             )
         else:
             html = inline_images(self.data.get("html", ""), self.images, self.logo or None)
@@ -207,7 +215,16 @@ def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
         image_descriptions={e["label"]: e["description"] for e in _upstream_elements(ctx)} if spec else {},
         instructions=workflow_instructions(ctx.workflow) if spec else [],
         sources=[p.text for p in passages_of(ctx)] if spec else [],
+        offering_texts=[str(t) for t in (ctx.inputs.get("all_offerings") or {}).values()] if spec else [],
+        names=_source_names(ctx) if spec else [],
     )
+
+
+def _source_names(ctx: NodeContext) -> list[str]:
+    """The names a page's block may end on part-way, as the truncation check reads them (`SourceText.of`)."""
+    company = ctx.inputs.get("company") or {}
+    names = [str(company.get("name") or ""), visitor_company(ctx.inputs.profile)]
+    return names + [str(t.get("author") or "") for t in ctx.inputs.get("testimonials") or []]
 
 
 async def build_page_async(ctx: NodeContext, source: NodeRecord) -> str:

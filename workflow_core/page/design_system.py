@@ -174,12 +174,12 @@ def _offering_cards(
     chosen: list[dict[str, str]],
     catalogue: list[dict[str, Any]],
     fit: Callable[[str, int], str],
-    cut: frozenset[tuple[str, ...]] = frozenset(),
+    stops: Callable[[str, frozenset[tuple[str, ...]]], bool] = lambda text, also: False,
 ) -> list[dict[str, str]]:
     """The offerings to show: each chosen id (or a name a model wrote instead) matched to the scenario's
     offering, whose name, price and description are facts; the model's sentence is the card's text when it
-    is fit to publish and not a sentence of the offering's description or of `cut` (the research) stopped
-    part-way ("Monthly bookkeeping with project codes on every cost, re-chr": the description stands in).
+    is fit to publish and does not `stop` part-way through a sentence of the offering's description or of the
+    research ("Monthly bookkeeping with project codes on every cost, re-chr": the description stands in).
     With no match, the scenario's first offerings."""
     by_key: dict[str, dict[str, Any]] = {}
     for o in catalogue:
@@ -194,7 +194,7 @@ def _offering_cards(
         seen.add(found["id"])
         text = without_label(fit(item.get("text", ""), 200), clean_text(found.get("name")))
         description = clean_text(found.get("description"))
-        if text and cut_off(text, cut | cut_prefixes([description])):
+        if text and stops(text, cut_prefixes([description])):
             text = ""
         text = text or description
         cards.append({**_fact(found), "text": text, "image": item.get("image", "")})
@@ -254,6 +254,7 @@ def render_page(
     image_descriptions: dict[str, str] | None = None,
     instructions: list[str] | None = None,
     sources: list[str] | None = None,
+    cut: Callable[[str], str | None] | None = None,
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
@@ -266,6 +267,9 @@ def render_page(
     label gets the vector artist's drawing of its description (`image_descriptions`), never a broken
     `<img>`. All text is HTML-escaped. A challenge card whose heading or text is a sentence of `sources` (the
     research the run retrieved) cut off part-way is left out: the page says less, never half a sentence.
+    `cut`, when given, says why a piece of copy stops part-way through a source sentence (the quality check's
+    own rule, `quality.truncation.SourceText.cut_copy`, handed in by the node that builds the page): every
+    model-written field it names is treated as cut off too (a headline, the lede, a card, the close).
     """
     page = coerce_page_spec(spec)
     not_ours = _visitor_orgs(profile)
@@ -287,8 +291,13 @@ def render_page(
     heading_font, body_font = _company_fonts(company)
     colours = page_colours(palette)
     valid_images = {label: uri for label, uri in images.items() if _is_image_uri(uri)}
-    cut = cut_prefixes(sources or [])
-    cards = _offering_cards(page["offerings"], offerings or [], copy, cut)
+    cut_at = cut_prefixes(sources or [])
+
+    def stops(text: str, also: frozenset[tuple[str, ...]] = frozenset()) -> bool:
+        """Whether `text` is a source sentence stopped part-way (see `cut`)."""
+        return bool(text) and (cut_off(text, cut_at | also) or (cut is not None and cut(text) is not None))
+
+    cards = _offering_cards(page["offerings"], offerings or [], copy, stops)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.
     shown: set[str] = set()
@@ -325,11 +334,11 @@ def render_page(
     tagline = clean_text(company.get("tagline"))
     # A headline that is an offering's description stopped at the length limit ("Winter Ready Service: Full
     # safety check, new brake pads, lights and mudguards") reads as cut off, like a research sentence.
-    cut_heading = cut | cut_prefixes(
+    cut_heading = cut_prefixes(
         f"{clean_text(o.get('name'))}: {clean_text(o.get('description'))}" for o in offerings or []
     )
     headline = without_label(title(page["headline"], 80), company_name)
-    if cut_off(headline, cut_heading):
+    if stops(headline, cut_heading):
         headline = ""
     headline = headline or tagline or company_name
     # Each sentence once: the offers' words first (they carry the facts), then the lede, the cards and the
@@ -338,26 +347,30 @@ def render_page(
     said.add(headline)
     for card in cards:
         card["text"] = said.new(card["text"])
-    subheadline = said.new(copy(page["subheadline"], 200)) or clean_text(company.get("description"))
+    subheadline = copy(page["subheadline"], 200)
+    subheadline = ("" if stops(subheadline) else said.new(subheadline)) or clean_text(
+        company.get("description")
+    )
     # Two sections with one heading read as one landmark twice (axe: landmark-unique).
     closing_headline = title(page["closing_headline"], 80)
     if (
         not closing_headline
         or closing_headline.lower() == headline.lower()
-        or cut_off(closing_headline, cut_heading)
+        or stops(closing_headline, cut_heading)
     ):
         closing_headline = CLOSING_HEADLINE
     pains = []
     headings = {headline.lower()}
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
-        if not heading or heading.lower() in headings or cut_off(heading, cut) or cut_off(text, cut):
+        if not heading or heading.lower() in headings or stops(heading) or stops(text):
             continue
         text = said.new(text)
         if text:
             headings.add(heading.lower())
             pains.append({"title": heading, "text": text})
-    closing_text = said.new(copy(page["closing_text"], 240))
+    closing_text = copy(page["closing_text"], 240)
+    closing_text = "" if stops(closing_text) else said.new(closing_text)
     hero = image_for(0, headline)
     offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
     logo = (

@@ -206,6 +206,21 @@ class SourceText:
         offerings = tuple(sources.offerings.values())
         return _source_text(texts, offerings, tuple(names), tuple(sources.document_titles))
 
+    @classmethod
+    def for_page(cls, research: list[str], offerings: list[str], names: list[str]) -> SourceText:
+        """The sources a page is built from (the research retrieved for it, every segment's offerings, the
+        names a block may end on), for the design system to leave out copy this check would call cut off
+        (`page.design_system.render_page`'s `cut`)."""
+        return _source_text((*research, *offerings), tuple(offerings), tuple(names), ())
+
+    def cut_copy(self, text: str) -> str | None:
+        """Why a block of copy reads as a source sentence cut part-way, read as `truncated` reads a block (a
+        full stop at its end asks only whether its last word can end a phrase), or None."""
+        text = text.rstrip()
+        if len(text.split()) < 3 or text.endswith(("!", "?", "…")):
+            return None
+        return self.cut_from(text[:-1] if text.endswith(".") else text, ended=text.endswith("."))
+
     def cut_from(self, text: str, ended: bool = False) -> str | None:
         """Why `text` reads as a source sentence cut mid-phrase, or None. `ended`: the page put a full stop
         there, so only a last word that cannot end a phrase says it was cut."""
@@ -288,8 +303,8 @@ def truncated(block: Block, sources: SourceText | None = None) -> str | None:
     words = text.split()
     if len(words) < 3 or block.tag in ("title",):
         return None
-    if sources is not None and not text.endswith(("!", "?", "…")):
-        why = sources.cut_from(text[:-1] if text.endswith(".") else text, ended=text.endswith("."))
+    if sources is not None:
+        why = sources.cut_copy(text)
         if why:
             return why
     short_link = block.tag in ("a", "button") and len(words) <= 3
