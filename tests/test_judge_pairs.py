@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers import echo_responder
 from workflow_core.cli.main import main
+from workflow_core.errors import DecomposeError
 from workflow_core.judgement.agreement import agreement
 from workflow_core.judgement.judge import SYSTEM, judge_pairs, parse_verdict
 from workflow_core.judgement.votes import Vote, load_votes, save_votes
@@ -226,6 +227,25 @@ async def test_a_judge_is_measured_on_a_preference_set_in_both_orders(
     from workflow_core.quality.preference import load_preference_set
 
     fake_openai.set_responder(judging_responder)
+    _pair_set(tmp_path)
+    pset = load_preference_set(tmp_path)
+    store = Store(tmp_path / "judge.sqlite3")
+    before = len(fake_openai.requests)
+    consistent = await judge_preference(pset, "fake/small", fake_registry, PRICES, store, "t")
+    asked = [r for r in fake_openai.requests[before:] if r["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == 2 and all(
+        sum(p["type"] == "image_url" for p in r["messages"][-1]["content"]) == 4 for r in asked
+    )
+    a = consistent.agreement
+    assert (a.agree, a.pairs, a.decisive_agree, a.decisive_pairs) == (1, 1, 1, 1)
+    assert (consistent.consistent, consistent.pairs) == (1, 1) and consistent.run.cost_usd > 0
+    biased = await judge_preference(pset, "fake/large", fake_registry, PRICES, store, "t", see_pages=False)
+    assert (biased.agreement.agree, biased.agreement.ties, biased.consistent) == (0, 1, 0)
+
+
+def _pair_set(tmp_path: Path) -> Path:
+    """A preference set of one visitor's two pages, the longer ranked first by both raters."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     body = "<p>Haul trucks stay on the road when bearings are caught running hot.</p>"
     pages = {"long": body * 3, "short": body}
     for name, html in pages.items():
@@ -254,16 +274,28 @@ async def test_a_judge_is_measured_on_a_preference_set_in_both_orders(
         "ratings": ["ratings/r1.json", "ratings/r2.json"],
     }
     (tmp_path / "set.json").write_text(json.dumps(manifest))
-    pset = load_preference_set(tmp_path)
-    store = Store(tmp_path / "judge.sqlite3")
+    return tmp_path
+
+
+def test_calibrate_judges_the_splits_asked_for_by_their_text(
+    fake_openai, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`decompose calibrate --judge REF --text-only --split NAME`: a model that takes no images is measured on
+    the pages' text, on the splits named; a split the set does not have is one clear error."""
+    from workflow_core.cli.calibrate import _print_judge_preference
+
+    folder = _pair_set(tmp_path / "set")
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(fake_openai.providers_yaml())
+    monkeypatch.setenv("DECOMPOSE_PROVIDERS", str(providers))
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "runs.sqlite3"))
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    fake_openai.set_responder(judging_responder)
     before = len(fake_openai.requests)
-    consistent = await judge_preference(pset, "fake/small", fake_registry, PRICES, store, "t")
+    _print_judge_preference(folder, "fake/small", text_only=True, only="t")
+    out = capsys.readouterr().out
+    assert "reading each page's text" in out and "| t | 1/1 | 1/1 | 1/1 | 0 |" in out
     asked = [r for r in fake_openai.requests[before:] if r["messages"][0]["content"] == SYSTEM]
-    assert len(asked) == 2 and all(
-        sum(p["type"] == "image_url" for p in r["messages"][-1]["content"]) == 4 for r in asked
-    )
-    a = consistent.agreement
-    assert (a.agree, a.pairs, a.decisive_agree, a.decisive_pairs) == (1, 1, 1, 1)
-    assert (consistent.consistent, consistent.pairs) == (1, 1) and consistent.run.cost_usd > 0
-    biased = await judge_preference(pset, "fake/large", fake_registry, PRICES, store, "t", see_pages=False)
-    assert (biased.agreement.agree, biased.agreement.ties, biased.consistent) == (0, 1, 0)
+    assert len(asked) == 2 and all(isinstance(r["messages"][-1]["content"], str) for r in asked)
+    with pytest.raises(DecomposeError, match=r"no split nope in .*: it has t"):
+        _print_judge_preference(folder, "fake/small", only="nope")

@@ -35,6 +35,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--static-checks", action="store_true", help="check the preference pages without Chromium (faster)"
     )
+    c.add_argument(
+        "--text-only",
+        action="store_true",
+        help="the judge reads the preference pages' text, not their screenshots (a model that takes no images)",
+    )
+    c.add_argument(
+        "--split",
+        metavar="NAME",
+        help="judge only these splits of the preference set, comma-separated (default: all)",
+    )
     c.set_defaults(func=cmd_calibrate)
 
 
@@ -94,12 +104,16 @@ def _print_preference(folder: Path, render: bool) -> None:
     print()
 
 
-def _print_judge_preference(folder: Path, ref: str) -> None:
+def _print_judge_preference(folder: Path, ref: str, text_only: bool = False, only: str | None = None) -> None:
     from workflow_core.judgement.calibration import JudgeCalibration, judge_preference
     from workflow_core.quality.preference import load_preference_set
     from workflow_core.workspace import new_engine
 
     pset = load_preference_set(folder)
+    splits = [s.strip() for s in only.split(",") if s.strip()] if only else list(pset.splits)
+    unknown = [s for s in splits if s not in pset.splits]
+    if unknown:
+        raise DecomposeError(f"no split {', '.join(unknown)} in {folder}: it has {', '.join(pset.splits)}.")
     engine = new_engine()
 
     async def go() -> list[tuple[str, JudgeCalibration]]:
@@ -107,14 +121,21 @@ def _print_judge_preference(folder: Path, ref: str) -> None:
             return [
                 (
                     split,
-                    await judge_preference(pset, ref, engine.registry, engine.prices, engine.store, split),
+                    await judge_preference(
+                        pset,
+                        ref,
+                        engine.registry,
+                        engine.prices,
+                        engine.store,
+                        split,
+                        see_pages=not text_only,
+                    ),
                 )
-                for split in pset.splits
+                for split in splits
             ]
 
-    print(
-        f"Judge {ref} on the preference set (both orders of every pair, seeing each page at 1280 and 390 px):\n"
-    )
+    seeing = "reading each page's text" if text_only else "seeing each page at 1280 and 390 px"
+    print(f"Judge {ref} on the preference set (both orders of every pair, {seeing}):\n")
     print("| split | agrees with raters | decisive pairs | position consistency | ties | cost |")
     print("|---|---|---|---|---|---|")
     for split, c in asyncio.run(go()):
@@ -158,7 +179,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.skip_axes and (preference / "set.json").is_file():
         _print_preference(preference, render=not args.static_checks)
     if args.judge and (preference / "set.json").is_file():
-        _print_judge_preference(preference, args.judge)
+        _print_judge_preference(preference, args.judge, args.text_only, args.split)
     if args.judge:
         judged = _judge_all(cases, args.judge)
         answered = [j for j in judged if j.result is not None]
