@@ -16,7 +16,7 @@ from workflow_core.page.site import data_uri, inline_images
 from workflow_core.providers.base import ChatRequest
 from workflow_core.quality import Sources
 from workflow_core.quality.sources import workflow_instructions
-from workflow_core.quality.truncation import SourceText
+from workflow_core.quality.truncation import SourceText, block_names
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.offload import offload
 from workflow_core.scenario.inputs import fitting_testimonials, visitor_company
@@ -216,15 +216,14 @@ def page_plan(ctx: NodeContext, source: NodeRecord) -> PagePlan:
         instructions=workflow_instructions(ctx.workflow) if spec else [],
         sources=[p.text for p in passages_of(ctx)] if spec else [],
         offering_texts=[str(t) for t in (ctx.inputs.get("all_offerings") or {}).values()] if spec else [],
-        names=_source_names(ctx) if spec else [],
+        names=block_names(
+            ctx.inputs.get("company") or {},
+            visitor_company(ctx.inputs.profile),
+            ctx.inputs.get("testimonials") or [],
+        )
+        if spec
+        else [],
     )
-
-
-def _source_names(ctx: NodeContext) -> list[str]:
-    """The names a page's block may end on part-way, as the truncation check reads them (`SourceText.of`)."""
-    company = ctx.inputs.get("company") or {}
-    names = [str(company.get("name") or ""), visitor_company(ctx.inputs.profile)]
-    return names + [str(t.get("author") or "") for t in ctx.inputs.get("testimonials") or []]
 
 
 async def build_page_async(ctx: NodeContext, source: NodeRecord) -> str:

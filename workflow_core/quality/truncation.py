@@ -7,8 +7,10 @@ what tells a phrase that stops from one that ends, so they live here with the ru
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from workflow_core.page.copy import LAST_TOKEN
 from workflow_core.page.copy import sentences as split_sentences
@@ -200,18 +202,18 @@ class SourceText:
     def of(cls, sources: Sources, visitor: str) -> SourceText:
         # Passages are chunks of the documents with their lines joined: read the documents when there are some.
         research = sources.documents or [p.text for p in sources.passages]
-        texts = (*research, *sources.offerings.values())
-        names = [str(sources.company.get("name") or ""), visitor]
-        names += [str(t.get("author") or "") for t in sources.testimonials]
-        offerings = tuple(sources.offerings.values())
-        return _source_text(texts, offerings, tuple(names), tuple(sources.document_titles))
+        names = block_names(sources.company, visitor, sources.testimonials)
+        return cls.for_page(research, list(sources.offerings.values()), names, sources.document_titles)
 
     @classmethod
-    def for_page(cls, research: list[str], offerings: list[str], names: list[str]) -> SourceText:
+    def for_page(
+        cls, research: list[str], offerings: list[str], names: list[str], document_titles: Iterable[str] = ()
+    ) -> SourceText:
         """The sources a page is built from (the research retrieved for it, every segment's offerings, the
-        names a block may end on), for the design system to leave out copy this check would call cut off
-        (`page.design_system.render_page`'s `cut`)."""
-        return _source_text((*research, *offerings), tuple(offerings), tuple(names), ())
+        names a block may end on: `block_names`), also for the design system to leave out copy this check
+        would call cut off (`page.design_system.render_page`'s `cut`)."""
+        texts = (*research, *offerings)
+        return _source_text(texts, tuple(offerings), tuple(names), tuple(document_titles))
 
     def cut_copy(self, text: str) -> str | None:
         """Why a block of copy reads as a source sentence cut part-way, read as `truncated` reads a block (a
@@ -265,6 +267,14 @@ class SourceText:
             if cut:
                 return f"the source goes on ('… {' '.join(sentence[end - 2 : end + 2])} …')"
         return None
+
+
+def block_names(
+    company: Mapping[str, Any], visitor: str, testimonials: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """The names a block may end on part-way ("with Example Corp Manuf"): the seller's, the visitor's company
+    and the testimonials' authors."""
+    return [str(company.get("name") or ""), visitor, *(str(t.get("author") or "") for t in testimonials)]
 
 
 # A batch checks every page against the same sources: they are indexed once.

@@ -21,11 +21,13 @@ Shaped by the same words: the agents see the segment's offerings ordered by thes
 
 from __future__ import annotations
 
-from workflow_core.page.words import content_words, light_stem, strings_of
+from typing import Any
+
+from workflow_core.page.words import content_words, light_stem
 from workflow_core.quality.model import AxisResult
 from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import PageText, copy_blocks, finding
-from workflow_core.scenario.offer_fit import want_words
+from workflow_core.scenario.offer_fit import want_words, wants_of
 
 AXIS = "wants"
 ENOUGH = 0.5  # the share of the visitor's want words that earns full marks
@@ -58,12 +60,12 @@ def check_wants(page: PageText, sources: Sources) -> AxisResult | None:
     )
 
 
-def _in_profile_order(stems: set[str], profile: dict[str, object] | None) -> list[str]:
-    """The words of `stems` as the profile spells them, in the order it says them."""
+def _in_profile_order(stems: set[str], profile: dict[str, Any] | None) -> list[str]:
+    """The words of `stems` as the profile spells them, in the order it says what the visitor wants."""
     out: list[str] = []
     seen: set[str] = set()
-    for value in (profile or {}).values():
-        for word in (w for s in strings_of(value) for w in content_words(s)):
+    for sentence in wants_of(profile):
+        for word in content_words(sentence):
             stem = light_stem(word)
             if stem in stems and stem not in seen:
                 seen.add(stem)
