@@ -64,6 +64,10 @@ def test_a_page_that_speaks_to_what_they_asked_for_scores_above_one_that_does_no
 def test_no_wants_no_measure_and_the_axis_weighs_in_the_score_without_blocking() -> None:
     assert _wants("<h1>Hello</h1>", profile=None) is None
     assert _wants("<h1>Hello</h1>", profile={"name": "Fiona Urquhart", "industry": "road"}) is None
+    # A profile without a name (or a blank one) is "the visitor" in the finding.
+    for nameless in ({}, {"name": "  "}):
+        found = _wants("<h1>Hello</h1>", profile={**nameless, "goals": "A bike fit before August."})
+        assert found is not None and "of what the visitor said they want" in found.findings[0].message
     speaks = check_page(SPEAKS, _sources(), render=False)
     generic = check_page(GENERIC, _sources(), render=False)
     assert speaks.axes["wants"].score > generic.axes["wants"].score

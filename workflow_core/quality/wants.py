@@ -45,7 +45,8 @@ def check_wants(page: PageText, sources: Sources) -> AxisResult | None:
     share = len(used) / len(wants)
     score = min(1.0, share / ENOUGH)
     missing = _in_profile_order(wants - used, sources.profile)[:SHOWN]
-    name = str((sources.profile or {}).get("name") or "the visitor").split()[0]
+    # Their first name; "the visitor" whole when the profile has none ("the" alone reads as a typo).
+    name = (str((sources.profile or {}).get("name") or "").split() or ["the visitor"])[0]
     message = (
         f"The page uses {len(used)} of the {len(wants)} words of what {name} said they want "
         f"(goals, interests, needs, recent activity)"
