@@ -296,3 +296,16 @@ async def test_a_node_tried_on_two_models_is_estimated_on_each_from_its_own_call
     assert store.node_history(WF.name)["a"].model == "fake/small"  # no models given: the latest call's
     assert store.node_history(WF.name, {"a": "fake/large"})["a"].calls == 1
     store.close()
+
+
+def test_the_database_lives_in_the_user_data_folder_that_decompose_home_moves(tmp_path, monkeypatch) -> None:
+    from workflow_core.run.store import default_db_path
+
+    monkeypatch.delenv("DECOMPOSE_DB", raising=False)
+    monkeypatch.setenv("DECOMPOSE_HOME", str(tmp_path / "home"))
+    assert default_db_path() == tmp_path / "home" / "decompose.sqlite3"
+    store = Store()
+    store.close()
+    assert (tmp_path / "home" / "decompose.sqlite3").is_file()
+    monkeypatch.setenv("DECOMPOSE_DB", str(tmp_path / "elsewhere.sqlite3"))
+    assert default_db_path() == tmp_path / "elsewhere.sqlite3"

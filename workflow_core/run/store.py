@@ -13,22 +13,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import platformdirs
-
 from workflow_core.errors import DecomposeError
+from workflow_core.paths import home
 from workflow_core.run.migrations import migrate
 from workflow_core.run.store_experiments import ExperimentsPart
 from workflow_core.run.store_runs import RunsPart
 from workflow_core.run.store_screenshots import ScreenshotsPart
 from workflow_core.run.store_votes import VotesPart
 
+DB_FILE = "decompose.sqlite3"
+
 
 def default_db_path() -> Path:
-    """DECOMPOSE_DB, else the user data dir. Tests point DECOMPOSE_DB at a temporary file."""
+    """DECOMPOSE_DB, else `decompose.sqlite3` in the user data folder (DECOMPOSE_HOME moves it with the user's
+    other files). Tests point DECOMPOSE_DB at a temporary file."""
     env = os.environ.get("DECOMPOSE_DB")
     if env:
         return Path(env)
-    return Path(platformdirs.user_data_dir("decompose-studio")) / "decompose.sqlite3"
+    return home() / DB_FILE
 
 
 class StoreError(DecomposeError):
