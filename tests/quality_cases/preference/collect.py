@@ -39,6 +39,11 @@ SPLITS = {
     "pages of single-spec, seed, seed-best3 and seed-w (seed whose developer reads what the visitor wants) made on "
     "2026-12-06 after the wants axis was chosen, the verdict on every page recorded before two new raters' "
     "rankings were read (predictions/holdout6.json), measured once",
+    "holdout7": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout7), "
+    "pages of single-spec, seed, seed-dist (seed whose developer is the 0.5B with a LoRA adapter trained on the "
+    "1.5B's seed pages of 24 other example-scenario visitors) and seed-big (the 1.5B as seed's developer) made on "
+    "2026-12-07 with no rule changed since holdout6, the verdict on every page recorded before two new raters' "
+    "rankings were read (predictions/holdout7.json), measured once",
 }
 
 
@@ -73,7 +78,7 @@ def write_set() -> None:
         pages.append(page)
     manifest = {
         "big": ["single", "single-spec"],
-        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3", "seed-w"],
+        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3", "seed-w", "seed-dist"],
         "splits": SPLITS,
         "tuned": TUNED,
         "pages": pages,
