@@ -129,7 +129,13 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
     # The third to seventh bring nine more each, none of them a visitor of another split; three variants each
     # (four in holdout6 and holdout7).
-    for split, variants in (("holdout3", 3), ("holdout4", 3), ("holdout5", 3), ("holdout6", 4), ("holdout7", 4)):
+    for split, variants in (
+        ("holdout3", 3),
+        ("holdout4", 3),
+        ("holdout5", 3),
+        ("holdout6", 4),
+        ("holdout7", 4),
+    ):
         more = pset.in_split(split)
         assert len(more) == 9 * variants and len({p.variant for p in more}) == variants
         assert len(pset.raters(split)) >= 2

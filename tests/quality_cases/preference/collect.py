@@ -78,7 +78,16 @@ def write_set() -> None:
         pages.append(page)
     manifest = {
         "big": ["single", "single-spec"],
-        "decomposed": ["seed", "deep", "seed-tuned2", "seed-c", "seed-h", "seed-best3", "seed-w", "seed-dist"],
+        "decomposed": [
+            "seed",
+            "deep",
+            "seed-tuned2",
+            "seed-c",
+            "seed-h",
+            "seed-best3",
+            "seed-w",
+            "seed-dist",
+        ],
         "splits": SPLITS,
         "tuned": TUNED,
         "pages": pages,
