@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, FrameLocator, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect, sync_playwright
 
 from workflow_core.testing.fake_server import FakeOpenAIServer
 
@@ -141,6 +141,14 @@ def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
     """Wait until the script has finished its rerun (give a just-triggered rerun time to start first)."""
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+def click_tab(page: Page, name: str, exact: bool = False) -> None:
+    """Click the tab `name` once the rerun has settled on one of it: on a loaded machine `wait_idle` can return
+    before a rerun starts, and for a moment the old render's tab and the new one are both on the page."""
+    tab = page.get_by_role("tab", name=name, exact=exact)
+    expect(tab).to_have_count(1, timeout=30_000)
+    tab.click()
 
 
 def goto_page(page: Page, title: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto_page, pick, remove, shot, wait_idle
+from tests.e2e.conftest import click_tab, goto_page, pick, remove, shot, wait_idle
 from workflow_core.testing.fake_server import FakeOpenAIServer
 
 
@@ -55,11 +55,11 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
         )
         assert labels >= 2 and clipped == [], f"labels cut off at {width} px: {clipped} (of {labels})"
 
-    page.get_by_role("tab", name="Against k").click()
+    click_tab(page, "Against k")
     expect(page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").nth(1)).to_be_visible()
     shot(page, "compare-against-k")
 
-    page.get_by_role("tab", name="What-if pricing").click()
+    click_tab(page, "What-if pricing")
     expect(page.get_by_text("Pick a model above")).to_be_visible()
     pick(page, "lab_whatif_all", "openai/gpt-4.1")
     expect(page.get_by_text("tokens measured on another model")).to_be_visible()
@@ -71,21 +71,21 @@ def test_run_an_experiment_reprice_it_and_download_the_report(
     assert "(estimated prices)" in page.locator("[data-testid='stMain']").inner_text()
     shot(page, "compare-whatif")
 
-    page.get_by_role("tab", name="Coordination").click()
+    click_tab(page, "Coordination")
     expect(page.get_by_text("What m means")).to_be_visible()
     shot(page, "compare-fit")
-    page.get_by_role("tab", name="TCO").click()
+    click_tab(page, "TCO")
     expect(page.get_by_text("Engineering per agent (USD)")).to_be_visible()
     shot(page, "compare-tco")
 
-    page.get_by_role("tab", name="Pages").click()
+    click_tab(page, "Pages")
     expect(page.locator("iframe").first).to_be_visible()
     wait_idle(page)  # switching tabs reruns the page
     page.locator("summary", has_text="Screenshots at 1280 and 390 px").click()
     expect(page.get_by_text("1280 px", exact=True).locator("visible=true").first).to_be_visible()
     shot(page, "compare-pages")
 
-    page.get_by_role("tab", name="Export").click()
+    click_tab(page, "Export")
     wait_idle(page)  # switching tabs reruns the page; a download button from the run before is gone
     with page.expect_download() as info:
         page.get_by_role("button", name="report.html").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import flow, goto_page, shot, wait_idle
+from tests.e2e.conftest import click_tab, flow, goto_page, shot, wait_idle
 
 
 def _load_template(page: Page, name: str) -> None:
@@ -52,7 +52,7 @@ def test_add_a_node_from_the_palette_and_connect_it_on_the_canvas(page: Page) ->
     # Connecting reports the new edge as the component's selection: the editor must stay on the node.
     expect(node_id).to_have_value("agent")
     expect(page.get_by_text("Select a node on the canvas")).to_have_count(0)
-    page.get_by_role("tab", name="Export").click()
+    click_tab(page, "Export")
     expect(page.locator("[data-testid='stCode']").last).to_contain_text("target: agent")
     shot(page, "designer-added-node")
     shot(page, "designer-added-node", width=800)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import flow, goto_page, pick, preview_frame, serve_app, shot, wait_idle
+from tests.e2e.conftest import click_tab, flow, goto_page, pick, preview_frame, serve_app, shot, wait_idle
 from workflow_core.testing.fake_server import FakeOpenAIServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "assets" / "example_scenario"
@@ -134,7 +134,7 @@ def _walk(
         page.get_by_text("Downloads", exact=True).wait_for(timeout=90_000)
         wait_idle(page)
         assert re.search(r"[?&]run=", page.url), page.url
-        page.get_by_role("tab", name="Page preview").click()
+        click_tab(page, "Page preview")
         assert preview_frame(page).locator("body").inner_text(timeout=10_000).strip()
         _keep(page, "run-preview")
 
@@ -175,7 +175,7 @@ def test_load_after_clicking_the_palette_is_no_traceback(page: Page) -> None:
     wait_idle(page)
     _editor_on(page, "qa")
     expect(flow(page).locator(".react-flow__node[data-id='qa']")).to_have_count(1)
-    page.get_by_role("tab", name="Load").click()
+    click_tab(page, "Load")
     page.get_by_role("button", name="Load", exact=True).click()
     wait_idle(page)
     _editor_on(page, None)  # the loaded workflow opens with nothing selected

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import goto_page, pick, preview_frame, shot, wait_idle
+from tests.e2e.conftest import click_tab, goto_page, pick, preview_frame, shot, wait_idle
 
 LOGO = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
@@ -46,7 +46,7 @@ def test_a_scenario_from_scratch_makes_a_page_of_that_company_alone(page: Page, 
     expect(page.locator(".st-key-scenario_choice input")).to_have_value(re.compile(r"^Crumb & Co Bakery · "))
     expect(page.get_by_text("still holds an example's material")).to_have_count(0)
 
-    page.get_by_role("tab", name="Company").click()
+    click_tab(page, "Company")
     company = _form(page, "Save company")
     company.get_by_role("textbox", name="Description", exact=True).fill(
         "Crumb & Co bakes celebration cakes to order in Leeds: weddings, birthdays and office parties."
@@ -58,10 +58,10 @@ def test_a_scenario_from_scratch_makes_a_page_of_that_company_alone(page: Page, 
     company.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(logo))
     company.get_by_role("button", name="Save company").click()
     wait_idle(page)
-    page.get_by_role("tab", name="Company").click()
+    click_tab(page, "Company")
     expect(page.get_by_text("Current logo")).to_be_visible()
 
-    page.get_by_role("tab", name="Offerings").click()
+    click_tab(page, "Offerings")
     for n, (name, price) in enumerate(
         (("Wedding cake tasting", "from $450"), ("Tiered wedding cake", "from $900"))
     ):
@@ -74,21 +74,21 @@ def test_a_scenario_from_scratch_makes_a_page_of_that_company_alone(page: Page, 
         offer.get_by_role("textbox", name="Price", exact=True).fill(price)
         offer.get_by_role("button", name="Add the offering").click()
         wait_idle(page)
-        page.get_by_role("tab", name="Offerings").click()
+        click_tab(page, "Offerings")
 
-    page.get_by_role("tab", name="Knowledge").click()
+    click_tab(page, "Knowledge")
     _add_doc(page, "weddings/tiers.md")
     page.get_by_label("knowledge/weddings/tiers.md").fill(
         "# Tiered cakes\nCouples who book a tasting choose sponge, filling and icing for each tier."
     )
     page.get_by_role("button", name="Save knowledge/weddings/tiers.md").click()
     wait_idle(page)
-    page.get_by_role("tab", name="Knowledge").click()
+    click_tab(page, "Knowledge")
     page.get_by_text("Add a document").click()
     _add_doc(page, "weddings/draft.md")
     page.get_by_role("button", name="Delete this document").click()
     wait_idle(page)
-    page.get_by_role("tab", name="Knowledge").click()
+    click_tab(page, "Knowledge")
     docs = page.locator(".st-key-scenario_doc input")
     expect(docs).to_have_value("knowledge/weddings/tiers.md")
     docs.click()
@@ -97,7 +97,7 @@ def test_a_scenario_from_scratch_makes_a_page_of_that_company_alone(page: Page, 
 
     expect(page.get_by_text("Unsaved changes")).to_have_count(0)  # everything was saved as it was added
 
-    page.get_by_role("tab", name="Profiles").click()
+    click_tab(page, "Profiles")
     visitor = _form(page, "Add the profile")
     visitor.get_by_role("textbox", name="Profile id", exact=True).fill("priya-events")
     visitor.get_by_role("textbox", name="Visitor's name", exact=True).fill("Priya Shah")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import flow, goto_page, pick, preview_frame, remove, shot, wait_idle
+from tests.e2e.conftest import click_tab, flow, goto_page, pick, preview_frame, remove, shot, wait_idle
 
 
 def _wait_finished(page: Page, timeout_ms: int) -> None:
@@ -43,12 +43,12 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     shot(page, "run-fake-nodes", width=800)
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.get_by_role("tab", name="Timeline").click()
+    click_tab(page, "Timeline")
     expect(page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").last).to_be_visible()
     expect(page.get_by_text("critical path in magenta")).to_be_visible()
     shot(page, "run-fake-timeline")
 
-    page.get_by_role("tab", name="Quality", exact=True).click()
+    click_tab(page, "Quality", exact=True)
     expect(page.get_by_text(re.compile(r"over \d+ axes")).last).to_be_visible()
     # The one verdict: publishable or not, and what blocks it.
     expect(
@@ -70,7 +70,7 @@ def test_seed_on_the_fake_server_shows_timeline_qa_and_downloads(page: Page) -> 
     expect(page.get_by_role("button", name="site.zip")).to_be_enabled()
     expect(page.get_by_role("button", name="index.html")).to_be_enabled()
 
-    page.get_by_role("tab", name="Page preview").click()
+    click_tab(page, "Page preview")
     inner = preview_frame(page)
     assert inner.locator("body").inner_text(timeout=10_000).strip()
     shot(page, "run-fake-preview")
@@ -119,7 +119,7 @@ def test_edit_a_prompt_and_run_seed_on_the_embedded_local_model(page: Page) -> N
     expect(row).to_contain_text("$0.0")
     shot(page, "run-local-nodes")
 
-    page.get_by_role("tab", name="Page preview").click()
+    click_tab(page, "Page preview")
     inner = preview_frame(page)
     assert len(inner.locator("body").inner_text(timeout=10_000).strip()) > 20
     shot(page, "run-local-preview")

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto_page, pick, shot, wait_idle
+from tests.e2e.conftest import click_tab, goto_page, pick, shot, wait_idle
 
 
 def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None:
@@ -16,7 +16,7 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
     pick(page, "scenario_choice", "Ridgeline Fieldworks · example, ships with the app")
     picker = page.locator(".st-key-scenario_choice input")
     expect(picker).to_have_value("Ridgeline Fieldworks · example, ships with the app")
-    page.get_by_role("tab", name="Company").click()
+    click_tab(page, "Company")
     tagline = page.get_by_label("Tagline")
     tagline.fill("Sensors that call before the breakdown")
     page.get_by_role("button", name="Save company").click()
@@ -26,16 +26,16 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
     copy_label = picker.input_value()
 
     # Reruns: a press of Enter in a field, and a switch of tabs with a table edit.
-    page.get_by_role("tab", name="Company").click()
+    click_tab(page, "Company")
     page.get_by_label("Name", exact=True).press("Enter")
     wait_idle(page)
-    page.get_by_role("tab", name="Knowledge").click()
+    click_tab(page, "Knowledge")
     page.get_by_text("Add a document").click()
     new_doc = page.get_by_label("Path inside knowledge/")
     new_doc.fill("mining/later.md")
     new_doc.press("Enter")  # submits the new-document form: a rerun that saves the document
     wait_idle(page)
-    page.get_by_role("tab", name="Profiles").click()
+    click_tab(page, "Profiles")
     wait_idle(page)
     expect(picker).to_have_value(copy_label)
     assert re.search(r"[?&]scenario=(?!example(&|$))[^&]+", page.url), page.url  # the copy, not the example
@@ -43,7 +43,7 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
     page.reload()
     wait_idle(page)
     expect(page.locator(".st-key-scenario_choice input")).to_have_value(copy_label)
-    page.get_by_role("tab", name="Company").click()
+    click_tab(page, "Company")
     expect(page.get_by_label("Tagline")).to_have_value("Sensors that call before the breakdown")
     goto_page(page, "Run")
     expect(page.get_by_text(re.compile("Scenario: Ridgeline Fieldworks"))).to_be_visible()
@@ -54,7 +54,7 @@ def test_an_edit_to_the_example_survives_reruns_and_a_reload(page: Page) -> None
 
 def test_unsaved_edits_survive_a_reload_and_say_so(page: Page) -> None:
     goto_page(page, "Scenario")
-    page.get_by_role("tab", name="Guidelines").click()
+    click_tab(page, "Guidelines")
     box = page.get_by_label("guidelines.md")
     # The text area can be on the page a moment before its text is: read it once the file is in it.
     expect(box).to_have_value(re.compile("brand and page guidelines"))
@@ -69,13 +69,13 @@ def test_unsaved_edits_survive_a_reload_and_say_so(page: Page) -> None:
 
     page.reload()
     wait_idle(page)
-    page.get_by_role("tab", name="Guidelines").click()
+    click_tab(page, "Guidelines")
     expect(page.get_by_label("guidelines.md")).to_have_value(original + "\nNever promise a delivery date.")
     expect(page.get_by_text(re.compile("Unsaved changes in guidelines.md"))).to_be_visible()
 
     page.get_by_role("button", name="Discard").click()
     wait_idle(page)
-    page.get_by_role("tab", name="Guidelines").click()
+    click_tab(page, "Guidelines")
     expect(page.get_by_label("guidelines.md")).to_have_value(original)
     expect(page.get_by_text(re.compile("Unsaved changes"))).to_have_count(0)
 
@@ -88,5 +88,5 @@ def test_unsaved_edits_survive_a_reload_and_say_so(page: Page) -> None:
     expect(page.get_by_text(re.compile("Unsaved changes"))).to_have_count(0)
     page.reload()
     wait_idle(page)
-    page.get_by_role("tab", name="Guidelines").click()
+    click_tab(page, "Guidelines")
     expect(page.get_by_label("guidelines.md")).to_have_value(original + "\nAlways name the price.")

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import goto_page, pick, remove, shot, wait_idle
+from tests.e2e.conftest import click_tab, goto_page, pick, remove, shot, wait_idle
 from workflow_core.testing.fake_server import FakeOpenAIServer
 
 
@@ -18,7 +18,7 @@ def clear(page: Page, key: str) -> None:
 
 def test_search_the_model_of_each_node_and_save_the_answer(page: Page, fake_server: FakeOpenAIServer) -> None:
     goto_page(page, "Compare")
-    page.get_by_role("tab", name="Which node needs the big model?").click()
+    click_tab(page, "Which node needs the big model?")
     pick(page, "search_workflow", "seed")
     clear(page, "search_models")  # it offers the local models first: the scripted ones here
     pick(page, "search_models", "fake/small")
@@ -62,7 +62,7 @@ def test_search_the_model_of_each_node_and_save_the_answer(page: Page, fake_serv
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Saved seed-optimised\.yaml"))).to_be_visible()
     # The saved workflow is a variant like any other now.
-    page.get_by_role("tab", name="New experiment").click()
+    click_tab(page, "New experiment")
     box = page.locator(".st-key-lab_variants input")
     box.click()
     box.fill("optimised")

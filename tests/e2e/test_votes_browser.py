@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, pick, serve_app, wait_idle
+from tests.e2e.conftest import ROOT, click_tab, pick, serve_app, wait_idle
 from tests.helpers import echo_responder
 from workflow_core.lab.experiment import ExperimentSpec, Variant
 from workflow_core.lab.trials import run_experiment
@@ -75,7 +75,7 @@ def _open_experiment(page: Page, url: str) -> None:
     wait_idle(page)
     page.get_by_role("link", name="Compare").first.click()
     wait_idle(page)
-    page.get_by_role("tab", name="Saved experiments").click()
+    click_tab(page, "Saved experiments")
     page.locator(".st-key-lab_saved_open button").click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="three depths")).to_be_visible()
@@ -108,7 +108,7 @@ def test_six_blind_votes_by_keyboard_rate_the_variants_and_survive_a_reload(
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         _open_experiment(page, lab_url)
-        page.get_by_role("tab", name="People").click()
+        click_tab(page, "People")
         wait_idle(page)
         expect(page.locator(".st-key-vote_pane_left iframe")).to_be_visible()
         main = page.locator("[data-testid='stMain']")
@@ -161,11 +161,11 @@ def test_six_blind_votes_by_keyboard_rate_the_variants_and_survive_a_reload(
         page.get_by_role("heading", name="three depths").click()
         page.keyboard.press("1")
         wait_idle(page)
-        page.get_by_role("tab", name="People").click()
+        click_tab(page, "People")
         wait_idle(page)
         assert _vote_count(page) == 6
 
-        page.get_by_role("tab", name="Run diff").click()
+        click_tab(page, "Run diff")
         wait_idle(page)
         expect(page.locator(".st-key-diff_nodes [data-testid='stTable']")).to_contain_text("changed")
         expect(page.get_by_text("Δ cost").first).to_be_visible()
@@ -196,10 +196,10 @@ def test_the_pages_stack_readable_on_a_phone_and_no_focus_box_is_left_after_a_vo
     try:
         page.goto(f"{lab_url}/compare")
         wait_idle(page)
-        page.get_by_role("tab", name="Saved experiments").click()
+        click_tab(page, "Saved experiments")
         page.locator(".st-key-lab_saved_open button").click()
         wait_idle(page)
-        page.get_by_role("tab", name="People").click()
+        click_tab(page, "People")
         wait_idle(page)
         expect(page.locator(".st-key-vote_pane_right iframe")).to_be_visible()
         left, right = _pane_boxes(page)
