@@ -44,6 +44,10 @@ SPLITS = {
     "1.5B's seed pages of 24 other example-scenario visitors) and seed-big (the 1.5B as seed's developer) made on "
     "2026-12-07 with no rule changed since holdout6, the verdict on every page recorded before two new raters' "
     "rankings were read (predictions/holdout7.json), measured once",
+    "holdout8": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout8), "
+    "pages of single-spec, seed and seed-dist made on 2026-12-07 after the design system's fallback headline "
+    "became the lead offer's name (no rule changed since holdout6), the verdict on every page recorded before "
+    "two new raters' rankings were read (predictions/holdout8.json), measured once",
 }
 
 
