@@ -127,7 +127,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.visitors and page.profile in scenario_of(page).profiles
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
-    # The third to seventh bring nine more each, none of them a visitor of another split; three variants each
+    # The third to eighth bring nine more each, none of them a visitor of another split; three variants each
     # (four in holdout6 and holdout7).
     for split, variants in (
         ("holdout3", 3),
@@ -135,6 +135,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         ("holdout5", 3),
         ("holdout6", 4),
         ("holdout7", 4),
+        ("holdout8", 3),
     ):
         more = pset.in_split(split)
         assert len(more) == 9 * variants and len({p.variant for p in more}) == variants
@@ -145,9 +146,9 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
             assert page.visitors and page.profile in page_scenarios(more)(page).profiles
             assert page.profile not in load_scenario(page.scenario).profiles and page.profile not in others
     # Rules were written from holdout2's pages, then from holdout3's, and the wants axis was chosen on every
-    # split to holdout5: all tuning splits now; holdout6's and holdout7's pages were made and rated after that
-    # choice, with no rule written from either.
-    assert set(pset.held_out) == {"holdout", "holdout6", "holdout7"}
+    # split to holdout5: all tuning splits now; holdout6's to holdout8's pages were made and rated after that
+    # choice, with no rule written from any of them.
+    assert set(pset.held_out) == {"holdout", "holdout6", "holdout7", "holdout8"}
     assert {"holdout2", "holdout3", "holdout4", "holdout5"} <= pset.tuned
 
 

@@ -53,7 +53,8 @@ class Measured:
 # and are tuning splits now (set.json "tuned"): the wants axis and its weight were chosen on all of them.
 # holdout6: nine more visitors' pages made after that choice, the verdict recorded before the ratings were read
 # (predictions/holdout6.json): 23/50, and 6/26 of the big-vs-decomposed pairs. holdout7: nine more, made with no
-# rule changed since, the verdict recorded the same way (predictions/holdout7.json): 27/50, and 11/15.
+# rule changed since, the verdict recorded the same way (predictions/holdout7.json): 27/50, and 11/15. holdout8:
+# nine more, after the design system's fallback headline became the lead offer's name: 12/23, and 8/14.
 HELD_OUT: tuple[Measured, ...] = (
     Measured(
         "holdout", agree=33, pairs=35, decisive_agree=23, decisive_pairs=24, raters_agree=35, raters_pairs=36
@@ -63,6 +64,9 @@ HELD_OUT: tuple[Measured, ...] = (
     ),
     Measured(
         "holdout7", agree=27, pairs=50, decisive_agree=11, decisive_pairs=15, raters_agree=50, raters_pairs=54
+    ),
+    Measured(
+        "holdout8", agree=12, pairs=23, decisive_agree=8, decisive_pairs=14, raters_agree=23, raters_pairs=27
     ),
 )
 
