@@ -24,11 +24,17 @@ PROFILE_NAMES = [
 ]
 
 
-def _profiles_file(tmp_path: Path) -> Path:
+def _profiles_file(tmp_path: Path, *, distinct: bool = False) -> Path:
+    """Eight visitors who differ only by name (their pages share cached nodes), or, with `distinct`, by goal too,
+    so that every page calls the model."""
     base = json.loads((EXAMPLE / "profiles" / "dana-mining.json").read_text())
     path = tmp_path / "visitors.jsonl"
     lines = [
-        json.dumps({**base, "id": name.lower().replace(" ", "-"), "name": name}) for name in PROFILE_NAMES
+        json.dumps(
+            {**base, "id": name.lower().replace(" ", "-"), "name": name}
+            | ({"goals": f"{base['goals']} ({name}'s own target)"} if distinct else {})
+        )
+        for name in PROFILE_NAMES
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -207,11 +213,13 @@ def test_static_checks_skip_the_browser_and_say_so_on_every_page(cli_env, tmp_pa
 
 
 def test_kill_stops_a_batch_like_ctrl_c_and_its_page_workers_with_it(cli_env, tmp_path, fake_openai) -> None:
+    # Every page calls the model (distinct visitors): with shared cached nodes the last pages took under a second
+    # after the first, and on a loaded machine the batch could end before the kill reached it.
     fake_openai.latency_s = 0.3
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "workflow_core.cli.main", "batch", "seed", "--scenario", str(EXAMPLE),
-         "--profiles", str(_profiles_file(tmp_path)), "--out", str(out), "--all-models", "fake/small",
+         "--profiles", str(_profiles_file(tmp_path, distinct=True)), "--out", str(out), "--all-models", "fake/small",
          "--concurrency", "2"],
         env={**cli_env, "DECOMPOSE_PAGE_WORKERS": "2"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -220,9 +228,10 @@ def test_kill_stops_a_batch_like_ctrl_c_and_its_page_workers_with_it(cli_env, tm
         time.sleep(0.05)
     workers = _children(proc.pid, "loky.backend.popen_loky")
     assert workers, "the batch builds and checks its pages in worker processes"
+    assert len(_results(out)) < len(PROFILE_NAMES), "the batch must still be running when it is killed"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "run the same command to continue" in err
+    assert proc.returncode == 130 and "run the same command to continue" in err, err
     deadline = time.time() + 10
     while time.time() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.1)

@@ -203,3 +203,19 @@ def test_run_on_a_broken_workflow_is_a_message_not_a_traceback(cli_env, tmp_path
         proc = decompose(cli_env, *command, check=False)
         assert proc.returncode == 1, proc.stderr
         assert says in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_command_hands_sigterm_back_as_it_found_it_once_it_is_over(monkeypatch) -> None:
+    """While a command runs, `kill` ends it as Ctrl-C does (its clean-up runs, a batch says how to resume); once it
+    is over, a kill during the clean-up at exit (closing the browser) must not raise a KeyboardInterrupt out of an
+    atexit callback with a traceback, as it did when a CI run's kill arrived just after a batch had finished."""
+    import signal
+
+    import workflow_core.cli.main as cli
+
+    seen: list[object] = []
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "cmd_templates", lambda args: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    assert cli.main(["templates"]) == 0
+    assert seen == [cli._terminated], "during the command a kill is a Ctrl-C"
+    assert signal.getsignal(signal.SIGTERM) == before

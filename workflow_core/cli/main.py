@@ -245,11 +245,20 @@ def _terminated(_signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from workflow_core.errors import DecomposeError
-
     # `kill` (SIGTERM) ends a command as Ctrl-C does, so its clean-up runs: the page worker processes
     # stop with it instead of lingering, and a batch says how to resume.
-    signal.signal(signal.SIGTERM, _terminated)
+    # Once the command is over, a kill during the clean-up that follows (closing the browser at exit) ends the
+    # process as it would have before, not with a KeyboardInterrupt traceback out of an atexit callback.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from workflow_core.errors import DecomposeError
+
     try:
         return int(args.func(args))
     except DecomposeError as exc:
