@@ -570,3 +570,62 @@ def test_a_headline_that_cannot_be_used_gives_way_to_the_lead_offer_not_the_tagl
     assert COMPANY["tagline"] not in [h.text for h in tree.iter("h1")]
     bare = etree.HTML(realistic_page({**SPEC, "headline": ""}, offerings=[]))
     assert bare.find(".//h1").text == COMPANY["tagline"]
+
+
+def _offer_names(html: str) -> list[str]:
+    section = etree.HTML(html).find(".//section[@id='offerings']")
+    return [h.text for h in section.iter("h3")]
+
+
+def test_the_offering_that_fits_the_visitor_clearly_best_leads_the_page_whatever_the_model_picked():
+    """Blind raters marked down pages that led with an offer the visitor had not asked about ("sells
+    Hand-Built Wheels" to a rider who wanted a group ride): over eight rated splits pages led by the offering
+    that shares the most of the visitor's want words scored +0.14 against the visitor's mean, others -0.28. A
+    model's pick further down moves first; one no model picked comes first in the scenario's words, and the
+    cards stay at three."""
+    wants_cold = {
+        "name": "Maria Lopez",
+        "goals": "Keep every trailer load cold: temperature alarms in each trailer.",
+    }
+    picked = [
+        {"id": "harvest-route-planning", "text": "Routes that suit your fields."},
+        {"id": "spoilage-analytics", "text": "See where fruit spoils."},
+    ]
+    page = realistic_page({**SPEC, "offerings": picked}, profile=wants_cold)
+    assert _offer_names(page) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
+    assert "Temperature sensors in every trailer." in page  # the scenario's words: no model wrote for it
+    three = [*picked, {"id": "cold-chain-monitoring", "text": "We watch every load's temperature."}]
+    moved = realistic_page({**SPEC, "offerings": three}, profile=wants_cold)
+    assert _offer_names(moved) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
+    assert "We watch every load&#39;s temperature." in moved or "We watch every load's temperature." in moved
+    four = [
+        *OFFERINGS,
+        {"id": "field-sensors", "name": "Field Sensors", "price": "", "description": "Soil probes."},
+    ]
+    capped = realistic_page(
+        {**SPEC, "offerings": [*picked, {"id": "field-sensors", "text": "Probes in every field."}]},
+        profile=wants_cold,
+        offerings=four,
+    )
+    assert _offer_names(capped) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
+
+
+def test_no_offering_leads_on_fit_alone_when_none_stands_out():
+    """A visitor whose wants share too few words with any offering, or as many with two, keeps the model's
+    order: the rule only overrules a pick when the words say clearly which offer they asked for."""
+    picked = [
+        {"id": "spoilage-analytics", "text": "See where fruit spoils."},
+        {"id": "harvest-route-planning", "text": "Routes that suit your fields."},
+    ]
+    vague = {"name": "Maria Lopez", "goals": "Grow the business next year."}
+    assert _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=vague)) == [
+        "Spoilage Analytics",
+        "Harvest Route Planning",
+    ]
+    one_word = {"name": "Maria Lopez", "goals": "Something for the trailer."}
+    assert (
+        _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=one_word))[0]
+        == "Spoilage Analytics"
+    )
+    tie = {"name": "Maria Lopez", "goals": "Daily routes and temperature sensors."}
+    assert _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=tie))[0] == "Spoilage Analytics"
