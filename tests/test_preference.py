@@ -198,3 +198,47 @@ def test_blank_and_skeleton_pages_score_below_every_real_page(shipped) -> None:
     for name in ("ridgeline-dana-ds--issue22_blank", "ridgeline-dana-ds--issue22_skeleton"):
         report = check_page(cases[name].html, cases[name].sources, render=False)
         assert report.publishable is False and report.score < lowest
+
+
+def test_predict_records_the_verdict_of_a_split_once_and_only_before_it_is_rated(tmp_path: Path) -> None:
+    """The held-out protocol: the verdict on a split's pages is written down (and committed) before the raters'
+    packet goes out. `collect predict` writes it with the checker's version, and refuses to write it again or
+    to write it for a split someone has rated."""
+    from tests.helpers import realistic_page
+    from tests.quality_cases.preference.collect import predict
+    from workflow_core.quality.version import checker_version
+
+    pages = []
+    for variant in ("single-spec", "seed"):
+        (tmp_path / f"{variant}.html").write_text(realistic_page(), encoding="utf-8")
+        pages.append(
+            {"id": f"new/dana--{variant}", "file": f"{variant}.html", "split": "new",
+             "scenario": "assets/example_scenario", "profile": "dana-mining", "variant": variant}
+        )  # fmt: skip
+    manifest = {
+        "big": ["single-spec"],
+        "decomposed": ["seed"],
+        "splits": {"new": "x"},
+        "pages": pages,
+        "ratings": [],
+    }
+    (tmp_path / "set.json").write_text(json.dumps(manifest))
+    with pytest.raises(DecomposeError, match="no pages of split 'old'"):
+        predict("old", tmp_path, render=False)
+    out = predict("new", tmp_path, render=False)
+    recorded = json.loads(out.read_text())
+    assert recorded["split"] == "new" and recorded["checker"] == checker_version()
+    assert set(recorded["pages"]) == {"new/dana--single-spec", "new/dana--seed"}
+    assert all(
+        isinstance(v["publishable"], bool) and 0 <= v["score"] <= 1 for v in recorded["pages"].values()
+    )
+    with pytest.raises(DecomposeError, match="already recorded"):
+        predict("new", tmp_path, render=False)
+    out.unlink()
+    (tmp_path / "ratings").mkdir()
+    rating = {"s/p": {"ranking": ["new/dana--seed", "new/dana--single-spec"], "scores": {}}}
+    (tmp_path / "ratings" / "r.json").write_text(json.dumps({"rater": "r", "visitors": rating}))
+    (tmp_path / "set.json").write_text(json.dumps({**manifest, "ratings": ["ratings/r.json"]}))
+    with pytest.raises(DecomposeError, match="already has ratings"):
+        predict("new", tmp_path, render=False)
+    assert not out.exists()

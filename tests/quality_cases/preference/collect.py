@@ -1,16 +1,21 @@
 """Writes `set.json` from the pages and ratings in this folder, and imports a rater's answers.
 
     python -m tests.quality_cases.preference.collect                       # set.json from pages/ and ratings/
+    python -m tests.quality_cases.preference.collect predict SPLIT         # the verdict, before any rating
     python -m tests.quality_cases.preference.collect import RAW KEY SPLIT  # a rater's letters -> page ids
 
 Pages live at `pages/<split>/<scenario folder>/<profile>--<variant>.html`. A rater answered with the letters of
 a blind packet (`make_packet.py`); KEY maps them back to pages, and the answer is written to
-`ratings/<rater>.json` with page ids, keeping the rater's words."""
+`ratings/<rater>.json` with page ids, keeping the rater's words. `predict` records the verdict on every page of a
+split in `predictions/<split>.json` (with the checker's version and the commit) and refuses once a rating of the
+split is in the set or a prediction is already recorded: commit it before the packet goes to the raters."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from tests.quality_cases.preference.make_packet import SCENARIOS
@@ -124,7 +129,57 @@ def import_ratings(raw_path: Path, key_path: Path, split: str) -> Path:
     return out
 
 
+def predict(split: str, folder: Path = HERE, *, render: bool = True) -> Path:
+    """Record the verdict on every page of `split` (publishable, score, wants share) before anyone's rating of
+    it is read: the held-out agreement is measured against this file, not against a verdict run afterwards."""
+    from workflow_core.errors import DecomposeError
+    from workflow_core.quality.calibrate import preference_reports
+    from workflow_core.quality.preference import load_preference_set
+    from workflow_core.quality.version import checker_version
+
+    pset = load_preference_set(folder)
+    pages = pset.in_split(split)
+    if not pages:
+        raise DecomposeError(
+            f"no pages of split {split!r} in {folder}/set.json: add the split and run collect first."
+        )
+    if pset.raters(split):
+        raise DecomposeError(
+            f"{split} already has ratings ({', '.join(pset.raters(split))}): a prediction is recorded before any."
+        )
+    out = folder / "predictions" / f"{split}.json"
+    if out.exists():
+        raise DecomposeError(f"{out} is already recorded: a split is predicted once.")
+    reports = preference_reports(replace(pset, pages=pages), render=render)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=folder
+    )
+    record = {
+        "split": split,
+        "checker": checker_version(),
+        "commit": commit.stdout.strip(),
+        "note": "the verdict on every page of the split, recorded before any rating of it was read",
+        "pages": {
+            k: {
+                "publishable": r.publishable,
+                "score": round(r.score, 4),
+                "wants": r.measures.get("wants.share"),
+            }
+            for k, r in sorted(reports.items())
+        },
+    }
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return out
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["predict"]:
+        path = predict(sys.argv[2])
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        fit = sum(1 for v in recorded["pages"].values() if v["publishable"])
+        print(f"{path}: checker {recorded['checker']}, {fit}/{len(recorded['pages'])} publishable")
+        raise SystemExit(0)
     if sys.argv[1:2] == ["import"]:
         print(import_ratings(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]))
     write_set()
