@@ -629,3 +629,26 @@ def test_no_offering_leads_on_fit_alone_when_none_stands_out():
     )
     tie = {"name": "Maria Lopez", "goals": "Daily routes and temperature sensors."}
     assert _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=tie))[0] == "Spoilage Analytics"
+
+
+def test_a_headline_that_sells_another_offer_than_the_lead_gives_way_to_the_lead():
+    """When the page leads on fit with an offer the model did not lead with, a headline naming the model's
+    offer would pitch one thing in the hero and another in the first card: it gives way to the lead's name. A
+    headline naming the lead, or no offer at all, stays."""
+    wants_cold = {
+        "name": "Maria Lopez",
+        "goals": "Keep every trailer load cold: temperature alarms in each trailer.",
+    }
+    picked = [{"id": "harvest-route-planning", "text": "Routes that suit your fields."}]
+    other = realistic_page({**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked},
+                           profile=wants_cold)  # fmt: skip
+    assert etree.HTML(other).find(".//h1").text == "Cold Chain Monitoring"
+    own = realistic_page({**SPEC, "headline": "Cold chain monitoring for every load", "offerings": picked},
+                         profile=wants_cold)  # fmt: skip
+    assert etree.HTML(own).find(".//h1").text == "Cold chain monitoring for every load"
+    plain = realistic_page({**SPEC, "offerings": picked}, profile=wants_cold)
+    assert etree.HTML(plain).find(".//h1").text == SPEC["headline"]
+    no_lead = realistic_page(
+        {**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked}
+    )
+    assert etree.HTML(no_lead).find(".//h1").text == "Harvest Route Planning that saves hours"

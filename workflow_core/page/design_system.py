@@ -207,6 +207,20 @@ def _offering_cards(
 MAX_OFFER_CARDS = 3
 
 
+def _names_another_offer(headline: str, lead: dict[str, Any] | None, catalogue: list[dict[str, Any]]) -> bool:
+    """Whether a headline sells an offering other than the one the page leads with on fit ("Field Crew Work
+    Orders: …" over a first card of Water Network Pressure): the hero and the first card would pitch two things."""
+    if lead is None:
+        return False
+    said = f" {' '.join(re.findall(r'[a-z0-9&]+', headline.lower()))} "
+
+    def named(o: dict[str, Any]) -> bool:
+        words = " ".join(re.findall(r"[a-z0-9&]+", clean_text(o.get("name")).lower()))
+        return bool(words) and f" {words} " in said
+
+    return not named(lead) and any(named(o) for o in catalogue if o.get("id") != lead.get("id"))
+
+
 def _lead_with(cards: list[dict[str, str]], lead: dict[str, Any] | None) -> list[dict[str, str]]:
     """`cards` led by `lead` (the offering that fits the visitor clearly best, `scenario.offer_fit.clear_lead`):
     moved first when a model chose it further down, put first in the scenario's words when no model chose it,
@@ -316,9 +330,8 @@ def render_page(
 
     # The page leads with the offering that fits this visitor clearly best, whatever the model picked: blind
     # raters put pages that led with another below the visitor's mean on seven of nine rated splits.
-    cards = _lead_with(
-        _offering_cards(page["offerings"], offerings or [], copy, stops), clear_lead(offerings or [], profile)
-    )
+    lead = clear_lead(offerings or [], profile)
+    cards = _lead_with(_offering_cards(page["offerings"], offerings or [], copy, stops), lead)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.
     shown: set[str] = set()
@@ -359,7 +372,7 @@ def render_page(
         f"{clean_text(o.get('name'))}: {clean_text(o.get('description'))}" for o in offerings or []
     )
     headline = without_label(title(page["headline"], 80), company_name)
-    if stops(headline, cut_heading):
+    if stops(headline, cut_heading) or _names_another_offer(headline, lead, offerings or []):
         headline = ""
     # A headline the page cannot use gives way to the name of the offer it leads with (chosen for this visitor,
     # a fact of the scenario), not the seller's tagline: blind raters called tagline heroes "generic
