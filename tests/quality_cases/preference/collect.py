@@ -53,6 +53,12 @@ SPLITS = {
     "pages of single-spec, seed and seed-dist made on 2026-12-07 after the design system's fallback headline "
     "became the lead offer's name (no rule changed since holdout6), the verdict on every page recorded before "
     "two new raters' rankings were read (predictions/holdout8.json), measured once",
+    "holdout9": "pages the rules were not tuned on: nine more visitors of the shipped scenarios (visitors/holdout9), "
+    "pages of single-spec, seed, seed-dist and seed-dist8 (seed whose developer is the 0.5B with a rank-8 LoRA "
+    "adapter, seed-dev6) made on 2026-12-07 after the design system began to lead with the offering that fits the "
+    "visitor clearly best, and seed-dist-prev (the same seed-dist model output built by the design system before "
+    "that change, kept only where the page differs); the verdict on every page recorded before two new raters' "
+    "rankings were read (predictions/holdout9.json), measured once",
 }
 
 
@@ -96,6 +102,8 @@ def write_set() -> None:
             "seed-best3",
             "seed-w",
             "seed-dist",
+            "seed-dist8",
+            "seed-dist-prev",
         ],
         "splits": SPLITS,
         "tuned": TUNED,
