@@ -55,6 +55,8 @@ class Measured:
 # (predictions/holdout6.json): 23/50, and 6/26 of the big-vs-decomposed pairs. holdout7: nine more, made with no
 # rule changed since, the verdict recorded the same way (predictions/holdout7.json): 27/50, and 11/15. holdout8:
 # nine more, after the design system's fallback headline became the lead offer's name: 12/23, and 8/14.
+# holdout9: nine more, after the page began to lead with the offering that fits the visitor clearly best, the
+# verdict recorded with `collect predict` (predictions/holdout9.json): 32/58, and 18/27.
 HELD_OUT: tuple[Measured, ...] = (
     Measured(
         "holdout", agree=33, pairs=35, decisive_agree=23, decisive_pairs=24, raters_agree=35, raters_pairs=36
@@ -67,6 +69,9 @@ HELD_OUT: tuple[Measured, ...] = (
     ),
     Measured(
         "holdout8", agree=12, pairs=23, decisive_agree=8, decisive_pairs=14, raters_agree=23, raters_pairs=27
+    ),
+    Measured(
+        "holdout9", agree=32, pairs=58, decisive_agree=18, decisive_pairs=27, raters_agree=58, raters_pairs=62
     ),
 )
 
