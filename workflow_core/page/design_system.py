@@ -407,6 +407,8 @@ def render_page(
             headings.add(heading.lower())
             pains.append({"title": heading, "text": text})
     closing_text = copy(page["closing_text"], 240)
+    # The close's words never repeat its own heading (a stock line written as both).
+    said.add(closing_headline)
     closing_text = "" if stops(closing_text) else said.new(closing_text)
     hero = image_for(0, headline)
     offer_cards = [{**c, **image_for(n, f"{c['name']}: {c['text']}")} for n, c in enumerate(cards, 1)]
