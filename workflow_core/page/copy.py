@@ -222,6 +222,35 @@ def cut_prefixes(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple[
     return frozenset(out)
 
 
+def lifted_pieces(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple[str, ...]]:
+    """Every run of `least` or more words that starts inside a sentence of `texts`, after its first word: a
+    piece lifted out of the middle of a source sentence. A challenge card that is one of these reads as a
+    fragment ("On-farm fuel at least once in the previous two seasons", "Three things: whether they can manage
+    the weight", of "…had run out of on-farm fuel at least once in the previous two seasons, losing…" and
+    "Families … worry about three things: whether they can manage the weight on a hill, …")."""
+    out: set[tuple[str, ...]] = set()
+    for text in texts:
+        for sentence in sentences(text):
+            words = tuple(_WORD.findall(sentence.lower()))
+            for start in range(1, len(words) - least + 1):
+                out.update(words[start:end] for end in range(start + least, len(words) + 1))
+    return frozenset(out)
+
+
+def lifted(text: str, pieces: frozenset[tuple[str, ...]]) -> bool:
+    """Whether `text` is, word for word, a piece lifted from the middle of a source sentence (`lifted_pieces`)."""
+    return bool(pieces) and tuple(_WORD.findall(text.lower())) in pieces
+
+
+def words_in(text: str) -> list[str]:
+    """The words of `text`, lower-cased, as the copy rules count them."""
+    return _WORD.findall(text.lower())
+
+
+# A challenge card's words need this many to be a sentence: "About half" and "The end user." are not.
+MIN_CARD_WORDS = 4
+
+
 # A text's last word, hyphens kept, and anything after it: "re-chr" of "…on every cost, re-chr".
 LAST_TOKEN = re.compile(r"([\w'’-]+)\W*$")
 

@@ -21,13 +21,17 @@ from markupsafe import Markup
 from workflow_core.page.artist import vector_svg
 from workflow_core.page.colour import ensure_contrast, mix, palette_hex, parse_color, readable_on
 from workflow_core.page.copy import (
+    MIN_CARD_WORDS,
     Said,
     cut_off,
     cut_prefixes,
     fit_copy,
     fit_title,
+    lifted,
+    lifted_pieces,
     prompt_shingles,
     without_label,
+    words_in,
 )
 from workflow_core.page.header import image_aspect, is_wordmark, nav_breakpoint_px
 from workflow_core.page.icons import choose_icons
@@ -398,9 +402,16 @@ def render_page(
         closing_headline = CLOSING_HEADLINE
     pains = []
     headings = {headline.lower()}
+    # A challenge card lifted in pieces from the research reads as a fragment ("Three things: whether they can
+    # manage the weight" over "About half"): raters called such cards "garbled and unfinished" on every round
+    # since holdout7. A card whose heading or words are a piece of a source sentence's middle, or whose words
+    # are too few to be a sentence, is left out.
+    pieces = lifted_pieces(sources or [])
     for item in page["pain_points"]:
         heading, text = title(item["title"], 60), copy(item["text"], 200)
         if not heading or heading.lower() in headings or stops(heading) or stops(text):
+            continue
+        if lifted(heading, pieces) or lifted(text, pieces) or len(words_in(text)) < MIN_CARD_WORDS:
             continue
         text = said.new(text)
         if text:
