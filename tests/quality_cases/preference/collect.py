@@ -59,6 +59,12 @@ SPLITS = {
     "visitor clearly best, and seed-dist-prev (the same seed-dist model output built by the design system before "
     "that change, kept only where the page differs); the verdict on every page recorded before two new raters' "
     "rankings were read (predictions/holdout9.json), measured once",
+    "holdout10": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout10), pages of single-spec, seed, seed-dist, seed-dist8 and seed-big made on 2026-12-07 at "
+    "a6ace07 (the lead-offer rule, a sentence said once within a field), and seed-dist-nolift (the same seed-dist "
+    "model output built at e74bfdc, which leaves out challenge cards lifted in pieces from the research) where the "
+    "page differs; the verdict on every page recorded before two new raters' rankings were read "
+    "(predictions/holdout10.json), measured once",
 }
 
 
@@ -104,6 +110,7 @@ def write_set() -> None:
             "seed-dist",
             "seed-dist8",
             "seed-dist-prev",
+            "seed-dist-nolift",
         ],
         "splits": SPLITS,
         "tuned": TUNED,
