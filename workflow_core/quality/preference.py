@@ -56,7 +56,9 @@ class Measured:
 # rule changed since, the verdict recorded the same way (predictions/holdout7.json): 27/50, and 11/15. holdout8:
 # nine more, after the design system's fallback headline became the lead offer's name: 12/23, and 8/14.
 # holdout9: nine more, after the page began to lead with the offering that fits the visitor clearly best, the
-# verdict recorded with `collect predict` (predictions/holdout9.json): 32/58, and 18/27.
+# verdict recorded with `collect predict` (predictions/holdout9.json): 32/58, and 18/27. holdout10: nine more,
+# five variants (and seed-dist without lifted challenge cards where that changes it), recorded the same way:
+# 55/109, and 18/30.
 HELD_OUT: tuple[Measured, ...] = (
     Measured(
         "holdout", agree=33, pairs=35, decisive_agree=23, decisive_pairs=24, raters_agree=35, raters_pairs=36
@@ -72,6 +74,15 @@ HELD_OUT: tuple[Measured, ...] = (
     ),
     Measured(
         "holdout9", agree=32, pairs=58, decisive_agree=18, decisive_pairs=27, raters_agree=58, raters_pairs=62
+    ),
+    Measured(
+        "holdout10",
+        agree=55,
+        pairs=109,
+        decisive_agree=18,
+        decisive_pairs=30,
+        raters_agree=109,
+        raters_pairs=120,
     ),
 )
 
