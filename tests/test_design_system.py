@@ -573,6 +573,15 @@ def test_a_headline_that_cannot_be_used_gives_way_to_the_lead_offer_not_the_tagl
     assert bare.find(".//h1").text == COMPANY["tagline"]
 
 
+def _led(spec: dict, profile: dict, **kw) -> str:
+    """The page as the node builds it: the lead worked out from the visitor (`scenario.offer_fit.clear_lead`)."""
+    from workflow_core.scenario.offer_fit import clear_lead
+
+    return realistic_page(
+        spec, profile=profile, lead=clear_lead(kw.get("offerings", OFFERINGS), profile), **kw
+    )
+
+
 def _offer_names(html: str) -> list[str]:
     section = etree.HTML(html).find(".//section[@id='offerings']")
     return [h.text for h in section.iter("h3")]
@@ -592,20 +601,20 @@ def test_the_offering_that_fits_the_visitor_clearly_best_leads_the_page_whatever
         {"id": "harvest-route-planning", "text": "Routes that suit your fields."},
         {"id": "spoilage-analytics", "text": "See where fruit spoils."},
     ]
-    page = realistic_page({**SPEC, "offerings": picked}, profile=wants_cold)
+    page = _led({**SPEC, "offerings": picked}, wants_cold)
     assert _offer_names(page) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
     assert "Temperature sensors in every trailer." in page  # the scenario's words: no model wrote for it
     three = [*picked, {"id": "cold-chain-monitoring", "text": "We watch every load's temperature."}]
-    moved = realistic_page({**SPEC, "offerings": three}, profile=wants_cold)
+    moved = _led({**SPEC, "offerings": three}, wants_cold)
     assert _offer_names(moved) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
     assert "We watch every load&#39;s temperature." in moved or "We watch every load's temperature." in moved
     four = [
         *OFFERINGS,
         {"id": "field-sensors", "name": "Field Sensors", "price": "", "description": "Soil probes."},
     ]
-    capped = realistic_page(
+    capped = _led(
         {**SPEC, "offerings": [*picked, {"id": "field-sensors", "text": "Probes in every field."}]},
-        profile=wants_cold,
+        wants_cold,
         offerings=four,
     )
     assert _offer_names(capped) == ["Cold Chain Monitoring", "Harvest Route Planning", "Spoilage Analytics"]
@@ -619,17 +628,14 @@ def test_no_offering_leads_on_fit_alone_when_none_stands_out():
         {"id": "harvest-route-planning", "text": "Routes that suit your fields."},
     ]
     vague = {"name": "Maria Lopez", "goals": "Grow the business next year."}
-    assert _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=vague)) == [
+    assert _offer_names(_led({**SPEC, "offerings": picked}, vague)) == [
         "Spoilage Analytics",
         "Harvest Route Planning",
     ]
     one_word = {"name": "Maria Lopez", "goals": "Something for the trailer."}
-    assert (
-        _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=one_word))[0]
-        == "Spoilage Analytics"
-    )
+    assert _offer_names(_led({**SPEC, "offerings": picked}, one_word))[0] == "Spoilage Analytics"
     tie = {"name": "Maria Lopez", "goals": "Daily routes and temperature sensors."}
-    assert _offer_names(realistic_page({**SPEC, "offerings": picked}, profile=tie))[0] == "Spoilage Analytics"
+    assert _offer_names(_led({**SPEC, "offerings": picked}, tie))[0] == "Spoilage Analytics"
 
 
 def test_a_headline_that_sells_another_offer_than_the_lead_gives_way_to_the_lead():
@@ -641,13 +647,11 @@ def test_a_headline_that_sells_another_offer_than_the_lead_gives_way_to_the_lead
         "goals": "Keep every trailer load cold: temperature alarms in each trailer.",
     }
     picked = [{"id": "harvest-route-planning", "text": "Routes that suit your fields."}]
-    other = realistic_page({**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked},
-                           profile=wants_cold)  # fmt: skip
+    other = _led({**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked}, wants_cold)  # fmt: skip
     assert etree.HTML(other).find(".//h1").text == "Cold Chain Monitoring"
-    own = realistic_page({**SPEC, "headline": "Cold chain monitoring for every load", "offerings": picked},
-                         profile=wants_cold)  # fmt: skip
+    own = _led({**SPEC, "headline": "Cold chain monitoring for every load", "offerings": picked}, wants_cold)  # fmt: skip
     assert etree.HTML(own).find(".//h1").text == "Cold chain monitoring for every load"
-    plain = realistic_page({**SPEC, "offerings": picked}, profile=wants_cold)
+    plain = _led({**SPEC, "offerings": picked}, wants_cold)
     assert etree.HTML(plain).find(".//h1").text == SPEC["headline"]
     no_lead = realistic_page(
         {**SPEC, "headline": "Harvest Route Planning that saves hours", "offerings": picked}
@@ -713,3 +717,22 @@ def test_a_challenge_card_lifted_in_pieces_from_the_research_is_left_out():
     assert lifted("whether they can manage the weight", pieces) and not lifted(
         "Families who ask about cargo bikes", pieces
     )
+
+
+def test_the_node_that_builds_the_page_hands_the_design_system_the_lead():
+    """The design system sits below the scenario layer, so the node that builds the page works out the lead
+    (`clear_lead`) and hands it in: a run's page leads with the visitor's offer as the design system's tests do."""
+    from tests.helpers import COMPANY, PALETTE
+    from workflow_core.nodes.common import PagePlan
+
+    wants_cold = {
+        "name": "Maria Lopez",
+        "goals": "Keep every trailer load cold: temperature alarms in each trailer.",
+    }
+    spec = {**SPEC, "offerings": [{"id": "harvest-route-planning", "text": "Routes that suit your fields."}]}
+    plan = PagePlan(
+        data={"page_spec": spec}, images={}, palette=PALETTE, logo="", company=COMPANY, testimonials=[],
+        offerings=OFFERINGS, cta="Book a route review", profile=wants_cold, image_descriptions={},
+        instructions=[], sources=[],
+    )  # fmt: skip
+    assert _offer_names(plan.build())[:2] == ["Cold Chain Monitoring", "Harvest Route Planning"]

@@ -39,7 +39,6 @@ from workflow_core.page.safety import SLIDER_JS
 from workflow_core.page.site import data_uri, match_label
 from workflow_core.page.spec import clean_text, coerce_page_spec
 from workflow_core.page.words import invites, visitor_names
-from workflow_core.scenario.offer_fit import clear_lead
 
 __all__ = ["page_colours", "render_page"]
 
@@ -289,12 +288,14 @@ def render_page(
     instructions: list[str] | None = None,
     sources: list[str] | None = None,
     cut: Callable[[str], str | None] | None = None,
+    lead: dict[str, Any] | None = None,
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
     Facts come from the scenario, never from the spec: the company's name, logo and contact details,
-    `offerings` (id, name, price, description: the spec only picks them by id and adds a sentence; the one
-    that fits the visitor clearly best leads, picked or not: `scenario.offer_fit.clear_lead`),
+    `offerings` (id, name, price, description: the spec only picks them by id and adds a sentence; `lead`,
+    the one that fits the visitor clearly best, leads the page picked or not: `scenario.offer_fit.clear_lead`,
+    worked out by the caller),
     `testimonials` (at most three) and `cta` (the call to action the guidelines name). Copy from the spec is
     kept only where it is fit to publish (`page.copy.fit_copy`): whole sentences that neither talk about the
     page nor speak as the visitor's company (read from `profile`); otherwise neutral text or the scenario's
@@ -334,7 +335,6 @@ def render_page(
 
     # The page leads with the offering that fits this visitor clearly best, whatever the model picked: blind
     # raters put pages that led with another below the visitor's mean on seven of nine rated splits.
-    lead = clear_lead(offerings or [], profile)
     cards = _lead_with(_offering_cards(page["offerings"], offerings or [], copy, stops), lead)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.

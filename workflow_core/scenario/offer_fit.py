@@ -5,7 +5,7 @@ ranked pages that led with an offering the visitor had not asked about below a p
 (holdout4, 2026-12-06: irrigation and silo sensors for a harvest contractor who asked about his headers).
 
 `clear_lead` names the offering that fits one visitor clearly best, if one does: the design system leads the page
-with it whatever a model picked (`page.design_system.render_page`). Over the eight rated splits, pages that led with
+with it whatever a model picked (the node that builds the page hands it to `page.design_system.render_page`). Over the eight rated splits, pages that led with
 that offering scored above the visitor's mean (+0.14 points on 1 to 10, 153 pages) and pages that led with
 another below it (-0.28, 74 pages), in seven splits of nine; raters named the off-target lead ("sells Hand-Built
 Wheels" to a rider who asked for a group ride).
