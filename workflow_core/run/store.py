@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,21 @@ def default_db_path() -> Path:
     if env:
         return Path(env)
     return home() / DB_FILE
+
+
+def _when_unlocked(step: Callable[[], object], wait_s: float = 30.0) -> None:
+    """Run `step`, trying again while SQLite says the database is locked. Switching a new file to WAL takes an
+    exclusive lock, and SQLite answers "database is locked" at once, without its busy timeout, when another
+    connection opening the same new file holds a shared one (seen with four processes starting together)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class StoreError(DecomposeError):
@@ -55,7 +71,7 @@ class Store(RunsPart, ExperimentsPart, VotesPart, ScreenshotsPart):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot create or open the database {self.path}: {exc}. {fix}") from exc
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _when_unlocked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             # In WAL mode NORMAL never corrupts the database; a crash can only lose the last few commits,
             # which for runs and cache entries is cheaper than an fsync on every node (about 7 ms each here).
             self._db.execute("PRAGMA synchronous=NORMAL")
