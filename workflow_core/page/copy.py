@@ -239,7 +239,7 @@ def lifted_pieces(texts: Iterable[str], least: int = SHINGLE) -> frozenset[tuple
 
 def lifted(text: str, pieces: frozenset[tuple[str, ...]]) -> bool:
     """Whether `text` is, word for word, a piece lifted from the middle of a source sentence (`lifted_pieces`)."""
-    return bool(pieces) and tuple(_WORD.findall(text.lower())) in pieces
+    return bool(pieces) and tuple(words_in(text)) in pieces
 
 
 def words_in(text: str) -> list[str]:

@@ -5,8 +5,8 @@ ranked pages that led with an offering the visitor had not asked about below a p
 (holdout4, 2026-12-06: irrigation and silo sensors for a harvest contractor who asked about his headers).
 
 `clear_lead` names the offering that fits one visitor clearly best, if one does: the design system leads the page
-with it whatever a model picked (the node that builds the page hands it to `page.design_system.render_page`). Over the eight rated splits, pages that led with
-that offering scored above the visitor's mean (+0.14 points on 1 to 10, 153 pages) and pages that led with
+with it whatever a model picked (the node that builds the page hands it to `page.design_system.render_page`).
+Over the eight rated splits, pages that led with that offering scored above the visitor's mean (+0.14 points on 1 to 10, 153 pages) and pages that led with
 another below it (-0.28, 74 pages), in seven splits of nine; raters named the off-target lead ("sells Hand-Built
 Wheels" to a rider who asked for a group ride).
 
@@ -71,7 +71,6 @@ def clear_lead(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> d
     wants = want_words(profile)
     if not wants or not items:
         return None
-    scored = sorted(((fit(o, wants), n) for n, o in enumerate(items)), key=lambda x: -x[0])
-    best, n = scored[0]
-    runner_up = scored[1][0] if len(scored) > 1 else 0
-    return items[n] if best >= CLEAR_LEAD_MIN_FIT and best > runner_up else None
+    scores = [fit(o, wants) for o in items]
+    best = max(scores)
+    return items[scores.index(best)] if best >= CLEAR_LEAD_MIN_FIT and scores.count(best) == 1 else None
