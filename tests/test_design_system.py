@@ -736,3 +736,40 @@ def test_the_node_that_builds_the_page_hands_the_design_system_the_lead():
         instructions=[], sources=[],
     )  # fmt: skip
     assert _offer_names(plan.build())[:2] == ["Cold Chain Monitoring", "Harvest Route Planning"]
+
+
+def test_an_offering_the_visitor_turned_down_gets_no_card_and_no_headline():
+    """holdout10: "no interest in pivot monitoring", and every page carried a pivot card. The node works out
+    what the visitor turned down (`scenario.offer_fit.refused`) and the page leaves it out, whatever the model
+    picked: its card goes, and a headline that names it gives way to the first card's name."""
+    import dataclasses
+
+    from tests.helpers import COMPANY, PALETTE
+    from workflow_core.nodes.common import PagePlan
+
+    no_cold = {
+        "name": "Maria Lopez",
+        "goals": "Daily routes to the depot; no interest in cold chain monitoring.",
+    }
+    picked = [
+        {"id": "cold-chain-monitoring", "text": "We watch every load's temperature."},
+        {"id": "harvest-route-planning", "text": "Routes that suit your fields."},
+    ]
+    spec = {**SPEC, "headline": "Cold Chain Monitoring for every load", "offerings": picked}
+    plan = PagePlan(
+        data={"page_spec": spec}, images={}, palette=PALETTE, logo="", company=COMPANY, testimonials=[],
+        offerings=OFFERINGS, cta="Book a route review", profile=no_cold, image_descriptions={},
+        instructions=[], sources=[],
+    )  # fmt: skip
+    page = plan.build()
+    assert _offer_names(page) == ["Harvest Route Planning"]
+    assert etree.HTML(page).find(".//h1").text == "Harvest Route Planning"
+    # With nothing turned down the model's picks and headline stand.
+    kept = dataclasses.replace(
+        plan, profile={"name": "Maria Lopez", "goals": "Grow the business next year."}
+    ).build()
+    assert _offer_names(kept) == ["Cold Chain Monitoring", "Harvest Route Planning"]
+    assert etree.HTML(kept).find(".//h1").text == "Cold Chain Monitoring for every load"
+    # A model that picked only what was turned down: the page falls back on the others, never on it.
+    only = realistic_page({**SPEC, "offerings": picked[:1]}, refused={"cold-chain-monitoring"})
+    assert "Cold Chain Monitoring" not in _offer_names(only)

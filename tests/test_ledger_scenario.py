@@ -99,3 +99,56 @@ def test_agents_see_the_offering_that_fits_what_the_visitor_wants_first(scenario
     assert wants_of(wants) == ["a wheelset that survives the potholes", "his knee"]
     # Nothing said of what they want: the scenario's own order.
     assert [o["id"] for o in rank_offerings(items, {"name": "Craig"})] == [o["id"] for o in items]
+
+
+def test_an_offering_the_visitor_turned_down_goes_last_and_never_leads(scenario) -> None:
+    """holdout10: a dryland farmer with "no interest in pivot monitoring" got a pivot card on every page, and
+    "pivot" counted as a word he wanted. What a visitor turns down in their own words is not a want, its
+    offering goes to the end of the list the agents pick from, and it never leads the page."""
+    from workflow_core.scenario.freetext import offering_items
+    from workflow_core.scenario.offer_fit import (
+        clear_lead,
+        rank_offerings,
+        refused,
+        refused_words,
+        want_words,
+    )
+
+    items = offering_items(scenario.offerings["construction"])
+    payroll_only = {
+        "name": "Stuart Penhale",
+        "interests": ["weekly payroll", "CIS returns"],
+        "goals": "Weekly payroll and CIS returns from April; his partner already chases invoices, "
+        "so he doesn't want credit control.",
+    }
+    assert [o["name"] for o in refused(items, payroll_only)] == ["Credit Control for Trades"]
+    assert rank_offerings(items, payroll_only)[-1]["name"] == "Credit Control for Trades"
+    assert "credit" not in want_words(payroll_only)
+    wants = {
+        "name": "Stuart",
+        "goals": "Chase late invoices: credit control for trades, but no interest in payroll.",
+    }
+    assert "payroll" not in want_words(wants)
+    assert clear_lead(items, wants)["name"] == "Credit Control for Trades"
+    # Overdue invoices chased politely fit Credit Control best on its description; its name is turned down.
+    chased = {"name": "Stuart", "goals": "Overdue invoices chased politely every week by phone and email."}
+    assert clear_lead(items, chased)["name"] == "Credit Control for Trades"
+    no_credit = {**chased, "concerns": "He doesn't want credit control; his partner phones them herself."}
+    assert clear_lead(items, no_credit) is None
+    # "rather than", "not on his list" and what someone "already does" turn things down too.
+    assert [o["name"] for o in refused(items, {"goals": "His accountant already does the payroll."})] == [
+        "Trades Payroll"
+    ]
+    # ("wheels" is said both ways here: he has wheels, so only "hand-built" is turned down.)
+    assert refused_words({"goals": "Has carbon wheels, so hand-built wheels are not on his list."}) == {
+        "hand-built"
+    }
+    assert refused_words({"goals": "Alerts on the on-call phone rather than a control room."}) == {
+        "control",
+        "room",
+    }
+    # A word said both ways is wanted: "a new bike" turned down and "a bike fit" asked for keeps "bike".
+    both = {"goals": "A bike fit on her old bike; she doesn't want to be sold a new bike."}
+    assert "bike" in want_words(both)
+    # Nothing turned down: nothing refused, the scenario's order among equals.
+    assert refused(items, {"goals": "Weekly payroll."}) == []

@@ -20,7 +20,7 @@ from workflow_core.quality.truncation import SourceText, block_names
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.offload import offload
 from workflow_core.scenario.inputs import fitting_testimonials, visitor_company
-from workflow_core.scenario.offer_fit import clear_lead
+from workflow_core.scenario.offer_fit import clear_lead, refused
 from workflow_core.workflow.contract import NodeContext, RunInputsView
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
@@ -165,6 +165,8 @@ class PagePlan:
                 cut=SourceText.for_page(self.sources, self.offering_texts, self.names).cut_copy,
                 # The offering that fits this visitor clearly best leads the page, whatever the model picked.
                 lead=clear_lead(self.offerings, self.profile),
+                # What the visitor turned down ("no interest in pivot monitoring") gets no card.
+                refused={str(o.get("id", "")) for o in refused(self.offerings, self.profile)},
             )
         else:
             html = inline_images(self.data.get("html", ""), self.images, self.logo or None)

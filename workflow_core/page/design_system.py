@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from importlib.resources import files
 from typing import Any
 
@@ -179,12 +179,15 @@ def _offering_cards(
     catalogue: list[dict[str, Any]],
     fit: Callable[[str, int], str],
     stops: Callable[[str, frozenset[tuple[str, ...]]], bool] = lambda text, also: False,
+    refused: Collection[str] = (),
 ) -> list[dict[str, str]]:
     """The offerings to show: each chosen id (or a name a model wrote instead) matched to the scenario's
     offering, whose name, price and description are facts; the model's sentence is the card's text when it
     is fit to publish and does not `stop` part-way through a sentence of the offering's description or of the
     research ("Monthly bookkeeping with project codes on every cost, re-chr": the description stands in).
-    With no match, the scenario's first offerings."""
+    With no match, the scenario's first offerings. Offerings whose id is in `refused` (the visitor turned them
+    down) get no card."""
+    catalogue = [o for o in catalogue if str(o.get("id", "")) not in refused]
     by_key: dict[str, dict[str, Any]] = {}
     for o in catalogue:
         by_key.setdefault(str(o.get("id", "")).lower(), o)
@@ -215,13 +218,16 @@ def _names_another_offer(headline: str, lead: dict[str, Any] | None, catalogue: 
     Orders: …" over a first card of Water Network Pressure): the hero and the first card would pitch two things."""
     if lead is None:
         return False
+    return not _names(headline, lead) and any(
+        _names(headline, o) for o in catalogue if o.get("id") != lead.get("id")
+    )
+
+
+def _names(headline: str, offering: dict[str, Any]) -> bool:
+    """Whether `headline` says the offering's whole name."""
     said = f" {' '.join(re.findall(r'[a-z0-9&]+', headline.lower()))} "
-
-    def named(o: dict[str, Any]) -> bool:
-        words = " ".join(re.findall(r"[a-z0-9&]+", clean_text(o.get("name")).lower()))
-        return bool(words) and f" {words} " in said
-
-    return not named(lead) and any(named(o) for o in catalogue if o.get("id") != lead.get("id"))
+    words = " ".join(re.findall(r"[a-z0-9&]+", clean_text(offering.get("name")).lower()))
+    return bool(words) and f" {words} " in said
 
 
 def _lead_with(cards: list[dict[str, str]], lead: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -289,13 +295,15 @@ def render_page(
     sources: list[str] | None = None,
     cut: Callable[[str], str | None] | None = None,
     lead: dict[str, Any] | None = None,
+    refused: Collection[str] = (),
 ) -> str:
     """One complete, self-contained HTML5 landing page from a page spec.
 
     Facts come from the scenario, never from the spec: the company's name, logo and contact details,
     `offerings` (id, name, price, description: the spec only picks them by id and adds a sentence; `lead`,
     the one that fits the visitor clearly best, leads the page picked or not: `scenario.offer_fit.clear_lead`,
-    worked out by the caller),
+    worked out by the caller; those whose id is in `refused`, turned down by the visitor, get no card and no
+    headline: `scenario.offer_fit.refused`),
     `testimonials` (at most three) and `cta` (the call to action the guidelines name). Copy from the spec is
     kept only where it is fit to publish (`page.copy.fit_copy`): whole sentences that neither talk about the
     page nor speak as the visitor's company (read from `profile`); otherwise neutral text or the scenario's
@@ -335,7 +343,7 @@ def render_page(
 
     # The page leads with the offering that fits this visitor clearly best, whatever the model picked: blind
     # raters put pages that led with another below the visitor's mean on seven of nine rated splits.
-    cards = _lead_with(_offering_cards(page["offerings"], offerings or [], copy, stops), lead)
+    cards = _lead_with(_offering_cards(page["offerings"], offerings or [], copy, stops, refused), lead)
     # Each picture once per page: a card whose picture the hero or an earlier card already shows (small
     # models pick one label for every card) gets a drawing of its own offering instead.
     shown: set[str] = set()
@@ -376,7 +384,12 @@ def render_page(
         f"{clean_text(o.get('name'))}: {clean_text(o.get('description'))}" for o in offerings or []
     )
     headline = without_label(title(page["headline"], 80), company_name)
-    if stops(headline, cut_heading) or _names_another_offer(headline, lead, offerings or []):
+    turned_down = [o for o in offerings or [] if str(o.get("id", "")) in refused]
+    if (
+        stops(headline, cut_heading)
+        or _names_another_offer(headline, lead, offerings or [])
+        or any(_names(headline, o) for o in turned_down)
+    ):
         headline = ""
     # A headline the page cannot use gives way to the name of the offer it leads with (chosen for this visitor,
     # a fact of the scenario), not the seller's tagline: blind raters called tagline heroes "generic

@@ -10,6 +10,11 @@ Over the eight rated splits, pages that led with that offering scored above the 
 another below it (-0.28, 74 pages), in seven splits of nine; raters named the off-target lead ("sells Hand-Built
 Wheels" to a rider who asked for a group ride).
 
+`refused` names the offerings a visitor turned down in their own words ("no interest in pivot monitoring",
+"does NOT want to move payroll or bookkeeping over", "their accountant already does the books"): they go last
+in the order, never lead, and the page leaves their cards out. Before this, holdout10's dryland farmer who had
+"no interest in pivot monitoring" got a pivot card on every page, and the refusal's words counted as wants.
+
 The quality verdict's `personalisation.choice` reads fit in a similar way (the goals, interests and needs a lead
 offering shares), so on pages made from this order that check partly measures this ranking; docs/quality.md
 says so."""
@@ -38,12 +43,75 @@ def wants_of(profile: dict[str, Any] | None) -> list[str]:
     ]
 
 
+# What a visitor turns down: the words after one of these, to the end of the clause (a comma, a full stop,
+# "but", "so"), or, for what someone else already does, to the end of the sentence ("their accountant already
+# does the books, payroll and VAT"). Written from the visitor records of the rated splits up to holdout10.
+_TURNED_DOWN = re.compile(
+    r"\b(?:no (?:interest|use|need) (?:in|for)|not interested in|(?:does|do|did|would)(?: not|n't) (?:want|need)"
+    r"|(?:don't|doesn't|won't) (?:want|need)|rather than|instead of)\s+([^.;:,()!?]+)"
+    r"|\balready (?:does|do|covers|cover|keeps|keep|handles|handle|runs|run)\s+([^.;:()!?]+)",
+    re.I,
+)
+_NOT_ON_LIST = re.compile(r"([^.;:,()!?]+?)\s+(?:is|are)\s+not on (?:his|her|their|my|our|the) list", re.I)
+_CLAUSE_START = re.compile(r"^.*\b(?:but|so|because|as|while|and)\s+", re.I)
+_CLAUSE_END = re.compile(r"\s+(?:but|so|because|as|while)\s+.*$", re.I)
+
+
+def _turned_down(text: str) -> tuple[str, list[str]]:
+    """`text` less what it turns down, and what it turns down."""
+    spans: list[str] = []
+
+    def after(match: re.Match[str]) -> str:  # "no interest in X but Y": X is turned down, Y stays
+        span = next(g for g in match.groups() if g is not None)
+        kept = _CLAUSE_END.sub("", span)
+        spans.append(kept)
+        return match.group(0)[: len(match.group(0)) - len(span)] + span[len(kept) :]
+
+    def before(match: re.Match[str]) -> str:  # "Y, so X is not on his list": X is turned down, Y stays
+        whole = match.group(1)
+        span = _CLAUSE_START.sub("", whole)
+        spans.append(span)
+        return whole[: len(whole) - len(span)]
+
+    text = _TURNED_DOWN.sub(after, text)
+    text = _NOT_ON_LIST.sub(before, text)
+    return text, spans
+
+
+def _name_words(profile: dict[str, Any]) -> set[str]:
+    return {light_stem(w) for k in _NAMES for s in strings_of(profile.get(k)) for w in content_words(s)}
+
+
 def want_words(profile: dict[str, Any] | None) -> set[str]:
-    """The stemmed content words of what the visitor wants or did, less those that only name them."""
+    """The stemmed content words of what the visitor wants or did, less those that only name them and those
+    of what they turn down ("no interest in pivot monitoring" wants no pivots)."""
     profile = profile or {}
-    wants = {light_stem(w) for s in wants_of(profile) for w in content_words(s)}
-    names = {light_stem(w) for k in _NAMES for s in strings_of(profile.get(k)) for w in content_words(s)}
-    return wants - names
+    wants = {light_stem(w) for s in wants_of(profile) for w in content_words(_turned_down(s)[0])}
+    return wants - _name_words(profile)
+
+
+def refused_words(profile: dict[str, Any] | None) -> set[str]:
+    """The stemmed content words of what the visitor turns down, less any they also want elsewhere ("doesn't
+    want a new bike" and "a bike fit on her bike": "bike" is not refused) and those that name them."""
+    profile = profile or {}
+    words = {
+        light_stem(w) for s in wants_of(profile) for span in _turned_down(s)[1] for w in content_words(span)
+    }
+    return words - want_words(profile) - _name_words(profile)
+
+
+def _name_stems(offering: dict[str, Any]) -> set[str]:
+    return {light_stem(w) for w in content_words(str(offering.get("name") or ""))}
+
+
+def refused(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The offerings of `items` the visitor turned down: their name shares a refused word, and more refused
+    words than want words ("Pivot Monitoring" for "no interest in pivot monitoring")."""
+    no = refused_words(profile)
+    if not no:
+        return []
+    wants = want_words(profile)
+    return [o for o in items if len(_name_stems(o) & no) > len(_name_stems(o) & wants)]
 
 
 def fit(offering: dict[str, Any], wants: set[str]) -> int:
@@ -53,11 +121,13 @@ def fit(offering: dict[str, Any], wants: set[str]) -> int:
 
 
 def rank_offerings(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """`items` with the best-fitting offering first (a stable sort: equals keep the scenario's order)."""
+    """`items` with the best-fitting offering first and those the visitor turned down last (a stable sort:
+    equals keep the scenario's order)."""
     wants = want_words(profile)
-    if not wants:
+    no = {id(o) for o in refused(items, profile)}
+    if not wants and not no:
         return list(items)
-    return sorted(items, key=lambda o: -fit(o, wants))
+    return sorted(items, key=lambda o: (id(o) in no, -fit(o, wants)))
 
 
 # An offering leads the page on fit alone when it shares at least this many want words, and more than any other.
@@ -66,9 +136,11 @@ CLEAR_LEAD_MIN_FIT = 2
 
 def clear_lead(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> dict[str, Any] | None:
     """The offering of `items` that fits the visitor clearly best: it shares at least `CLEAR_LEAD_MIN_FIT` of
-    their want words and more than every other offering. None when no offering stands out (a tie, or too few
-    words shared to tell)."""
+    their want words and more than every other offering, and the visitor did not turn it down. None when no
+    offering stands out (a tie, or too few words shared to tell)."""
     wants = want_words(profile)
+    no = {id(o) for o in refused(items, profile)}
+    items = [o for o in items if id(o) not in no]
     if not wants or not items:
         return None
     scores = [fit(o, wants) for o in items]
