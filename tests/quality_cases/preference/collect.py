@@ -65,6 +65,11 @@ SPLITS = {
     "model output built at e74bfdc, which leaves out challenge cards lifted in pieces from the research) where the "
     "page differs; the verdict on every page recorded before two new raters' rankings were read "
     "(predictions/holdout10.json), measured once",
+    "holdout11": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout11), pages of single-spec, seed, seed-dist and seed-big made on 2026-12-07 at 4facc19 "
+    "(offerings the visitor turned down go last, never lead and get no card), and seed-dist-norefuse (seed-dist "
+    "at a26347c, before that rule) where the page differs; the verdict on every page recorded before two new "
+    "raters' rankings were read (predictions/holdout11.json), measured once",
 }
 
 
@@ -111,6 +116,7 @@ def write_set() -> None:
             "seed-dist8",
             "seed-dist-prev",
             "seed-dist-nolift",
+            "seed-dist-norefuse",
         ],
         "splits": SPLITS,
         "tuned": TUNED,
