@@ -127,8 +127,8 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.visitors and page.profile in scenario_of(page).profiles
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
-    # The third to tenth bring nine more each, none of them a visitor of another split; three variants each
-    # (four in holdout6, holdout7 and holdout9, five in holdout10).
+    # The third to eleventh bring nine more each, none of them a visitor of another split; three variants each
+    # (four in holdout6, holdout7, holdout9 and holdout11, five in holdout10).
     for split, variants in (
         ("holdout3", 3),
         ("holdout4", 3),
@@ -138,13 +138,15 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         ("holdout8", 3),
         ("holdout9", 4),
         ("holdout10", 5),
+        ("holdout11", 4),
     ):
         more = pset.in_split(split)
         # holdout9 adds seed-dist-prev (seed-dist's model output built before the lead-offer rule) for the two
         # visitors whose page it changed; holdout10 seed-dist-nolift (built leaving out lifted challenge cards)
-        # for the six whose page that changed.
-        extra = [p for p in more if p.variant in ("seed-dist-prev", "seed-dist-nolift")]
-        assert len(extra) == {"holdout9": 2, "holdout10": 6}.get(split, 0)
+        # for the six whose page that changed; holdout11 seed-dist-norefuse (seed-dist before offerings the
+        # visitor turned down were left out) for the three whose page that changed.
+        extra = [p for p in more if p.variant in ("seed-dist-prev", "seed-dist-nolift", "seed-dist-norefuse")]
+        assert len(extra) == {"holdout9": 2, "holdout10": 6, "holdout11": 3}.get(split, 0)
         assert len(more) == 9 * variants + len(extra) and len({p.variant for p in more}) == variants + bool(
             extra
         )
@@ -157,7 +159,15 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
     # Rules were written from holdout2's pages, then from holdout3's, and the wants axis was chosen on every
     # split to holdout5: all tuning splits now; holdout6's to holdout8's pages were made and rated after that
     # choice, with no rule written from any of them.
-    assert set(pset.held_out) == {"holdout", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10"}
+    assert set(pset.held_out) == {
+        "holdout",
+        "holdout6",
+        "holdout7",
+        "holdout8",
+        "holdout9",
+        "holdout10",
+        "holdout11",
+    }
     assert {"holdout2", "holdout3", "holdout4", "holdout5"} <= pset.tuned
 
 
