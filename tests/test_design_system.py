@@ -770,6 +770,13 @@ def test_an_offering_the_visitor_turned_down_gets_no_card_and_no_headline():
     ).build()
     assert _offer_names(kept) == ["Cold Chain Monitoring", "Harvest Route Planning"]
     assert etree.HTML(kept).find(".//h1").text == "Cold Chain Monitoring for every load"
+    # A customer praising what the visitor turned down is left out; one on something else stays.
+    quotes = [
+        {"quote": "Cold chain alarms saved a load of berries.", "author": "Ana", "role": "Grower"},
+        {"quote": "Our routes got shorter in a week.", "author": "Ben", "role": "Haulier"},
+    ]
+    quoted = dataclasses.replace(plan, testimonials=quotes).build()
+    assert "Our routes got shorter in a week." in quoted and "saved a load of berries" not in quoted
     # A model that picked only what was turned down: the page falls back on the others, never on it.
     only = realistic_page({**SPEC, "offerings": picked[:1]}, refused={"cold-chain-monitoring"})
     assert "Cold Chain Monitoring" not in _offer_names(only)

@@ -552,3 +552,29 @@ def test_the_guidelines_call_to_action_is_an_ask_whatever_its_verb():
     page = f"<h1>Bread before your doors open</h1>{FILLER}<a href='#order'>Your tasting box</a>"
     assert [f.check for f in _substance(page).failures] == ["substance.ask"]
     assert not _substance(page, cta="Your tasting box").failures
+
+
+def test_an_offering_the_visitor_turned_down_is_found_on_the_page():
+    """holdout11: both raters marked down every page that offered what the visitor said they did not want
+    ("adds Credit Control for Trades, which he said his partner already handles"), and the verdict ranked such
+    pages above the same model's page without the card: it fails, costs like a recital, and the offerings
+    count no longer asks the page to name it."""
+    declines = {
+        **WANTS_PROFILE,
+        "concerns": "His partner chases invoices, so he doesn't want credit control.",
+    }
+
+    def check(body: str):
+        return check_personalisation(_text(body), Sources(profile=declines, **WANTS_SOURCES))  # type: ignore[arg-type]
+
+    both = check("<h1>Reverse charge VAT right on every invoice</h1><h2>Trades Books &amp; CIS</h2><p>Monthly "
+                 "returns.</p><h2>Credit Control for Trades</h2><p>We chase overdue invoices.</p>")  # fmt: skip
+    failed = [(c, s) for c, s in _failures(both) if c == "refused"]
+    assert failed and "Credit Control for Trades" in failed[0][1]
+    one = check("<h1>Reverse charge VAT right on every invoice</h1><h2>Trades Books &amp; CIS</h2><p>Monthly "
+                "returns.</p>")  # fmt: skip
+    assert not [c for c, _ in _failures(one) if c in ("refused", "offerings")]
+    assert one.score > both.score
+    # The visitor who did not turn it down: naming it is no finding.
+    plain_page = _people("<h2>Credit Control for Trades</h2><p>We chase overdue invoices.</p>")
+    assert not [c for c, _ in _failures(plain_page) if c == "refused"]

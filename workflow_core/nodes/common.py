@@ -20,7 +20,7 @@ from workflow_core.quality.truncation import SourceText, block_names
 from workflow_core.records import NodeRecord, Passage
 from workflow_core.run.offload import offload
 from workflow_core.scenario.inputs import fitting_testimonials, visitor_company
-from workflow_core.scenario.offer_fit import clear_lead, refused
+from workflow_core.scenario.offer_fit import clear_lead, refused, speaks_of_refused
 from workflow_core.workflow.contract import NodeContext, RunInputsView
 from workflow_core.workflow.spec import Node, Workflow
 from workflow_core.workflow.templating import render
@@ -154,7 +154,12 @@ class PagePlan:
                 palette=self.palette,
                 logo_data_uri=self.logo,
                 images=self.images,
-                testimonials=self.testimonials,
+                # A customer praising what the visitor turned down ("the loan bike got me to work") is left out.
+                testimonials=[
+                    t
+                    for t in self.testimonials
+                    if not speaks_of_refused(str(t.get("quote") or ""), self.offerings, self.profile)
+                ],
                 offerings=self.offerings,
                 cta=self.cta,
                 profile=self.profile,

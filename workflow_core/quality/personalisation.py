@@ -35,7 +35,13 @@ makes holdout2 a tuning split from then on; their agreement is reported on holdo
 Fit (each a failing finding that takes 35% off the relevance, like a recital):
 - `fit`: a testimonial from a customer of another segment (a construction client quoted to a mining
   visitor) or from the visitor's own company, or an offering that only another segment's list has (a farm
-  offering for a homeowner).
+  offering for a homeowner);
+- `refused`: an offering the visitor turned down in their own words (`scenario.offer_fit.refused`: "no
+  interest in pivot monitoring", "doesn't want a service or a loan bike"). The `offerings` part does not count
+  it either. Written from holdout11 (2026-12-07), where both raters marked down every page that offered one
+  ("pushes a loan bike and service she explicitly declined") and the verdict ranked 8 such pages above the same
+  model's page without the card: a tuning split from then on. The design system leaves such cards out by the
+  same rule, so on its pages this only sees what a model wrote outside the cards (a headline, the lede).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from workflow_core.quality.sources import Sources
 from workflow_core.quality.text import PageText, finding
 from workflow_core.records import QAFinding
 from workflow_core.scenario.inputs import visitor_company
+from workflow_core.scenario.offer_fit import refused
 from workflow_core.scenario.prose import profile_to_prose
 
 AXIS = "personalisation"
@@ -194,6 +201,9 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
     out: list[QAFinding] = []
     segment = _segment_of(sources)
     names = _offering_names(sources.offerings.get(segment, "")) if segment else []
+    # What the visitor turned down is not an offering the page should name (see `_refused`).
+    turned_down = {o["name"] for o in refused([{"name": n} for n in names], sources.profile)}
+    names = [n for n in names if n not in turned_down]
 
     def named(name: str) -> bool:
         words = content_words(name)
@@ -450,7 +460,23 @@ def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
                         name,
                     )
                 )
-    return out
+    return out + _refused(text, sources)
+
+
+def _refused(text: str, sources: Sources) -> list[QAFinding]:
+    """An offering of the visitor's segment they turned down, named on the page (`text`: its words, spaced)."""
+    names = _offering_names(sources.offerings.get(_segment_of(sources), ""))
+    return [
+        finding(
+            AXIS,
+            "refused",
+            False,
+            f"The page offers {o['name']!r}, which the visitor said they do not want: leave it out.",
+            o["name"],
+        )
+        for o in refused([{"name": n} for n in names], sources.profile)
+        if len(_words(o["name"]).split()) >= 2 and f" {_words(o['name'])} " in text
+    ]
 
 
 def check_personalisation(page: PageText, sources: Sources) -> AxisResult | None:

@@ -60,8 +60,10 @@ class Measured:
 # five variants (and seed-dist without lifted challenge cards where that changes it), recorded the same way:
 # 55/109, and 18/30; 56/109 since want words leave out what the visitor turns down (a rule whose example, a
 # farmer with "no interest in pivot monitoring", is a holdout10 visitor: that one pair is not held-out evidence).
-# holdout11: nine more, after offerings the visitor turned down were left out (and seed-dist before that rule where
-# it changes the page), recorded the same way (predictions/holdout11.json): 18/60, and 9/17.
+# 55/109 and 20/30 since the verdict's `personalisation.refused` check. holdout11: nine more, after offerings the
+# visitor turned down were left out, recorded the same way (predictions/holdout11.json): 18/60, and 9/17, the
+# weakest held-out figure yet; then the refusal rule's wider reading and that check were written from its pages
+# and reasons, so it is a tuning split (set.json "tuned") and not listed here (27/60 and 11/17 since).
 HELD_OUT: tuple[Measured, ...] = (
     Measured(
         "holdout", agree=33, pairs=35, decisive_agree=23, decisive_pairs=24, raters_agree=35, raters_pairs=36
@@ -80,15 +82,12 @@ HELD_OUT: tuple[Measured, ...] = (
     ),
     Measured(
         "holdout10",
-        agree=56,
+        agree=55,
         pairs=109,
-        decisive_agree=18,
+        decisive_agree=20,
         decisive_pairs=30,
         raters_agree=109,
         raters_pairs=120,
-    ),
-    Measured(
-        "holdout11", agree=18, pairs=60, decisive_agree=9, decisive_pairs=17, raters_agree=60, raters_pairs=66
     ),
 )
 

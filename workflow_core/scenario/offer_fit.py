@@ -45,9 +45,11 @@ def wants_of(profile: dict[str, Any] | None) -> list[str]:
 
 # What a visitor turns down: the words after one of these, to the end of the clause (a comma, a full stop,
 # "but", "so"), or, for what someone else already does, to the end of the sentence ("their accountant already
-# does the books, payroll and VAT"). Written from the visitor records of the rated splits up to holdout10.
+# does the books, payroll and VAT"). Written from the visitor records of the rated splits up to holdout10;
+# "not looking for" and "not after" from holdout11's, whose raters marked pages down for offering them.
 _TURNED_DOWN = re.compile(
-    r"\b(?:no (?:interest|use|need) (?:in|for)|not interested in|(?:does|do|did|would)(?: not|n't) (?:want|need)"
+    r"\b(?:no (?:interest|use|need) (?:in|for)|not (?:interested in|looking for|after)"
+    r"|(?:does|do|did|would)(?: not|n't) (?:want|need)"
     r"|(?:don't|doesn't|won't) (?:want|need)|rather than|instead of)\s+([^.;:,()!?]+)"
     r"|\balready (?:does|do|covers|cover|keeps|keep|handles|handle|runs|run)\s+([^.;:()!?]+)",
     re.I,
@@ -90,28 +92,59 @@ def want_words(profile: dict[str, Any] | None) -> set[str]:
     return wants - _name_words(profile)
 
 
+def _stems(text: str) -> set[str]:
+    """Stemmed content words, a hyphenated word also as its parts ("cold-chain": cold, chain, cold-chain)."""
+    words = content_words(text)
+    parts = [p for w in words if "-" in w for p in w.split("-") if len(p) > 2]
+    return {light_stem(w) for w in [*words, *parts]}
+
+
+def _turned_down_words(profile: dict[str, Any], *, things_only: bool = False) -> set[str]:
+    """The words of what the visitor turns down; `things_only`: only of the things they name ("a service or a
+    loan bike"), not of what they would not do ("to spend cargo-bike money before they know they'll stick")."""
+    return {
+        w
+        for s in wants_of(profile)
+        for span in _turned_down(s)[1]
+        if not (things_only and span.lstrip().lower().startswith("to "))
+        for w in _stems(span)
+    }
+
+
 def refused_words(profile: dict[str, Any] | None) -> set[str]:
     """The stemmed content words of what the visitor turns down, less any they also want elsewhere ("doesn't
     want a new bike" and "a bike fit on her bike": "bike" is not refused) and those that name them."""
     profile = profile or {}
-    words = {
-        light_stem(w) for s in wants_of(profile) for span in _turned_down(s)[1] for w in content_words(span)
-    }
-    return words - want_words(profile) - _name_words(profile)
-
-
-def _name_stems(offering: dict[str, Any]) -> set[str]:
-    return {light_stem(w) for w in content_words(str(offering.get("name") or ""))}
+    wanted = {w for s in wants_of(profile) for w in _stems(_turned_down(s)[0])}  # "e-bike" wants a bike
+    return _turned_down_words(profile) - wanted - _name_words(profile)
 
 
 def refused(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The offerings of `items` the visitor turned down: their name shares a refused word, and more refused
-    words than want words ("Pivot Monitoring" for "no interest in pivot monitoring")."""
-    no = refused_words(profile)
-    if not no:
+    """The offerings of `items` the visitor turned down: a thing they turn down names two of its name's words
+    ("doesn't want a service or a loan bike": Loan Bike While We Fix Yours), or its name has more of the words
+    they turn down and do not want elsewhere than of those they want ("no interest in pivot monitoring":
+    Irrigation Pivot Guard, but not Tank Monitoring for one who wants tanks)."""
+    profile = profile or {}
+    if not _turned_down_words(profile):
         return []
-    wants = want_words(profile)
-    return [o for o in items if len(_name_stems(o) & no) > len(_name_stems(o) & wants)]
+    said = _turned_down_words(profile, things_only=True)
+    no, wants = refused_words(profile), want_words(profile)
+
+    def turned_down(o: dict[str, Any]) -> bool:
+        name = _stems(str(o.get("name") or ""))
+        return len(name & said) >= 2 or len(name & no) > len(name & wants)
+
+    return [o for o in items if turned_down(o)]
+
+
+def speaks_of_refused(text: str, items: list[dict[str, Any]], profile: dict[str, Any] | None) -> bool:
+    """Whether `text` (a testimonial) speaks of an offering the visitor turned down: it says a refused word of
+    that offering's name ("the loan bike got me to work" for a rider who wants no loan bike)."""
+    gone = refused(items, profile)
+    if not gone:
+        return False
+    no, said = refused_words(profile), _stems(text)
+    return any(_stems(str(o.get("name") or "")) & no & said for o in gone)
 
 
 def fit(offering: dict[str, Any], wants: set[str]) -> int:

@@ -65,11 +65,12 @@ SPLITS = {
     "model output built at e74bfdc, which leaves out challenge cards lifted in pieces from the research) where the "
     "page differs; the verdict on every page recorded before two new raters' rankings were read "
     "(predictions/holdout10.json), measured once",
-    "holdout11": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "holdout11": "held out until 2026-12-07, tuned on since: nine more visitors of the shipped scenarios "
     "(visitors/holdout11), pages of single-spec, seed, seed-dist and seed-big made on 2026-12-07 at 4facc19 "
     "(offerings the visitor turned down go last, never lead and get no card), and seed-dist-norefuse (seed-dist "
     "at a26347c, before that rule) where the page differs; the verdict on every page recorded before two new "
-    "raters' rankings were read (predictions/holdout11.json), measured once",
+    "raters' rankings were read (predictions/holdout11.json), measured held out (18/60), then the refusal "
+    "rule's wider reading and the verdict's refused check were written from its records and reasons",
 }
 
 
@@ -77,7 +78,7 @@ SPLITS = {
 # the offer they lead with, their goal said as a promise) were written from its pages and reasons; holdout3 since
 # the next (copy about the visitor in the third person, a word cut off); holdout4 and holdout5 since the wants
 # axis and its weight were chosen on every split above (2026-12-06).
-TUNED = ["tune", "holdout2", "holdout3", "holdout4", "holdout5"]
+TUNED = ["tune", "holdout2", "holdout3", "holdout4", "holdout5", "holdout11"]
 
 
 def page_id(split: str, relative: str) -> str:
