@@ -71,6 +71,11 @@ SPLITS = {
     "at a26347c, before that rule) where the page differs; the verdict on every page recorded before two new "
     "raters' rankings were read (predictions/holdout11.json), measured held out (18/60), then the refusal "
     "rule's wider reading and the verdict's refused check were written from its records and reasons",
+    "holdout12": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout12, written by a helper told only that some visitors have things they do not want), pages "
+    "of single-spec, seed, seed-dist and seed-big made on 2026-12-07 at 2b1e037 (after the rules written from "
+    "holdout11), the verdict on every page recorded before two new raters' rankings were read "
+    "(predictions/holdout12.json), measured once",
 }
 
 
