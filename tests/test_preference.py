@@ -127,8 +127,8 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.visitors and page.profile in scenario_of(page).profiles
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
-    # The third to eleventh bring nine more each, none of them a visitor of another split; three variants each
-    # (four in holdout6, holdout7, holdout9 and holdout11, five in holdout10).
+    # The third to twelfth bring nine more each, none of them a visitor of another split; three variants each
+    # (four in holdout6, holdout7, holdout9, holdout11 and holdout12, five in holdout10).
     for split, variants in (
         ("holdout3", 3),
         ("holdout4", 3),
@@ -139,6 +139,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         ("holdout9", 4),
         ("holdout10", 5),
         ("holdout11", 4),
+        ("holdout12", 4),
     ):
         more = pset.in_split(split)
         # holdout9 adds seed-dist-prev (seed-dist's model output built before the lead-offer rule) for the two
@@ -166,6 +167,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         "holdout8",
         "holdout9",
         "holdout10",
+        "holdout12",
     }
     assert {"holdout2", "holdout3", "holdout4", "holdout5", "holdout11"} <= pset.tuned
 
