@@ -154,6 +154,14 @@ def test_an_offering_the_visitor_turned_down_goes_last_and_never_leads(scenario)
     assert "bike" in want_words(both)
     # Nothing turned down: nothing refused, the scenario's order among equals.
     assert refused(items, {"goals": "Weekly payroll."}) == []
+    # A run's inputs name what was turned down, for a prompt to use and a user to see.
+    scenario.profiles["stuart"] = {**payroll_only, "industry": "Construction"}
+    try:
+        variables = scenario_inputs(scenario, "stuart")
+        assert variables["turned_down"] == ["Credit Control for Trades"]
+        assert variables["offering_items"][-1]["name"] == "Credit Control for Trades"
+    finally:
+        del scenario.profiles["stuart"]
 
 
 def test_a_thing_turned_down_by_name_is_refused_even_where_a_word_of_it_is_wanted() -> None:

@@ -10,7 +10,7 @@ from workflow_core.errors import Problem, ScenarioError
 from workflow_core.scenario.freetext import call_to_action, offering_items
 from workflow_core.scenario.injection import data_only
 from workflow_core.scenario.model import Scenario
-from workflow_core.scenario.offer_fit import rank_offerings, wants_of
+from workflow_core.scenario.offer_fit import rank_offerings, refused, wants_of
 from workflow_core.scenario.segments import profile_segment
 
 INPUT_NAMES: dict[str, str] = {
@@ -24,6 +24,8 @@ INPUT_NAMES: dict[str, str] = {
     "offerings": "the offering text for the profile's segment (all segments when none matches)",
     "offering_items": "the segment's offerings as dicts (id, name, price, description), the best fit to what the "
     "visitor wants first (scenario.offer_fit); ids are what agents pick",
+    "turned_down": "the names of the segment's offerings the visitor turned down in their own words (\"no "
+    'interest in pivot monitoring"; scenario.offer_fit.refused): last in offering_items, never on the page',
     "all_offerings": "every segment's offering text, keyed by segment",
     "guidelines": "the brand and design guidelines (guidelines.md)",
     "cta": "the company's call to action, else the one the guidelines ask for (a quoted phrase), or an empty string",
@@ -108,6 +110,7 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
         "palette": company["palette"],
         "offerings": offerings,
         "offering_items": items,
+        "turned_down": [str(o.get("name", "")) for o in refused(items, visitor)],
         "all_offerings": dict(scenario.offerings),
         "guidelines": scenario.guidelines,
         "cta": scenario.company.call_to_action.strip() or call_to_action(scenario.guidelines),
