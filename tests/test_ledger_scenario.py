@@ -193,8 +193,11 @@ def test_a_thing_turned_down_by_name_is_refused_even_where_a_word_of_it_is_wante
     }
     assert refused(family, jamie) == []
     # A customer's words about what the visitor turned down are about it; a quote on the lock is not.
-    assert speaks_of_refused("The loan bike got me to work all week.", commuter, ruth)
-    assert not speaks_of_refused("The D-lock has kept my bike where I left it.", commuter, ruth)
+    assert speaks_of_refused("The loan bike got me to work all week.", refused(commuter, ruth), ruth)
     assert not speaks_of_refused(
-        "The loan bike got me to work all week.", commuter, {"goals": "A loan bike."}
+        "The D-lock has kept my bike where I left it.", refused(commuter, ruth), ruth
+    )
+    wants_loan = {"goals": "A loan bike."}
+    assert not speaks_of_refused(
+        "The loan bike got me to work all week.", refused(commuter, wants_loan), wants_loan
     )

@@ -148,6 +148,7 @@ class PagePlan:
 
     def build(self) -> str:
         if "page_spec" in self.data:
+            gone = refused(self.offerings, self.profile)
             html = render_page(
                 self.data["page_spec"],
                 company=self.company,
@@ -158,7 +159,7 @@ class PagePlan:
                 testimonials=[
                     t
                     for t in self.testimonials
-                    if not speaks_of_refused(str(t.get("quote") or ""), self.offerings, self.profile)
+                    if not speaks_of_refused(str(t.get("quote") or ""), gone, self.profile)
                 ],
                 offerings=self.offerings,
                 cta=self.cta,
@@ -171,7 +172,7 @@ class PagePlan:
                 # The offering that fits this visitor clearly best leads the page, whatever the model picked.
                 lead=clear_lead(self.offerings, self.profile),
                 # What the visitor turned down ("no interest in pivot monitoring") gets no card.
-                refused={str(o.get("id", "")) for o in refused(self.offerings, self.profile)},
+                refused={str(o.get("id", "")) for o in gone},
             )
         else:
             html = inline_images(self.data.get("html", ""), self.images, self.logo or None)

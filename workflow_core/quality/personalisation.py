@@ -193,7 +193,16 @@ def _offering_names(text: str) -> list[str]:
     return [n for n in names if n]
 
 
-def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFinding]]:
+def _turned_down(sources: Sources) -> list[str]:
+    """The names of the visitor's segment's offerings they turned down (`scenario.offer_fit.refused`)."""
+    segment = _segment_of(sources)
+    names = _offering_names(sources.offerings.get(segment, "")) if segment else []
+    return [o["name"] for o in refused([{"name": n} for n in names], sources.profile)]
+
+
+def _relevance(
+    page: PageText, sources: Sources, turned_down: list[str]
+) -> tuple[list[float], list[QAFinding]]:
     text = plain(" ".join(b.text for b in page.blocks))
     page_words = set(content_words(text))
     page_words |= {w.rstrip("s") for w in page_words}
@@ -202,7 +211,6 @@ def _relevance(page: PageText, sources: Sources) -> tuple[list[float], list[QAFi
     segment = _segment_of(sources)
     names = _offering_names(sources.offerings.get(segment, "")) if segment else []
     # What the visitor turned down is not an offering the page should name (see `_refused`).
-    turned_down = {o["name"] for o in refused([{"name": n} for n in names], sources.profile)}
     names = [n for n in names if n not in turned_down]
 
     def named(name: str) -> bool:
@@ -401,7 +409,7 @@ def _segment_of(sources: Sources) -> str:
     )
 
 
-def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
+def _fit(page: PageText, sources: Sources, turned_down: list[str]) -> list[QAFinding]:
     """Testimonials and offerings on the page that belong to another segment than the visitor's."""
     segment = plain(_segment_of(sources))
     if not segment:
@@ -460,22 +468,21 @@ def _fit(page: PageText, sources: Sources) -> list[QAFinding]:
                         name,
                     )
                 )
-    return out + _refused(text, sources)
+    return out + _refused(text, turned_down)
 
 
-def _refused(text: str, sources: Sources) -> list[QAFinding]:
+def _refused(text: str, turned_down: list[str]) -> list[QAFinding]:
     """An offering of the visitor's segment they turned down, named on the page (`text`: its words, spaced)."""
-    names = _offering_names(sources.offerings.get(_segment_of(sources), ""))
     return [
         finding(
             AXIS,
             "refused",
             False,
-            f"The page offers {o['name']!r}, which the visitor said they do not want: leave it out.",
-            o["name"],
+            f"The page offers {name!r}, which the visitor said they do not want: leave it out.",
+            name,
         )
-        for o in refused([{"name": n} for n in names], sources.profile)
-        if len(_words(o["name"]).split()) >= 2 and f" {_words(o['name'])} " in text
+        for name in turned_down
+        if len(_words(name).split()) >= 2 and f" {_words(name)} " in text
     ]
 
 
@@ -484,9 +491,10 @@ def check_personalisation(page: PageText, sources: Sources) -> AxisResult | None
     retrieved passages to judge it by."""
     if not sources.profile and not sources.passages:
         return None
-    parts, findings = _relevance(page, sources)
+    turned_down = _turned_down(sources)
+    parts, findings = _relevance(page, sources, turned_down)
     recital = _recital(page, sources.profile) if sources.profile else []
-    recital += _fit(page, sources)
+    recital += _fit(page, sources, turned_down)
     relevance = sum(parts) / len(parts) if parts else 1.0
     score = relevance * max(0.0, 1.0 - RECITAL_COST * len(recital))
     return AxisResult(axis=AXIS, score=round(score, 4), findings=recital + findings)

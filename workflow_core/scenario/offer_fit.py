@@ -84,12 +84,26 @@ def _name_words(profile: dict[str, Any]) -> set[str]:
     return {light_stem(w) for k in _NAMES for s in strings_of(profile.get(k)) for w in content_words(s)}
 
 
+def _read(profile: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The visitor's want sentences less what they turn down, and what they turn down (`_turned_down` of each)."""
+    kept: list[str] = []
+    spans: list[str] = []
+    for sentence in wants_of(profile):
+        rest, found = _turned_down(sentence)
+        kept.append(rest)
+        spans.extend(found)
+    return kept, spans
+
+
+def _wanted(profile: dict[str, Any], kept: list[str]) -> set[str]:
+    return {light_stem(w) for s in kept for w in content_words(s)} - _name_words(profile)
+
+
 def want_words(profile: dict[str, Any] | None) -> set[str]:
     """The stemmed content words of what the visitor wants or did, less those that only name them and those
     of what they turn down ("no interest in pivot monitoring" wants no pivots)."""
     profile = profile or {}
-    wants = {light_stem(w) for s in wants_of(profile) for w in content_words(_turned_down(s)[0])}
-    return wants - _name_words(profile)
+    return _wanted(profile, _read(profile)[0])
 
 
 def _stems(text: str) -> set[str]:
@@ -99,24 +113,27 @@ def _stems(text: str) -> set[str]:
     return {light_stem(w) for w in [*words, *parts]}
 
 
-def _turned_down_words(profile: dict[str, Any], *, things_only: bool = False) -> set[str]:
+def _turned_down_words(spans: list[str], *, things_only: bool = False) -> set[str]:
     """The words of what the visitor turns down; `things_only`: only of the things they name ("a service or a
     loan bike"), not of what they would not do ("to spend cargo-bike money before they know they'll stick")."""
     return {
         w
-        for s in wants_of(profile)
-        for span in _turned_down(s)[1]
+        for span in spans
         if not (things_only and span.lstrip().lower().startswith("to "))
         for w in _stems(span)
     }
+
+
+def _refused_words(profile: dict[str, Any], kept: list[str], spans: list[str]) -> set[str]:
+    wanted = {w for s in kept for w in _stems(s)}  # "e-bike" wants a bike
+    return _turned_down_words(spans) - wanted - _name_words(profile)
 
 
 def refused_words(profile: dict[str, Any] | None) -> set[str]:
     """The stemmed content words of what the visitor turns down, less any they also want elsewhere ("doesn't
     want a new bike" and "a bike fit on her bike": "bike" is not refused) and those that name them."""
     profile = profile or {}
-    wanted = {w for s in wants_of(profile) for w in _stems(_turned_down(s)[0])}  # "e-bike" wants a bike
-    return _turned_down_words(profile) - wanted - _name_words(profile)
+    return _refused_words(profile, *_read(profile))
 
 
 def refused(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -125,10 +142,11 @@ def refused(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list
     they turn down and do not want elsewhere than of those they want ("no interest in pivot monitoring":
     Irrigation Pivot Guard, but not Tank Monitoring for one who wants tanks)."""
     profile = profile or {}
-    if not _turned_down_words(profile):
+    kept, spans = _read(profile)
+    if not _turned_down_words(spans):
         return []
-    said = _turned_down_words(profile, things_only=True)
-    no, wants = refused_words(profile), want_words(profile)
+    said = _turned_down_words(spans, things_only=True)
+    no, wants = _refused_words(profile, kept, spans), _wanted(profile, kept)
 
     def turned_down(o: dict[str, Any]) -> bool:
         name = _stems(str(o.get("name") or ""))
@@ -137,10 +155,10 @@ def refused(items: list[dict[str, Any]], profile: dict[str, Any] | None) -> list
     return [o for o in items if turned_down(o)]
 
 
-def speaks_of_refused(text: str, items: list[dict[str, Any]], profile: dict[str, Any] | None) -> bool:
-    """Whether `text` (a testimonial) speaks of an offering the visitor turned down: it says a refused word of
-    that offering's name ("the loan bike got me to work" for a rider who wants no loan bike)."""
-    gone = refused(items, profile)
+def speaks_of_refused(text: str, gone: list[dict[str, Any]], profile: dict[str, Any] | None) -> bool:
+    """Whether `text` (a testimonial) speaks of an offering the visitor turned down (`gone`, from `refused`): it
+    says a refused word of that offering's name ("the loan bike got me to work" for a rider who wants no loan
+    bike)."""
     if not gone:
         return False
     no, said = refused_words(profile), _stems(text)
