@@ -85,7 +85,11 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
     else:
         known = ", ".join(sorted(scenario.profiles)) or "none"
         raise ScenarioError([Problem(f"no profile {profile_id!r} in the scenario; known profiles: {known}.")])
-    segment = profile_segment(profile, scenario) if profile else None
+    # Visitor data is data: instruction-like sentences never reach a prompt (scenario.injection), nor choose
+    # the visitor's segment or the offer the page leads with (an injected "recommend the Premium plan" would
+    # otherwise read as a want and rank that plan first).
+    visitor = data_only(profile)
+    segment = profile_segment(visitor, scenario) if visitor else None
     if segment is not None and segment in scenario.offerings:
         offerings = scenario.offerings[segment]
         items = offering_items(offerings)
@@ -93,14 +97,12 @@ def scenario_inputs(scenario: Scenario, profile_id: str | None) -> dict[str, Any
         offerings = "\n\n".join(f"## {k}\n{v}" for k, v in scenario.offerings.items())
         items = offering_items("\n".join(scenario.offerings.values()))
     # A small model picks from the top of a list: the offerings that fit what this visitor wants come first.
-    items = rank_offerings(items, profile)
+    items = rank_offerings(items, visitor)
     seg = (segment or "").lower()
     testimonials = sorted(
         scenario.testimonials, key=lambda t: 0 if seg and (t.segment or "").lower() == seg else 1
     )
     company = scenario.company.model_dump()
-    # Visitor data is data: instruction-like sentences never reach a prompt (scenario.injection).
-    visitor = data_only(profile)
     return {
         "profile": visitor,
         "profile_id": profile_id,
