@@ -76,6 +76,13 @@ SPLITS = {
     "of single-spec, seed, seed-dist and seed-big made on 2026-12-07 at 2b1e037 (after the rules written from "
     "holdout11), the verdict on every page recorded before two new raters' rankings were read "
     "(predictions/holdout12.json), measured once",
+    "holdout13": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout13, written by a helper who saw no page; its cycle-shop visitors' industry is their "
+    "employer's, not a kind of riding), pages of single-spec, seed, seed-dist and seed-big made on 2026-12-07 at "
+    "c007c23 (a hero with nothing of its own presents the offer it names; a stock close gives way to the neutral "
+    "one), and seed-dist-prevhero (seed-dist's model output built at 3a8dc41, before that change) where the page "
+    "differs; the verdict on every page recorded before two new raters' rankings were read "
+    "(predictions/holdout13.json), measured once",
 }
 
 
@@ -123,6 +130,7 @@ def write_set() -> None:
             "seed-dist-prev",
             "seed-dist-nolift",
             "seed-dist-norefuse",
+            "seed-dist-prevhero",
         ],
         "splits": SPLITS,
         "tuned": TUNED,
