@@ -352,3 +352,33 @@ def test_a_damaged_zip_is_one_clear_error_and_leaves_nothing_behind(tmp_path: Pa
         import_scenario_zip(bad, dest)
     assert "damaged" in str(info.value) and ("a.txt" in str(info.value) or damage == "size")
     assert not dest.exists() and list((tmp_path / "scenarios").iterdir()) == []
+
+
+CYCLE = Path(__file__).resolve().parents[1] / "assets" / "cycle_shop_scenario"
+
+
+def test_a_visitor_whose_industry_is_their_employers_gets_the_segment_of_the_offers_they_ask_for() -> None:
+    """holdout13: a CRM's `industry` was the visitor's employer's ("Higher education"), not a kind of rider; the
+    segment was read as none, so a commuter's page offered the Kids' Bike Trade-Up and the verdict called every
+    commuter offering "for another segment" (its fallback to the profile's own industry)."""
+    s = load_scenario(CYCLE)
+    commuter = {
+        "name": "Niamh Gallacher",
+        "industry": "Higher education",
+        "company": "A university",
+        "interests": ["Winter-Ready Service", "a loan bike while hers is in"],
+        "goals": "Have the bike serviced before the clocks change; she already has a lock and lights.",
+    }
+    assert profile_segment(commuter, s) == "commuting"
+    assert scenario_inputs(s, None)["segment"] is None
+    road = {
+        **commuter,
+        "interests": ["hand-built wheels", "the Sunday Shop Ride"],
+        "goals": "A sportive in June.",
+    }
+    assert profile_segment(road, s) == "road"
+    # Only words one segment's offerings have count ("bike" is in every list), and a tie names none.
+    vague = {**commuter, "interests": ["a new bike", "a service"], "goals": "Ride more."}
+    assert profile_segment(vague, s) is None
+    # A segment the profile names still comes first.
+    assert profile_segment({**commuter, "industry": "Family"}, s) == "family"

@@ -82,7 +82,8 @@ SPLITS = {
     "c007c23 (a hero with nothing of its own presents the offer it names; a stock close gives way to the neutral "
     "one), and seed-dist-prevhero (seed-dist's model output built at 3a8dc41, before that change) where the page "
     "differs; the verdict on every page recorded before two new raters' rankings were read "
-    "(predictions/holdout13.json), measured once",
+    "(predictions/holdout13.json), measured held out (47/84), then the segment read from the offerings a visitor "
+    "asks for (scenario.segments) was written from its visitor records",
 }
 
 
@@ -90,7 +91,7 @@ SPLITS = {
 # the offer they lead with, their goal said as a promise) were written from its pages and reasons; holdout3 since
 # the next (copy about the visitor in the third person, a word cut off); holdout4 and holdout5 since the wants
 # axis and its weight were chosen on every split above (2026-12-06).
-TUNED = ["tune", "holdout2", "holdout3", "holdout4", "holdout5", "holdout11"]
+TUNED = ["tune", "holdout2", "holdout3", "holdout4", "holdout5", "holdout11", "holdout13"]
 
 
 def page_id(split: str, relative: str) -> str:
