@@ -84,6 +84,12 @@ SPLITS = {
     "differs; the verdict on every page recorded before two new raters' rankings were read "
     "(predictions/holdout13.json), measured held out (47/84), then the segment read from the offerings a visitor "
     "asks for (scenario.segments) was written from its visitor records",
+    "holdout14": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout14, written by a helper who saw no page), pages of single-spec, seed, seed-dist and seed-big "
+    "made on 2026-12-07 at 4e022fb (after the segment read from the offerings a visitor asks for), and "
+    "seed-dist-noseg (seed-dist's model output built at aa6c29a, before that change) where the page differs; the "
+    "verdict on every page recorded before two new raters' rankings were read (predictions/holdout14.json), "
+    "measured once",
 }
 
 
@@ -132,6 +138,7 @@ def write_set() -> None:
             "seed-dist-nolift",
             "seed-dist-norefuse",
             "seed-dist-prevhero",
+            "seed-dist-noseg",
         ],
         "splits": SPLITS,
         "tuned": TUNED,
