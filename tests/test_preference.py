@@ -128,7 +128,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
     # The third to twelfth bring nine more each, none of them a visitor of another split; three variants each
-    # (four in holdout6, holdout7, holdout9, holdout11, holdout12 and holdout13, five in holdout10).
+    # (four in holdout6, holdout7, holdout9 and holdout11 to holdout14, five in holdout10).
     for split, variants in (
         ("holdout3", 3),
         ("holdout4", 3),
@@ -141,19 +141,34 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         ("holdout11", 4),
         ("holdout12", 4),
         ("holdout13", 4),
+        ("holdout14", 4),
     ):
         more = pset.in_split(split)
         # holdout9 adds seed-dist-prev (seed-dist's model output built before the lead-offer rule) for the two
         # visitors whose page it changed; holdout10 seed-dist-nolift (built leaving out lifted challenge cards)
         # for the six whose page that changed; holdout11 seed-dist-norefuse (seed-dist before offerings the
         # visitor turned down were left out) for the three whose page that changed; holdout13 seed-dist-prevhero
-        # (seed-dist before the hero presented the offer it names) for all nine.
+        # (seed-dist before the hero presented the offer it names) for all nine; holdout14 seed-dist-noseg
+        # (seed-dist before the segment was read from the offerings a visitor asks for) for the four it changed.
         extra = [
             p
             for p in more
-            if p.variant in ("seed-dist-prev", "seed-dist-nolift", "seed-dist-norefuse", "seed-dist-prevhero")
+            if p.variant
+            in (
+                "seed-dist-prev",
+                "seed-dist-nolift",
+                "seed-dist-norefuse",
+                "seed-dist-prevhero",
+                "seed-dist-noseg",
+            )
         ]
-        assert len(extra) == {"holdout9": 2, "holdout10": 6, "holdout11": 3, "holdout13": 9}.get(split, 0)
+        assert len(extra) == {
+            "holdout9": 2,
+            "holdout10": 6,
+            "holdout11": 3,
+            "holdout13": 9,
+            "holdout14": 4,
+        }.get(split, 0)
         assert len(more) == 9 * variants + len(extra) and len({p.variant for p in more}) == variants + bool(
             extra
         )
@@ -174,6 +189,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         "holdout9",
         "holdout10",
         "holdout12",
+        "holdout14",
     }
     assert {"holdout2", "holdout3", "holdout4", "holdout5", "holdout11", "holdout13"} <= pset.tuned
 
