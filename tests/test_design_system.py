@@ -856,3 +856,32 @@ def test_a_hero_with_nothing_of_its_own_to_say_presents_the_offer_it_names():
     mine = {**unfit, "headline": "Get every harvest to market fresh"}
     h1, lede, cards, price = _hero_and_cards(realistic_page(mine))
     assert h1 == mine["headline"] and cards[0] == lead["name"]
+
+
+def test_a_label_a_model_put_before_its_sentence_is_dropped_even_misspelt():
+    """holdout14: "Hands-built wheels: Wheels built and trued by hand…" became a hero's lede on Hand-Built
+    Wheels. A label that says the offer's words (up to case, hyphens, "&" and plurals) is dropped; a label of
+    other words, or one with nothing after it, is kept."""
+    from workflow_core.page.copy import without_label
+
+    assert (
+        without_label("Hands-built wheels: Wheels built by hand.", "Hand-Built Wheels")
+        == "Wheels built by hand."
+    )
+    assert without_label("Commuter lock and light kit - A Gold D-lock.", "Commuter Lock & Light Kit") == (
+        "A Gold D-lock."
+    )
+    assert without_label("Cold chain: sensors in every trailer.", "Cold Chain Monitoring") == (
+        "Cold chain: sensors in every trailer."
+    )
+    assert without_label("Hands-built wheels:", "Hand-Built Wheels") == "Hands-built wheels:"
+    spec = {
+        **SPEC,
+        "offerings": [
+            {**SPEC["offerings"][0], "text": "Harvest routes planning: Daily routes that cut empty miles."}
+        ],
+    }
+    card = etree.HTML(realistic_page(spec)).find(".//li[@class='offer-card']")
+    assert [p.text for p in card.iterfind(".//p") if p.get("class") != "price"] == [
+        "Daily routes that cut empty miles."
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from workflow_core.page.words import about_visitor
+from workflow_core.page.words import about_visitor, light_stem
 
 # Talk about the page, the brief or the model: instruction text that belongs in a prompt, never on a page.
 _META = re.compile(
@@ -346,13 +346,37 @@ class Said:
 
 def without_label(text: str, label: str) -> str:
     """`text` without a leading "<label>:" or "<label> -" (a card that repeats its own heading, a headline
-    that starts with the company's name before saying it again); `text` itself when nothing would be left."""
-    if not label or not text.lower().startswith(label.lower()):
+    that starts with the company's name before saying it again), the label also as a small model misspells it
+    ("Hands-built wheels: Wheels built…" on Hand-Built Wheels; `_same_words`); `text` itself when nothing
+    would be left."""
+    if not label:
         return text
-    rest = text[len(label) :].lstrip()
+    if text.lower().startswith(label.lower()):
+        rest = text[len(label) :].lstrip()
+    else:
+        found = _LEADING_LABEL.match(text)
+        if found is None or not _same_words(found.group(1), label):
+            return text
+        rest = text[len(found.group(1)) :].lstrip()
     if rest[:1] in {":", "-", "–", "—"} and rest[1:].strip():
         return capitalised(rest[1:].strip())
     return text
+
+
+# A short run of words before a colon or a dash: a label a model put in front of its sentence.
+_LEADING_LABEL = re.compile(r"^([^:.!?–—]{1,60}?)\s*(?::|\s-|–|—)")
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two short labels say the same words, up to case, hyphens, "&" and plurals."""
+
+    def stems(text: str) -> set[str]:
+        # light_stem takes "es" off "routes" but nothing off "route": a final "e" counts for neither.
+        return {
+            light_stem(w).rstrip("e") for w in re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
+        }
+
+    return bool(stems(b)) and stems(a) == stems(b)
 
 
 def capitalised(text: str) -> str:
