@@ -372,9 +372,7 @@ def _same_words(a: str, b: str) -> bool:
 
     def stems(text: str) -> set[str]:
         # light_stem takes "es" off "routes" but nothing off "route": a final "e" counts for neither.
-        return {
-            light_stem(w).rstrip("e") for w in re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))
-        }
+        return {light_stem(w).rstrip("e") for w in words_in(text.replace("&", " and "))}
 
     return bool(stems(b)) and stems(a) == stems(b)
 
