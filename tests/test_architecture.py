@@ -17,6 +17,7 @@ LAYERS = {
     "secrets": 0,
     "records": 0,
     "paths": 0,
+    "interrupts": 0,
     "workflow": 1,
     "pricing": 1,
     "providers": 1,

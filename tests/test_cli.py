@@ -212,10 +212,15 @@ def test_a_command_hands_sigterm_back_as_it_found_it_once_it_is_over(monkeypatch
     import signal
 
     import workflow_core.cli.main as cli
+    from workflow_core.interrupts import interrupt
 
     seen: list[object] = []
-    before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(cli, "cmd_templates", lambda args: seen.append(signal.getsignal(signal.SIGTERM)) or 0)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(
+        cli, "cmd_templates", lambda args: seen.extend(signal.getsignal(s) for s in before) or 0
+    )
     assert cli.main(["templates"]) == 0
-    assert seen == [cli._terminated], "during the command a kill is a Ctrl-C"
-    assert signal.getsignal(signal.SIGTERM) == before
+    assert seen == [interrupt, interrupt], (
+        "during the command a kill is a Ctrl-C, and neither is lost in a callback"
+    )
+    assert {s: signal.getsignal(s) for s in before} == before

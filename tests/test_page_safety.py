@@ -116,3 +116,31 @@ def test_a_page_as_exported_gets_the_verdict_the_run_gave_it() -> None:
     exported = check_page(sanitise(page, PagePolicy.for_company(COMPANY)), sources, render=False)
     assert (exported.publishable, exported.score) == (run.publishable, run.score)
     assert {a: r.score for a, r in exported.axes.items()} == {a: r.score for a, r in run.axes.items()}
+
+
+def test_a_kill_inside_the_sanitisers_callback_stops_the_command_after_it(monkeypatch, capfd) -> None:
+    # nh3 calls back into Python for every attribute; an exception raised there (a signal handler's
+    # KeyboardInterrupt) is printed as "Exception ignored" and dropped, and a killed batch ran on to its end.
+    import signal
+
+    from workflow_core.interrupts import interrupt
+    from workflow_core.page import safety
+
+    delivered = []
+
+    def css_then_signal(value: str) -> str:
+        if not delivered:
+            delivered.append(True)
+            signal.raise_signal(signal.SIGTERM)
+        return value
+
+    monkeypatch.setattr(safety, "clean_css", css_then_signal)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            safety.sanitise('<p style="color: red">one</p><p style="color: blue">two</p>')
+        assert delivered
+        assert safety.sanitise("<p>after</p>").count("after") == 1, "the next page is not interrupted again"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "Exception ignored" not in capfd.readouterr().err

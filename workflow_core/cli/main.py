@@ -239,21 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _terminated(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # `kill` (SIGTERM) ends a command as Ctrl-C does, so its clean-up runs: the page worker processes
     # stop with it instead of lingering, and a batch says how to resume.
     # Once the command is over, a kill during the clean-up that follows (closing the browser at exit) ends the
     # process as it would have before, not with a KeyboardInterrupt traceback out of an atexit callback.
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    # Ctrl-C takes the same handler, so neither is lost in a native library's callback (see `interrupts`).
+    from workflow_core.interrupts import interrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(args)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run(args: argparse.Namespace) -> int:

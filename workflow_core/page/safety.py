@@ -29,6 +29,8 @@ from typing import Any
 
 import nh3
 
+from workflow_core.interrupts import deferred
+
 # The design system's one script (the testimonial slider's buttons), the only script a page may run.
 SLIDER_JS = resources.files("workflow_core.page").joinpath("design/slider.js").read_text(encoding="utf-8")
 
@@ -208,7 +210,8 @@ def _cleaner(form_actions: tuple[str, ...]) -> nh3.Cleaner:
 def sanitise(html: str, policy: PagePolicy | None = None) -> str:
     """`html` rebuilt from what the allow-list keeps, as a whole document that carries `policy`'s CSP."""
     policy = policy or PagePolicy()
-    body = _cleaner(policy.form_actions).clean(html)
+    with deferred():  # a Ctrl-C inside nh3's attribute callback would be printed and dropped
+        body = _cleaner(policy.form_actions).clean(html)
     head: list[str] = []
 
     def to_head(match: re.Match[str]) -> str:
