@@ -90,6 +90,11 @@ SPLITS = {
     "seed-dist-noseg (seed-dist's model output built at aa6c29a, before that change) where the page differs; the "
     "verdict on every page recorded before two new raters' rankings were read (predictions/holdout14.json), "
     "measured once",
+    "holdout15": "pages the rules were not tuned on: nine more visitors of the shipped scenarios "
+    "(visitors/holdout15, written by a helper who saw no page), pages of single-spec, seed, seed-dist, seed-dist7 "
+    "(seed whose developer is the 0.5B with a rank-16 LoRA adapter on the attention projections only, seed-dev7) "
+    "and seed-big made on 2026-12-07 at e17264a; the verdict on every page recorded before two new raters' "
+    "rankings were read (predictions/holdout15.json), measured once",
 }
 
 
@@ -134,6 +139,7 @@ def write_set() -> None:
             "seed-w",
             "seed-dist",
             "seed-dist8",
+            "seed-dist7",
             "seed-dist-prev",
             "seed-dist-nolift",
             "seed-dist-norefuse",
