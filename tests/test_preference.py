@@ -128,7 +128,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         assert page.profile not in load_scenario(page.scenario).profiles
     assert not {p.profile for p in new} & {p.profile for p in pset.in_split("tune")}
     # The third to twelfth bring nine more each, none of them a visitor of another split; three variants each
-    # (four in holdout6, holdout7, holdout9 and holdout11 to holdout14, five in holdout10).
+    # (four in holdout6, holdout7, holdout9 and holdout11 to holdout14, five in holdout10 and holdout15).
     for split, variants in (
         ("holdout3", 3),
         ("holdout4", 3),
@@ -142,6 +142,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         ("holdout12", 4),
         ("holdout13", 4),
         ("holdout14", 4),
+        ("holdout15", 5),
     ):
         more = pset.in_split(split)
         # holdout9 adds seed-dist-prev (seed-dist's model output built before the lead-offer rule) for the two
@@ -190,6 +191,7 @@ def test_the_shipped_set_is_what_the_issue_asks_for(shipped) -> None:
         "holdout10",
         "holdout12",
         "holdout14",
+        "holdout15",
     }
     assert {"holdout2", "holdout3", "holdout4", "holdout5", "holdout11", "holdout13"} <= pset.tuned
 
