@@ -856,6 +856,16 @@ def test_a_hero_with_nothing_of_its_own_to_say_presents_the_offer_it_names():
     mine = {**unfit, "headline": "Get every harvest to market fresh"}
     h1, lede, cards, price = _hero_and_cards(realistic_page(mine))
     assert h1 == mine["headline"] and cards[0] == lead["name"]
+    # The offer's name spelt another way is still its name (holdout15: "Cafe & Restaurant Books" over the card
+    # "Café & Restaurant Books" kept the seller's blurb as the lede and both spellings on the page).
+    respelt = {**unfit, "headline": "harvest  ROUTE-planning"}
+    h1, lede, cards, price = _hero_and_cards(realistic_page(respelt))
+    assert h1 == lead["name"] and lead["description"] in lede and h1 not in cards
+    accented = [{**OFFERINGS[0], "name": "Café Route Planning"}, *OFFERINGS[1:]]
+    h1, lede, cards, price = _hero_and_cards(
+        realistic_page({**unfit, "headline": "Cafe Route Planning"}, offerings=accented)
+    )
+    assert h1 == "Café Route Planning" and price == [lead["price"]] and h1 not in cards
 
 
 def test_a_label_a_model_put_before_its_sentence_is_dropped_even_misspelt():
