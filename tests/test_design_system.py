@@ -227,6 +227,10 @@ def test_copy_keeps_whole_sentences_within_its_limit() -> None:
     # A real duo pain point ended "...take haul trucks out of service for an" (its answer ran out of tokens).
     assert fit_copy("Failures take haul trucks out of service for an", 200) == ""
     assert fit_copy("Keep every pump running") == "Keep every pump running"
+    # At the limit a grammar let a model close a sentence mid-word with a full stop (holdout15's card).
+    stub = "A rolling forecast with a call each month to talk it th."
+    assert fit_copy(stub, len(stub)) == "" and fit_copy(stub, 200) == stub
+    assert fit_copy("We build it with you. " + stub, len(stub) + 22) == "We build it with you."
     assert (
         fit_title("Pivot irrigation stalls and silo levels and", 44)
         == "Pivot irrigation stalls and silo levels"

@@ -279,17 +279,19 @@ def fit_copy(
     """The publishable part of a copy field: its whole sentences, minus those that talk about the page or
     the brief, speak as one of `not_ours` (the visitor's company: "At Redgum Ridge Gold, we ..."), talk about
     the visitor instead of to them (`words.about_visitor`, with `visitor` their names: "The customer is
-    concerned about…"), or run the seller down. When the text reached `limit` its unfinished last sentence is
-    dropped. "" when nothing is left."""
+    concerned about…"), or run the seller down. When the text reached `limit` its last sentence is dropped,
+    as the limit may have stopped it mid-word. "" when nothing is left."""
     text = " ".join(text.split()).strip(" \"'“”")
     if not text or _ID.match(text):
         return ""
     text = _SPLIT_DECIMAL.sub(".", text)  # a small model's "9. 4 hours" is 9.4 hours
     found = sentences(text)
     cut = limit is not None and len(text) >= limit - 2
-    if found and found[-1][-1:] not in _ENDS:
-        # Unfinished when the text hit its limit or stops on a word that cannot end one ("out of service for
-        # an": the model's answer ran out of tokens); an unpunctuated short phrase stands.
+    if found and (found[-1][-1:] not in _ENDS or cut):
+        # Unfinished when the text hit its limit, full stop or not (a grammar that ends a field at its maximum
+        # length lets the model close it mid-word: "…a 30-minute call each month to talk it th.", holdout15),
+        # or stops on a word that cannot end one ("out of service for an": the model's answer ran out of
+        # tokens); an unpunctuated short phrase stands.
         last_word = found[-1].split()[-1].lower().strip(",;:-–—")
         if len(found) > 1:
             found = found[:-1]
