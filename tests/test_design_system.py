@@ -870,6 +870,19 @@ def test_a_hero_with_nothing_of_its_own_to_say_presents_the_offer_it_names():
         realistic_page({**unfit, "headline": "Cafe Route Planning"}, offerings=accented)
     )
     assert h1 == "Café Route Planning" and price == [lead["price"]] and h1 not in cards
+    # …and said with only the seller's name, "our" or a label of its own words beside it (holdout15's duo,
+    # seed-qa and deep pages); a headline with words of its own stays.
+    for said in (
+        f"{COMPANY['name']}'s Harvest Route Planning",
+        "Our Harvest Route Planning",
+        "Route Planning: Harvest Route Planning",
+    ):
+        h1, lede, cards, price = _hero_and_cards(realistic_page({**unfit, "headline": said}))
+        assert h1 == lead["name"] and price == [lead["price"]] and h1 not in cards, said
+    h1, *_ = _hero_and_cards(
+        realistic_page({**unfit, "headline": "Harvest Route Planning for fresher loads"})
+    )
+    assert h1 == "Harvest Route Planning for fresher loads"
 
 
 def test_a_label_a_model_put_before_its_sentence_is_dropped_even_misspelt():
