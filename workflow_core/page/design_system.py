@@ -230,12 +230,16 @@ def _names(headline: str, offering: dict[str, Any]) -> bool:
     return bool(words) and f" {words} " in said
 
 
+def _folded_words(text: str) -> list[str]:
+    """The words of a name or headline, in order, in lower case with accents folded ("Café" → "cafe")."""
+    return re.findall(r"[a-z0-9&]+", folded(text))
+
+
 def _says_only_name(headline: str, name: str, seller: str) -> bool:
     """Whether `headline` says the offer `name` whole (the same words up to case, accents and punctuation) with
     nothing else but the seller's name, "our" or words of the name itself."""
-    said = re.findall(r"[a-z0-9&]+", folded(headline))
-    words = re.findall(r"[a-z0-9&]+", folded(name))
-    filler = set(re.findall(r"[a-z0-9&]+", folded(seller))) | {"our", "s"} | set(words)
+    said, words = _folded_words(headline), _folded_words(name)
+    filler = set(_folded_words(seller)) | {"our", "s"} | set(words)
     return bool(words) and any(
         said[i : i + len(words)] == words and all(w in filler for w in said[:i] + said[i + len(words) :])
         for i in range(len(said) - len(words) + 1)
